@@ -1,0 +1,91 @@
+# ff: a feature store you drive from the shell.
+#   make            build the commands into build/
+#   make check      sanitizer build (ASan/UBSan) + unit and bats tests
+#   make demo       the taxi pipeline on generated trips
+#   make bench      benchmarks on 1M and 10M generated trips
+#   make install    PREFIX=/usr/local DESTDIR=
+
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+MANDIR     ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR ?= $(PREFIX)/share/zsh/site-functions
+
+CC       ?= cc
+CFLAGS   ?= -O2 -g
+WARN     = -std=c11 -Wall -Wextra -Wpedantic -Wshadow
+CPPFLAGS += -D_GNU_SOURCE -Icommon
+SQLITE_LIBS := $(shell pkg-config --libs sqlite3 2>/dev/null || echo -lsqlite3)
+LDLIBS   += -lcsv $(SQLITE_LIBS) -lpthread -lm
+
+SAN_CFLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+
+COMMANDS := $(patsubst cmd/%.c,%,$(wildcard cmd/ff-*.c))
+LIB_SRC  := $(wildcard common/*.c)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+
+# Two builds from the same sources: build/ (optimised) and build/check/ (sanitizers).
+B  = build
+BC = build/check
+
+all: deps-build $(COMMANDS:%=$(B)/%)
+
+define build_rules
+$(1)/obj/%.o: common/%.c common/*.h | $(1)/obj
+	$$(CC) $$(CPPFLAGS) $$(WARN) $(2) -c -o $$@ $$<
+$(1)/obj/cmd-%.o: cmd/%.c common/*.h | $(1)/obj
+	$$(CC) $$(CPPFLAGS) $$(WARN) $(2) -c -o $$@ $$<
+$(1)/libff.a: $(LIB_SRC:common/%.c=$(1)/obj/%.o)
+	$$(AR) rcs $$@ $$^
+$(1)/ff-%: $(1)/obj/cmd-ff-%.o $(1)/libff.a
+	$$(CC) $(2) -o $$@ $$^ $$(LDFLAGS) $$(LDLIBS)
+$(1)/unit/test_%: tests/unit/test_%.c tests/unit/unit.h $(1)/libff.a | $(1)/unit
+	$$(CC) $$(CPPFLAGS) -Itests/unit $$(WARN) $(2) -o $$@ $$< $(1)/libff.a $$(LDFLAGS) $$(LDLIBS)
+$(1)/obj $(1)/unit:
+	mkdir -p $$@
+endef
+$(eval $(call build_rules,$(B),$(CFLAGS)))
+$(eval $(call build_rules,$(BC),$(SAN_CFLAGS)))
+
+.PRECIOUS: $(B)/obj/%.o $(BC)/obj/%.o $(B)/obj/cmd-%.o $(BC)/obj/cmd-%.o
+
+check-build: $(COMMANDS:%=$(BC)/%) $(UNIT_SRC:tests/unit/%.c=$(BC)/unit/%)
+
+# The README's test command: installs what is missing, builds with sanitizers,
+# runs every test and ends with "N passed, N failed".
+check: deps-test
+	@$(MAKE) --no-print-directory check-build
+	@FF_BIN=$(CURDIR)/$(BC) scripts/run-tests
+
+demo: deps-build all
+	@examples/taxi/run.sh
+
+bench: deps-build all
+	@bench/run
+
+deps-build:
+	@scripts/deps build
+deps-test:
+	@scripts/deps test
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR)
+	install -m 755 $(COMMANDS:%=$(B)/%) $(DESTDIR)$(BINDIR)
+	install -m 644 man/*.1 $(DESTDIR)$(MANDIR)/man1
+	install -m 644 man/*.5 $(DESTDIR)$(MANDIR)/man5
+	install -m 644 man/*.7 $(DESTDIR)$(MANDIR)/man7
+	for c in $(COMMANDS); do install -m 644 completions/ff.bash $(DESTDIR)$(BASHCOMPDIR)/$$c; done
+	install -m 644 completions/_ff $(DESTDIR)$(ZSHCOMPDIR)/_ff
+
+uninstall:
+	rm -f $(COMMANDS:%=$(DESTDIR)$(BINDIR)/%) $(COMMANDS:%=$(DESTDIR)$(BASHCOMPDIR)/%)
+	rm -f $(patsubst man/%,$(DESTDIR)$(MANDIR)/man1/%,$(wildcard man/*.1))
+	rm -f $(patsubst man/%,$(DESTDIR)$(MANDIR)/man5/%,$(wildcard man/*.5))
+	rm -f $(patsubst man/%,$(DESTDIR)$(MANDIR)/man7/%,$(wildcard man/*.7))
+	rm -f $(DESTDIR)$(ZSHCOMPDIR)/_ff
+
+clean:
+	rm -rf build
+
+.PHONY: all check check-build demo bench deps-build deps-test install uninstall clean

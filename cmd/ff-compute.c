@@ -1,0 +1,213 @@
+/* ff-compute: windowed aggregations of raw events into offline feature tables. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ff_compute.h"
+#include "ff_time.h"
+#include "ff_util.h"
+
+static const char usage_text[] =
+	"usage: ff-compute [-s STORE] [-f SPEC]... [options] [FILE...]\n"
+	"Compute windowed aggregations of CSV events (FILE or stdin) into feature tables.\n"
+	"\n"
+	"  -s, --store FILE         write the tables into this offline store (created if\n"
+	"                           missing); without it, write one table as CSV\n"
+	"  -f, --spec FILE          table definition (repeatable: one pass for all)\n"
+	"  -o, --output FILE        CSV output file without --store (default stdout)\n"
+	"      --start TIME         only windows ending after TIME\n"
+	"      --end TIME           only windows ending at or before TIME\n"
+	"      --mode MODE          merge (upsert by key, default) or overwrite\n"
+	"      --replace            drop a stored table whose definition differs\n"
+	"      --lateness DURATION  allowed lateness behind the newest event (default 1d;\n"
+	"                           'unbounded' keeps every window open to the end)\n"
+	"      --skip-bad           skip bad rows, report them on stderr\n"
+	"  -q, --quiet              no warnings\n"
+	"  -v, --verbose            report what was written\n"
+	"  -h, --help               show this help\n"
+	"  -V, --version            show the version\n"
+	"\n"
+	"A table defined by options instead of --spec (same words as ff-spec(5)):\n"
+	"      --table NAME             --time COLUMN          --key [NAME=]COLUMN\n"
+	"      --timestamp-key NAME     --window DURATION      --slide DURATION\n"
+	"      --timezone ZONE          --partition NAME|none\n"
+	"      --feature NAME=FUNCTION(COLUMN)                 --describe NAME=TEXT\n"
+	"Functions: count sum mean avg min max stddev variance, and of window_end:\n"
+	"is_weekend hour day_of_week. TIME is YYYY-MM-DD[ HH:MM:SS] (UTC).\n";
+
+enum {
+	OPT_START = 256, OPT_END, OPT_MODE, OPT_REPLACE, OPT_LATENESS, OPT_SKIP_BAD,
+	OPT_DIRECTIVE, /* spec directives: the option name is the directive */
+};
+
+static const struct option options[] = {
+	{"store", required_argument, NULL, 's'},
+	{"spec", required_argument, NULL, 'f'},
+	{"output", required_argument, NULL, 'o'},
+	{"start", required_argument, NULL, OPT_START},
+	{"end", required_argument, NULL, OPT_END},
+	{"mode", required_argument, NULL, OPT_MODE},
+	{"replace", no_argument, NULL, OPT_REPLACE},
+	{"lateness", required_argument, NULL, OPT_LATENESS},
+	{"skip-bad", no_argument, NULL, OPT_SKIP_BAD},
+	{"quiet", no_argument, NULL, 'q'},
+	{"verbose", no_argument, NULL, 'v'},
+	{"help", no_argument, NULL, 'h'},
+	{"version", no_argument, NULL, 'V'},
+	{"table", required_argument, NULL, OPT_DIRECTIVE},
+	{"time", required_argument, NULL, OPT_DIRECTIVE},
+	{"key", required_argument, NULL, OPT_DIRECTIVE},
+	{"timestamp-key", required_argument, NULL, OPT_DIRECTIVE},
+	{"window", required_argument, NULL, OPT_DIRECTIVE},
+	{"slide", required_argument, NULL, OPT_DIRECTIVE},
+	{"timezone", required_argument, NULL, OPT_DIRECTIVE},
+	{"partition", required_argument, NULL, OPT_DIRECTIVE},
+	{"feature", required_argument, NULL, OPT_DIRECTIVE},
+	{"describe", required_argument, NULL, OPT_DIRECTIVE},
+	{NULL, 0, NULL, 0},
+};
+
+static _Noreturn void usage_error(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "%s: ", ff_progname());
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\nTry 'ff-compute --help' for more information.\n");
+	exit(FF_EXIT_USAGE);
+}
+
+static int64_t parse_time_arg(const char *opt, const char *value)
+{
+	int64_t t;
+	if (ff_time_parse(value, strlen(value), 1, &t) < 0)
+		usage_error("bad time '%s': use YYYY-MM-DD or YYYY-MM-DD HH:MM:SS", value);
+	(void)opt;
+	return t;
+}
+
+int main(int argc, char **argv)
+{
+	ff_set_progname(argv[0]);
+	struct ff_compute_options opt = {.out = stdout, .mode = FF_WRITE_MERGE, .lateness = 86400 * FF_USEC};
+	struct ff_spec inline_spec;
+	int have_inline = 0;
+	char **spec_files = ff_xcalloc((size_t)argc, sizeof *spec_files);
+	size_t nspec_files = 0;
+	const char *output = NULL;
+	int quiet = 0;
+	ff_spec_init(&inline_spec, "command line");
+
+	int c, idx;
+	while ((c = getopt_long(argc, argv, "s:f:o:qvhV", options, &idx)) != -1) {
+		switch (c) {
+		case 's': opt.store = optarg; break;
+		case 'f': spec_files[nspec_files++] = optarg; break;
+		case 'o': output = optarg; break;
+		case OPT_START: opt.has_start = 1; opt.start = parse_time_arg("--start", optarg); break;
+		case OPT_END: opt.has_end = 1; opt.end = parse_time_arg("--end", optarg); break;
+		case OPT_MODE:
+			if (strcmp(optarg, "merge") == 0)
+				opt.mode = FF_WRITE_MERGE;
+			else if (strcmp(optarg, "overwrite") == 0)
+				opt.mode = FF_WRITE_OVERWRITE;
+			else
+				usage_error("bad --mode '%s': use merge or overwrite", optarg);
+			break;
+		case OPT_REPLACE: opt.replace = 1; break;
+		case OPT_LATENESS:
+			if (strcmp(optarg, "unbounded") == 0)
+				opt.lateness = -1;
+			else if (strcmp(optarg, "0") == 0)
+				opt.lateness = 0;
+			else if (ff_duration_parse(optarg, &opt.lateness) < 0)
+				usage_error("bad --lateness '%s': use a duration such as 1h or 2d, or unbounded", optarg);
+			break;
+		case OPT_SKIP_BAD: opt.skip_bad = 1; break;
+		case 'q': quiet = 1; break;
+		case 'v': opt.verbose = 1; break;
+		case 'h': fputs(usage_text, stdout); return ff_close_stdout() ? FF_EXIT_FAIL : FF_EXIT_OK;
+		case 'V': ff_print_version(); return ff_close_stdout() ? FF_EXIT_FAIL : FF_EXIT_OK;
+		case OPT_DIRECTIVE: {
+			char where[64];
+			snprintf(where, sizeof where, "option --%s", options[idx].name);
+			if (ff_spec_set(&inline_spec, options[idx].name, optarg, where) < 0)
+				exit(FF_EXIT_USAGE);
+			have_inline = 1;
+			break;
+		}
+		default:
+			fprintf(stderr, "Try 'ff-compute --help' for more information.\n");
+			return FF_EXIT_USAGE;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	ff_set_quiet(quiet);
+
+	if (have_inline && nspec_files)
+		usage_error("%s", "define tables either with --spec files or with options, not both");
+	if (!have_inline && !nspec_files)
+		usage_error("%s", "no table defined: give --spec FILE or --table, --time, --key, --window, --feature");
+	if (opt.has_start && opt.has_end && opt.end <= opt.start)
+		usage_error("%s", "--end must be later than --start");
+	if (output && opt.store)
+		usage_error("%s", "--output writes CSV and --store writes a store: choose one");
+
+	size_t nspecs = have_inline ? 1 : nspec_files;
+	struct ff_spec *specs = ff_xcalloc(nspecs, sizeof *specs);
+	int status = FF_EXIT_FAIL;
+	size_t loaded = 0;
+	if (have_inline) {
+		specs[0] = inline_spec;
+		loaded = 1;
+		if (ff_spec_finish(&specs[0]) < 0) {
+			status = FF_EXIT_USAGE;
+			goto out;
+		}
+	} else {
+		ff_spec_release(&inline_spec);
+		for (size_t i = 0; i < nspec_files; i++) {
+			ff_spec_init(&specs[i], spec_files[i]);
+			loaded++;
+			if (ff_spec_load(&specs[i], spec_files[i]) < 0 || ff_spec_finish(&specs[i]) < 0)
+				goto out;
+		}
+	}
+	if (!opt.store && nspecs > 1)
+		usage_error("%s", "several tables need --store (CSV output holds one table)");
+	opt.progress = isatty(STDERR_FILENO) && !quiet;
+
+	char *tmp_output = NULL;
+	if (output && strcmp(output, "-") != 0) {
+		size_t n = strlen(output) + 32;
+		tmp_output = ff_xmalloc(n);
+		snprintf(tmp_output, n, "%s.new-%ld", output, (long)getpid());
+		opt.out = fopen(tmp_output, "w");
+		if (!opt.out) {
+			ff_error("%s: cannot create: %s", output, strerror(errno));
+			free(tmp_output);
+			goto out;
+		}
+	}
+	int rc = ff_compute_run(specs, nspecs, argv, (size_t)argc, &opt);
+	if (tmp_output) {
+		if (fclose(opt.out) != 0 && rc == 0)
+			rc = ff_error("%s: write error: %s", output, strerror(errno));
+		if (rc == 0 && rename(tmp_output, output) < 0)
+			rc = ff_error("%s: %s", output, strerror(errno));
+		if (rc != 0)
+			unlink(tmp_output);
+		free(tmp_output);
+	} else if (ff_close_stdout() < 0) {
+		rc = -1;
+	}
+	status = rc == 0 ? FF_EXIT_OK : FF_EXIT_FAIL;
+out:
+	for (size_t i = 0; i < loaded; i++)
+		ff_spec_release(&specs[i]);
+	free(specs);
+	free(spec_files);
+	return status;
+}

@@ -1,0 +1,31 @@
+/* ff_compute: the ff-compute run: read CSV events once, feed every spec's
+ * windowed aggregation, and write the finished windows into a store (one
+ * transaction for all tables) or as CSV. */
+#ifndef FF_COMPUTE_H
+#define FF_COMPUTE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "ff_spec.h"
+#include "ff_store.h"
+
+struct ff_compute_options {
+	const char *store;      /* NULL: write CSV to out */
+	FILE *out;              /* with store == NULL */
+	int mode;               /* enum ff_write_mode */
+	int replace;
+	int has_start, has_end;
+	int64_t start, end;     /* microseconds */
+	int64_t lateness;       /* microseconds, < 0 unbounded */
+	int skip_bad;
+	int verbose;
+	int progress;           /* report rows read on stderr */
+};
+
+/* Run specs[0..nspecs) over the inputs (paths, "-" for stdin). Returns 0 on
+ * success, -1 on failure (reported; the store is left as it was). */
+int ff_compute_run(struct ff_spec *specs, size_t nspecs, char **inputs, size_t ninputs,
+		   const struct ff_compute_options *opt);
+
+#endif

@@ -1,0 +1,863 @@
+#include "ff_store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ff_time.h"
+#include "ff_util.h"
+
+#define FF_APPLICATION_ID 0x66660001 /* "ff", format 1: tells an ff store apart */
+
+struct ff_store {
+	char *path;
+	char *tmp_path;  /* a new store being built, renamed on commit */
+	sqlite3 *db;
+	int in_tx;
+};
+
+static const char *catalog_sql =
+	"CREATE TABLE ff_catalog ("
+	" name TEXT PRIMARY KEY,"
+	" version INTEGER NOT NULL,"
+	" primary_keys TEXT NOT NULL,"
+	" timestamp_key TEXT,"
+	" partition_column TEXT,"
+	" definition TEXT NOT NULL,"
+	" spec TEXT NOT NULL,"
+	" created_at TEXT NOT NULL,"
+	" updated_at TEXT NOT NULL);"
+	"CREATE TABLE ff_columns ("
+	" table_name TEXT NOT NULL,"
+	" position INTEGER NOT NULL,"
+	" name TEXT NOT NULL,"
+	" type TEXT NOT NULL,"
+	" role TEXT NOT NULL,"
+	" description TEXT,"
+	" PRIMARY KEY (table_name, position)) WITHOUT ROWID;"
+	"CREATE TABLE ff_versions ("
+	" table_name TEXT NOT NULL,"
+	" version INTEGER NOT NULL,"
+	" operation TEXT NOT NULL,"
+	" committed_at TEXT NOT NULL,"
+	" inserted INTEGER NOT NULL,"
+	" updated INTEGER NOT NULL,"
+	" deleted INTEGER NOT NULL,"
+	" range_start INTEGER,"
+	" range_end INTEGER,"
+	" PRIMARY KEY (table_name, version)) WITHOUT ROWID;";
+
+void ff_sql_ident(char *buf, size_t size, const char *name)
+{
+	size_t n = 0;
+	if (size < 3)
+		return;
+	buf[n++] = '"';
+	for (const char *p = name; *p && n + 3 < size; p++) {
+		if (*p == '"')
+			buf[n++] = '"';
+		buf[n++] = *p;
+	}
+	buf[n++] = '"';
+	buf[n] = '\0';
+}
+
+static int db_error(struct ff_store *st, const char *what)
+{
+	return ff_error("%s: %s: %s", st->path, what, sqlite3_errmsg(st->db));
+}
+
+static int exec(struct ff_store *st, const char *sql)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		ff_error("%s: %s", st->path, msg ? msg : sqlite3_errmsg(st->db));
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+static int pragma_int(struct ff_store *st, const char *sql, int64_t *out)
+{
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return db_error(st, "cannot read the store");
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_error(st, "cannot read the store");
+	return 0;
+}
+
+static int check_format(struct ff_store *st)
+{
+	int64_t app = 0, ver = 0;
+	if (pragma_int(st, "PRAGMA application_id", &app) < 0)
+		return -1;
+	if (app != FF_APPLICATION_ID)
+		return ff_error("%s: not an ff store", st->path);
+	if (pragma_int(st, "PRAGMA user_version", &ver) < 0)
+		return -1;
+	if (ver > FF_STORE_FORMAT)
+		return ff_error("%s: store format %lld is newer than this ff understands (%d)",
+				st->path, (long long)ver, FF_STORE_FORMAT);
+	return 0;
+}
+
+int ff_store_open(const char *path, enum ff_store_mode mode, struct ff_store **out)
+{
+	struct ff_store *st = ff_xcalloc(1, sizeof *st);
+	st->path = ff_xstrdup(path);
+	struct stat sb;
+	int fresh = mode == FF_STORE_WRITE && stat(path, &sb) < 0 && errno == ENOENT;
+	int flags = mode == FF_STORE_READ ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+	const char *open_path = path;
+	if (fresh) {
+		size_t n = strlen(path) + 32;
+		st->tmp_path = ff_xmalloc(n);
+		snprintf(st->tmp_path, n, "%s.new-%ld", path, (long)getpid());
+		unlink(st->tmp_path);
+		open_path = st->tmp_path;
+		flags |= SQLITE_OPEN_CREATE;
+	} else if (stat(path, &sb) < 0) {
+		ff_error("%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (sqlite3_open_v2(open_path, &st->db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		ff_error("%s: %s", path, st->db ? sqlite3_errmsg(st->db) : "cannot open");
+		goto fail;
+	}
+	sqlite3_busy_timeout(st->db, 30000);
+	sqlite3_extended_result_codes(st->db, 1);
+	if (fresh) {
+		/* Nobody can see the file before the rename: no journal needed. */
+		char sql[256];
+		snprintf(sql, sizeof sql,
+			 "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA locking_mode=EXCLUSIVE;"
+			 "PRAGMA cache_size=-32768; PRAGMA application_id=%d; PRAGMA user_version=%d;",
+			 FF_APPLICATION_ID, FF_STORE_FORMAT);
+		if (exec(st, sql) < 0 || exec(st, catalog_sql) < 0)
+			goto fail;
+	} else {
+		if (check_format(st) < 0)
+			goto fail;
+		if (mode == FF_STORE_WRITE &&
+		    exec(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-32768;") < 0)
+			goto fail;
+	}
+	*out = st;
+	return 0;
+fail:
+	ff_store_close(st);
+	return -1;
+}
+
+void ff_store_close(struct ff_store *st)
+{
+	if (!st)
+		return;
+	if (st->db) {
+		if (st->in_tx)
+			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		sqlite3_close_v2(st->db);
+	}
+	if (st->tmp_path)
+		unlink(st->tmp_path);
+	free(st->tmp_path);
+	free(st->path);
+	free(st);
+}
+
+sqlite3 *ff_store_db(struct ff_store *st) { return st->db; }
+const char *ff_store_path(const struct ff_store *st) { return st->path; }
+
+int ff_store_begin(struct ff_store *st)
+{
+	if (exec(st, st->tmp_path ? "BEGIN" : "BEGIN IMMEDIATE") < 0)
+		return -1;
+	st->in_tx = 1;
+	return 0;
+}
+
+static int publish_new_store(struct ff_store *st)
+{
+	if (exec(st, "PRAGMA journal_mode=WAL") < 0)
+		return -1;
+	if (sqlite3_close_v2(st->db) != SQLITE_OK)
+		return ff_error("%s: cannot close the new store", st->path);
+	st->db = NULL;
+	int fd = open(st->tmp_path, O_RDONLY);
+	if (fd < 0 || fsync(fd) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return ff_error("%s: %s", st->tmp_path, strerror(errno));
+	}
+	close(fd);
+	if (renameat2(AT_FDCWD, st->tmp_path, AT_FDCWD, st->path, RENAME_NOREPLACE) < 0) {
+		if (errno == EEXIST)
+			return ff_error("%s: another run created the store meanwhile; nothing written, run again",
+					st->path);
+		if (errno != EINVAL && errno != ENOSYS)
+			return ff_error("%s: %s", st->path, strerror(errno));
+		/* A file system without RENAME_NOREPLACE: link fails if the name is taken. */
+		if (link(st->tmp_path, st->path) < 0)
+			return ff_error("%s: %s", st->path, strerror(errno));
+		unlink(st->tmp_path);
+	}
+	free(st->tmp_path);
+	st->tmp_path = NULL;
+	return 0;
+}
+
+int ff_store_commit(struct ff_store *st)
+{
+	if (exec(st, "COMMIT") < 0)
+		return -1;
+	st->in_tx = 0;
+	return st->tmp_path ? publish_new_store(st) : 0;
+}
+
+static char *column_text(sqlite3_stmt *s, int i)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+	return t ? ff_xstrdup((const char *)t) : NULL;
+}
+
+int ff_store_table(struct ff_store *st, const char *name, struct ff_table_def *def, int64_t *version)
+{
+	sqlite3_stmt *s = NULL;
+	int found = 0;
+	memset(def, 0, sizeof *def);
+	if (sqlite3_prepare_v2(st->db, "SELECT version, definition, spec FROM ff_catalog WHERE name = ?",
+			       -1, &s, NULL) != SQLITE_OK)
+		return db_error(st, "cannot read the catalog");
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_TRANSIENT);
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		found = 1;
+		if (version)
+			*version = sqlite3_column_int64(s, 0);
+		def->name = ff_xstrdup(name);
+		def->definition = column_text(s, 1);
+		def->spec = column_text(s, 2);
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_error(st, "cannot read the catalog");
+	if (!found)
+		return 0;
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT name, type, role, description FROM ff_columns"
+			       " WHERE table_name = ? ORDER BY position", -1, &s, NULL) != SQLITE_OK)
+		return db_error(st, "cannot read the catalog");
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_TRANSIENT);
+	size_t cap = 0;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		ff_grow(&def->cols, &cap, def->ncols + 1, sizeof *def->cols);
+		struct ff_column *c = &def->cols[def->ncols++];
+		c->name = column_text(s, 0);
+		const char *type = (const char *)sqlite3_column_text(s, 1);
+		const char *role = (const char *)sqlite3_column_text(s, 2);
+		int t = type ? ff_type_parse(type) : -1, r = role ? ff_role_parse(role) : -1;
+		c->type = t < 0 ? FF_TYPE_TEXT : (enum ff_type)t;
+		c->role = r < 0 ? FF_ROLE_FEATURE : (enum ff_role)r;
+		c->description = column_text(s, 3);
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		ff_table_def_release(def);
+		return db_error(st, "cannot read the catalog");
+	}
+	return 1;
+}
+
+/* ---- writing a table ---- */
+
+struct ff_table_writer {
+	struct ff_store *st;
+	const struct ff_table_def *def;
+	struct ff_write_options opt;
+	int64_t old_version, version;
+	int bulk;         /* new table: plain inserts, no lookups */
+	int exists;       /* catalog row present */
+	size_t nkey;      /* key columns + timestamp key */
+	size_t *key_cols; /* indexes into def->cols of the primary key */
+	size_t *val_cols; /* the other columns */
+	size_t nval;
+	sqlite3_stmt *insert, *select, *update, *change, *seen;
+	struct ff_write_stats stats;
+	char qtable[300], qchanges[300];
+};
+
+static void now_text(char *buf)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ff_time_format((int64_t)ts.tv_sec * FF_USEC, buf);
+}
+
+static int prepare(struct ff_table_writer *w, sqlite3_stmt **s, const char *sql)
+{
+	if (sqlite3_prepare_v2(w->st->db, sql, -1, s, NULL) != SQLITE_OK)
+		return db_error(w->st, "cannot prepare a statement");
+	return 0;
+}
+
+/* Append `"a", "b"` (or with a prefix and suffix per name) to a memstream. */
+static void name_list(FILE *m, const struct ff_table_def *def, const size_t *cols, size_t n,
+		      const char *sep, const char *suffix)
+{
+	char q[300];
+	for (size_t i = 0; i < n; i++) {
+		ff_sql_ident(q, sizeof q, def->cols[cols[i]].name);
+		fprintf(m, "%s%s%s", i ? sep : "", q, suffix);
+	}
+}
+
+static char *sql_printf(void (*build)(FILE *, struct ff_table_writer *), struct ff_table_writer *w)
+{
+	char *sql = NULL;
+	size_t size = 0;
+	FILE *m = open_memstream(&sql, &size);
+	if (!m)
+		ff_die(1, "out of memory");
+	build(m, w);
+	fclose(m);
+	return sql;
+}
+
+static void build_create(FILE *m, struct ff_table_writer *w)
+{
+	const struct ff_table_def *def = w->def;
+	char q[300];
+	fprintf(m, "CREATE TABLE %s (", w->qtable);
+	for (size_t i = 0; i < def->ncols; i++) {
+		const struct ff_column *c = &def->cols[i];
+		ff_sql_ident(q, sizeof q, c->name);
+		const char *type = c->type == FF_TYPE_REAL ? "REAL" : c->type == FF_TYPE_TEXT ? "TEXT" : "INTEGER";
+		int notnull = c->role == FF_ROLE_KEY || c->role == FF_ROLE_TIMESTAMP;
+		fprintf(m, "%s%s %s%s", i ? ", " : "", q, type, notnull ? " NOT NULL" : "");
+	}
+	fprintf(m, ", PRIMARY KEY (");
+	name_list(m, def, w->key_cols, w->nkey, ", ", "");
+	fprintf(m, ")) WITHOUT ROWID;\nCREATE TABLE %s (version INTEGER NOT NULL, op TEXT NOT NULL", w->qchanges);
+	for (size_t i = 0; i < w->nkey; i++) {
+		const struct ff_column *c = &def->cols[w->key_cols[i]];
+		ff_sql_ident(q, sizeof q, c->name);
+		fprintf(m, ", %s %s NOT NULL", q, c->type == FF_TYPE_TEXT ? "TEXT" : "INTEGER");
+	}
+	fprintf(m, ", PRIMARY KEY (version, ");
+	name_list(m, def, w->key_cols, w->nkey, ", ", "");
+	fprintf(m, ")) WITHOUT ROWID;");
+}
+
+static void build_insert(FILE *m, struct ff_table_writer *w)
+{
+	fprintf(m, "INSERT INTO %s VALUES (", w->qtable);
+	for (size_t i = 0; i < w->def->ncols; i++)
+		fprintf(m, "%s?%zu", i ? ", " : "", i + 1);
+	fprintf(m, ")");
+}
+
+static void build_select(FILE *m, struct ff_table_writer *w)
+{
+	fprintf(m, "SELECT ");
+	if (w->nval)
+		name_list(m, w->def, w->val_cols, w->nval, ", ", "");
+	else
+		fprintf(m, "1");
+	fprintf(m, " FROM %s WHERE ", w->qtable);
+	char q[300];
+	for (size_t i = 0; i < w->nkey; i++) {
+		ff_sql_ident(q, sizeof q, w->def->cols[w->key_cols[i]].name);
+		fprintf(m, "%s%s = ?%zu", i ? " AND " : "", q, w->key_cols[i] + 1);
+	}
+}
+
+static void build_update(FILE *m, struct ff_table_writer *w)
+{
+	char q[300];
+	fprintf(m, "UPDATE %s SET ", w->qtable);
+	for (size_t i = 0; i < w->nval; i++) {
+		ff_sql_ident(q, sizeof q, w->def->cols[w->val_cols[i]].name);
+		fprintf(m, "%s%s = ?%zu", i ? ", " : "", q, w->val_cols[i] + 1);
+	}
+	fprintf(m, " WHERE ");
+	for (size_t i = 0; i < w->nkey; i++) {
+		ff_sql_ident(q, sizeof q, w->def->cols[w->key_cols[i]].name);
+		fprintf(m, "%s%s = ?%zu", i ? " AND " : "", q, w->key_cols[i] + 1);
+	}
+}
+
+static void build_change(FILE *m, struct ff_table_writer *w)
+{
+	fprintf(m, "INSERT INTO %s VALUES (?, ?", w->qchanges);
+	for (size_t i = 0; i < w->nkey; i++)
+		fprintf(m, ", ?");
+	fprintf(m, ")");
+}
+
+static void build_seen(FILE *m, struct ff_table_writer *w)
+{
+	fprintf(m, "CREATE TEMP TABLE ff_seen (");
+	name_list(m, w->def, w->key_cols, w->nkey, ", ", "");
+	fprintf(m, ", PRIMARY KEY (");
+	name_list(m, w->def, w->key_cols, w->nkey, ", ", "");
+	fprintf(m, ")) WITHOUT ROWID");
+}
+
+static void build_seen_insert(FILE *m, struct ff_table_writer *w)
+{
+	(void)w;
+	fprintf(m, "INSERT INTO temp.ff_seen VALUES (?");
+	for (size_t i = 1; i < w->nkey; i++)
+		fprintf(m, ", ?");
+	fprintf(m, ")");
+}
+
+static int exec_built(struct ff_table_writer *w, void (*build)(FILE *, struct ff_table_writer *))
+{
+	char *sql = sql_printf(build, w);
+	int rc = exec(w->st, sql);
+	free(sql);
+	return rc;
+}
+
+static int prepare_built(struct ff_table_writer *w, sqlite3_stmt **s,
+			 void (*build)(FILE *, struct ff_table_writer *))
+{
+	char *sql = sql_printf(build, w);
+	int rc = prepare(w, s, sql);
+	free(sql);
+	return rc;
+}
+
+/* The first line in which two definitions differ, for the error message. */
+static void first_difference(const char *a, const char *b, char *out, size_t size)
+{
+	while (*a && *b) {
+		const char *ea = strchr(a, '\n'), *eb = strchr(b, '\n');
+		size_t la = ea ? (size_t)(ea - a) : strlen(a), lb = eb ? (size_t)(eb - b) : strlen(b);
+		if (la != lb || memcmp(a, b, la) != 0) {
+			snprintf(out, size, "stored '%.*s', spec '%.*s'", (int)la, a, (int)lb, b);
+			return;
+		}
+		a += la + (ea != NULL);
+		b += lb + (eb != NULL);
+	}
+	snprintf(out, size, "stored '%.80s', spec '%.80s'", *a ? a : "(end)", *b ? b : "(end)");
+	for (char *p = out; *p; p++)
+		if (*p == '\n')
+			*p = ' ';
+}
+
+static int write_catalog(struct ff_table_writer *w)
+{
+	const struct ff_table_def *def = w->def;
+	char now[32];
+	now_text(now);
+	sqlite3_stmt *s = NULL;
+	int rc = -1;
+	char *pk = NULL, *tskey = NULL, *part = NULL;
+	size_t size = 0;
+	FILE *m = open_memstream(&pk, &size);
+	if (!m)
+		ff_die(1, "out of memory");
+	int first = 1;
+	for (size_t i = 0; i < def->ncols; i++) {
+		if (def->cols[i].role == FF_ROLE_KEY || def->cols[i].role == FF_ROLE_TIMESTAMP) {
+			fprintf(m, "%s%s", first ? "" : ",", def->cols[i].name);
+			first = 0;
+		}
+		if (def->cols[i].role == FF_ROLE_TIMESTAMP)
+			tskey = def->cols[i].name;
+		if (def->cols[i].role == FF_ROLE_PARTITION)
+			part = def->cols[i].name;
+	}
+	fclose(m);
+	if (prepare(w, &s, "INSERT INTO ff_catalog VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)"
+			   " ON CONFLICT (name) DO UPDATE SET version = ?2, primary_keys = ?3,"
+			   " timestamp_key = ?4, partition_column = ?5, definition = ?6, spec = ?7,"
+			   " updated_at = ?8") < 0)
+		goto out;
+	sqlite3_bind_text(s, 1, def->name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, w->version);
+	sqlite3_bind_text(s, 3, pk, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, tskey, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, part, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 6, def->definition, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 7, def->spec, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 8, now, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_DONE) {
+		db_error(w->st, "cannot write the catalog");
+		goto out;
+	}
+	sqlite3_finalize(s);
+	s = NULL;
+	if (prepare(w, &s, "DELETE FROM ff_columns WHERE table_name = ?") < 0)
+		goto out;
+	sqlite3_bind_text(s, 1, def->name, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_DONE) {
+		db_error(w->st, "cannot write the catalog");
+		goto out;
+	}
+	sqlite3_finalize(s);
+	s = NULL;
+	if (prepare(w, &s, "INSERT INTO ff_columns VALUES (?, ?, ?, ?, ?, ?)") < 0)
+		goto out;
+	for (size_t i = 0; i < def->ncols; i++) {
+		const struct ff_column *c = &def->cols[i];
+		sqlite3_bind_text(s, 1, def->name, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 2, (int64_t)i + 1);
+		sqlite3_bind_text(s, 3, c->name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 4, ff_type_name(c->type), -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 5, ff_role_name(c->role), -1, SQLITE_STATIC);
+		if (c->description)
+			sqlite3_bind_text(s, 6, c->description, -1, SQLITE_STATIC);
+		else
+			sqlite3_bind_null(s, 6);
+		if (sqlite3_step(s) != SQLITE_DONE) {
+			db_error(w->st, "cannot write the catalog");
+			goto out;
+		}
+		sqlite3_reset(s);
+	}
+	rc = 0;
+out:
+	sqlite3_finalize(s);
+	free(pk);
+	return rc;
+}
+
+static int drop_table(struct ff_table_writer *w)
+{
+	char sql[1024];
+	snprintf(sql, sizeof sql, "DROP TABLE IF EXISTS %s; DROP TABLE IF EXISTS %s;", w->qtable, w->qchanges);
+	return exec(w->st, sql);
+}
+
+static int sqlite_table_exists(struct ff_store *st, const char *name)
+{
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(st->db, "SELECT 1 FROM sqlite_schema WHERE name = ?", -1, &s, NULL) != SQLITE_OK)
+		return db_error(st, "cannot read the schema");
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_TRANSIENT);
+	int found = sqlite3_step(s) == SQLITE_ROW;
+	sqlite3_finalize(s);
+	return found;
+}
+
+int ff_table_writer_open(struct ff_store *st, const struct ff_table_def *def,
+			 const struct ff_write_options *opt, struct ff_table_writer **out)
+{
+	struct ff_table_writer *w = ff_xcalloc(1, sizeof *w);
+	struct ff_table_def stored;
+	w->st = st;
+	w->def = def;
+	w->opt = *opt;
+	w->key_cols = ff_xcalloc(def->ncols, sizeof *w->key_cols);
+	w->val_cols = ff_xcalloc(def->ncols, sizeof *w->val_cols);
+	for (size_t i = 0; i < def->ncols; i++) {
+		if (def->cols[i].role == FF_ROLE_KEY || def->cols[i].role == FF_ROLE_TIMESTAMP)
+			w->key_cols[w->nkey++] = i;
+		else
+			w->val_cols[w->nval++] = i;
+	}
+	ff_sql_ident(w->qtable, sizeof w->qtable, def->name);
+	char changes[300];
+	snprintf(changes, sizeof changes, "ff_changes_%s", def->name);
+	ff_sql_ident(w->qchanges, sizeof w->qchanges, changes);
+	if (strncmp(def->name, "ff_", 3) == 0) {
+		ff_error("%s: table name %s: names starting with ff_ are the store's own", st->path, def->name);
+		goto fail;
+	}
+
+	int found = ff_store_table(st, def->name, &stored, &w->old_version);
+	if (found < 0)
+		goto fail;
+	const char *operation = "create";
+	if (found) {
+		w->exists = 1;
+		if (strcmp(stored.definition, def->definition) != 0) {
+			if (!opt->replace) {
+				char diff[400];
+				first_difference(stored.definition, def->definition, diff, sizeof diff);
+				ff_error("%s: table %s was computed by another definition (%s); "
+					 "use --replace to drop it and store the new one", st->path,
+					 def->name, diff);
+				ff_table_def_release(&stored);
+				goto fail;
+			}
+			if (drop_table(w) < 0) {
+				ff_table_def_release(&stored);
+				goto fail;
+			}
+			w->bulk = 1;
+			operation = "replace";
+		}
+		ff_table_def_release(&stored);
+	} else {
+		int clash = sqlite_table_exists(st, def->name);
+		if (clash < 0)
+			goto fail;
+		if (clash) {
+			ff_error("%s: a table named %s exists but is not in the catalog", st->path, def->name);
+			goto fail;
+		}
+		w->bulk = 1;
+	}
+	w->version = w->old_version + 1;
+	w->stats.created = w->bulk;
+	(void)operation;
+	if (w->bulk && exec_built(w, build_create) < 0)
+		goto fail;
+	if (prepare_built(w, &w->insert, build_insert) < 0)
+		goto fail;
+	if (!w->bulk) {
+		if (prepare_built(w, &w->select, build_select) < 0 ||
+		    (w->nval && prepare_built(w, &w->update, build_update) < 0) ||
+		    prepare_built(w, &w->change, build_change) < 0)
+			goto fail;
+		if (opt->mode == FF_WRITE_OVERWRITE) {
+			if (exec(st, "DROP TABLE IF EXISTS temp.ff_seen") < 0 ||
+			    exec_built(w, build_seen) < 0 ||
+			    prepare_built(w, &w->seen, build_seen_insert) < 0)
+				goto fail;
+		}
+	}
+	*out = w;
+	return 0;
+fail:
+	ff_table_writer_free(w);
+	return -1;
+}
+
+static void bind_cell(sqlite3_stmt *s, int idx, const struct ff_column *c, const struct ff_cell *v)
+{
+	if (v->null) {
+		sqlite3_bind_null(s, idx);
+		return;
+	}
+	switch (c->type) {
+	case FF_TYPE_TEXT: sqlite3_bind_text(s, idx, v->s, (int)v->len, SQLITE_STATIC); break;
+	case FF_TYPE_REAL: sqlite3_bind_double(s, idx, v->d); break;
+	default: sqlite3_bind_int64(s, idx, v->i); break;
+	}
+}
+
+/* Does the stored value (column i of the select) equal the cell? */
+static int same_value(sqlite3_stmt *s, int i, const struct ff_column *c, const struct ff_cell *v)
+{
+	int null = sqlite3_column_type(s, i) == SQLITE_NULL;
+	if (null || v->null)
+		return null && v->null;
+	switch (c->type) {
+	case FF_TYPE_TEXT: {
+		const void *t = sqlite3_column_blob(s, i);
+		size_t n = (size_t)sqlite3_column_bytes(s, i);
+		return n == v->len && (n == 0 || memcmp(t, v->s, n) == 0);
+	}
+	case FF_TYPE_REAL: {
+		double d = sqlite3_column_double(s, i);
+		return memcmp(&d, &v->d, sizeof d) == 0;
+	}
+	default:
+		return sqlite3_column_int64(s, i) == v->i;
+	}
+}
+
+static int step_done(struct ff_table_writer *w, sqlite3_stmt *s, const char *what)
+{
+	int rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		if ((rc & 0xff) == SQLITE_CONSTRAINT)
+			return ff_error("%s: table %s: %s: two rows with the same key", w->st->path,
+					w->def->name, what);
+		return ff_error("%s: table %s: %s: %s", w->st->path, w->def->name, what,
+				sqlite3_errmsg(w->st->db));
+	}
+	return 0;
+}
+
+static int log_change(struct ff_table_writer *w, const char *op, const struct ff_cell *cells)
+{
+	sqlite3_bind_int64(w->change, 1, w->version);
+	sqlite3_bind_text(w->change, 2, op, -1, SQLITE_STATIC);
+	for (size_t i = 0; i < w->nkey; i++)
+		bind_cell(w->change, (int)i + 3, &w->def->cols[w->key_cols[i]], &cells[w->key_cols[i]]);
+	return step_done(w, w->change, "change feed");
+}
+
+int ff_table_writer_put(struct ff_table_writer *w, const struct ff_cell *cells)
+{
+	const struct ff_table_def *def = w->def;
+	if (w->bulk) {
+		for (size_t i = 0; i < def->ncols; i++)
+			bind_cell(w->insert, (int)i + 1, &def->cols[i], &cells[i]);
+		if (step_done(w, w->insert, "insert") < 0)
+			return -1;
+		w->stats.inserted++;
+		return 0;
+	}
+	if (w->seen) {
+		for (size_t i = 0; i < w->nkey; i++)
+			bind_cell(w->seen, (int)i + 1, &def->cols[w->key_cols[i]], &cells[w->key_cols[i]]);
+		if (step_done(w, w->seen, "overwrite") < 0)
+			return -1;
+	}
+	for (size_t i = 0; i < w->nkey; i++)
+		bind_cell(w->select, (int)w->key_cols[i] + 1, &def->cols[w->key_cols[i]], &cells[w->key_cols[i]]);
+	int rc = sqlite3_step(w->select);
+	if (rc == SQLITE_ROW) {
+		int same = 1;
+		for (size_t i = 0; i < w->nval && same; i++)
+			same = same_value(w->select, (int)i, &def->cols[w->val_cols[i]], &cells[w->val_cols[i]]);
+		sqlite3_reset(w->select);
+		if (same) {
+			w->stats.unchanged++;
+			return 0;
+		}
+		for (size_t i = 0; i < def->ncols; i++)
+			bind_cell(w->update, (int)i + 1, &def->cols[i], &cells[i]);
+		if (step_done(w, w->update, "update") < 0 || log_change(w, "update", cells) < 0)
+			return -1;
+		w->stats.updated++;
+		return 0;
+	}
+	sqlite3_reset(w->select);
+	if (rc != SQLITE_DONE)
+		return db_error(w->st, "cannot read the table");
+	for (size_t i = 0; i < def->ncols; i++)
+		bind_cell(w->insert, (int)i + 1, &def->cols[i], &cells[i]);
+	if (step_done(w, w->insert, "insert") < 0 || log_change(w, "insert", cells) < 0)
+		return -1;
+	w->stats.inserted++;
+	return 0;
+}
+
+/* Overwrite: rows of the table (in the range) that this write did not give. */
+static int delete_unseen(struct ff_table_writer *w)
+{
+	const struct ff_table_def *def = w->def;
+	char *cond = NULL, *sql = NULL;
+	size_t size = 0;
+	FILE *m = open_memstream(&cond, &size);
+	if (!m)
+		ff_die(1, "out of memory");
+	char q[300];
+	fprintf(m, "NOT EXISTS (SELECT 1 FROM temp.ff_seen s WHERE ");
+	for (size_t i = 0; i < w->nkey; i++) {
+		ff_sql_ident(q, sizeof q, def->cols[w->key_cols[i]].name);
+		fprintf(m, "%ss.%s = t.%s", i ? " AND " : "", q, q);
+	}
+	fprintf(m, ")");
+	if (w->opt.has_range) {
+		for (size_t i = 0; i < def->ncols; i++)
+			if (def->cols[i].role == FF_ROLE_TIMESTAMP) {
+				ff_sql_ident(q, sizeof q, def->cols[i].name);
+				fprintf(m, " AND t.%s > %lld AND t.%s <= %lld", q, (long long)w->opt.start, q,
+					(long long)w->opt.end);
+			}
+	}
+	fclose(m);
+	m = open_memstream(&sql, &size);
+	if (!m)
+		ff_die(1, "out of memory");
+	fprintf(m, "INSERT INTO %s SELECT %lld, 'delete'", w->qchanges, (long long)w->version);
+	for (size_t i = 0; i < w->nkey; i++) {
+		ff_sql_ident(q, sizeof q, def->cols[w->key_cols[i]].name);
+		fprintf(m, ", t.%s", q);
+	}
+	fprintf(m, " FROM %s t WHERE %s; DELETE FROM %s AS t WHERE %s; DROP TABLE temp.ff_seen;",
+		w->qtable, cond, w->qtable, cond);
+	fclose(m);
+	int rc = exec(w->st, sql);
+	if (rc == 0)
+		w->stats.deleted = sqlite3_changes64(w->st->db);
+	free(cond);
+	free(sql);
+	return rc;
+}
+
+static int record_version(struct ff_table_writer *w)
+{
+	char now[32];
+	now_text(now);
+	sqlite3_stmt *s;
+	if (prepare(w, &s, "INSERT INTO ff_versions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)") < 0)
+		return -1;
+	const char *op = w->stats.created ? (w->exists ? "replace" : "create")
+					  : w->opt.mode == FF_WRITE_OVERWRITE ? "overwrite" : "merge";
+	sqlite3_bind_text(s, 1, w->def->name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, w->version);
+	sqlite3_bind_text(s, 3, op, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, now, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 5, w->stats.inserted);
+	sqlite3_bind_int64(s, 6, w->stats.updated);
+	sqlite3_bind_int64(s, 7, w->stats.deleted);
+	if (w->opt.has_range) {
+		sqlite3_bind_int64(s, 8, w->opt.start);
+		sqlite3_bind_int64(s, 9, w->opt.end);
+	}
+	int rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return db_error(w->st, "cannot record the version");
+	return 0;
+}
+
+int ff_table_writer_finish(struct ff_table_writer *w, struct ff_write_stats *stats)
+{
+	if (w->seen) {
+		sqlite3_finalize(w->seen);
+		w->seen = NULL;
+		if (delete_unseen(w) < 0)
+			return -1;
+	}
+	int changed = w->stats.created || w->stats.inserted || w->stats.updated || w->stats.deleted;
+	if (changed) {
+		if (record_version(w) < 0 || write_catalog(w) < 0)
+			return -1;
+		w->stats.version = w->version;
+	} else {
+		w->stats.version = w->old_version;
+		/* Descriptions are not part of the definition: keep them current. */
+		struct ff_table_def stored;
+		int found = ff_store_table(w->st, w->def->name, &stored, NULL);
+		if (found < 0)
+			return -1;
+		int same_spec = found && stored.spec && strcmp(stored.spec, w->def->spec) == 0;
+		ff_table_def_release(&stored);
+		if (!same_spec) {
+			w->version = w->old_version;
+			if (write_catalog(w) < 0)
+				return -1;
+		}
+	}
+	if (stats)
+		*stats = w->stats;
+	return 0;
+}
+
+void ff_table_writer_free(struct ff_table_writer *w)
+{
+	if (!w)
+		return;
+	sqlite3_finalize(w->insert);
+	sqlite3_finalize(w->select);
+	sqlite3_finalize(w->update);
+	sqlite3_finalize(w->change);
+	sqlite3_finalize(w->seen);
+	free(w->key_cols);
+	free(w->val_cols);
+	free(w);
+}

@@ -1,0 +1,72 @@
+/* ff_store: the offline feature store, one SQLite file holding feature tables,
+ * a catalog describing them, a numbered version per write and a change feed
+ * (ff-store(5)). Every write is one transaction; readers go on reading while
+ * a writer writes (WAL). */
+#ifndef FF_STORE_H
+#define FF_STORE_H
+
+#include <sqlite3.h>
+#include <stdint.h>
+
+#include "ff_schema.h"
+
+#define FF_STORE_FORMAT 1
+
+enum ff_store_mode { FF_STORE_READ, FF_STORE_WRITE };
+
+struct ff_store;
+
+/* Open a store. FF_STORE_WRITE creates a missing file: a new store is built in
+ * a temporary file beside it and renamed into place by ff_store_commit, so a
+ * failed first run leaves no file behind. Returns 0 or -1 (reported). */
+int ff_store_open(const char *path, enum ff_store_mode mode, struct ff_store **out);
+/* Close, rolling back an uncommitted write. Accepts NULL. */
+void ff_store_close(struct ff_store *st);
+sqlite3 *ff_store_db(struct ff_store *st);
+const char *ff_store_path(const struct ff_store *st);
+
+/* Start the one write transaction of a run. */
+int ff_store_begin(struct ff_store *st);
+/* Commit it (and put a new store in place). Returns 0 or -1. */
+int ff_store_commit(struct ff_store *st);
+
+/* Read a table's definition from the catalog: 1 found, 0 not there, -1 error. */
+int ff_store_table(struct ff_store *st, const char *name, struct ff_table_def *def,
+		   int64_t *version);
+
+enum ff_write_mode {
+	FF_WRITE_MERGE,     /* upsert by primary key */
+	FF_WRITE_OVERWRITE, /* the written rows replace the table (or its range) */
+};
+
+struct ff_write_options {
+	enum ff_write_mode mode;
+	int replace;         /* drop a table whose definition differs */
+	int has_range;       /* overwrite only timestamps in (start, end] */
+	int64_t start, end;  /* seconds */
+};
+
+/* What one table write did. */
+struct ff_write_stats {
+	int64_t version;     /* new version, or the old one if nothing changed */
+	int64_t inserted, updated, deleted, unchanged;
+	int created;         /* the table was created (or replaced) */
+};
+
+struct ff_table_writer;
+
+/* Begin writing rows of def into its table inside the store's transaction.
+ * A stored table with another definition is an error unless opt->replace.
+ * Returns 0 or -1 (reported). */
+int ff_table_writer_open(struct ff_store *st, const struct ff_table_def *def,
+			 const struct ff_write_options *opt, struct ff_table_writer **out);
+/* Write one row: cells in def's column order. Rows must be unique by key. */
+int ff_table_writer_put(struct ff_table_writer *w, const struct ff_cell *cells);
+/* Finish (overwrite deletes, version and change feed). Returns 0 or -1. */
+int ff_table_writer_finish(struct ff_table_writer *w, struct ff_write_stats *stats);
+void ff_table_writer_free(struct ff_table_writer *w);
+
+/* Quote an SQL identifier into buf ("name" with quotes doubled). */
+void ff_sql_ident(char *buf, size_t size, const char *name);
+
+#endif

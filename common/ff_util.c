@@ -1,0 +1,190 @@
+#include "ff_util.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *progname = "ff";
+static int quiet;
+
+void ff_set_quiet(int on) { quiet = on; }
+
+void ff_set_progname(const char *argv0)
+{
+	const char *slash = argv0 ? strrchr(argv0, '/') : NULL;
+	if (argv0)
+		progname = slash ? slash + 1 : argv0;
+}
+
+const char *ff_progname(void) { return progname; }
+
+static void vreport(const char *prefix, const char *fmt, va_list ap)
+{
+	fprintf(stderr, "%s: %s", progname, prefix);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+int ff_error(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vreport("", fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+void ff_warn(const char *fmt, ...)
+{
+	va_list ap;
+	if (quiet)
+		return;
+	va_start(ap, fmt);
+	vreport("warning: ", fmt, ap);
+	va_end(ap);
+}
+
+void ff_die(int status, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vreport("", fmt, ap);
+	va_end(ap);
+	exit(status);
+}
+
+static void *check(void *p)
+{
+	if (!p) {
+		fprintf(stderr, "%s: out of memory\n", progname);
+		abort();
+	}
+	return p;
+}
+
+void *ff_xmalloc(size_t n) { return check(malloc(n ? n : 1)); }
+void *ff_xcalloc(size_t n, size_t size) { return check(calloc(n ? n : 1, size ? size : 1)); }
+void *ff_xrealloc(void *p, size_t n) { return check(realloc(p, n ? n : 1)); }
+char *ff_xstrdup(const char *s) { return check(strdup(s)); }
+char *ff_xstrndup(const char *s, size_t n) { return check(strndup(s, n)); }
+
+void ff_grow(void *buf, size_t *cap, size_t need, size_t elem)
+{
+	void **p = buf;
+	if (need <= *cap)
+		return;
+	size_t n = *cap ? *cap : 8;
+	while (n < need)
+		n *= 2;
+	*p = ff_xrealloc(*p, n * elem);
+	*cap = n;
+}
+
+void ff_print_version(void)
+{
+	printf("%s (ff) %s\n", progname, FF_VERSION);
+}
+
+int ff_close_stdout(void)
+{
+	int failed = ferror(stdout);
+	if (fclose(stdout) != 0 && errno != EPIPE)
+		failed = 1;
+	if (failed)
+		return ff_error("write error on standard output: %s", strerror(errno ? errno : EIO));
+	return 0;
+}
+
+FILE *ff_open_input(const char *path)
+{
+	if (!path || strcmp(path, "-") == 0)
+		return stdin;
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		ff_error("%s: %s", path, strerror(errno));
+	return f;
+}
+
+const char *ff_input_name(const char *path)
+{
+	return (!path || strcmp(path, "-") == 0) ? "stdin" : path;
+}
+
+/* Only digits, sign, point and exponent: strtod alone would take "nan", "inf",
+ * hex floats and leading blanks, none of which is a number in a CSV file. */
+int ff_parse_double(const char *s, size_t len, double *out)
+{
+	char tmp[64];
+	if (len == 0 || len >= sizeof tmp)
+		return -1;
+	int digits = 0;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		if (c >= '0' && c <= '9')
+			digits = 1;
+		else if (c != '+' && c != '-' && c != '.' && c != 'e' && c != 'E')
+			return -1;
+	}
+	if (!digits)
+		return -1;
+	memcpy(tmp, s, len);
+	tmp[len] = '\0';
+	char *end;
+	errno = 0;
+	double v = strtod(tmp, &end);
+	if (end != tmp + len || !isfinite(v))
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int ff_parse_int64(const char *s, size_t len, int64_t *out)
+{
+	size_t i = 0;
+	int neg = 0;
+	if (len == 0)
+		return -1;
+	if (s[0] == '-' || s[0] == '+') {
+		neg = s[0] == '-';
+		i = 1;
+		if (len == 1)
+			return -1;
+	}
+	uint64_t v = 0;
+	for (; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		uint64_t d = (uint64_t)(s[i] - '0');
+		if (v > (UINT64_MAX - d) / 10)
+			return -1;
+		v = v * 10 + d;
+	}
+	if (neg ? v > (uint64_t)INT64_MAX + 1 : v > (uint64_t)INT64_MAX)
+		return -1;
+	*out = neg ? (int64_t)(0 - v) : (int64_t)v;
+	return 0;
+}
+
+int ff_format_double(char *buf, double v)
+{
+	int n = 0;
+	for (int prec = 15; prec <= 17; prec++) {
+		n = snprintf(buf, 32, "%.*g", prec, v);
+		if (strtod(buf, NULL) == v)
+			break;
+	}
+	return n;
+}
+
+uint64_t ff_hash_bytes(const void *p, size_t n, uint64_t seed)
+{
+	const unsigned char *b = p;
+	uint64_t h = 1469598103934665603ULL ^ seed;
+	for (size_t i = 0; i < n; i++) {
+		h ^= b[i];
+		h *= 1099511628211ULL;
+	}
+	return h;
+}

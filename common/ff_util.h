@@ -1,0 +1,65 @@
+/* ff_util: program name, error reporting and checked allocation shared by every
+ * command. Messages follow "prog: what went wrong" on stderr. */
+#ifndef FF_UTIL_H
+#define FF_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define FF_VERSION "0.1.0"
+
+/* Exit statuses of every ff command. */
+enum { FF_EXIT_OK = 0, FF_EXIT_FAIL = 1, FF_EXIT_USAGE = 2 };
+
+/* Remember the program name (basename of argv[0]) for messages. */
+void ff_set_progname(const char *argv0);
+const char *ff_progname(void);
+
+/* Print "prog: message" to stderr and return -1, so callers can write
+ * `return ff_error(...)`. */
+int ff_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Print "prog: warning: message" to stderr, unless warnings are off. */
+void ff_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Turn warnings off (-q). */
+void ff_set_quiet(int on);
+/* Print "prog: message" and exit with status. For main() only. */
+_Noreturn void ff_die(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Allocation that aborts the program on out-of-memory, the one failure
+ * common/ does not hand back to the caller. */
+void *ff_xmalloc(size_t n);
+void *ff_xcalloc(size_t n, size_t size);
+void *ff_xrealloc(void *p, size_t n);
+char *ff_xstrdup(const char *s);
+char *ff_xstrndup(const char *s, size_t n);
+
+/* Grow *buf (capacity *cap, element size elem) to hold at least need elements. */
+void ff_grow(void *buf, size_t *cap, size_t need, size_t elem);
+
+/* Print the --version line shared by every command. */
+void ff_print_version(void);
+
+/* Close stdout and report a write error (full disk, closed pipe aside). Returns
+ * 0 or -1. Call before a successful exit. */
+int ff_close_stdout(void);
+
+/* Open FILE for reading, "-" or NULL meaning stdin. NULL and an error message
+ * on failure. */
+FILE *ff_open_input(const char *path);
+/* Display name of an input path for messages: "-" and NULL give "stdin". */
+const char *ff_input_name(const char *path);
+
+/* Strict number parsers: the whole string must be a number in the C locale.
+ * Return 0 on success, -1 otherwise (no message). */
+int ff_parse_double(const char *s, size_t len, double *out);
+int ff_parse_int64(const char *s, size_t len, int64_t *out);
+
+/* Format a double so that it reads back to the same bits (shortest of %.15g,
+ * %.16g, %.17g). Returns the length written; buf needs 32 bytes. */
+int ff_format_double(char *buf, double v);
+
+/* FNV-1a hash of bytes. */
+uint64_t ff_hash_bytes(const void *p, size_t n, uint64_t seed);
+
+#endif
