@@ -60,7 +60,12 @@ check: deps-test
 demo: deps-build all
 	@examples/taxi/run.sh
 
-bench: deps-build all
+BENCH_TOOLS := $(B)/bench/measure $(B)/bench/csv_floor
+$(B)/bench/%: bench/%.c $(B)/libff.a
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -o $@ $< $(B)/libff.a $(LDFLAGS) $(LDLIBS)
+
+bench: deps-build all $(BENCH_TOOLS)
 	@bench/run
 
 deps-build:

@@ -12,23 +12,22 @@ struct ff_csv_reader {
 	FILE *in;
 	const char *name;
 	struct csv_parser parser;
-
-	char *buf;          /* read buffer */
-	size_t buf_len, buf_pos;
-	int eof;
+	char *buf;
+	char *pending;      /* bytes given back by ff_csv_unread */
+	size_t pending_len;
 
 	char *arena;        /* field bytes of the row being built */
 	size_t arena_len, arena_cap;
 	size_t *offsets;    /* per field: offset into arena, or SIZE_MAX for NULL */
 	size_t *lens;
-	size_t nfields, fields_cap;
 	struct ff_field *out;
+	size_t nfields, fields_cap;
 
-	long line;          /* physical line of the next byte fed */
+	long line;          /* line of the parser's position */
 	long row_line;      /* line on which the row being built started */
-	int between_rows;   /* the next non-blank line starts a row */
-	int row_done;
-	long done_line;
+	ff_csv_row_fn fn;
+	void *ctx;
+	int stop;           /* fn's non-zero value */
 };
 
 static int keep_blanks(unsigned char c)
@@ -40,6 +39,10 @@ static int keep_blanks(unsigned char c)
 static void on_field(void *data, size_t len, void *user)
 {
 	struct ff_csv_reader *r = user;
+	if (r->stop)
+		return;
+	if (r->nfields == 0)
+		r->row_line = r->line;
 	if (r->nfields == r->fields_cap) {
 		r->fields_cap = r->fields_cap ? 2 * r->fields_cap : 16;
 		r->offsets = ff_xrealloc(r->offsets, r->fields_cap * sizeof *r->offsets);
@@ -50,23 +53,40 @@ static void on_field(void *data, size_t len, void *user)
 		r->offsets[r->nfields] = SIZE_MAX;
 		r->lens[r->nfields] = 0;
 	} else {
-		ff_grow(&r->arena, &r->arena_cap, r->arena_len + len + 1, 1);
+		if (r->arena_len + len + 1 > r->arena_cap)
+			ff_grow(&r->arena, &r->arena_cap, r->arena_len + len + 1, 1);
 		memcpy(r->arena + r->arena_len, data, len);
 		r->arena[r->arena_len + len] = '\0';
 		r->offsets[r->nfields] = r->arena_len;
 		r->lens[r->nfields] = len;
 		r->arena_len += len + 1;
+		/* Only a quoted field can hold a line break: count it. */
+		for (const char *p = data; (p = memchr(p, '\n', len - (size_t)(p - (const char *)data)));
+		     p++)
+			r->line++;
 	}
 	r->nfields++;
 }
 
+/* libcsv reports every line end (CSV_REPALL_NL), so that lines are counted
+ * without a second scan of the input; an empty line gives no row. */
 static void on_row(int c, void *user)
 {
-	(void)c;
 	struct ff_csv_reader *r = user;
-	r->row_done = 1;
-	r->done_line = r->row_line;
-	r->between_rows = 1;
+	size_t n = r->nfields;
+	long line = r->line;
+	if (c == '\n')
+		r->line++;
+	if (r->stop || n == 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		r->out[i].ptr = r->offsets[i] == SIZE_MAX ? NULL : r->arena + r->offsets[i];
+		r->out[i].len = r->lens[i];
+	}
+	r->nfields = 0;
+	r->arena_len = 0;
+	(void)line;
+	r->stop = r->fn(r->ctx, r->out, n, r->row_line);
 }
 
 struct ff_csv_reader *ff_csv_open(FILE *f, const char *name)
@@ -74,12 +94,11 @@ struct ff_csv_reader *ff_csv_open(FILE *f, const char *name)
 	struct ff_csv_reader *r = ff_xcalloc(1, sizeof *r);
 	r->in = f;
 	r->name = name;
-	if (csv_init(&r->parser, CSV_APPEND_NULL | CSV_EMPTY_IS_NULL) != 0)
+	if (csv_init(&r->parser, CSV_APPEND_NULL | CSV_EMPTY_IS_NULL | CSV_REPALL_NL) != 0)
 		ff_die(1, "out of memory");
 	csv_set_space_func(&r->parser, keep_blanks);
 	r->buf = ff_xmalloc(CHUNK);
 	r->line = 1;
-	r->between_rows = 1;
 	return r;
 }
 
@@ -89,6 +108,7 @@ void ff_csv_close(struct ff_csv_reader *r)
 		return;
 	csv_free(&r->parser);
 	free(r->buf);
+	free(r->pending);
 	free(r->arena);
 	free(r->offsets);
 	free(r->lens);
@@ -98,79 +118,47 @@ void ff_csv_close(struct ff_csv_reader *r)
 
 void ff_csv_unread(struct ff_csv_reader *r, const void *data, size_t len)
 {
-	if (len > CHUNK)
-		len = CHUNK;
-	memcpy(r->buf, data, len);
-	r->buf_len = len;
-	r->buf_pos = 0;
+	r->pending = ff_xrealloc(r->pending, len);
+	memcpy(r->pending, data, len);
+	r->pending_len = len;
 }
 
-static int fill(struct ff_csv_reader *r)
+const char *ff_csv_name(const struct ff_csv_reader *r) { return r->name; }
+
+static int feed(struct ff_csv_reader *r, const char *p, size_t n)
 {
-	r->buf_len = fread(r->buf, 1, CHUNK, r->in);
-	r->buf_pos = 0;
-	if (r->buf_len == 0) {
-		if (ferror(r->in))
-			return ff_error("%s: read error: %s", r->name, strerror(errno));
-		r->eof = 1;
-	}
+	if (csv_parse(&r->parser, p, n, on_field, on_row, r) != n)
+		return ff_error("%s:%ld: %s", r->name, r->line, csv_strerror(csv_error(&r->parser)));
 	return 0;
 }
 
-static void build_row(struct ff_csv_reader *r, struct ff_field **fields, size_t *nfields)
+int ff_csv_each(struct ff_csv_reader *r, ff_csv_row_fn fn, void *ctx)
 {
-	for (size_t i = 0; i < r->nfields; i++) {
-		r->out[i].ptr = r->offsets[i] == SIZE_MAX ? NULL : r->arena + r->offsets[i];
-		r->out[i].len = r->lens[i];
+	r->fn = fn;
+	r->ctx = ctx;
+	r->stop = 0;
+	if (r->pending_len) {
+		size_t n = r->pending_len;
+		r->pending_len = 0;
+		if (feed(r, r->pending, n) < 0)
+			return -1;
 	}
-	*fields = r->out;
-	*nfields = r->nfields;
-}
-
-int ff_csv_next(struct ff_csv_reader *r, struct ff_field **fields, size_t *nfields)
-{
-	r->nfields = 0;
-	r->arena_len = 0;
-	r->row_done = 0;
-	for (;;) {
-		if (r->buf_pos == r->buf_len) {
-			if (r->eof)
-				break;
-			if (fill(r) < 0)
-				return -1;
-			if (r->eof)
-				break;
+	while (!r->stop) {
+		size_t n = fread(r->buf, 1, CHUNK, r->in);
+		if (n == 0) {
+			if (ferror(r->in))
+				return ff_error("%s: read error: %s", r->name, strerror(errno));
+			break;
 		}
-		/* Feed one line at a time so that each row knows its line. */
-		char *start = r->buf + r->buf_pos;
-		size_t avail = r->buf_len - r->buf_pos;
-		char *nl = memchr(start, '\n', avail);
-		size_t n = nl ? (size_t)(nl - start) + 1 : avail;
-		if (r->between_rows && !(n == 1 || (n == 2 && start[0] == '\r'))) {
-			r->between_rows = 0;
-			r->row_line = r->line;
-		}
-		if (csv_parse(&r->parser, start, n, on_field, on_row, r) != n)
-			return ff_error("%s:%ld: %s", r->name, r->line,
-					csv_strerror(csv_error(&r->parser)));
-		r->buf_pos += n;
-		if (nl)
-			r->line++;
-		if (r->row_done)
-			goto row;
+		if (feed(r, r->buf, n) < 0)
+			return -1;
 	}
+	if (r->stop)
+		return r->stop;
 	if (csv_fini(&r->parser, on_field, on_row, r) != 0)
-		return ff_error("%s:%ld: %s", r->name, r->line,
-				csv_strerror(csv_error(&r->parser)));
-	if (!r->row_done)
-		return 0;
-row:
-	build_row(r, fields, nfields);
-	return 1;
+		return ff_error("%s:%ld: %s", r->name, r->line, csv_strerror(csv_error(&r->parser)));
+	return r->stop;
 }
-
-long ff_csv_line(const struct ff_csv_reader *r) { return r->done_line; }
-const char *ff_csv_name(const struct ff_csv_reader *r) { return r->name; }
 
 void ff_csv_put_field(FILE *out, const char *ptr, size_t len)
 {
@@ -183,7 +171,6 @@ void ff_csv_put_field(FILE *out, const char *ptr, size_t len)
 		fwrite(ptr, 1, len, out);
 		return;
 	}
-	/* An empty string is quoted so that it reads back as "" and not NULL. */
 	putc('"', out);
 	for (i = 0; i < len; i++) {
 		if (ptr[i] == '"')

@@ -1,6 +1,6 @@
-/* ff_csv: a pull reader of CSV rows over libcsv, with the physical line number
- * of every row for error messages, and a CSV writer. Fields keep their text
- * exactly (no trimming of blanks); an empty unquoted field is NULL. */
+/* ff_csv: CSV rows over libcsv, each with the physical line it starts on for
+ * error messages, and a CSV writer. Fields keep their text exactly (no
+ * trimming of blanks); an empty unquoted field is NULL, a quoted "" is empty. */
 #ifndef FF_CSV_H
 #define FF_CSV_H
 
@@ -18,20 +18,21 @@ struct ff_csv_reader;
 struct ff_csv_reader *ff_csv_open(FILE *f, const char *name);
 void ff_csv_close(struct ff_csv_reader *r);
 
-/* Read the next row into *fields and *nfields (valid until the next call). Returns
- * 1 for a row, 0 at end of input, -1 on a read or parse error (reported). */
-int ff_csv_next(struct ff_csv_reader *r, struct ff_field **fields, size_t *nfields);
+/* Called for every row, the header included; fields are valid during the
+ * call only. A non-zero return stops the reading and is returned. */
+typedef int (*ff_csv_row_fn)(void *ctx, const struct ff_field *fields, size_t n, long line);
 
-/* Physical line (1-based) on which the row last returned starts. */
-long ff_csv_line(const struct ff_csv_reader *r);
+/* Read all rows of the input through fn. Returns 0 at the end of the input,
+ * fn's non-zero value, or -1 on a read or CSV syntax error (reported). */
+int ff_csv_each(struct ff_csv_reader *r, ff_csv_row_fn fn, void *ctx);
+
 const char *ff_csv_name(const struct ff_csv_reader *r);
 
-/* Feed already-read bytes (data, len) ahead of the rest of f, as when the
- * caller has sniffed a magic number. Call before the first ff_csv_next. */
+/* Feed bytes already read from f (a sniffed magic number) before the rest. */
 void ff_csv_unread(struct ff_csv_reader *r, const void *data, size_t len);
 
-/* Write one field, quoted when it holds a comma, quote, CR or LF. A NULL ptr
- * writes nothing (an empty field). */
+/* Write one field, quoted when it holds a comma, quote, CR or LF or is the
+ * empty string. A NULL ptr writes nothing (an empty field, read back as NULL). */
 void ff_csv_put_field(FILE *out, const char *ptr, size_t len);
 
 #endif
