@@ -1,0 +1,86 @@
+/* Unit tests of common/ff_time: parsing, rounding, windows, time zones. */
+#include "ff_time.h"
+#include "unit.h"
+
+static int64_t T(const char *s)
+{
+	int64_t t = -1;
+	ff_time_parse(s, strlen(s), 1, &t);
+	return t;
+}
+
+static int bad(const char *s)
+{
+	int64_t t;
+	return ff_time_parse(s, strlen(s), 0, &t) < 0;
+}
+
+int main(void)
+{
+	char buf[32];
+	CHECK(T("1970-01-01 00:00:00") == 0, "epoch");
+	CHECK(T("2018-01-01 00:00:00") == 1514764800LL * FF_USEC, "2018 starts at 1514764800");
+	CHECK(T("2018-01-01T00:00:00") == T("2018-01-01 00:00:00"), "T separator");
+	CHECK(T("2018-01-01 00:00:00Z") == T("2018-01-01 00:00:00"), "Z suffix");
+	CHECK(T("2018-01-01 01:00:00+01:00") == T("2018-01-01 00:00:00"), "+HH:MM offset");
+	CHECK(T("2018-01-01 01:00:00+0100") == T("2018-01-01 00:00:00"), "+HHMM offset");
+	CHECK(T("2017-12-31 19:00:00-0500") == T("2018-01-01 00:00:00"), "-HHMM offset");
+	CHECK(T("2018-01-01 00:00:00+0000") == T("2018-01-01 00:00:00"), "+0000 offset");
+	CHECK(T("2018-01-01 00:00:00.5") == T("2018-01-01 00:00:00") + 500000, "fraction");
+	CHECK(T("2018-01-01 00:00:00.123456789") == T("2018-01-01 00:00:00") + 123456,
+	      "fraction cut to the microsecond");
+	CHECK(T("1969-12-31 23:59:59") == -FF_USEC, "before the epoch");
+	CHECK(T("2016-02-29 12:00:00") > 0, "leap day");
+	CHECK(T("2018-03-04") == T("2018-03-04 00:00:00"), "date alone when allowed");
+	CHECK(bad("2018-03-04"), "date alone refused for data");
+	CHECK(bad("2018-02-29 00:00:00"), "no 29 February 2018");
+	CHECK(bad("2018-13-01 00:00:00"), "month 13");
+	CHECK(bad("2018-01-01 24:00:00"), "hour 24");
+	CHECK(bad("2018-01-01 00:00"), "no seconds");
+	CHECK(bad("2018-01-01 00:00:00 "), "trailing blank");
+	CHECK(bad("2018-01-01 00:00:00."), "empty fraction");
+	CHECK(bad("2018-01-01 00:00:00+25:00"), "offset hour 25");
+	CHECK(bad("x018-01-01 00:00:00"), "letter in the year");
+
+	ff_time_format(T("2018-07-04 12:34:56"), buf);
+	CHECK_STR(buf, "2018-07-04 12:34:56", "format whole seconds");
+	ff_time_format(T("2018-07-04 12:34:56.25"), buf);
+	CHECK_STR(buf, "2018-07-04 12:34:56.25", "format a fraction");
+	ff_time_format(-FF_USEC, buf);
+	CHECK_STR(buf, "1969-12-31 23:59:59", "format before the epoch");
+	ff_time_yyyy_mm(T("2018-12-31 23:59:59"), buf);
+	CHECK_STR(buf, "2018-12", "yyyy_mm");
+
+	int64_t d;
+	CHECK(ff_duration_parse("15m", &d) == 0 && d == 900 * FF_USEC, "15m");
+	CHECK(ff_duration_parse("1h30m", &d) == 0 && d == 5400 * FF_USEC, "1h30m");
+	CHECK(ff_duration_parse("2d", &d) == 0 && d == 172800 * FF_USEC, "2d");
+	CHECK(ff_duration_parse("0s", &d) < 0, "zero duration refused");
+	CHECK(ff_duration_parse("15", &d) < 0, "no unit refused");
+	CHECK(ff_duration_parse("1.5h", &d) < 0, "fraction refused");
+	ff_duration_format(5400 * FF_USEC, buf);
+	CHECK_STR(buf, "1h30m", "duration format");
+
+	int64_t q = 900 * FF_USEC;
+	CHECK(ff_time_ceil(T("2018-01-01 10:15:00"), q) == T("2018-01-01 10:15:00"), "ceil keeps a boundary");
+	CHECK(ff_time_ceil(T("2018-01-01 10:15:00.000001"), q) == T("2018-01-01 10:30:00"), "ceil past a boundary");
+	CHECK(ff_time_floor(T("2018-01-01 10:29:59"), q) == T("2018-01-01 10:15:00"), "floor");
+	CHECK(ff_time_floor(-1, q) == -q, "floor below the epoch");
+	CHECK(ff_floor_div(-1, 900) == -1 && ff_floor_div(899, 900) == 0, "floor division");
+
+	struct ff_local_time lt;
+	/* 2018-01-06 04:30 UTC is Friday 23:30 in New York; 05:00 UTC is Saturday. */
+	CHECK(ff_time_local("America/New_York", T("2018-01-06 04:30:00"), &lt) == 0 &&
+		      lt.day_of_week == 5 && lt.hour == 23, "New York Friday night");
+	CHECK(ff_time_local("America/New_York", T("2018-01-06 05:00:00"), &lt) == 0 &&
+		      lt.day_of_week == 6 && lt.hour == 0, "New York Saturday midnight");
+	/* DST: 2018-03-11 07:00 UTC is 03:00 EDT (Sunday); 2018-11-04 06:00 UTC is 01:00 EST. */
+	CHECK(ff_time_local("America/New_York", T("2018-03-11 07:00:00"), &lt) == 0 && lt.hour == 3,
+	      "spring forward");
+	CHECK(ff_time_local("America/New_York", T("2018-11-04 06:00:00"), &lt) == 0 && lt.hour == 1 &&
+		      lt.day_of_week == 7, "fall back");
+	CHECK(ff_time_local("UTC", T("2018-01-06 04:30:00"), &lt) == 0 && lt.day_of_week == 6, "UTC Saturday");
+	CHECK(ff_zone_check("Mars/Olympus") < 0, "unknown zone");
+	CHECK(ff_zone_check("../etc/passwd") < 0, "zone path refused");
+	return UNIT_DONE();
+}
