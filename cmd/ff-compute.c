@@ -127,8 +127,15 @@ int main(int argc, char **argv)
 		case OPT_SKIP_BAD: opt.skip_bad = 1; break;
 		case 'q': quiet = 1; break;
 		case 'v': opt.verbose = 1; break;
-		case 'h': fputs(usage_text, stdout); return ff_close_stdout() ? FF_EXIT_FAIL : FF_EXIT_OK;
-		case 'V': ff_print_version(); return ff_close_stdout() ? FF_EXIT_FAIL : FF_EXIT_OK;
+		case 'h':
+		case 'V':
+			if (c == 'h')
+				fputs(usage_text, stdout);
+			else
+				ff_print_version();
+			ff_spec_release(&inline_spec);
+			free(spec_files);
+			return ff_close_stdout() ? FF_EXIT_FAIL : FF_EXIT_OK;
 		case OPT_DIRECTIVE: {
 			char where[64];
 			snprintf(where, sizeof where, "option --%s", options[idx].name);
@@ -139,6 +146,8 @@ int main(int argc, char **argv)
 		}
 		default:
 			fprintf(stderr, "Try 'ff-compute --help' for more information.\n");
+			ff_spec_release(&inline_spec);
+			free(spec_files);
 			return FF_EXIT_USAGE;
 		}
 	}

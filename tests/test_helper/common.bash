@@ -1,5 +1,6 @@
 # Shared setup of the bats tests: the build under test first on PATH, a fixed
 # locale and zone, a scratch directory, and bats-assert/bats-support.
+bats_require_minimum_version 1.5.0
 load '/usr/lib/bats/bats-support/load.bash'
 load '/usr/lib/bats/bats-assert/load.bash'
 

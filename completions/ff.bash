@@ -1,0 +1,43 @@
+# bash completion for the ff commands. Install as one file per command name
+# (make install does) or source it.
+
+_ff_opts() {
+	case $1 in
+	ff-compute)
+		echo "--store --spec --output --start --end --mode --replace --lateness --skip-bad
+		      --quiet --verbose --help --version --table --time --key --timestamp-key
+		      --window --slide --timezone --partition --feature --describe" ;;
+	ff-gen-trips)
+		echo "--rows --seed --start --days --output --quiet --help --version" ;;
+	esac
+}
+
+_ff() {
+	local cur prev cmd
+	cur=${COMP_WORDS[COMP_CWORD]}
+	prev=${COMP_WORDS[COMP_CWORD-1]}
+	cmd=${COMP_WORDS[0]##*/}
+	case $prev in
+	-s|--store|-o|--output)
+		COMPREPLY=($(compgen -f -- "$cur")); return ;;
+	-f|--spec)
+		COMPREPLY=($(compgen -f -X '!*.spec' -- "$cur") $(compgen -d -- "$cur")); return ;;
+	--mode)
+		COMPREPLY=($(compgen -W "merge overwrite" -- "$cur")); return ;;
+	--lateness)
+		COMPREPLY=($(compgen -W "1h 1d 7d 35d unbounded" -- "$cur")); return ;;
+	--timezone)
+		COMPREPLY=($(cd /usr/share/zoneinfo 2>/dev/null && compgen -f -- "$cur")); return ;;
+	--partition)
+		COMPREPLY=($(compgen -W "yyyy_mm none" -- "$cur")); return ;;
+	--table|--time|--key|--timestamp-key|--window|--slide|--feature|--describe|--start|--end|-n|--rows|--seed|--days)
+		return ;;
+	esac
+	if [[ $cur == -* ]]; then
+		COMPREPLY=($(compgen -W "$(_ff_opts "$cmd")" -- "$cur"))
+	else
+		COMPREPLY=($(compgen -f -- "$cur"))
+	fi
+}
+
+complete -F _ff ff-compute ff-gen-trips
