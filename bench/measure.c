@@ -1,5 +1,6 @@
-/* measure: run a command, then print its wall time in seconds and its peak
- * resident memory in MB on stderr as "measure: WALL_S PEAK_MB". Exit status
+/* measure: run a command, then print its wall time in seconds, its peak
+ * resident memory in MB and its CPU time (user + system) in seconds on stderr
+ * as "measure: WALL_S PEAK_MB CPU_S". Exit status
  * is the command's. Needs nothing beyond libc (no /usr/bin/time). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,8 @@ int main(int argc, char **argv)
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	double wall = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-	fprintf(stderr, "measure: %.3f %.1f\n", wall, (double)ru.ru_maxrss / 1024.0);
+	double cpu = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+		     (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+	fprintf(stderr, "measure: %.3f %.1f %.3f\n", wall, (double)ru.ru_maxrss / 1024.0, cpu);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
 }

@@ -35,8 +35,9 @@ static const char usage_text[] =
 	"      --timestamp-key NAME     --window DURATION      --slide DURATION\n"
 	"      --timezone ZONE          --partition NAME|none\n"
 	"      --feature NAME=FUNCTION(COLUMN)                 --describe NAME=TEXT\n"
-	"Functions: count sum mean avg min max stddev variance, and of window_end:\n"
-	"is_weekend hour day_of_week. TIME is YYYY-MM-DD[ HH:MM:SS] (UTC).\n";
+	"Functions: count sum mean avg min max stddev variance, and of window_end or\n"
+	"window_start: is_weekend hour day_of_week. TIME is YYYY-MM-DD or a timestamp\n"
+	"as in the data (YYYY-MM-DD HH:MM:SS, UTC unless it has an offset).\n";
 
 enum {
 	OPT_START = 256, OPT_END, OPT_MODE, OPT_REPLACE, OPT_LATENESS, OPT_SKIP_BAD,
@@ -90,6 +91,7 @@ static int64_t parse_time_arg(const char *opt, const char *value)
 int main(int argc, char **argv)
 {
 	ff_set_progname(argv[0]);
+	argv[0] = (char *)ff_progname();
 	struct ff_compute_options opt = {.out = stdout, .mode = FF_WRITE_MERGE, .lateness = 86400 * FF_USEC};
 	struct ff_spec inline_spec;
 	int have_inline = 0;

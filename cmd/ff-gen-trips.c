@@ -12,13 +12,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ff_time.h"
 #include "ff_util.h"
-#ifndef KERN
-#define KERN 100
-#endif
 
 static const char usage_text[] =
 	"usage: ff-gen-trips [-n ROWS] [--seed N] [--start DATE] [--days D] [-o FILE]\n"
@@ -60,8 +58,11 @@ static int64_t parse_count(const char *opt, const char *value, int64_t min, int6
 {
 	int64_t v;
 	if (ff_parse_int64(value, strlen(value), &v) < 0 || v < min || v > max) {
-		fprintf(stderr, "%s: bad %s '%s': use a whole number from %lld to %lld\n",
-			ff_progname(), opt, value, (long long)min, (long long)max);
+		fprintf(stderr, "%s: bad %s '%s': use a whole number ", ff_progname(), opt, value);
+		if (max == INT64_MAX)
+			fprintf(stderr, "%lld or more\n", (long long)min);
+		else
+			fprintf(stderr, "from %lld to %lld\n", (long long)min, (long long)max);
 		fprintf(stderr, "Try 'ff-gen-trips --help' for more information.\n");
 		exit(FF_EXIT_USAGE);
 	}
@@ -199,8 +200,8 @@ static const struct landmark landmarks[] = {
 	{116, -20, 860, 120, 260, 'R'}, {120, 30, 980, 1, 4, 'O'},
 	{125, -50, 170, 610, 540, 'B'}, {127, 30, 1100, 12, 85, 'R'},
 	{128, 0, 1130, 1, 5, 'O'}, {129, 560, 520, 45, 170, 'R'},
-	{132, 1050, -350, 2540, 860, 'A'}, {137, 60, 330, 1280, 1410, 'R'},
-	{138, 550, 700, 2780, 1140, 'A'}, {140, 90, 540, 1750, 1760, 'R'},
+	{132, 1150, -450, 2540, 860, 'A'}, {137, 60, 330, 1280, 1410, 'R'},
+	{138, 650, 800, 2780, 1140, 'A'}, {140, 90, 540, 1750, 1760, 'R'},
 	{141, 50, 540, 2340, 2400, 'R'}, {142, -40, 500, 2970, 2730, 'R'},
 	{143, -80, 510, 1180, 1340, 'R'}, {144, 10, 170, 1000, 900, 'N'},
 	{145, 200, 420, 100, 320, 'R'}, {146, 260, 490, 100, 140, 'R'},
@@ -249,11 +250,11 @@ enum { NIGHT, MORNING, DAYTIME, EVENING, NPERIODS };
 static const char kinds[] = "BRNAO";
 /* Percent of the base popularity by period and kind (B R N A O). */
 static const short pick_mult[NPERIODS][5] = {
-	{60, 80, 250, 40, 100}, {80, 170, 60, 100, 100},
+	{60, 80, 250, 60, 100}, {80, 170, 60, 100, 100},
 	{110, 100, 80, 110, 100}, {120, 80, 130, 100, 100},
 };
 static const short drop_mult[NPERIODS][5] = {
-	{60, 170, 100, 30, 120}, {170, 70, 50, 100, 80},
+	{60, 170, 100, 60, 120}, {170, 70, 50, 100, 80},
 	{110, 100, 80, 100, 100}, {80, 130, 130, 100, 100},
 };
 
@@ -270,19 +271,28 @@ static const unsigned char hour_profile[7][24] = {
 
 /* Street speed in tenths of a mile per hour, weekdays and weekends. */
 static const unsigned char speed_profile[2][24] = {
-	{200, 210, 220, 230, 240, 220, 180, 130, 110, 105, 105, 105,
-	 105, 105, 100, 100, 105, 105, 110, 120, 130, 140, 150, 170},
-	{180, 190, 200, 210, 230, 240, 230, 210, 190, 170, 150, 130,
-	 120, 120, 120, 120, 120, 120, 120, 125, 130, 130, 140, 160},
+	{155, 160, 170, 180, 190, 170, 135, 100, 85, 80, 80, 80,
+	 80, 80, 76, 76, 80, 80, 85, 95, 100, 110, 120, 135},
+	{135, 145, 155, 160, 180, 190, 180, 160, 145, 130, 115, 100,
+	 95, 95, 95, 95, 95, 95, 95, 100, 100, 100, 110, 125},
 };
 
 enum {
 	JITTER = 240,          /* at most this many seconds out of pickup order */
 	SAME_ZONE_PCT = 7,     /* trips that end in the zone they started in */
-	KERNEL = KERN,          /* dropoffs thin out beyond this distance (0.01 mi) */
+	KERNEL = 100,           /* dropoffs thin out beyond this distance (0.01 mi) */
 	MIN_DIST = 30,         /* shortest ordinary trip, 0.30 mi */
 	MAX_DIST = 3000,       /* longest trip, 30 mi */
 	MAX_DURATION = 6600,   /* plus up to 10 minutes: trips end within 2 h */
+};
+
+/* Walker's alias table for drawing zones in proportion to weights: bucket i
+ * keeps zone i + 1 when a uniform number below total falls under keep[i], and
+ * gives zone alias[i] + 1 otherwise. */
+struct zone_table {
+	uint32_t total;
+	uint32_t keep[NZONES];
+	unsigned short alias[NZONES];
 };
 
 struct gen {
@@ -292,8 +302,8 @@ struct gen {
 	int x[NZONES + 1], y[NZONES + 1];
 	char kind[NZONES + 1];
 	unsigned short dist[NZONES + 1][NZONES + 1];
-	uint32_t pick_cum[NPERIODS][NZONES];
-	uint32_t drop_cum[NPERIODS][NZONES + 1][NZONES];
+	struct zone_table pick[NPERIODS];
+	struct zone_table drop[NPERIODS][NZONES + 1]; /* by pickup zone */
 	int64_t date_day[2];
 	char date_text[2][12];
 };
@@ -315,6 +325,45 @@ static uint32_t isqrt(uint64_t v)
 		bit >>= 2;
 	}
 	return (uint32_t)r;
+}
+
+/* Vose's construction, in integers: weights scaled by NZONES so that a full
+ * bucket holds exactly total. The sum of weights must fit in 32 bits. */
+static void table_build(struct zone_table *t, const uint32_t *w)
+{
+	uint64_t total = 0, scaled[NZONES];
+	unsigned short small[NZONES], large[NZONES];
+	int ns = 0, nl = 0;
+	for (int i = 0; i < NZONES; i++)
+		total += w[i];
+	for (int i = 0; i < NZONES; i++) {
+		scaled[i] = (uint64_t)w[i] * NZONES;
+		if (scaled[i] < total)
+			small[ns++] = (unsigned short)i;
+		else
+			large[nl++] = (unsigned short)i;
+	}
+	while (ns && nl) {
+		unsigned short sm = small[--ns], lg = large[nl - 1];
+		t->keep[sm] = (uint32_t)scaled[sm];
+		t->alias[sm] = lg;
+		scaled[lg] -= total - scaled[sm];
+		if (scaled[lg] < total) {
+			nl--;
+			small[ns++] = lg;
+		}
+	}
+	while (nl) {
+		unsigned short lg = large[--nl];
+		t->keep[lg] = (uint32_t)total;
+		t->alias[lg] = lg;
+	}
+	while (ns) { /* cannot happen with exact sums; kept for safety */
+		unsigned short sm = small[--ns];
+		t->keep[sm] = (uint32_t)total;
+		t->alias[sm] = sm;
+	}
+	t->total = (uint32_t)total;
 }
 
 static void build_city(struct gen *g)
@@ -347,45 +396,32 @@ static void build_city(struct gen *g)
 			if (borough[p - 1] == 'U' || borough[q - 1] == 'U')
 				g->dist[p][q] = 200;
 		}
+	uint32_t w[NZONES];
 	for (int per = 0; per < NPERIODS; per++) {
-		uint32_t sum = 0;
-		for (int z = 1; z <= NZONES; z++) {
-			sum += (uint32_t)(pick[z] * pick_mult[per][kind_index(g->kind[z])]);
-			g->pick_cum[per][z - 1] = sum;
-		}
+		for (int z = 1; z <= NZONES; z++)
+			w[z - 1] = (uint32_t)(pick[z] * pick_mult[per][kind_index(g->kind[z])]);
+		table_build(&g->pick[per], w);
 		/* Dropoffs: popularity times a kernel that favours nearby zones but
 		 * keeps a long tail (airports, other boroughs). */
 		for (int p = 1; p <= NZONES; p++) {
-			sum = 0;
 			for (int q = 1; q <= NZONES; q++) {
-				uint64_t w = 0;
-				if (q != p) {
-					uint64_t d = KERNEL + g->dist[p][q];
-					uint64_t num = (uint64_t)drop[q] * (uint64_t)drop_mult[per][kind_index(g->kind[q])];
-					w = num * 4096 / (d * isqrt(d));
-					if (w == 0)
-						w = 1;
-				}
-				sum += (uint32_t)w;
-				g->drop_cum[per][p][q - 1] = sum;
+				uint64_t d = g->dist[p][q];
+				d = KERNEL + (g->kind[q] == 'A' ? d / 4 : d);
+				uint64_t num = (uint64_t)drop[q] * (uint64_t)drop_mult[per][kind_index(g->kind[q])];
+				uint64_t v = num * 4096 / (d * isqrt(d));
+				w[q - 1] = q == p ? 0 : v ? (uint32_t)v : 1;
 			}
+			table_build(&g->drop[per][p], w);
 		}
 	}
 }
 
-/* Zone 1..265 drawn from a cumulative weight table. */
-static int draw_zone(struct rng *r, const uint32_t *cum)
+static int draw_zone(struct rng *r, const struct zone_table *t)
 {
-	uint32_t u = rng_below(r, cum[NZONES - 1]);
-	int lo = 0, hi = NZONES - 1;
-	while (lo < hi) {
-		int mid = (lo + hi) / 2;
-		if (cum[mid] > u)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	return lo + 1;
+	uint64_t v = rng_next(r);
+	uint32_t i = (uint32_t)(((v >> 32) * NZONES) >> 32);
+	uint32_t u = (uint32_t)(((v & 0xffffffff) * t->total) >> 32);
+	return (u < t->keep[i] ? (int)i : t->alias[i]) + 1;
 }
 
 /* ---- the clock ---- */
@@ -488,30 +524,30 @@ static char *trip(struct gen *g, int64_t t, char *p)
 	int weekend = weekday(day) >= 5;
 	int period = hour < 6 ? NIGHT : hour < 10 ? (weekend ? DAYTIME : MORNING) : hour < 17 ? DAYTIME : EVENING;
 
-	int from = draw_zone(r, g->pick_cum[period]);
-	int to = rng_below(r, 100) < SAME_ZONE_PCT ? from : draw_zone(r, g->drop_cum[period][from]);
+	int from = draw_zone(r, &g->pick[period]);
+	int to = rng_below(r, 100) < SAME_ZONE_PCT ? from : draw_zone(r, &g->drop[period][from]);
 
 	int64_t dist; /* hundredths of a mile */
 	if (borough[from - 1] == 'U' || borough[to - 1] == 'U')
 		dist = lognormal(r, 180, 5550);
 	else if (from == to)
-		dist = lognormal(r, 80, 3300);
+		dist = lognormal(r, 90, 3300);
 	else
-		dist = lognormal(r, g->dist[from][to] * 5 / 4, 1450);
+		dist = lognormal(r, g->dist[from][to] * 13 / 10, 1450);
 	dist = dist < MIN_DIST ? MIN_DIST : dist > MAX_DIST ? MAX_DIST : dist;
 
 	/* Longer trips take faster roads. */
 	int64_t speed = speed_profile[weekend][hour];
-	int64_t boost = dist < 1500 ? 1000 + dist : 2500;
-	int64_t duration = 150 + rng_below(r, 150) + lognormal(r, dist * 360000 / (speed * boost), 1850);
+	int64_t boost = dist < 150 ? 1000 : dist < 1500 ? 1000 + (dist - 150) * 4 / 3 : 2800;
+	int64_t duration = 30 + rng_below(r, 60) + lognormal(r, dist * 360000 / (speed * boost), 2000);
 	int64_t cap = MAX_DURATION + rng_below(r, 600);
 	if (duration > cap)
 		duration = cap;
 
 	/* The meter: $2.50, $2.50 a mile, 50 cents a minute in slow traffic. */
 	int64_t slow = duration - 3 * dist;
-	if (slow < duration * 2 / 5)
-		slow = duration * 2 / 5;
+	if (slow < duration * 500 / (1000 + dist))
+		slow = duration * 500 / (1000 + dist);
 	int64_t cents = 250 + dist * 5 / 2 + slow * 50 / 60 + rng_below(r, 101) - 50;
 	cents = (cents + 25) / 50 * 50;
 	if (cents < 250)
@@ -607,7 +643,8 @@ int main(int argc, char **argv)
 	const char *output = NULL;
 
 	int c;
-	while ((c = getopt_long(argc, argv, "n:o:qhV", options, NULL)) != -1) {
+	opterr = 0; /* our own messages, with the short program name */
+	while ((c = getopt_long(argc, argv, ":n:o:qhV", options, NULL)) != -1) {
 		switch (c) {
 		case 'n': rows = parse_count("--rows", optarg, 0, INT64_MAX); break;
 		case OPT_SEED: seed = parse_count("--seed", optarg, 0, INT64_MAX); break;
@@ -621,9 +658,16 @@ int main(int argc, char **argv)
 		case 'q': ff_set_quiet(1); break;
 		case 'h': fputs(usage_text, stdout); return ff_close_stdout() ? FF_EXIT_FAIL : FF_EXIT_OK;
 		case 'V': ff_print_version(); return ff_close_stdout() ? FF_EXIT_FAIL : FF_EXIT_OK;
-		default:
-			fprintf(stderr, "Try 'ff-gen-trips --help' for more information.\n");
-			return FF_EXIT_USAGE;
+		case ':': usage_error("option '%s' needs a value", argv[optind - 1]);
+		default: {
+			const char *bad = argv[optind - 1];
+			char shortopt[3] = {'-', (char)optopt, '\0'};
+			if (strncmp(bad, "--", 2) != 0)
+				bad = shortopt;
+			else if (strchr(bad, '=') && optopt)
+				usage_error("option '%s' takes no value", bad);
+			usage_error("unknown option '%s'", bad);
+		}
 		}
 	}
 	if (optind < argc)
@@ -644,24 +688,31 @@ int main(int argc, char **argv)
 	FILE *out = stdout;
 	char *tmp = NULL;
 	if (output && strcmp(output, "-") != 0) {
-		size_t n = strlen(output) + 32;
-		tmp = ff_xmalloc(n);
-		snprintf(tmp, n, "%s.new-%ld", output, (long)getpid());
-		out = fopen(tmp, "w");
+		/* A regular file appears whole or not at all: write a temporary
+		 * file and rename it. A device or pipe is written directly. */
+		struct stat st;
+		const char *path = output;
+		if (stat(output, &st) < 0 || S_ISREG(st.st_mode)) {
+			size_t n = strlen(output) + 32;
+			tmp = ff_xmalloc(n);
+			snprintf(tmp, n, "%s.new-%ld", output, (long)getpid());
+			path = tmp;
+		}
+		out = fopen(path, "w");
 		if (!out) {
 			ff_error("%s: cannot create: %s", output, strerror(errno));
 			goto out;
 		}
 	}
 	int rc = generate(g, out, rows, days);
-	if (tmp) {
+	if (out != stdout) {
 		if (rc < 0)
 			ff_error("%s: write error: %s", output, strerror(errno));
 		if (fclose(out) != 0 && rc == 0)
 			rc = ff_error("%s: write error: %s", output, strerror(errno));
-		if (rc == 0 && rename(tmp, output) < 0)
+		if (tmp && rc == 0 && rename(tmp, output) < 0)
 			rc = ff_error("%s: %s", output, strerror(errno));
-		if (rc < 0)
+		if (tmp && rc < 0)
 			remove(tmp);
 	} else if (ff_close_stdout() < 0) {
 		rc = -1;

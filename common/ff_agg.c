@@ -78,6 +78,10 @@ struct ff_agg {
 	/* emission scratch */
 	uint32_t *order;
 	size_t order_cap;
+	uint64_t *ranked_order;  /* rank << 32 | state index */
+	size_t ranked_order_cap;
+	uint32_t *rank;          /* byte order of each key among all keys */
+	uint32_t nranked;        /* keys when rank was computed */
 	struct ff_value *values;
 	const char **out_keys;
 	size_t *out_key_lens;
@@ -142,6 +146,8 @@ void ff_agg_free(struct ff_agg *a)
 	free(a->key_slots);
 	free(a->key_scratch);
 	free(a->order);
+	free(a->ranked_order);
+	free(a->rank);
 	free(a);
 }
 
@@ -311,7 +317,7 @@ int ff_agg_stage(struct ff_agg *a, const struct ff_field *row, size_t n, char *m
 		ff_duration_format(a->opt.lateness, l);
 		*reason = "late row";
 		snprintf(msg, msgsize,
-			 "column '%s': time %s is later than the allowed lateness (%s) behind %s "
+			 "column '%s': time %s is more than the allowed lateness (%s) behind %s "
 			 "seen on line %ld, and its windows are closed; raise --lateness or sort the input",
 			 s->time_column, t, l, w, a->max_line);
 		return -1;
@@ -443,6 +449,54 @@ static int by_key(const void *pa, const void *pb)
 	return (x->len > y->len) - (x->len < y->len);
 }
 
+static int by_u64(const void *pa, const void *pb)
+{
+	uint64_t x = *(const uint64_t *)pa, y = *(const uint64_t *)pb;
+	return (x > y) - (x < y);
+}
+
+static int by_id(const void *pa, const void *pb)
+{
+	const struct key_entry *x = &sort_agg->keys[*(const uint32_t *)pa];
+	const struct key_entry *y = &sort_agg->keys[*(const uint32_t *)pb];
+	size_t n = x->len < y->len ? x->len : y->len;
+	int c = memcmp(sort_agg->key_bytes + x->off, sort_agg->key_bytes + y->off, n);
+	return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+/* Put the bucket's states in key byte order into a->order. With a few
+ * thousand keys (zips), rank every key once and sort integers; with many
+ * keys (new ones keep coming) compare the bytes. */
+static void order_by_key(struct ff_agg *a, struct bucket *b)
+{
+	ff_grow(&a->order, &a->order_cap, b->nstates, sizeof *a->order);
+	sort_agg = a;
+	sort_bucket = b;
+	if (a->nkeys > 65536) {
+		for (uint32_t i = 0; i < b->nstates; i++)
+			a->order[i] = i;
+		qsort(a->order, b->nstates, sizeof *a->order, by_key);
+		return;
+	}
+	if (a->nranked != a->nkeys) {
+		uint32_t *ids = ff_xmalloc(a->nkeys * sizeof *ids);
+		for (uint32_t i = 0; i < a->nkeys; i++)
+			ids[i] = i;
+		qsort(ids, a->nkeys, sizeof *ids, by_id);
+		a->rank = ff_xrealloc(a->rank, a->nkeys * sizeof *a->rank);
+		for (uint32_t r = 0; r < a->nkeys; r++)
+			a->rank[ids[r]] = r;
+		free(ids);
+		a->nranked = a->nkeys;
+	}
+	ff_grow(&a->ranked_order, &a->ranked_order_cap, b->nstates, sizeof *a->ranked_order);
+	for (uint32_t i = 0; i < b->nstates; i++)
+		a->ranked_order[i] = (uint64_t)a->rank[b->ids[i]] << 32 | i;
+	qsort(a->ranked_order, b->nstates, sizeof *a->ranked_order, by_u64);
+	for (uint32_t i = 0; i < b->nstates; i++)
+		a->order[i] = (uint32_t)a->ranked_order[i];
+}
+
 static int close_bucket(struct ff_agg *a, struct bucket *b)
 {
 	const struct ff_spec *s = a->spec;
@@ -464,12 +518,7 @@ static int close_bucket(struct ff_agg *a, struct bucket *b)
 		ff_time_local(s->timezone, start, &lt_start);
 	}
 
-	ff_grow(&a->order, &a->order_cap, b->nstates, sizeof *a->order);
-	for (uint32_t i = 0; i < b->nstates; i++)
-		a->order[i] = i;
-	sort_agg = a;
-	sort_bucket = b;
-	qsort(a->order, b->nstates, sizeof *a->order, by_key);
+	order_by_key(a, b);
 
 	struct ff_agg_row row = {a->out_keys, a->out_key_lens, end, partition, a->values};
 	for (uint32_t oi = 0; oi < b->nstates && rc == 0; oi++) {

@@ -253,8 +253,9 @@ static void report_bad(const struct bad_counts *bad)
 	for (size_t i = 0; i < bad->n && n < sizeof detail; i++)
 		n += (size_t)snprintf(detail + n, sizeof detail - n, "%s%lld %s", i ? ", " : "",
 				      (long long)bad->count[i], bad->reason[i]);
-	ff_warn("skipped %lld bad row%s (%s)", (long long)bad->total, bad->total == 1 ? "" : "s",
-		detail);
+	/* Not a warning that -q silences: rows left out must always be said. */
+	fprintf(stderr, "%s: skipped %lld bad row%s (%s)\n", ff_progname(), (long long)bad->total,
+		bad->total == 1 ? "" : "s", detail);
 }
 
 /* One input being read through every target. */
@@ -421,7 +422,7 @@ int ff_compute_run(struct ff_spec *specs, size_t nspecs, char **inputs, size_t n
 				(long long)ws[i].deleted, (long long)ws[i].unchanged);
 	}
 	if (opt->verbose)
-		fprintf(stderr, "%s: %lld rows read\n", ff_progname(), (long long)nrows);
+		fprintf(stderr, "%s: %lld row%s read\n", ff_progname(), (long long)nrows, nrows == 1 ? "" : "s");
 	rc = 0;
 out:
 	if (writer_running) {

@@ -141,7 +141,7 @@ int ff_store_open(const char *path, enum ff_store_mode mode, struct ff_store **o
 		/* Nobody can see the file before the rename: no journal needed. */
 		char sql[256];
 		snprintf(sql, sizeof sql,
-			 "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA locking_mode=EXCLUSIVE;"
+			 "PRAGMA page_size=16384; PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA locking_mode=EXCLUSIVE;"
 			 "PRAGMA cache_size=-32768; PRAGMA application_id=%d; PRAGMA user_version=%d;",
 			 FF_APPLICATION_ID, FF_STORE_FORMAT);
 		if (exec(st, sql) < 0 || exec(st, catalog_sql) < 0)
@@ -854,10 +854,10 @@ static int record_version(struct ff_table_writer *w)
 	sqlite3_bind_int64(s, 5, w->stats.inserted);
 	sqlite3_bind_int64(s, 6, w->stats.updated);
 	sqlite3_bind_int64(s, 7, w->stats.deleted);
-	if (w->opt.has_range) {
+	if (w->opt.has_range && w->opt.start != INT64_MIN)
 		sqlite3_bind_int64(s, 8, w->opt.start);
+	if (w->opt.has_range && w->opt.end != INT64_MAX)
 		sqlite3_bind_int64(s, 9, w->opt.end);
-	}
 	int rc = sqlite3_step(s);
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE)

@@ -43,7 +43,7 @@ struct ff_write_options {
 	enum ff_write_mode mode;
 	int replace;         /* drop a table whose definition differs */
 	int has_range;       /* overwrite only timestamps in (start, end] */
-	int64_t start, end;  /* seconds */
+	int64_t start, end;  /* seconds; INT64_MIN / INT64_MAX for an open end */
 };
 
 /* What one table write did. */

@@ -51,14 +51,29 @@ static int days_in_month(int y, int m)
 	return dm[m - 1];
 }
 
+/* Events come in time order, so most share the date of the one before:
+ * remember the last date parsed (per thread) and its day number. */
+static _Thread_local char last_date[10];
+static _Thread_local int64_t last_days;
+
 int ff_time_parse(const char *s, size_t len, int allow_date, int64_t *usec)
 {
 	int Y, M, D, h = 0, mi = 0, sec = 0;
-	if (len < 10 || digits(s, 4, &Y) || s[4] != '-' || digits(s + 5, 2, &M) ||
-	    s[7] != '-' || digits(s + 8, 2, &D))
+	int64_t days;
+	if (len < 10)
 		return -1;
-	if (M < 1 || M > 12 || D < 1 || D > days_in_month(Y, M))
-		return -1;
+	if (memcmp(s, last_date, 10) == 0) {
+		days = last_days;
+	} else {
+		if (digits(s, 4, &Y) || s[4] != '-' || digits(s + 5, 2, &M) || s[7] != '-' ||
+		    digits(s + 8, 2, &D))
+			return -1;
+		if (M < 1 || M > 12 || D < 1 || D > days_in_month(Y, M))
+			return -1;
+		days = ff_days_from_civil(Y, (unsigned)M, (unsigned)D);
+		memcpy(last_date, s, 10);
+		last_days = days;
+	}
 	size_t i = 10;
 	int64_t frac = 0;
 	int64_t offset = 0;
@@ -110,7 +125,6 @@ int ff_time_parse(const char *s, size_t len, int allow_date, int64_t *usec)
 	}
 	if (i != len)
 		return -1;
-	int64_t days = ff_days_from_civil(Y, (unsigned)M, (unsigned)D);
 	int64_t secs = days * 86400 + h * 3600 + mi * 60 + sec - offset;
 	*usec = secs * FF_USEC + frac;
 	return 0;

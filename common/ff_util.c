@@ -129,6 +129,32 @@ int ff_parse_double(const char *s, size_t len, double *out)
 	}
 	if (!digits)
 		return -1;
+	/* Fast path for plain decimals such as "12.5": an integer of at most
+	 * 15 digits divided by an exact power of ten is correctly rounded by
+	 * IEEE division, so it equals what strtod gives. */
+	static const double pow10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9,
+				       1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+	size_t i = s[0] == '-' || s[0] == '+';
+	int64_t m = 0;
+	int nd = 0, frac = -1;
+	for (; i < len; i++) {
+		if (s[i] >= '0' && s[i] <= '9') {
+			m = m * 10 + (s[i] - '0');
+			if (++nd > 15)
+				break;
+			if (frac >= 0)
+				frac++;
+		} else if (s[i] == '.' && frac < 0) {
+			frac = 0;
+		} else {
+			break;
+		}
+	}
+	if (i == len && nd > 0) {
+		double v = (double)m / pow10[frac > 0 ? frac : 0];
+		*out = s[0] == '-' ? -v : v;
+		return 0;
+	}
 	memcpy(tmp, s, len);
 	tmp[len] = '\0';
 	char *end;

@@ -12,7 +12,9 @@
 /* Exit statuses of every ff command. */
 enum { FF_EXIT_OK = 0, FF_EXIT_FAIL = 1, FF_EXIT_USAGE = 2 };
 
-/* Remember the program name (basename of argv[0]) for messages. */
+/* Remember the program name (basename of argv[0]) for messages. Commands
+ * also set argv[0] = (char *)ff_progname() so that getopt's own messages
+ * read "ff-x: ..." and not the path the command was run by. */
 void ff_set_progname(const char *argv0);
 const char *ff_progname(void);
 
