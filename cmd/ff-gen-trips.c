@@ -260,13 +260,20 @@ static const short drop_mult[NPERIODS][5] = {
 
 /* Trips per hour, Monday to Sunday (shape of the 2018 sample). */
 static const unsigned char hour_profile[7][24] = {
-	{28, 17, 11, 9, 10, 18, 45, 70, 86, 82, 78, 82, 83, 85, 93, 92, 84, 99, 115, 105, 94, 95, 80, 55},
-	{32, 16, 10, 8, 9, 19, 45, 75, 90, 86, 83, 84, 87, 88, 96, 93, 84, 99, 113, 110, 104, 105, 95, 66},
-	{40, 21, 12, 9, 10, 18, 47, 77, 96, 91, 88, 88, 89, 88, 96, 94, 86, 99, 118, 110, 106, 104, 100, 78},
-	{46, 26, 15, 11, 11, 18, 46, 81, 96, 90, 88, 88, 90, 89, 98, 96, 86, 100, 118, 114, 106, 110, 103, 91},
-	{60, 35, 23, 17, 14, 19, 45, 76, 94, 85, 85, 86, 92, 93, 101, 94, 88, 101, 114, 116, 100, 101, 98, 96},
-	{85, 70, 56, 41, 28, 14, 20, 30, 42, 63, 78, 86, 95, 93, 90, 93, 92, 100, 104, 100, 88, 86, 93, 92},
-	{90, 78, 55, 42, 29, 12, 16, 26, 40, 55, 68, 84, 89, 89, 87, 84, 83, 82, 88, 80, 72, 65, 57, 44},
+	{28, 17, 11, 9, 10, 18, 45, 70, 86, 82, 78, 82,
+	 83, 85, 93, 92, 84, 99, 115, 105, 94, 95, 80, 55},
+	{32, 16, 10, 8, 9, 19, 45, 75, 90, 86, 83, 84,
+	 87, 88, 96, 93, 84, 99, 113, 110, 104, 105, 95, 66},
+	{40, 21, 12, 9, 10, 18, 47, 77, 96, 91, 88, 88,
+	 89, 88, 96, 94, 86, 99, 118, 110, 106, 104, 100, 78},
+	{46, 26, 15, 11, 11, 18, 46, 81, 96, 90, 88, 88,
+	 90, 89, 98, 96, 86, 100, 118, 114, 106, 110, 103, 91},
+	{60, 35, 23, 17, 14, 19, 45, 76, 94, 85, 85, 86,
+	 92, 93, 101, 94, 88, 101, 114, 116, 100, 101, 98, 96},
+	{85, 70, 56, 41, 28, 14, 20, 30, 42, 63, 78, 86,
+	 95, 93, 90, 93, 92, 100, 104, 100, 88, 86, 93, 92},
+	{90, 78, 55, 42, 29, 12, 16, 26, 40, 55, 68, 84,
+	 89, 89, 87, 84, 83, 82, 88, 80, 72, 65, 57, 44},
 };
 
 /* Street speed in tenths of a mile per hour, weekdays and weekends. */
@@ -280,7 +287,7 @@ static const unsigned char speed_profile[2][24] = {
 enum {
 	JITTER = 240,          /* at most this many seconds out of pickup order */
 	SAME_ZONE_PCT = 7,     /* trips that end in the zone they started in */
-	KERNEL = 100,           /* dropoffs thin out beyond this distance (0.01 mi) */
+	KERNEL = 100,          /* dropoffs thin out beyond this distance (0.01 mi) */
 	MIN_DIST = 30,         /* shortest ordinary trip, 0.30 mi */
 	MAX_DIST = 3000,       /* longest trip, 30 mi */
 	MAX_DURATION = 6600,   /* plus up to 10 minutes: trips end within 2 h */
@@ -379,7 +386,10 @@ static void build_city(struct gen *g)
 		g->y[z] = b->y0 + (int)((h >> 32) % (uint64_t)b->h);
 		pick[z] = b->pick;
 		drop[z] = b->drop;
-		g->kind[z] = b->code == 'M' ? 'B' : b->code == 'E' ? 'A' : b->code == 'U' ? 'O' : 'R';
+		g->kind[z] = b->code == 'M'   ? 'B'
+			     : b->code == 'E' ? 'A'
+			     : b->code == 'U' ? 'O'
+					      : 'R';
 	}
 	pick[UNKNOWN_ZONE] = 40, drop[UNKNOWN_ZONE] = 40;
 	pick[UNKNOWN_ZONE + 1] = 5, drop[UNKNOWN_ZONE + 1] = 25;
@@ -407,7 +417,8 @@ static void build_city(struct gen *g)
 			for (int q = 1; q <= NZONES; q++) {
 				uint64_t d = g->dist[p][q];
 				d = KERNEL + (g->kind[q] == 'A' ? d / 4 : d);
-				uint64_t num = (uint64_t)drop[q] * (uint64_t)drop_mult[per][kind_index(g->kind[q])];
+				uint64_t num = (uint64_t)drop[q] *
+					       (uint64_t)drop_mult[per][kind_index(g->kind[q])];
 				uint64_t v = num * 4096 / (d * isqrt(d));
 				w[q - 1] = q == p ? 0 : v ? (uint32_t)v : 1;
 			}
@@ -522,7 +533,10 @@ static char *trip(struct gen *g, int64_t t, char *p)
 	int64_t day = floor_div(t, 86400);
 	int hour = (int)(t - day * 86400) / 3600;
 	int weekend = weekday(day) >= 5;
-	int period = hour < 6 ? NIGHT : hour < 10 ? (weekend ? DAYTIME : MORNING) : hour < 17 ? DAYTIME : EVENING;
+	int period = hour < 6    ? NIGHT
+		     : hour < 10 ? (weekend ? DAYTIME : MORNING)
+		     : hour < 17 ? DAYTIME
+				 : EVENING;
 
 	int from = draw_zone(r, &g->pick[period]);
 	int to = rng_below(r, 100) < SAME_ZONE_PCT ? from : draw_zone(r, &g->drop[period][from]);
@@ -539,7 +553,8 @@ static char *trip(struct gen *g, int64_t t, char *p)
 	/* Longer trips take faster roads. */
 	int64_t speed = speed_profile[weekend][hour];
 	int64_t boost = dist < 150 ? 1000 : dist < 1500 ? 1000 + (dist - 150) * 4 / 3 : 2800;
-	int64_t duration = 30 + rng_below(r, 60) + lognormal(r, dist * 360000 / (speed * boost), 2000);
+	int64_t travel = dist * 360000 / (speed * boost); /* seconds */
+	int64_t duration = 30 + rng_below(r, 60) + lognormal(r, travel, 2000);
 	int64_t cap = MAX_DURATION + rng_below(r, 600);
 	if (duration > cap)
 		duration = cap;
@@ -590,8 +605,8 @@ static char *trip(struct gen *g, int64_t t, char *p)
 	return p;
 }
 
-static const char header[] =
-	"tpep_pickup_datetime,tpep_dropoff_datetime,trip_distance,fare_amount,pickup_zip,dropoff_zip\n";
+static const char header[] = "tpep_pickup_datetime,tpep_dropoff_datetime,"
+			     "trip_distance,fare_amount,pickup_zip,dropoff_zip\n";
 
 enum { BUF_SIZE = 1 << 18, ROW_MAX = 128 };
 
@@ -619,7 +634,8 @@ static int generate(struct gen *g, FILE *out, int64_t rows, int64_t days)
 			acc %= total;
 			int64_t minute = g->start + d * 86400 + m * 60;
 			for (uint64_t j = 0; j < n; j++) {
-				int64_t t = minute + (int64_t)((j * 60 + rng_below(&g->rng, 60)) / n);
+				uint64_t sec = (j * 60 + rng_below(&g->rng, 60)) / n;
+				int64_t t = minute + (int64_t)sec;
 				len = (size_t)(trip(g, t, buf + len) - buf);
 				if (len > BUF_SIZE - ROW_MAX) {
 					if (fwrite(buf, 1, len, out) != len)
@@ -656,8 +672,12 @@ int main(int argc, char **argv)
 			break;
 		case 'o': output = optarg; break;
 		case 'q': ff_set_quiet(1); break;
-		case 'h': fputs(usage_text, stdout); return ff_close_stdout() ? FF_EXIT_FAIL : FF_EXIT_OK;
-		case 'V': ff_print_version(); return ff_close_stdout() ? FF_EXIT_FAIL : FF_EXIT_OK;
+		case 'h':
+			fputs(usage_text, stdout);
+			return ff_close_stdout() ? FF_EXIT_FAIL : FF_EXIT_OK;
+		case 'V':
+			ff_print_version();
+			return ff_close_stdout() ? FF_EXIT_FAIL : FF_EXIT_OK;
 		case ':': usage_error("option '%s' needs a value", argv[optind - 1]);
 		default: {
 			const char *bad = argv[optind - 1];
