@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "ff_compute.h"
+#include "ff_output.h"
 #include "ff_time.h"
 #include "ff_util.h"
 
@@ -190,30 +191,13 @@ int main(int argc, char **argv)
 		usage_error("%s", "several tables need --store (CSV output holds one table)");
 	opt.progress = isatty(STDERR_FILENO) && !quiet;
 
-	char *tmp_output = NULL;
-	if (output && strcmp(output, "-") != 0) {
-		size_t n = strlen(output) + 32;
-		tmp_output = ff_xmalloc(n);
-		snprintf(tmp_output, n, "%s.new-%ld", output, (long)getpid());
-		opt.out = fopen(tmp_output, "w");
-		if (!opt.out) {
-			ff_error("%s: cannot create: %s", output, strerror(errno));
-			free(tmp_output);
-			goto out;
-		}
-	}
+	struct ff_output out;
+	if (ff_output_open(&out, output) < 0)
+		goto out;
+	opt.out = out.f;
 	int rc = ff_compute_run(specs, nspecs, argv, (size_t)argc, &opt);
-	if (tmp_output) {
-		if (fclose(opt.out) != 0 && rc == 0)
-			rc = ff_error("%s: write error: %s", output, strerror(errno));
-		if (rc == 0 && rename(tmp_output, output) < 0)
-			rc = ff_error("%s: %s", output, strerror(errno));
-		if (rc != 0)
-			unlink(tmp_output);
-		free(tmp_output);
-	} else if (ff_close_stdout() < 0) {
+	if (ff_output_close(&out, rc == 0) < 0)
 		rc = -1;
-	}
 	status = rc == 0 ? FF_EXIT_OK : FF_EXIT_FAIL;
 out:
 	for (size_t i = 0; i < loaded; i++)

@@ -1,0 +1,64 @@
+#include "ff_output.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ff_util.h"
+
+int ff_output_open(struct ff_output *out, const char *path)
+{
+	memset(out, 0, sizeof *out);
+	if (!path || strcmp(path, "-") == 0) {
+		out->f = stdout;
+		return 0;
+	}
+	out->path = ff_xstrdup(path);
+	struct stat st;
+	int exists = stat(path, &st) == 0;
+	if (exists && !S_ISREG(st.st_mode)) {
+		/* /dev/null, a FIFO, /dev/stdout: never rename over those. */
+		out->f = fopen(path, "w");
+	} else {
+		size_t n = strlen(path) + 32;
+		out->tmp_path = ff_xmalloc(n);
+		snprintf(out->tmp_path, n, "%s.new-%ld", path, (long)getpid());
+		out->f = fopen(out->tmp_path, "w");
+	}
+	if (!out->f) {
+		ff_error("%s: %s", path, strerror(errno));
+		free(out->tmp_path);
+		free(out->path);
+		memset(out, 0, sizeof *out);
+		return -1;
+	}
+	return 0;
+}
+
+int ff_output_close(struct ff_output *out, int ok)
+{
+	int rc = 0;
+	if (!out->f)
+		return 0;
+	if (!out->path) {
+		rc = ff_close_stdout();
+	} else {
+		int failed = ferror(out->f);
+		if (fclose(out->f) != 0)
+			failed = 1;
+		if (ok && failed)
+			rc = ff_error("%s: write error: %s", out->path, strerror(errno ? errno : EIO));
+		if (out->tmp_path) {
+			if (ok && rc == 0 && rename(out->tmp_path, out->path) < 0)
+				rc = ff_error("%s: %s", out->path, strerror(errno));
+			if (!ok || rc != 0)
+				unlink(out->tmp_path);
+		}
+	}
+	free(out->tmp_path);
+	free(out->path);
+	memset(out, 0, sizeof *out);
+	return rc;
+}
