@@ -50,6 +50,7 @@ static const char *catalog_sql =
 	" deleted INTEGER NOT NULL,"
 	" range_start INTEGER,"
 	" range_end INTEGER,"
+	" appended_from INTEGER,"
 	" PRIMARY KEY (table_name, version)) WITHOUT ROWID;";
 
 void ff_sql_ident(char *buf, size_t size, const char *name)
@@ -292,7 +293,8 @@ struct ff_table_writer {
 	size_t *key_cols; /* indexes into def->cols of the primary key */
 	size_t *val_cols; /* the other columns */
 	size_t nval;
-	sqlite3_stmt *insert, *insert_many, *select, *update, *change, *change_many, *seen;
+	sqlite3_stmt *insert, *insert_many, *select, *update, *change, *seen;
+	int64_t appended_from; /* earliest timestamp appended, INT64_MAX if none */
 	size_t ts_col;    /* the timestamp key's column */
 	int has_max;      /* the table had rows when the write began */
 	int64_t max_ts;   /* their latest timestamp: later rows are all new */
@@ -389,17 +391,6 @@ static void build_insert_many(FILE *m, struct ff_table_writer *w)
 		fprintf(m, "%s(", r ? ", " : "");
 		for (size_t i = 0; i < w->def->ncols; i++)
 			fprintf(m, "%s?", i ? ", " : "");
-		fprintf(m, ")");
-	}
-}
-
-static void build_change_many(FILE *m, struct ff_table_writer *w)
-{
-	fprintf(m, "INSERT INTO %s VALUES ", w->qchanges);
-	for (size_t r = 0; r < ROWS_PER_INSERT; r++) {
-		fprintf(m, "%s(?, ?", r ? ", " : "");
-		for (size_t i = 0; i < w->nkey; i++)
-			fprintf(m, ", ?");
 		fprintf(m, ")");
 	}
 }
@@ -678,6 +669,7 @@ int ff_table_writer_open(struct ff_store *st, const struct ff_table_def *def,
 		w->bulk = 1;
 	}
 	w->version = w->old_version + 1;
+	w->appended_from = INT64_MAX;
 	w->stats.created = w->bulk;
 	(void)operation;
 	if (w->bulk && exec_built(w, build_create) < 0)
@@ -686,7 +678,7 @@ int ff_table_writer_open(struct ff_store *st, const struct ff_table_def *def,
 	    prepare_built(w, &w->insert_many, build_insert_many) < 0)
 		goto fail;
 	if (!w->bulk) {
-		if (read_max_ts(w) < 0 || prepare_built(w, &w->change_many, build_change_many) < 0 ||
+		if (read_max_ts(w) < 0 ||
 		    prepare_built(w, &w->select, build_select) < 0 ||
 		    (w->nval && prepare_built(w, &w->update, build_update) < 0) ||
 		    prepare_built(w, &w->change, build_change) < 0)
@@ -767,23 +759,29 @@ static int is_new(const struct ff_table_writer *w, const struct ff_cell *cells)
 	return !w->has_max || cells[w->ts_col].i > w->max_ts;
 }
 
+/* Rows later than all the table held are appended. The change feed records
+ * them as one range (ff_versions.appended_from), not row by row: every row
+ * whose timestamp is at or after it was inserted by this version or a later
+ * one, and the time-major key makes that range one contiguous scan. */
+static void note_append(struct ff_table_writer *w, const struct ff_cell *first, size_t nrows)
+{
+	for (size_t r = 0; r < nrows; r++) {
+		int64_t ts = first[r * w->def->ncols + w->ts_col].i;
+		if (ts < w->appended_from)
+			w->appended_from = ts;
+	}
+	w->stats.inserted += (int64_t)nrows;
+}
+
 int ff_table_writer_put(struct ff_table_writer *w, const struct ff_cell *cells)
 {
 	const struct ff_table_def *def = w->def;
-	if (w->bulk) {
+	if (w->bulk || is_new(w, cells)) {
 		for (size_t i = 0; i < def->ncols; i++)
 			bind_cell(w->insert, (int)i + 1, &def->cols[i], &cells[i]);
 		if (step_done(w, w->insert, "insert") < 0)
 			return -1;
-		w->stats.inserted++;
-		return 0;
-	}
-	if (is_new(w, cells)) {
-		for (size_t i = 0; i < def->ncols; i++)
-			bind_cell(w->insert, (int)i + 1, &def->cols[i], &cells[i]);
-		if (step_done(w, w->insert, "insert") < 0 || log_change(w, "insert", cells) < 0)
-			return -1;
-		w->stats.inserted++;
+		note_append(w, cells, 1);
 		return 0;
 	}
 	if (w->seen) {
@@ -822,8 +820,7 @@ int ff_table_writer_put(struct ff_table_writer *w, const struct ff_cell *cells)
 	return 0;
 }
 
-/* Insert ROWS_PER_INSERT rows with one statement, and log them as inserts
- * with another unless the table is new. */
+/* Append ROWS_PER_INSERT rows (in time order) with one statement. */
 static int insert_chunk(struct ff_table_writer *w, const struct ff_cell *row)
 {
 	size_t ncols = w->def->ncols;
@@ -831,19 +828,7 @@ static int insert_chunk(struct ff_table_writer *w, const struct ff_cell *row)
 		bind_cell(w->insert_many, (int)i + 1, &w->def->cols[i % ncols], &row[i]);
 	if (step_done(w, w->insert_many, "insert") < 0)
 		return -1;
-	if (!w->bulk) {
-		int p = 1;
-		for (size_t r = 0; r < ROWS_PER_INSERT; r++) {
-			const struct ff_cell *cells = row + r * ncols;
-			sqlite3_bind_int64(w->change_many, p++, w->version);
-			sqlite3_bind_text(w->change_many, p++, "insert", -1, SQLITE_STATIC);
-			for (size_t i = 0; i < w->nkey; i++)
-				bind_cell(w->change_many, p++, &w->def->cols[w->key_cols[i]], &cells[w->key_cols[i]]);
-		}
-		if (step_done(w, w->change_many, "change feed") < 0)
-			return -1;
-	}
-	w->stats.inserted += ROWS_PER_INSERT;
+	note_append(w, row, ROWS_PER_INSERT);
 	return 0;
 }
 
@@ -920,7 +905,7 @@ static int record_version(struct ff_table_writer *w)
 	char now[32];
 	now_text(now);
 	sqlite3_stmt *s;
-	if (prepare(w, &s, "INSERT INTO ff_versions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)") < 0)
+	if (prepare(w, &s, "INSERT INTO ff_versions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)") < 0)
 		return -1;
 	const char *op = w->stats.created ? (w->exists ? "replace" : "create")
 					  : w->opt.mode == FF_WRITE_OVERWRITE ? "overwrite" : "merge";
@@ -935,6 +920,8 @@ static int record_version(struct ff_table_writer *w)
 		sqlite3_bind_int64(s, 8, w->opt.start);
 	if (w->opt.has_range && w->opt.end != INT64_MAX)
 		sqlite3_bind_int64(s, 9, w->opt.end);
+	if (w->appended_from != INT64_MAX)
+		sqlite3_bind_int64(s, 10, w->appended_from);
 	int rc = sqlite3_step(s);
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE)
@@ -984,7 +971,6 @@ void ff_table_writer_free(struct ff_table_writer *w)
 	sqlite3_finalize(w->select);
 	sqlite3_finalize(w->update);
 	sqlite3_finalize(w->change);
-	sqlite3_finalize(w->change_many);
 	sqlite3_finalize(w->seen);
 	free(w->key_cols);
 	free(w->val_cols);
