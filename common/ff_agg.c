@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ff_keyset.h"
 #include "ff_time.h"
 #include "ff_util.h"
 
@@ -25,12 +26,6 @@ struct bucket {
 	uint32_t *ids;      /* key id of each state */
 	uint32_t states_cap;
 	unsigned char *states;
-};
-
-struct key_entry {
-	uint64_t hash;
-	size_t off;
-	uint32_t len;
 };
 
 struct ff_agg {
@@ -55,13 +50,7 @@ struct ff_agg {
 	double *st_nums;
 	int *st_null;
 
-	/* interned keys */
-	char *key_bytes;
-	size_t key_bytes_len, key_bytes_cap;
-	struct key_entry *keys;
-	uint32_t nkeys, keys_cap;
-	uint32_t *key_slots;   /* id + 1, power-of-two table */
-	uint32_t key_slots_cap;
+	struct ff_keyset *keys;    /* interned key tuples */
 	char *key_scratch;
 	size_t key_scratch_cap;
 
@@ -113,8 +102,7 @@ struct ff_agg *ff_agg_new(const struct ff_spec *spec, const struct ff_agg_option
 	a->max_time = INT64_MIN;
 	a->ring_cap = 64;
 	a->ring = ff_xcalloc(a->ring_cap, sizeof *a->ring);
-	a->key_slots_cap = 1024;
-	a->key_slots = ff_xcalloc(a->key_slots_cap, sizeof *a->key_slots);
+	a->keys = ff_keyset_new();
 	return a;
 }
 
@@ -141,9 +129,7 @@ void ff_agg_free(struct ff_agg *a)
 	free(a->values);
 	free(a->out_keys);
 	free(a->out_key_lens);
-	free(a->key_bytes);
-	free(a->keys);
-	free(a->key_slots);
+	ff_keyset_free(a->keys);
 	free(a->key_scratch);
 	free(a->order);
 	free(a->ranked_order);
@@ -213,48 +199,6 @@ static const char *column_name(const struct ff_agg *a, size_t col)
 		    a->spec->features[i].kind < FF_IS_WEEKEND && a->spec->features[i].kind != FF_COUNT_ROWS)
 			return a->spec->features[i].column;
 	return "?";
-}
-
-/* Keys are interned once; windows refer to them by a 32-bit id. */
-static uint32_t intern(struct ff_agg *a, const char *bytes, size_t len)
-{
-	uint64_t h = ff_hash_bytes(bytes, len, 0);
-	uint32_t mask = a->key_slots_cap - 1;
-	for (uint32_t i = (uint32_t)h & mask;; i = (i + 1) & mask) {
-		uint32_t id = a->key_slots[i];
-		if (id == 0)
-			break;
-		struct key_entry *e = &a->keys[id - 1];
-		if (e->hash == h && e->len == len && memcmp(a->key_bytes + e->off, bytes, len) == 0)
-			return id - 1;
-	}
-	if ((a->nkeys + 1) * 2 > a->key_slots_cap) {
-		uint32_t cap = a->key_slots_cap * 2;
-		uint32_t *slots = ff_xcalloc(cap, sizeof *slots);
-		for (uint32_t id = 0; id < a->nkeys; id++) {
-			uint32_t j = (uint32_t)a->keys[id].hash & (cap - 1);
-			while (slots[j])
-				j = (j + 1) & (cap - 1);
-			slots[j] = id + 1;
-		}
-		free(a->key_slots);
-		a->key_slots = slots;
-		a->key_slots_cap = cap;
-		mask = cap - 1;
-	}
-	ff_grow(&a->key_bytes, &a->key_bytes_cap, a->key_bytes_len + len + 1, 1);
-	memcpy(a->key_bytes + a->key_bytes_len, bytes, len);
-	a->key_bytes[a->key_bytes_len + len] = '\0';
-	size_t cap = a->keys_cap;
-	ff_grow(&a->keys, &cap, a->nkeys + 1, sizeof *a->keys);
-	a->keys_cap = (uint32_t)cap;
-	a->keys[a->nkeys] = (struct key_entry){h, a->key_bytes_len, (uint32_t)len};
-	a->key_bytes_len += len + 1;
-	uint32_t i = (uint32_t)h & mask;
-	while (a->key_slots[i])
-		i = (i + 1) & mask;
-	a->key_slots[i] = a->nkeys + 1;
-	return a->nkeys++;
 }
 
 int ff_agg_stage(struct ff_agg *a, const struct ff_field *row, size_t n, char *msg,
@@ -334,7 +278,7 @@ int ff_agg_stage(struct ff_agg *a, const struct ff_field *row, size_t n, char *m
 			if (i + 1 < s->nkeys)
 				a->key_scratch[off++] = '\0';
 		}
-		a->st_key = intern(a, a->key_scratch, off);
+		a->st_key = ff_keyset_intern(a->keys, a->key_scratch, off);
 	}
 	return 0;
 }
@@ -440,13 +384,8 @@ static const struct bucket *sort_bucket;
 
 static int by_key(const void *pa, const void *pb)
 {
-	const struct key_entry *x = &sort_agg->keys[sort_bucket->ids[*(const uint32_t *)pa]];
-	const struct key_entry *y = &sort_agg->keys[sort_bucket->ids[*(const uint32_t *)pb]];
-	size_t n = x->len < y->len ? x->len : y->len;
-	int c = memcmp(sort_agg->key_bytes + x->off, sort_agg->key_bytes + y->off, n);
-	if (c)
-		return c;
-	return (x->len > y->len) - (x->len < y->len);
+	return ff_keyset_compare(sort_agg->keys, sort_bucket->ids[*(const uint32_t *)pa],
+				 sort_bucket->ids[*(const uint32_t *)pb]);
 }
 
 static int by_u64(const void *pa, const void *pb)
@@ -457,11 +396,7 @@ static int by_u64(const void *pa, const void *pb)
 
 static int by_id(const void *pa, const void *pb)
 {
-	const struct key_entry *x = &sort_agg->keys[*(const uint32_t *)pa];
-	const struct key_entry *y = &sort_agg->keys[*(const uint32_t *)pb];
-	size_t n = x->len < y->len ? x->len : y->len;
-	int c = memcmp(sort_agg->key_bytes + x->off, sort_agg->key_bytes + y->off, n);
-	return c ? c : (x->len > y->len) - (x->len < y->len);
+	return ff_keyset_compare(sort_agg->keys, *(const uint32_t *)pa, *(const uint32_t *)pb);
 }
 
 /* Put the bucket's states in key byte order into a->order. With a few
@@ -472,22 +407,23 @@ static void order_by_key(struct ff_agg *a, struct bucket *b)
 	ff_grow(&a->order, &a->order_cap, b->nstates, sizeof *a->order);
 	sort_agg = a;
 	sort_bucket = b;
-	if (a->nkeys > 65536) {
+	if (ff_keyset_count(a->keys) > 65536) {
 		for (uint32_t i = 0; i < b->nstates; i++)
 			a->order[i] = i;
 		qsort(a->order, b->nstates, sizeof *a->order, by_key);
 		return;
 	}
-	if (a->nranked != a->nkeys) {
-		uint32_t *ids = ff_xmalloc(a->nkeys * sizeof *ids);
-		for (uint32_t i = 0; i < a->nkeys; i++)
+	uint32_t nkeys = ff_keyset_count(a->keys);
+	if (a->nranked != nkeys) {
+		uint32_t *ids = ff_xmalloc(nkeys * sizeof *ids);
+		for (uint32_t i = 0; i < nkeys; i++)
 			ids[i] = i;
-		qsort(ids, a->nkeys, sizeof *ids, by_id);
-		a->rank = ff_xrealloc(a->rank, a->nkeys * sizeof *a->rank);
-		for (uint32_t r = 0; r < a->nkeys; r++)
+		qsort(ids, nkeys, sizeof *ids, by_id);
+		a->rank = ff_xrealloc(a->rank, nkeys * sizeof *a->rank);
+		for (uint32_t r = 0; r < nkeys; r++)
 			a->rank[ids[r]] = r;
 		free(ids);
-		a->nranked = a->nkeys;
+		a->nranked = nkeys;
 	}
 	ff_grow(&a->ranked_order, &a->ranked_order_cap, b->nstates, sizeof *a->ranked_order);
 	for (uint32_t i = 0; i < b->nstates; i++)
@@ -523,9 +459,9 @@ static int close_bucket(struct ff_agg *a, struct bucket *b)
 	struct ff_agg_row row = {a->out_keys, a->out_key_lens, end, partition, a->values};
 	for (uint32_t oi = 0; oi < b->nstates && rc == 0; oi++) {
 		uint32_t i = a->order[oi];
-		const struct key_entry *ke = &a->keys[b->ids[i]];
-		const char *kp = a->key_bytes + ke->off;
-		const char *kend = kp + ke->len;
+		size_t klen;
+		const char *kp = ff_keyset_bytes(a->keys, b->ids[i], &klen);
+		const char *kend = kp + klen;
 		for (size_t k = 0; k < s->nkeys; k++) {
 			const char *z = k + 1 < s->nkeys ? memchr(kp, '\0', (size_t)(kend - kp)) : kend;
 			a->out_keys[k] = kp;

@@ -1,0 +1,25 @@
+/* ff_keyset: interned keys. Each distinct byte string gets a small id, in
+ * order of first sight; the bytes stay until the set is freed. Used for
+ * the keys of open windows and of loaded feature tables. */
+#ifndef FF_KEYSET_H
+#define FF_KEYSET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct ff_keyset;
+
+struct ff_keyset *ff_keyset_new(void);
+void ff_keyset_free(struct ff_keyset *ks);
+
+/* The id of bytes[0..len), added if new. */
+uint32_t ff_keyset_intern(struct ff_keyset *ks, const char *bytes, size_t len);
+/* The id of bytes[0..len), or -1 if it is not in the set. */
+int64_t ff_keyset_find(const struct ff_keyset *ks, const char *bytes, size_t len);
+/* The bytes of an id (NUL-terminated) and their length. */
+const char *ff_keyset_bytes(const struct ff_keyset *ks, uint32_t id, size_t *len);
+uint32_t ff_keyset_count(const struct ff_keyset *ks);
+/* Byte order of two ids' keys (memcmp, then length). */
+int ff_keyset_compare(const struct ff_keyset *ks, uint32_t a, uint32_t b);
+
+#endif
