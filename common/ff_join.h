@@ -1,0 +1,44 @@
+/* ff_join: the point-in-time join of a record stream with feature tables,
+ * shared by ff-join, ff-train-set and (later) ff-predict: apply the spec's
+ * preprocessing steps, look each row's features up as of its own time, and
+ * write the input columns, the derived ones and the features, in input
+ * order, one output row per input row. */
+#ifndef FF_JOIN_H
+#define FF_JOIN_H
+
+#include <stdio.h>
+
+#include "ff_join_spec.h"
+#include "ff_lookup.h"
+#include "ff_rec.h"
+
+struct ff_join;
+
+/* Open the store and load the spec's tables. Returns 0 or -1 (reported). */
+int ff_join_open(const struct ff_join_spec *spec, const char *store, struct ff_join **out);
+void ff_join_free(struct ff_join *j);
+
+size_t ff_join_nlookups(const struct ff_join *j);
+const struct ff_feature_table *ff_join_table(const struct ff_join *j, size_t lookup);
+
+/* What ff-train-set sees of each row besides the output. */
+struct ff_join_row {
+	const struct ff_cell *cells;       /* the output row */
+	const struct ff_rec_schema *schema; /* of the output */
+	const char *where;                 /* "file:LINE" of the input row */
+	const int64_t *key;                /* per lookup: key id or -1 */
+	const int64_t *match;              /* per lookup: table row or -1 */
+	const int64_t *event_time;         /* per lookup: the time the lookup's timestamp
+					      was derived from (itself if not derived),
+					      INT64_MIN without a timestamp */
+};
+typedef int (*ff_join_observe_fn)(void *ctx, const struct ff_join_row *row);
+
+/* Join the inputs (paths, "-" stdin; none: stdin) into out in format.
+ * observe, if not NULL, is called for every row after it is written.
+ * Columns named in the spec's exclude list are left out of the output.
+ * Returns 0 or -1 (reported with file and line). */
+int ff_join_run(struct ff_join *j, char **inputs, size_t ninputs, FILE *out,
+		enum ff_rec_format format, ff_join_observe_fn observe, void *ctx);
+
+#endif

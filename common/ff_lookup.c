@@ -1,0 +1,274 @@
+#include "ff_lookup.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "ff_keyset.h"
+#include "ff_time.h"
+#include "ff_util.h"
+
+struct ff_feature_table {
+	struct ff_table_def def;
+	int64_t version;
+	size_t nkeys;          /* key columns */
+	size_t nfeat;
+	size_t *feat_cols;     /* index in def.cols */
+	struct ff_keyset *keys;
+	size_t nrows;
+	size_t *start;         /* rows of key id k: start[k] .. start[k+1] */
+	int64_t *ts;           /* seconds, ascending per key */
+	uint64_t *vals;        /* nrows x nfeat: int64 or double bits */
+	unsigned char *nulls;  /* nrows x nfeat */
+};
+
+const struct ff_table_def *ff_feature_table_def(const struct ff_feature_table *t) { return &t->def; }
+int64_t ff_feature_table_version(const struct ff_feature_table *t) { return t->version; }
+size_t ff_feature_table_nkeys(const struct ff_feature_table *t) { return t->nkeys; }
+size_t ff_feature_table_nfeatures(const struct ff_feature_table *t) { return t->nfeat; }
+size_t ff_feature_table_rows(const struct ff_feature_table *t) { return t->nrows; }
+
+const struct ff_column *ff_feature_table_feature(const struct ff_feature_table *t, size_t i)
+{
+	return &t->def.cols[t->feat_cols[i]];
+}
+
+void ff_feature_table_free(struct ff_feature_table *t)
+{
+	if (!t)
+		return;
+	ff_table_def_release(&t->def);
+	free(t->feat_cols);
+	ff_keyset_free(t->keys);
+	free(t->start);
+	free(t->ts);
+	free(t->vals);
+	free(t->nulls);
+	free(t);
+}
+
+static int pick_features(struct ff_feature_table *t, const struct ff_strlist *features,
+			 const char *store)
+{
+	t->feat_cols = ff_xcalloc(t->def.ncols, sizeof *t->feat_cols);
+	if (features->n == 0) {
+		for (size_t i = 0; i < t->def.ncols; i++)
+			if (t->def.cols[i].role == FF_ROLE_FEATURE)
+				t->feat_cols[t->nfeat++] = i;
+		return 0;
+	}
+	for (size_t f = 0; f < features->n; f++) {
+		size_t i = 0;
+		while (i < t->def.ncols && strcmp(t->def.cols[i].name, features->v[f]) != 0)
+			i++;
+		if (i == t->def.ncols || t->def.cols[i].role != FF_ROLE_FEATURE)
+			return ff_error("%s: table %s has no feature '%s'", store, t->def.name, features->v[f]);
+		t->feat_cols[t->nfeat++] = i;
+	}
+	return 0;
+}
+
+/* Rows come in primary-key order (time, then key); a stable counting sort by
+ * key keeps each key's rows in time order. */
+static int group_by_key(struct ff_feature_table *t, uint32_t *ids, const char *store)
+{
+	uint32_t nk = ff_keyset_count(t->keys);
+	size_t n = t->nrows, nf = t->nfeat;
+	t->start = ff_xcalloc((size_t)nk + 1, sizeof *t->start);
+	for (size_t r = 0; r < n; r++)
+		t->start[ids[r] + 1]++;
+	for (uint32_t k = 0; k < nk; k++)
+		t->start[k + 1] += t->start[k];
+	size_t *next = ff_xmalloc(((size_t)nk + 1) * sizeof *next);
+	memcpy(next, t->start, ((size_t)nk + 1) * sizeof *next);
+	int64_t *ts = ff_xmalloc((n ? n : 1) * sizeof *ts);
+	size_t cells = n * nf > 0 ? n * nf : 1;
+	uint64_t *vals = ff_xmalloc(cells * sizeof *vals);
+	unsigned char *nulls = ff_xmalloc(cells);
+	for (size_t r = 0; r < n; r++) {
+		size_t d = next[ids[r]]++;
+		ts[d] = t->ts[r];
+		memcpy(vals + d * nf, t->vals + r * nf, nf * sizeof *vals);
+		memcpy(nulls + d * nf, t->nulls + r * nf, nf);
+	}
+	free(next);
+	free(t->ts);
+	free(t->vals);
+	free(t->nulls);
+	t->ts = ts;
+	t->vals = vals;
+	t->nulls = nulls;
+	for (uint32_t k = 0; k < nk; k++)
+		for (size_t r = t->start[k] + 1; r < t->start[k + 1]; r++)
+			if (ts[r] == ts[r - 1]) {
+				size_t len;
+				const char *key = ff_keyset_bytes(t->keys, k, &len);
+				char when[32];
+				ff_time_format(ts[r] * FF_USEC, when);
+				return ff_error("%s: table %s has two rows for key '%s' at %s", store,
+						t->def.name, key, when);
+			}
+	return 0;
+}
+
+int ff_feature_table_load(struct ff_store *st, const char *table, const struct ff_strlist *features,
+			  struct ff_feature_table **out)
+{
+	struct ff_feature_table *t = ff_xcalloc(1, sizeof *t);
+	const char *store = ff_store_path(st);
+	sqlite3_stmt *s = NULL;
+	uint32_t *ids = NULL;
+	char *sql = NULL;
+	int rc = ff_store_table(st, table, &t->def, &t->version);
+	if (rc <= 0) {
+		if (rc == 0)
+			ff_error("%s: no table %s in the store", store, table);
+		goto fail;
+	}
+	size_t ts_col = SIZE_MAX;
+	for (size_t i = 0; i < t->def.ncols; i++) {
+		if (t->def.cols[i].role == FF_ROLE_KEY)
+			t->nkeys++;
+		if (t->def.cols[i].role == FF_ROLE_TIMESTAMP)
+			ts_col = i;
+	}
+	if (ts_col == SIZE_MAX) {
+		ff_error("%s: table %s has no timestamp key", store, table);
+		goto fail;
+	}
+	if (pick_features(t, features, store) < 0)
+		goto fail;
+
+	size_t size = 0;
+	FILE *m = open_memstream(&sql, &size);
+	char q[300];
+	fprintf(m, "SELECT ");
+	for (size_t i = 0; i < t->def.ncols; i++)
+		if (t->def.cols[i].role == FF_ROLE_KEY) {
+			ff_sql_ident(q, sizeof q, t->def.cols[i].name);
+			fprintf(m, "%s, ", q);
+		}
+	ff_sql_ident(q, sizeof q, t->def.cols[ts_col].name);
+	fprintf(m, "%s", q);
+	for (size_t f = 0; f < t->nfeat; f++) {
+		ff_sql_ident(q, sizeof q, t->def.cols[t->feat_cols[f]].name);
+		fprintf(m, ", %s", q);
+	}
+	ff_sql_ident(q, sizeof q, table);
+	fprintf(m, " FROM %s", q);
+	fclose(m);
+	if (sqlite3_prepare_v2(ff_store_db(st), sql, -1, &s, NULL) != SQLITE_OK) {
+		ff_error("%s: table %s: %s", store, table, sqlite3_errmsg(ff_store_db(st)));
+		goto fail;
+	}
+	t->keys = ff_keyset_new();
+	size_t cap = 0, nf = t->nfeat;
+	char *key = NULL;
+	size_t key_cap = 0;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		size_t r = t->nrows;
+		if (r == cap) {
+			cap = cap ? cap * 2 : 4096;
+			ids = ff_xrealloc(ids, cap * sizeof *ids);
+			t->ts = ff_xrealloc(t->ts, cap * sizeof *t->ts);
+			t->vals = ff_xrealloc(t->vals, cap * (nf ? nf : 1) * sizeof *t->vals);
+			t->nulls = ff_xrealloc(t->nulls, cap * (nf ? nf : 1));
+		}
+		size_t klen = 0;
+		for (size_t k = 0; k < t->nkeys; k++) {
+			const char *v = (const char *)sqlite3_column_text(s, (int)k);
+			size_t n = (size_t)sqlite3_column_bytes(s, (int)k);
+			ff_grow(&key, &key_cap, klen + n + 1, 1);
+			if (k)
+				key[klen++] = '\0';
+			memcpy(key + klen, v ? v : "", n);
+			klen += n;
+		}
+		ids[r] = ff_keyset_intern(t->keys, key ? key : "", klen);
+		t->ts[r] = sqlite3_column_int64(s, (int)t->nkeys);
+		for (size_t f = 0; f < nf; f++) {
+			int c = (int)(t->nkeys + 1 + f);
+			int null = sqlite3_column_type(s, c) == SQLITE_NULL;
+			t->nulls[r * nf + f] = (unsigned char)null;
+			uint64_t bits = 0;
+			if (!null && t->def.cols[t->feat_cols[f]].type == FF_TYPE_REAL) {
+				double d = sqlite3_column_double(s, c);
+				memcpy(&bits, &d, sizeof bits);
+			} else if (!null) {
+				bits = (uint64_t)sqlite3_column_int64(s, c);
+			}
+			t->vals[r * nf + f] = bits;
+		}
+		t->nrows++;
+	}
+	free(key);
+	if (rc != SQLITE_DONE) {
+		ff_error("%s: table %s: %s", store, table, sqlite3_errmsg(ff_store_db(st)));
+		goto fail;
+	}
+	sqlite3_finalize(s);
+	s = NULL;
+	if (group_by_key(t, ids, store) < 0)
+		goto fail;
+	free(ids);
+	free(sql);
+	*out = t;
+	return 0;
+fail:
+	sqlite3_finalize(s);
+	free(ids);
+	free(sql);
+	ff_feature_table_free(t);
+	return -1;
+}
+
+int64_t ff_feature_table_key(const struct ff_feature_table *t, const char *key, size_t len)
+{
+	return ff_keyset_find(t->keys, key, len);
+}
+
+int64_t ff_feature_table_find(const struct ff_feature_table *t, int64_t key, enum ff_match match,
+			      int64_t time, int64_t lookback)
+{
+	if (key < 0)
+		return -1;
+	size_t lo = t->start[key], hi = t->start[key + 1];
+	if (lo == hi)
+		return -1;
+	if (match == FF_MATCH_LATEST)
+		return (int64_t)hi - 1;
+	/* Table times are whole seconds: ts * 1e6 <= time  <=>  ts <= floor(time / 1e6). */
+	int64_t secs = ff_floor_div(time, FF_USEC);
+	size_t a = lo, b = hi; /* first row with ts > secs */
+	while (a < b) {
+		size_t mid = a + (b - a) / 2;
+		if (t->ts[mid] <= secs)
+			a = mid + 1;
+		else
+			b = mid;
+	}
+	if (a == lo)
+		return -1;
+	int64_t row = (int64_t)a - 1;
+	int64_t at = t->ts[row] * FF_USEC;
+	if (match == FF_MATCH_EXACT)
+		return at == time ? row : -1;
+	if (lookback > 0 && at < time - lookback)
+		return -1;
+	return row;
+}
+
+int64_t ff_feature_table_time(const struct ff_feature_table *t, int64_t row)
+{
+	return t->ts[row] * FF_USEC;
+}
+
+void ff_feature_table_value(const struct ff_feature_table *t, int64_t row, size_t i, struct ff_cell *out)
+{
+	size_t at = (size_t)row * t->nfeat + i;
+	memset(out, 0, sizeof *out);
+	out->null = t->nulls[at];
+	if (ff_feature_table_feature(t, i)->type == FF_TYPE_REAL)
+		memcpy(&out->d, &t->vals[at], sizeof out->d);
+	else
+		out->i = (int64_t)t->vals[at];
+}
