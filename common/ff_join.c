@@ -410,7 +410,8 @@ static int on_row(void *ctx, const struct ff_cell *cells, size_t n, long pos)
 		return -1;
 	if (j->observe) {
 		ff_rec_where(j->reader, pos, where, sizeof where);
-		struct ff_join_row row = {j->out_cells, &j->out, where, j->key_ids, j->matches, j->event_times};
+		struct ff_join_row row = {j->out_cells, &j->out, cells, &j->in, where,
+					  j->key_ids, j->matches, j->event_times};
 		return j->observe(j->ctx, &row);
 	}
 	return 0;

@@ -25,6 +25,8 @@ const struct ff_feature_table *ff_join_table(const struct ff_join *j, size_t loo
 struct ff_join_row {
 	const struct ff_cell *cells;       /* the output row */
 	const struct ff_rec_schema *schema; /* of the output */
+	const struct ff_cell *input;       /* the input row */
+	const struct ff_rec_schema *input_schema;
 	const char *where;                 /* "file:LINE" of the input row */
 	const int64_t *key;                /* per lookup: key id or -1 */
 	const int64_t *match;              /* per lookup: table row or -1 */

@@ -226,6 +226,16 @@ int64_t ff_feature_table_key(const struct ff_feature_table *t, const char *key, 
 	return ff_keyset_find(t->keys, key, len);
 }
 
+const char *ff_feature_table_key_bytes(const struct ff_feature_table *t, int64_t key, size_t *len)
+{
+	return ff_keyset_bytes(t->keys, (uint32_t)key, len);
+}
+
+size_t ff_feature_table_key_count(const struct ff_feature_table *t)
+{
+	return ff_keyset_count(t->keys);
+}
+
 int64_t ff_feature_table_find(const struct ff_feature_table *t, int64_t key, enum ff_match match,
 			      int64_t time, int64_t lookback)
 {

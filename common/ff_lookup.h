@@ -35,6 +35,11 @@ size_t ff_feature_table_rows(const struct ff_feature_table *t);
  * has no row for it. */
 int64_t ff_feature_table_key(const struct ff_feature_table *t, const char *key, size_t len);
 
+/* The number of distinct keys, and the key tuple of a key id (values joined
+ * by NUL bytes) with its length. */
+size_t ff_feature_table_key_count(const struct ff_feature_table *t);
+const char *ff_feature_table_key_bytes(const struct ff_feature_table *t, int64_t key, size_t *len);
+
 enum ff_match { FF_MATCH_ASOF, FF_MATCH_EXACT, FF_MATCH_LATEST };
 
 /* The row of key id for time t (microseconds): the latest at or before t,

@@ -1,0 +1,137 @@
+/* ff-train-set: a training set from feature lookups and a label, and its
+ * blueprint. */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ff_blueprint.h"
+#include "ff_join.h"
+#include "ff_output.h"
+#include "ff_util.h"
+
+static const char usage_text[] =
+	"usage: ff-train-set -s STORE -f SPEC -b BLUEPRINT [options] [FILE...]\n"
+	"Build a training set from base records (FILE or stdin): the spec's\n"
+	"preprocessing, point-in-time feature lookups and label; write the blueprint\n"
+	"that lets serving build the same feature vectors again.\n"
+	"\n"
+	"  -s, --store FILE         offline store holding the feature tables\n"
+	"  -f, --spec FILE          training-set spec (ff-join-spec(5)) with a label\n"
+	"  -b, --blueprint FILE     where to write the blueprint (ff-blueprint(5))\n"
+	"  -o, --output FILE        training set file (default stdout)\n"
+	"      --format FORMAT      training set as csv (default) or bin (ff-rec(5))\n"
+	"      --strict             fail when a row sees a feature window that ends after\n"
+	"                           the row's own time (leakage), instead of warning\n"
+	"  -q, --quiet              no warnings\n"
+	"  -h, --help               show this help\n"
+	"  -V, --version            show the version\n";
+
+enum { OPT_FORMAT = 256, OPT_STRICT };
+
+static const struct option options[] = {
+	{"store", required_argument, NULL, 's'},
+	{"spec", required_argument, NULL, 'f'},
+	{"blueprint", required_argument, NULL, 'b'},
+	{"output", required_argument, NULL, 'o'},
+	{"format", required_argument, NULL, OPT_FORMAT},
+	{"strict", no_argument, NULL, OPT_STRICT},
+	{"quiet", no_argument, NULL, 'q'},
+	{"help", no_argument, NULL, 'h'},
+	{"version", no_argument, NULL, 'V'},
+	{NULL, 0, NULL, 0},
+};
+
+static _Noreturn void usage_error(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "%s: ", ff_progname());
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\nTry 'ff-train-set --help' for more information.\n");
+	exit(FF_EXIT_USAGE);
+}
+
+int main(int argc, char **argv)
+{
+	ff_set_progname(argv[0]);
+	argv[0] = (char *)ff_progname();
+	const char *store = NULL, *spec_file = NULL, *blueprint = NULL, *output = NULL;
+	enum ff_rec_format format = FF_REC_CSV;
+	int strict = 0, c;
+	while ((c = getopt_long(argc, argv, "s:f:b:o:qhV", options, NULL)) != -1) {
+		switch (c) {
+		case 's': store = optarg; break;
+		case 'f': spec_file = optarg; break;
+		case 'b': blueprint = optarg; break;
+		case 'o': output = optarg; break;
+		case OPT_FORMAT: {
+			int f = ff_rec_format_parse(optarg);
+			if (f < 0)
+				usage_error("bad --format '%s': use csv or bin", optarg);
+			format = (enum ff_rec_format)f;
+			break;
+		}
+		case OPT_STRICT: strict = 1; break;
+		case 'q': ff_set_quiet(1); break;
+		case 'h': fputs(usage_text, stdout); return ff_close_stdout() ? FF_EXIT_FAIL : FF_EXIT_OK;
+		case 'V': ff_print_version(); return ff_close_stdout() ? FF_EXIT_FAIL : FF_EXIT_OK;
+		default:
+			fprintf(stderr, "Try 'ff-train-set --help' for more information.\n");
+			return FF_EXIT_USAGE;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (!store)
+		usage_error("%s", "no store: give -s STORE");
+	if (!spec_file)
+		usage_error("%s", "no training-set spec: give -f SPEC");
+	if (!blueprint)
+		usage_error("%s", "no blueprint file: give -b BLUEPRINT");
+	if (output && strcmp(output, blueprint) == 0)
+		usage_error("%s", "the training set and the blueprint need two files");
+
+	struct ff_join_spec spec;
+	struct ff_join *j = NULL;
+	struct ff_blueprint *bp = NULL;
+	struct ff_output out = {0}, bout = {0};
+	int rc = -1;
+	ff_join_spec_init(&spec, spec_file);
+	if (ff_join_spec_load(&spec, spec_file) < 0 || ff_join_spec_finish(&spec) < 0)
+		goto done;
+	if (!spec.label) {
+		ff_error("%s: a training set needs a label (label COLUMN)", spec_file);
+		goto done;
+	}
+	if (ff_join_open(&spec, store, &j) < 0 || ff_output_open(&out, output) < 0)
+		goto done;
+	bp = ff_blueprint_new(&spec, j, store);
+	rc = ff_join_run(j, argv, (size_t)argc, out.f, format, ff_blueprint_observe, bp);
+	if (rc == 0 && ff_blueprint_leaky_rows(bp) > 0) {
+		int64_t leaky = ff_blueprint_leaky_rows(bp), rows = ff_blueprint_rows(bp);
+		if (strict) {
+			rc = ff_error("%" PRId64 " of %" PRId64 " rows see a feature window that ends after "
+				      "the row's own time (leakage); nothing written", leaky, rows);
+		} else {
+			ff_warn("%" PRId64 " of %" PRId64 " rows see a feature window that ends after the "
+				"row's own time (leakage; the ceil rounding of SEMANTICS.md does this by "
+				"design); --strict makes it an error", leaky, rows);
+		}
+	}
+	if (rc == 0 && ff_output_open(&bout, blueprint) == 0) {
+		if (ff_blueprint_write(bp, bout.f) < 0)
+			rc = -1;
+		if (ff_output_close(&bout, rc == 0) < 0)
+			rc = -1;
+	} else {
+		rc = -1;
+	}
+done:
+	/* The training set appears only with its blueprint. */
+	if (ff_output_close(&out, rc == 0) < 0)
+		rc = -1;
+	ff_blueprint_free(bp);
+	ff_join_free(j);
+	ff_join_spec_release(&spec);
+	return rc == 0 ? FF_EXIT_OK : FF_EXIT_FAIL;
+}
