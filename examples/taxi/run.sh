@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The taxi fare pipeline of the seed design, end to end, as a shell script
-# you can copy: raw trips -> offline feature tables (-> training set, model,
-# online tables and predictions as ff grows).
+# you can copy: raw trips -> offline feature tables -> training set and
+# blueprint (-> model, online tables and predictions as ff grows).
 #
 # usage: examples/taxi/run.sh [TRIPS_CSV] [WORKDIR]
 #   TRIPS_CSV  trips with the header of SEMANTICS.md; default: trips generated
@@ -35,6 +35,12 @@ ff-compute --store "$work/offline.db" \
 	--lateness "${LATENESS:-35d}" \
 	"$trips"
 
+# 2. Training set: round the trip times, look the features up as of those
+#    times, keep the label; the blueprint records how, for serving.
+ff-train-set --store "$work/offline.db" --spec "$here/training_set.spec" \
+	--blueprint "$work/training_set.blueprint" --output "$work/training_set.csv" \
+	--quiet "$trips"
+
 # Summary: what the run left in WORKDIR.
 echo "trips:   $trips ($(($(wc -l <"$trips") - 1)) rows)"
 echo "offline: $work/offline.db"
@@ -47,3 +53,5 @@ for table in trip_pickup_features trip_dropoff_features; do
 			datetime(max($ts), 'unixepoch'))
 		FROM $table;"
 done
+echo "training set: $work/training_set.csv ($(($(wc -l <"$work/training_set.csv") - 1)) rows)"
+echo "blueprint:    $work/training_set.blueprint"
