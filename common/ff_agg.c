@@ -62,6 +62,7 @@ struct ff_agg {
 	int64_t k_lo, k_hi;    /* open window starts lie in [k_lo, k_hi] */
 	int any_open;
 	int64_t max_time;
+	const char *max_input; /* where the latest time was read */
 	long max_line;
 
 	/* emission scratch */
@@ -262,8 +263,8 @@ int ff_agg_stage(struct ff_agg *a, const struct ff_field *row, size_t n, char *m
 		*reason = "late row";
 		snprintf(msg, msgsize,
 			 "column '%s': time %s is more than the allowed lateness (%s) behind %s "
-			 "seen on line %ld, and its windows are closed; raise --lateness or sort the input",
-			 s->time_column, t, l, w, a->max_line);
+			 "seen at %s:%ld, and its windows are closed; raise --lateness or sort the input",
+			 s->time_column, t, l, w, a->max_input ? a->max_input : "?", a->max_line);
 		return -1;
 	}
 	a->st_kmin = kmin;
@@ -526,11 +527,12 @@ static int close_through(struct ff_agg *a, int64_t limit)
 	return 0;
 }
 
-int ff_agg_commit(struct ff_agg *a, long line)
+int ff_agg_commit(struct ff_agg *a, const char *input, long line)
 {
 	const struct ff_spec *s = a->spec;
 	if (a->st_time > a->max_time) {
 		a->max_time = a->st_time;
+		a->max_input = input;
 		a->max_line = line;
 		if (a->opt.lateness >= 0) {
 			int64_t limit = ff_floor_div(a->max_time - a->opt.lateness - s->window, s->slide);

@@ -55,9 +55,10 @@ int ff_agg_bind(struct ff_agg *a, const struct ff_field *header, size_t n, const
 int ff_agg_stage(struct ff_agg *a, const struct ff_field *row, size_t n, char *msg,
 		 size_t msgsize, const char **reason);
 
-/* Add the row last staged (from input line `line`), then emit the windows the
- * watermark has passed. Returns 0, or the emit callback's non-zero value. */
-int ff_agg_commit(struct ff_agg *a, long line);
+/* Add the row last staged (from line `line` of input, a name that must
+ * outlive the aggregation), then emit the windows the watermark has passed.
+ * Returns 0, or the emit callback's non-zero value. */
+int ff_agg_commit(struct ff_agg *a, const char *input, long line);
 
 /* Emit every window still open. Returns 0 or the emit callback's value. */
 int ff_agg_finish(struct ff_agg *a);

@@ -40,6 +40,8 @@ struct ff_blueprint {
 	int64_t *misses, *leaks;   /* per lookup */
 	struct ff_rec_schema columns; /* of the training set, with types as seen */
 	XXH3_state_t *in_hash, *out_hash;
+	unsigned char *row_buf;    /* a row's canonical bytes, for hashing */
+	size_t row_cap;
 };
 
 struct ff_blueprint *ff_blueprint_new(const struct ff_join_spec *spec, const struct ff_join *j,
@@ -97,6 +99,7 @@ void ff_blueprint_free(struct ff_blueprint *b)
 	ff_rec_schema_release(&b->columns);
 	XXH3_freeState(b->in_hash);
 	XXH3_freeState(b->out_hash);
+	free(b->row_buf);
 	free(b);
 }
 
@@ -136,26 +139,33 @@ static int setup(struct ff_blueprint *b, const struct ff_join_row *row)
 	return 0;
 }
 
-static void hash_cells(XXH3_state_t *h, const struct ff_rec_schema *s, const struct ff_cell *cells)
+/* Canonical bytes of a row, whatever its format: per cell a tag, then the
+ * text with its length or the 8 bytes of the number; one hash update a row. */
+static void hash_cells(struct ff_blueprint *b, XXH3_state_t *h, const struct ff_rec_schema *s,
+		       const struct ff_cell *cells)
 {
-	/* Canonical bytes of a row, whatever its format: per cell a tag, then
-	 * the text with its length or the 8 bytes of the number. */
+	size_t n = 0;
 	for (size_t i = 0; i < s->ncols; i++) {
 		const struct ff_cell *c = &cells[i];
-		unsigned char tag = c->null ? 0 : (unsigned char)(1 + s->types[i]);
-		XXH3_128bits_update(h, &tag, 1);
-		if (c->null)
-			continue;
-		if (s->types[i] == FF_TYPE_TEXT) {
-			uint64_t len = c->len;
-			XXH3_128bits_update(h, &len, sizeof len);
-			XXH3_128bits_update(h, c->s, c->len);
-		} else if (s->types[i] == FF_TYPE_REAL) {
-			XXH3_128bits_update(h, &c->d, sizeof c->d);
-		} else {
-			XXH3_128bits_update(h, &c->i, sizeof c->i);
+		size_t need = n + 1 + 8 + (!c->null && s->types[i] == FF_TYPE_TEXT ? c->len : 0);
+		if (need > b->row_cap)
+			ff_grow(&b->row_buf, &b->row_cap, need, 1);
+		unsigned char *p = b->row_buf + n;
+		*p++ = c->null ? 0 : (unsigned char)(1 + s->types[i]);
+		if (!c->null) {
+			if (s->types[i] == FF_TYPE_TEXT) {
+				uint64_t len = c->len;
+				memcpy(p, &len, 8);
+				memcpy(p + 8, c->s, c->len);
+				p += 8 + c->len;
+			} else {
+				memcpy(p, s->types[i] == FF_TYPE_REAL ? (const void *)&c->d : (const void *)&c->i, 8);
+				p += 8;
+			}
 		}
+		n = (size_t)(p - b->row_buf);
 	}
+	XXH3_128bits_update(h, b->row_buf, n);
 }
 
 static double cell_number(const struct ff_cell *c, enum ff_type type, int *ok)
@@ -244,8 +254,8 @@ int ff_blueprint_observe(void *blueprint, const struct ff_join_row *row)
 		b->stats[f].n++;
 		add_key_stat(&b->stats[f], t, row->key[l], v);
 	}
-	hash_cells(b->in_hash, row->input_schema, row->input);
-	hash_cells(b->out_hash, s, row->cells);
+	hash_cells(b, b->in_hash, row->input_schema, row->input);
+	hash_cells(b, b->out_hash, s, row->cells);
 	b->rows++;
 	return 0;
 }

@@ -304,7 +304,7 @@ static int on_row(void *ctx, const struct ff_field *fields, size_t n, long line)
 		return 0;
 	}
 	for (size_t i = 0; i < rd->ntargets; i++)
-		if (ff_agg_commit(rd->targets[i].agg, line) != 0)
+		if (ff_agg_commit(rd->targets[i].agg, rd->name, line) != 0)
 			return -1;
 	return 0;
 }

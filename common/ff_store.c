@@ -300,6 +300,7 @@ struct ff_table_writer {
 	int64_t max_ts;   /* their latest timestamp: later rows are all new */
 	struct ff_write_stats stats;
 	char qtable[300], qchanges[300];
+	char qseen[300];  /* overwrite: keys this write gave, one temp table per table */
 };
 
 static void now_text(char *buf)
@@ -435,7 +436,7 @@ static void build_change(FILE *m, struct ff_table_writer *w)
 
 static void build_seen(FILE *m, struct ff_table_writer *w)
 {
-	fprintf(m, "CREATE TEMP TABLE ff_seen (");
+	fprintf(m, "CREATE TEMP TABLE %s (", w->qseen);
 	typed_key_list(m, w);
 	fprintf(m, ", PRIMARY KEY (");
 	name_list(m, w->def, w->key_cols, w->nkey, ", ", "");
@@ -445,7 +446,7 @@ static void build_seen(FILE *m, struct ff_table_writer *w)
 static void build_seen_insert(FILE *m, struct ff_table_writer *w)
 {
 	(void)w;
-	fprintf(m, "INSERT INTO temp.ff_seen VALUES (?");
+	fprintf(m, "INSERT INTO temp.%s VALUES (?", w->qseen);
 	for (size_t i = 1; i < w->nkey; i++)
 		fprintf(m, ", ?");
 	fprintf(m, ")");
@@ -629,6 +630,8 @@ int ff_table_writer_open(struct ff_store *st, const struct ff_table_def *def,
 	char changes[300];
 	snprintf(changes, sizeof changes, "ff_changes_%s", def->name);
 	ff_sql_ident(w->qchanges, sizeof w->qchanges, changes);
+	snprintf(changes, sizeof changes, "ff_seen_%s", def->name);
+	ff_sql_ident(w->qseen, sizeof w->qseen, changes);
 	if (strncmp(def->name, "ff_", 3) == 0) {
 		ff_error("%s: table name %s: names starting with ff_ are the store's own", st->path, def->name);
 		goto fail;
@@ -684,7 +687,9 @@ int ff_table_writer_open(struct ff_store *st, const struct ff_table_def *def,
 		    prepare_built(w, &w->change, build_change) < 0)
 			goto fail;
 		if (opt->mode == FF_WRITE_OVERWRITE) {
-			if (exec(st, "DROP TABLE IF EXISTS temp.ff_seen") < 0 ||
+			char drop[400];
+			snprintf(drop, sizeof drop, "DROP TABLE IF EXISTS temp.%s", w->qseen);
+			if (exec(st, drop) < 0 ||
 			    exec_built(w, build_seen) < 0 ||
 			    prepare_built(w, &w->seen, build_seen_insert) < 0)
 				goto fail;
@@ -864,7 +869,7 @@ static int delete_unseen(struct ff_table_writer *w)
 	if (!m)
 		ff_die(1, "out of memory");
 	char q[300];
-	fprintf(m, "NOT EXISTS (SELECT 1 FROM temp.ff_seen s WHERE ");
+	fprintf(m, "NOT EXISTS (SELECT 1 FROM temp.%s s WHERE ", w->qseen);
 	for (size_t i = 0; i < w->nkey; i++) {
 		ff_sql_ident(q, sizeof q, def->cols[w->key_cols[i]].name);
 		fprintf(m, "%ss.%s = t.%s", i ? " AND " : "", q, q);
@@ -889,8 +894,8 @@ static int delete_unseen(struct ff_table_writer *w)
 		ff_sql_ident(q, sizeof q, def->cols[w->key_cols[i]].name);
 		fprintf(m, ", t.%s", q);
 	}
-	fprintf(m, " FROM %s t WHERE %s; DELETE FROM %s AS t WHERE %s; DROP TABLE temp.ff_seen;",
-		w->qtable, cond, w->qtable, cond);
+	fprintf(m, " FROM %s t WHERE %s; DELETE FROM %s AS t WHERE %s; DROP TABLE temp.%s;",
+		w->qtable, cond, w->qtable, cond, w->qseen);
 	fclose(m);
 	int rc = exec(w->st, sql);
 	if (rc == 0)

@@ -193,13 +193,66 @@ int ff_parse_int64(const char *s, size_t len, int64_t *out)
 	return 0;
 }
 
+/* Write |m| (an integer below 2^53) with k digits after the point. */
+static int fixed_digits(char *buf, int negative, uint64_t m, int k)
+{
+	char tmp[32];
+	int n = 0;
+	do {
+		tmp[n++] = (char)('0' + m % 10);
+		m /= 10;
+	} while (m || n <= k);
+	int len = 0;
+	if (negative)
+		buf[len++] = '-';
+	for (int i = n - 1; i >= 0; i--) {
+		buf[len++] = tmp[i];
+		if (i == k && k > 0)
+			buf[len++] = '.';
+	}
+	buf[len] = '\0';
+	return len;
+}
+
 int ff_format_double(char *buf, double v)
 {
-	int n = 0;
-	for (int prec = 15; prec <= 17; prec++) {
-		n = snprintf(buf, 32, "%.*g", prec, v);
-		if (strtod(buf, NULL) == v)
-			break;
+	static const double pow10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6};
+	double a = fabs(v);
+	/* Fast path for values with few decimals, like most fares and means:
+	 * the fewest decimals k with m / 10^k == v, m an integer. strtod of
+	 * that text is the correctly rounded m / 10^k, that is v again. */
+	if (a >= 1e-6 && a < 1e15) {
+		for (int k = 0; k <= 6; k++) {
+			double x = a * pow10[k];
+			if (x >= 9007199254740992.0)
+				break;
+			double m = nearbyint(x);
+			if (m / pow10[k] == a)
+				return fixed_digits(buf, signbit(v) != 0, (uint64_t)m, k);
+		}
+	}
+	if (v == 0)
+		return snprintf(buf, 32, "%s", signbit(v) ? "-0" : "0");
+	/* 17 significant digits always read back to the same bits. printf is
+	 * slow, and a feature value is written for many rows in a row: keep the
+	 * last texts by bits. */
+	static _Thread_local struct {
+		uint64_t bits;
+		int len;
+		char text[28];
+	} cache[1024];
+	uint64_t bits;
+	memcpy(&bits, &v, sizeof bits);
+	size_t slot = (size_t)((bits * 0x9E3779B97F4A7C15ULL) >> 54);
+	if (cache[slot].len && cache[slot].bits == bits) {
+		memcpy(buf, cache[slot].text, (size_t)cache[slot].len + 1);
+		return cache[slot].len;
+	}
+	int n = snprintf(buf, 32, "%.17g", v);
+	if (n < (int)sizeof cache[slot].text) {
+		cache[slot].bits = bits;
+		cache[slot].len = n;
+		memcpy(cache[slot].text, buf, (size_t)n + 1);
 	}
 	return n;
 }

@@ -57,8 +57,9 @@ const char *ff_input_name(const char *path);
 int ff_parse_double(const char *s, size_t len, double *out);
 int ff_parse_int64(const char *s, size_t len, int64_t *out);
 
-/* Format a double so that it reads back to the same bits (shortest of %.15g,
- * %.16g, %.17g). Returns the length written; buf needs 32 bytes. */
+/* Format a double so that it reads back to the same bits: the fewest
+ * decimals (up to 6) that do, else %.17g. The same bits always give the same
+ * text. Returns the length written; buf needs 32 bytes. */
 int ff_format_double(char *buf, double v);
 
 /* FNV-1a hash of bytes. */

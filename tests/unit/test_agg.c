@@ -54,7 +54,7 @@ static long feed(struct ff_agg *a, const char *const *rows, size_t n)
 		struct ff_field f[2] = {{buf, strlen(buf)}, {comma + 1, strlen(comma + 1)}};
 		if (ff_agg_stage(a, f, 2, msg, sizeof msg, &reason) < 0)
 			return (long)i + 2;
-		ff_agg_commit(a, (long)i + 2);
+		ff_agg_commit(a, "test", (long)i + 2);
 	}
 	ff_agg_finish(a);
 	return 0;
@@ -115,7 +115,7 @@ int main(void)
 		snprintf(k, sizeof k, "%d", i % 7);
 		struct ff_field f[2] = {{t, strlen(t)}, {k, strlen(k)}};
 		ff_agg_stage(a, f, 2, msg, sizeof msg, &reason);
-		ff_agg_commit(a, i);
+		ff_agg_commit(a, "test", i);
 		if (ff_agg_open_windows(a) > most_open)
 			most_open = ff_agg_open_windows(a);
 	}
