@@ -9,6 +9,11 @@ _ff_opts() {
 		      --window --slide --timezone --partition --feature --describe" ;;
 	ff-gen-trips)
 		echo "--rows --seed --start --days --output --quiet --help --version" ;;
+	ff-join)
+		echo "--store --spec --output --format --quiet --help --version --derive --lookup
+		      --key --timestamp --features --rename --default --lookback --exact --exclude" ;;
+	ff-train-set)
+		echo "--store --spec --blueprint --output --format --strict --quiet --help --version" ;;
 	esac
 }
 
@@ -18,12 +23,14 @@ _ff() {
 	prev=${COMP_WORDS[COMP_CWORD-1]}
 	cmd=${COMP_WORDS[0]##*/}
 	case $prev in
-	-s|--store|-o|--output)
+	-s|--store|-o|--output|-b|--blueprint)
 		COMPREPLY=($(compgen -f -- "$cur")); return ;;
 	-f|--spec)
 		COMPREPLY=($(compgen -f -X '!*.spec' -- "$cur") $(compgen -d -- "$cur")); return ;;
 	--mode)
 		COMPREPLY=($(compgen -W "merge overwrite" -- "$cur")); return ;;
+	--format)
+		COMPREPLY=($(compgen -W "csv bin" -- "$cur")); return ;;
 	--lateness)
 		COMPREPLY=($(compgen -W "1h 1d 7d 35d unbounded" -- "$cur")); return ;;
 	--timezone)
@@ -31,6 +38,8 @@ _ff() {
 	--partition)
 		COMPREPLY=($(compgen -W "yyyy_mm none" -- "$cur")); return ;;
 	--table|--time|--key|--timestamp-key|--window|--slide|--feature|--describe|--start|--end|-n|--rows|--seed|--days)
+		return ;;
+	--derive|--lookup|--timestamp|--features|--rename|--default|--lookback|--exclude)
 		return ;;
 	esac
 	if [[ $cur == -* ]]; then
@@ -40,4 +49,4 @@ _ff() {
 	fi
 }
 
-complete -F _ff ff-compute ff-gen-trips
+complete -F _ff ff-compute ff-gen-trips ff-join ff-train-set
