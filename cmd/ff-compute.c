@@ -142,8 +142,10 @@ int main(int argc, char **argv)
 		case OPT_DIRECTIVE: {
 			char where[64];
 			snprintf(where, sizeof where, "option --%s", options[idx].name);
-			if (ff_spec_set(&inline_spec, options[idx].name, optarg, where) < 0)
+			if (ff_spec_set(&inline_spec, options[idx].name, optarg, where) < 0) {
+				fprintf(stderr, "Try 'ff-compute --help' for more information.\n");
 				exit(FF_EXIT_USAGE);
+			}
 			have_inline = 1;
 			break;
 		}

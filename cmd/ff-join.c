@@ -31,6 +31,7 @@ static const char usage_text[] =
 	"      --default FEATURE=VALUE  value when nothing matches (default empty)\n"
 	"      --lookback DURATION      ignore rows older than the time minus DURATION\n"
 	"      --exact                  only a row at exactly the time\n"
+	"And for the whole output:\n"
 	"      --exclude COLUMN[,...]   leave columns out of the output\n";
 
 enum { OPT_FORMAT = 256, OPT_DIRECTIVE };
@@ -98,8 +99,10 @@ int main(int argc, char **argv)
 		case OPT_DIRECTIVE: {
 			char where[64];
 			snprintf(where, sizeof where, "option --%s", options[idx].name);
-			if (ff_join_spec_set(&spec, options[idx].name, optarg, where) < 0)
+			if (ff_join_spec_set(&spec, options[idx].name, optarg, where) < 0) {
+				fprintf(stderr, "Try 'ff-join --help' for more information.\n");
 				exit(FF_EXIT_USAGE);
+			}
 			have_inline = 1;
 			break;
 		}

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "ff_blueprint.h"
 #include "ff_join.h"
@@ -42,6 +43,15 @@ static const struct option options[] = {
 	{"version", no_argument, NULL, 'V'},
 	{NULL, 0, NULL, 0},
 };
+
+/* Two names of one file: the same string, or the same existing inode. */
+static int same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+	if (strcmp(a, b) == 0)
+		return 1;
+	return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
 
 static _Noreturn void usage_error(const char *fmt, const char *arg)
 {
@@ -88,7 +98,9 @@ int main(int argc, char **argv)
 		usage_error("%s", "no training-set spec: give -f SPEC");
 	if (!blueprint)
 		usage_error("%s", "no blueprint file: give -b BLUEPRINT");
-	if (output && strcmp(output, blueprint) == 0)
+	if (strcmp(blueprint, "-") == 0)
+		usage_error("%s", "the blueprint needs a file of its own, not stdout");
+	if (output && same_file(output, blueprint))
 		usage_error("%s", "the training set and the blueprint need two files");
 
 	struct ff_join_spec spec;
@@ -111,11 +123,11 @@ int main(int argc, char **argv)
 		int64_t leaky = ff_blueprint_leaky_rows(bp), rows = ff_blueprint_rows(bp);
 		if (strict) {
 			rc = ff_error("%" PRId64 " of %" PRId64 " rows see a feature window that ends after "
-				      "the row's own time (leakage); nothing written", leaky, rows);
+				      "the row's own time (leakage); no blueprint written", leaky, rows);
 		} else {
 			ff_warn("%" PRId64 " of %" PRId64 " rows see a feature window that ends after the "
-				"row's own time (leakage; the ceil rounding of SEMANTICS.md does this by "
-				"design); --strict makes it an error", leaky, rows);
+				"row's own time (leakage; rounding times up to the window end, as the "
+				"taxi example does, causes it by design); --strict makes it an error", leaky, rows);
 		}
 	}
 	if (rc == 0 && ff_output_open(&bout, blueprint) == 0) {

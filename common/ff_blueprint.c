@@ -1,5 +1,7 @@
 #include "ff_blueprint.h"
 
+#include <ctype.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,9 +109,8 @@ int64_t ff_blueprint_rows(const struct ff_blueprint *b) { return b->rows; }
 int64_t ff_blueprint_leaky_rows(const struct ff_blueprint *b) { return b->leaky_rows; }
 
 /* Find the columns on the first row: the output schema is known by then. */
-static int setup(struct ff_blueprint *b, const struct ff_join_row *row)
+static int setup(struct ff_blueprint *b, const struct ff_rec_schema *s)
 {
-	const struct ff_rec_schema *s = row->schema;
 	b->label_col = ff_rec_schema_find(s, b->spec->label);
 	if (b->label_col < 0)
 		return ff_error("%s: no label column '%s' in the training set", b->spec->origin, b->spec->label);
@@ -198,7 +199,7 @@ static void add_key_stat(struct stat *st, const struct ff_feature_table *t, int6
 int ff_blueprint_observe(void *blueprint, const struct ff_join_row *row)
 {
 	struct ff_blueprint *b = blueprint;
-	if (!b->ready && setup(b, row) < 0)
+	if (!b->ready && setup(b, row->schema) < 0)
 		return -1;
 	const struct ff_rec_schema *s = row->schema;
 	const struct ff_cell *label = &row->cells[b->label_col];
@@ -206,8 +207,8 @@ int ff_blueprint_observe(void *blueprint, const struct ff_join_row *row)
 	if (!label->null) {
 		double v = cell_number(label, s->types[b->label_col], &ok);
 		if (!ok)
-			return ff_error("%s: label '%s': bad number '%.64s'", row->where, b->spec->label,
-					label->s);
+			return ff_error("%s: label '%s': %s", row->where, b->spec->label,
+					s->types[b->label_col] == FF_TYPE_TEXT ? "not a number" : "not a numeric column");
 		b->label_sum += v;
 		b->label_n++;
 	}
@@ -219,7 +220,11 @@ int ff_blueprint_observe(void *blueprint, const struct ff_join_row *row)
 		enum seen now = SEEN_TEXT;
 		int64_t iv;
 		double dv;
-		if (type == FF_TYPE_INTEGER || (type == FF_TYPE_TEXT && ff_parse_int64(c->s, c->len, &iv) == 0))
+		/* "07030" is a code, not a number: a leading zero keeps it text. */
+		int leading_zero = type == FF_TYPE_TEXT && c->len > 1 && c->s[0] == '0' && c->s[1] != '.';
+		if (leading_zero)
+			now = SEEN_TEXT;
+		else if (type == FF_TYPE_INTEGER || (type == FF_TYPE_TEXT && ff_parse_int64(c->s, c->len, &iv) == 0))
 			now = SEEN_INTEGER;
 		else if (type == FF_TYPE_REAL || (type == FF_TYPE_TEXT && ff_parse_double(c->s, c->len, &dv) == 0))
 			now = SEEN_REAL;
@@ -288,6 +293,9 @@ int ff_blueprint_write(const struct ff_blueprint *b, FILE *out)
 {
 	const struct ff_join_spec *spec = b->spec;
 	char buf[64], now[32];
+	/* No rows: the columns are still those of the join. */
+	if (!b->ready && setup((struct ff_blueprint *)b, ff_join_output_schema(b->join)) < 0)
+		return -1;
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	ff_time_format((int64_t)ts.tv_sec * FF_USEC, now);
@@ -309,11 +317,14 @@ int ff_blueprint_write(const struct ff_blueprint *b, FILE *out)
 	for (size_t i = 0; i < spec->inputs.n; i++)
 		fprintf(out, "vector %s %s\n", spec->inputs.v[i], seen_type(b->input_seen[i]));
 	for (size_t f = 0; f < b->nfeat; f++) {
-		if (b->feat_col[f] == SIZE_MAX)
+		if (b->feat_col[f] == SIZE_MAX || (long)b->feat_col[f] == b->label_col)
+			continue;
+		const char *name = b->columns.names[b->feat_col[f]];
+		if (ff_strlist_find(&spec->inputs, name) >= 0)
 			continue;
 		const struct ff_column *c = ff_feature_table_feature(ff_join_table(b->join, b->feat_lookup[f]),
 								     b->feat_index[f]);
-		fprintf(out, "vector %s %s\n", b->columns.names[b->feat_col[f]], ff_type_name(c->type));
+		fprintf(out, "vector %s %s\n", name, ff_type_name(c->type));
 	}
 	/* Fallbacks: the mean of each feature, overall and per key. */
 	for (size_t f = 0; f < b->nfeat; f++) {
@@ -354,4 +365,109 @@ int ff_blueprint_write(const struct ff_blueprint *b, FILE *out)
 	put_hash(out, "input-hash", b->in_hash);
 	put_hash(out, "training-set-hash", b->out_hash);
 	return ferror(out) ? -1 : 0;
+}
+
+/* ---- reading a blueprint back ---- */
+
+void ff_blueprint_info_release(struct ff_blueprint_info *b)
+{
+	if (!b)
+		return;
+	free(b->text);
+	free(b->store);
+	ff_join_spec_release(&b->spec);
+	ff_strlist_release(&b->vector);
+	free(b->vector_types);
+	ff_strlist_release(&b->mean_of);
+	free(b->means);
+	free(b->first_event);
+	memset(b, 0, sizeof *b);
+}
+
+int ff_blueprint_parse(const char *text, const char *origin, struct ff_blueprint_info *out)
+{
+	memset(out, 0, sizeof *out);
+	out->text = ff_xstrdup(text);
+	ff_join_spec_init(&out->spec, origin);
+	char *copy = ff_xstrdup(text);
+	char *save = NULL;
+	long lineno = 0;
+	int rc = 0, format_seen = 0;
+	for (char *line = strtok_r(copy, "\n", &save); line && rc == 0; line = strtok_r(NULL, "\n", &save)) {
+		lineno++;
+		if (line[0] == '#' || !*line)
+			continue;
+		char *value = strchr(line, ' ');
+		if (value)
+			*value++ = '\0';
+		else
+			value = line + strlen(line);
+		char where[600];
+		snprintf(where, sizeof where, "%s:%ld", origin, lineno);
+		int takes_value;
+		if (strcmp(line, "format") == 0) {
+			format_seen = 1;
+			if (strcmp(value, "1") != 0)
+				rc = ff_error("%s: blueprint format %s is not one this ff reads (1)", where, value);
+		} else if (strcmp(line, "store") == 0) {
+			free(out->store);
+			out->store = ff_xstrdup(value);
+		} else if (strcmp(line, "vector") == 0) {
+			char *type = strrchr(value, ' ');
+			int t = type ? ff_type_parse(type + 1) : -1;
+			if (t < 0) {
+				rc = ff_error("%s: vector '%s' is not NAME TYPE", where, value);
+				break;
+			}
+			*type = '\0';
+			ff_strlist_add(&out->vector, value);
+			out->vector_types = ff_xrealloc(out->vector_types, out->vector.n * sizeof *out->vector_types);
+			out->vector_types[out->vector.n - 1] = (enum ff_type)t;
+		} else if (strcmp(line, "mean") == 0) {
+			char name[256];
+			double m;
+			if (sscanf(value, "%255s %lf", name, &m) != 2) {
+				rc = ff_error("%s: mean '%s' is not NAME VALUE COUNT", where, value);
+				break;
+			}
+			ff_strlist_add(&out->mean_of, name);
+			out->means = ff_xrealloc(out->means, out->mean_of.n * sizeof *out->means);
+			out->means[out->mean_of.n - 1] = m;
+		} else if (ff_join_spec_is_directive(line, &takes_value)) {
+			rc = ff_join_spec_set(&out->spec, line, takes_value ? value : NULL, where);
+		}
+		/* Other lines (created, column, key-mean, hashes, counts) are for people. */
+	}
+	free(copy);
+	if (rc == 0 && !format_seen)
+		rc = ff_error("%s: not a blueprint (no format line)", origin);
+	if (rc == 0 && !out->spec.label)
+		rc = ff_error("%s: the blueprint has no label", origin);
+	if (rc == 0 && out->vector.n == 0)
+		rc = ff_error("%s: the blueprint has no vector", origin);
+	if (rc == 0 && out->spec.npreps)
+		out->first_event = ff_xstrdup(out->spec.preps[0].column);
+	if (rc < 0)
+		ff_blueprint_info_release(out);
+	return rc;
+}
+
+int ff_blueprint_read(const char *path, struct ff_blueprint_info *out)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return ff_error("%s: %s", path, strerror(errno));
+	char *text = NULL;
+	size_t size = 0;
+	FILE *m = open_memstream(&text, &size);
+	char buf[65536];
+	size_t n;
+	while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+		fwrite(buf, 1, n, m);
+	int bad = ferror(f);
+	fclose(f);
+	fclose(m);
+	int rc = bad ? ff_error("%s: read error", path) : ff_blueprint_parse(text, path, out);
+	free(text);
+	return rc;
 }

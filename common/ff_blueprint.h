@@ -33,4 +33,22 @@ int64_t ff_blueprint_leaky_rows(const struct ff_blueprint *b);
 /* Write the blueprint. Returns 0 or -1. */
 int ff_blueprint_write(const struct ff_blueprint *b, FILE *out);
 
+/* A blueprint read back: what ff-train and ff-predict need of it. */
+struct ff_blueprint_info {
+	char *text;                  /* the whole blueprint */
+	char *store;                 /* the store the training set was made from */
+	struct ff_join_spec spec;    /* preprocessing, lookups, label, exclusions */
+	struct ff_strlist vector;    /* the model's input columns, in order */
+	enum ff_type *vector_types;
+	struct ff_strlist mean_of;   /* fallback means of features */
+	double *means;
+	char *first_event;           /* the input column of the first derive, or NULL */
+};
+
+/* Parse blueprint text (origin names it in messages). Returns 0 or -1. */
+int ff_blueprint_parse(const char *text, const char *origin, struct ff_blueprint_info *out);
+/* Read and parse a blueprint file. Returns 0 or -1. */
+int ff_blueprint_read(const char *path, struct ff_blueprint_info *out);
+void ff_blueprint_info_release(struct ff_blueprint_info *b);
+
 #endif

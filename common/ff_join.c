@@ -56,6 +56,7 @@ struct ff_join {
 };
 
 size_t ff_join_nlookups(const struct ff_join *j) { return j->nlookups; }
+const struct ff_rec_schema *ff_join_output_schema(const struct ff_join *j) { return &j->out; }
 
 const struct ff_feature_table *ff_join_table(const struct ff_join *j, size_t lookup)
 {
@@ -94,7 +95,7 @@ static int setup_lookup(struct ff_join *j, struct lookup *lk, const char *store)
 		lk->defaults[f].null = 1;
 		long di = ff_strlist_find(&d->default_of, c->name);
 		if (di >= 0 && parse_default(&lk->defaults[f], c->type, d->default_value.v[di]) < 0)
-			return ff_error("%s: lookup %s: default %s=%s is not a %s value", j->spec->origin,
+			return ff_error("%s: lookup %s: default %s=%s: not a valid %s", j->spec->origin,
 					d->table, c->name, d->default_value.v[di], ff_type_name(c->type));
 	}
 	for (size_t i = 0; i < d->rename_from.n; i++) {

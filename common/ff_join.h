@@ -19,6 +19,8 @@ int ff_join_open(const struct ff_join_spec *spec, const char *store, struct ff_j
 void ff_join_free(struct ff_join *j);
 
 size_t ff_join_nlookups(const struct ff_join *j);
+/* The output columns, once the first input's header has been read. */
+const struct ff_rec_schema *ff_join_output_schema(const struct ff_join *j);
 const struct ff_feature_table *ff_join_table(const struct ff_join *j, size_t lookup);
 
 /* What ff-train-set sees of each row besides the output. */
