@@ -16,7 +16,8 @@ CFLAGS   ?= -O2 -g
 WARN     = -std=c11 -Wall -Wextra -Wpedantic -Wshadow
 CPPFLAGS += -D_GNU_SOURCE -Icommon
 SQLITE_LIBS := $(shell pkg-config --libs sqlite3 2>/dev/null || echo -lsqlite3)
-LDLIBS   += -lcsv $(SQLITE_LIBS) -lxxhash -lpthread -lm
+LDFLAGS  += -Wl,--as-needed
+LDLIBS   += -lcsv $(SQLITE_LIBS) -lxxhash -lxgboost -lpthread -lm
 
 SAN_CFLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 

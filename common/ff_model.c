@@ -1,0 +1,113 @@
+#include "ff_model.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ff_util.h"
+
+int ff_xgb_check(int rc, const char *what)
+{
+	if (rc == 0)
+		return 0;
+	return ff_error("%s: %s", what, XGBGetLastError());
+}
+
+int ff_xgb_predict(BoosterHandle booster, const float *x, size_t nrow, size_t ncol, float *out)
+{
+	DMatrixHandle d;
+	if (ff_xgb_check(XGDMatrixCreateFromMat(x, (bst_ulong)nrow, (bst_ulong)ncol, NAN, &d),
+			 "xgboost: matrix") < 0)
+		return -1;
+	bst_ulong len;
+	const float *pred;
+	int rc = ff_xgb_check(XGBoosterPredict(booster, d, 0, 0, 0, &len, &pred), "xgboost: predict");
+	if (rc == 0 && len != nrow)
+		rc = ff_error("xgboost: %llu predictions for %zu rows", (unsigned long long)len, nrow);
+	if (rc == 0)
+		memcpy(out, pred, nrow * sizeof *out);
+	XGDMatrixFree(d);
+	return rc;
+}
+
+char *ff_xgb_attr(BoosterHandle booster, const char *key)
+{
+	const char *value = NULL;
+	int success = 0;
+	if (XGBoosterGetAttr(booster, key, &value, &success) != 0 || !success || !value)
+		return NULL;
+	return ff_xstrdup(value);
+}
+
+void ff_model_free(struct ff_model *m)
+{
+	if (!m)
+		return;
+	ff_vector_release(&m->vector);
+	ff_blueprint_info_release(&m->bp);
+	if (m->booster)
+		XGBoosterFree(m->booster);
+	free(m->origin);
+	free(m);
+}
+
+int ff_model_load_buffer(const void *data, size_t len, const char *origin, struct ff_model **out)
+{
+	struct ff_model *m = ff_xcalloc(1, sizeof *m);
+	m->origin = ff_xstrdup(origin);
+	char what[600];
+	snprintf(what, sizeof what, "%s: not a model XGBoost can read", origin);
+	char *format = NULL, *blueprint = NULL, *codes = NULL;
+	if (ff_xgb_check(XGBoosterCreate(NULL, 0, &m->booster), "xgboost") < 0 ||
+	    ff_xgb_check(XGBoosterLoadModelFromBuffer(m->booster, data, (bst_ulong)len), what) < 0)
+		goto fail;
+	format = ff_xgb_attr(m->booster, "ff_format");
+	if (!format || strcmp(format, FF_MODEL_FORMAT) != 0) {
+		ff_error("%s: not an ff model (no %s attributes)", origin, FF_MODEL_FORMAT);
+		goto fail;
+	}
+	blueprint = ff_xgb_attr(m->booster, "ff_blueprint");
+	codes = ff_xgb_attr(m->booster, "ff_categories");
+	char bp_origin[600];
+	snprintf(bp_origin, sizeof bp_origin, "%s (blueprint)", origin);
+	if (!blueprint || ff_blueprint_parse(blueprint, bp_origin, &m->bp) < 0)
+		goto fail;
+	if (ff_vector_init(&m->vector, &m->bp, NULL) < 0 ||
+	    ff_vector_load_codes(&m->vector, codes ? codes : "", origin) < 0)
+		goto fail;
+	free(format);
+	free(blueprint);
+	free(codes);
+	*out = m;
+	return 0;
+fail:
+	free(format);
+	free(blueprint);
+	free(codes);
+	ff_model_free(m);
+	return -1;
+}
+
+int ff_model_load_file(const char *path, struct ff_model **out)
+{
+	FILE *f = ff_open_input(path);
+	if (!f)
+		return -1;
+	char *data = NULL;
+	size_t size = 0;
+	FILE *m = open_memstream(&data, &size);
+	char buf[65536];
+	size_t n;
+	while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+		fwrite(buf, 1, n, m);
+	int bad = ferror(f);
+	if (f != stdin)
+		fclose(f);
+	fclose(m);
+	int rc = bad ? ff_error("%s: read error: %s", path, strerror(errno))
+		     : ff_model_load_buffer(data, size, ff_input_name(path), out);
+	free(data);
+	return rc;
+}
