@@ -369,6 +369,54 @@ int ff_blueprint_write(const struct ff_blueprint *b, FILE *out)
 
 /* ---- reading a blueprint back ---- */
 
+static int unhex(int c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* "key-mean FEATURE MEAN COUNT KEY" (the key %XX-escaped, to the line end). */
+static int parse_key_mean(struct ff_blueprint_info *b, char *value, const char *where)
+{
+	char *feature = value, *mean = strchr(feature, ' ');
+	char *count = mean ? strchr(mean + 1, ' ') : NULL;
+	char *key = count ? strchr(count + 1, ' ') : NULL;
+	if (!key)
+		return ff_error("%s: key-mean '%s' is not FEATURE MEAN COUNT KEY", where, value);
+	*mean++ = *count = *key++ = '\0';
+	long f = ff_strlist_find(&b->mean_of, feature);
+	double m;
+	if (f < 0 || ff_parse_double(mean, strlen(mean), &m) < 0)
+		return ff_error("%s: key-mean of '%s' without a mean line before it, or a bad mean", where, feature);
+	char *w = key;
+	for (char *r = key; *r; r++) {
+		if (*r == '%' && unhex(r[1]) >= 0 && unhex(r[2]) >= 0) {
+			*w++ = (char)(unhex(r[1]) * 16 + unhex(r[2]));
+			r += 2;
+		} else {
+			*w++ = *r;
+		}
+	}
+	struct ff_key_means *km = &b->key_means[f];
+	if (!km->keys)
+		km->keys = ff_keyset_new();
+	uint32_t id = ff_keyset_intern(km->keys, key, (size_t)(w - key));
+	ff_grow(&km->means, &km->cap, (size_t)id + 1, sizeof *km->means);
+	km->means[id] = m;
+	return 0;
+}
+
+int ff_blueprint_fallback(const struct ff_blueprint_info *b, const char *feature, const char *key,
+			  size_t key_len, double *value)
+{
+	long f = ff_strlist_find(&b->mean_of, feature);
+	if (f < 0)
+		return -1;
+	const struct ff_key_means *km = &b->key_means[f];
+	int64_t id = key && km->keys ? ff_keyset_find(km->keys, key, key_len) : -1;
+	*value = id >= 0 ? km->means[id] : b->means[f];
+	return 0;
+}
+
 void ff_blueprint_info_release(struct ff_blueprint_info *b)
 {
 	if (!b)
@@ -378,6 +426,11 @@ void ff_blueprint_info_release(struct ff_blueprint_info *b)
 	ff_join_spec_release(&b->spec);
 	ff_strlist_release(&b->vector);
 	free(b->vector_types);
+	for (size_t i = 0; b->key_means && i < b->mean_of.n; i++) {
+		ff_keyset_free(b->key_means[i].keys);
+		free(b->key_means[i].means);
+	}
+	free(b->key_means);
 	ff_strlist_release(&b->mean_of);
 	free(b->means);
 	free(b->first_event);
@@ -433,6 +486,10 @@ int ff_blueprint_parse(const char *text, const char *origin, struct ff_blueprint
 			ff_strlist_add(&out->mean_of, name);
 			out->means = ff_xrealloc(out->means, out->mean_of.n * sizeof *out->means);
 			out->means[out->mean_of.n - 1] = m;
+			out->key_means = ff_xrealloc(out->key_means, out->mean_of.n * sizeof *out->key_means);
+			memset(&out->key_means[out->mean_of.n - 1], 0, sizeof *out->key_means);
+		} else if (strcmp(line, "key-mean") == 0) {
+			rc = parse_key_mean(out, value, where);
 		} else if (ff_join_spec_is_directive(line, &takes_value)) {
 			rc = ff_join_spec_set(&out->spec, line, takes_value ? value : NULL, where);
 		}

@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "ff_join.h"
+#include "ff_keyset.h"
 
 struct ff_blueprint;
 
@@ -33,6 +34,13 @@ int64_t ff_blueprint_leaky_rows(const struct ff_blueprint *b);
 /* Write the blueprint. Returns 0 or -1. */
 int ff_blueprint_write(const struct ff_blueprint *b, FILE *out);
 
+/* The per-key fallback means of one feature. */
+struct ff_key_means {
+	struct ff_keyset *keys;      /* key tuples, values joined by NUL */
+	double *means;               /* by key id */
+	size_t cap;
+};
+
 /* A blueprint read back: what ff-train and ff-predict need of it. */
 struct ff_blueprint_info {
 	char *text;                  /* the whole blueprint */
@@ -42,6 +50,7 @@ struct ff_blueprint_info {
 	enum ff_type *vector_types;
 	struct ff_strlist mean_of;   /* fallback means of features */
 	double *means;
+	struct ff_key_means *key_means; /* per entry of mean_of: means per lookup key */
 	char *first_event;           /* the input column of the first derive, or NULL */
 };
 
@@ -50,5 +59,11 @@ int ff_blueprint_parse(const char *text, const char *origin, struct ff_blueprint
 /* Read and parse a blueprint file. Returns 0 or -1. */
 int ff_blueprint_read(const char *path, struct ff_blueprint_info *out);
 void ff_blueprint_info_release(struct ff_blueprint_info *b);
+
+/* The fallback of a feature that a lookup missed: the mean for its key if
+ * the training set saw the key, else the feature's mean. Returns 0, or -1
+ * if the blueprint has neither. */
+int ff_blueprint_fallback(const struct ff_blueprint_info *b, const char *feature, const char *key,
+			  size_t key_len, double *value);
 
 #endif

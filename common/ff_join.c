@@ -57,6 +57,18 @@ struct ff_join {
 
 size_t ff_join_nlookups(const struct ff_join *j) { return j->nlookups; }
 const struct ff_rec_schema *ff_join_output_schema(const struct ff_join *j) { return &j->out; }
+const struct ff_rec_schema *ff_join_input_schema(const struct ff_join *j) { return &j->in; }
+
+long ff_join_feature_lookup(const struct ff_join *j, const char *name)
+{
+	for (size_t l = 0; l < j->nlookups; l++) {
+		const struct lookup *lk = &j->lookups[l];
+		for (size_t f = 0; f < ff_feature_table_nfeatures(lk->table); f++)
+			if (strcmp(j->slot_names[lk->first_slot + f], name) == 0)
+				return (long)l;
+	}
+	return -1;
+}
 
 const struct ff_feature_table *ff_join_table(const struct ff_join *j, size_t lookup)
 {
@@ -286,6 +298,8 @@ static int on_schema(void *ctx, const struct ff_rec_schema *schema)
 			return missing_column(j, spec->exclude.v[e], "excluded");
 	}
 	j->out_cells = ff_xcalloc(j->out.ncols ? j->out.ncols : 1, sizeof *j->out_cells);
+	if (!j->out_file)
+		return 0; /* the observer takes the rows */
 	j->writer = ff_rec_writer_open(j->out_file, j->format, &j->out);
 	return j->writer ? 0 : -1;
 }
@@ -407,7 +421,7 @@ static int on_row(void *ctx, const struct ff_cell *cells, size_t n, long pos)
 		case FROM_FEATURE: j->out_cells[c] = j->feature_cells[oc->index]; break;
 		}
 	}
-	if (ff_rec_writer_put(j->writer, j->out_cells) < 0)
+	if (j->writer && ff_rec_writer_put(j->writer, j->out_cells) < 0)
 		return -1;
 	if (j->observe) {
 		ff_rec_where(j->reader, pos, where, sizeof where);

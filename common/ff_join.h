@@ -19,8 +19,11 @@ int ff_join_open(const struct ff_join_spec *spec, const char *store, struct ff_j
 void ff_join_free(struct ff_join *j);
 
 size_t ff_join_nlookups(const struct ff_join *j);
-/* The output columns, once the first input's header has been read. */
+/* The lookup that gives the output column name, or -1 if none does. */
+long ff_join_feature_lookup(const struct ff_join *j, const char *name);
+/* The output and input columns, once the first input's header has been read. */
 const struct ff_rec_schema *ff_join_output_schema(const struct ff_join *j);
+const struct ff_rec_schema *ff_join_input_schema(const struct ff_join *j);
 const struct ff_feature_table *ff_join_table(const struct ff_join *j, size_t lookup);
 
 /* What ff-train-set sees of each row besides the output. */
@@ -38,7 +41,8 @@ struct ff_join_row {
 };
 typedef int (*ff_join_observe_fn)(void *ctx, const struct ff_join_row *row);
 
-/* Join the inputs (paths, "-" stdin; none: stdin) into out in format.
+/* Join the inputs (paths, "-" stdin; none: stdin) into out in format (out
+ * NULL: rows go to the observer only).
  * observe, if not NULL, is called for every row after it is written.
  * Columns named in the spec's exclude list are left out of the output.
  * Returns 0 or -1 (reported with file and line). */

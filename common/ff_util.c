@@ -257,6 +257,19 @@ int ff_format_double(char *buf, double v)
 	return n;
 }
 
+int ff_format_float(char *buf, float f)
+{
+	/* The fewest significant digits (6 to 9) that read back to the same
+	 * float; 9 always do. */
+	int n = 0;
+	for (int prec = 6; prec <= 9; prec++) {
+		n = snprintf(buf, 32, "%.*g", prec, (double)f);
+		if (strtof(buf, NULL) == f || prec == 9)
+			break;
+	}
+	return n;
+}
+
 uint64_t ff_hash_bytes(const void *p, size_t n, uint64_t seed)
 {
 	const unsigned char *b = p;

@@ -62,6 +62,10 @@ int ff_parse_int64(const char *s, size_t len, int64_t *out);
  * text. Returns the length written; buf needs 32 bytes. */
 int ff_format_double(char *buf, double v);
 
+/* Format a float (XGBoost's predictions) in the fewest digits that read
+ * back to the same float. Returns the length; buf needs 32 bytes. */
+int ff_format_float(char *buf, float f);
+
 /* FNV-1a hash of bytes. */
 uint64_t ff_hash_bytes(const void *p, size_t n, uint64_t seed);
 

@@ -1,0 +1,201 @@
+#include "ff_predict.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ff_join.h"
+#include "ff_util.h"
+
+#define CHUNK_ROWS 4096
+
+struct scoring {
+	struct ff_model *m;
+	const struct ff_predict_options *o;
+	struct ff_join *join;
+	FILE *out;
+	struct ff_rec_writer *writer;
+	struct ff_rec_schema schema;  /* of the output */
+	int bound;
+	long *vector_lookup;          /* per vector column: its lookup, or -1 */
+	size_t *extra;                /* --with-features: vector columns added */
+	size_t nextra;
+
+	/* the chunk of rows waiting for their predictions */
+	size_t nin;                   /* input columns */
+	size_t rows;
+	struct ff_cell *cells;        /* CHUNK_ROWS x nin, text as offsets into arena */
+	char *arena;
+	size_t arena_len, arena_cap;
+	float *x, *pred;
+	char **fell_back;             /* per row: names of the features that fell back */
+	struct ff_cell *out_cells;
+};
+
+static int bind(struct scoring *sc, const struct ff_join_row *row)
+{
+	struct ff_vector *v = &sc->m->vector;
+	if (ff_vector_bind(v, row->schema, row->where) < 0)
+		return -1;
+	sc->nin = row->input_schema->ncols;
+	sc->vector_lookup = ff_xcalloc(v->n, sizeof *sc->vector_lookup);
+	for (size_t i = 0; i < v->n; i++)
+		sc->vector_lookup[i] = ff_join_feature_lookup(sc->join, v->names->v[i]);
+	ff_rec_schema_init(&sc->schema);
+	for (size_t i = 0; i < sc->nin; i++)
+		ff_rec_schema_add(&sc->schema, row->input_schema->names[i], row->input_schema->types[i]);
+	if (ff_rec_schema_find(&sc->schema, "prediction") >= 0)
+		return ff_error("%s: the input has a column named prediction already", row->where);
+	/* XGBoost predicts floats: in CSV, the float's own shortest text; in a
+	 * binary stream, the float as a real. */
+	ff_rec_schema_add(&sc->schema, "prediction", sc->o->format == FF_REC_CSV ? FF_TYPE_TEXT : FF_TYPE_REAL);
+	sc->extra = ff_xcalloc(v->n, sizeof *sc->extra);
+	for (size_t i = 0; sc->o->with_features && i < v->n; i++)
+		if (ff_rec_schema_find(&sc->schema, v->names->v[i]) < 0) {
+			ff_rec_schema_add(&sc->schema, v->names->v[i], FF_TYPE_REAL);
+			sc->extra[sc->nextra++] = i;
+		}
+	if (sc->o->with_fallbacks)
+		ff_rec_schema_add(&sc->schema, "fallbacks", FF_TYPE_TEXT);
+	sc->cells = ff_xcalloc(CHUNK_ROWS * (sc->nin ? sc->nin : 1), sizeof *sc->cells);
+	sc->x = ff_xcalloc(CHUNK_ROWS * (v->n ? v->n : 1), sizeof *sc->x);
+	sc->pred = ff_xcalloc(CHUNK_ROWS, sizeof *sc->pred);
+	sc->fell_back = ff_xcalloc(CHUNK_ROWS, sizeof *sc->fell_back);
+	sc->out_cells = ff_xcalloc(sc->schema.ncols, sizeof *sc->out_cells);
+	sc->writer = ff_rec_writer_open(sc->out, sc->o->format, &sc->schema);
+	sc->bound = 1;
+	return sc->writer ? 0 : -1;
+}
+
+static int flush(struct scoring *sc)
+{
+	struct ff_vector *v = &sc->m->vector;
+	if (sc->rows == 0)
+		return 0;
+	if (ff_xgb_predict(sc->m->booster, sc->x, sc->rows, v->n, sc->pred) < 0)
+		return -1;
+	for (size_t r = 0; r < sc->rows; r++) {
+		size_t c = 0;
+		for (size_t i = 0; i < sc->nin; i++, c++) {
+			sc->out_cells[c] = sc->cells[r * sc->nin + i];
+			if (!sc->out_cells[c].null && sc->schema.types[c] == FF_TYPE_TEXT)
+				sc->out_cells[c].s = sc->arena + sc->out_cells[c].i;
+		}
+		char text[32];
+		int len = ff_format_float(text, sc->pred[r]);
+		sc->out_cells[c++] = (struct ff_cell){.d = (double)sc->pred[r], .s = text, .len = (size_t)len};
+		for (size_t e = 0; e < sc->nextra; e++, c++) {
+			float f = sc->x[r * v->n + sc->extra[e]];
+			sc->out_cells[c] = (struct ff_cell){.null = isnan(f), .d = (double)f};
+		}
+		if (sc->o->with_fallbacks) {
+			const char *fb = sc->fell_back[r] ? sc->fell_back[r] : "";
+			sc->out_cells[c++] = (struct ff_cell){.s = fb, .len = strlen(fb)};
+		}
+		if (ff_rec_writer_put(sc->writer, sc->out_cells) < 0)
+			return -1;
+		free(sc->fell_back[r]);
+		sc->fell_back[r] = NULL;
+	}
+	sc->rows = 0;
+	sc->arena_len = 0;
+	return 0;
+}
+
+static void note_fallback(struct scoring *sc, const char *name)
+{
+	char **fb = &sc->fell_back[sc->rows];
+	size_t old = *fb ? strlen(*fb) : 0;
+	*fb = ff_xrealloc(*fb, old + strlen(name) + 2);
+	if (old)
+		(*fb)[old++] = ' ';
+	strcpy(*fb + old, name);
+}
+
+static int observe(void *ctx, const struct ff_join_row *row)
+{
+	struct scoring *sc = ctx;
+	struct ff_vector *v = &sc->m->vector;
+	if (!sc->bound && bind(sc, row) < 0)
+		return -1;
+	float *x = sc->x + sc->rows * v->n;
+	const char *bad = NULL;
+	if (ff_vector_fill(v, row->cells, x, &bad) < 0)
+		return ff_error("%s: column '%s': not a number", row->where, bad);
+	for (size_t i = 0; i < v->n; i++) {
+		long l = sc->vector_lookup[i];
+		if (l < 0 || row->match[l] >= 0)
+			continue;
+		/* The lookup missed: training saw this feature's value, serving did not. */
+		double value;
+		const char *key = NULL;
+		size_t key_len = 0;
+		if (row->key[l] >= 0)
+			key = ff_feature_table_key_bytes(ff_join_table(sc->join, (size_t)l), row->key[l], &key_len);
+		if (sc->o->fallback == FF_FALLBACK_MEAN &&
+		    ff_blueprint_fallback(&sc->m->bp, v->names->v[i], key, key_len, &value) == 0) {
+			x[i] = (float)value;
+			if (sc->o->with_fallbacks)
+				note_fallback(sc, v->names->v[i]);
+		}
+	}
+	/* Keep the input row until its prediction is known. */
+	for (size_t i = 0; i < sc->nin; i++) {
+		struct ff_cell *c = &sc->cells[sc->rows * sc->nin + i];
+		*c = row->input[i];
+		if (!c->null && row->input_schema->types[i] == FF_TYPE_TEXT) {
+			ff_grow(&sc->arena, &sc->arena_cap, sc->arena_len + c->len + 1, 1);
+			memcpy(sc->arena + sc->arena_len, c->s, c->len);
+			c->i = (int64_t)sc->arena_len;
+			c->s = NULL;
+			sc->arena_len += c->len;
+		}
+	}
+	if (++sc->rows == CHUNK_ROWS)
+		return flush(sc);
+	return 0;
+}
+
+int ff_predict_run(struct ff_model *m, char **inputs, size_t ninputs, FILE *out,
+		   const struct ff_predict_options *o)
+{
+	struct scoring sc;
+	memset(&sc, 0, sizeof sc);
+	sc.m = m;
+	sc.o = o;
+	sc.out = out;
+	const char *store = o->store ? o->store : m->bp.store;
+	if (!store)
+		return ff_error("%s: the blueprint names no store: give -s STORE", m->origin);
+	int rc = ff_join_open(&m->bp.spec, store, &sc.join);
+	if (rc == 0)
+		rc = ff_join_run(sc.join, inputs, ninputs, NULL, o->format, observe, &sc);
+	if (rc == 0)
+		rc = flush(&sc);
+	if (rc == 0 && !sc.bound) {
+		/* A header and no rows: still a header out. */
+		const struct ff_rec_schema *in = ff_join_input_schema(sc.join);
+		ff_rec_schema_init(&sc.schema);
+		for (size_t i = 0; i < in->ncols; i++)
+			ff_rec_schema_add(&sc.schema, in->names[i], in->types[i]);
+		ff_rec_schema_add(&sc.schema, "prediction", o->format == FF_REC_CSV ? FF_TYPE_TEXT : FF_TYPE_REAL);
+		sc.writer = ff_rec_writer_open(out, o->format, &sc.schema);
+		sc.bound = 1;
+	}
+	if (ff_rec_writer_close(sc.writer) < 0 && rc == 0)
+		rc = -1;
+	for (size_t r = 0; sc.fell_back && r < CHUNK_ROWS; r++)
+		free(sc.fell_back[r]);
+	free(sc.fell_back);
+	free(sc.cells);
+	free(sc.arena);
+	free(sc.x);
+	free(sc.pred);
+	free(sc.out_cells);
+	free(sc.vector_lookup);
+	free(sc.extra);
+	if (sc.bound)
+		ff_rec_schema_release(&sc.schema);
+	ff_join_free(sc.join);
+	return rc;
+}

@@ -1,0 +1,31 @@
+/* ff_predict: batch scoring with a model artifact. Each input row goes
+ * through the blueprint's preprocessing and point-in-time lookups (the very
+ * code of ff-train-set), missed lookups take the blueprint's fallbacks, the
+ * vector is built as in training and XGBoost predicts, a few thousand rows
+ * at a time. Output: the input columns and a prediction column. */
+#ifndef FF_PREDICT_H
+#define FF_PREDICT_H
+
+#include <stdio.h>
+
+#include "ff_model.h"
+#include "ff_rec.h"
+
+enum ff_fallback {
+	FF_FALLBACK_MEAN,    /* the key's mean in training, else the feature's mean */
+	FF_FALLBACK_MISSING, /* leave it missing, as the training set had it */
+};
+
+struct ff_predict_options {
+	const char *store;          /* the offline store; NULL: the blueprint's */
+	enum ff_rec_format format;
+	enum ff_fallback fallback;
+	int with_features;          /* add the looked-up features the model saw */
+	int with_fallbacks;         /* add a column naming the features that fell back */
+};
+
+/* Score the inputs (paths; none: stdin) into out. Returns 0 or -1. */
+int ff_predict_run(struct ff_model *m, char **inputs, size_t ninputs, FILE *out,
+		   const struct ff_predict_options *o);
+
+#endif
