@@ -1,6 +1,7 @@
 #include "ff_join.h"
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -89,8 +90,6 @@ static int parse_default(struct ff_cell *c, enum ff_type type, const char *text)
 static int setup_lookup(struct ff_join *j, struct lookup *lk, const char *store)
 {
 	const struct ff_lookup_def *d = lk->def;
-	if (ff_feature_table_load(j->store, d->table, &d->features, &lk->table) < 0)
-		return -1;
 	size_t nk = ff_feature_table_nkeys(lk->table);
 	if (d->keys.n != nk)
 		return ff_error("%s: lookup %s: the table has %zu key column%s, the lookup gives %zu",
@@ -130,6 +129,50 @@ static int setup_lookup(struct ff_join *j, struct lookup *lk, const char *store)
 	return 0;
 }
 
+/* Tables load on threads of their own, each with its own connection: with
+ * two lookups, both cores read SQLite at once. */
+struct loading {
+	pthread_t thread;
+	const char *store;
+	const struct ff_lookup_def *def;
+	struct ff_feature_table *table;
+	int rc, started;
+};
+
+static void *load_table(void *arg)
+{
+	struct loading *ld = arg;
+	struct ff_store *st;
+	ld->rc = ff_store_open(ld->store, FF_STORE_READ, &st);
+	if (ld->rc == 0) {
+		ld->rc = ff_feature_table_load(st, ld->def->table, &ld->def->features, &ld->table);
+		ff_store_close(st);
+	}
+	return NULL;
+}
+
+static int load_tables(struct ff_join *j, const char *store)
+{
+	size_t n = j->nlookups;
+	struct loading *ld = ff_xcalloc(n ? n : 1, sizeof *ld);
+	int rc = 0;
+	for (size_t i = 0; i < n; i++) {
+		ld[i] = (struct loading){.store = store, .def = j->lookups[i].def};
+		ld[i].started = i + 1 < n && pthread_create(&ld[i].thread, NULL, load_table, &ld[i]) == 0;
+		if (!ld[i].started)
+			load_table(&ld[i]); /* the last one here, meanwhile */
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (ld[i].started)
+			pthread_join(ld[i].thread, NULL);
+		j->lookups[i].table = ld[i].table;
+		if (ld[i].rc < 0)
+			rc = -1;
+	}
+	free(ld);
+	return rc;
+}
+
 int ff_join_open(const struct ff_join_spec *spec, const char *store, struct ff_join **out)
 {
 	struct ff_join *j = ff_xcalloc(1, sizeof *j);
@@ -138,11 +181,13 @@ int ff_join_open(const struct ff_join_spec *spec, const char *store, struct ff_j
 		goto fail;
 	j->nlookups = spec->nlookups;
 	j->lookups = ff_xcalloc(spec->nlookups ? spec->nlookups : 1, sizeof *j->lookups);
-	for (size_t i = 0; i < spec->nlookups; i++) {
+	for (size_t i = 0; i < spec->nlookups; i++)
 		j->lookups[i].def = &spec->lookups[i];
+	if (load_tables(j, store) < 0)
+		goto fail;
+	for (size_t i = 0; i < spec->nlookups; i++)
 		if (setup_lookup(j, &j->lookups[i], store) < 0)
 			goto fail;
-	}
 	for (size_t a = 0; a < j->nslots; a++)
 		for (size_t b = 0; b < a; b++)
 			if (strcmp(j->slot_names[a], j->slot_names[b]) == 0) {
