@@ -3,6 +3,8 @@
 
 _ff_opts() {
 	case $1 in
+	ff-cat)
+		echo "--format --output --quiet --help --version" ;;
 	ff-compute)
 		echo "--store --spec --output --start --end --mode --replace --lateness --skip-bad
 		      --quiet --verbose --help --version --table --time --key --timestamp-key
@@ -49,4 +51,4 @@ _ff() {
 	fi
 }
 
-complete -F _ff ff-compute ff-gen-trips ff-join ff-train-set
+complete -F _ff ff-cat ff-compute ff-gen-trips ff-join ff-train-set
