@@ -468,14 +468,16 @@ static int bin_flush(struct ff_rec_writer *w)
 	return w->failed ? -1 : 0;
 }
 
+static void csv_append_text(struct ff_rec_writer *w, const char *s, size_t len);
+
 static void csv_header(struct ff_rec_writer *w, const struct ff_rec_schema *s)
 {
 	for (size_t i = 0; i < s->ncols; i++) {
 		if (i)
-			putc(',', w->out);
-		ff_csv_put_field(w->out, s->names[i], strlen(s->names[i]));
+			bin_append(w, ",", 1);
+		csv_append_text(w, s->names[i], strlen(s->names[i]));
 	}
-	putc('\n', w->out);
+	bin_append(w, "\n", 1);
 }
 
 struct ff_rec_writer *ff_rec_writer_open(FILE *out, enum ff_rec_format format,
@@ -487,12 +489,12 @@ struct ff_rec_writer *ff_rec_writer_open(FILE *out, enum ff_rec_format format,
 	w->ncols = schema->ncols;
 	w->types = ff_xmalloc(schema->ncols * sizeof *w->types);
 	memcpy(w->types, schema->types, schema->ncols * sizeof *w->types);
+	w->cap = CHUNK + 4096;
+	w->buf = ff_xmalloc(w->cap);
 	if (format == FF_REC_CSV) {
 		csv_header(w, schema);
 		return w;
 	}
-	w->cap = CHUNK;
-	w->buf = ff_xmalloc(w->cap);
 	if (schema->ncols > MAX_COLUMNS) {
 		ff_error("ff-rec: %zu columns, at most %d can be written", schema->ncols,
 			 MAX_COLUMNS);
@@ -530,50 +532,60 @@ static char *format_int(char *end, int64_t v)
 	return p;
 }
 
-/* ff_time_format computes seconds * 10^6, which overflows for the lowest
- * 775808 values of an int64 (whole second -9223372036855). Those are formatted
- * one second later and the seconds put back: they read :06.xxxxxx there, so
- * the last digit steps down without a borrow. */
-static int format_time(int64_t usec, char *buf)
+/* Append a CSV field, quoted when it holds a comma, quote, CR or LF or is
+ * the empty string (an unquoted empty field reads back as NULL). */
+static void csv_append_text(struct ff_rec_writer *w, const char *s, size_t len)
 {
-	if (usec >= INT64_MIN + 775808)
-		return ff_time_format(usec, buf);
-	int n = ff_time_format(usec + FF_USEC, buf);
-	char *point = strchr(buf, '.');
-	if (point)
-		point[-1]--;
-	return n;
+	size_t i = 0;
+	while (i < len && s[i] != ',' && s[i] != '"' && s[i] != '\r' && s[i] != '\n')
+		i++;
+	if (i == len && len > 0) {
+		bin_append(w, s, len);
+		return;
+	}
+	if (w->len + 2 * len + 2 > w->cap)
+		ff_grow(&w->buf, &w->cap, w->len + 2 * len + 2, 1);
+	char *p = (char *)w->buf + w->len;
+	*p++ = '"';
+	for (i = 0; i < len; i++) {
+		if (s[i] == '"')
+			*p++ = '"';
+		*p++ = s[i];
+	}
+	*p++ = '"';
+	w->len = (size_t)((unsigned char *)p - w->buf);
 }
 
+/* Rows are formatted into the writer's buffer and written a chunk at a time:
+ * a stdio call per field cost as much as the formatting. */
 static int csv_put(struct ff_rec_writer *w, const struct ff_cell *cells)
 {
-	FILE *out = w->out;
 	char buf[32];
 	for (size_t i = 0; i < w->ncols; i++) {
 		const struct ff_cell *c = &cells[i];
 		if (i)
-			putc(',', out);
+			bin_append(w, ",", 1);
 		if (c->null)
 			continue;
 		switch (w->types[i]) {
 		case FF_TYPE_TEXT:
-			ff_csv_put_field(out, c->s, c->len);
+			csv_append_text(w, c->s, c->len);
 			break;
 		case FF_TYPE_INTEGER: {
 			char *p = format_int(buf + sizeof buf, c->i);
-			fwrite(p, 1, (size_t)(buf + sizeof buf - p), out);
+			bin_append(w, p, (size_t)(buf + sizeof buf - p));
 			break;
 		}
 		case FF_TYPE_REAL:
-			fwrite(buf, 1, (size_t)ff_format_double(buf, c->d), out);
+			bin_append(w, buf, (size_t)ff_format_double(buf, c->d));
 			break;
 		case FF_TYPE_TIMESTAMP:
-			fwrite(buf, 1, (size_t)format_time(c->i, buf), out);
+			bin_append(w, buf, (size_t)ff_time_format(c->i, buf));
 			break;
 		}
 	}
-	putc('\n', out);
-	return ferror(out) ? -1 : 0;
+	bin_append(w, "\n", 1);
+	return w->len >= CHUNK ? bin_flush(w) : 0;
 }
 
 static int bin_put(struct ff_rec_writer *w, const struct ff_cell *cells)
@@ -654,7 +666,7 @@ int ff_rec_writer_close(struct ff_rec_writer *w)
 	if (!w)
 		return 0;
 	int rc = 0;
-	if (w->format == FF_REC_BIN && !w->failed)
+	if (!w->failed)
 		rc = bin_flush(w);
 	if (w->failed || fflush(w->out) != 0 || ferror(w->out))
 		rc = -1;

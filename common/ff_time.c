@@ -197,23 +197,52 @@ int64_t ff_time_ceil(int64_t t, int64_t step)
 	return f == t ? t : f + step;
 }
 
+static char *two(char *p, unsigned v)
+{
+	p[0] = (char)('0' + v / 10);
+	p[1] = (char)('0' + v % 10);
+	return p + 2;
+}
+
 int ff_time_format(int64_t usec, char *buf)
 {
-	int64_t secs = ff_floor_div(usec, FF_USEC);
-	int64_t frac = usec - secs * FF_USEC;
+	/* Split without multiplying back: secs * 10^6 overflows near INT64_MIN. */
+	int64_t secs = usec / FF_USEC, frac = usec % FF_USEC;
+	if (frac < 0) {
+		frac += FF_USEC;
+		secs--;
+	}
 	int64_t days = ff_floor_div(secs, 86400);
 	int64_t rem = secs - days * 86400;
 	int64_t y;
 	unsigned m, d;
 	ff_civil_from_days(days, &y, &m, &d);
-	int n = snprintf(buf, 32, "%04lld-%02u-%02u %02d:%02d:%02d", (long long)y, m, d,
-			 (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60));
-	if (frac) {
-		n += snprintf(buf + n, 32 - (size_t)n, ".%06lld", (long long)frac);
-		while (buf[n - 1] == '0')
-			buf[--n] = '\0';
+	char *p = buf;
+	if (y >= 0 && y <= 9999) {
+		p = two(p, (unsigned)(y / 100));
+		p = two(p, (unsigned)(y % 100));
+	} else {
+		p += snprintf(p, 16, "%04lld", (long long)y);
 	}
-	return n;
+	*p++ = '-';
+	p = two(p, m);
+	*p++ = '-';
+	p = two(p, d);
+	*p++ = ' ';
+	p = two(p, (unsigned)(rem / 3600));
+	*p++ = ':';
+	p = two(p, (unsigned)(rem / 60 % 60));
+	*p++ = ':';
+	p = two(p, (unsigned)(rem % 60));
+	if (frac) {
+		*p++ = '.';
+		for (int64_t div = 100000; div > 0 && frac; div /= 10) {
+			*p++ = (char)('0' + frac / div);
+			frac %= div;
+		}
+	}
+	*p = '\0';
+	return (int)(p - buf);
 }
 
 void ff_time_yyyy_mm(int64_t usec, char *buf)
