@@ -130,7 +130,10 @@ int main(int argc, char **argv)
 	}
 	if (ff_join_spec_finish(&spec) < 0) {
 		ff_join_spec_release(&spec);
-		return spec_file ? FF_EXIT_FAIL : FF_EXIT_USAGE;
+		if (spec_file)
+			return FF_EXIT_FAIL;
+		fprintf(stderr, "Try 'ff-join --help' for more information.\n");
+		return FF_EXIT_USAGE;
 	}
 
 	int rc = -1;

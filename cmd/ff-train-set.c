@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "ff_blueprint.h"
 #include "ff_join.h"
@@ -44,13 +43,36 @@ static const struct option options[] = {
 	{NULL, 0, NULL, 0},
 };
 
-/* Two names of one file: the same string, or the same existing inode. */
+/* A path made absolute through its directory, so that two spellings of one
+ * file, existing or not, compare equal. */
+static char *canonical(const char *path)
+{
+	char *copy = ff_xstrdup(path), *slash = strrchr(copy, '/');
+	const char *dir = slash ? (slash == copy ? "/" : copy) : ".";
+	const char *base = slash ? slash + 1 : copy;
+	if (slash)
+		*slash = '\0';
+	char *real = realpath(dir, NULL);
+	char *out = NULL;
+	if (real) {
+		size_t n = strlen(real) + strlen(base) + 2;
+		out = ff_xmalloc(n);
+		snprintf(out, n, "%s/%s", real, base);
+		free(real);
+	}
+	free(copy);
+	return out;
+}
+
 static int same_file(const char *a, const char *b)
 {
-	struct stat sa, sb;
 	if (strcmp(a, b) == 0)
 		return 1;
-	return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+	char *ca = canonical(a), *cb = canonical(b);
+	int same = ca && cb && strcmp(ca, cb) == 0;
+	free(ca);
+	free(cb);
+	return same;
 }
 
 static _Noreturn void usage_error(const char *fmt, const char *arg)

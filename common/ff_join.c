@@ -137,17 +137,24 @@ struct loading {
 	const struct ff_lookup_def *def;
 	struct ff_feature_table *table;
 	int rc, started;
+	char *messages;
+	size_t messages_len;
 };
 
 static void *load_table(void *arg)
 {
 	struct loading *ld = arg;
 	struct ff_store *st;
+	FILE *m = open_memstream(&ld->messages, &ld->messages_len);
+	ff_hold_messages(m);
 	ld->rc = ff_store_open(ld->store, FF_STORE_READ, &st);
 	if (ld->rc == 0) {
 		ld->rc = ff_feature_table_load(st, ld->def->table, &ld->def->features, &ld->table);
 		ff_store_close(st);
 	}
+	ff_hold_messages(NULL);
+	if (m)
+		fclose(m);
 	return NULL;
 }
 
@@ -166,6 +173,9 @@ static int load_tables(struct ff_join *j, const char *store)
 		if (ld[i].started)
 			pthread_join(ld[i].thread, NULL);
 		j->lookups[i].table = ld[i].table;
+		if (ld[i].messages_len)
+			fputs(ld[i].messages, stderr); /* in lookup order, whichever finished first */
+		free(ld[i].messages);
 		if (ld[i].rc < 0)
 			rc = -1;
 	}
@@ -358,7 +368,7 @@ static int cell_time(const struct ff_join *j, const struct ff_cell *cells, long 
 		return 0;
 	}
 	const struct ff_cell *c = &cells[ref];
-	*text = c->null ? "" : c->s;
+	*text = c->null ? "" : j->in.types[ref] == FF_TYPE_TEXT ? c->s : "(not a text or timestamp column)";
 	if (c->null)
 		return -1;
 	if (j->in.types[ref] == FF_TYPE_TIMESTAMP) {

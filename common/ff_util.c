@@ -20,11 +20,17 @@ void ff_set_progname(const char *argv0)
 
 const char *ff_progname(void) { return progname; }
 
+/* Messages of a worker thread are held back, to be told in a set order. */
+static _Thread_local FILE *held;
+
+void ff_hold_messages(FILE *to) { held = to; }
+
 static void vreport(const char *prefix, const char *fmt, va_list ap)
 {
-	fprintf(stderr, "%s: %s", progname, prefix);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	FILE *out = held ? held : stderr;
+	fprintf(out, "%s: %s", progname, prefix);
+	vfprintf(out, fmt, ap);
+	fputc('\n', out);
 }
 
 int ff_error(const char *fmt, ...)

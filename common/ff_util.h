@@ -23,6 +23,10 @@ const char *ff_progname(void);
 int ff_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print "prog: warning: message" to stderr, unless warnings are off. */
 void ff_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Send this thread's messages to a stream (NULL: back to stderr), for a
+ * worker whose messages the caller tells in a set order. */
+void ff_hold_messages(FILE *to);
+
 /* Turn warnings off (-q). */
 void ff_set_quiet(int on);
 /* Print "prog: message" and exit with status. For main() only. */
