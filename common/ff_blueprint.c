@@ -292,15 +292,13 @@ static void put_hash(FILE *out, const char *name, XXH3_state_t *h)
 int ff_blueprint_write(const struct ff_blueprint *b, FILE *out)
 {
 	const struct ff_join_spec *spec = b->spec;
-	char buf[64], now[32];
+	char buf[64];
 	/* No rows: the columns are still those of the join. */
 	if (!b->ready && setup((struct ff_blueprint *)b, ff_join_output_schema(b->join)) < 0)
 		return -1;
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ff_time_format((int64_t)ts.tv_sec * FF_USEC, now);
+	/* No creation time: the same inputs give the same bytes. */
 	fprintf(out, "# ff-blueprint(5): how this training set was made, to make its rows again\n");
-	fprintf(out, "format 1\ncreated %s\nstore %s\n", now, b->store);
+	fprintf(out, "format 1\nstore %s\n", b->store);
 	/* The spec, as ff-join-spec(5) lines, with the table versions read. */
 	char *text = ff_join_spec_text(spec);
 	size_t lookup = 0;
@@ -493,7 +491,7 @@ int ff_blueprint_parse(const char *text, const char *origin, struct ff_blueprint
 		} else if (ff_join_spec_is_directive(line, &takes_value)) {
 			rc = ff_join_spec_set(&out->spec, line, takes_value ? value : NULL, where);
 		}
-		/* Other lines (created, column, key-mean, hashes, counts) are for people. */
+		/* Other lines (column, key-mean, hashes, counts) are for people. */
 	}
 	free(copy);
 	if (rc == 0 && !format_seen)

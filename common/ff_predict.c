@@ -89,8 +89,8 @@ static int flush(struct scoring *sc)
 			sc->out_cells[c] = (struct ff_cell){.null = isnan(f), .d = (double)f};
 		}
 		if (sc->o->with_fallbacks) {
-			const char *fb = sc->fell_back[r] ? sc->fell_back[r] : "";
-			sc->out_cells[c++] = (struct ff_cell){.s = fb, .len = strlen(fb)};
+			const char *fb = sc->fell_back[r];
+			sc->out_cells[c++] = (struct ff_cell){.null = !fb, .s = fb, .len = fb ? strlen(fb) : 0};
 		}
 		if (ff_rec_writer_put(sc->writer, sc->out_cells) < 0)
 			return -1;

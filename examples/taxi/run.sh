@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The taxi fare pipeline of the seed design, end to end, as a shell script
 # you can copy: raw trips -> offline feature tables -> training set and
-# blueprint (-> model, online tables and predictions as ff grows).
+# blueprint -> model in a registry -> batch predictions (-> online tables as
+# ff grows).
 #
 # usage: examples/taxi/run.sh [TRIPS_CSV] [WORKDIR]
 #   TRIPS_CSV  trips with the header of SEMANTICS.md; default: trips generated
@@ -9,7 +10,8 @@
 #   WORKDIR    where offline.db and the other results go; default build/demo
 #              in this checkout
 # Environment: TRIPS (rows to generate), LATENESS (how far behind the newest
-# trip a trip may arrive; the real NYC sample is shuffled within each month).
+# trip a trip may arrive; the real NYC sample is shuffled within each month),
+# ROUNDS (boosting rounds).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -35,11 +37,28 @@ ff-compute --store "$work/offline.db" \
 	--lateness "${LATENESS:-35d}" \
 	"$trips"
 
+# The model learns from the first 80% of the trips by pickup day and
+# predicts the rest: the later period it would serve.
+cutoff=$(tail -n +2 "$trips" | cut -c1-10 | sort | awk '{ d[NR] = $0 } END { print d[int(NR * 0.8) + 1] }')
+awk -F, -v cutoff="$cutoff" 'NR == 1 || substr($1, 1, 10) < cutoff' "$trips" >"$work/train_trips.csv"
+awk -F, -v cutoff="$cutoff" 'NR == 1 || substr($1, 1, 10) >= cutoff' "$trips" >"$work/later_trips.csv"
+
 # 2. Training set: round the trip times, look the features up as of those
 #    times, keep the label; the blueprint records how, for serving.
 ff-train-set --store "$work/offline.db" --spec "$here/training_set.spec" \
 	--blueprint "$work/training_set.blueprint" --output "$work/training_set.csv" \
-	--quiet "$trips"
+	--quiet "$work/train_trips.csv"
+
+# 3. Model: XGBoost on the training set, packaged with its blueprint, and
+#    registered as taxi_fare with the alias champion.
+ff-train --blueprint "$work/training_set.blueprint" --output "$work/model.json" \
+	--rounds "${ROUNDS:-100}" --depth 6 --eta 0.1 --quiet "$work/training_set.csv"
+export FF_REGISTRY=$work/models.db
+model=$(ff-models register taxi_fare "$work/model.json" --alias champion)
+
+# 4. Batch predictions for the later trips: the model finds its own features.
+ff-predict --model models:/taxi_fare@champion --output "$work/predictions.csv" \
+	"$work/later_trips.csv"
 
 # Summary: what the run left in WORKDIR.
 echo "trips:   $trips ($(($(wc -l <"$trips") - 1)) rows)"
@@ -53,5 +72,10 @@ for table in trip_pickup_features trip_dropoff_features; do
 			datetime(max($ts), 'unixepoch'))
 		FROM $table;"
 done
-echo "training set: $work/training_set.csv ($(($(wc -l <"$work/training_set.csv") - 1)) rows)"
+echo "training set: $work/training_set.csv ($(($(wc -l <"$work/training_set.csv") - 1)) trips before $cutoff)"
 echo "blueprint:    $work/training_set.blueprint"
+echo "model:        $work/model.json, registered as $model (champion)"
+awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
+	{ e = $col["prediction"] - $col["fare_amount"]; se += e * e; ae += (e < 0 ? -e : e); n++ }
+	END { printf "predictions:  %s (%d trips from %s): RMSE %.3f, MAE %.3f\n", FILENAME, n, cutoff, sqrt(se / n), ae / n }' \
+	cutoff="$cutoff" "$work/predictions.csv"

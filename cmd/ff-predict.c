@@ -1,0 +1,129 @@
+/* ff-predict: score records with a model that carries its features. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ff_model.h"
+#include "ff_output.h"
+#include "ff_predict.h"
+#include "ff_registry.h"
+#include "ff_util.h"
+
+static const char usage_text[] =
+	"usage: ff-predict -m MODEL [options] [FILE...]\n"
+	"Score raw records (FILE or stdin, CSV or binary): the model's blueprint\n"
+	"derives its columns, looks the features up as of each record's time,\n"
+	"assembles the vector as in training and predicts. Writes the input columns\n"
+	"and a prediction column.\n"
+	"\n"
+	"  -m, --model REF          a model file, models:/NAME/VERSION, models:/NAME@ALIAS\n"
+	"                           or models:/NAME (its latest version)\n"
+	"  -r, --registry FILE      model registry for models:/ (default $FF_REGISTRY,\n"
+	"                           else models.db)\n"
+	"  -s, --store FILE         offline store (default: the one of the blueprint)\n"
+	"      --fallback POLICY    a missed lookup: mean (the key's mean in training,\n"
+	"                           else the feature's; default) or missing\n"
+	"      --with-features      add the looked-up features the model saw\n"
+	"      --with-fallbacks     add a column naming the features that fell back\n"
+	"      --format FORMAT      output as csv (default) or bin\n"
+	"  -o, --output FILE        output file (default stdout)\n"
+	"  -q, --quiet              no warnings\n"
+	"  -h, --help               show this help\n"
+	"  -V, --version            show the version\n";
+
+enum { OPT_FALLBACK = 256, OPT_WITH_FEATURES, OPT_WITH_FALLBACKS, OPT_FORMAT };
+
+static const struct option options[] = {
+	{"model", required_argument, NULL, 'm'},
+	{"registry", required_argument, NULL, 'r'},
+	{"store", required_argument, NULL, 's'},
+	{"fallback", required_argument, NULL, OPT_FALLBACK},
+	{"with-features", no_argument, NULL, OPT_WITH_FEATURES},
+	{"with-fallbacks", no_argument, NULL, OPT_WITH_FALLBACKS},
+	{"format", required_argument, NULL, OPT_FORMAT},
+	{"output", required_argument, NULL, 'o'},
+	{"quiet", no_argument, NULL, 'q'},
+	{"help", no_argument, NULL, 'h'},
+	{"version", no_argument, NULL, 'V'},
+	{NULL, 0, NULL, 0},
+};
+
+static _Noreturn void usage_error(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "%s: ", ff_progname());
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\nTry 'ff-predict --help' for more information.\n");
+	exit(FF_EXIT_USAGE);
+}
+
+/* A model from a file or from the registry. */
+static int open_model(const char *ref, const char *registry, struct ff_model **out)
+{
+	if (!ff_registry_is_ref(ref))
+		return ff_model_load_file(ref, out);
+	void *data = NULL;
+	size_t len = 0;
+	char *label = NULL;
+	int rc = ff_registry_fetch(registry, ref, &data, &len, &label);
+	if (rc == 0)
+		rc = ff_model_load_buffer(data, len, label ? label : ref, out);
+	free(data);
+	free(label);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	ff_set_progname(argv[0]);
+	argv[0] = (char *)ff_progname();
+	struct ff_predict_options o = {.format = FF_REC_CSV, .fallback = FF_FALLBACK_MEAN};
+	const char *model = NULL, *registry = NULL, *output = NULL;
+	int c;
+	while ((c = getopt_long(argc, argv, "m:r:s:o:qhV", options, NULL)) != -1) {
+		switch (c) {
+		case 'm': model = optarg; break;
+		case 'r': registry = optarg; break;
+		case 's': o.store = optarg; break;
+		case 'o': output = optarg; break;
+		case OPT_FALLBACK:
+			if (strcmp(optarg, "mean") == 0)
+				o.fallback = FF_FALLBACK_MEAN;
+			else if (strcmp(optarg, "missing") == 0)
+				o.fallback = FF_FALLBACK_MISSING;
+			else
+				usage_error("bad --fallback '%s': use mean or missing", optarg);
+			break;
+		case OPT_WITH_FEATURES: o.with_features = 1; break;
+		case OPT_WITH_FALLBACKS: o.with_fallbacks = 1; break;
+		case OPT_FORMAT: {
+			int f = ff_rec_format_parse(optarg);
+			if (f < 0)
+				usage_error("bad --format '%s': use csv or bin", optarg);
+			o.format = (enum ff_rec_format)f;
+			break;
+		}
+		case 'q': ff_set_quiet(1); break;
+		case 'h': fputs(usage_text, stdout); return ff_close_stdout() ? FF_EXIT_FAIL : FF_EXIT_OK;
+		case 'V': ff_print_version(); return ff_close_stdout() ? FF_EXIT_FAIL : FF_EXIT_OK;
+		default:
+			fprintf(stderr, "Try 'ff-predict --help' for more information.\n");
+			return FF_EXIT_USAGE;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (!model)
+		usage_error("%s", "no model: give -m MODEL");
+
+	struct ff_model *m = NULL;
+	struct ff_output out;
+	int rc = -1;
+	if (open_model(model, ff_registry_path(registry), &m) == 0 && ff_output_open(&out, output) == 0) {
+		rc = ff_predict_run(m, argv, (size_t)argc, out.f, &o);
+		if (ff_output_close(&out, rc == 0) < 0)
+			rc = -1;
+	}
+	ff_model_free(m);
+	return rc == 0 ? FF_EXIT_OK : FF_EXIT_FAIL;
+}
