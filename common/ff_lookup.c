@@ -110,6 +110,22 @@ static int group_by_key(struct ff_feature_table *t, uint32_t *ids, const char *s
 	return 0;
 }
 
+/* Rows of a table; SQLite counts b-tree cells without decoding rows. */
+static int64_t count_rows(struct ff_store *st, const char *table)
+{
+	char sql[400], q[300];
+	ff_sql_ident(q, sizeof q, table);
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", q);
+	sqlite3_stmt *s;
+	int64_t n = 0;
+	if (sqlite3_prepare_v2(ff_store_db(st), sql, -1, &s, NULL) == SQLITE_OK) {
+		if (sqlite3_step(s) == SQLITE_ROW)
+			n = sqlite3_column_int64(s, 0);
+		sqlite3_finalize(s);
+	}
+	return n;
+}
+
 int ff_feature_table_load(struct ff_store *st, const char *table, const struct ff_strlist *features,
 			  struct ff_feature_table **out)
 {
@@ -161,7 +177,12 @@ int ff_feature_table_load(struct ff_store *st, const char *table, const struct f
 		goto fail;
 	}
 	t->keys = ff_keyset_new();
-	size_t cap = 0, nf = t->nfeat;
+	size_t cap = (size_t)count_rows(st, table) + 1, nf = t->nfeat;
+	/* Sized once: growing by doubling copied and faulted in the arrays twice. */
+	ids = ff_xmalloc(cap * sizeof *ids);
+	t->ts = ff_xmalloc(cap * sizeof *t->ts);
+	t->vals = ff_xmalloc(cap * (nf ? nf : 1) * sizeof *t->vals);
+	t->nulls = ff_xmalloc(cap * (nf ? nf : 1));
 	char *key = NULL;
 	size_t key_cap = 0;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
