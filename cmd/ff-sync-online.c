@@ -1,0 +1,147 @@
+/* ff-sync-online: keep online feature tables in step with an offline store. */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ff_online.h"
+#include "ff_time.h"
+#include "ff_util.h"
+
+static const char usage_text[] =
+	"usage: ff-sync-online -s OFFLINE -o ONLINE [options] [TABLE...]\n"
+	"Copy feature tables (default: all of the catalog) from an offline store into\n"
+	"an online store laid out for point lookups: the first time in full, then only\n"
+	"what the offline change feed recorded since the version last synced.\n"
+	"\n"
+	"  -s, --store FILE         offline store to read\n"
+	"  -o, --online FILE        online store to write (created if missing)\n"
+	"      --full               copy the tables whole (needed after a table was\n"
+	"                           replaced or redefined)\n"
+	"      --retention DURATION keep only rows newer than the table's newest minus\n"
+	"                           DURATION, and each key's latest row\n"
+	"      --follow             sync again every --interval until SIGTERM or SIGINT\n"
+	"      --interval DURATION  pause between syncs with --follow (default 1s)\n"
+	"  -v, --verbose            report each sync on stderr\n"
+	"  -q, --quiet              no warnings\n"
+	"  -h, --help               show this help\n"
+	"  -V, --version            show the version\n";
+
+enum { OPT_FULL = 256, OPT_RETENTION, OPT_FOLLOW, OPT_INTERVAL };
+
+static const struct option options[] = {
+	{"store", required_argument, NULL, 's'},
+	{"online", required_argument, NULL, 'o'},
+	{"full", no_argument, NULL, OPT_FULL},
+	{"retention", required_argument, NULL, OPT_RETENTION},
+	{"follow", no_argument, NULL, OPT_FOLLOW},
+	{"interval", required_argument, NULL, OPT_INTERVAL},
+	{"verbose", no_argument, NULL, 'v'},
+	{"quiet", no_argument, NULL, 'q'},
+	{"help", no_argument, NULL, 'h'},
+	{"version", no_argument, NULL, 'V'},
+	{NULL, 0, NULL, 0},
+};
+
+static volatile sig_atomic_t stopping;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stopping = 1;
+}
+
+static _Noreturn void usage_error(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "%s: ", ff_progname());
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\nTry 'ff-sync-online --help' for more information.\n");
+	exit(FF_EXIT_USAGE);
+}
+
+static int sync_all(const char *offline, const char *online, char **tables, size_t n,
+		    const struct ff_sync_options *o)
+{
+	char **all = NULL;
+	if (n == 0) {
+		if (ff_offline_tables(offline, &all) < 0)
+			return -1;
+		tables = all;
+		while (all[n])
+			n++;
+	}
+	int rc = 0;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		struct ff_sync_stats st;
+		rc = ff_sync_table(offline, online, tables[i], o, &st);
+		if (rc == 0 && o->verbose && !st.unchanged)
+			fprintf(stderr, "%s: %s: %s version %lld -> %lld: %lld upserted, %lld deleted, %lld expired\n",
+				ff_progname(), tables[i], st.full ? "full copy," : "changes of", (long long)st.from_version,
+				(long long)st.to_version, (long long)st.upserted, (long long)st.deleted,
+				(long long)st.expired);
+	}
+	for (size_t i = 0; all && all[i]; i++)
+		free(all[i]);
+	free(all);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	ff_set_progname(argv[0]);
+	argv[0] = (char *)ff_progname();
+	struct ff_sync_options o = {0};
+	const char *offline = NULL, *online = NULL;
+	int follow = 0, c;
+	int64_t interval = FF_USEC;
+	while ((c = getopt_long(argc, argv, "s:o:vqhV", options, NULL)) != -1) {
+		switch (c) {
+		case 's': offline = optarg; break;
+		case 'o': online = optarg; break;
+		case OPT_FULL: o.full = 1; break;
+		case OPT_RETENTION: {
+			int64_t d;
+			if (ff_duration_parse(optarg, &d) < 0)
+				usage_error("bad --retention '%s': a duration such as 7d or 12h", optarg);
+			o.retention = d / FF_USEC;
+			break;
+		}
+		case OPT_FOLLOW: follow = 1; break;
+		case OPT_INTERVAL:
+			if (ff_duration_parse(optarg, &interval) < 0)
+				usage_error("bad --interval '%s': a duration such as 1s or 1m", optarg);
+			break;
+		case 'v': o.verbose = 1; break;
+		case 'q': ff_set_quiet(1); break;
+		case 'h': fputs(usage_text, stdout); return ff_close_stdout() ? FF_EXIT_FAIL : FF_EXIT_OK;
+		case 'V': ff_print_version(); return ff_close_stdout() ? FF_EXIT_FAIL : FF_EXIT_OK;
+		default:
+			fprintf(stderr, "Try 'ff-sync-online --help' for more information.\n");
+			return FF_EXIT_USAGE;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (!offline)
+		usage_error("%s", "no offline store: give -s STORE");
+	if (!online)
+		usage_error("%s", "no online store: give -o ONLINE");
+	if (follow) {
+		struct sigaction sa;
+		memset(&sa, 0, sizeof sa);
+		sa.sa_handler = on_signal;
+		sigaction(SIGTERM, &sa, NULL);
+		sigaction(SIGINT, &sa, NULL);
+	}
+	int rc = sync_all(offline, online, argv, (size_t)argc, &o);
+	o.full = 0; /* later rounds follow the change feed */
+	while (follow && rc == 0 && !stopping) {
+		struct timespec ts = {(time_t)(interval / FF_USEC), (long)(interval % FF_USEC) * 1000};
+		nanosleep(&ts, NULL); /* a signal ends the pause early */
+		if (!stopping)
+			rc = sync_all(offline, online, argv, (size_t)argc, &o);
+	}
+	return rc == 0 ? FF_EXIT_OK : FF_EXIT_FAIL;
+}

@@ -1,0 +1,421 @@
+#include "ff_online.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sqlite3.h>
+
+#include "ff_schema.h"
+#include "ff_store.h"
+#include "ff_time.h"
+#include "ff_util.h"
+
+#define FF_ONLINE_APPLICATION_ID 0x66660003
+
+static const char *online_schema =
+	"CREATE TABLE IF NOT EXISTS ff_online_tables ("
+	" name TEXT PRIMARY KEY,"
+	" source TEXT NOT NULL,"
+	" version INTEGER NOT NULL,"
+	" definition TEXT NOT NULL,"
+	" synced_at TEXT NOT NULL,"
+	" rows INTEGER NOT NULL,"
+	" retention INTEGER);"
+	"CREATE TABLE IF NOT EXISTS ff_online_columns ("
+	" table_name TEXT NOT NULL,"
+	" position INTEGER NOT NULL,"
+	" name TEXT NOT NULL,"
+	" type TEXT NOT NULL,"
+	" role TEXT NOT NULL,"
+	" PRIMARY KEY (table_name, position)) WITHOUT ROWID;";
+
+struct sync {
+	sqlite3 *db;
+	const char *online, *offline, *table;
+	const struct ff_sync_options *o;
+	struct ff_sync_stats *stats;
+	char q[300];             /* the table, quoted */
+	char *cols, *key_cols;   /* "a", "b" lists */
+	char *tcols, *ckey_cols; /* t."a", ... and c."k", ... */
+	char *key_match;         /* t.k = c.k AND ... */
+	char ts[300];            /* the timestamp key, quoted */
+	char *definition;
+	int64_t version;
+	struct ff_column *columns;
+	size_t ncols;
+};
+
+static int db_fail(struct sync *s, const char *what)
+{
+	return ff_error("%s: %s: %s", s->online, what, sqlite3_errmsg(s->db));
+}
+
+static int exec(struct sync *s, const char *sql)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		ff_error("%s: table %s: %s", s->online, s->table, msg ? msg : sqlite3_errmsg(s->db));
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+static int64_t query_int(struct sync *s, const char *sql, const char *text, int64_t dflt, int *found)
+{
+	sqlite3_stmt *st;
+	int64_t v = dflt;
+	if (found)
+		*found = 0;
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return dflt;
+	if (text)
+		sqlite3_bind_text(st, 1, text, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+		v = sqlite3_column_int64(st, 0);
+		if (found)
+			*found = 1;
+	}
+	sqlite3_finalize(st);
+	return v;
+}
+
+static int open_online(struct sync *s)
+{
+	if (sqlite3_open_v2(s->online, &s->db,
+			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI, NULL) != SQLITE_OK)
+		return ff_error("%s: %s", s->online, s->db ? sqlite3_errmsg(s->db) : "cannot open");
+	sqlite3_busy_timeout(s->db, 30000);
+	int64_t app = query_int(s, "PRAGMA application_id", NULL, 0, NULL);
+	int64_t tables = query_int(s, "SELECT count(*) FROM sqlite_schema", NULL, 0, NULL);
+	if (app != FF_ONLINE_APPLICATION_ID && tables > 0)
+		return ff_error("%s: not an ff online store", s->online);
+	char sql[200];
+	snprintf(sql, sizeof sql, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA application_id=%d;",
+		 FF_ONLINE_APPLICATION_ID);
+	if (exec(s, sql) < 0 || exec(s, online_schema) < 0)
+		return -1;
+	char *uri = sqlite3_mprintf("file:%s?mode=ro", s->offline);
+	char *attach = sqlite3_mprintf("ATTACH %Q AS src", uri);
+	int rc = exec(s, attach);
+	sqlite3_free(uri);
+	sqlite3_free(attach);
+	if (rc < 0)
+		return -1;
+	if (query_int(s, "PRAGMA src.application_id", NULL, 0, NULL) != 0x66660001)
+		return ff_error("%s: not an ff store", s->offline);
+	return 0;
+}
+
+/* The offline table's version, definition and columns. */
+static int read_source(struct sync *s)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(s->db, "SELECT version, definition FROM src.ff_catalog WHERE name = ?", -1, &st,
+			       NULL) != SQLITE_OK)
+		return db_fail(s, "cannot read the offline catalog");
+	sqlite3_bind_text(st, 1, s->table, -1, SQLITE_STATIC);
+	int found = sqlite3_step(st) == SQLITE_ROW;
+	if (found) {
+		s->version = sqlite3_column_int64(st, 0);
+		s->definition = ff_xstrdup((const char *)sqlite3_column_text(st, 1));
+	}
+	sqlite3_finalize(st);
+	if (!found)
+		return ff_error("%s: no table %s in the store", s->offline, s->table);
+	if (sqlite3_prepare_v2(s->db, "SELECT name, type, role FROM src.ff_columns WHERE table_name = ? ORDER BY position",
+			       -1, &st, NULL) != SQLITE_OK)
+		return db_fail(s, "cannot read the offline catalog");
+	sqlite3_bind_text(st, 1, s->table, -1, SQLITE_STATIC);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		s->columns = ff_xrealloc(s->columns, (s->ncols + 1) * sizeof *s->columns);
+		struct ff_column *c = &s->columns[s->ncols++];
+		memset(c, 0, sizeof *c);
+		c->name = ff_xstrdup((const char *)sqlite3_column_text(st, 0));
+		int t = ff_type_parse((const char *)sqlite3_column_text(st, 1));
+		int r = ff_role_parse((const char *)sqlite3_column_text(st, 2));
+		c->type = t < 0 ? FF_TYPE_TEXT : (enum ff_type)t;
+		c->role = r < 0 ? FF_ROLE_FEATURE : (enum ff_role)r;
+	}
+	sqlite3_finalize(st);
+	/* Column lists for the SQL below. */
+	char *cols = NULL, *keys = NULL, *match = NULL, *tcols = NULL, *ckeys = NULL;
+	size_t n1 = 0, n2 = 0, n3 = 0, n4 = 0, n5 = 0;
+	FILE *m1 = open_memstream(&cols, &n1), *m2 = open_memstream(&keys, &n2), *m3 = open_memstream(&match, &n3);
+	FILE *m4 = open_memstream(&tcols, &n4), *m5 = open_memstream(&ckeys, &n5);
+	int nk = 0;
+	for (size_t i = 0; i < s->ncols; i++) {
+		char q[300];
+		ff_sql_ident(q, sizeof q, s->columns[i].name);
+		fprintf(m1, "%s%s", i ? ", " : "", q);
+		fprintf(m4, "%st.%s", i ? ", " : "", q);
+		if (s->columns[i].role == FF_ROLE_TIMESTAMP)
+			snprintf(s->ts, sizeof s->ts, "%s", q);
+	}
+	/* Point lookups go by key, then time: the online key order. */
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < s->ncols; i++) {
+			enum ff_role want = pass == 0 ? FF_ROLE_KEY : FF_ROLE_TIMESTAMP;
+			if (s->columns[i].role != want)
+				continue;
+			char q[300];
+			ff_sql_ident(q, sizeof q, s->columns[i].name);
+			fprintf(m2, "%s%s", nk ? ", " : "", q);
+			fprintf(m3, "%st.%s = c.%s", nk ? " AND " : "", q, q);
+			fprintf(m5, "%sc.%s", nk ? ", " : "", q);
+			nk++;
+		}
+	fclose(m1);
+	fclose(m2);
+	fclose(m3);
+	fclose(m4);
+	fclose(m5);
+	s->tcols = tcols;
+	s->ckey_cols = ckeys;
+	s->cols = cols;
+	s->key_cols = keys;
+	s->key_match = match;
+	return 0;
+}
+
+static int create_table(struct sync *s)
+{
+	char *sql = NULL;
+	size_t n = 0;
+	FILE *m = open_memstream(&sql, &n);
+	fprintf(m, "DROP TABLE IF EXISTS main.%s; CREATE TABLE main.%s (", s->q, s->q);
+	for (size_t i = 0; i < s->ncols; i++) {
+		char q[300];
+		const struct ff_column *c = &s->columns[i];
+		ff_sql_ident(q, sizeof q, c->name);
+		const char *type = c->type == FF_TYPE_REAL ? "REAL" : c->type == FF_TYPE_TEXT ? "TEXT" : "INTEGER";
+		fprintf(m, "%s%s %s%s", i ? ", " : "", q, type,
+			c->role == FF_ROLE_KEY || c->role == FF_ROLE_TIMESTAMP ? " NOT NULL" : "");
+	}
+	fprintf(m, ", PRIMARY KEY (%s)) WITHOUT ROWID;", s->key_cols);
+	fprintf(m, "INSERT INTO main.%s (%s) SELECT %s FROM src.%s ORDER BY %s;", s->q, s->cols, s->cols, s->q,
+		s->key_cols);
+	fclose(m);
+	int rc = exec(s, sql);
+	free(sql);
+	if (rc == 0)
+		s->stats->upserted = sqlite3_changes64(s->db);
+	return rc;
+}
+
+static int apply_changes(struct sync *s, int64_t since)
+{
+	char changes[300], name[300];
+	snprintf(name, sizeof name, "ff_changes_%s", s->table);
+	ff_sql_ident(changes, sizeof changes, name);
+	int found;
+	int64_t appended = query_int(s, "SELECT min(appended_from) FROM src.ff_versions WHERE table_name = ?1 "
+				     "AND version > (SELECT version FROM main.ff_online_tables WHERE name = ?1)",
+				     s->table, 0, &found);
+	char *sql = NULL;
+	size_t n = 0;
+	FILE *m = open_memstream(&sql, &n);
+	/* Rows the feed names: upsert those that exist, delete those gone. Both
+	 * are driven by the feed, so their cost follows the change. */
+	fprintf(m, "INSERT OR REPLACE INTO main.%s (%s) SELECT %s FROM src.%s AS c JOIN src.%s AS t ON %s "
+		"WHERE c.version > %lld;", s->q, s->cols, s->tcols, changes, s->q, s->key_match, (long long)since);
+	fclose(m);
+	int rc = exec(s, sql);
+	free(sql);
+	if (rc < 0)
+		return -1;
+	s->stats->upserted += sqlite3_changes64(s->db);
+	sql = NULL;
+	m = open_memstream(&sql, &n);
+	fprintf(m, "DELETE FROM main.%s WHERE (%s) IN (SELECT %s FROM src.%s AS c WHERE c.version > %lld "
+		"AND c.op = 'delete' AND NOT EXISTS (SELECT 1 FROM src.%s AS t WHERE %s));",
+		s->q, s->key_cols, s->ckey_cols, changes, (long long)since, s->q, s->key_match);
+	fclose(m);
+	rc = exec(s, sql);
+	free(sql);
+	if (rc < 0)
+		return -1;
+	s->stats->deleted = sqlite3_changes64(s->db);
+	if (found) {
+		/* Appended rows: one range scan of the offline table's end. */
+		sql = sqlite3_mprintf("INSERT OR REPLACE INTO main.%s (%s) SELECT %s FROM src.%s WHERE %s >= %lld;",
+				      s->q, s->cols, s->cols, s->q, s->ts, (long long)appended);
+		rc = exec(s, sql);
+		sqlite3_free(sql);
+		if (rc < 0)
+			return -1;
+		s->stats->upserted += sqlite3_changes64(s->db);
+	}
+	return 0;
+}
+
+static int expire(struct sync *s)
+{
+	if (s->o->retention <= 0)
+		return 0;
+	char *keys_eq = NULL;
+	size_t n = 0;
+	FILE *m = open_memstream(&keys_eq, &n);
+	int first = 1;
+	for (size_t i = 0; i < s->ncols; i++)
+		if (s->columns[i].role == FF_ROLE_KEY) {
+			char q[300];
+			ff_sql_ident(q, sizeof q, s->columns[i].name);
+			fprintf(m, "%sl.%s = t.%s", first ? "" : " AND ", q, q);
+			first = 0;
+		}
+	fclose(m);
+	/* Old rows go, but every key keeps its latest row: lookups still answer. */
+	char *sql = sqlite3_mprintf(
+		"DELETE FROM main.%s AS t WHERE t.%s < (SELECT max(%s) FROM main.%s) - %lld "
+		"AND EXISTS (SELECT 1 FROM main.%s AS l WHERE %s AND l.%s > t.%s);",
+		s->q, s->ts, s->ts, s->q, (long long)s->o->retention, s->q, keys_eq, s->ts, s->ts);
+	int rc = exec(s, sql);
+	sqlite3_free(sql);
+	free(keys_eq);
+	if (rc == 0)
+		s->stats->expired = sqlite3_changes64(s->db);
+	return rc;
+}
+
+static int record(struct sync *s)
+{
+	char now[32];
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ff_time_format((int64_t)ts.tv_sec * FF_USEC, now);
+	char *real = realpath(s->offline, NULL);
+	char *sql = sqlite3_mprintf(
+		"INSERT OR REPLACE INTO ff_online_tables VALUES (%Q, %Q, %lld, %Q, %Q, (SELECT count(*) FROM main.%s), %s);"
+		"DELETE FROM ff_online_columns WHERE table_name = %Q;",
+		s->table, real ? real : s->offline, (long long)s->version, s->definition, now, s->q,
+		s->o->retention > 0 ? "" : "NULL", s->table);
+	free(real);
+	if (s->o->retention > 0) {
+		sqlite3_free(sql);
+		real = realpath(s->offline, NULL);
+		sql = sqlite3_mprintf(
+			"INSERT OR REPLACE INTO ff_online_tables VALUES (%Q, %Q, %lld, %Q, %Q, (SELECT count(*) FROM main.%s), %lld);"
+			"DELETE FROM ff_online_columns WHERE table_name = %Q;",
+			s->table, real ? real : s->offline, (long long)s->version, s->definition, now, s->q,
+			(long long)s->o->retention, s->table);
+		free(real);
+	}
+	int rc = exec(s, sql);
+	sqlite3_free(sql);
+	for (size_t i = 0; rc == 0 && i < s->ncols; i++) {
+		sql = sqlite3_mprintf("INSERT INTO ff_online_columns VALUES (%Q, %lld, %Q, %Q, %Q);", s->table,
+				      (long long)i + 1, s->columns[i].name, ff_type_name(s->columns[i].type),
+				      ff_role_name(s->columns[i].role));
+		rc = exec(s, sql);
+		sqlite3_free(sql);
+	}
+	return rc;
+}
+
+int ff_sync_table(const char *offline, const char *online, const char *table,
+		  const struct ff_sync_options *o, struct ff_sync_stats *stats)
+{
+	struct sync s = {.online = online, .offline = offline, .table = table, .o = o, .stats = stats};
+	memset(stats, 0, sizeof *stats);
+	ff_sql_ident(s.q, sizeof s.q, table);
+	int rc = -1, in_tx = 0;
+	if (open_online(&s) < 0)
+		goto out;
+	if (exec(&s, "BEGIN IMMEDIATE") < 0)
+		goto out;
+	in_tx = 1;
+	if (read_source(&s) < 0)
+		goto out;
+	int synced;
+	int64_t since = query_int(&s, "SELECT version FROM main.ff_online_tables WHERE name = ?", table, 0, &synced);
+	stats->from_version = synced ? since : 0;
+	stats->to_version = s.version;
+	if (!synced || o->full) {
+		stats->full = 1;
+		if (create_table(&s) < 0)
+			goto out;
+	} else {
+		char *stored = NULL;
+		sqlite3_stmt *st;
+		if (sqlite3_prepare_v2(s.db, "SELECT definition FROM main.ff_online_tables WHERE name = ?", -1, &st,
+				       NULL) == SQLITE_OK) {
+			sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+			if (sqlite3_step(st) == SQLITE_ROW)
+				stored = ff_xstrdup((const char *)sqlite3_column_text(st, 0));
+			sqlite3_finalize(st);
+		}
+		int same = stored && strcmp(stored, s.definition) == 0;
+		free(stored);
+		int replaced;
+		int64_t at = query_int(&s, "SELECT min(version) FROM src.ff_versions WHERE table_name = ?1 AND "
+				       "operation IN ('create', 'replace') AND version > "
+				       "(SELECT version FROM main.ff_online_tables WHERE name = ?1)", table, 0, &replaced);
+		if (!same || replaced) {
+			ff_error("%s: table %s was %s at offline version %lld, after version %lld synced here: "
+				 "run ff-sync-online --full to copy it again", online, table,
+				 replaced ? "replaced" : "redefined", (long long)(replaced ? at : s.version),
+				 (long long)since);
+			goto out;
+		}
+		if (since > s.version) {
+			ff_error("%s: table %s is at version %lld here but %lld in %s: another store? run "
+				 "ff-sync-online --full", online, table, (long long)since, (long long)s.version, offline);
+			goto out;
+		}
+		if (since == s.version && o->retention <= 0) {
+			stats->unchanged = 1;
+			rc = 0;
+			goto out; /* nothing to do: the rollback below changes nothing */
+		}
+		if (apply_changes(&s, since) < 0)
+			goto out;
+	}
+	if (expire(&s) < 0 || record(&s) < 0)
+		goto out;
+	if (exec(&s, "COMMIT") < 0)
+		goto out;
+	in_tx = 0;
+	rc = 0;
+out:
+	if (in_tx && s.db)
+		sqlite3_exec(s.db, "ROLLBACK", NULL, NULL, NULL);
+	if (s.db)
+		sqlite3_close_v2(s.db);
+	for (size_t i = 0; i < s.ncols; i++)
+		free(s.columns[i].name);
+	free(s.columns);
+	free(s.cols);
+	free(s.key_cols);
+	free(s.key_match);
+	free(s.tcols);
+	free(s.ckey_cols);
+	free(s.definition);
+	return rc;
+}
+
+int ff_offline_tables(const char *offline, char ***tables)
+{
+	struct ff_store *st;
+	if (ff_store_open(offline, FF_STORE_READ, &st) < 0)
+		return -1;
+	sqlite3_stmt *s;
+	size_t n = 0;
+	char **v = ff_xcalloc(1, sizeof *v);
+	if (sqlite3_prepare_v2(ff_store_db(st), "SELECT name FROM ff_catalog ORDER BY name", -1, &s, NULL) != SQLITE_OK) {
+		ff_store_close(st);
+		free(v);
+		return ff_error("%s: cannot read the catalog", offline);
+	}
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		v = ff_xrealloc(v, (n + 2) * sizeof *v);
+		v[n++] = ff_xstrdup((const char *)sqlite3_column_text(s, 0));
+		v[n] = NULL;
+	}
+	sqlite3_finalize(s);
+	ff_store_close(st);
+	*tables = v;
+	return 0;
+}

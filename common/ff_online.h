@@ -1,0 +1,35 @@
+/* ff_online: the online store (ff-online(5)), a SQLite file of feature tables
+ * laid out for point lookups (primary key: keys, then timestamp), kept in step
+ * with an offline store: a full copy, or only what the offline change feed
+ * recorded since the version last synced. Each sync of a table is one
+ * transaction: readers see the old rows or the new ones, never half. */
+#ifndef FF_ONLINE_H
+#define FF_ONLINE_H
+
+#include <stdint.h>
+
+struct ff_sync_options {
+	int full;              /* copy whole tables (also across a schema change) */
+	int64_t retention;     /* seconds; > 0: drop rows older than the newest
+				  minus this, but each key's latest row */
+	int verbose;
+};
+
+/* What one table's sync did. */
+struct ff_sync_stats {
+	int64_t from_version, to_version;
+	int64_t upserted, deleted, expired;
+	int full, unchanged;
+};
+
+/* Sync table (all catalog tables when NULL... see ff_sync_all) from the
+ * offline store into the online store (created if missing). Returns 0 or -1
+ * (reported; the online table as it was). */
+int ff_sync_table(const char *offline, const char *online, const char *table,
+		  const struct ff_sync_options *o, struct ff_sync_stats *stats);
+
+/* The tables of an offline store's catalog (NULL-terminated, caller frees
+ * each and the array). Returns 0 or -1. */
+int ff_offline_tables(const char *offline, char ***tables);
+
+#endif
