@@ -139,7 +139,7 @@ int main(int argc, char **argv)
 	int rc = -1;
 	struct ff_join *j = NULL;
 	struct ff_output out;
-	if (ff_join_open(&spec, store, &j) == 0 && ff_output_open(&out, output) == 0) {
+	if (ff_join_open(&spec, store, NULL, &j) == 0 && ff_output_open(&out, output) == 0) {
 		rc = ff_join_run(j, argv, (size_t)argc, out.f, format, NULL, NULL);
 		if (ff_output_close(&out, rc == 0) < 0)
 			rc = -1;

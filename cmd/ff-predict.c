@@ -22,6 +22,13 @@ static const char usage_text[] =
 	"  -r, --registry FILE      model registry for models:/ (default $FF_REGISTRY,\n"
 	"                           else models.db)\n"
 	"  -s, --store FILE         offline store (default: the one of the blueprint)\n"
+	"      --online FILE        look features up in this online store (ff-sync-online)\n"
+	"                           instead, and answer each record as soon as it is read\n"
+	"      --stats              latency percentiles, lookups, misses and fallbacks on\n"
+	"                           stderr at the end\n"
+	"      --skew-check         compare each record's vector from the offline store with\n"
+	"                           the one from --online, print every difference; exit 1 if\n"
+	"                           there is one\n"
 	"      --fallback POLICY    a missed lookup: mean (the key's mean in training,\n"
 	"                           else the feature's; default) or missing\n"
 	"      --with-features      add the looked-up features the model saw\n"
@@ -32,7 +39,8 @@ static const char usage_text[] =
 	"  -h, --help               show this help\n"
 	"  -V, --version            show the version\n";
 
-enum { OPT_FALLBACK = 256, OPT_WITH_FEATURES, OPT_WITH_FALLBACKS, OPT_FORMAT };
+enum { OPT_FALLBACK = 256, OPT_WITH_FEATURES, OPT_WITH_FALLBACKS, OPT_FORMAT, OPT_ONLINE, OPT_STATS,
+       OPT_SKEW };
 
 static const struct option options[] = {
 	{"model", required_argument, NULL, 'm'},
@@ -42,6 +50,9 @@ static const struct option options[] = {
 	{"with-features", no_argument, NULL, OPT_WITH_FEATURES},
 	{"with-fallbacks", no_argument, NULL, OPT_WITH_FALLBACKS},
 	{"format", required_argument, NULL, OPT_FORMAT},
+	{"online", required_argument, NULL, OPT_ONLINE},
+	{"stats", no_argument, NULL, OPT_STATS},
+	{"skew-check", no_argument, NULL, OPT_SKEW},
 	{"output", required_argument, NULL, 'o'},
 	{"quiet", no_argument, NULL, 'q'},
 	{"help", no_argument, NULL, 'h'},
@@ -79,7 +90,7 @@ int main(int argc, char **argv)
 	argv[0] = (char *)ff_progname();
 	struct ff_predict_options o = {.format = FF_REC_CSV, .fallback = FF_FALLBACK_MEAN};
 	const char *model = NULL, *registry = NULL, *output = NULL;
-	int c;
+	int c, skew = 0;
 	while ((c = getopt_long(argc, argv, "m:r:s:o:qhV", options, NULL)) != -1) {
 		switch (c) {
 		case 'm': model = optarg; break;
@@ -95,6 +106,9 @@ int main(int argc, char **argv)
 				usage_error("bad --fallback '%s': use mean or missing", optarg);
 			break;
 		case OPT_WITH_FEATURES: o.with_features = 1; break;
+		case OPT_ONLINE: o.online = optarg; break;
+		case OPT_STATS: o.stats = 1; break;
+		case OPT_SKEW: skew = 1; break;
 		case OPT_WITH_FALLBACKS: o.with_fallbacks = 1; break;
 		case OPT_FORMAT: {
 			int f = ff_rec_format_parse(optarg);
@@ -115,14 +129,22 @@ int main(int argc, char **argv)
 	argv += optind;
 	if (!model)
 		usage_error("%s", "no model: give -m MODEL");
+	if (skew && !o.online)
+		usage_error("%s", "--skew-check compares with an online store: give --online FILE");
 
 	struct ff_model *m = NULL;
 	struct ff_output out;
 	int rc = -1;
 	if (open_model(model, ff_registry_path(registry), &m) == 0 && ff_output_open(&out, output) == 0) {
-		rc = ff_predict_run(m, argv, (size_t)argc, out.f, &o);
-		if (ff_output_close(&out, rc == 0) < 0)
-			rc = -1;
+		if (skew) {
+			rc = ff_skew_check(m, o.store, o.online, argv, (size_t)argc, out.f);
+			if (ff_output_close(&out, rc >= 0) < 0)
+				rc = -1;
+		} else {
+			rc = ff_predict_run(m, argv, (size_t)argc, out.f, &o);
+			if (ff_output_close(&out, rc == 0) < 0)
+				rc = -1;
+		}
 	}
 	ff_model_free(m);
 	return rc == 0 ? FF_EXIT_OK : FF_EXIT_FAIL;

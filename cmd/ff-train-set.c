@@ -137,7 +137,7 @@ int main(int argc, char **argv)
 		ff_error("%s: a training set needs a label (label COLUMN)", spec_file);
 		goto done;
 	}
-	if (ff_join_open(&spec, store, &j) < 0 || ff_output_open(&out, output) < 0)
+	if (ff_join_open(&spec, store, NULL, &j) < 0 || ff_output_open(&out, output) < 0)
 		goto done;
 	bp = ff_blueprint_new(&spec, j, store);
 	rc = ff_join_run(j, argv, (size_t)argc, out.f, format, ff_blueprint_observe, bp);

@@ -150,13 +150,13 @@ int ff_csv_each(struct ff_csv_reader *r, ff_csv_row_fn fn, void *ctx)
 			return -1;
 	}
 	while (!r->stop) {
-		size_t n = fread(r->buf, 1, CHUNK, r->in);
-		if (n == 0) {
-			if (ferror(r->in))
+		long n = ff_read(r->in, r->buf, CHUNK);
+		if (n <= 0) {
+			if (n < 0)
 				return ff_error("%s: read error: %s", r->name, strerror(errno));
 			break;
 		}
-		if (feed(r, r->buf, n) < 0)
+		if (feed(r, r->buf, (size_t)n) < 0)
 			return -1;
 	}
 	if (r->stop)

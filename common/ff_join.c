@@ -2,6 +2,7 @@
 
 #include <inttypes.h>
 #include <pthread.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,13 +19,20 @@ struct out_col {
 
 struct lookup {
 	const struct ff_lookup_def *def;
-	struct ff_feature_table *table;
+	struct ff_feature_table *table;   /* offline: the table in memory */
+	sqlite3_stmt *online;             /* online: a point query */
+	size_t nfeat;                     /* the features looked up */
+	struct ff_column *feat;
 	enum ff_match match;
 	size_t *key_refs;    /* column references (see resolve) of the keys */
 	long ts_ref;         /* reference of the timestamp column, -1 none */
 	long event_ref;      /* reference of the time the timestamp derives from */
 	size_t first_slot;   /* its features' slots in the feature cells */
 	struct ff_cell *defaults; /* per feature; .null when no default */
+	char *keybuf;             /* this row's key tuple, for the observer */
+	size_t keybuf_cap;
+	char *textbuf;            /* online: text features of the row found */
+	size_t textbuf_cap;
 	char **default_text;
 };
 
@@ -52,6 +60,11 @@ struct ff_join {
 	struct ff_cell *feature_cells;
 	struct ff_cell *out_cells;
 	int64_t *key_ids, *matches, *event_times;
+	const char **key_bytes;
+	size_t *key_lens;
+	sqlite3 *online_db;              /* the online store, when looking up there */
+	const char *online_path;
+	sqlite3_stmt *begin, *commit;
 	char *key_buf;
 	size_t key_cap;
 };
@@ -64,7 +77,7 @@ long ff_join_feature_lookup(const struct ff_join *j, const char *name)
 {
 	for (size_t l = 0; l < j->nlookups; l++) {
 		const struct lookup *lk = &j->lookups[l];
-		for (size_t f = 0; f < ff_feature_table_nfeatures(lk->table); f++)
+		for (size_t f = 0; f < lk->nfeat; f++)
 			if (strcmp(j->slot_names[lk->first_slot + f], name) == 0)
 				return (long)l;
 	}
@@ -87,19 +100,18 @@ static int parse_default(struct ff_cell *c, enum ff_type type, const char *text)
 	}
 }
 
-static int setup_lookup(struct ff_join *j, struct lookup *lk, const char *store)
+static int setup_lookup(struct ff_join *j, struct lookup *lk, size_t nk)
 {
 	const struct ff_lookup_def *d = lk->def;
-	size_t nk = ff_feature_table_nkeys(lk->table);
 	if (d->keys.n != nk)
 		return ff_error("%s: lookup %s: the table has %zu key column%s, the lookup gives %zu",
 				j->spec->origin, d->table, nk, nk == 1 ? "" : "s", d->keys.n);
 	lk->match = !d->timestamp ? FF_MATCH_LATEST : d->exact ? FF_MATCH_EXACT : FF_MATCH_ASOF;
-	size_t nf = ff_feature_table_nfeatures(lk->table);
+	size_t nf = lk->nfeat;
 	lk->first_slot = j->nslots;
-	lk->defaults = ff_xcalloc(nf, sizeof *lk->defaults);
+	lk->defaults = ff_xcalloc(nf ? nf : 1, sizeof *lk->defaults);
 	for (size_t f = 0; f < nf; f++) {
-		const struct ff_column *c = ff_feature_table_feature(lk->table, f);
+		const struct ff_column *c = &lk->feat[f];
 		long r = ff_strlist_find(&d->rename_from, c->name);
 		j->slot_names = ff_xrealloc(j->slot_names, (j->nslots + 1) * sizeof *j->slot_names);
 		j->slot_names[j->nslots++] = ff_xstrdup(r >= 0 ? d->rename_to.v[r] : c->name);
@@ -111,7 +123,7 @@ static int setup_lookup(struct ff_join *j, struct lookup *lk, const char *store)
 	}
 	for (size_t i = 0; i < d->rename_from.n; i++) {
 		size_t f = 0;
-		while (f < nf && strcmp(ff_feature_table_feature(lk->table, f)->name, d->rename_from.v[i]) != 0)
+		while (f < nf && strcmp(lk->feat[f].name, d->rename_from.v[i]) != 0)
 			f++;
 		if (f == nf)
 			return ff_error("%s: lookup %s: rename %s: no such feature looked up", j->spec->origin,
@@ -119,14 +131,25 @@ static int setup_lookup(struct ff_join *j, struct lookup *lk, const char *store)
 	}
 	for (size_t i = 0; i < d->default_of.n; i++) {
 		size_t f = 0;
-		while (f < nf && strcmp(ff_feature_table_feature(lk->table, f)->name, d->default_of.v[i]) != 0)
+		while (f < nf && strcmp(lk->feat[f].name, d->default_of.v[i]) != 0)
 			f++;
 		if (f == nf)
 			return ff_error("%s: lookup %s: default %s: no such feature looked up", j->spec->origin,
 					d->table, d->default_of.v[i]);
 	}
-	(void)store;
 	return 0;
+}
+
+/* The features a loaded offline table gives. */
+static void features_of_table(struct lookup *lk)
+{
+	lk->nfeat = ff_feature_table_nfeatures(lk->table);
+	lk->feat = ff_xcalloc(lk->nfeat ? lk->nfeat : 1, sizeof *lk->feat);
+	for (size_t f = 0; f < lk->nfeat; f++) {
+		lk->feat[f] = *ff_feature_table_feature(lk->table, f);
+		lk->feat[f].name = ff_xstrdup(lk->feat[f].name);
+		lk->feat[f].description = NULL;
+	}
 }
 
 /* Tables load on threads of their own, each with its own connection: with
@@ -183,21 +206,199 @@ static int load_tables(struct ff_join *j, const char *store)
 	return rc;
 }
 
-int ff_join_open(const struct ff_join_spec *spec, const char *store, struct ff_join **out)
+static int step_reset(sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
+}
+
+/* Online lookups: the table's columns from the online store's catalog and
+ * one prepared point query per lookup. */
+static int prepare_online(struct ff_join *j, struct lookup *lk)
+{
+	const struct ff_lookup_def *d = lk->def;
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(j->online_db, "SELECT name, type, role FROM ff_online_columns "
+				"WHERE table_name = ? ORDER BY position", -1, &st, NULL) != SQLITE_OK)
+		return ff_error("%s: not an ff online store", j->online_path);
+	sqlite3_bind_text(st, 1, d->table, -1, SQLITE_STATIC);
+	struct ff_strlist keys = {0};
+	char *ts = NULL;
+	struct ff_column *all = NULL;
+	size_t nall = 0;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(st, 0);
+		int type = ff_type_parse((const char *)sqlite3_column_text(st, 1));
+		int role = ff_role_parse((const char *)sqlite3_column_text(st, 2));
+		if (role == FF_ROLE_KEY)
+			ff_strlist_add(&keys, name);
+		else if (role == FF_ROLE_TIMESTAMP)
+			ts = ff_xstrdup(name);
+		else if (role == FF_ROLE_FEATURE) {
+			all = ff_xrealloc(all, (nall + 1) * sizeof *all);
+			all[nall++] = (struct ff_column){ff_xstrdup(name), type < 0 ? FF_TYPE_TEXT : (enum ff_type)type,
+							 FF_ROLE_FEATURE, NULL};
+		}
+	}
+	sqlite3_finalize(st);
+	int rc = 0;
+	if (!ts) {
+		rc = ff_error("%s: no table %s in the online store: run ff-sync-online", j->online_path, d->table);
+		goto out;
+	}
+	/* The features asked for, in the order asked, as offline. */
+	lk->feat = ff_xcalloc(nall ? nall : 1, sizeof *lk->feat);
+	for (size_t i = 0; i < (d->features.n ? d->features.n : nall); i++) {
+		size_t f = i;
+		if (d->features.n) {
+			for (f = 0; f < nall && strcmp(all[f].name, d->features.v[i]) != 0; f++)
+				;
+			if (f == nall) {
+				rc = ff_error("%s: table %s has no feature '%s'", j->online_path, d->table, d->features.v[i]);
+				goto out;
+			}
+		}
+		lk->feat[lk->nfeat] = all[f];
+		lk->feat[lk->nfeat++].name = ff_xstrdup(all[f].name);
+	}
+	char *sql = NULL;
+	size_t size = 0;
+	FILE *m = open_memstream(&sql, &size);
+	char q[300];
+	fprintf(m, "SELECT ");
+	for (size_t f = 0; f < lk->nfeat; f++) {
+		ff_sql_ident(q, sizeof q, lk->feat[f].name);
+		fprintf(m, "%s, ", q);
+	}
+	char qts[300];
+	ff_sql_ident(qts, sizeof qts, ts);
+	ff_sql_ident(q, sizeof q, d->table);
+	fprintf(m, "%s FROM %s WHERE ", qts, q);
+	for (size_t k = 0; k < keys.n; k++) {
+		ff_sql_ident(q, sizeof q, keys.v[k]);
+		fprintf(m, "%s = ?%zu AND ", q, k + 1);
+	}
+	fprintf(m, "%s %s ?%zu", qts, d->exact ? "=" : "<=", keys.n + 1);
+	if (d->lookback)
+		fprintf(m, " AND %s >= ?%zu", qts, keys.n + 2);
+	fprintf(m, " ORDER BY %s DESC LIMIT 1", qts);
+	fclose(m);
+	if (sqlite3_prepare_v3(j->online_db, sql, -1, SQLITE_PREPARE_PERSISTENT, &lk->online, NULL) != SQLITE_OK)
+		rc = ff_error("%s: table %s: %s", j->online_path, d->table, sqlite3_errmsg(j->online_db));
+	free(sql);
+	if (rc == 0)
+		rc = setup_lookup(j, lk, keys.n);
+out:
+	for (size_t i = 0; i < nall; i++)
+		free(all[i].name);
+	free(all);
+	free(ts);
+	ff_strlist_release(&keys);
+	return rc;
+}
+
+static int open_online(struct ff_join *j, const char *path)
+{
+	j->online_path = path;
+	if (sqlite3_open_v2(path, &j->online_db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+		return ff_error("%s: %s", path, j->online_db ? sqlite3_errmsg(j->online_db) : "cannot open");
+	sqlite3_busy_timeout(j->online_db, 5000);
+	if (sqlite3_prepare_v2(j->online_db, "BEGIN", -1, &j->begin, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(j->online_db, "COMMIT", -1, &j->commit, NULL) != SQLITE_OK)
+		return ff_error("%s: %s", path, sqlite3_errmsg(j->online_db));
+	for (size_t i = 0; i < j->nlookups; i++)
+		if (prepare_online(j, &j->lookups[i]) < 0)
+			return -1;
+	return 0;
+}
+
+/* One online lookup: the same rule as ff_feature_table_find, in SQL. */
+static int online_find(struct ff_join *j, struct lookup *lk, size_t l, const char *key, size_t klen,
+		       int64_t t)
+{
+	sqlite3_stmt *st = lk->online;
+	const struct ff_lookup_def *d = lk->def;
+	int found = 0;
+	int64_t secs = ff_floor_div(t, FF_USEC);
+	if (key && !(d->exact && secs * FF_USEC != t)) {
+		const char *p = key, *end = key + klen;
+		for (size_t k = 0; k < d->keys.n; k++) {
+			const char *z = memchr(p, '\0', (size_t)(end - p));
+			if (!z)
+				z = end;
+			sqlite3_bind_text(st, (int)k + 1, p, (int)(z - p), SQLITE_STATIC);
+			p = z + 1;
+		}
+		/* No timestamp (latest row): any time will do. */
+		sqlite3_bind_int64(st, (int)d->keys.n + 1, lk->match == FF_MATCH_LATEST ? INT64_MAX : secs);
+		if (d->lookback) /* at >= t - lookback, at a whole second */
+			sqlite3_bind_int64(st, (int)d->keys.n + 2,
+					   -ff_floor_div(-(t - d->lookback), FF_USEC));
+		int rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW) {
+			found = 1;
+			size_t used = 0;
+			for (size_t f = 0; f < lk->nfeat; f++) {
+				struct ff_cell *c = &j->feature_cells[lk->first_slot + f];
+				memset(c, 0, sizeof *c);
+				c->null = sqlite3_column_type(st, (int)f) == SQLITE_NULL;
+				if (c->null)
+					continue;
+				if (lk->feat[f].type == FF_TYPE_REAL) {
+					c->d = sqlite3_column_double(st, (int)f);
+				} else if (lk->feat[f].type == FF_TYPE_TEXT) {
+					size_t n = (size_t)sqlite3_column_bytes(st, (int)f);
+					ff_grow(&lk->textbuf, &lk->textbuf_cap, used + n + 1, 1);
+					memcpy(lk->textbuf + used, sqlite3_column_text(st, (int)f), n);
+					lk->textbuf[used + n] = '\0';
+					c->i = (int64_t)used; /* pointed at once the buffer is final */
+					c->len = n;
+					used += n + 1;
+				} else {
+					c->i = sqlite3_column_int64(st, (int)f);
+				}
+			}
+			for (size_t f = 0; f < lk->nfeat; f++) {
+				struct ff_cell *c = &j->feature_cells[lk->first_slot + f];
+				if (!c->null && lk->feat[f].type == FF_TYPE_TEXT)
+					c->s = lk->textbuf + c->i;
+			}
+		} else if (rc != SQLITE_DONE) {
+			sqlite3_reset(st);
+			return ff_error("%s: table %s: %s", j->online_path, d->table, sqlite3_errmsg(j->online_db));
+		}
+		sqlite3_reset(st);
+	}
+	j->key_ids[l] = -1;
+	j->matches[l] = found ? 0 : -1;
+	if (!found)
+		for (size_t f = 0; f < lk->nfeat; f++)
+			j->feature_cells[lk->first_slot + f] = lk->defaults[f];
+	return 0;
+}
+
+int ff_join_open(const struct ff_join_spec *spec, const char *store, const char *online,
+		 struct ff_join **out)
 {
 	struct ff_join *j = ff_xcalloc(1, sizeof *j);
 	j->spec = spec;
-	if (ff_store_open(store, FF_STORE_READ, &j->store) < 0)
-		goto fail;
 	j->nlookups = spec->nlookups;
 	j->lookups = ff_xcalloc(spec->nlookups ? spec->nlookups : 1, sizeof *j->lookups);
 	for (size_t i = 0; i < spec->nlookups; i++)
 		j->lookups[i].def = &spec->lookups[i];
-	if (load_tables(j, store) < 0)
-		goto fail;
-	for (size_t i = 0; i < spec->nlookups; i++)
-		if (setup_lookup(j, &j->lookups[i], store) < 0)
+	if (online) {
+		if (open_online(j, online) < 0)
 			goto fail;
+	} else {
+		if (ff_store_open(store, FF_STORE_READ, &j->store) < 0 || load_tables(j, store) < 0)
+			goto fail;
+		for (size_t i = 0; i < spec->nlookups; i++) {
+			features_of_table(&j->lookups[i]);
+			if (setup_lookup(j, &j->lookups[i], ff_feature_table_nkeys(j->lookups[i].table)) < 0)
+				goto fail;
+		}
+	}
 	for (size_t a = 0; a < j->nslots; a++)
 		for (size_t b = 0; b < a; b++)
 			if (strcmp(j->slot_names[a], j->slot_names[b]) == 0) {
@@ -211,6 +412,8 @@ int ff_join_open(const struct ff_join_spec *spec, const char *store, struct ff_j
 	j->key_ids = ff_xcalloc(n, sizeof *j->key_ids);
 	j->matches = ff_xcalloc(n, sizeof *j->matches);
 	j->event_times = ff_xcalloc(n, sizeof *j->event_times);
+	j->key_bytes = ff_xcalloc(n, sizeof *j->key_bytes);
+	j->key_lens = ff_xcalloc(n, sizeof *j->key_lens);
 	*out = j;
 	return 0;
 fail:
@@ -223,10 +426,23 @@ void ff_join_free(struct ff_join *j)
 	if (!j)
 		return;
 	for (size_t i = 0; i < j->nlookups; i++) {
-		ff_feature_table_free(j->lookups[i].table);
-		free(j->lookups[i].key_refs);
-		free(j->lookups[i].defaults);
+		struct lookup *lk = &j->lookups[i];
+		ff_feature_table_free(lk->table);
+		sqlite3_finalize(lk->online);
+		for (size_t f = 0; lk->feat && f < lk->nfeat; f++)
+			free(lk->feat[f].name);
+		free(lk->feat);
+		free(lk->key_refs);
+		free(lk->defaults);
+		free(lk->keybuf);
+		free(lk->textbuf);
 	}
+	sqlite3_finalize(j->begin);
+	sqlite3_finalize(j->commit);
+	if (j->online_db)
+		sqlite3_close_v2(j->online_db);
+	free(j->key_bytes);
+	free(j->key_lens);
 	free(j->lookups);
 	for (size_t i = 0; i < j->nslots; i++)
 		free(j->slot_names[i]);
@@ -334,9 +550,9 @@ static int on_schema(void *ctx, const struct ff_rec_schema *schema)
 		add_out(j, spec->preps[k].name, FF_TYPE_TIMESTAMP, FROM_DERIVED, k);
 	for (size_t l = 0; l < j->nlookups; l++) {
 		struct lookup *lk = &j->lookups[l];
-		for (size_t f = 0; f < ff_feature_table_nfeatures(lk->table); f++)
-			add_out(j, j->slot_names[lk->first_slot + f],
-				ff_feature_table_feature(lk->table, f)->type, FROM_FEATURE, lk->first_slot + f);
+		for (size_t f = 0; f < lk->nfeat; f++)
+			add_out(j, j->slot_names[lk->first_slot + f], lk->feat[f].type, FROM_FEATURE,
+				lk->first_slot + f);
 	}
 	for (size_t a = 0; a < j->out.ncols; a++)
 		for (size_t b = 0; b < a; b++)
@@ -423,9 +639,17 @@ static const char *key_bytes(struct ff_join *j, const struct lookup *lk, const s
 	return j->key_buf ? j->key_buf : "";
 }
 
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 static int on_row(void *ctx, const struct ff_cell *cells, size_t n, long pos)
 {
 	struct ff_join *j = ctx;
+	int64_t started = j->observe ? now_ns() : 0;
 	const struct ff_join_spec *spec = j->spec;
 	char where[600];
 	const char *text = "";
@@ -442,15 +666,21 @@ static int on_row(void *ctx, const struct ff_cell *cells, size_t n, long pos)
 		}
 		j->derived[k] = ff_prep_apply(&spec->preps[k], t);
 	}
+	/* One read transaction for all of a row's online lookups: they see one
+	 * version of the store, whatever a sync commits meanwhile. */
+	if (j->online_db && step_reset(j->begin) < 0)
+		return ff_error("%s: %s", j->online_path, sqlite3_errmsg(j->online_db));
 	for (size_t l = 0; l < j->nlookups; l++) {
 		struct lookup *lk = &j->lookups[l];
-		size_t nf = ff_feature_table_nfeatures(lk->table);
+		size_t nf = lk->nfeat;
 		size_t klen;
 		const char *key = key_bytes(j, lk, cells, &klen);
 		int64_t t = 0;
 		j->event_times[l] = INT64_MIN;
 		if (lk->ts_ref >= 0) {
 			if (cell_time(j, cells, lk->ts_ref, &t, &text) < 0) {
+				if (j->online_db)
+					step_reset(j->commit);
 				ff_rec_where(j->reader, pos, where, sizeof where);
 				return ff_error("%s: column '%s': bad timestamp '%.64s'", where,
 						ref_name(j, lk->ts_ref), text);
@@ -458,16 +688,33 @@ static int on_row(void *ctx, const struct ff_cell *cells, size_t n, long pos)
 			int64_t ev;
 			j->event_times[l] = cell_time(j, cells, lk->event_ref, &ev, &text) == 0 ? ev : t;
 		}
-		j->key_ids[l] = key ? ff_feature_table_key(lk->table, key, klen) : -1;
-		j->matches[l] = ff_feature_table_find(lk->table, j->key_ids[l], lk->match, t, lk->def->lookback);
-		for (size_t f = 0; f < nf; f++) {
-			struct ff_cell *c = &j->feature_cells[lk->first_slot + f];
-			if (j->matches[l] >= 0)
-				ff_feature_table_value(lk->table, j->matches[l], f, c);
-			else
-				*c = lk->defaults[f];
+		/* The key tuple, kept for the observer (fallbacks by key). */
+		j->key_bytes[l] = NULL;
+		j->key_lens[l] = 0;
+		if (key) {
+			ff_grow(&lk->keybuf, &lk->keybuf_cap, klen + 1, 1);
+			memcpy(lk->keybuf, key, klen);
+			lk->keybuf[klen] = '\0';
+			j->key_bytes[l] = lk->keybuf;
+			j->key_lens[l] = klen;
+		}
+		if (j->online_db) {
+			if (online_find(j, lk, l, key, klen, t) < 0)
+				return -1;
+		} else {
+			j->key_ids[l] = key ? ff_feature_table_key(lk->table, key, klen) : -1;
+			j->matches[l] = ff_feature_table_find(lk->table, j->key_ids[l], lk->match, t, lk->def->lookback);
+			for (size_t f = 0; f < nf; f++) {
+				struct ff_cell *c = &j->feature_cells[lk->first_slot + f];
+				if (j->matches[l] >= 0)
+					ff_feature_table_value(lk->table, j->matches[l], f, c);
+				else
+					*c = lk->defaults[f];
+			}
 		}
 	}
+	if (j->online_db && step_reset(j->commit) < 0)
+		return ff_error("%s: %s", j->online_path, sqlite3_errmsg(j->online_db));
 	for (size_t c = 0; c < j->out.ncols; c++) {
 		const struct out_col *oc = &j->cols[c];
 		switch (oc->from) {
@@ -481,7 +728,8 @@ static int on_row(void *ctx, const struct ff_cell *cells, size_t n, long pos)
 	if (j->observe) {
 		ff_rec_where(j->reader, pos, where, sizeof where);
 		struct ff_join_row row = {j->out_cells, &j->out, cells, &j->in, where,
-					  j->key_ids, j->matches, j->event_times};
+					  j->key_ids, j->matches, j->event_times, j->key_bytes, j->key_lens,
+					  started};
 		return j->observe(j->ctx, &row);
 	}
 	return 0;

@@ -14,8 +14,11 @@
 
 struct ff_join;
 
-/* Open the store and load the spec's tables. Returns 0 or -1 (reported). */
-int ff_join_open(const struct ff_join_spec *spec, const char *store, struct ff_join **out);
+/* Open the offline store and load the spec's tables in memory; or, with
+ * online not NULL, look features up in that online store (ff-sync-online)
+ * row by row. Returns 0 or -1 (reported). */
+int ff_join_open(const struct ff_join_spec *spec, const char *store, const char *online,
+		 struct ff_join **out);
 void ff_join_free(struct ff_join *j);
 
 size_t ff_join_nlookups(const struct ff_join *j);
@@ -24,6 +27,7 @@ long ff_join_feature_lookup(const struct ff_join *j, const char *name);
 /* The output and input columns, once the first input's header has been read. */
 const struct ff_rec_schema *ff_join_output_schema(const struct ff_join *j);
 const struct ff_rec_schema *ff_join_input_schema(const struct ff_join *j);
+/* The loaded table of a lookup (offline joins only). */
 const struct ff_feature_table *ff_join_table(const struct ff_join *j, size_t lookup);
 
 /* What ff-train-set sees of each row besides the output. */
@@ -33,11 +37,15 @@ struct ff_join_row {
 	const struct ff_cell *input;       /* the input row */
 	const struct ff_rec_schema *input_schema;
 	const char *where;                 /* "file:LINE" of the input row */
-	const int64_t *key;                /* per lookup: key id or -1 */
+	const int64_t *key;                /* per lookup: key id or -1 (offline) */
 	const int64_t *match;              /* per lookup: table row or -1 */
 	const int64_t *event_time;         /* per lookup: the time the lookup's timestamp
 					      was derived from (itself if not derived),
 					      INT64_MIN without a timestamp */
+	const char *const *key_bytes;      /* per lookup: the key tuple (values joined
+					      by NUL), NULL if a part is NULL */
+	const size_t *key_lens;
+	int64_t started_ns;                /* monotonic clock when the row was read */
 };
 typedef int (*ff_join_observe_fn)(void *ctx, const struct ff_join_row *row);
 

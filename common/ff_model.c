@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,24 @@ int ff_xgb_predict(BoosterHandle booster, const float *x, size_t nrow, size_t nc
 		memcpy(out, pred, nrow * sizeof *out);
 	XGDMatrixFree(d);
 	return rc;
+}
+
+int ff_xgb_predict_one(BoosterHandle booster, const float *x, size_t ncol, float *out)
+{
+	char values[256];
+	snprintf(values, sizeof values,
+		 "{\"data\": [%lu, true], \"shape\": [1, %zu], \"typestr\": \"<f4\", \"version\": 3}",
+		 (unsigned long)(uintptr_t)x, ncol);
+	static const char config[] = "{\"type\": 0, \"training\": false, \"iteration_begin\": 0, \"cache_id\": 0, "
+				     "\"iteration_end\": 0, \"strict_shape\": false, \"missing\": NaN}";
+	const bst_ulong *shape;
+	bst_ulong dim;
+	const float *result;
+	if (ff_xgb_check(XGBoosterPredictFromDense(booster, values, config, NULL, &shape, &dim, &result),
+			 "xgboost: predict") < 0)
+		return -1;
+	*out = result[0];
+	return 0;
 }
 
 char *ff_xgb_attr(BoosterHandle booster, const char *key)

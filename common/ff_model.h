@@ -21,6 +21,10 @@ int ff_xgb_check(int rc, const char *what);
  * way ff-train and ff-predict both predict. Returns 0 or -1. */
 int ff_xgb_predict(BoosterHandle booster, const float *x, size_t nrow, size_t ncol, float *out);
 
+/* Predict one row in place (no matrix): the low-latency path of online
+ * scoring, giving the same float as ff_xgb_predict. Returns 0 or -1. */
+int ff_xgb_predict_one(BoosterHandle booster, const float *x, size_t ncol, float *out);
+
 struct ff_model {
 	BoosterHandle booster;
 	char *origin;                  /* file or models:/ reference */

@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ff_join.h"
 #include "ff_util.h"
@@ -30,7 +31,20 @@ struct scoring {
 	float *x, *pred;
 	char **fell_back;             /* per row: names of the features that fell back */
 	struct ff_cell *out_cells;
+	size_t chunk;                 /* rows per prediction: 1 when streaming */
+
+	/* --stats */
+	int64_t *latency_ns, *started_ns;
+	size_t nlatency, latency_cap;
+	int64_t lookups, misses, fallbacks;
 };
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
 
 static int bind(struct scoring *sc, const struct ff_join_row *row)
 {
@@ -57,10 +71,11 @@ static int bind(struct scoring *sc, const struct ff_join_row *row)
 		}
 	if (sc->o->with_fallbacks)
 		ff_rec_schema_add(&sc->schema, "fallbacks", FF_TYPE_TEXT);
-	sc->cells = ff_xcalloc(CHUNK_ROWS * (sc->nin ? sc->nin : 1), sizeof *sc->cells);
-	sc->x = ff_xcalloc(CHUNK_ROWS * (v->n ? v->n : 1), sizeof *sc->x);
-	sc->pred = ff_xcalloc(CHUNK_ROWS, sizeof *sc->pred);
-	sc->fell_back = ff_xcalloc(CHUNK_ROWS, sizeof *sc->fell_back);
+	sc->cells = ff_xcalloc(sc->chunk * (sc->nin ? sc->nin : 1), sizeof *sc->cells);
+	sc->x = ff_xcalloc(sc->chunk * (v->n ? v->n : 1), sizeof *sc->x);
+	sc->pred = ff_xcalloc(sc->chunk, sizeof *sc->pred);
+	sc->fell_back = ff_xcalloc(sc->chunk, sizeof *sc->fell_back);
+	sc->started_ns = ff_xcalloc(sc->chunk, sizeof *sc->started_ns);
 	sc->out_cells = ff_xcalloc(sc->schema.ncols, sizeof *sc->out_cells);
 	sc->writer = ff_rec_writer_open(sc->out, sc->o->format, &sc->schema);
 	sc->bound = 1;
@@ -72,8 +87,18 @@ static int flush(struct scoring *sc)
 	struct ff_vector *v = &sc->m->vector;
 	if (sc->rows == 0)
 		return 0;
-	if (ff_xgb_predict(sc->m->booster, sc->x, sc->rows, v->n, sc->pred) < 0)
+	int rc = sc->chunk == 1 ? ff_xgb_predict_one(sc->m->booster, sc->x, v->n, sc->pred)
+				: ff_xgb_predict(sc->m->booster, sc->x, sc->rows, v->n, sc->pred);
+	if (rc < 0)
 		return -1;
+	/* Latency: from the row read to its prediction, before the write. */
+	if (sc->o->stats) {
+		int64_t done = now_ns();
+		for (size_t r = 0; r < sc->rows; r++) {
+			ff_grow(&sc->latency_ns, &sc->latency_cap, sc->nlatency + 1, sizeof *sc->latency_ns);
+			sc->latency_ns[sc->nlatency++] = done - sc->started_ns[r];
+		}
+	}
 	for (size_t r = 0; r < sc->rows; r++) {
 		size_t c = 0;
 		for (size_t i = 0; i < sc->nin; i++, c++) {
@@ -97,6 +122,8 @@ static int flush(struct scoring *sc)
 		free(sc->fell_back[r]);
 		sc->fell_back[r] = NULL;
 	}
+	if (sc->chunk == 1 && ff_rec_writer_flush(sc->writer) < 0)
+		return -1;
 	sc->rows = 0;
 	sc->arena_len = 0;
 	return 0;
@@ -128,17 +155,20 @@ static int observe(void *ctx, const struct ff_join_row *row)
 			continue;
 		/* The lookup missed: training saw this feature's value, serving did not. */
 		double value;
-		const char *key = NULL;
-		size_t key_len = 0;
-		if (row->key[l] >= 0)
-			key = ff_feature_table_key_bytes(ff_join_table(sc->join, (size_t)l), row->key[l], &key_len);
 		if (sc->o->fallback == FF_FALLBACK_MEAN &&
-		    ff_blueprint_fallback(&sc->m->bp, v->names->v[i], key, key_len, &value) == 0) {
+		    ff_blueprint_fallback(&sc->m->bp, v->names->v[i], row->key_bytes[l], row->key_lens[l],
+					  &value) == 0) {
 			x[i] = (float)value;
+			sc->fallbacks++;
 			if (sc->o->with_fallbacks)
 				note_fallback(sc, v->names->v[i]);
 		}
 	}
+	size_t nl = ff_join_nlookups(sc->join);
+	sc->lookups += (int64_t)nl;
+	for (size_t l = 0; l < nl; l++)
+		sc->misses += row->match[l] < 0;
+	sc->started_ns[sc->rows] = row->started_ns;
 	/* Keep the input row until its prediction is known. */
 	for (size_t i = 0; i < sc->nin; i++) {
 		struct ff_cell *c = &sc->cells[sc->rows * sc->nin + i];
@@ -151,9 +181,28 @@ static int observe(void *ctx, const struct ff_join_row *row)
 			sc->arena_len += c->len;
 		}
 	}
-	if (++sc->rows == CHUNK_ROWS)
+	if (++sc->rows == sc->chunk)
 		return flush(sc);
 	return 0;
+}
+
+static int by_ns(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return (x > y) - (x < y);
+}
+
+static void report_stats(struct scoring *sc)
+{
+	size_t n = sc->nlatency;
+	if (n)
+		qsort(sc->latency_ns, n, sizeof *sc->latency_ns, by_ns);
+#define Q(p) (n ? (double)sc->latency_ns[(size_t)((double)(n - 1) * (p))] / 1000.0 : 0.0)
+	fprintf(stderr, "%s: %zu requests: latency p50 %.1f us, p90 %.1f us, p99 %.1f us, max %.1f us; "
+		"%lld lookups, %lld misses, %lld fallbacks\n", ff_progname(), n, Q(0.5), Q(0.9), Q(0.99),
+		n ? (double)sc->latency_ns[n - 1] / 1000.0 : 0.0, (long long)sc->lookups,
+		(long long)sc->misses, (long long)sc->fallbacks);
+#undef Q
 }
 
 int ff_predict_run(struct ff_model *m, char **inputs, size_t ninputs, FILE *out,
@@ -164,10 +213,11 @@ int ff_predict_run(struct ff_model *m, char **inputs, size_t ninputs, FILE *out,
 	sc.m = m;
 	sc.o = o;
 	sc.out = out;
+	sc.chunk = o->online ? 1 : CHUNK_ROWS;
 	const char *store = o->store ? o->store : m->bp.store;
-	if (!store)
+	if (!store && !o->online)
 		return ff_error("%s: the blueprint names no store: give -s STORE", m->origin);
-	int rc = ff_join_open(&m->bp.spec, store, &sc.join);
+	int rc = ff_join_open(&m->bp.spec, store, o->online, &sc.join);
 	if (rc == 0)
 		rc = ff_join_run(sc.join, inputs, ninputs, NULL, o->format, observe, &sc);
 	if (rc == 0)
@@ -184,8 +234,12 @@ int ff_predict_run(struct ff_model *m, char **inputs, size_t ninputs, FILE *out,
 	}
 	if (ff_rec_writer_close(sc.writer) < 0 && rc == 0)
 		rc = -1;
-	for (size_t r = 0; sc.fell_back && r < CHUNK_ROWS; r++)
+	if (rc == 0 && o->stats)
+		report_stats(&sc);
+	for (size_t r = 0; sc.fell_back && r < sc.chunk; r++)
 		free(sc.fell_back[r]);
+	free(sc.started_ns);
+	free(sc.latency_ns);
 	free(sc.fell_back);
 	free(sc.cells);
 	free(sc.arena);
@@ -198,4 +252,97 @@ int ff_predict_run(struct ff_model *m, char **inputs, size_t ninputs, FILE *out,
 		ff_rec_schema_release(&sc.schema);
 	ff_join_free(sc.join);
 	return rc;
+}
+
+/* ---- skew check ---- */
+
+struct vectors {
+	struct ff_model *m;
+	float *x;
+	char **where;
+	size_t n, cap;
+	int bound;
+};
+
+static int collect(void *ctx, const struct ff_join_row *row)
+{
+	struct vectors *vs = ctx;
+	struct ff_vector *v = &vs->m->vector;
+	if (!vs->bound) {
+		if (ff_vector_bind(v, row->schema, row->where) < 0)
+			return -1;
+		vs->bound = 1;
+	}
+	if (vs->n == vs->cap) {
+		vs->cap = vs->cap ? vs->cap * 2 : 1024;
+		vs->x = ff_xrealloc(vs->x, vs->cap * (v->n ? v->n : 1) * sizeof *vs->x);
+		vs->where = ff_xrealloc(vs->where, vs->cap * sizeof *vs->where);
+	}
+	const char *bad;
+	if (ff_vector_fill(v, row->cells, vs->x + vs->n * v->n, &bad) < 0)
+		return ff_error("%s: column '%s': not a number", row->where, bad);
+	vs->where[vs->n++] = ff_xstrdup(row->where);
+	return 0;
+}
+
+static int vectors_of(struct ff_model *m, const char *store, const char *online, char **inputs,
+		      size_t ninputs, struct vectors *vs)
+{
+	struct ff_join *j = NULL;
+	memset(vs, 0, sizeof *vs);
+	vs->m = m;
+	int rc = ff_join_open(&m->bp.spec, store, online, &j);
+	if (rc == 0)
+		rc = ff_join_run(j, inputs, ninputs, NULL, FF_REC_CSV, collect, vs);
+	ff_join_free(j);
+	return rc;
+}
+
+static void vectors_free(struct vectors *vs)
+{
+	for (size_t i = 0; i < vs->n; i++)
+		free(vs->where[i]);
+	free(vs->where);
+	free(vs->x);
+}
+
+int ff_skew_check(struct ff_model *m, const char *store, const char *online, char **inputs,
+		  size_t ninputs, FILE *out)
+{
+	struct vectors off, on;
+	if (!store)
+		store = m->bp.store;
+	if (ninputs == 0)
+		return ff_error("the skew check reads its requests twice: give them as files");
+	for (size_t i = 0; i < ninputs; i++)
+		if (strcmp(inputs[i], "-") == 0)
+			return ff_error("the skew check reads its requests twice: give them as files, not stdin");
+	int rc = vectors_of(m, store, NULL, inputs, ninputs, &off);
+	if (rc == 0)
+		rc = vectors_of(m, store, online, inputs, ninputs, &on);
+	size_t diffs = 0, d = m->vector.n;
+	if (rc == 0) {
+		for (size_t r = 0; r < off.n && r < on.n; r++)
+			for (size_t i = 0; i < d; i++) {
+				float a = off.x[r * d + i], b = on.x[r * d + i];
+				if ((isnan(a) && isnan(b)) || memcmp(&a, &b, sizeof a) == 0)
+					continue;
+				char ta[32], tb[32];
+				if (isnan(a))
+					strcpy(ta, "missing");
+				else
+					ff_format_float(ta, a);
+				if (isnan(b))
+					strcpy(tb, "missing");
+				else
+					ff_format_float(tb, b);
+				fprintf(out, "%s: %s: offline %s, online %s\n", off.where[r], m->vector.names->v[i], ta, tb);
+				diffs++;
+			}
+		fprintf(out, "%zu rows, %zu features each, %zu differences\n", off.n, d, diffs);
+	}
+	vectors_free(&off);
+	if (rc == 0 || on.n)
+		vectors_free(&on);
+	return rc < 0 ? -1 : diffs ? 1 : 0;
 }

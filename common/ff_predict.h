@@ -18,6 +18,9 @@ enum ff_fallback {
 
 struct ff_predict_options {
 	const char *store;          /* the offline store; NULL: the blueprint's */
+	const char *online;         /* an online store: look features up there, row by
+				       row, and answer each row at once (streaming) */
+	int stats;                  /* latency statistics on stderr at the end */
 	enum ff_rec_format format;
 	enum ff_fallback fallback;
 	int with_features;          /* add the looked-up features the model saw */
@@ -27,5 +30,12 @@ struct ff_predict_options {
 /* Score the inputs (paths; none: stdin) into out. Returns 0 or -1. */
 int ff_predict_run(struct ff_model *m, char **inputs, size_t ninputs, FILE *out,
 		   const struct ff_predict_options *o);
+
+/* Build each input row's feature vector from the offline store and from the
+ * online store, and report on out every value that differs (missing values
+ * compare equal to each other only). Returns 0 when none differ, 1 when
+ * some do, -1 on error. Inputs must be files: they are read twice. */
+int ff_skew_check(struct ff_model *m, const char *store, const char *online, char **inputs,
+		  size_t ninputs, FILE *out);
 
 #endif

@@ -230,15 +230,14 @@ static int fill(struct ff_rec_reader *r, size_t need)
 		r->cap = cap;
 	}
 	while (r->end < need) {
-		size_t got = fread(r->buf + r->end, 1, r->cap - r->end, r->in);
-		if (got == 0) {
-			if (ferror(r->in))
-				return ff_error("%s: read error: %s", r->name,
-						strerror(errno ? errno : EIO));
+		long got = ff_read(r->in, r->buf + r->end, r->cap - r->end);
+		if (got <= 0) {
+			if (got < 0)
+				return ff_error("%s: read error: %s", r->name, strerror(errno));
 			r->eof = 1;
 			return 0;
 		}
-		r->end += got;
+		r->end += (size_t)got;
 	}
 	return 1;
 }
@@ -416,9 +415,10 @@ int ff_rec_each(struct ff_rec_reader *r, ff_rec_schema_fn on_schema, ff_rec_row_
 	r->on_row = on_row;
 	r->ctx = ctx;
 	unsigned char sniffed[sizeof magic];
-	size_t n = fread(sniffed, 1, sizeof sniffed, r->in);
-	if (n < sizeof sniffed && ferror(r->in))
-		return ff_error("%s: read error: %s", r->name, strerror(errno ? errno : EIO));
+	long got = ff_read_full(r->in, sniffed, sizeof sniffed);
+	if (got < 0)
+		return ff_error("%s: read error: %s", r->name, strerror(errno));
+	size_t n = (size_t)got;
 	if (n == sizeof magic && memcmp(sniffed, magic, sizeof magic) == 0) {
 		r->format = FF_REC_BIN;
 		return read_bin(r);
@@ -659,6 +659,15 @@ int ff_rec_writer_put(struct ff_rec_writer *w, const struct ff_cell *cells)
 	if (rc < 0)
 		w->failed = 1;
 	return rc;
+}
+
+int ff_rec_writer_flush(struct ff_rec_writer *w)
+{
+	if (w->failed || bin_flush(w) < 0 || fflush(w->out) != 0) {
+		w->failed = 1;
+		return -1;
+	}
+	return 0;
 }
 
 int ff_rec_writer_close(struct ff_rec_writer *w)

@@ -65,6 +65,9 @@ struct ff_rec_writer *ff_rec_writer_open(FILE *out, enum ff_rec_format format,
 					 const struct ff_rec_schema *schema);
 /* Write one record: schema->ncols cells. Returns 0 or -1 (write error). */
 int ff_rec_writer_put(struct ff_rec_writer *w, const struct ff_cell *cells);
+/* Write out what is buffered (a coprocess answers each request at once).
+ * Returns 0 or -1. */
+int ff_rec_writer_flush(struct ff_rec_writer *w);
 /* Flush and free. Returns 0 or -1 if a write failed. Accepts NULL. */
 int ff_rec_writer_close(struct ff_rec_writer *w);
 

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char *progname = "ff";
 static int quiet;
@@ -111,6 +112,29 @@ FILE *ff_open_input(const char *path)
 	if (!f)
 		ff_error("%s: %s", path, strerror(errno));
 	return f;
+}
+
+long ff_read(FILE *f, void *buf, size_t n)
+{
+	for (;;) {
+		ssize_t got = read(fileno(f), buf, n);
+		if (got >= 0 || errno != EINTR)
+			return (long)got;
+	}
+}
+
+long ff_read_full(FILE *f, void *buf, size_t n)
+{
+	size_t total = 0;
+	while (total < n) {
+		long got = ff_read(f, (char *)buf + total, n - total);
+		if (got < 0)
+			return -1;
+		if (got == 0)
+			break;
+		total += (size_t)got;
+	}
+	return (long)total;
 }
 
 const char *ff_input_name(const char *path)

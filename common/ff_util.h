@@ -53,6 +53,13 @@ int ff_close_stdout(void);
 /* Open FILE for reading, "-" or NULL meaning stdin. NULL and an error message
  * on failure. */
 FILE *ff_open_input(const char *path);
+/* Read what is there, up to n bytes, from f's descriptor (not its stdio
+ * buffer: inputs are read only this way, so that a request on a pipe is
+ * handled as soon as it arrives). Returns the bytes read, 0 at the end, -1
+ * on error. ff_read_full reads until n bytes or the end. */
+long ff_read(FILE *f, void *buf, size_t n);
+long ff_read_full(FILE *f, void *buf, size_t n);
+
 /* Display name of an input path for messages: "-" and NULL give "stdin". */
 const char *ff_input_name(const char *path);
 
