@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The taxi fare pipeline of the seed design, end to end, as a shell script
 # you can copy: raw trips -> offline feature tables -> training set and
-# blueprint -> model in a registry -> batch predictions (-> online tables as
-# ff grows).
+# blueprint -> model in a registry -> batch predictions -> online tables
+# and real-time predictions.
 #
 # usage: examples/taxi/run.sh [TRIPS_CSV] [WORKDIR]
 #   TRIPS_CSV  trips with the header of SEMANTICS.md; default: trips generated
@@ -60,6 +60,16 @@ model=$(ff-models register taxi_fare "$work/model.json" --alias champion)
 ff-predict --model models:/taxi_fare@champion --output "$work/predictions.csv" \
 	"$work/later_trips.csv"
 
+# 5. Online: sync the feature tables into the online store (a rerun copies
+#    only what changed), score a few requests as a real-time caller would,
+#    and check that online and offline give the same feature vectors.
+ff-sync-online --store "$work/offline.db" --online "$work/online.db"
+head -n 6 "$work/later_trips.csv" >"$work/requests.csv"
+ff-predict --model models:/taxi_fare@champion --online "$work/online.db" \
+	--with-fallbacks --output "$work/online_predictions.csv" "$work/requests.csv"
+ff-predict --model models:/taxi_fare@champion --online "$work/online.db" \
+	--skew-check --output "$work/skew.txt" "$work/requests.csv"
+
 # Summary: what the run left in WORKDIR.
 echo "trips:   $trips ($(($(wc -l <"$trips") - 1)) rows)"
 echo "offline: $work/offline.db"
@@ -79,3 +89,6 @@ awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
 	{ e = $col["prediction"] - $col["fare_amount"]; se += e * e; ae += (e < 0 ? -e : e); n++ }
 	END { printf "predictions:  %s (%d trips from %s): RMSE %.3f, MAE %.3f\n", FILENAME, n, cutoff, sqrt(se / n), ae / n }' \
 	cutoff="$cutoff" "$work/predictions.csv"
+echo "online:       $work/online.db; $(tail -n 1 "$work/skew.txt") between online and offline"
+echo "requests scored online ($work/online_predictions.csv):"
+cut -d, -f1,3,5,6,7 "$work/online_predictions.csv" | sed 's/^/  /'
