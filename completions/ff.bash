@@ -11,6 +11,8 @@ _ff_opts() {
 		      --window --slide --timezone --partition --feature --describe" ;;
 	ff-gen-trips)
 		echo "--rows --seed --start --days --output --quiet --help --version" ;;
+	ff-models)
+		echo "--registry --alias --description --force --format --output --quiet --help --version" ;;
 	ff-join)
 		echo "--store --spec --output --format --quiet --help --version --derive --lookup
 		      --key --timestamp --features --rename --default --lookback --exact --exclude" ;;
@@ -19,13 +21,34 @@ _ff_opts() {
 	esac
 }
 
+# Whether an ff-models command line already has its command (a word before
+# the current one that is neither an option nor an option's value).
+_ff_models_has_command() {
+	local i w
+	for ((i = 1; i < COMP_CWORD; i++)); do
+		w=${COMP_WORDS[i]}
+		case $w in
+		-r|--registry|--alias|--description|--format|-o|--output) ((i++)) ;;
+		-*) ;;
+		*) return 0 ;;
+		esac
+	done
+	return 1
+}
+
 _ff() {
 	local cur prev cmd
 	cur=${COMP_WORDS[COMP_CWORD]}
 	prev=${COMP_WORDS[COMP_CWORD-1]}
 	cmd=${COMP_WORDS[0]##*/}
+	case $cmd:$prev in
+	ff-models:--format)
+		COMPREPLY=($(compgen -W "text csv json" -- "$cur")); return ;;
+	ff-models:--alias|ff-models:--description)
+		return ;;
+	esac
 	case $prev in
-	-s|--store|-o|--output|-b|--blueprint)
+	-s|--store|-o|--output|-b|--blueprint|-r|--registry)
 		COMPREPLY=($(compgen -f -- "$cur")); return ;;
 	-f|--spec)
 		COMPREPLY=($(compgen -f -X '!*.spec' -- "$cur") $(compgen -d -- "$cur")); return ;;
@@ -46,9 +69,11 @@ _ff() {
 	esac
 	if [[ $cur == -* ]]; then
 		COMPREPLY=($(compgen -W "$(_ff_opts "$cmd")" -- "$cur"))
+	elif [[ $cmd == ff-models ]] && ! _ff_models_has_command; then
+		COMPREPLY=($(compgen -W "register list show alias unalias delete export uses needs" -- "$cur"))
 	else
 		COMPREPLY=($(compgen -f -- "$cur"))
 	fi
 }
 
-complete -F _ff ff-cat ff-compute ff-gen-trips ff-join ff-train-set
+complete -F _ff ff-cat ff-compute ff-gen-trips ff-join ff-models ff-train-set
