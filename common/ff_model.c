@@ -78,6 +78,16 @@ int ff_model_load_buffer(const void *data, size_t len, const char *origin, struc
 	m->origin = ff_xstrdup(origin);
 	char what[600];
 	snprintf(what, sizeof what, "%s: not a model XGBoost can read", origin);
+	/* An artifact is XGBoost JSON: anything else would go to XGBoost's old
+	 * binary reader, which aborts on garbage instead of failing. */
+	const char *p = data;
+	size_t i = 0;
+	while (i < len && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' || p[i] == '\r'))
+		i++;
+	if (i == len || p[i] != '{') {
+		ff_error("%s: not an ff model (an XGBoost JSON model file)", origin);
+		goto fail;
+	}
 	char *format = NULL, *blueprint = NULL, *codes = NULL;
 	if (ff_xgb_check(XGBoosterCreate(NULL, 0, &m->booster), "xgboost") < 0 ||
 	    ff_xgb_check(XGBoosterLoadModelFromBuffer(m->booster, data, (bst_ulong)len), what) < 0)
