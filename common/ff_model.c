@@ -75,6 +75,7 @@ void ff_model_free(struct ff_model *m)
 int ff_model_load_buffer(const void *data, size_t len, const char *origin, struct ff_model **out)
 {
 	struct ff_model *m = ff_xcalloc(1, sizeof *m);
+	char *format = NULL, *blueprint = NULL, *codes = NULL;
 	m->origin = ff_xstrdup(origin);
 	char what[600];
 	snprintf(what, sizeof what, "%s: not a model XGBoost can read", origin);
@@ -88,7 +89,6 @@ int ff_model_load_buffer(const void *data, size_t len, const char *origin, struc
 		ff_error("%s: not an ff model (an XGBoost JSON model file)", origin);
 		goto fail;
 	}
-	char *format = NULL, *blueprint = NULL, *codes = NULL;
 	if (ff_xgb_check(XGBoosterCreate(NULL, 0, &m->booster), "xgboost") < 0 ||
 	    ff_xgb_check(XGBoosterLoadModelFromBuffer(m->booster, data, (bst_ulong)len), what) < 0)
 		goto fail;
