@@ -35,14 +35,6 @@ static const struct option options[] = {
 	{NULL, 0, NULL, 0},
 };
 
-static _Noreturn void usage_error(const char *fmt, const char *arg)
-{
-	fprintf(stderr, "%s: ", ff_progname());
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\nTry 'ff-cat --help' for more information.\n");
-	exit(FF_EXIT_USAGE);
-}
-
 /* Formatted width of a number or timestamp turned into text. */
 enum { TEXT_MAX = 32 };
 
@@ -214,7 +206,7 @@ int main(int argc, char **argv)
 		switch (c) {
 		case OPT_FORMAT:
 			if ((format = ff_rec_format_parse(optarg)) < 0)
-				usage_error("bad --format '%s': use csv or bin", optarg);
+				ff_usage_error("bad --format '%s': use csv or bin", optarg);
 			break;
 		case 'o': output = optarg; break;
 		case 'q': ff_set_quiet(1); break;
@@ -224,15 +216,15 @@ int main(int argc, char **argv)
 		case 'V':
 			ff_print_version();
 			return ff_close_stdout() ? FF_EXIT_FAIL : FF_EXIT_OK;
-		case ':': usage_error("option '%s' needs a value", argv[optind - 1]);
+		case ':': ff_usage_error("option '%s' needs a value", argv[optind - 1]);
 		default: {
 			const char *bad = argv[optind - 1];
 			char shortopt[3] = {'-', (char)optopt, '\0'};
 			if (strncmp(bad, "--", 2) != 0)
 				bad = shortopt;
 			else if (strchr(bad, '=') && optopt)
-				usage_error("option '%s' takes no value", bad);
-			usage_error("unknown option '%s'", bad);
+				ff_usage_error("option '%s' takes no value", bad);
+			ff_usage_error("unknown option '%s'", bad);
 		}
 		}
 	}

@@ -72,19 +72,11 @@ static const struct option options[] = {
 	{NULL, 0, NULL, 0},
 };
 
-static _Noreturn void usage_error(const char *fmt, const char *arg)
-{
-	fprintf(stderr, "%s: ", ff_progname());
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\nTry 'ff-compute --help' for more information.\n");
-	exit(FF_EXIT_USAGE);
-}
-
 static int64_t parse_time_arg(const char *opt, const char *value)
 {
 	int64_t t;
 	if (ff_time_parse(value, strlen(value), 1, &t) < 0)
-		usage_error("bad time '%s': use YYYY-MM-DD or YYYY-MM-DD HH:MM:SS", value);
+		ff_usage_error("bad time '%s': use YYYY-MM-DD or YYYY-MM-DD HH:MM:SS", value);
 	(void)opt;
 	return t;
 }
@@ -116,7 +108,7 @@ int main(int argc, char **argv)
 			else if (strcmp(optarg, "overwrite") == 0)
 				opt.mode = FF_WRITE_OVERWRITE;
 			else
-				usage_error("bad --mode '%s': use merge or overwrite", optarg);
+				ff_usage_error("bad --mode '%s': use merge or overwrite", optarg);
 			break;
 		case OPT_REPLACE: opt.replace = 1; break;
 		case OPT_LATENESS:
@@ -125,7 +117,7 @@ int main(int argc, char **argv)
 			else if (strcmp(optarg, "0") == 0)
 				opt.lateness = 0;
 			else if (ff_duration_parse(optarg, &opt.lateness) < 0)
-				usage_error("bad --lateness '%s': use a duration such as 1h or 2d, or unbounded", optarg);
+				ff_usage_error("bad --lateness '%s': use a duration such as 1h or 2d, or unbounded", optarg);
 			break;
 		case OPT_SKIP_BAD: opt.skip_bad = 1; break;
 		case 'q': quiet = 1; break;
@@ -143,14 +135,14 @@ int main(int argc, char **argv)
 			char where[64];
 			snprintf(where, sizeof where, "option --%s", options[idx].name);
 			if (ff_spec_set(&inline_spec, options[idx].name, optarg, where) < 0) {
-				fprintf(stderr, "Try 'ff-compute --help' for more information.\n");
+				ff_usage_hint();
 				exit(FF_EXIT_USAGE);
 			}
 			have_inline = 1;
 			break;
 		}
 		default:
-			fprintf(stderr, "Try 'ff-compute --help' for more information.\n");
+			ff_usage_hint();
 			ff_spec_release(&inline_spec);
 			free(spec_files);
 			return FF_EXIT_USAGE;
@@ -161,13 +153,13 @@ int main(int argc, char **argv)
 	ff_set_quiet(quiet);
 
 	if (have_inline && nspec_files)
-		usage_error("%s", "define tables either with --spec files or with options, not both");
+		ff_usage_error("%s", "define tables either with --spec files or with options, not both");
 	if (!have_inline && !nspec_files)
-		usage_error("%s", "no table defined: give --spec FILE or --table, --time, --key, --window, --feature");
+		ff_usage_error("%s", "no table defined: give --spec FILE or --table, --time, --key, --window, --feature");
 	if (opt.has_start && opt.has_end && opt.end <= opt.start)
-		usage_error("%s", "--end must be later than --start");
+		ff_usage_error("%s", "--end must be later than --start");
 	if (output && opt.store)
-		usage_error("%s", "--output writes CSV and --store writes a store: choose one");
+		ff_usage_error("%s", "--output writes CSV and --store writes a store: choose one");
 
 	size_t nspecs = have_inline ? 1 : nspec_files;
 	struct ff_spec *specs = ff_xcalloc(nspecs, sizeof *specs);
@@ -190,7 +182,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (!opt.store && nspecs > 1)
-		usage_error("%s", "several tables need --store (CSV output holds one table)");
+		ff_usage_error("%s", "several tables need --store (CSV output holds one table)");
 	opt.progress = isatty(STDERR_FILENO) && !quiet;
 
 	struct ff_output out;

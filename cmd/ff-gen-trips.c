@@ -46,14 +46,6 @@ static const struct option options[] = {
 	{NULL, 0, NULL, 0},
 };
 
-static _Noreturn void usage_error(const char *fmt, const char *arg)
-{
-	fprintf(stderr, "%s: ", ff_progname());
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\nTry 'ff-gen-trips --help' for more information.\n");
-	exit(FF_EXIT_USAGE);
-}
-
 static int64_t parse_count(const char *opt, const char *value, int64_t min, int64_t max)
 {
 	int64_t v;
@@ -63,7 +55,7 @@ static int64_t parse_count(const char *opt, const char *value, int64_t min, int6
 			fprintf(stderr, "%lld or more\n", (long long)min);
 		else
 			fprintf(stderr, "from %lld to %lld\n", (long long)min, (long long)max);
-		fprintf(stderr, "Try 'ff-gen-trips --help' for more information.\n");
+		ff_usage_hint();
 		exit(FF_EXIT_USAGE);
 	}
 	return v;
@@ -667,7 +659,7 @@ int main(int argc, char **argv)
 		case OPT_DAYS: days = parse_count("--days", optarg, 1, 36500); break;
 		case OPT_START:
 			if (strlen(optarg) != 10 || ff_time_parse(optarg, 10, 1, &start) < 0)
-				usage_error("bad --start '%s': use a date YYYY-MM-DD", optarg);
+				ff_usage_error("bad --start '%s': use a date YYYY-MM-DD", optarg);
 			start /= FF_USEC;
 			break;
 		case 'o': output = optarg; break;
@@ -678,23 +670,23 @@ int main(int argc, char **argv)
 		case 'V':
 			ff_print_version();
 			return ff_close_stdout() ? FF_EXIT_FAIL : FF_EXIT_OK;
-		case ':': usage_error("option '%s' needs a value", argv[optind - 1]);
+		case ':': ff_usage_error("option '%s' needs a value", argv[optind - 1]);
 		default: {
 			const char *bad = argv[optind - 1];
 			char shortopt[3] = {'-', (char)optopt, '\0'};
 			if (strncmp(bad, "--", 2) != 0)
 				bad = shortopt;
 			else if (strchr(bad, '=') && optopt)
-				usage_error("option '%s' takes no value", bad);
-			usage_error("unknown option '%s'", bad);
+				ff_usage_error("option '%s' takes no value", bad);
+			ff_usage_error("unknown option '%s'", bad);
 		}
 		}
 	}
 	if (optind < argc)
-		usage_error("unexpected operand '%s'", argv[optind]);
+		ff_usage_error("unexpected operand '%s'", argv[optind]);
 	/* Pickups plus two hours must stay within four-digit years. */
 	if (floor_div(start, 86400) + days > ff_days_from_civil(9999, 12, 31))
-		usage_error("%s", "--start and --days go past the year 9999");
+		ff_usage_error("%s", "--start and --days go past the year 9999");
 
 	struct gen *g = ff_xcalloc(1, sizeof *g);
 	rng_seed(&g->rng, (uint64_t)seed);

@@ -57,14 +57,6 @@ static const struct option options[] = {
 	{NULL, 0, NULL, 0},
 };
 
-static _Noreturn void usage_error(const char *fmt, const char *arg)
-{
-	fprintf(stderr, "%s: ", ff_progname());
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\nTry 'ff-join --help' for more information.\n");
-	exit(FF_EXIT_USAGE);
-}
-
 int main(int argc, char **argv)
 {
 	ff_set_progname(argv[0]);
@@ -83,7 +75,7 @@ int main(int argc, char **argv)
 		case OPT_FORMAT: {
 			int f = ff_rec_format_parse(optarg);
 			if (f < 0)
-				usage_error("bad --format '%s': use csv or bin", optarg);
+				ff_usage_error("bad --format '%s': use csv or bin", optarg);
 			format = (enum ff_rec_format)f;
 			break;
 		}
@@ -100,14 +92,14 @@ int main(int argc, char **argv)
 			char where[64];
 			snprintf(where, sizeof where, "option --%s", options[idx].name);
 			if (ff_join_spec_set(&spec, options[idx].name, optarg, where) < 0) {
-				fprintf(stderr, "Try 'ff-join --help' for more information.\n");
+				ff_usage_hint();
 				exit(FF_EXIT_USAGE);
 			}
 			have_inline = 1;
 			break;
 		}
 		default:
-			fprintf(stderr, "Try 'ff-join --help' for more information.\n");
+			ff_usage_hint();
 			ff_join_spec_release(&spec);
 			return FF_EXIT_USAGE;
 		}
@@ -115,11 +107,11 @@ int main(int argc, char **argv)
 	argc -= optind;
 	argv += optind;
 	if (!store)
-		usage_error("%s", "no store: give -s STORE");
+		ff_usage_error("%s", "no store: give -s STORE");
 	if (have_inline && spec_file)
-		usage_error("%s", "give lookups either with --spec or with options, not both");
+		ff_usage_error("%s", "give lookups either with --spec or with options, not both");
 	if (!have_inline && !spec_file)
-		usage_error("%s", "no lookup: give --spec FILE or --lookup TABLE --key COLUMN ...");
+		ff_usage_error("%s", "no lookup: give --spec FILE or --lookup TABLE --key COLUMN ...");
 	if (spec_file) {
 		ff_join_spec_release(&spec);
 		ff_join_spec_init(&spec, spec_file);
@@ -132,7 +124,7 @@ int main(int argc, char **argv)
 		ff_join_spec_release(&spec);
 		if (spec_file)
 			return FF_EXIT_FAIL;
-		fprintf(stderr, "Try 'ff-join --help' for more information.\n");
+		ff_usage_hint();
 		return FF_EXIT_USAGE;
 	}
 

@@ -79,28 +79,20 @@ struct ctx {
 	struct ff_registry *reg;
 };
 
-static _Noreturn void usage_error(const char *fmt, const char *arg)
-{
-	fprintf(stderr, "%s: ", ff_progname());
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\nTry 'ff-models --help' for more information.\n");
-	exit(FF_EXIT_USAGE);
-}
-
 static void check_name(const char *what, const char *s)
 {
 	if (!ff_registry_is_name(s)) {
 		char msg[200];
 		snprintf(msg, sizeof msg,
 			 "bad %s '%%s': letters, digits, _ . - with a letter or _ first", what);
-		usage_error(msg, s);
+		ff_usage_error(msg, s);
 	}
 }
 
 static void parse_ref(const char *text, struct ff_registry_ref *ref)
 {
 	if (ff_registry_ref_parse(text, ref) < 0) {
-		fprintf(stderr, "Try 'ff-models --help' for more information.\n");
+		ff_usage_hint();
 		exit(FF_EXIT_USAGE);
 	}
 }
@@ -605,7 +597,7 @@ static int cmd_alias(struct ctx *c, char **args, int nargs)
 	check_name("model name", args[0]);
 	int64_t version;
 	if (ff_parse_int64(args[1], strlen(args[1]), &version) < 0 || version < 1)
-		usage_error("bad version '%s': a whole number from 1", args[1]);
+		ff_usage_error("bad version '%s': a whole number from 1", args[1]);
 	check_name("alias", args[2]);
 	if (open_registry(c, FF_REGISTRY_WRITE) < 0)
 		return -1;
@@ -629,7 +621,7 @@ static int cmd_delete(struct ctx *c, char **args, int nargs)
 	parse_ref(args[0], &ref);
 	if (!ref.version && !ref.alias) {
 		ff_registry_ref_release(&ref);
-		usage_error("delete %s: give the version to delete, as models:/NAME/VERSION",
+		ff_usage_error("delete %s: give the version to delete, as models:/NAME/VERSION",
 			    args[0]);
 	}
 	int64_t version;
@@ -715,7 +707,7 @@ static int cmd_uses(struct ctx *c, char **args, int nargs)
 		*feature++ = '\0';
 	if (!ff_is_identifier(table) || (feature && !ff_is_identifier(feature))) {
 		free(table);
-		usage_error("bad table '%s': use TABLE or TABLE.FEATURE", args[0]);
+		ff_usage_error("bad table '%s': use TABLE or TABLE.FEATURE", args[0]);
 	}
 	struct uses_state st = {c, NULL, {0, 2}, {0, {0}}};
 	int rc = -1;
@@ -836,7 +828,7 @@ int main(int argc, char **argv)
 			else if (strcmp(optarg, "json") == 0)
 				c.format = FORMAT_JSON;
 			else
-				usage_error("bad --format '%s': use text, csv or json", optarg);
+				ff_usage_error("bad --format '%s': use text, csv or json", optarg);
 			c.used |= USE_FORMAT;
 			break;
 		case 'o': c.output = optarg; c.used |= USE_OUTPUT; break;
@@ -850,7 +842,7 @@ int main(int argc, char **argv)
 			ff_strlist_release(&c.aliases);
 			return ff_close_stdout() ? FF_EXIT_FAIL : FF_EXIT_OK;
 		default:
-			fprintf(stderr, "Try 'ff-models --help' for more information.\n");
+			ff_usage_hint();
 			ff_strlist_release(&c.aliases);
 			return FF_EXIT_USAGE;
 		}
@@ -858,14 +850,14 @@ int main(int argc, char **argv)
 	argc -= optind;
 	argv += optind;
 	if (argc == 0)
-		usage_error("%s", "no command: give register, list, show, alias, unalias, delete, "
+		ff_usage_error("%s", "no command: give register, list, show, alias, unalias, delete, "
 				  "export, uses or needs");
 	const struct command *cmd = NULL;
 	for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
 		if (strcmp(argv[0], commands[i].name) == 0)
 			cmd = &commands[i];
 	if (!cmd)
-		usage_error("unknown command '%s': use register, list, show, alias, unalias, "
+		ff_usage_error("unknown command '%s': use register, list, show, alias, unalias, "
 			    "delete, export, uses "
 			    "or needs",
 			    argv[0]);

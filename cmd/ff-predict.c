@@ -60,14 +60,6 @@ static const struct option options[] = {
 	{NULL, 0, NULL, 0},
 };
 
-static _Noreturn void usage_error(const char *fmt, const char *arg)
-{
-	fprintf(stderr, "%s: ", ff_progname());
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\nTry 'ff-predict --help' for more information.\n");
-	exit(FF_EXIT_USAGE);
-}
-
 /* A model from a file or from the registry. */
 static int open_model(const char *ref, const char *registry, struct ff_model **out)
 {
@@ -103,7 +95,7 @@ int main(int argc, char **argv)
 			else if (strcmp(optarg, "missing") == 0)
 				o.fallback = FF_FALLBACK_MISSING;
 			else
-				usage_error("bad --fallback '%s': use mean or missing", optarg);
+				ff_usage_error("bad --fallback '%s': use mean or missing", optarg);
 			break;
 		case OPT_WITH_FEATURES: o.with_features = 1; break;
 		case OPT_ONLINE: o.online = optarg; break;
@@ -113,7 +105,7 @@ int main(int argc, char **argv)
 		case OPT_FORMAT: {
 			int f = ff_rec_format_parse(optarg);
 			if (f < 0)
-				usage_error("bad --format '%s': use csv or bin", optarg);
+				ff_usage_error("bad --format '%s': use csv or bin", optarg);
 			o.format = (enum ff_rec_format)f;
 			break;
 		}
@@ -121,16 +113,16 @@ int main(int argc, char **argv)
 		case 'h': fputs(usage_text, stdout); return ff_close_stdout() ? FF_EXIT_FAIL : FF_EXIT_OK;
 		case 'V': ff_print_version(); return ff_close_stdout() ? FF_EXIT_FAIL : FF_EXIT_OK;
 		default:
-			fprintf(stderr, "Try 'ff-predict --help' for more information.\n");
+			ff_usage_hint();
 			return FF_EXIT_USAGE;
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (!model)
-		usage_error("%s", "no model: give -m MODEL");
+		ff_usage_error("%s", "no model: give -m MODEL");
 	if (skew && !o.online)
-		usage_error("%s", "--skew-check compares with an online store: give --online FILE");
+		ff_usage_error("%s", "--skew-check compares with an online store: give --online FILE");
 
 	struct ff_model *m = NULL;
 	struct ff_output out;

@@ -53,14 +53,6 @@ static void on_signal(int sig)
 	stopping = 1;
 }
 
-static _Noreturn void usage_error(const char *fmt, const char *arg)
-{
-	fprintf(stderr, "%s: ", ff_progname());
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\nTry 'ff-sync-online --help' for more information.\n");
-	exit(FF_EXIT_USAGE);
-}
-
 static int sync_all(const char *offline, const char *online, char **tables, size_t n,
 		    const struct ff_sync_options *o)
 {
@@ -104,30 +96,30 @@ int main(int argc, char **argv)
 		case OPT_RETENTION: {
 			int64_t d;
 			if (ff_duration_parse(optarg, &d) < 0)
-				usage_error("bad --retention '%s': a duration such as 7d or 12h", optarg);
+				ff_usage_error("bad --retention '%s': a duration such as 7d or 12h", optarg);
 			o.retention = d / FF_USEC;
 			break;
 		}
 		case OPT_FOLLOW: follow = 1; break;
 		case OPT_INTERVAL:
 			if (ff_duration_parse(optarg, &interval) < 0)
-				usage_error("bad --interval '%s': a duration such as 1s or 1m", optarg);
+				ff_usage_error("bad --interval '%s': a duration such as 1s or 1m", optarg);
 			break;
 		case 'v': o.verbose = 1; break;
 		case 'q': ff_set_quiet(1); break;
 		case 'h': fputs(usage_text, stdout); return ff_close_stdout() ? FF_EXIT_FAIL : FF_EXIT_OK;
 		case 'V': ff_print_version(); return ff_close_stdout() ? FF_EXIT_FAIL : FF_EXIT_OK;
 		default:
-			fprintf(stderr, "Try 'ff-sync-online --help' for more information.\n");
+			ff_usage_hint();
 			return FF_EXIT_USAGE;
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (!offline)
-		usage_error("%s", "no offline store: give -s STORE");
+		ff_usage_error("%s", "no offline store: give -s STORE");
 	if (!online)
-		usage_error("%s", "no online store: give -o ONLINE");
+		ff_usage_error("%s", "no online store: give -o ONLINE");
 	if (follow) {
 		struct sigaction sa;
 		memset(&sa, 0, sizeof sa);

@@ -75,14 +75,6 @@ static int same_file(const char *a, const char *b)
 	return same;
 }
 
-static _Noreturn void usage_error(const char *fmt, const char *arg)
-{
-	fprintf(stderr, "%s: ", ff_progname());
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\nTry 'ff-train-set --help' for more information.\n");
-	exit(FF_EXIT_USAGE);
-}
-
 int main(int argc, char **argv)
 {
 	ff_set_progname(argv[0]);
@@ -99,7 +91,7 @@ int main(int argc, char **argv)
 		case OPT_FORMAT: {
 			int f = ff_rec_format_parse(optarg);
 			if (f < 0)
-				usage_error("bad --format '%s': use csv or bin", optarg);
+				ff_usage_error("bad --format '%s': use csv or bin", optarg);
 			format = (enum ff_rec_format)f;
 			break;
 		}
@@ -108,22 +100,22 @@ int main(int argc, char **argv)
 		case 'h': fputs(usage_text, stdout); return ff_close_stdout() ? FF_EXIT_FAIL : FF_EXIT_OK;
 		case 'V': ff_print_version(); return ff_close_stdout() ? FF_EXIT_FAIL : FF_EXIT_OK;
 		default:
-			fprintf(stderr, "Try 'ff-train-set --help' for more information.\n");
+			ff_usage_hint();
 			return FF_EXIT_USAGE;
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (!store)
-		usage_error("%s", "no store: give -s STORE");
+		ff_usage_error("%s", "no store: give -s STORE");
 	if (!spec_file)
-		usage_error("%s", "no training-set spec: give -f SPEC");
+		ff_usage_error("%s", "no training-set spec: give -f SPEC");
 	if (!blueprint)
-		usage_error("%s", "no blueprint file: give -b BLUEPRINT");
+		ff_usage_error("%s", "no blueprint file: give -b BLUEPRINT");
 	if (strcmp(blueprint, "-") == 0)
-		usage_error("%s", "the blueprint needs a file of its own, not stdout");
+		ff_usage_error("%s", "the blueprint needs a file of its own, not stdout");
 	if (output && same_file(output, blueprint))
-		usage_error("%s", "the training set and the blueprint need two files");
+		ff_usage_error("%s", "the training set and the blueprint need two files");
 
 	struct ff_join_spec spec;
 	struct ff_join *j = NULL;

@@ -66,21 +66,13 @@ static const struct option options[] = {
 	{NULL, 0, NULL, 0},
 };
 
-static _Noreturn void usage_error(const char *fmt, const char *arg)
-{
-	fprintf(stderr, "%s: ", ff_progname());
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\nTry 'ff-train --help' for more information.\n");
-	exit(FF_EXIT_USAGE);
-}
-
 static int int_arg(const char *opt, const char *v, long lo, long hi)
 {
 	int64_t n;
 	if (ff_parse_int64(v, strlen(v), &n) < 0 || n < lo || n > hi) {
 		char msg[200];
 		snprintf(msg, sizeof msg, "bad %s '%%s': a whole number from %ld to %ld", opt, lo, hi);
-		usage_error(msg, v);
+		ff_usage_error(msg, v);
 	}
 	return (int)n;
 }
@@ -91,7 +83,7 @@ static double real_arg(const char *opt, const char *v, double lo, double hi)
 	if (ff_parse_double(v, strlen(v), &d) < 0 || d < lo || d > hi) {
 		char msg[200];
 		snprintf(msg, sizeof msg, "bad %s '%%s': a number from %g to %g", opt, lo, hi);
-		usage_error(msg, v);
+		ff_usage_error(msg, v);
 	}
 	return d;
 }
@@ -129,7 +121,7 @@ int main(int argc, char **argv)
 		case 'V': ff_print_version(); ff_strlist_release(&o.categorical);
 			return ff_close_stdout() ? FF_EXIT_FAIL : FF_EXIT_OK;
 		default:
-			fprintf(stderr, "Try 'ff-train --help' for more information.\n");
+			ff_usage_hint();
 			ff_strlist_release(&o.categorical);
 			return FF_EXIT_USAGE;
 		}
@@ -137,11 +129,11 @@ int main(int argc, char **argv)
 	argc -= optind;
 	argv += optind;
 	if (!blueprint)
-		usage_error("%s", "no blueprint: give -b BLUEPRINT");
+		ff_usage_error("%s", "no blueprint: give -b BLUEPRINT");
 	if (!output)
-		usage_error("%s", "no model file: give -o MODEL");
+		ff_usage_error("%s", "no model file: give -o MODEL");
 	if (strcmp(output, "-") == 0 && o.report)
-		usage_error("%s", "-o - writes the model to stdout: add -q so the report does not mix in");
+		ff_usage_error("%s", "-o - writes the model to stdout: add -q so the report does not mix in");
 
 	struct ff_output out;
 	int rc = -1;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ff_directive.h"
 #include "ff_spec.h"
 #include "ff_time.h"
 #include "ff_util.h"
@@ -188,50 +189,21 @@ int ff_join_spec_set(struct ff_join_spec *s, const char *directive, const char *
 	return 0;
 }
 
+static int spec_line(void *ctx, const char *word, const char *value, const char *where)
+{
+	int takes_value = 1;
+	if (!ff_join_spec_is_directive(word, &takes_value))
+		return ff_error("%s: unknown directive '%s'", where, word);
+	if (takes_value && !*value)
+		return ff_error("%s: %s needs a value", where, word);
+	if (!takes_value && *value)
+		return ff_error("%s: %s takes no value", where, word);
+	return ff_join_spec_set(ctx, word, takes_value ? value : NULL, where);
+}
+
 int ff_join_spec_load(struct ff_join_spec *s, const char *path)
 {
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return ff_error("%s: %s", path, strerror(errno));
-	char *line = NULL;
-	size_t cap = 0;
-	long lineno = 0;
-	int rc = 0;
-	while (rc == 0 && getline(&line, &cap, f) > 0) {
-		lineno++;
-		char *hash = strchr(line, '#');
-		if (hash)
-			*hash = '\0';
-		char *p = line;
-		while (isspace((unsigned char)*p))
-			p++;
-		if (!*p)
-			continue;
-		char *word = p;
-		while (*p && !isspace((unsigned char)*p))
-			p++;
-		if (*p)
-			*p++ = '\0';
-		while (isspace((unsigned char)*p))
-			p++;
-		size_t n = strlen(p);
-		while (n && isspace((unsigned char)p[n - 1]))
-			p[--n] = '\0';
-		char where[600];
-		snprintf(where, sizeof where, "%s:%ld", path, lineno);
-		int takes_value = 1;
-		if (!ff_join_spec_is_directive(word, &takes_value))
-			rc = ff_error("%s: unknown directive '%s'", where, word);
-		else if (takes_value && !*p)
-			rc = ff_error("%s: %s needs a value", where, word);
-		else if (!takes_value && *p)
-			rc = ff_error("%s: %s takes no value", where, word);
-		else
-			rc = ff_join_spec_set(s, word, takes_value ? p : NULL, where);
-	}
-	free(line);
-	fclose(f);
-	return rc;
+	return ff_directives_read(path, spec_line, s) == 0 ? 0 : -1;
 }
 
 int ff_join_spec_finish(struct ff_join_spec *s)

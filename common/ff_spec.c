@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ff_directive.h"
 #include "ff_time.h"
 #include "ff_util.h"
 
@@ -257,46 +258,16 @@ int ff_spec_set(struct ff_spec *spec, const char *directive, const char *value, 
 	return ff_error("%s: unknown directive '%s'", where, directive);
 }
 
+static int spec_line(void *ctx, const char *word, const char *value, const char *where)
+{
+	if (!*value)
+		return ff_error("%s: %s needs a value", where, word);
+	return ff_spec_set(ctx, word, value, where);
+}
+
 int ff_spec_load(struct ff_spec *spec, const char *path)
 {
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return ff_error("%s: %s", path, strerror(errno));
-	char *line = NULL;
-	size_t cap = 0;
-	long lineno = 0;
-	int rc = 0;
-	while (getline(&line, &cap, f) > 0) {
-		lineno++;
-		char *hash = strchr(line, '#');
-		if (hash)
-			*hash = '\0';
-		char *p = line;
-		while (isspace((unsigned char)*p))
-			p++;
-		if (!*p)
-			continue;
-		char *word = p;
-		while (*p && !isspace((unsigned char)*p))
-			p++;
-		if (*p)
-			*p++ = '\0';
-		char *value = trimmed(p);
-		char where[600];
-		snprintf(where, sizeof where, "%s:%ld", path, lineno);
-		if (!*value)
-			rc = ff_error("%s: %s needs a value", where, word);
-		else
-			rc = ff_spec_set(spec, word, value, where);
-		free(value);
-		if (rc < 0)
-			break;
-	}
-	if (rc == 0 && ferror(f))
-		rc = ff_error("%s: read error", path);
-	free(line);
-	fclose(f);
-	return rc;
+	return ff_directives_read(path, spec_line, spec) == 0 ? 0 : -1;
 }
 
 static int name_clash(const struct ff_spec *spec, const char *name, const char **seen, size_t n)

@@ -62,6 +62,21 @@ void ff_die(int status, const char *fmt, ...)
 	exit(status);
 }
 
+void ff_usage_hint(void)
+{
+	fprintf(stderr, "Try '%s --help' for more information.\n", progname);
+}
+
+void ff_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vreport("", fmt, ap);
+	va_end(ap);
+	ff_usage_hint();
+	exit(FF_EXIT_USAGE);
+}
+
 static void *check(void *p)
 {
 	if (!p) {

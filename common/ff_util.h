@@ -32,6 +32,12 @@ void ff_set_quiet(int on);
 /* Print "prog: message" and exit with status. For main() only. */
 _Noreturn void ff_die(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* A usage error: "prog: message" and "Try 'prog --help' for more
+ * information." on stderr, then exit 2. */
+_Noreturn void ff_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Just the "Try 'prog --help' ..." line, after a message already given. */
+void ff_usage_hint(void);
+
 /* Allocation that aborts the program on out-of-memory, the one failure
  * common/ does not hand back to the caller. */
 void *ff_xmalloc(size_t n);
