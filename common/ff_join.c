@@ -73,6 +73,17 @@ size_t ff_join_nlookups(const struct ff_join *j) { return j->nlookups; }
 const struct ff_rec_schema *ff_join_output_schema(const struct ff_join *j) { return &j->out; }
 const struct ff_rec_schema *ff_join_input_schema(const struct ff_join *j) { return &j->in; }
 
+int ff_join_feature_has_default(const struct ff_join *j, const char *name)
+{
+	for (size_t l = 0; l < j->nlookups; l++) {
+		const struct lookup *lk = &j->lookups[l];
+		for (size_t f = 0; f < lk->nfeat; f++)
+			if (strcmp(j->slot_names[lk->first_slot + f], name) == 0)
+				return !lk->defaults[f].null;
+	}
+	return 0;
+}
+
 long ff_join_feature_lookup(const struct ff_join *j, const char *name)
 {
 	for (size_t l = 0; l < j->nlookups; l++) {

@@ -22,6 +22,8 @@ int ff_join_open(const struct ff_join_spec *spec, const char *store, const char 
 void ff_join_free(struct ff_join *j);
 
 size_t ff_join_nlookups(const struct ff_join *j);
+/* 1 if the spec gives the feature (by output name) a default for misses. */
+int ff_join_feature_has_default(const struct ff_join *j, const char *name);
 /* The lookup that gives the output column name, or -1 if none does. */
 long ff_join_feature_lookup(const struct ff_join *j, const char *name);
 /* The output and input columns, once the first input's header has been read. */

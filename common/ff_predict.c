@@ -53,8 +53,12 @@ static int bind(struct scoring *sc, const struct ff_join_row *row)
 		return -1;
 	sc->nin = row->input_schema->ncols;
 	sc->vector_lookup = ff_xcalloc(v->n, sizeof *sc->vector_lookup);
-	for (size_t i = 0; i < v->n; i++)
+	for (size_t i = 0; i < v->n; i++) {
 		sc->vector_lookup[i] = ff_join_feature_lookup(sc->join, v->names->v[i]);
+		/* A spec default is what training saw on a miss: keep it. */
+		if (ff_join_feature_has_default(sc->join, v->names->v[i]))
+			sc->vector_lookup[i] = -1;
+	}
 	ff_rec_schema_init(&sc->schema);
 	for (size_t i = 0; i < sc->nin; i++)
 		ff_rec_schema_add(&sc->schema, row->input_schema->names[i], row->input_schema->types[i]);

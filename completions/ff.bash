@@ -18,6 +18,16 @@ _ff_opts() {
 		      --key --timestamp --features --rename --default --lookback --exact --exclude" ;;
 	ff-train-set)
 		echo "--store --spec --blueprint --output --format --strict --quiet --help --version" ;;
+	ff-train)
+		echo "--blueprint --output --rounds --depth --eta --min-child-weight --subsample
+		      --colsample --lambda --seed --threads --objective --holdout --early-stopping
+		      --time-column --categorical --quiet --help --version" ;;
+	ff-predict)
+		echo "--model --registry --store --online --stats --skew-check --fallback
+		      --with-features --with-fallbacks --format --output --quiet --help --version" ;;
+	ff-sync-online)
+		echo "--store --online --full --retention --follow --interval --verbose --quiet
+		      --help --version" ;;
 	esac
 }
 
@@ -48,8 +58,17 @@ _ff() {
 		return ;;
 	esac
 	case $prev in
-	-s|--store|-o|--output|-b|--blueprint|-r|--registry)
+	-s|--store|-o|--output|-b|--blueprint|-r|--registry|--online|-m|--model)
 		COMPREPLY=($(compgen -f -- "$cur")); return ;;
+	--fallback)
+		COMPREPLY=($(compgen -W "mean missing" -- "$cur")); return ;;
+	--objective)
+		COMPREPLY=($(compgen -W "reg:squarederror reg:absoluteerror reg:pseudohubererror
+			reg:squaredlogerror reg:gamma reg:tweedie count:poisson" -- "$cur")); return ;;
+	--rounds|--depth|--eta|--min-child-weight|--subsample|--colsample|--lambda|--threads)
+		return ;;
+	--holdout|--early-stopping|--time-column|--categorical)
+		return ;;
 	-f|--spec)
 		COMPREPLY=($(compgen -f -X '!*.spec' -- "$cur") $(compgen -d -- "$cur")); return ;;
 	--mode)
@@ -58,6 +77,10 @@ _ff() {
 		COMPREPLY=($(compgen -W "csv bin" -- "$cur")); return ;;
 	--lateness)
 		COMPREPLY=($(compgen -W "1h 1d 7d 35d unbounded" -- "$cur")); return ;;
+	--retention)
+		COMPREPLY=($(compgen -W "12h 1d 7d 30d" -- "$cur")); return ;;
+	--interval)
+		COMPREPLY=($(compgen -W "1s 5s 1m" -- "$cur")); return ;;
 	--timezone)
 		COMPREPLY=($(cd /usr/share/zoneinfo 2>/dev/null && compgen -f -- "$cur")); return ;;
 	--partition)
@@ -76,4 +99,4 @@ _ff() {
 	fi
 }
 
-complete -F _ff ff-cat ff-compute ff-gen-trips ff-join ff-models ff-train-set
+complete -F _ff ff-cat ff-compute ff-gen-trips ff-join ff-models ff-predict ff-sync-online ff-train ff-train-set
