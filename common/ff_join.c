@@ -53,6 +53,7 @@ struct ff_join {
 	enum ff_rec_format format;
 	const struct ff_rec_reader *reader;
 	ff_join_observe_fn observe;
+	ff_join_schema_fn schema_fn;
 	void *ctx;
 
 	/* per row scratch */
@@ -70,6 +71,7 @@ struct ff_join {
 };
 
 size_t ff_join_nlookups(const struct ff_join *j) { return j->nlookups; }
+void ff_join_on_schema(struct ff_join *j, ff_join_schema_fn fn) { j->schema_fn = fn; }
 const struct ff_rec_schema *ff_join_output_schema(const struct ff_join *j) { return &j->out; }
 const struct ff_rec_schema *ff_join_input_schema(const struct ff_join *j) { return &j->in; }
 
@@ -580,6 +582,12 @@ static int on_schema(void *ctx, const struct ff_rec_schema *schema)
 			return missing_column(j, spec->exclude.v[e], "excluded");
 	}
 	j->out_cells = ff_xcalloc(j->out.ncols ? j->out.ncols : 1, sizeof *j->out_cells);
+	if (j->schema_fn) {
+		char where[600];
+		ff_rec_where(j->reader, 1, where, sizeof where);
+		if (j->schema_fn(j->ctx, &j->out, &j->in, where) != 0)
+			return -1;
+	}
 	if (!j->out_file)
 		return 0; /* the observer takes the rows */
 	j->writer = ff_rec_writer_open(j->out_file, j->format, &j->out);

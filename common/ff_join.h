@@ -51,6 +51,12 @@ struct ff_join_row {
 };
 typedef int (*ff_join_observe_fn)(void *ctx, const struct ff_join_row *row);
 
+/* Called once the first input's header is read, before any row: the output
+ * and input columns, and "file:1" for messages. */
+typedef int (*ff_join_schema_fn)(void *ctx, const struct ff_rec_schema *out,
+				 const struct ff_rec_schema *in, const char *where);
+void ff_join_on_schema(struct ff_join *j, ff_join_schema_fn fn);
+
 /* Join the inputs (paths, "-" stdin; none: stdin) into out in format (out
  * NULL: rows go to the observer only).
  * observe, if not NULL, is called for every row after it is written.

@@ -46,12 +46,16 @@ static int64_t now_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static int bind(struct scoring *sc, const struct ff_join_row *row)
+static int bind(void *ctx, const struct ff_rec_schema *out, const struct ff_rec_schema *in,
+		const char *where)
 {
+	struct scoring *sc = ctx;
 	struct ff_vector *v = &sc->m->vector;
-	if (ff_vector_bind(v, row->schema, row->where) < 0)
+	if (sc->bound)
+		return 0;
+	if (ff_vector_bind(v, out, where) < 0)
 		return -1;
-	sc->nin = row->input_schema->ncols;
+	sc->nin = in->ncols;
 	sc->vector_lookup = ff_xcalloc(v->n, sizeof *sc->vector_lookup);
 	for (size_t i = 0; i < v->n; i++) {
 		sc->vector_lookup[i] = ff_join_feature_lookup(sc->join, v->names->v[i]);
@@ -61,9 +65,9 @@ static int bind(struct scoring *sc, const struct ff_join_row *row)
 	}
 	ff_rec_schema_init(&sc->schema);
 	for (size_t i = 0; i < sc->nin; i++)
-		ff_rec_schema_add(&sc->schema, row->input_schema->names[i], row->input_schema->types[i]);
+		ff_rec_schema_add(&sc->schema, in->names[i], in->types[i]);
 	if (ff_rec_schema_find(&sc->schema, "prediction") >= 0)
-		return ff_error("%s: the input has a column named prediction already", row->where);
+		return ff_error("%s: the input has a column named prediction already", where);
 	/* XGBoost predicts floats: in CSV, the float's own shortest text; in a
 	 * binary stream, the float as a real. */
 	ff_rec_schema_add(&sc->schema, "prediction", sc->o->format == FF_REC_CSV ? FF_TYPE_TEXT : FF_TYPE_REAL);
@@ -147,8 +151,6 @@ static int observe(void *ctx, const struct ff_join_row *row)
 {
 	struct scoring *sc = ctx;
 	struct ff_vector *v = &sc->m->vector;
-	if (!sc->bound && bind(sc, row) < 0)
-		return -1;
 	float *x = sc->x + sc->rows * v->n;
 	const char *bad = NULL;
 	if (ff_vector_fill(v, row->cells, x, &bad) < 0)
@@ -222,20 +224,12 @@ int ff_predict_run(struct ff_model *m, char **inputs, size_t ninputs, FILE *out,
 	if (!store && !o->online)
 		return ff_error("%s: the blueprint names no store: give -s STORE", m->origin);
 	int rc = ff_join_open(&m->bp.spec, store, o->online, &sc.join);
-	if (rc == 0)
+	if (rc == 0) {
+		ff_join_on_schema(sc.join, bind);
 		rc = ff_join_run(sc.join, inputs, ninputs, NULL, o->format, observe, &sc);
+	}
 	if (rc == 0)
 		rc = flush(&sc);
-	if (rc == 0 && !sc.bound) {
-		/* A header and no rows: still a header out. */
-		const struct ff_rec_schema *in = ff_join_input_schema(sc.join);
-		ff_rec_schema_init(&sc.schema);
-		for (size_t i = 0; i < in->ncols; i++)
-			ff_rec_schema_add(&sc.schema, in->names[i], in->types[i]);
-		ff_rec_schema_add(&sc.schema, "prediction", o->format == FF_REC_CSV ? FF_TYPE_TEXT : FF_TYPE_REAL);
-		sc.writer = ff_rec_writer_open(out, o->format, &sc.schema);
-		sc.bound = 1;
-	}
 	if (ff_rec_writer_close(sc.writer) < 0 && rc == 0)
 		rc = -1;
 	if (rc == 0 && o->stats)
