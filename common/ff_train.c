@@ -368,8 +368,10 @@ int ff_train_run(const char *blueprint_path, char **inputs, size_t ninputs,
 		{"ff_params", params},          {"ff_metrics", metrics},   {"ff_importance", importance},
 		{"ff_lineage", lineage},
 	};
+	/* An empty attribute is left out: Python xgboost asserts they are not. */
 	for (size_t i = 0; i < sizeof attrs / sizeof *attrs; i++)
-		if (ff_xgb_check(XGBoosterSetAttr(booster, attrs[i][0], attrs[i][1]), "xgboost: attribute") < 0)
+		if (attrs[i][1] && *attrs[i][1] &&
+		    ff_xgb_check(XGBoosterSetAttr(booster, attrs[i][0], attrs[i][1]), "xgboost: attribute") < 0)
 			goto out;
 	bst_ulong len;
 	const char *json;
