@@ -14,13 +14,14 @@ static const char usage_text[] =
 	"usage: ff-sync-online -s OFFLINE -o ONLINE [options] [TABLE...]\n"
 	"Copy feature tables (default: all of the catalog) from an offline store into\n"
 	"an online store laid out for point lookups: the first time in full, then only\n"
-	"what the offline change feed recorded since the version last synced.\n"
+	"what the offline change feed recorded since the version last synced. All the\n"
+	"tables of a run change in one transaction.\n"
 	"\n"
 	"  -s, --store FILE         offline store to read\n"
 	"  -o, --online FILE        online store to write (created if missing)\n"
 	"      --full               copy the tables whole (needed after a table was\n"
 	"                           replaced or redefined)\n"
-	"      --retention DURATION keep only rows newer than the table's newest minus\n"
+	"      --retention DURATION keep only rows not older than the table's newest minus\n"
 	"                           DURATION, and each key's latest row\n"
 	"      --follow             sync again every --interval until SIGTERM or SIGINT\n"
 	"      --interval DURATION  pause between syncs with --follow (default 1s)\n"
@@ -64,16 +65,15 @@ static int sync_all(const char *offline, const char *online, char **tables, size
 		while (all[n])
 			n++;
 	}
-	int rc = 0;
-	for (size_t i = 0; i < n && rc == 0; i++) {
-		struct ff_sync_stats st;
-		rc = ff_sync_table(offline, online, tables[i], o, &st);
-		if (rc == 0 && o->verbose && !st.unchanged)
+	struct ff_sync_stats *st = ff_xcalloc(n ? n : 1, sizeof *st);
+	int rc = ff_sync_tables(offline, online, tables, n, o, st);
+	for (size_t i = 0; rc == 0 && o->verbose && i < n; i++)
+		if (!st[i].unchanged)
 			fprintf(stderr, "%s: %s: %s version %lld -> %lld: %lld upserted, %lld deleted, %lld expired\n",
-				ff_progname(), tables[i], st.full ? "full copy," : "changes of", (long long)st.from_version,
-				(long long)st.to_version, (long long)st.upserted, (long long)st.deleted,
-				(long long)st.expired);
-	}
+				ff_progname(), tables[i], st[i].full ? "full copy," : "changes of",
+				(long long)st[i].from_version, (long long)st[i].to_version, (long long)st[i].upserted,
+				(long long)st[i].deleted, (long long)st[i].expired);
+	free(st);
 	for (size_t i = 0; all && all[i]; i++)
 		free(all[i]);
 	free(all);

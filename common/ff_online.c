@@ -1,9 +1,11 @@
 #include "ff_online.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -82,8 +84,28 @@ static int64_t query_int(struct sync *s, const char *sql, const char *text, int6
 	return v;
 }
 
+/* A file: URI of a path: '%', '?' and '#' would mean something there. */
+static char *file_uri(const char *path)
+{
+	size_t n = strlen(path);
+	char *buf = ff_xmalloc(3 * n + 16);
+	char *p = buf + sprintf(buf, "file:");
+	for (const char *c = path; *c; c++) {
+		if (*c == '%' || *c == '?' || *c == '#')
+			p += sprintf(p, "%%%02X", (unsigned char)*c);
+		else
+			*p++ = *c;
+	}
+	strcpy(p, "?mode=ro");
+	char *uri = sqlite3_mprintf("%s", buf);
+	free(buf);
+	return uri;
+}
+
 static int open_online(struct sync *s)
 {
+	if (access(s->offline, R_OK) < 0)
+		return ff_error("%s: %s", s->offline, strerror(errno));
 	if (sqlite3_open_v2(s->online, &s->db,
 			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI, NULL) != SQLITE_OK)
 		return ff_error("%s: %s", s->online, s->db ? sqlite3_errmsg(s->db) : "cannot open");
@@ -93,11 +115,11 @@ static int open_online(struct sync *s)
 	if (app != FF_ONLINE_APPLICATION_ID && tables > 0)
 		return ff_error("%s: not an ff online store", s->online);
 	char sql[200];
-	snprintf(sql, sizeof sql, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA application_id=%d;",
-		 FF_ONLINE_APPLICATION_ID);
+	snprintf(sql, sizeof sql, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA application_id=%d;"
+		 "PRAGMA user_version=1;", FF_ONLINE_APPLICATION_ID);
 	if (exec(s, sql) < 0 || exec(s, online_schema) < 0)
 		return -1;
-	char *uri = sqlite3_mprintf("file:%s?mode=ro", s->offline);
+	char *uri = file_uri(s->offline);
 	char *attach = sqlite3_mprintf("ATTACH %Q AS src", uri);
 	int rc = exec(s, attach);
 	sqlite3_free(uri);
@@ -219,8 +241,14 @@ static int apply_changes(struct sync *s, int64_t since)
 	FILE *m = open_memstream(&sql, &n);
 	/* Rows the feed names: upsert those that exist, delete those gone. Both
 	 * are driven by the feed, so their cost follows the change. */
-	fprintf(m, "INSERT OR REPLACE INTO main.%s (%s) SELECT %s FROM src.%s AS c JOIN src.%s AS t ON %s "
-		"WHERE c.version > %lld;", s->q, s->cols, s->tcols, changes, s->q, s->key_match, (long long)since);
+	/* Each row once: a key the feed names in several versions, or that the
+	 * appended range copies below, is written one time. */
+	fprintf(m, "INSERT OR REPLACE INTO main.%s (%s) SELECT %s FROM (SELECT DISTINCT %s FROM src.%s AS c "
+		"WHERE c.version > %lld) AS c JOIN src.%s AS t ON %s", s->q, s->cols, s->tcols, s->ckey_cols,
+		changes, (long long)since, s->q, s->key_match);
+	if (found)
+		fprintf(m, " WHERE t.%s < %lld", s->ts, (long long)appended);
+	fprintf(m, ";");
 	fclose(m);
 	int rc = exec(s, sql);
 	free(sql);
@@ -315,84 +343,117 @@ static int record(struct sync *s)
 	return rc;
 }
 
-int ff_sync_table(const char *offline, const char *online, const char *table,
-		  const struct ff_sync_options *o, struct ff_sync_stats *stats)
+/* Sync one table inside the run's transaction. Returns 0 or -1. */
+static int sync_one(struct sync *s)
 {
-	struct sync s = {.online = online, .offline = offline, .table = table, .o = o, .stats = stats};
+	const struct ff_sync_options *o = s->o;
+	struct ff_sync_stats *stats = s->stats;
+	const char *table = s->table;
 	memset(stats, 0, sizeof *stats);
-	ff_sql_ident(s.q, sizeof s.q, table);
-	int rc = -1, in_tx = 0;
-	if (open_online(&s) < 0)
-		goto out;
-	if (exec(&s, "BEGIN IMMEDIATE") < 0)
-		goto out;
-	in_tx = 1;
-	if (read_source(&s) < 0)
-		goto out;
+	ff_sql_ident(s->q, sizeof s->q, table);
+	if (read_source(s) < 0)
+		return -1;
 	int synced;
-	int64_t since = query_int(&s, "SELECT version FROM main.ff_online_tables WHERE name = ?", table, 0, &synced);
+	int64_t since = query_int(s, "SELECT version FROM main.ff_online_tables WHERE name = ?", table, 0, &synced);
 	stats->from_version = synced ? since : 0;
-	stats->to_version = s.version;
+	stats->to_version = s->version;
 	if (!synced || o->full) {
 		stats->full = 1;
-		if (create_table(&s) < 0)
-			goto out;
+		if (create_table(s) < 0)
+			return -1;
 	} else {
-		char *stored = NULL;
+		char *stored = NULL, *source = NULL;
 		sqlite3_stmt *st;
-		if (sqlite3_prepare_v2(s.db, "SELECT definition FROM main.ff_online_tables WHERE name = ?", -1, &st,
-				       NULL) == SQLITE_OK) {
+		if (sqlite3_prepare_v2(s->db, "SELECT definition, source FROM main.ff_online_tables WHERE name = ?",
+				       -1, &st, NULL) == SQLITE_OK) {
 			sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
-			if (sqlite3_step(st) == SQLITE_ROW)
+			if (sqlite3_step(st) == SQLITE_ROW) {
 				stored = ff_xstrdup((const char *)sqlite3_column_text(st, 0));
+				source = ff_xstrdup((const char *)sqlite3_column_text(st, 1));
+			}
 			sqlite3_finalize(st);
 		}
-		int same = stored && strcmp(stored, s.definition) == 0;
+		int same = stored && strcmp(stored, s->definition) == 0;
+		char *real = realpath(s->offline, NULL);
+		int same_source = source && real && strcmp(source, real) == 0;
+		free(real);
 		free(stored);
+		if (!same_source) {
+			ff_error("%s: table %s was synced from %s, not %s: its change feed does not apply; run "
+				 "ff-sync-online --full to copy it from the new store", s->online, table,
+				 source ? source : "?", s->offline);
+			free(source);
+			return -1;
+		}
+		free(source);
 		int replaced;
-		int64_t at = query_int(&s, "SELECT min(version) FROM src.ff_versions WHERE table_name = ?1 AND "
+		int64_t at = query_int(s, "SELECT min(version) FROM src.ff_versions WHERE table_name = ?1 AND "
 				       "operation IN ('create', 'replace') AND version > "
 				       "(SELECT version FROM main.ff_online_tables WHERE name = ?1)", table, 0, &replaced);
-		if (!same || replaced) {
-			ff_error("%s: table %s was %s at offline version %lld, after version %lld synced here: "
-				 "run ff-sync-online --full to copy it again", online, table,
-				 replaced ? "replaced" : "redefined", (long long)(replaced ? at : s.version),
-				 (long long)since);
-			goto out;
-		}
-		if (since > s.version) {
-			ff_error("%s: table %s is at version %lld here but %lld in %s: another store? run "
-				 "ff-sync-online --full", online, table, (long long)since, (long long)s.version, offline);
-			goto out;
-		}
-		if (since == s.version && o->retention <= 0) {
-			stats->unchanged = 1;
-			rc = 0;
-			goto out; /* nothing to do: the rollback below changes nothing */
-		}
-		if (apply_changes(&s, since) < 0)
+		if (!same || replaced)
+			return ff_error("%s: table %s was %s at offline version %lld, after version %lld synced "
+					"here: run ff-sync-online --full to copy it again", s->online, table,
+					replaced ? "replaced" : "redefined", (long long)(replaced ? at : s->version),
+					(long long)since);
+		if (since > s->version)
+			return ff_error("%s: table %s is at version %lld here but %lld in %s: run "
+					"ff-sync-online --full", s->online, table, (long long)since,
+					(long long)s->version, s->offline);
+		if (since < s->version && apply_changes(s, since) < 0)
+			return -1;
+	}
+	if (expire(s) < 0)
+		return -1;
+	/* Nothing changed: leave the record (and its time) as it was. */
+	if (!stats->full && since == s->version && stats->expired == 0) {
+		stats->unchanged = 1;
+		return 0;
+	}
+	return record(s);
+}
+
+static void sync_release(struct sync *s)
+{
+	for (size_t i = 0; i < s->ncols; i++)
+		free(s->columns[i].name);
+	free(s->columns);
+	free(s->cols);
+	free(s->key_cols);
+	free(s->key_match);
+	free(s->tcols);
+	free(s->ckey_cols);
+	free(s->definition);
+}
+
+int ff_sync_tables(const char *offline, const char *online, char **tables, size_t n,
+		   const struct ff_sync_options *o, struct ff_sync_stats *stats)
+{
+	struct sync conn = {.online = online, .offline = offline, .o = o};
+	int rc = -1, in_tx = 0;
+	if (open_online(&conn) < 0)
+		goto out;
+	/* One transaction for every table: a reader sees all of a sync or none. */
+	if (exec(&conn, "BEGIN IMMEDIATE") < 0)
+		goto out;
+	in_tx = 1;
+	for (size_t i = 0; i < n; i++) {
+		struct sync s = conn;
+		s.table = tables[i];
+		s.stats = &stats[i];
+		int r = sync_one(&s);
+		sync_release(&s);
+		if (r < 0)
 			goto out;
 	}
-	if (expire(&s) < 0 || record(&s) < 0)
-		goto out;
-	if (exec(&s, "COMMIT") < 0)
+	if (exec(&conn, "COMMIT") < 0)
 		goto out;
 	in_tx = 0;
 	rc = 0;
 out:
-	if (in_tx && s.db)
-		sqlite3_exec(s.db, "ROLLBACK", NULL, NULL, NULL);
-	if (s.db)
-		sqlite3_close_v2(s.db);
-	for (size_t i = 0; i < s.ncols; i++)
-		free(s.columns[i].name);
-	free(s.columns);
-	free(s.cols);
-	free(s.key_cols);
-	free(s.key_match);
-	free(s.tcols);
-	free(s.ckey_cols);
-	free(s.definition);
+	if (in_tx)
+		sqlite3_exec(conn.db, "ROLLBACK", NULL, NULL, NULL);
+	if (conn.db)
+		sqlite3_close_v2(conn.db);
 	return rc;
 }
 

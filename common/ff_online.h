@@ -6,6 +6,7 @@
 #ifndef FF_ONLINE_H
 #define FF_ONLINE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct ff_sync_options {
@@ -22,11 +23,11 @@ struct ff_sync_stats {
 	int full, unchanged;
 };
 
-/* Sync table (all catalog tables when NULL... see ff_sync_all) from the
- * offline store into the online store (created if missing). Returns 0 or -1
- * (reported; the online table as it was). */
-int ff_sync_table(const char *offline, const char *online, const char *table,
-		  const struct ff_sync_options *o, struct ff_sync_stats *stats);
+/* Sync tables[0..n) from the offline store into the online store (created
+ * if missing), all in one transaction, stats[i] for each. Returns 0 or -1
+ * (reported; the online store as it was). */
+int ff_sync_tables(const char *offline, const char *online, char **tables, size_t n,
+		   const struct ff_sync_options *o, struct ff_sync_stats *stats);
 
 /* The tables of an offline store's catalog (NULL-terminated, caller frees
  * each and the array). Returns 0 or -1. */

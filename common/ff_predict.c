@@ -220,6 +220,9 @@ int ff_predict_run(struct ff_model *m, char **inputs, size_t ninputs, FILE *out,
 	sc.o = o;
 	sc.out = out;
 	sc.chunk = o->online ? 1 : CHUNK_ROWS;
+	/* One row at a time: XGBoost's threads would only wait on each other. */
+	if (o->online && ff_xgb_check(XGBoosterSetParam(m->booster, "nthread", "1"), "xgboost") < 0)
+		return -1;
 	const char *store = o->store ? o->store : m->bp.store;
 	if (!store && !o->online)
 		return ff_error("%s: the blueprint names no store: give -s STORE", m->origin);
@@ -308,6 +311,8 @@ int ff_skew_check(struct ff_model *m, const char *store, const char *online, cha
 		  size_t ninputs, FILE *out)
 {
 	struct vectors off, on;
+	memset(&off, 0, sizeof off);
+	memset(&on, 0, sizeof on);
 	if (!store)
 		store = m->bp.store;
 	if (ninputs == 0)
@@ -340,7 +345,6 @@ int ff_skew_check(struct ff_model *m, const char *store, const char *online, cha
 		fprintf(out, "%zu rows, %zu features each, %zu differences\n", off.n, d, diffs);
 	}
 	vectors_free(&off);
-	if (rc == 0 || on.n)
-		vectors_free(&on);
+	vectors_free(&on);
 	return rc < 0 ? -1 : diffs ? 1 : 0;
 }
