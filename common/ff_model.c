@@ -13,7 +13,15 @@ int ff_xgb_check(int rc, const char *what)
 {
 	if (rc == 0)
 		return 0;
-	return ff_error("%s: %s", what, XGBGetLastError());
+	/* XGBoost's message: "[10:03:17] file.cc:81: what\nStack trace: ...".
+	 * Keep the what: one line, as every ff message. */
+	const char *msg = XGBGetLastError();
+	const char *p = msg[0] == '[' ? strchr(msg, ']') : NULL;
+	const char *colon = p ? strstr(p, ": ") : NULL;
+	if (colon)
+		msg = colon + 2;
+	size_t n = strcspn(msg, "\n");
+	return ff_error("%s: %.*s", what, (int)n, msg);
 }
 
 int ff_xgb_predict(BoosterHandle booster, const float *x, size_t nrow, size_t ncol, float *out)

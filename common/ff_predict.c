@@ -63,7 +63,6 @@ static int bind(void *ctx, const struct ff_rec_schema *out, const struct ff_rec_
 		if (ff_join_feature_has_default(sc->join, v->names->v[i]))
 			sc->vector_lookup[i] = -1;
 	}
-	ff_rec_schema_init(&sc->schema);
 	for (size_t i = 0; i < sc->nin; i++)
 		ff_rec_schema_add(&sc->schema, in->names[i], in->types[i]);
 	if (ff_rec_schema_find(&sc->schema, "prediction") >= 0)
@@ -216,6 +215,7 @@ int ff_predict_run(struct ff_model *m, char **inputs, size_t ninputs, FILE *out,
 {
 	struct scoring sc;
 	memset(&sc, 0, sizeof sc);
+	ff_rec_schema_init(&sc.schema);
 	sc.m = m;
 	sc.o = o;
 	sc.out = out;
@@ -249,8 +249,7 @@ int ff_predict_run(struct ff_model *m, char **inputs, size_t ninputs, FILE *out,
 	free(sc.out_cells);
 	free(sc.vector_lookup);
 	free(sc.extra);
-	if (sc.bound)
-		ff_rec_schema_release(&sc.schema);
+	ff_rec_schema_release(&sc.schema);
 	ff_join_free(sc.join);
 	return rc;
 }

@@ -383,7 +383,7 @@ static void build_insert(FILE *m, struct ff_table_writer *w)
 
 /* Bulk writes bind this many rows per statement: a quarter of the per-row
  * cost of SQLite is the statement itself. */
-#define ROWS_PER_INSERT 32
+#define ROWS_PER_INSERT 128
 
 static void build_insert_many(FILE *m, struct ff_table_writer *w)
 {

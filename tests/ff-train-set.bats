@@ -96,7 +96,7 @@ EOF
 	leak_message "ff-train-set: warning:" 1 4 "$stderr"
 	# Means over the matched rows: n (2+2+1)/3, mean (15+7.5+6)/3; per key
 	# 10001 (2+1)/2 and (15+6)/2; the label over the 3 non-empty fares.
-	sed -E 's/xxh3-128:[0-9a-f]{32}$/xxh3-128:HASH/' bp | same - <<'EOF'
+	same <(sed -E 's/xxh3-128:[0-9a-f]{32}$/xxh3-128:HASH/' bp) <<'EOF'
 # ff-blueprint(5): how this training set was made, to make its rows again
 format 1
 store store.db
@@ -142,7 +142,7 @@ EOF
 		--feature 'mean=mean(fare)' --lateness unbounded more.csv
 	[ "$(q store.db "SELECT version FROM ff_catalog WHERE name = 'zone'")" = 2 ]
 	ff-train-set -q -s store.db -f small.spec -b bp -o ts.csv small.csv
-	grep -A1 '^lookup ' bp | same - <<'EOF'
+	same <(grep -A1 '^lookup ' bp) <<'EOF'
 lookup zone
 table-version 2
 EOF
@@ -213,7 +213,7 @@ EOF
 	no_output
 	[ -z "$stderr" ]
 	echo 'id,when,zip,dist,fare,n,mean' | same ts.csv
-	grep -E '^(column|rows|misses|leakage) ' bp | same - <<'EOF'
+	same <(grep -E '^(column|rows|misses|leakage) ' bp) <<'EOF'
 column id text
 column when text
 column zip text
@@ -234,7 +234,7 @@ EOF
 	sed 's/^inputs .*/inputs dist,zip,mean/' small.spec > inputs.spec
 	run -0 ff-train-set -q -s store.db -f inputs.spec -b bp -o ts.csv small.csv
 	# zip holds 10001, 10002, 10003: integers; mean is an input, so once.
-	grep '^vector ' bp | same - <<'EOF'
+	same <(grep '^vector ' bp) <<'EOF'
 vector dist real
 vector zip integer
 vector mean real
@@ -242,7 +242,7 @@ vector n integer
 EOF
 	sed 's/,10003,/,07030,/' small.csv > codes.csv
 	run -0 ff-train-set -q -s store.db -f inputs.spec -b bp -o ts.csv codes.csv
-	grep '^vector ' bp | same - <<'EOF'
+	same <(grep '^vector ' bp) <<'EOF'
 vector dist real
 vector zip text
 vector mean real
@@ -251,7 +251,7 @@ EOF
 	# The label n is a feature: the model does not get it as an input.
 	sed 's/^label .*/label n/' small.spec > label.spec
 	run -0 ff-train-set -q -s store.db -f label.spec -b bp -o ts.csv small.csv
-	grep -E '^(label|vector|label-mean) ' bp | same - <<'EOF'
+	same <(grep -E '^(label|vector|label-mean) ' bp) <<'EOF'
 label n
 vector dist real
 vector mean real
@@ -418,7 +418,7 @@ inputs trip_distance,pickup_zip,dropoff_zip
 EOF
 	[ "$(q store.db "SELECT group_concat(version) FROM ff_catalog
 		WHERE name IN ('trip_pickup_features', 'trip_dropoff_features')")" = 1,1 ]
-	grep '^vector ' bp | same - <<'EOF'
+	same <(grep '^vector ' bp) <<'EOF'
 vector trip_distance real
 vector pickup_zip integer
 vector dropoff_zip integer
@@ -427,7 +427,7 @@ vector count_trips_window_1h_pickup_zip integer
 vector count_trips_window_30m_dropoff_zip integer
 vector dropoff_is_weekend integer
 EOF
-	grep -E '^(rows|misses|leakage) ' bp | same - <<EOF
+	same <(grep -E '^(rows|misses|leakage) ' bp) <<EOF
 rows 120000
 misses trip_pickup_features 0
 leakage trip_pickup_features $leak_p
