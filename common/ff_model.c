@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ff_trees.h"
 #include "ff_util.h"
 
 int ff_xgb_check(int rc, const char *what)
@@ -74,6 +75,7 @@ void ff_model_free(struct ff_model *m)
 		return;
 	ff_vector_release(&m->vector);
 	ff_blueprint_info_release(&m->bp);
+	ff_trees_free(m->trees);
 	if (m->booster)
 		XGBoosterFree(m->booster);
 	free(m->origin);
@@ -114,6 +116,8 @@ int ff_model_load_buffer(const void *data, size_t len, const char *origin, struc
 	if (ff_vector_init(&m->vector, &m->bp, NULL) < 0 ||
 	    ff_vector_load_codes(&m->vector, codes ? codes : "", origin) < 0)
 		goto fail;
+	if (ff_trees_from_json(data, len, &m->trees) < 0)
+		m->trees = NULL; /* XGBoost read it: let XGBoost predict */
 	free(format);
 	free(blueprint);
 	free(codes);

@@ -25,8 +25,12 @@ int ff_xgb_predict(BoosterHandle booster, const float *x, size_t nrow, size_t nc
  * scoring, giving the same float as ff_xgb_predict. Returns 0 or -1. */
 int ff_xgb_predict_one(BoosterHandle booster, const float *x, size_t ncol, float *out);
 
+struct ff_trees;
+
 struct ff_model {
 	BoosterHandle booster;
+	struct ff_trees *trees;        /* the same trees for one-row predictions, or
+					  NULL where only XGBoost can match itself */
 	char *origin;                  /* file or models:/ reference */
 	struct ff_blueprint_info bp;
 	struct ff_vector vector;       /* frozen encoding */

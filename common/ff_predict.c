@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "ff_join.h"
+#include "ff_trees.h"
 #include "ff_util.h"
 
 #define CHUNK_ROWS 4096
@@ -94,8 +95,13 @@ static int flush(struct scoring *sc)
 	struct ff_vector *v = &sc->m->vector;
 	if (sc->rows == 0)
 		return 0;
-	int rc = sc->chunk == 1 ? ff_xgb_predict_one(sc->m->booster, sc->x, v->n, sc->pred)
-				: ff_xgb_predict(sc->m->booster, sc->x, sc->rows, v->n, sc->pred);
+	int rc = 0;
+	if (sc->chunk > 1)
+		rc = ff_xgb_predict(sc->m->booster, sc->x, sc->rows, v->n, sc->pred);
+	else if (sc->m->trees)
+		sc->pred[0] = ff_trees_predict(sc->m->trees, sc->x);
+	else
+		rc = ff_xgb_predict_one(sc->m->booster, sc->x, v->n, sc->pred);
 	if (rc < 0)
 		return -1;
 	/* Latency: from the row read to its prediction, before the write. */
