@@ -305,3 +305,15 @@ Try 'ff-predict --help' for more information."
 	run -1 ff-predict -m model.json --online part.db req.csv
 	assert_output "ff-predict: part.db: no table trip_dropoff_features in the online store: run ff-sync-online"
 }
+
+@test "online predictions are the batch ones byte for byte, deep trees and missing values included" {
+	# Online scoring walks the trees itself (ff_trees); batch scoring asks
+	# XGBoost. A deeper model, and requests whose lookups miss (--fallback
+	# missing keeps NaN), exercise default directions too.
+	ff-train -q -b bp -o deep.json --rounds 40 --depth 8 --subsample 0.8 "$BATS_FILE_TMPDIR/ts.csv"
+	{ requests 500; awk -F, -v OFS=, 'NR > 1 && NR <= 50 { $5 = "999"; $6 = "998"; print }' trips.csv; } > req.csv
+	ff-predict -m deep.json --fallback missing -o batch.csv req.csv
+	ff-predict -m deep.json --fallback missing --online on.db -o online.csv req.csv
+	[ "$(wc -l < online.csv)" -eq 550 ]
+	cmp batch.csv online.csv
+}
