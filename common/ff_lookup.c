@@ -19,6 +19,8 @@ struct ff_feature_table {
 	int64_t *ts;           /* seconds, ascending per key */
 	uint64_t *vals;        /* nrows x nfeat: int64 or double bits */
 	unsigned char *nulls;  /* nrows x nfeat */
+	size_t *hint;          /* per key: the row found last, where the next
+				  search of a time-ordered input begins */
 };
 
 const struct ff_table_def *ff_feature_table_def(const struct ff_feature_table *t) { return &t->def; }
@@ -43,6 +45,7 @@ void ff_feature_table_free(struct ff_feature_table *t)
 	free(t->ts);
 	free(t->vals);
 	free(t->nulls);
+	free(t->hint);
 	free(t);
 }
 
@@ -230,6 +233,7 @@ int ff_feature_table_load(struct ff_store *st, const char *table, const struct f
 	s = NULL;
 	if (group_by_key(t, ids, store) < 0)
 		goto fail;
+	t->hint = ff_xcalloc(ff_keyset_count(t->keys) + 1, sizeof *t->hint);
 	free(ids);
 	free(sql);
 	*out = t;
@@ -257,7 +261,7 @@ size_t ff_feature_table_key_count(const struct ff_feature_table *t)
 	return ff_keyset_count(t->keys);
 }
 
-int64_t ff_feature_table_find(const struct ff_feature_table *t, int64_t key, enum ff_match match,
+int64_t ff_feature_table_find(struct ff_feature_table *t, int64_t key, enum ff_match match,
 			      int64_t time, int64_t lookback)
 {
 	if (key < 0)
@@ -270,6 +274,22 @@ int64_t ff_feature_table_find(const struct ff_feature_table *t, int64_t key, enu
 	/* Table times are whole seconds: ts * 1e6 <= time  <=>  ts <= floor(time / 1e6). */
 	int64_t secs = ff_floor_div(time, FF_USEC);
 	size_t a = lo, b = hi; /* first row with ts > secs */
+	/* Inputs mostly come in time order: gallop from the row found last for
+	 * this key before falling back to a search of all its rows. */
+	size_t h = t->hint[key];
+	if (h >= lo && h < hi) {
+		if (t->ts[h] <= secs) {
+			size_t step = 1, from = h;
+			while (from + step < hi && t->ts[from + step] <= secs) {
+				from += step;
+				step *= 2;
+			}
+			a = from + 1;
+			b = from + step < hi ? from + step : hi;
+		} else {
+			b = h;
+		}
+	}
 	while (a < b) {
 		size_t mid = a + (b - a) / 2;
 		if (t->ts[mid] <= secs)
@@ -280,6 +300,7 @@ int64_t ff_feature_table_find(const struct ff_feature_table *t, int64_t key, enu
 	if (a == lo)
 		return -1;
 	int64_t row = (int64_t)a - 1;
+	t->hint[key] = (size_t)row;
 	int64_t at = t->ts[row] * FF_USEC;
 	if (match == FF_MATCH_EXACT)
 		return at == time ? row : -1;

@@ -45,8 +45,9 @@ enum ff_match { FF_MATCH_ASOF, FF_MATCH_EXACT, FF_MATCH_LATEST };
 /* The row of key id for time t (microseconds): the latest at or before t,
  * not older than t - lookback when lookback > 0 (FF_MATCH_ASOF); the row at
  * exactly t (FF_MATCH_EXACT); the key's latest row (FF_MATCH_LATEST).
- * Returns the row, or -1 for no match. */
-int64_t ff_feature_table_find(const struct ff_feature_table *t, int64_t key, enum ff_match match,
+ * Returns the row, or -1 for no match. It remembers each key's last row
+ * (not thread-safe): time-ordered inputs find the next one at once. */
+int64_t ff_feature_table_find(struct ff_feature_table *t, int64_t key, enum ff_match match,
 			      int64_t time, int64_t lookback);
 
 /* The timestamp (microseconds) and the i-th feature value of a row. */
