@@ -216,16 +216,8 @@ int main(int argc, char **argv)
 		case 'V':
 			ff_print_version();
 			return ff_close_stdout() ? FF_EXIT_FAIL : FF_EXIT_OK;
-		case ':': ff_usage_error("option '%s' needs a value", argv[optind - 1]);
-		default: {
-			const char *bad = argv[optind - 1];
-			char shortopt[3] = {'-', (char)optopt, '\0'};
-			if (strncmp(bad, "--", 2) != 0)
-				bad = shortopt;
-			else if (strchr(bad, '=') && optopt)
-				ff_usage_error("option '%s' takes no value", bad);
-			ff_usage_error("unknown option '%s'", bad);
-		}
+		default:
+			ff_usage_bad_option(c, argv);
 		}
 	}
 	argc -= optind;

@@ -1,6 +1,7 @@
 #include "ff_util.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -75,6 +76,19 @@ void ff_usage_error(const char *fmt, ...)
 	va_end(ap);
 	ff_usage_hint();
 	exit(FF_EXIT_USAGE);
+}
+
+void ff_usage_bad_option(int c, char **argv)
+{
+	const char *bad = argv[optind - 1];
+	if (c == ':')
+		ff_usage_error("option '%s' needs a value", bad);
+	char shortopt[3] = {'-', (char)optopt, '\0'};
+	if (strncmp(bad, "--", 2) != 0)
+		bad = shortopt;
+	else if (strchr(bad, '=') && optopt)
+		ff_usage_error("option '%s' takes no value", bad);
+	ff_usage_error("unknown option '%s'", bad);
 }
 
 static void *check(void *p)

@@ -35,6 +35,9 @@ _Noreturn void ff_die(int status, const char *fmt, ...) __attribute__((format(pr
 /* A usage error: "prog: message" and "Try 'prog --help' for more
  * information." on stderr, then exit 2. */
 _Noreturn void ff_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* For getopt_long with a leading ':' in its option string: report the
+ * option getopt returned c (':' or '?') for, by its own spelling, and exit 2. */
+_Noreturn void ff_usage_bad_option(int c, char **argv);
 /* Just the "Try 'prog --help' ..." line, after a message already given. */
 void ff_usage_hint(void);
 
