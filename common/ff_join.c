@@ -597,7 +597,8 @@ static int on_schema(void *ctx, const struct ff_rec_schema *schema)
 	if (!j->out_file)
 		return 0; /* the observer takes the rows */
 	j->writer = ff_rec_writer_open(j->out_file, j->format, &j->out);
-	return j->writer ? 0 : -1;
+	/* The output is formatted and written beside the joining. */
+	return j->writer && ff_rec_writer_async(j->writer) == 0 ? 0 : -1;
 }
 
 /* The time in a cell: a timestamp, or text parsed as one. */

@@ -87,6 +87,8 @@ static int bind(void *ctx, const struct ff_rec_schema *out, const struct ff_rec_
 	sc->out_cells = ff_xcalloc(sc->schema.ncols, sizeof *sc->out_cells);
 	sc->writer = ff_rec_writer_open(sc->out, sc->o->format, &sc->schema);
 	sc->bound = 1;
+	if (sc->writer && sc->chunk > 1 && ff_rec_writer_async(sc->writer) < 0)
+		return -1;
 	return sc->writer ? 0 : -1;
 }
 

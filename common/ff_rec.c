@@ -1,6 +1,8 @@
 #include "ff_rec.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -435,14 +437,38 @@ int ff_rec_each(struct ff_rec_reader *r, ff_rec_schema_fn on_schema, ff_rec_row_
 
 /* ---- writer ---- */
 
+#define ASYNC_ROWS 4096
+#define ASYNC_BATCHES 4
+
+/* Records copied for the writer thread: text cells hold an offset into
+ * arena (in .i) until the thread points .s at it. */
+struct rec_batch {
+	size_t nrows;
+	struct ff_cell *cells;
+	char *arena;
+	size_t arena_len, arena_cap;
+	struct rec_batch *next;
+};
+
 struct ff_rec_writer {
 	FILE *out;
 	enum ff_rec_format format;
 	size_t ncols;
 	enum ff_type *types;
 	int failed;
-	unsigned char *buf; /* binary: encoded records not yet written */
+	unsigned char *buf; /* encoded records not yet written */
 	size_t len, cap;
+
+	/* ff_rec_writer_async: formatting and writing on a thread of their own */
+	int async;
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t wake, idle;
+	struct rec_batch *head, *tail, *free_list, *current;
+	int done, busy;
+	atomic_int thread_failed;
+	int error;          /* errno of the failed write */
+	struct rec_batch pool[ASYNC_BATCHES];
 };
 
 static void bin_append(struct ff_rec_writer *w, const void *p, size_t n)
@@ -462,8 +488,10 @@ static void bin_append32(struct ff_rec_writer *w, uint32_t v)
 
 static int bin_flush(struct ff_rec_writer *w)
 {
-	if (w->len && fwrite(w->buf, 1, w->len, w->out) != w->len)
+	if (w->len && fwrite(w->buf, 1, w->len, w->out) != w->len) {
 		w->failed = 1;
+		w->error = errno; /* errno is per thread: keep it for the caller */
+	}
 	w->len = 0;
 	return w->failed ? -1 : 0;
 }
@@ -651,7 +679,7 @@ too_large:
 			(unsigned long)MAX_RECORD);
 }
 
-int ff_rec_writer_put(struct ff_rec_writer *w, const struct ff_cell *cells)
+static int put_now(struct ff_rec_writer *w, const struct ff_cell *cells)
 {
 	if (w->failed)
 		return -1;
@@ -661,8 +689,141 @@ int ff_rec_writer_put(struct ff_rec_writer *w, const struct ff_cell *cells)
 	return rc;
 }
 
+static void *writer_thread(void *arg)
+{
+	struct ff_rec_writer *w = arg;
+	pthread_mutex_lock(&w->mu);
+	for (;;) {
+		while (!w->head && !w->done)
+			pthread_cond_wait(&w->wake, &w->mu);
+		struct rec_batch *b = w->head;
+		if (!b)
+			break;
+		w->head = b->next;
+		if (!w->head)
+			w->tail = NULL;
+		w->busy = 1;
+		pthread_mutex_unlock(&w->mu);
+		for (size_t r = 0; r < b->nrows && !w->failed; r++) {
+			struct ff_cell *row = b->cells + r * w->ncols;
+			for (size_t c = 0; c < w->ncols; c++)
+				if (w->types[c] == FF_TYPE_TEXT && !row[c].null)
+					row[c].s = b->arena + row[c].i;
+			put_now(w, row);
+		}
+		if (w->failed)
+			atomic_store(&w->thread_failed, 1);
+		pthread_mutex_lock(&w->mu);
+		b->next = w->free_list;
+		w->free_list = b;
+		w->busy = 0;
+		pthread_cond_broadcast(&w->idle);
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+int ff_rec_writer_async(struct ff_rec_writer *w)
+{
+	if (w->async || w->failed)
+		return w->failed ? -1 : 0;
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->wake, NULL);
+	pthread_cond_init(&w->idle, NULL);
+	for (size_t i = 0; i < ASYNC_BATCHES; i++) {
+		w->pool[i].cells = ff_xcalloc(ASYNC_ROWS * (w->ncols ? w->ncols : 1), sizeof *w->pool[i].cells);
+		w->pool[i].next = w->free_list;
+		w->free_list = &w->pool[i];
+	}
+	if (pthread_create(&w->thread, NULL, writer_thread, w) != 0)
+		return 0; /* no thread: write here, as before */
+	w->async = 1;
+	return 0;
+}
+
+static void submit(struct ff_rec_writer *w)
+{
+	struct rec_batch *b = w->current;
+	if (!b)
+		return;
+	w->current = NULL;
+	pthread_mutex_lock(&w->mu);
+	b->next = NULL;
+	if (w->tail)
+		w->tail->next = b;
+	else
+		w->head = b;
+	w->tail = b;
+	pthread_cond_signal(&w->wake);
+	pthread_mutex_unlock(&w->mu);
+}
+
+/* Wait until the thread has written everything handed to it. */
+static void drain(struct ff_rec_writer *w)
+{
+	submit(w);
+	pthread_mutex_lock(&w->mu);
+	while (w->head || w->busy)
+		pthread_cond_wait(&w->idle, &w->mu);
+	pthread_mutex_unlock(&w->mu);
+}
+
+static void stop_thread(struct ff_rec_writer *w)
+{
+	if (!w->async)
+		return;
+	submit(w);
+	pthread_mutex_lock(&w->mu);
+	w->done = 1;
+	pthread_cond_signal(&w->wake);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->thread, NULL);
+	w->async = 0;
+}
+
+int ff_rec_writer_put(struct ff_rec_writer *w, const struct ff_cell *cells)
+{
+	if (!w->async)
+		return put_now(w, cells);
+	if (atomic_load(&w->thread_failed)) {
+		errno = w->error;
+		return -1;
+	}
+	if (!w->current) {
+		pthread_mutex_lock(&w->mu);
+		while (!w->free_list)
+			pthread_cond_wait(&w->idle, &w->mu);
+		w->current = w->free_list;
+		w->free_list = w->current->next;
+		pthread_mutex_unlock(&w->mu);
+		w->current->nrows = 0;
+		w->current->arena_len = 0;
+	}
+	struct rec_batch *b = w->current;
+	struct ff_cell *dst = b->cells + b->nrows * w->ncols;
+	for (size_t c = 0; c < w->ncols; c++) {
+		dst[c] = cells[c];
+		if (w->types[c] == FF_TYPE_TEXT && !dst[c].null) {
+			if (b->arena_len + dst[c].len + 1 > b->arena_cap)
+				ff_grow(&b->arena, &b->arena_cap, b->arena_len + dst[c].len + 1, 1);
+			memcpy(b->arena + b->arena_len, cells[c].s, dst[c].len);
+			b->arena[b->arena_len + dst[c].len] = '\0';
+			dst[c].i = (int64_t)b->arena_len;
+			dst[c].s = NULL;
+			b->arena_len += dst[c].len + 1;
+		}
+	}
+	if (++b->nrows == ASYNC_ROWS)
+		submit(w);
+	return 0;
+}
+
 int ff_rec_writer_flush(struct ff_rec_writer *w)
 {
+	if (w->async)
+		drain(w);
+	if (atomic_load(&w->thread_failed))
+		w->failed = 1;
 	if (w->failed || bin_flush(w) < 0 || fflush(w->out) != 0) {
 		w->failed = 1;
 		return -1;
@@ -675,10 +836,25 @@ int ff_rec_writer_close(struct ff_rec_writer *w)
 	if (!w)
 		return 0;
 	int rc = 0;
+	int had_thread = w->free_list || w->head || w->current || w->async;
+	stop_thread(w);
+	if (atomic_load(&w->thread_failed))
+		w->failed = 1;
 	if (!w->failed)
 		rc = bin_flush(w);
 	if (w->failed || fflush(w->out) != 0 || ferror(w->out))
 		rc = -1;
+	if (w->failed && w->error)
+		errno = w->error; /* for the caller's message */
+	if (had_thread) {
+		for (size_t i = 0; i < ASYNC_BATCHES; i++) {
+			free(w->pool[i].cells);
+			free(w->pool[i].arena);
+		}
+		pthread_mutex_destroy(&w->mu);
+		pthread_cond_destroy(&w->wake);
+		pthread_cond_destroy(&w->idle);
+	}
 	free(w->buf);
 	free(w->types);
 	free(w);

@@ -63,6 +63,11 @@ struct ff_rec_writer;
  * to the same bits, timestamps as YYYY-MM-DD HH:MM:SS[.ffffff]. */
 struct ff_rec_writer *ff_rec_writer_open(FILE *out, enum ff_rec_format format,
 					 const struct ff_rec_schema *schema);
+/* Format and write on a thread of the writer's own from now on, beside the
+ * caller's work (puts copy the record). For batch outputs; a stream answered
+ * record by record (ff_rec_writer_flush after each) gains nothing. Call
+ * before the first put. Returns 0 or -1. */
+int ff_rec_writer_async(struct ff_rec_writer *w);
 /* Write one record: schema->ncols cells. Returns 0 or -1 (write error). */
 int ff_rec_writer_put(struct ff_rec_writer *w, const struct ff_cell *cells);
 /* Write out what is buffered (a coprocess answers each request at once).
