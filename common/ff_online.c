@@ -315,22 +315,15 @@ static int record(struct sync *s)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	ff_time_format((int64_t)ts.tv_sec * FF_USEC, now);
 	char *real = realpath(s->offline, NULL);
+	char retention[32] = "NULL";
+	if (s->o->retention > 0)
+		snprintf(retention, sizeof retention, "%lld", (long long)s->o->retention);
 	char *sql = sqlite3_mprintf(
 		"INSERT OR REPLACE INTO ff_online_tables VALUES (%Q, %Q, %lld, %Q, %Q, (SELECT count(*) FROM main.%s), %s);"
 		"DELETE FROM ff_online_columns WHERE table_name = %Q;",
-		s->table, real ? real : s->offline, (long long)s->version, s->definition, now, s->q,
-		s->o->retention > 0 ? "" : "NULL", s->table);
+		s->table, real ? real : s->offline, (long long)s->version, s->definition, now, s->q, retention,
+		s->table);
 	free(real);
-	if (s->o->retention > 0) {
-		sqlite3_free(sql);
-		real = realpath(s->offline, NULL);
-		sql = sqlite3_mprintf(
-			"INSERT OR REPLACE INTO ff_online_tables VALUES (%Q, %Q, %lld, %Q, %Q, (SELECT count(*) FROM main.%s), %lld);"
-			"DELETE FROM ff_online_columns WHERE table_name = %Q;",
-			s->table, real ? real : s->offline, (long long)s->version, s->definition, now, s->q,
-			(long long)s->o->retention, s->table);
-		free(real);
-	}
 	int rc = exec(s, sql);
 	sqlite3_free(sql);
 	for (size_t i = 0; rc == 0 && i < s->ncols; i++) {

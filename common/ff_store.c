@@ -640,7 +640,6 @@ int ff_table_writer_open(struct ff_store *st, const struct ff_table_def *def,
 	int found = ff_store_table(st, def->name, &stored, &w->old_version);
 	if (found < 0)
 		goto fail;
-	const char *operation = "create";
 	if (found) {
 		w->exists = 1;
 		if (strcmp(stored.definition, def->definition) != 0) {
@@ -658,7 +657,6 @@ int ff_table_writer_open(struct ff_store *st, const struct ff_table_def *def,
 				goto fail;
 			}
 			w->bulk = 1;
-			operation = "replace";
 		}
 		ff_table_def_release(&stored);
 	} else {
@@ -674,7 +672,6 @@ int ff_table_writer_open(struct ff_store *st, const struct ff_table_def *def,
 	w->version = w->old_version + 1;
 	w->appended_from = INT64_MAX;
 	w->stats.created = w->bulk;
-	(void)operation;
 	if (w->bulk && exec_built(w, build_create) < 0)
 		goto fail;
 	if (prepare_built(w, &w->insert, build_insert) < 0 ||

@@ -103,12 +103,10 @@ int ff_trees_from_json(const char *json, size_t len, struct ff_trees **out)
 			goto bad;
 		/* All splits numeric: a categorical one is XGBoost's to take. */
 		const char *st = find_key(p, tree_end, "split_type");
-		size_t nst = 0;
 		const char *q;
 		for (q = st ? st + 1 : NULL; q && q < tree_end && *q != ']'; q++)
 			if (*q == '1')
 				goto unsupported;
-		(void)nst;
 		for (int k = 0; k < 5; k++) {
 			const char *a = find_key(p, tree_end, keys[k]);
 			/* Count the items to size the buffers. */
