@@ -17,7 +17,7 @@ WARN     = -std=c11 -Wall -Wextra -Wpedantic -Wshadow
 CPPFLAGS += -D_GNU_SOURCE -Icommon
 SQLITE_LIBS := $(shell pkg-config --libs sqlite3 2>/dev/null || echo -lsqlite3)
 LDFLAGS  += -Wl,--as-needed
-LDLIBS   += -lcsv $(SQLITE_LIBS) -lxxhash -lxgboost -lpthread -lm
+LDLIBS   += -lcsv $(SQLITE_LIBS) -lxxhash -lxgboost -lmicrohttpd -ljansson -lpthread -lm
 
 SAN_CFLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 

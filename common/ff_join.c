@@ -52,6 +52,7 @@ struct ff_join {
 	FILE *out_file;
 	enum ff_rec_format format;
 	const struct ff_rec_reader *reader;
+	const char *row_where;    /* rows given one at a time: where they come from */
 	ff_join_observe_fn observe;
 	ff_join_schema_fn schema_fn;
 	void *ctx;
@@ -481,6 +482,16 @@ void ff_join_free(struct ff_join *j)
 	free(j);
 }
 
+/* Where a row comes from, for messages: the reader's "file:LINE", or what
+ * the caller of ff_join_row named it. */
+static void where_of(const struct ff_join *j, long pos, char *buf, size_t size)
+{
+	if (j->reader)
+		ff_rec_where(j->reader, pos, buf, size);
+	else
+		snprintf(buf, size, "%s", j->row_where ? j->row_where : "row");
+}
+
 /* A column reference: an input column i is i, derived step k is
  * in.ncols + k (only steps before `before`). -1 if unknown. */
 static long resolve(const struct ff_join *j, const char *name, size_t before)
@@ -497,7 +508,7 @@ static long resolve(const struct ff_join *j, const char *name, size_t before)
 static int missing_column(const struct ff_join *j, const char *name, const char *what)
 {
 	char where[600];
-	ff_rec_where(j->reader, 1, where, sizeof where);
+	where_of(j, 1, where, sizeof where);
 	return ff_error("%s: no column '%s' (%s)", where, name, what);
 }
 
@@ -523,7 +534,7 @@ static int on_schema(void *ctx, const struct ff_rec_schema *schema)
 			same = strcmp(schema->names[i], j->in.names[i]) == 0 && schema->types[i] == j->in.types[i];
 		if (!same) {
 			char where[600];
-			ff_rec_where(j->reader, 1, where, sizeof where);
+			where_of(j, 1, where, sizeof where);
 			return ff_error("%s: the columns differ from those of the first input", where);
 		}
 		return 0;
@@ -538,7 +549,7 @@ static int on_schema(void *ctx, const struct ff_rec_schema *schema)
 			return missing_column(j, p->column, "source of a derived column");
 		if (resolve(j, p->name, k) >= 0) {
 			char where[600];
-			ff_rec_where(j->reader, 1, where, sizeof where);
+			where_of(j, 1, where, sizeof where);
 			return ff_error("%s: derived column '%s' is already a column", where, p->name);
 		}
 	}
@@ -590,7 +601,7 @@ static int on_schema(void *ctx, const struct ff_rec_schema *schema)
 	j->out_cells = ff_xcalloc(j->out.ncols ? j->out.ncols : 1, sizeof *j->out_cells);
 	if (j->schema_fn) {
 		char where[600];
-		ff_rec_where(j->reader, 1, where, sizeof where);
+		where_of(j, 1, where, sizeof where);
 		if (j->schema_fn(j->ctx, &j->out, &j->in, where) != 0)
 			return -1;
 	}
@@ -680,13 +691,13 @@ static int on_row(void *ctx, const struct ff_cell *cells, size_t n, long pos)
 	char where[600];
 	const char *text = "";
 	if (n != j->in.ncols) {
-		ff_rec_where(j->reader, pos, where, sizeof where);
+		where_of(j, pos, where, sizeof where);
 		return ff_error("%s: %zu fields, the header has %zu", where, n, j->in.ncols);
 	}
 	for (size_t k = 0; k < spec->npreps; k++) {
 		int64_t t;
 		if (cell_time(j, cells, j->prep_src[k], &t, &text) < 0) {
-			ff_rec_where(j->reader, pos, where, sizeof where);
+			where_of(j, pos, where, sizeof where);
 			return ff_error("%s: column '%s': bad timestamp '%.64s'", where,
 					ref_name(j, j->prep_src[k]), text);
 		}
@@ -707,7 +718,7 @@ static int on_row(void *ctx, const struct ff_cell *cells, size_t n, long pos)
 			if (cell_time(j, cells, lk->ts_ref, &t, &text) < 0) {
 				if (j->online_db)
 					step_reset(j->commit);
-				ff_rec_where(j->reader, pos, where, sizeof where);
+				where_of(j, pos, where, sizeof where);
 				return ff_error("%s: column '%s': bad timestamp '%.64s'", where,
 						ref_name(j, lk->ts_ref), text);
 			}
@@ -752,7 +763,7 @@ static int on_row(void *ctx, const struct ff_cell *cells, size_t n, long pos)
 	if (j->writer && ff_rec_writer_put(j->writer, j->out_cells) < 0)
 		return -1;
 	if (j->observe) {
-		ff_rec_where(j->reader, pos, where, sizeof where);
+		where_of(j, pos, where, sizeof where);
 		struct ff_join_row row = {j->out_cells, &j->out, cells, &j->in, where,
 					  j->key_ids, j->matches, j->event_times, j->key_bytes, j->key_lens,
 					  started};
@@ -791,5 +802,24 @@ int ff_join_run(struct ff_join *j, char **inputs, size_t ninputs, FILE *out,
 	if (ff_rec_writer_close(j->writer) < 0 && rc == 0)
 		rc = ff_error("write error");
 	j->writer = NULL;
+	return rc;
+}
+
+int ff_join_bind(struct ff_join *j, const struct ff_rec_schema *in, const char *where)
+{
+	j->row_where = where;
+	int rc = on_schema(j, in);
+	j->row_where = NULL;
+	return rc;
+}
+
+int ff_join_row(struct ff_join *j, const struct ff_cell *cells, const char *where,
+		ff_join_observe_fn observe, void *ctx)
+{
+	j->observe = observe;
+	j->ctx = ctx;
+	j->row_where = where;
+	int rc = on_row(j, cells, j->in.ncols, 1);
+	j->row_where = NULL;
 	return rc;
 }

@@ -65,4 +65,12 @@ void ff_join_on_schema(struct ff_join *j, ff_join_schema_fn fn);
 int ff_join_run(struct ff_join *j, char **inputs, size_t ninputs, FILE *out,
 		enum ff_rec_format format, ff_join_observe_fn observe, void *ctx);
 
+/* Rows one at a time, with no reader (a server's requests): bind the input
+ * columns once, then join each row and hand it to observe (no output
+ * stream). where names the schema and the row in messages. Both return 0
+ * or -1 (reported). */
+int ff_join_bind(struct ff_join *j, const struct ff_rec_schema *in, const char *where);
+int ff_join_row(struct ff_join *j, const struct ff_cell *cells, const char *where,
+		ff_join_observe_fn observe, void *ctx);
+
 #endif

@@ -57,13 +57,7 @@ static int bind(void *ctx, const struct ff_rec_schema *out, const struct ff_rec_
 	if (ff_vector_bind(v, out, where) < 0)
 		return -1;
 	sc->nin = in->ncols;
-	sc->vector_lookup = ff_xcalloc(v->n, sizeof *sc->vector_lookup);
-	for (size_t i = 0; i < v->n; i++) {
-		sc->vector_lookup[i] = ff_join_feature_lookup(sc->join, v->names->v[i]);
-		/* A spec default is what training saw on a miss: keep it. */
-		if (ff_join_feature_has_default(sc->join, v->names->v[i]))
-			sc->vector_lookup[i] = -1;
-	}
+	sc->vector_lookup = ff_predict_fallback_plan(sc->m, sc->join);
 	for (size_t i = 0; i < sc->nin; i++)
 		ff_rec_schema_add(&sc->schema, in->names[i], in->types[i]);
 	if (ff_rec_schema_find(&sc->schema, "prediction") >= 0)
@@ -144,8 +138,10 @@ static int flush(struct scoring *sc)
 	return 0;
 }
 
-static void note_fallback(struct scoring *sc, const char *name)
+static void note_fallback(void *ctx, size_t column)
 {
+	struct scoring *sc = ctx;
+	const char *name = sc->m->vector.names->v[column];
 	char **fb = &sc->fell_back[sc->rows];
 	size_t old = *fb ? strlen(*fb) : 0;
 	*fb = ff_xrealloc(*fb, old + strlen(name) + 2);
@@ -162,21 +158,9 @@ static int observe(void *ctx, const struct ff_join_row *row)
 	const char *bad = NULL;
 	if (ff_vector_fill(v, row->cells, x, &bad) < 0)
 		return ff_error("%s: column '%s': not a number", row->where, bad);
-	for (size_t i = 0; i < v->n; i++) {
-		long l = sc->vector_lookup[i];
-		if (l < 0 || row->match[l] >= 0)
-			continue;
-		/* The lookup missed: training saw this feature's value, serving did not. */
-		double value;
-		if (sc->o->fallback == FF_FALLBACK_MEAN &&
-		    ff_blueprint_fallback(&sc->m->bp, v->names->v[i], row->key_bytes[l], row->key_lens[l],
-					  &value) == 0) {
-			x[i] = (float)value;
-			sc->fallbacks++;
-			if (sc->o->with_fallbacks)
-				note_fallback(sc, v->names->v[i]);
-		}
-	}
+	if (sc->o->fallback == FF_FALLBACK_MEAN)
+		sc->fallbacks += (int64_t)ff_predict_fallbacks(sc->m, sc->vector_lookup, row, x,
+							      sc->o->with_fallbacks ? note_fallback : NULL, sc);
 	size_t nl = ff_join_nlookups(sc->join);
 	sc->lookups += (int64_t)nl;
 	for (size_t l = 0; l < nl; l++)
@@ -197,6 +181,41 @@ static int observe(void *ctx, const struct ff_join_row *row)
 	if (++sc->rows == sc->chunk)
 		return flush(sc);
 	return 0;
+}
+
+long *ff_predict_fallback_plan(const struct ff_model *m, const struct ff_join *j)
+{
+	const struct ff_vector *v = &m->vector;
+	long *plan = ff_xcalloc(v->n ? v->n : 1, sizeof *plan);
+	for (size_t i = 0; i < v->n; i++) {
+		plan[i] = ff_join_feature_lookup(j, v->names->v[i]);
+		/* A spec default is what training saw on a miss: keep it. */
+		if (ff_join_feature_has_default(j, v->names->v[i]))
+			plan[i] = -1;
+	}
+	return plan;
+}
+
+size_t ff_predict_fallbacks(const struct ff_model *m, const long *plan, const struct ff_join_row *row,
+			    float *x, void (*note)(void *ctx, size_t column), void *ctx)
+{
+	const struct ff_vector *v = &m->vector;
+	size_t n = 0;
+	for (size_t i = 0; i < v->n; i++) {
+		long l = plan[i];
+		if (l < 0 || row->match[l] >= 0)
+			continue;
+		/* The lookup missed: training saw this feature's value, serving did not. */
+		double value;
+		if (ff_blueprint_fallback(&m->bp, v->names->v[i], row->key_bytes[l], row->key_lens[l],
+					  &value) == 0) {
+			x[i] = (float)value;
+			n++;
+			if (note)
+				note(ctx, i);
+		}
+	}
+	return n;
 }
 
 static int by_ns(const void *a, const void *b)

@@ -8,6 +8,7 @@
 
 #include <stdio.h>
 
+#include "ff_join.h"
 #include "ff_model.h"
 #include "ff_rec.h"
 
@@ -37,5 +38,15 @@ int ff_predict_run(struct ff_model *m, char **inputs, size_t ninputs, FILE *out,
  * some do, -1 on error. Inputs must be files: they are read twice. */
 int ff_skew_check(struct ff_model *m, const char *store, const char *online, char **inputs,
 		  size_t ninputs, FILE *out);
+
+/* The fallbacks of misses, the one rule of batch and online scoring and of
+ * ff-serve. The plan: per vector column of m, the lookup of j that gives
+ * it, or -1 when a miss keeps its value (not a feature, or a spec default);
+ * malloc'd. ff_predict_fallbacks puts the blueprint's fallback (key mean,
+ * else feature mean) in x for each feature whose lookup the row missed,
+ * calls note (if not NULL) with its column, and returns how many. */
+long *ff_predict_fallback_plan(const struct ff_model *m, const struct ff_join *j);
+size_t ff_predict_fallbacks(const struct ff_model *m, const long *plan, const struct ff_join_row *row,
+			    float *x, void (*note)(void *ctx, size_t column), void *ctx);
 
 #endif

@@ -1,0 +1,718 @@
+#include "ff_serve.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <math.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ff_metrics.h"
+#include "ff_output.h"
+#include "ff_request.h"
+#include "ff_served.h"
+#include "ff_util.h"
+
+struct server {
+	const struct ff_serve_options *o;
+	struct MHD_Daemon *daemon;
+	pthread_mutex_t lock;            /* current */
+	struct ff_generation *current;
+	struct ff_inference_log *log;
+	struct ff_metrics metrics;
+	atomic_int draining;
+	atomic_int next_worker;
+};
+
+/* What one worker thread reuses from request to request. */
+struct scratch {
+	int worker;
+	struct ff_request_rows rows;
+	char *out;                       /* the response being built */
+	size_t out_len, out_cap;
+};
+static _Thread_local struct scratch *scratch;
+static pthread_mutex_t scratches_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct scratch **scratches;
+static size_t nscratches;
+
+/* A request while its body arrives. */
+struct request {
+	int route;
+	const char *model;               /* /models/NAME/...: the name, in the URL */
+	size_t model_len;
+	char *body;
+	size_t len, cap;
+	int too_big;
+	int status;
+	int64_t started_ns;
+};
+
+enum route { R_SCORE, R_HEALTH, R_VERSION, R_METRICS, R_UNKNOWN };
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int64_t wall_us(void)
+{
+	struct timeval tv;
+	gettimeofday(&tv, NULL);
+	return (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
+}
+
+static struct scratch *my_scratch(struct server *sv)
+{
+	if (!scratch) {
+		scratch = ff_xcalloc(1, sizeof *scratch);
+		scratch->worker = atomic_fetch_add(&sv->next_worker, 1);
+		pthread_mutex_lock(&scratches_lock);
+		scratches = ff_xrealloc(scratches, (nscratches + 1) * sizeof *scratches);
+		scratches[nscratches++] = scratch;
+		pthread_mutex_unlock(&scratches_lock);
+	}
+	return scratch;
+}
+
+/* ---- building responses ---- */
+
+static void put(struct scratch *s, const char *p, size_t n)
+{
+	ff_grow(&s->out, &s->out_cap, s->out_len + n + 1, 1);
+	memcpy(s->out + s->out_len, p, n);
+	s->out_len += n;
+	s->out[s->out_len] = '\0';
+}
+
+static void puts_(struct scratch *s, const char *p) { put(s, p, strlen(p)); }
+
+static void put_json_string(struct scratch *s, const char *p, size_t n)
+{
+	put(s, "\"", 1);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+		char esc[8];
+		if (c == '"' || c == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)c;
+			put(s, esc, 2);
+		} else if (c < 0x20) {
+			snprintf(esc, sizeof esc, "\\u%04x", c);
+			put(s, esc, 6);
+		} else {
+			put(s, (const char *)&c, 1);
+		}
+	}
+	put(s, "\"", 1);
+}
+
+static void put_float(struct scratch *s, float f)
+{
+	char num[32];
+	if (isnan(f) || isinf(f)) {
+		puts_(s, "null");
+		return;
+	}
+	put(s, num, (size_t)ff_format_float(num, f));
+}
+
+static enum MHD_Result reply(struct MHD_Connection *c, struct request *rq, int status, const char *type,
+			     const char *body, size_t len)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, rq->route == R_SCORE ? "POST" : "GET, HEAD");
+	enum MHD_Result ret = MHD_queue_response(c, (unsigned)status, r);
+	MHD_destroy_response(r);
+	rq->status = status;
+	return ret;
+}
+
+/* An error in MLflow's shape: {"error_code": ..., "message": ...}. */
+static enum MHD_Result reply_error(struct MHD_Connection *c, struct request *rq, struct scratch *s,
+				   int status, const char *code, const char *message)
+{
+	s->out_len = 0;
+	puts_(s, "{\"error_code\":\"");
+	puts_(s, code);
+	puts_(s, "\",\"message\":");
+	put_json_string(s, message, strlen(message));
+	puts_(s, "}\n");
+	return reply(c, rq, status, "application/json", s->out, s->out_len);
+}
+
+/* ---- scoring ---- */
+
+/* The message ff_error left in a held stream, without "prog: " and the
+ * newline: the first line only. */
+static void held_message(char *text, char *msg, size_t size)
+{
+	const char *p = text ? text : "";
+	size_t plen = strlen(ff_progname());
+	if (strncmp(p, ff_progname(), plen) == 0 && strncmp(p + plen, ": ", 2) == 0)
+		p += plen + 2;
+	size_t n = strcspn(p, "\n");
+	if (n == 0) {
+		p = "the request could not be scored";
+		n = strlen(p);
+	}
+	snprintf(msg, size, "%.*s", (int)(n < size ? n : size - 1), p);
+}
+
+static int truthy(const char *v)
+{
+	return v && (strcmp(v, "1") == 0 || strcasecmp(v, "true") == 0 || strcasecmp(v, "yes") == 0 ||
+		     *v == '\0');
+}
+
+static void put_features(struct scratch *s, const struct ff_served_model *sm, const struct ff_score *sc)
+{
+	const struct ff_strlist *names = sm->m->vector.names;
+	puts_(s, "{");
+	for (size_t i = 0; i < names->n; i++) {
+		if (i)
+			puts_(s, ",");
+		put_json_string(s, names->v[i], strlen(names->v[i]));
+		puts_(s, ":");
+		put_float(s, sc->x[i]);
+	}
+	puts_(s, "}");
+}
+
+static void put_fallbacks(struct scratch *s, const struct ff_served_model *sm, const struct ff_score *sc,
+			  char *csv, size_t csv_size)
+{
+	const struct ff_strlist *names = sm->m->vector.names;
+	size_t used = 0;
+	int first = 1;
+	puts_(s, "[");
+	csv[0] = '\0';
+	for (size_t i = 0; i < names->n; i++) {
+		if (!sc->fell_back[i])
+			continue;
+		if (!first)
+			puts_(s, ",");
+		first = 0;
+		put_json_string(s, names->v[i], strlen(names->v[i]));
+		int n = snprintf(csv + used, csv_size - used, "%s%s", used ? "," : "", names->v[i]);
+		if (n > 0 && (size_t)n < csv_size - used)
+			used += (size_t)n;
+	}
+	puts_(s, "]");
+}
+
+static enum MHD_Result score(struct server *sv, struct MHD_Connection *c, struct request *rq)
+{
+	struct scratch *s = my_scratch(sv);
+	pthread_mutex_lock(&sv->lock);
+	struct ff_generation *g = sv->current;
+	atomic_fetch_add(&g->refs, 1);
+	pthread_mutex_unlock(&sv->lock);
+
+	struct ff_served_model *sm = rq->model ? ff_generation_find(g, rq->model, rq->model_len) : &g->models[0];
+	enum MHD_Result ret;
+	if (!sm) {
+		char msg[300];
+		snprintf(msg, sizeof msg, "no model named '%.*s'", (int)(rq->model_len > 200 ? 200 : rq->model_len),
+			 rq->model);
+		ret = reply_error(c, rq, s, MHD_HTTP_NOT_FOUND, "RESOURCE_DOES_NOT_EXIST", msg);
+		ff_generation_release(g);
+		return ret;
+	}
+	int spare = s->worker < 0 || (size_t)s->worker >= g->workers;
+	struct ff_scorer *scorer = sm->scorers[spare ? g->workers : (size_t)s->worker];
+	if (spare)
+		pthread_mutex_lock(&sm->spare_lock);
+
+	const char *ctype = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+	const char *q = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "features");
+	const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-FF-Features");
+	int explain = truthy(q) || (h && truthy(h));
+
+	/* Messages of the parsing and scoring go to the answer, not stderr. */
+	char *held = NULL;
+	size_t held_len = 0;
+	FILE *hold = open_memstream(&held, &held_len);
+	ff_hold_messages(hold);
+	s->rows.columns = ff_scorer_columns(scorer);
+	s->rows.max_rows = sv->o->max_rows;
+	int rc = ff_request_parse(&s->rows, rq->body ? rq->body : "", rq->len, ctype);
+	const char *code = "BAD_REQUEST";
+	if (rc < 0 && ctype && !strstr(ctype, "json") && !strstr(ctype, "csv"))
+		code = "UNSUPPORTED_MEDIA_TYPE";
+
+	size_t nrows = rc == 0 ? s->rows.nrows : 0, ncols = s->rows.columns->n;
+	float *pred = ff_xcalloc(nrows ? nrows : 1, sizeof *pred);
+	char where[64];
+	/* The answer with features is built as the rows are scored. */
+	struct scratch ex = {0};
+	char fb[4096];
+	uint64_t lookups = 0, misses = 0, fallbacks = 0;
+	if (explain)
+		puts_(&ex, ",\"features\":[");
+	struct scratch fbs = {0}, lat = {0};
+	if (explain) {
+		puts_(&fbs, ",\"fallbacks\":[");
+		puts_(&lat, ",\"lookup_latency_us\":[");
+	}
+	for (size_t r = 0; rc == 0 && r < nrows; r++) {
+		struct ff_score sc;
+		snprintf(where, sizeof where, "row %zu", r + 1);
+		int64_t t0 = now_ns();
+		if ((rc = ff_scorer_score(scorer, s->rows.cells + r * ncols, where, &sc)) < 0)
+			break;
+		int64_t took = now_ns() - t0;
+		pred[r] = sc.prediction;
+		lookups += sc.lookups;
+		misses += sc.misses;
+		fallbacks += sc.fallbacks;
+		if (explain || sv->log) {
+			if (explain && r) {
+				puts_(&ex, ",");
+				puts_(&fbs, ",");
+				puts_(&lat, ",");
+			}
+			struct scratch tmp = {0};
+			struct scratch *fb_out = explain ? &fbs : &tmp;
+			put_fallbacks(fb_out, sm, &sc, fb, sizeof fb);
+			free(tmp.out);
+			if (explain) {
+				put_features(&ex, sm, &sc);
+				char num[40];
+				snprintf(num, sizeof num, "%.3f", (double)sc.lookup_ns / 1000.0);
+				puts_(&lat, num);
+			}
+			if (sv->log && sm->log_table >= 0) {
+				struct ff_inference_entry e = {sm->log_table, wall_us(), sm->version,
+							       (double)took / 1000.0, sc.prediction,
+							       fb[0] ? fb : NULL, sc.x};
+				ff_inference_log_put(sv->log, &e);
+			}
+		}
+	}
+	if (rc < 0 && s->rows.nrows == 0 && nrows == 0)
+		(void)0;
+	if (spare)
+		pthread_mutex_unlock(&sm->spare_lock);
+	ff_hold_messages(NULL);
+	fclose(hold);
+
+	atomic_fetch_add_explicit(&sv->metrics.lookups, lookups, memory_order_relaxed);
+	atomic_fetch_add_explicit(&sv->metrics.misses, misses, memory_order_relaxed);
+	atomic_fetch_add_explicit(&sv->metrics.fallbacks, fallbacks, memory_order_relaxed);
+	if (rc < 0) {
+		char msg[1024];
+		held_message(held, msg, sizeof msg);
+		int status = strcmp(code, "UNSUPPORTED_MEDIA_TYPE") == 0 ? MHD_HTTP_UNSUPPORTED_MEDIA_TYPE
+									 : MHD_HTTP_BAD_REQUEST;
+		ret = reply_error(c, rq, s, status, code, msg);
+	} else {
+		atomic_fetch_add_explicit(&sv->metrics.rows, nrows, memory_order_relaxed);
+		s->out_len = 0;
+		puts_(s, "{\"predictions\":[");
+		for (size_t r = 0; r < nrows; r++) {
+			if (r)
+				puts_(s, ",");
+			put_float(s, pred[r]);
+		}
+		puts_(s, "]");
+		if (explain) {
+			puts_(&ex, "]");
+			puts_(&fbs, "]");
+			puts_(&lat, "]");
+			put(s, ex.out, ex.out_len);
+			put(s, fbs.out, fbs.out_len);
+			put(s, lat.out, lat.out_len);
+			puts_(s, ",\"model\":");
+			put_json_string(s, sm->name, strlen(sm->name));
+			puts_(s, ",\"model_version\":");
+			put_json_string(s, sm->version, strlen(sm->version));
+		}
+		puts_(s, "}\n");
+		ret = reply(c, rq, MHD_HTTP_OK, "application/json", s->out, s->out_len);
+	}
+	free(ex.out);
+	free(fbs.out);
+	free(lat.out);
+	free(held);
+	free(pred);
+	ff_generation_release(g);
+	return ret;
+}
+
+/* ---- the other routes ---- */
+
+static enum MHD_Result health(struct server *sv, struct MHD_Connection *c, struct request *rq)
+{
+	struct scratch *s = my_scratch(sv);
+	if (atomic_load(&sv->draining)) {
+		const char *body = "{\"status\":\"draining\"}\n";
+		return reply(c, rq, MHD_HTTP_SERVICE_UNAVAILABLE, "application/json", body, strlen(body));
+	}
+	pthread_mutex_lock(&sv->lock);
+	size_t n = sv->current->n;
+	pthread_mutex_unlock(&sv->lock);
+	s->out_len = 0;
+	char text[80];
+	snprintf(text, sizeof text, "{\"status\":\"ready\",\"models\":%zu}\n", n);
+	puts_(s, text);
+	return reply(c, rq, MHD_HTTP_OK, "application/json", s->out, s->out_len);
+}
+
+static void put_models(struct scratch *s, struct ff_generation *g)
+{
+	puts_(s, "[");
+	for (size_t i = 0; i < g->n; i++) {
+		const struct ff_served_model *sm = &g->models[i];
+		if (i)
+			puts_(s, ",");
+		puts_(s, "{\"name\":");
+		put_json_string(s, sm->name, strlen(sm->name));
+		puts_(s, ",\"ref\":");
+		put_json_string(s, sm->ref, strlen(sm->ref));
+		puts_(s, ",\"loaded\":");
+		put_json_string(s, sm->label, strlen(sm->label));
+		puts_(s, ",\"version\":");
+		put_json_string(s, sm->version, strlen(sm->version));
+		puts_(s, ",\"inputs\":[");
+		const struct ff_strlist *cols = ff_scorer_columns(sm->scorers[0]);
+		for (size_t k = 0; k < cols->n; k++) {
+			if (k)
+				puts_(s, ",");
+			put_json_string(s, cols->v[k], strlen(cols->v[k]));
+		}
+		puts_(s, "]}");
+	}
+	puts_(s, "]");
+}
+
+static enum MHD_Result version(struct server *sv, struct MHD_Connection *c, struct request *rq)
+{
+	struct scratch *s = my_scratch(sv);
+	pthread_mutex_lock(&sv->lock);
+	struct ff_generation *g = sv->current;
+	atomic_fetch_add(&g->refs, 1);
+	pthread_mutex_unlock(&sv->lock);
+	s->out_len = 0;
+	puts_(s, "{\"ff\":\"" FF_VERSION "\",\"models\":");
+	put_models(s, g);
+	puts_(s, "}\n");
+	ff_generation_release(g);
+	return reply(c, rq, MHD_HTTP_OK, "application/json", s->out, s->out_len);
+}
+
+static void label_value(FILE *out, const char *v)
+{
+	for (; *v; v++) {
+		if (*v == '\\' || *v == '"')
+			putc('\\', out);
+		if (*v == '\n')
+			fputs("\\n", out);
+		else
+			putc(*v, out);
+	}
+}
+
+static enum MHD_Result metrics(struct server *sv, struct MHD_Connection *c, struct request *rq)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+	ff_metrics_write(&sv->metrics, out);
+	pthread_mutex_lock(&sv->lock);
+	struct ff_generation *g = sv->current;
+	atomic_fetch_add(&g->refs, 1);
+	pthread_mutex_unlock(&sv->lock);
+	fputs("# HELP ff_serve_model_info The models served: name, version and what was loaded.\n"
+	      "# TYPE ff_serve_model_info gauge\n", out);
+	for (size_t i = 0; i < g->n; i++) {
+		fputs("ff_serve_model_info{model=\"", out);
+		label_value(out, g->models[i].name);
+		fputs("\",version=\"", out);
+		label_value(out, g->models[i].version);
+		fputs("\",loaded=\"", out);
+		label_value(out, g->models[i].label);
+		fputs("\"} 1\n", out);
+	}
+	fprintf(out, "# HELP ff_serve_model_loaded_time_seconds When the models were (re)loaded.\n"
+		"# TYPE ff_serve_model_loaded_time_seconds gauge\nff_serve_model_loaded_time_seconds %lld\n",
+		g->loaded_at);
+	ff_generation_release(g);
+	if (sv->log) {
+		uint64_t written, dropped;
+		ff_inference_log_counts(sv->log, &written, &dropped);
+		fprintf(out, "# HELP ff_serve_inference_log_rows_total Rows written to the inference log.\n"
+			"# TYPE ff_serve_inference_log_rows_total counter\nff_serve_inference_log_rows_total %llu\n"
+			"# HELP ff_serve_inference_log_dropped_total Rows the inference log could not keep.\n"
+			"# TYPE ff_serve_inference_log_dropped_total counter\n"
+			"ff_serve_inference_log_dropped_total %llu\n",
+			(unsigned long long)written, (unsigned long long)dropped);
+	}
+	fclose(out);
+	enum MHD_Result ret = reply(c, rq, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", text, len);
+	free(text);
+	return ret;
+}
+
+/* ---- dispatch ---- */
+
+static void route_of(const char *url, struct request *rq)
+{
+	rq->route = R_UNKNOWN;
+	if (strcmp(url, "/invocations") == 0 || strcmp(url, "/predict") == 0) {
+		rq->route = R_SCORE;
+	} else if (strcmp(url, "/health") == 0 || strcmp(url, "/ping") == 0) {
+		rq->route = R_HEALTH;
+	} else if (strcmp(url, "/version") == 0) {
+		rq->route = R_VERSION;
+	} else if (strcmp(url, "/metrics") == 0) {
+		rq->route = R_METRICS;
+	} else if (strncmp(url, "/models/", 8) == 0) {
+		const char *name = url + 8, *slash = strchr(name, '/');
+		if (slash && slash > name &&
+		    (strcmp(slash, "/invocations") == 0 || strcmp(slash, "/predict") == 0)) {
+			rq->route = R_SCORE;
+			rq->model = name;
+			rq->model_len = (size_t)(slash - name);
+		}
+	}
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+				  const char *http_version, const char *upload, size_t *upload_size,
+				  void **req_cls)
+{
+	struct server *sv = cls;
+	struct request *rq = *req_cls;
+	(void)http_version;
+	if (!rq) {
+		/* The headers are in: route, method and declared size first. */
+		rq = ff_xcalloc(1, sizeof *rq);
+		rq->started_ns = now_ns();
+		*req_cls = rq;
+		atomic_fetch_add(&sv->metrics.inflight, 1);
+		route_of(url, rq);
+		struct scratch *s = my_scratch(sv);
+		int post = strcmp(method, "POST") == 0;
+		int get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+		if (rq->route == R_UNKNOWN) {
+			char msg[300];
+			snprintf(msg, sizeof msg, "no such endpoint: %.200s (POST /invocations, GET /health, "
+				 "/version, /metrics)", url);
+			return reply_error(c, rq, s, MHD_HTTP_NOT_FOUND, "ENDPOINT_NOT_FOUND", msg);
+		}
+		if ((rq->route == R_SCORE && !post) || (rq->route != R_SCORE && !get)) {
+			char msg[300];
+			snprintf(msg, sizeof msg, "%.20s is not allowed on %.200s", method, url);
+			return reply_error(c, rq, s, MHD_HTTP_METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED", msg);
+		}
+		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+		if (rq->route == R_SCORE && cl && strtoull(cl, NULL, 10) > sv->o->body_limit) {
+			char msg[200];
+			snprintf(msg, sizeof msg, "the body is larger than the limit of %zu bytes", sv->o->body_limit);
+			return reply_error(c, rq, s, MHD_HTTP_CONTENT_TOO_LARGE, "REQUEST_LIMIT_EXCEEDED", msg);
+		}
+		return MHD_YES;
+	}
+	if (rq->status)
+		return MHD_YES; /* answered already */
+	if (*upload_size) {
+		/* A slow client sending a byte now and then: the whole body has
+		 * the timeout too, not only each pause. */
+		if (now_ns() - rq->started_ns > (int64_t)sv->o->timeout * 1000000000) {
+			*upload_size = 0;
+			return MHD_NO;
+		}
+		if (rq->too_big || rq->len + *upload_size > sv->o->body_limit) {
+			rq->too_big = 1;
+		} else {
+			ff_grow(&rq->body, &rq->cap, rq->len + *upload_size + 1, 1);
+			memcpy(rq->body + rq->len, upload, *upload_size);
+			rq->len += *upload_size;
+		}
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	struct scratch *s = my_scratch(sv);
+	if (rq->too_big) {
+		char msg[200];
+		snprintf(msg, sizeof msg, "the body is larger than the limit of %zu bytes", sv->o->body_limit);
+		return reply_error(c, rq, s, MHD_HTTP_CONTENT_TOO_LARGE, "REQUEST_LIMIT_EXCEEDED", msg);
+	}
+	switch (rq->route) {
+	case R_SCORE: return score(sv, c, rq);
+	case R_HEALTH: return health(sv, c, rq);
+	case R_VERSION: return version(sv, c, rq);
+	default: return metrics(sv, c, rq);
+	}
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	struct server *sv = cls;
+	struct request *rq = *req_cls;
+	(void)c;
+	if (!rq)
+		return;
+	/* A request cut short (timeout, a client gone) counts as 408/499. */
+	int status = rq->status ? rq->status
+				: toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED ? MHD_HTTP_REQUEST_TIMEOUT : 499;
+	ff_metrics_request(&sv->metrics, status, now_ns() - rq->started_ns);
+	atomic_fetch_sub(&sv->metrics.inflight, 1);
+	free(rq->body);
+	free(rq);
+	*req_cls = NULL;
+}
+
+/* ---- life cycle ---- */
+
+static int resolve_address(const char *address, unsigned port, struct sockaddr_storage *sa, socklen_t *len)
+{
+	struct addrinfo hints = {0}, *res = NULL;
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	char service[16];
+	snprintf(service, sizeof service, "%u", port);
+	int rc = getaddrinfo(address, service, &hints, &res);
+	if (rc != 0)
+		return ff_error("address '%s': %s", address, gai_strerror(rc));
+	memcpy(sa, res->ai_addr, res->ai_addrlen);
+	*len = res->ai_addrlen;
+	freeaddrinfo(res);
+	return 0;
+}
+
+static int write_port_file(const char *path, unsigned port)
+{
+	struct ff_output out;
+	if (ff_output_open(&out, path) < 0)
+		return -1;
+	fprintf(out.f, "%u\n", port);
+	return ff_output_close(&out, 1);
+}
+
+static void reload(struct server *sv)
+{
+	struct ff_generation *g;
+	if (ff_generation_load(sv->o->models, sv->o->nmodels, sv->o->registry, sv->o->online, sv->o->threads,
+			       sv->log, &g) < 0) {
+		atomic_fetch_add(&sv->metrics.reload_failures, 1);
+		ff_error("reload failed: the models loaded before go on serving");
+		return;
+	}
+	pthread_mutex_lock(&sv->lock);
+	struct ff_generation *old = sv->current;
+	sv->current = g;
+	pthread_mutex_unlock(&sv->lock);
+	ff_generation_release(old);
+	atomic_fetch_add(&sv->metrics.reloads, 1);
+}
+
+/* Let the requests in flight finish, for up to grace seconds. */
+static void drain(struct server *sv)
+{
+	atomic_store(&sv->draining, 1);
+	MHD_socket listener = MHD_quiesce_daemon(sv->daemon);
+	if (listener != MHD_INVALID_SOCKET)
+		close(listener);
+	int64_t until = now_ns() + (int64_t)sv->o->grace * 1000000000;
+	while (atomic_load(&sv->metrics.inflight) > 0 && now_ns() < until) {
+		struct timespec pause = {0, 10 * 1000000};
+		nanosleep(&pause, NULL);
+	}
+}
+
+int ff_serve_run(const struct ff_serve_options *o)
+{
+	struct server sv;
+	memset(&sv, 0, sizeof sv);
+	sv.o = o;
+	pthread_mutex_init(&sv.lock, NULL);
+	ff_metrics_init(&sv.metrics);
+	int rc = -1;
+	struct sockaddr_storage sa;
+	socklen_t salen;
+	/* The signals are taken by this thread alone, with sigwait: block
+	 * them before any thread starts, so every thread inherits the mask. */
+	sigset_t sigs;
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (resolve_address(o->address, o->port, &sa, &salen) < 0)
+		goto out;
+	if (o->log && ff_inference_log_open(o->log, &sv.log) < 0)
+		goto out;
+	if (ff_generation_load(o->models, o->nmodels, o->registry, o->online, o->threads, sv.log, &sv.current) < 0)
+		goto out;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC;
+	if (sa.ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	struct MHD_OptionItem opts[] = {
+		{MHD_OPTION_SOCK_ADDR, 0, &sa},
+		{MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)o->timeout, NULL},
+		{MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, &sv},
+		{MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL},
+		{o->threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, (intptr_t)o->threads, NULL},
+		{MHD_OPTION_END, 0, NULL},
+	};
+	sv.daemon = MHD_start_daemon(flags, (uint16_t)o->port, NULL, NULL, on_request, &sv, MHD_OPTION_ARRAY,
+				     opts, MHD_OPTION_END);
+	if (!sv.daemon) {
+		ff_error("cannot listen on %s port %u: %s", o->address, o->port,
+			 errno ? strerror(errno) : "libmicrohttpd failed");
+		goto out;
+	}
+	const union MHD_DaemonInfo *info = MHD_get_daemon_info(sv.daemon, MHD_DAEMON_INFO_BIND_PORT);
+	unsigned port = info ? info->port : o->port;
+	if (o->port_file && write_port_file(o->port_file, port) < 0)
+		goto out;
+	if (isatty(2))
+		fprintf(stderr, "%s: serving %zu model%s on http://%s:%u/\n", ff_progname(), sv.current->n,
+			sv.current->n == 1 ? "" : "s", o->address, port);
+	for (;;) {
+		int sig = 0;
+		if (sigwait(&sigs, &sig) != 0)
+			continue;
+		if (sig == SIGHUP) {
+			reload(&sv);
+			continue;
+		}
+		break;
+	}
+	drain(&sv);
+	rc = 0;
+out:
+	if (sv.daemon)
+		MHD_stop_daemon(sv.daemon);
+	ff_inference_log_close(sv.log);
+	ff_generation_release(sv.current);
+	for (size_t i = 0; i < nscratches; i++) {
+		ff_request_rows_release(&scratches[i]->rows);
+		free(scratches[i]->out);
+		free(scratches[i]);
+	}
+	free(scratches);
+	scratches = NULL;
+	nscratches = 0;
+	pthread_mutex_destroy(&sv.lock);
+	return rc;
+}
