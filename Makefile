@@ -66,13 +66,15 @@ $(B)/bench/%: bench/%.c $(B)/libff.a
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -o $@ $< $(B)/libff.a $(LDFLAGS) $(LDLIBS)
 
-bench: deps-build all $(BENCH_TOOLS)
+bench: deps-bench all $(BENCH_TOOLS)
 	@bench/run
 
 deps-build:
 	@scripts/deps build
 deps-test:
 	@scripts/deps test
+deps-bench:
+	@scripts/deps bench
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
@@ -94,4 +96,4 @@ uninstall:
 clean:
 	rm -rf build
 
-.PHONY: all check check-build demo bench deps-build deps-test install uninstall clean
+.PHONY: all check check-build demo bench deps-build deps-test deps-bench install uninstall clean
