@@ -36,6 +36,10 @@ struct server {
 struct scratch {
 	int worker;
 	struct ff_request_rows rows;
+	FILE *messages;                  /* ff_error's text while scoring */
+	char message[1024];
+	float *pred;
+	size_t pred_cap;
 	char *out;                       /* the response being built */
 	size_t out_len, out_cap;
 };
@@ -77,6 +81,8 @@ static struct scratch *my_scratch(struct server *sv)
 	if (!scratch) {
 		scratch = ff_xcalloc(1, sizeof *scratch);
 		scratch->worker = atomic_fetch_add(&sv->next_worker, 1);
+		scratch->messages = fmemopen(scratch->message, sizeof scratch->message, "w");
+		setvbuf(scratch->messages, NULL, _IONBF, 0);
 		pthread_mutex_lock(&scratches_lock);
 		scratches = ff_xrealloc(scratches, (nscratches + 1) * sizeof *scratches);
 		scratches[nscratches++] = scratch;
@@ -244,10 +250,9 @@ static enum MHD_Result score(struct server *sv, struct MHD_Connection *c, struct
 	int explain = truthy(q) || (h && truthy(h));
 
 	/* Messages of the parsing and scoring go to the answer, not stderr. */
-	char *held = NULL;
-	size_t held_len = 0;
-	FILE *hold = open_memstream(&held, &held_len);
-	ff_hold_messages(hold);
+	rewind(s->messages);
+	memset(s->message, 0, sizeof s->message);
+	ff_hold_messages(s->messages);
 	s->rows.columns = ff_scorer_columns(scorer);
 	s->rows.max_rows = sv->o->max_rows;
 	int rc = ff_request_parse(&s->rows, rq->body ? rq->body : "", rq->len, ctype);
@@ -256,7 +261,8 @@ static enum MHD_Result score(struct server *sv, struct MHD_Connection *c, struct
 		code = "UNSUPPORTED_MEDIA_TYPE";
 
 	size_t nrows = rc == 0 ? s->rows.nrows : 0, ncols = s->rows.columns->n;
-	float *pred = ff_xcalloc(nrows ? nrows : 1, sizeof *pred);
+	ff_grow(&s->pred, &s->pred_cap, nrows ? nrows : 1, sizeof *s->pred);
+	float *pred = s->pred;
 	char where[64];
 	/* The answer with features is built as the rows are scored. */
 	struct scratch ex = {0};
@@ -304,19 +310,17 @@ static enum MHD_Result score(struct server *sv, struct MHD_Connection *c, struct
 			}
 		}
 	}
-	if (rc < 0 && s->rows.nrows == 0 && nrows == 0)
-		(void)0;
 	if (spare)
 		pthread_mutex_unlock(&sm->spare_lock);
 	ff_hold_messages(NULL);
-	fclose(hold);
 
 	atomic_fetch_add_explicit(&sv->metrics.lookups, lookups, memory_order_relaxed);
 	atomic_fetch_add_explicit(&sv->metrics.misses, misses, memory_order_relaxed);
 	atomic_fetch_add_explicit(&sv->metrics.fallbacks, fallbacks, memory_order_relaxed);
 	if (rc < 0) {
 		char msg[1024];
-		held_message(held, msg, sizeof msg);
+		s->message[sizeof s->message - 1] = '\0';
+		held_message(s->message, msg, sizeof msg);
 		int status = strcmp(code, "UNSUPPORTED_MEDIA_TYPE") == 0 ? MHD_HTTP_UNSUPPORTED_MEDIA_TYPE
 									 : MHD_HTTP_BAD_REQUEST;
 		ret = reply_error(c, rq, s, status, code, msg);
@@ -348,8 +352,6 @@ static enum MHD_Result score(struct server *sv, struct MHD_Connection *c, struct
 	free(ex.out);
 	free(fbs.out);
 	free(lat.out);
-	free(held);
-	free(pred);
 	ff_generation_release(g);
 	return ret;
 }
@@ -671,6 +673,9 @@ int ff_serve_run(const struct ff_serve_options *o)
 		{MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)o->timeout, NULL},
 		{MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, &sv},
 		{MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL},
+		/* Headers and answers of a few KiB: the default 32 KiB pool is
+		 * cleared for every request. */
+		{MHD_OPTION_CONNECTION_MEMORY_LIMIT, 16 * 1024, NULL},
 		{o->threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, (intptr_t)o->threads, NULL},
 		{MHD_OPTION_END, 0, NULL},
 	};
@@ -707,6 +712,9 @@ out:
 	ff_generation_release(sv.current);
 	for (size_t i = 0; i < nscratches; i++) {
 		ff_request_rows_release(&scratches[i]->rows);
+		if (scratches[i]->messages)
+			fclose(scratches[i]->messages);
+		free(scratches[i]->pred);
 		free(scratches[i]->out);
 		free(scratches[i]);
 	}

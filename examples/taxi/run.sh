@@ -70,6 +70,24 @@ ff-predict --model models:/taxi_fare@champion --online "$work/online.db" \
 ff-predict --model models:/taxi_fare@champion --online "$work/online.db" \
 	--skew-check --output "$work/skew.txt" "$work/requests.csv"
 
+# 6. Over HTTP: ff-serve answers MLflow's scoring protocol with the same
+#    features; one request, as any MLflow client would send it.
+ff-serve --online "$work/online.db" --model models:/taxi_fare@champion \
+	--port 0 --port-file "$work/serve.port" 2>"$work/serve.err" &
+server=$!
+trap 'kill $server 2>/dev/null' EXIT
+for _ in $(seq 100); do [ -s "$work/serve.port" ] || ! kill -0 $server 2>/dev/null && break; sleep 0.05; done
+[ -s "$work/serve.port" ] || { cat "$work/serve.err" >&2; exit 1; }
+request=$(awk -F, 'NR == 1 { split($0, h, ","); next } NR == 2 {
+	printf "{\"dataframe_records\": [{"
+	for (i = 1; i <= NF; i++) printf "%s\"%s\": \"%s\"", (i > 1 ? ", " : ""), h[i], $i
+	print "}]}"; exit }' "$work/requests.csv")
+curl -sS --fail-with-body -H 'Content-Type: application/json' -d "$request" \
+	"http://127.0.0.1:$(cat "$work/serve.port")/invocations" >"$work/http_prediction.json"
+kill -TERM $server
+wait $server
+trap - EXIT
+
 # Summary: what the run left in WORKDIR.
 echo "trips:   $trips ($(($(wc -l <"$trips") - 1)) rows)"
 echo "offline: $work/offline.db"
@@ -92,3 +110,5 @@ awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
 echo "online:       $work/online.db; $(tail -n 1 "$work/skew.txt") between online and offline"
 echo "requests scored online ($work/online_predictions.csv):"
 cut -d, -f1,3,5,6,7 "$work/online_predictions.csv" | sed 's/^/  /'
+echo "over HTTP:    POST /invocations $request"
+echo "              -> $(cat "$work/http_prediction.json")"
