@@ -18,6 +18,7 @@ struct table {
 	char *name;           /* inference_MODEL */
 	char *model;
 	size_t nfeat;
+	struct ff_strlist features;
 	sqlite3_stmt *insert;
 };
 
@@ -134,9 +135,16 @@ static int add_table(struct ff_inference_log *log, const char *model, const stru
 	FILE *f = open_memstream(&name, &nlen);
 	fprintf(f, "inference_%s", model);
 	fclose(f);
+	/* A reload brings the model again: the same table, if the same features. */
 	for (size_t t = 0; t < log->ntables; t++)
 		if (strcmp(log->tables[t].name, name) == 0) {
+			int same = log->tables[t].nfeat == features->n;
+			for (size_t i = 0; same && i < features->n; i++)
+				same = strcmp(log->tables[t].features.v[i], features->v[i]) == 0;
 			free(name);
+			if (!same)
+				return ff_error("%s: table inference_%s has other columns than model %s's "
+						"features: log to another file", log->path, model, model);
 			return (int)t;
 		}
 	int exists;
@@ -182,7 +190,9 @@ static int add_table(struct ff_inference_log *log, const char *model, const stru
 		free(name);
 		return -1;
 	}
-	log->tables[log->ntables] = (struct table){name, ff_xstrdup(model), features->n, st};
+	log->tables[log->ntables] = (struct table){name, ff_xstrdup(model), features->n, {0}, st};
+	for (size_t i = 0; i < features->n; i++)
+		ff_strlist_add(&log->tables[log->ntables].features, features->v[i]);
 	return (int)log->ntables++;
 }
 
@@ -334,6 +344,7 @@ void ff_inference_log_close(struct ff_inference_log *log)
 		sqlite3_finalize(log->tables[t].insert);
 		free(log->tables[t].name);
 		free(log->tables[t].model);
+		ff_strlist_release(&log->tables[t].features);
 	}
 	free(log->tables);
 	if (log->db)

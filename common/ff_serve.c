@@ -185,6 +185,16 @@ static int truthy(const char *v)
 		     *v == '\0');
 }
 
+/* ?features, ?features=true (1, yes) ask for the features with the
+ * predictions; MHD gives a bare ?features a NULL value. */
+static enum MHD_Result features_asked(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	(void)kind;
+	if (strcmp(key, "features") == 0)
+		*(int *)cls = !value || truthy(value);
+	return MHD_YES;
+}
+
 static void put_features(struct scratch *s, const struct ff_served_model *sm, const struct ff_score *sc)
 {
 	const struct ff_strlist *names = sm->m->vector.names;
@@ -245,9 +255,10 @@ static enum MHD_Result score(struct server *sv, struct MHD_Connection *c, struct
 		pthread_mutex_lock(&sm->spare_lock);
 
 	const char *ctype = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
-	const char *q = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "features");
+	int explain = 0;
+	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, features_asked, &explain);
 	const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-FF-Features");
-	int explain = truthy(q) || (h && truthy(h));
+	explain |= h && truthy(h);
 
 	/* Messages of the parsing and scoring go to the answer, not stderr. */
 	rewind(s->messages);
