@@ -28,6 +28,9 @@ _ff_opts() {
 	ff-sync-online)
 		echo "--store --online --full --retention --follow --interval --verbose --quiet
 		      --help --version" ;;
+	ff-serve)
+		echo "--model --online --registry --address --port --port-file --threads
+		      --body-limit --max-rows --timeout --grace --log --quiet --help --version" ;;
 	esac
 }
 
@@ -58,8 +61,16 @@ _ff() {
 		return ;;
 	esac
 	case $prev in
-	-s|--store|-o|--output|-b|--blueprint|-r|--registry|--online|-m|--model)
+	-s|--store|-o|--output|-b|--blueprint|-r|--registry|--online|-m|--model|--port-file|--log)
 		COMPREPLY=($(compgen -f -- "$cur")); return ;;
+	-a|--address)
+		COMPREPLY=($(compgen -W "127.0.0.1 0.0.0.0" -- "$cur")); return ;;
+	-p|--port)
+		COMPREPLY=($(compgen -W "8080 0" -- "$cur")); return ;;
+	--body-limit)
+		COMPREPLY=($(compgen -W "64K 1M 16M" -- "$cur")); return ;;
+	-t|--max-rows|--timeout|--grace)
+		return ;;
 	--fallback)
 		COMPREPLY=($(compgen -W "mean missing" -- "$cur")); return ;;
 	--objective)
@@ -99,4 +110,4 @@ _ff() {
 	fi
 }
 
-complete -F _ff ff-cat ff-compute ff-gen-trips ff-join ff-models ff-predict ff-sync-online ff-train ff-train-set
+complete -F _ff ff-cat ff-compute ff-gen-trips ff-join ff-models ff-predict ff-serve ff-sync-online ff-train ff-train-set
