@@ -12,10 +12,11 @@
 static const char usage_text[] =
 	"usage: ff-serve --online FILE -m MODEL [-m MODEL...] [options]\n"
 	"Serve models over HTTP/1.1 in MLflow's scoring protocol: POST raw rows to\n"
-	"/invocations, get {\"predictions\": [...]}; each row's features are looked up\n"
-	"in the online store as of its time, exactly as ff-predict --online does.\n"
-	"GET /health, /version and /metrics (Prometheus). SIGHUP reloads the models,\n"
-	"SIGTERM lets the requests in flight finish and exits.\n"
+	"/invocations (or /predict, /models/NAME/invocations), get {\"predictions\":\n"
+	"[...]}; each row's features are looked up in the online store as of its\n"
+	"time, exactly as ff-predict --online does. GET /health (/ping), /version\n"
+	"and /metrics (Prometheus). SIGHUP reloads the models; SIGTERM stops taking\n"
+	"connections, lets the requests in flight finish (up to --grace) and exits.\n"
 	"\n"
 	"  -m, --model [NAME=]REF   a model file, models:/NAME/VERSION, models:/NAME@ALIAS\n"
 	"                           or models:/NAME; the first also answers /invocations,\n"
@@ -26,7 +27,7 @@ static const char usage_text[] =
 	"  -a, --address ADDR       address to listen on (default 127.0.0.1)\n"
 	"  -p, --port PORT          port (default 8080; 0: any free port)\n"
 	"      --port-file FILE     write the port to FILE once ready to serve\n"
-	"  -t, --threads N          worker threads (default: one per CPU)\n"
+	"  -t, --threads N          worker threads (default: one per CPU online)\n"
 	"      --body-limit BYTES   largest request body (default 1M; K and M suffixes)\n"
 	"      --max-rows N         most rows in one request (default 10000)\n"
 	"      --timeout SECONDS    longest a request or an idle connection may take\n"
@@ -87,7 +88,7 @@ int main(int argc, char **argv)
 	struct ff_serve_options o = {
 		.address = "127.0.0.1",
 		.port = 8080,
-		.threads = cpus > 0 && cpus < 256 ? (unsigned)cpus : 2,
+		.threads = cpus < 1 ? 1 : cpus > 256 ? 256 : (unsigned)cpus,
 		.body_limit = 1024 * 1024,
 		.max_rows = 10000,
 		.timeout = 10,
@@ -111,8 +112,14 @@ int main(int argc, char **argv)
 		case OPT_GRACE: o.grace = (unsigned)number("grace", optarg, 0, 86400, 0); break;
 		case OPT_LOG: o.log = optarg; break;
 		case 'q': ff_set_quiet(1); break;
-		case 'h': fputs(usage_text, stdout); return ff_close_stdout() ? FF_EXIT_FAIL : FF_EXIT_OK;
-		case 'V': ff_print_version(); return ff_close_stdout() ? FF_EXIT_FAIL : FF_EXIT_OK;
+		case 'h':
+			free(models);
+			fputs(usage_text, stdout);
+			return ff_close_stdout() ? FF_EXIT_FAIL : FF_EXIT_OK;
+		case 'V':
+			free(models);
+			ff_print_version();
+			return ff_close_stdout() ? FF_EXIT_FAIL : FF_EXIT_OK;
 		default: ff_usage_bad_option(c, argv);
 		}
 	}

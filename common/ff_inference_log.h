@@ -24,7 +24,8 @@ void ff_inference_log_close(struct ff_inference_log *log);
 
 /* Make sure model's table is there with these feature columns: created if
  * missing, an error if it has other columns. Returns a table handle >= 0,
- * or -1 (reported). Call before serving, from one thread. */
+ * or -1 (reported). Safe while the writer runs (a reload calls it), from
+ * one thread at a time. */
 int ff_inference_log_table(struct ff_inference_log *log, const char *model,
 			   const struct ff_strlist *features);
 

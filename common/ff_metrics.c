@@ -36,7 +36,8 @@ static void counter(FILE *out, const char *name, const char *help, uint64_t v)
 void ff_metrics_write(struct ff_metrics *mx, FILE *out)
 {
 	uint64_t total = 0, errors = 0;
-	fputs("# HELP ff_serve_requests_total Requests answered, by HTTP status.\n"
+	fputs("# HELP ff_serve_requests_total Requests by HTTP status; 408 and 499 were closed unanswered "
+	      "(timed out; the client or a stop cut them short).\n"
 	      "# TYPE ff_serve_requests_total counter\n", out);
 	for (int code = 0; code < 600; code++) {
 		uint64_t n = atomic_load(&mx->by_code[code]);
@@ -47,7 +48,7 @@ void ff_metrics_write(struct ff_metrics *mx, FILE *out)
 		if (code >= 400)
 			errors += n;
 	}
-	counter(out, "ff_serve_errors_total", "Requests answered with a 4xx or 5xx status.", errors);
+	counter(out, "ff_serve_errors_total", "Requests with a 4xx or 5xx status (408 and 499 included).", errors);
 	fputs("# HELP ff_serve_request_duration_seconds Time from a request's headers to its answer.\n"
 	      "# TYPE ff_serve_request_duration_seconds histogram\n", out);
 	uint64_t cum = 0;

@@ -283,7 +283,7 @@ int ff_request_parse(struct ff_request_rows *rows, const char *body, size_t len,
 		rc = parse_csv(rows, body, len);
 	else
 		return ff_error("unsupported content type '%.64s': use application/json or text/csv",
-				content_type);
+				content_type), FF_REQUEST_UNSUPPORTED;
 	if (rc == 0 && rows->nrows == 0)
 		rc = ff_error("no rows to score");
 	if (rc == 0)

@@ -30,7 +30,9 @@ struct ff_request_rows {
 
 /* Parse a body of content_type (NULL or "application/json..." for JSON,
  * "text/csv..." for CSV) into rows, reusing rows' buffers. Returns 0, or -1
- * with the problem reported through ff_error (naming the record and column). */
+ * with the problem reported through ff_error (naming the record and column),
+ * or FF_REQUEST_UNSUPPORTED (reported) for another content type. */
+#define FF_REQUEST_UNSUPPORTED (-2)
 int ff_request_parse(struct ff_request_rows *rows, const char *body, size_t len,
 		     const char *content_type);
 void ff_request_rows_release(struct ff_request_rows *rows);

@@ -32,6 +32,12 @@ struct server {
 	atomic_int next_worker;
 };
 
+struct log_row {
+	int64_t at_us;
+	double latency_us;
+	size_t fallbacks;                /* offset in log_text */
+};
+
 /* What one worker thread reuses from request to request. */
 struct scratch {
 	int worker;
@@ -40,6 +46,12 @@ struct scratch {
 	char message[1024];
 	float *pred;
 	size_t pred_cap;
+	float *log_x;                    /* rows x vector, for the inference log */
+	size_t log_x_cap;
+	struct log_row *log_rows;
+	size_t log_rows_cap;
+	char *log_text;                  /* fallbacks, NUL-terminated each */
+	size_t log_text_len, log_text_cap;
 	char *out;                       /* the response being built */
 	size_t out_len, out_cap;
 };
@@ -267,13 +279,20 @@ static enum MHD_Result score(struct server *sv, struct MHD_Connection *c, struct
 	s->rows.columns = ff_scorer_columns(scorer);
 	s->rows.max_rows = sv->o->max_rows;
 	int rc = ff_request_parse(&s->rows, rq->body ? rq->body : "", rq->len, ctype);
-	const char *code = "BAD_REQUEST";
-	if (rc < 0 && ctype && !strstr(ctype, "json") && !strstr(ctype, "csv"))
-		code = "UNSUPPORTED_MEDIA_TYPE";
+	int unsupported = rc == FF_REQUEST_UNSUPPORTED;
 
 	size_t nrows = rc == 0 ? s->rows.nrows : 0, ncols = s->rows.columns->n;
+	size_t nvec = sm->m->vector.n;
 	ff_grow(&s->pred, &s->pred_cap, nrows ? nrows : 1, sizeof *s->pred);
 	float *pred = s->pred;
+	/* What the log gets, kept until every row has been scored: a request
+	 * answered 400 logs nothing. */
+	int logging = sv->log && sm->log_table >= 0;
+	if (logging) {
+		ff_grow(&s->log_x, &s->log_x_cap, (nrows ? nrows : 1) * (nvec ? nvec : 1), sizeof *s->log_x);
+		ff_grow(&s->log_rows, &s->log_rows_cap, nrows ? nrows : 1, sizeof *s->log_rows);
+		s->log_text_len = 0;
+	}
 	char where[64];
 	/* The answer with features is built as the rows are scored. */
 	struct scratch ex = {0};
@@ -297,7 +316,7 @@ static enum MHD_Result score(struct server *sv, struct MHD_Connection *c, struct
 		lookups += sc.lookups;
 		misses += sc.misses;
 		fallbacks += sc.fallbacks;
-		if (explain || sv->log) {
+		if (explain || logging) {
 			if (explain && r) {
 				puts_(&ex, ",");
 				puts_(&fbs, ",");
@@ -313,17 +332,26 @@ static enum MHD_Result score(struct server *sv, struct MHD_Connection *c, struct
 				snprintf(num, sizeof num, "%.3f", (double)sc.lookup_ns / 1000.0);
 				puts_(&lat, num);
 			}
-			if (sv->log && sm->log_table >= 0) {
-				struct ff_inference_entry e = {sm->log_table, wall_us(), sm->version,
-							       (double)took / 1000.0, sc.prediction,
-							       fb[0] ? fb : NULL, sc.x};
-				ff_inference_log_put(sv->log, &e);
+			if (logging) {
+				memcpy(s->log_x + r * nvec, sc.x, nvec * sizeof *sc.x);
+				size_t n = strlen(fb);
+				ff_grow(&s->log_text, &s->log_text_cap, s->log_text_len + n + 1, 1);
+				memcpy(s->log_text + s->log_text_len, fb, n + 1);
+				s->log_rows[r] = (struct log_row){wall_us(), (double)took / 1000.0, s->log_text_len};
+				s->log_text_len += n + 1;
 			}
 		}
 	}
 	if (spare)
 		pthread_mutex_unlock(&sm->spare_lock);
 	ff_hold_messages(NULL);
+	for (size_t r = 0; rc == 0 && logging && r < nrows; r++) {
+		const char *fbr = s->log_text + s->log_rows[r].fallbacks;
+		struct ff_inference_entry e = {sm->log_table, s->log_rows[r].at_us, sm->version,
+					       s->log_rows[r].latency_us, pred[r], *fbr ? fbr : NULL,
+					       s->log_x + r * nvec};
+		ff_inference_log_put(sv->log, &e);
+	}
 
 	atomic_fetch_add_explicit(&sv->metrics.lookups, lookups, memory_order_relaxed);
 	atomic_fetch_add_explicit(&sv->metrics.misses, misses, memory_order_relaxed);
@@ -332,9 +360,10 @@ static enum MHD_Result score(struct server *sv, struct MHD_Connection *c, struct
 		char msg[1024];
 		s->message[sizeof s->message - 1] = '\0';
 		held_message(s->message, msg, sizeof msg);
-		int status = strcmp(code, "UNSUPPORTED_MEDIA_TYPE") == 0 ? MHD_HTTP_UNSUPPORTED_MEDIA_TYPE
-									 : MHD_HTTP_BAD_REQUEST;
-		ret = reply_error(c, rq, s, status, code, msg);
+		if (unsupported)
+			ret = reply_error(c, rq, s, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "UNSUPPORTED_MEDIA_TYPE", msg);
+		else
+			ret = reply_error(c, rq, s, MHD_HTTP_BAD_REQUEST, "BAD_REQUEST", msg);
 	} else {
 		atomic_fetch_add_explicit(&sv->metrics.rows, nrows, memory_order_relaxed);
 		s->out_len = 0;
@@ -523,9 +552,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		int post = strcmp(method, "POST") == 0;
 		int get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
 		if (rq->route == R_UNKNOWN) {
-			char msg[300];
-			snprintf(msg, sizeof msg, "no such endpoint: %.200s (POST /invocations, GET /health, "
-				 "/version, /metrics)", url);
+			char msg[400];
+			snprintf(msg, sizeof msg, "no such endpoint: %.200s (POST /invocations, /predict or "
+				 "/models/NAME/invocations; GET /health, /ping, /version or /metrics)", url);
 			return reply_error(c, rq, s, MHD_HTTP_NOT_FOUND, "ENDPOINT_NOT_FOUND", msg);
 		}
 		if ((rq->route == R_SCORE && !post) || (rq->route != R_SCORE && !get)) {
@@ -730,6 +759,9 @@ out:
 		if (scratches[i]->messages)
 			fclose(scratches[i]->messages);
 		free(scratches[i]->pred);
+		free(scratches[i]->log_x);
+		free(scratches[i]->log_rows);
+		free(scratches[i]->log_text);
 		free(scratches[i]->out);
 		free(scratches[i]);
 	}
