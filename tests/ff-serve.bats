@@ -916,3 +916,289 @@ EOF
 	stop_server
 	chmod 755 ro
 }
+
+# ---- more: concurrency, connections, encodings -------------------------
+
+@test "parallel clients with different rows each get their own predictions (-t 3)" {
+	start_server --online on.db -m model.json -t 3
+	local k i pids=()
+	for k in 0 1 2 3 4 5; do
+		{ head -n 1 trips.csv; tail -n +2 trips.csv | sed -n "$((k * 300 + 1)),$((k * 300 + 150 + k * 20))p"; } > "part$k.csv"
+		expected_predictions model.json "part$k.csv" > "part$k.expected"
+		tool body split "part$k.csv" > "part$k.json"
+	done
+	for k in 0 1 2 3 4 5; do
+		(
+			for i in 1 2 3 4 5 6 7 8; do
+				curl -sS --max-time 30 -o "out.$k.$i" -w '%{http_code}\n' -H 'Content-Type: application/json' \
+					--data-binary "@part$k.json" "$URL/invocations" >> "codes.$k"
+			done
+		) 3>&- &
+		pids+=($!)
+	done
+	for k in "${pids[@]}"; do wait "$k"; done
+	for k in 0 1 2 3 4 5; do
+		[ "$(sort -u "codes.$k")" = 200 ] || fail "client $k: $(cat "codes.$k")"
+		for i in 1 2 3 4 5 6 7 8; do
+			tool preds < "out.$k.$i" | diff -q "part$k.expected" - > /dev/null || fail "client $k request $i: other predictions"
+		done
+	done
+	stop_server
+}
+
+@test "with one thread, a stalled client does not hold up the others" {
+	start_server --online on.db -m model.json -t 1 --timeout 5
+	/usr/bin/python3 - "$PORT" > stalled.out 2>&1 3>&- <<'PY' &
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
+open("stalled.started", "w").close()
+time.sleep(3)
+PY
+	local stalled=$! i
+	for ((i = 0; i < 100; i++)); do [ -e stalled.started ] && break; sleep 0.05; done
+	local t0=$EPOCHREALTIME
+	expect_good
+	http GET /health
+	[ "$CODE" = 200 ]
+	awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { exit !(b - a < 2) }' || fail "took $t0 .. $EPOCHREALTIME"
+	wait "$stalled"
+	stop_server
+}
+
+@test "a request cut off by --timeout is counted as 408 in /metrics" {
+	start_server --online on.db -m model.json --timeout 1
+	/usr/bin/python3 - "$PORT" <<'PY'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
+s.settimeout(8)
+s.recv(4096)
+PY
+	http GET /metrics
+	[ "$(metric 'ff_serve_requests_total{code="408"}')" = 1 ]
+	[ "$(metric ff_serve_errors_total)" = 1 ]
+	[ "$(metric ff_serve_inflight_requests)" = 1 ] # this one
+	stop_server
+}
+
+@test "an early error answer (413, 404, 405) closes the connection: its unread body is never taken for a request" {
+	start_server --online on.db -m model.json --body-limit 1K
+	run /usr/bin/python3 - "$PORT" <<'PY'
+import socket, sys
+port = int(sys.argv[1])
+inner = b"GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n"
+bad = 0
+for path, ctype, body in [("/invocations", b"application/json", inner + b" " * 2000),
+                          ("/nope", b"application/json", inner),
+                          ("/health", b"application/json", inner)]:
+    s = socket.create_connection(("127.0.0.1", port))
+    s.sendall(b"POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n" %
+              (path.encode(), ctype, len(body)) + body)
+    s.settimeout(5)
+    out = b""
+    try:
+        while True:
+            d = s.recv(65536)
+            if not d:
+                break
+            out += d
+    except socket.timeout:
+        pass
+    n = out.count(b"HTTP/1.1 ")
+    print(path, n, out.split(b"\r\n")[0].decode())
+    if n != 1 or b"smuggled" in out:
+        bad = 1
+sys.exit(bad)
+PY
+	assert_success
+	assert_line --partial '/invocations 1 HTTP/1.1 413'
+	assert_line --partial '/nope 1 HTTP/1.1 404'
+	assert_line --partial '/health 1 HTTP/1.1 405'
+	http GET /metrics
+	run metric 'ff_serve_requests_total{code="404"}'
+	assert_output 1
+	stop_server
+}
+
+@test "requests pipelined on one keep-alive connection are all answered, in order" {
+	start_server --online on.db -m model.json
+	run /usr/bin/python3 - "$PORT" "$REC" <<'PY'
+import socket, sys
+good = b'{"dataframe_records":[%s]}' % sys.argv[2].encode()
+req = b"POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(good) + good
+bad = b"POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1\r\n\r\n{"
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(req + bad + req + b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+s.settimeout(10)
+out = b""
+while True:
+    d = s.recv(65536)
+    if not d:
+        break
+    out += d
+import re
+print(" ".join(c.decode() for c in re.findall(rb"HTTP/1\.1 (\d{3}) ", out)))
+PY
+	assert_success
+	assert_output "200 400 200 200"
+	stop_server
+}
+
+@test "error messages are valid UTF-8 JSON even when the request held invalid UTF-8" {
+	start_server --online on.db -m model.json
+	local check='import json, sys; json.loads(open(sys.argv[1], "rb").read().decode("utf-8"))'
+	printf 'tpep_pickup_datetime,tpep_dropoff_datetime,pickup_zip,dropoff_zip,trip_distance\n\xff\xfe,2018-01-01 00:11:20,142,107,1.68\n' > bad.csv
+	http POST /invocations -H 'Content-Type: text/csv' --data-binary @bad.csv
+	[ "$CODE" = 400 ] || fail "$CODE $BODY"
+	local bad=()
+	/usr/bin/python3 -c "$check" "$BATS_TEST_TMPDIR/body" 2>/dev/null ||
+		bad+=("CSV timestamp \\xff\\xfe: $(od -c "$BATS_TEST_TMPDIR/body" | sed -n '6,7p' | tr -s ' ')")
+	http GET '/n%ffope'
+	[ "$CODE" = 404 ] || fail "$CODE $BODY"
+	/usr/bin/python3 -c "$check" "$BATS_TEST_TMPDIR/body" 2>/dev/null || bad+=("GET /n%ffope: $BODY")
+	http POST '/models/%ff/invocations' -H 'Content-Type: application/json' --data-binary "{\"dataframe_records\":[$REC]}"
+	[ "$CODE" = 404 ] || fail "$CODE $BODY"
+	/usr/bin/python3 -c "$check" "$BATS_TEST_TMPDIR/body" 2>/dev/null || bad+=("/models/%ff/invocations: $BODY")
+	expect_good
+	stop_server
+	[ "${#bad[@]}" = 0 ] || fail "answers not UTF-8 JSON: $(printf '\n  %s' "${bad[@]}")"
+}
+
+@test "a huge Content-Length, a too big header or URL: a 4xx, JSON like every other error, and serving goes on" {
+	start_server --online on.db -m model.json
+	http POST /invocations -H 'Content-Type: application/json' -H 'Content-Length: 99999999999999999999999' --data-binary x
+	[ "$CODE" = 413 ] || fail "huge Content-Length: $CODE $BODY"
+	local json413=$BODY
+	http GET /health -H "X-Big: $(head -c 20000 /dev/zero | tr '\0' a)"
+	[[ $CODE == 4?? ]] || fail "big header: $CODE $BODY"
+	local json431=$BODY
+	http GET "/$(head -c 20000 /dev/zero | tr '\0' a)"
+	[[ $CODE == 4?? ]] || fail "long URL: $CODE $BODY"
+	local json414=$BODY
+	expect_good
+	stop_server
+	# MLflow's error shape
+	local bad=()
+	jq -e .error_code <<<"$json413" > /dev/null 2>&1 || bad+=("413 of a huge Content-Length: $json413")
+	jq -e .error_code <<<"$json431" > /dev/null 2>&1 || bad+=("a too big header: $json431")
+	jq -e .error_code <<<"$json414" > /dev/null 2>&1 || bad+=("a too long URL: $json414")
+	[ "${#bad[@]}" = 0 ] || fail "not JSON: $(printf '\n  %s' "${bad[@]}")"
+}
+
+@test "null, true/false, exponents, numbers as strings: as ff-predict reads the same values" {
+	printf '%s\n' tpep_pickup_datetime,tpep_dropoff_datetime,trip_distance,pickup_zip,dropoff_zip \
+		'2018-01-01 00:01:31,2018-01-01 00:11:20,,142,107' \
+		'2018-01-01 00:01:31,2018-01-01 00:11:20,1,142,107' \
+		'2018-01-01 00:01:31,2018-01-01 00:11:20,0,142,107' \
+		'2018-01-01 00:01:31,2018-01-01 00:11:20,0.0168e2,142,107' \
+		'2018-01-01 00:01:31,2018-01-01 00:11:20,1.68,142,107' > vals.csv
+	ff-predict -m model.json --online on.db vals.csv | awk -F, 'NR > 1 { print $6 }' > expected
+	start_server --online on.db -m model.json
+	post_text "{\"dataframe_records\":[${REC/1.68/null},${REC/1.68/true},${REC/1.68/false},${REC/1.68/0.0168e2},${REC/1.68/\"1.68\"}]}"
+	[ "$CODE" = 200 ] || fail "$CODE $BODY"
+	tool preds <<<"$BODY" | diff -u expected -
+	stop_server
+}
+
+@test "a request that fails on its last row logs nothing; the good ones log" {
+	start_server --online on.db -m model.json --log log.db
+	post_text "{\"dataframe_records\":[$REC,$REC,${REC/1.68/\"x\"}]}"
+	expect_error 400 BAD_REQUEST "row 3: column 'trip_distance'"
+	post_text "{\"dataframe_records\":[$REC,$REC]}"
+	[ "$CODE" = 200 ]
+	stop_server
+	[ "$(q log.db "SELECT count(*) FROM inference_model")" = 2 ]
+}
+
+@test "--log across a SIGHUP reload: rows of both versions, none lost, exit 0" {
+	export FF_REGISTRY=$PWD/reg.db
+	ff-models register taxi model.json --alias champion > /dev/null
+	ff-models register taxi model2.json > /dev/null
+	tool body records req.csv > body.json
+	start_server --online on.db -m models:/taxi@champion --log log.db
+	(
+		while [ ! -e stop ]; do
+			curl -sS --max-time 20 -o /dev/null -w '%{http_code}\n' -H 'Content-Type: application/json' \
+				--data-binary @body.json "$URL/invocations" >> codes 2>&1
+		done
+	) 3>&- &
+	local loop=$! i
+	sleep 1
+	ff-models alias taxi 2 champion
+	kill -HUP "$SPID"
+	for ((i = 0; i < 100; i++)); do
+		[ "$(curl -sS "$URL/version" | jq -r '.models[0].version')" = 2 ] && break
+		sleep 0.1
+	done
+	sleep 1
+	touch stop
+	wait "$loop"
+	http GET /metrics
+	local dropped
+	dropped=$(metric ff_serve_inference_log_dropped_total)
+	stop_server
+	[ "$(sort -u codes)" = 200 ] || fail "$(sort codes | uniq -c)"
+	local n
+	n=$(wc -l < codes)
+	[ "$(q log.db "SELECT model_version, count(*) > 0 FROM inference_taxi GROUP BY 1 ORDER BY 1" | paste -sd' ')" = "1|1 2|1" ]
+	[ "$(q log.db "SELECT count(*) FROM inference_taxi")" = $((n * 200 - dropped)) ]
+}
+
+@test "SIGTERM: /health answers 503 draining to a kept-alive connection while requests finish" {
+	tool body records req.csv > body.json
+	start_server --online on.db -m model.json
+	run /usr/bin/python3 - "$PORT" "$SPID" <<'PY'
+import os, signal, socket, sys, time
+port, pid = int(sys.argv[1]), int(sys.argv[2])
+body = open("body.json", "rb").read()
+def answer(s):
+    s.settimeout(10)
+    out = b""
+    try:
+        while b"\r\n\r\n" not in out:
+            d = s.recv(65536)
+            if not d:
+                return "closed: %r" % out
+            out += d
+        head, _, rest = out.partition(b"\r\n\r\n")
+        n = [int(l.split(b":")[1]) for l in head.split(b"\r\n") if l.lower().startswith(b"content-length:")][0]
+        while len(rest) < n:
+            rest += s.recv(65536)
+    except OSError as e:
+        return "error: %s" % e
+    return head.split(b"\r\n")[0].decode() + " " + rest.decode().strip()
+a = socket.create_connection(("127.0.0.1", port))
+a.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+print("before:", answer(a))
+b = socket.create_connection(("127.0.0.1", port))
+b.sendall(b"POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(body) + body[:100])
+time.sleep(0.3)
+os.kill(pid, signal.SIGTERM)
+time.sleep(0.5)
+try:
+    a.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+    print("draining:", answer(a))
+except OSError as e:
+    print("draining: error: %s" % e)
+b.sendall(body[100:])
+print("in flight:", answer(b)[:40])
+PY
+	local rc=0
+	wait "$SPID" || rc=$?
+	[ "$rc" = 0 ] || fail "exit $rc"
+	assert_line 'before: HTTP/1.1 200 OK {"status":"ready","models":1}'
+	assert_line --partial 'in flight: HTTP/1.1 200 OK {"predictions":['
+	assert_line 'draining: HTTP/1.1 503 Service Unavailable {"status":"draining"}'
+}
+
+@test "-a ::1 serves over IPv6; a bad address, an unwritable --port-file: exit 1" {
+	start_server --online on.db -m model.json -a ::1
+	CODE=$(curl -sS -g -o /dev/null -w '%{http_code}' "http://[::1]:$PORT/health") || skip "no IPv6 loopback"
+	[ "$CODE" = 200 ]
+	stop_server
+	run --separate-stderr ff-serve --online on.db -m model.json -p 0 -a 999.1.1.1
+	[ "$status" = 1 ] && [[ $stderr == *999.1.1.1* ]] || fail "exit $status: $stderr"
+	run --separate-stderr ff-serve --online on.db -m model.json -p 0 --port-file nodir/port
+	[ "$status" = 1 ] && [[ $stderr == *nodir/port* ]] || fail "exit $status: $stderr"
+}
