@@ -1076,14 +1076,34 @@ PY
 	http GET "/$(head -c 20000 /dev/zero | tr '\0' a)"
 	[[ $CODE == 4?? ]] || fail "long URL: $CODE $BODY"
 	local json414=$BODY
+	# the raw answer to the huge Content-Length: one well-formed response
+	run /usr/bin/python3 - "$PORT" <<'PY'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.settimeout(5)
+s.sendall(b"POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+          b"Content-Length: 99999999999999999999999\r\n\r\nx")
+out = b""
+try:
+    while True:
+        d = s.recv(65536)
+        if not d:
+            break
+        out += d
+except socket.timeout:
+    pass
+print(out.count(b"HTTP/1.1 "), "status lines:", repr(out[:300]))
+PY
+	local raw413=$output
 	expect_good
 	stop_server
 	# MLflow's error shape
 	local bad=()
+	[[ $raw413 == "1 status lines:"* ]] || bad+=("a huge Content-Length, the raw answer: $raw413")
 	jq -e .error_code <<<"$json413" > /dev/null 2>&1 || bad+=("413 of a huge Content-Length: $json413")
 	jq -e .error_code <<<"$json431" > /dev/null 2>&1 || bad+=("a too big header: $json431")
 	jq -e .error_code <<<"$json414" > /dev/null 2>&1 || bad+=("a too long URL: $json414")
-	[ "${#bad[@]}" = 0 ] || fail "not JSON: $(printf '\n  %s' "${bad[@]}")"
+	[ "${#bad[@]}" = 0 ] || fail "not a well-formed JSON error: $(printf '\n  %s' "${bad[@]}")"
 }
 
 @test "null, true/false, exponents, numbers as strings: as ff-predict reads the same values" {
