@@ -7,6 +7,7 @@
 #include <xxhash.h>
 
 #include "ff_drift.h"
+#include "ff_sort.h"
 #include "ff_util.h"
 
 const double ff_profile_q[FF_PROFILE_NQ] = {0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99};
@@ -22,7 +23,7 @@ double *ff_profile_values(const struct ff_frame *f, size_t col, const struct ff_
 		if (c->tag[r] == FF_CELL_NUMBER || c->tag[r] == FF_CELL_TIME)
 			v[k++] = c->v[r];
 	}
-	qsort(v, k, sizeof *v, ff_double_cmp);
+	ff_sort_doubles(v, k);
 	*n = k;
 	return v;
 }
@@ -81,9 +82,23 @@ static size_t *sorted_rows(const struct ff_frame *f, const size_t *cols, size_t 
 		if (c == ncols)
 			rows[k++] = r;
 	}
-	struct columns cs = {f, cols, ncols};
-	qsort_r(rows, k, sizeof *rows, by_values, &cs);
 	*n = k;
+	if (ncols > 1) {
+		struct columns cs = {f, cols, ncols};
+		qsort_r(rows, k, sizeof *rows, by_values, &cs);
+		return rows;
+	}
+	/* One column: a radix sort on the text's offset or the number's bits. */
+	const struct ff_frame_col *c = &f->cols[cols[0]];
+	struct ff_keyed *a = ff_xmalloc((k ? k : 1) * sizeof *a);
+	for (size_t i = 0; i < k; i++)
+		a[i] = (struct ff_keyed){c->kind == FF_KIND_TEXT ? (uint64_t)c->off[rows[i]]
+								  : ff_sort_key_double(c->v[rows[i]]),
+					 rows[i]};
+	ff_sort_keyed(a, k);
+	for (size_t i = 0; i < k; i++)
+		rows[i] = a[i].row;
+	free(a);
 	return rows;
 }
 
@@ -149,19 +164,6 @@ void ff_profile_column(const struct ff_frame *f, size_t col, const struct ff_row
 	free(v);
 }
 
-struct keyed_row {
-	uint64_t hash;
-	size_t row;
-};
-
-static int by_hash(const void *a, const void *b)
-{
-	const struct keyed_row *x = a, *y = b;
-	if (x->hash != y->hash)
-		return (x->hash > y->hash) - (x->hash < y->hash);
-	return (x->row > y->row) - (x->row < y->row);
-}
-
 static int same_key(const struct ff_frame *f, const size_t *cols, size_t ncols, size_t x,
 		    size_t y)
 {
@@ -178,7 +180,7 @@ void ff_profile_key(const struct ff_frame *f, const size_t *cols, size_t ncols,
 {
 	memset(out, 0, sizeof *out);
 	out->dup_row = out->first_row = SIZE_MAX;
-	struct keyed_row *kr = ff_xmalloc((sel->n ? sel->n : 1) * sizeof *kr);
+	struct ff_keyed *kr = ff_xmalloc((sel->n ? sel->n : 1) * sizeof *kr);
 	size_t n = 0;
 	for (size_t i = 0; i < sel->n; i++) {
 		size_t r = FF_ROW(sel, i);
@@ -196,13 +198,13 @@ void ff_profile_key(const struct ff_frame *f, const size_t *cols, size_t ncols,
 		if (null)
 			out->null_keys++;
 		else
-			kr[n++] = (struct keyed_row){h, r};
+			kr[n++] = (struct ff_keyed){h, r};
 	}
-	qsort(kr, n, sizeof *kr, by_hash);
+	ff_sort_keyed(kr, n);
 	for (size_t i = 1; i < n; i++) {
 		/* Rows of one hash are adjacent; a collision of different keys is
 		 * told apart by comparing the keys themselves. */
-		for (size_t j = i; j-- > 0 && kr[j].hash == kr[i].hash;) {
+		for (size_t j = i; j-- > 0 && kr[j].key == kr[i].key;) {
 			if (same_key(f, cols, ncols, kr[j].row, kr[i].row)) {
 				if (out->duplicates++ == 0) {
 					out->dup_row = kr[i].row;
