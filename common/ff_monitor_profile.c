@@ -112,7 +112,7 @@ static int partition_counts(const struct ff_frame *f, const char *name, const st
 	if (col < 0)
 		return ff_error("%s: no column '%s'", f->name, name);
 	struct ff_group_count *g;
-	size_t col_index = (size_t)col, ng = ff_profile_groups(f, &col_index, 1, sel, &g);
+	size_t col_index = (size_t)col, ng = ff_profile_groups(f, &col_index, 1, -1, sel, &g);
 	for (size_t i = 0; i < ng; i++) {
 		char buf[32];
 		ff_report_add(t, ff_frame_text(f, col_index, g[i].row, buf));
@@ -179,6 +179,7 @@ static int profile_one(const struct ff_monitor_options *o, const char *source, i
 	ff_report_init(&t.summary, o->format == FF_REPORT_TEXT ? SUMMARY_HEADS
 					: SUMMARY_HEADS "," QUANTILE_HEADS ",top");
 	ff_report_init(&t.quantiles, "column," QUANTILE_HEADS);
+	t.summary.rounded = t.quantiles.rounded = t.top.rounded = o->format == FF_REPORT_TEXT;
 	ff_report_init(&t.top, "column,top_value,count,share");
 	ff_report_init(&t.partitions, o->partition ? o->partition : "partition,rows");
 	if (ff_monitor_read(o, source, &f) < 0)

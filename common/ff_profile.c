@@ -230,8 +230,9 @@ static int by_shown(const void *a, const void *b, void *arg)
 }
 
 size_t ff_profile_groups(const struct ff_frame *f, const size_t *cols, size_t ncols,
-			 const struct ff_rows *sel, struct ff_group_count **out)
+			 long max_col, const struct ff_rows *sel, struct ff_group_count **out)
 {
+	const struct ff_frame_col *m = max_col >= 0 ? &f->cols[max_col] : NULL;
 	size_t n, ngroups = 0;
 	size_t *rows = sorted_rows(f, cols, ncols, sel, &n);
 	*out = ff_xmalloc((n ? n : 1) * sizeof **out);
@@ -239,7 +240,12 @@ size_t ff_profile_groups(const struct ff_frame *f, const size_t *cols, size_t nc
 		size_t j = i + 1;
 		while (j < n && same_key(f, cols, ncols, rows[i], rows[j]))
 			j++;
-		(*out)[ngroups++] = (struct ff_group_count){rows[i], j - i};
+		double max = NAN;
+		for (size_t k = i; m && k < j; k++)
+			if (m->tag[rows[k]] == FF_CELL_NUMBER || m->tag[rows[k]] == FF_CELL_TIME)
+				if (!(m->v[rows[k]] <= max))
+					max = m->v[rows[k]];
+		(*out)[ngroups++] = (struct ff_group_count){rows[i], j - i, max};
 		i = j;
 	}
 	free(rows);

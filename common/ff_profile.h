@@ -57,10 +57,12 @@ void ff_profile_key(const struct ff_frame *f, const size_t *cols, size_t ncols,
 struct ff_group_count {
 	size_t row; /* the first row holding the value */
 	size_t count;
+	double max; /* the greatest value of max_col in the group, NaN if none */
 };
-/* Returns the number of groups; *out is malloc'd. */
+/* With max_col >= 0, each group's greatest value of that column (numbers or
+ * timestamps). Returns the number of groups; *out is malloc'd. */
 size_t ff_profile_groups(const struct ff_frame *f, const size_t *cols, size_t ncols,
-			 const struct ff_rows *sel, struct ff_group_count **out);
+			 long max_col, const struct ff_rows *sel, struct ff_group_count **out);
 
 /* The sorted non-NULL numeric values of col over sel (malloc'd). */
 double *ff_profile_values(const struct ff_frame *f, size_t col, const struct ff_rows *sel,

@@ -47,7 +47,9 @@ void ff_report_addf(struct ff_report_table *t, const char *fmt, ...)
 void ff_report_add_number(struct ff_report_table *t, double v)
 {
 	char buf[32] = "";
-	if (v == v)
+	if (v == v && t->rounded)
+		snprintf(buf, sizeof buf, "%.6g", v);
+	else if (v == v)
 		ff_format_double(buf, v);
 	ff_report_add(t, buf);
 }

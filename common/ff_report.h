@@ -18,6 +18,7 @@ struct ff_report_table {
 	size_t ncols;
 	struct ff_strlist heads;
 	struct ff_strlist cells; /* row after row */
+	int rounded;             /* numbers to 6 significant digits, for people */
 };
 
 /* A table with the comma-separated column names heads. */
@@ -27,7 +28,8 @@ void ff_report_release(struct ff_report_table *t);
 void ff_report_add(struct ff_report_table *t, const char *cell);
 void ff_report_addf(struct ff_report_table *t, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-/* A number as ff_format_double writes it; NaN gives an empty cell. */
+/* A number as ff_format_double writes it (%.6g if rounded); NaN gives an
+ * empty cell. */
 void ff_report_add_number(struct ff_report_table *t, double v);
 size_t ff_report_rows(const struct ff_report_table *t);
 
