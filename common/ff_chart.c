@@ -25,7 +25,12 @@ void ff_chart_fill(struct ff_chart *c, const double *ref, size_t nref, const dou
 		c->hi = fmax(ref[nref - 1], cur[ncur - 1]);
 	}
 	c->nbins = FF_CHART_BINS;
-	c->whole = c->hi - c->lo < FF_CHART_BINS && whole(ref, nref) && whole(cur, ncur);
+	double min = fmin(ref[0], cur[0]), max = fmax(ref[nref - 1], cur[ncur - 1]);
+	c->whole = max - min < FF_CHART_BINS && whole(ref, nref) && whole(cur, ncur);
+	if (c->whole) {
+		c->lo = min;
+		c->hi = max;
+	}
 	double lo = c->lo, hi = c->hi;
 	if (c->whole) {
 		c->nbins = (size_t)(c->hi - c->lo) + 1;

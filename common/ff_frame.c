@@ -139,6 +139,8 @@ static void put_text(struct ff_frame_col *c, size_t row, const char *s, size_t l
 
 struct rec_ctx {
 	struct ff_frame *f;
+	struct ff_rec_reader *reader;
+	size_t header_n;
 	const char *const *wanted;
 	size_t nwanted;
 	long *map; /* frame column -> stream column */
@@ -148,6 +150,7 @@ static int rec_schema(void *arg, const struct ff_rec_schema *s)
 {
 	struct rec_ctx *x = arg;
 	size_t n = x->wanted ? x->nwanted : s->ncols;
+	x->header_n = s->ncols;
 	x->map = ff_xcalloc(n ? n : 1, sizeof *x->map);
 	for (size_t i = 0; i < n; i++) {
 		const char *name = x->wanted ? x->wanted[i] : s->names[i];
@@ -182,7 +185,12 @@ static int typed_row(void *arg, const struct ff_cell *cells, size_t n, long pos)
 {
 	struct typed_ctx *x = arg;
 	struct ff_frame *f = x->rec.f;
-	(void)n;
+	if (n != x->rec.header_n) {
+		char where[600];
+		ff_rec_where(x->rec.reader, pos, where, sizeof where);
+		return ff_error("%s: %zu field%s, the header has %zu", where, n, n == 1 ? "" : "s",
+				x->rec.header_n);
+	}
 	size_t row = new_row(f, pos);
 	for (size_t i = 0; i < f->ncols; i++) {
 		const struct ff_cell *cell = &cells[x->rec.map[i]];
@@ -208,7 +216,7 @@ static int read_stream(struct ff_frame *f, const char *path, const char *const *
 	if (!in)
 		return -1;
 	struct ff_rec_reader *r = ff_rec_open(in, f->name);
-	struct typed_ctx x = {{f, wanted, nwanted, NULL}, NULL};
+	struct typed_ctx x = {{f, r, 0, wanted, nwanted, NULL}, NULL};
 	int rc = ff_rec_each(r, typed_schema, typed_row, &x);
 	f->binary = ff_rec_input_format(r) == FF_REC_BIN;
 	ff_rec_close(r);

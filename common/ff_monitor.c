@@ -43,12 +43,14 @@ static long not_time(const struct ff_frame *f, size_t col)
 {
 	const struct ff_frame_col *c = &f->cols[col];
 	for (size_t r = 0; r < f->nrows; r++) {
-		if (c->tag[r] != FF_CELL_NULL && c->tag[r] != FF_CELL_TIME) {
-			char where[600], buf[32];
-			ff_frame_where(f, r, where, sizeof where);
-			return ff_error("%s: column '%s': not a timestamp: '%s'", where, c->name,
-					ff_frame_text(f, col, r, buf));
-		}
+		char where[600], buf[32];
+		int64_t usec;
+		const char *text = ff_frame_text(f, col, r, buf);
+		if (c->tag[r] == FF_CELL_NULL ||
+		    (c->tag[r] == FF_CELL_TEXT && ff_time_parse(text, strlen(text), 1, &usec) == 0))
+			continue;
+		ff_frame_where(f, r, where, sizeof where);
+		return ff_error("%s: column '%s': not a timestamp: '%s'", where, c->name, text);
 	}
 	return ff_error("%s: column '%s': no timestamps", f->name, c->name);
 }

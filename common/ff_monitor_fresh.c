@@ -31,7 +31,8 @@ static int add_row(const struct ff_monitor_options *o, struct ff_report_table *t
 		ff_report_add(t, key);
 	ff_report_add(t, when);
 	ff_report_add(t, age);
-	ff_report_add_number(t, isnan(newest) ? NAN : o->now - newest);
+	/* To the microsecond: a difference of big numbers has noise below it. */
+	ff_report_add_number(t, isnan(newest) ? NAN : round((o->now - newest) * 1e6) / 1e6);
 	ff_report_add(t, stale ? "stale" : "ok");
 	return stale;
 }
