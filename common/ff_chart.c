@@ -91,8 +91,7 @@ void ff_chart_text(const struct ff_chart *c, FILE *out, int ascii)
 			width = n;
 	}
 	fprintf(out, "%s: PSI %.4f, KS %.4f, %s\n", c->name, c->psi, c->ks, c->status);
-	fprintf(out, "  %*s  %-*s  %-*s\n", width, "", BAR_WIDTH + 8, "reference", BAR_WIDTH + 8,
-		"current");
+	fprintf(out, "  %*s  %-*s  current\n", width, "", BAR_WIDTH + 7, "reference");
 	for (size_t j = 0; j < c->nbins; j++) {
 		fprintf(out, "  %*s  ", width, label[j]);
 		bar(out, c->ref[j], top, ascii);
