@@ -406,16 +406,15 @@ int ff_frame_read(struct ff_frame *f, const char *store, const char *source,
 		  const char *const *wanted, size_t nwanted)
 {
 	memset(f, 0, sizeof *f);
-	f->name = ff_xstrdup(store ? "" : ff_input_name(source));
 	int rc;
 	if (store) {
-		free(f->name);
 		f->name = ff_xmalloc(strlen(store) + strlen(source) + 2);
 		sprintf(f->name, "%s:%s", store, source);
 		rc = read_table(f, store, source, wanted, nwanted);
 	} else {
 		const char *colon = strrchr(source, ':');
 		char *db = colon ? ff_xstrndup(source, (size_t)(colon - source)) : NULL;
+		f->name = ff_xstrdup(ff_input_name(source));
 		if (db && is_sqlite_file(db))
 			rc = read_table(f, db, colon + 1, wanted, nwanted);
 		else

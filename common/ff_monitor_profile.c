@@ -181,20 +181,13 @@ static int profile_one(const struct ff_monitor_options *o, const char *source, i
 	ff_report_init(&t.quantiles, "column," QUANTILE_HEADS);
 	t.summary.rounded = t.quantiles.rounded = t.top.rounded = o->format == FF_REPORT_TEXT;
 	ff_report_init(&t.top, "column,top_value,count,share");
-	ff_report_init(&t.partitions, o->partition ? o->partition : "partition,rows");
+	memset(&t.partitions, 0, sizeof t.partitions);
 	if (ff_monitor_read(o, source, &f) < 0)
 		goto out;
-	if (!o->partition && f.partition) {
-		ff_report_release(&t.partitions);
-		char heads[300];
-		snprintf(heads, sizeof heads, "%s,rows", f.partition);
-		ff_report_init(&t.partitions, heads);
-	} else if (o->partition) {
-		ff_report_release(&t.partitions);
-		char heads[300];
-		snprintf(heads, sizeof heads, "%s,rows", o->partition);
-		ff_report_init(&t.partitions, heads);
-	}
+	const char *partition = o->partition ? o->partition : f.partition;
+	char heads[300];
+	snprintf(heads, sizeof heads, "%s,rows", partition ? partition : "partition");
+	ff_report_init(&t.partitions, heads);
 	if (o->range.set) {
 		long tc = ff_monitor_time_column(&f, o->time_column);
 		if (tc < 0)
@@ -236,7 +229,6 @@ static int profile_one(const struct ff_monitor_options *o, const char *source, i
 			goto out;
 		failed |= k;
 	}
-	const char *partition = o->partition ? o->partition : f.partition;
 	if (partition && partition_counts(&f, partition, &sel, &t.partitions) < 0)
 		goto out;
 	if (o->format == FF_REPORT_TEXT)
