@@ -11,6 +11,11 @@ _ff_opts() {
 		      --window --slide --timezone --partition --feature --describe" ;;
 	ff-gen-trips)
 		echo "--rows --seed --start --days --output --quiet --help --version" ;;
+	ff-monitor)
+		echo "--store --columns --time-column --format --max-null-rate --unique-key
+		      --partition --range --max-age --now --by-key --psi-threshold --ks-threshold
+		      --bins --split --reference-range --current-range --report --ascii --registry
+		      --blueprint --quiet --help --version" ;;
 	ff-models)
 		echo "--registry --alias --description --force --format --output --quiet --help --version" ;;
 	ff-join)
@@ -59,6 +64,15 @@ _ff() {
 		COMPREPLY=($(compgen -W "text csv json" -- "$cur")); return ;;
 	ff-models:--alias|ff-models:--description)
 		return ;;
+	ff-monitor:--format)
+		COMPREPLY=($(compgen -W "text csv json" -- "$cur")); return ;;
+	ff-monitor:--report)
+		COMPREPLY=($(compgen -f -- "$cur")); return ;;
+	ff-monitor:-c|ff-monitor:--columns|ff-monitor:--unique-key|ff-monitor:--partition|\
+	ff-monitor:--range|ff-monitor:--max-age|ff-monitor:--now|ff-monitor:--max-null-rate|\
+	ff-monitor:--psi-threshold|ff-monitor:--ks-threshold|ff-monitor:--bins|ff-monitor:--split|\
+	ff-monitor:--reference-range|ff-monitor:--current-range|ff-monitor:-t)
+		return ;;
 	esac
 	case $prev in
 	-s|--store|-o|--output|-b|--blueprint|-r|--registry|--online|-m|--model|--port-file|--log)
@@ -103,6 +117,8 @@ _ff() {
 	esac
 	if [[ $cur == -* ]]; then
 		COMPREPLY=($(compgen -W "$(_ff_opts "$cmd")" -- "$cur"))
+	elif [[ $cmd == ff-monitor && $COMP_CWORD -eq 1 ]]; then
+		COMPREPLY=($(compgen -W "profile freshness drift lineage" -- "$cur"))
 	elif [[ $cmd == ff-models ]] && ! _ff_models_has_command; then
 		COMPREPLY=($(compgen -W "register list show alias unalias delete export uses needs" -- "$cur"))
 	else
@@ -110,4 +126,4 @@ _ff() {
 	fi
 }
 
-complete -F _ff ff-cat ff-compute ff-gen-trips ff-join ff-models ff-predict ff-serve ff-sync-online ff-train ff-train-set
+complete -F _ff ff-cat ff-compute ff-gen-trips ff-join ff-models ff-monitor ff-predict ff-serve ff-sync-online ff-train ff-train-set

@@ -1,0 +1,237 @@
+/* ff-monitor: data quality, freshness, drift and lineage of feature tables,
+ * training sets and inference logs, as checks that cron can run: the exit
+ * status tells whether every check passed. */
+#include <getopt.h>
+#include <malloc.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ff_monitor.h"
+#include "ff_time.h"
+#include "ff_util.h"
+
+static const char usage_text[] =
+	"usage: ff-monitor profile [options] SOURCE...\n"
+	"       ff-monitor freshness [options] SOURCE...\n"
+	"       ff-monitor drift [options] REFERENCE [CURRENT]\n"
+	"       ff-monitor lineage [options] TABLE[.FEATURE]|models:/REF...\n"
+	"Check feature data: profile columns, the age of the newest rows, the drift\n"
+	"of a feature between two samples, and the lineage of tables and models.\n"
+	"Exit status 0 when every check passes, 1 when one fails (or on an error).\n"
+	"\n"
+	"A SOURCE is a record stream (CSV or binary, - for stdin), DB:TABLE for a\n"
+	"table of an SQLite file, or with --store a TABLE of the store.\n"
+	"\n"
+	"  -s, --store FILE         operands are tables of this SQLite file\n"
+	"  -c, --columns LIST       the columns to look at (comma-separated; repeatable)\n"
+	"  -t, --time-column NAME   the column of timestamps (default: the store's\n"
+	"                           timestamp key, else the first column of timestamps)\n"
+	"      --format FORMAT      text (default), csv or json\n"
+	"profile:\n"
+	"      --max-null-rate R    fail when a column's share of NULLs is above R\n"
+	"      --unique-key LIST    fail when these columns repeat a key (default: the\n"
+	"                           store's primary key)\n"
+	"      --partition NAME     count rows per value of this column (default: the\n"
+	"                           store's partition column)\n"
+	"      --range FROM..UNTIL  only rows whose time is in [FROM, UNTIL)\n"
+	"freshness:\n"
+	"      --max-age DURATION   fail when the newest row is older (e.g. 2h, 1d)\n"
+	"      --now TIME           the time to measure ages from (default: now)\n"
+	"      --by-key             the newest row of each key (--unique-key or the\n"
+	"                           store's keys)\n"
+	"drift:\n"
+	"      --psi-threshold X    fail when a feature's PSI is above X (default 0.2)\n"
+	"      --ks-threshold X     fail when a feature's KS statistic is above X\n"
+	"                           (default 0.1)\n"
+	"      --bins N             PSI bins at the reference's quantiles (default 10)\n"
+	"      --split TIME         reference: rows before TIME; current: the others\n"
+	"      --reference-range FROM..UNTIL  the rows of the reference\n"
+	"      --current-range FROM..UNTIL    the rows of the current sample\n"
+	"      --report FILE        also write the histograms as FILE.svg or FILE.html\n"
+	"      --ascii              histogram bars in ASCII, not Unicode blocks\n"
+	"lineage:\n"
+	"  -r, --registry FILE      the model registry (default $FF_REGISTRY, else\n"
+	"                           models.db)\n"
+	"      --blueprint FILE     a training set's blueprint to search (repeatable)\n"
+	"\n"
+	"  -q, --quiet              no warnings\n"
+	"  -h, --help               show this help\n"
+	"  -V, --version            show the version\n";
+
+enum {
+	OPT_FORMAT = 256,
+	OPT_MAX_NULL_RATE,
+	OPT_UNIQUE_KEY,
+	OPT_PARTITION,
+	OPT_RANGE,
+	OPT_MAX_AGE,
+	OPT_NOW,
+	OPT_BY_KEY,
+	OPT_PSI,
+	OPT_KS,
+	OPT_BINS,
+	OPT_SPLIT,
+	OPT_REFERENCE_RANGE,
+	OPT_CURRENT_RANGE,
+	OPT_REPORT,
+	OPT_ASCII,
+	OPT_BLUEPRINT,
+};
+
+static const struct option options[] = {
+	{"store", required_argument, NULL, 's'},
+	{"columns", required_argument, NULL, 'c'},
+	{"time-column", required_argument, NULL, 't'},
+	{"format", required_argument, NULL, OPT_FORMAT},
+	{"max-null-rate", required_argument, NULL, OPT_MAX_NULL_RATE},
+	{"unique-key", required_argument, NULL, OPT_UNIQUE_KEY},
+	{"partition", required_argument, NULL, OPT_PARTITION},
+	{"range", required_argument, NULL, OPT_RANGE},
+	{"max-age", required_argument, NULL, OPT_MAX_AGE},
+	{"now", required_argument, NULL, OPT_NOW},
+	{"by-key", no_argument, NULL, OPT_BY_KEY},
+	{"psi-threshold", required_argument, NULL, OPT_PSI},
+	{"ks-threshold", required_argument, NULL, OPT_KS},
+	{"bins", required_argument, NULL, OPT_BINS},
+	{"split", required_argument, NULL, OPT_SPLIT},
+	{"reference-range", required_argument, NULL, OPT_REFERENCE_RANGE},
+	{"current-range", required_argument, NULL, OPT_CURRENT_RANGE},
+	{"report", required_argument, NULL, OPT_REPORT},
+	{"ascii", no_argument, NULL, OPT_ASCII},
+	{"registry", required_argument, NULL, 'r'},
+	{"blueprint", required_argument, NULL, OPT_BLUEPRINT},
+	{"quiet", no_argument, NULL, 'q'},
+	{"help", no_argument, NULL, 'h'},
+	{"version", no_argument, NULL, 'V'},
+	{NULL, 0, NULL, 0},
+};
+
+static double parse_rate(const char *opt, const char *s, double max)
+{
+	double d;
+	if (ff_parse_double(s, strlen(s), &d) < 0 || !(d >= 0 && d <= max))
+		ff_usage_error("bad %s '%s': a number from 0 to %g", opt, s, max);
+	return d;
+}
+
+static double parse_time(const char *opt, const char *s)
+{
+	int64_t usec;
+	if (ff_time_parse(s, strlen(s), 1, &usec) < 0)
+		ff_usage_error("bad %s '%s': a time such as 2018-07-01 or 2018-07-01 12:00:00", opt,
+			       s);
+	return (double)usec / FF_USEC;
+}
+
+static void parse_range(const char *opt, const char *s, struct ff_time_range *r)
+{
+	if (ff_time_range_parse(s, r) < 0)
+		ff_usage_error("bad %s '%s': FROM..UNTIL, times or dates, FROM before UNTIL, "
+			       "either may be left out",
+			       opt, s);
+}
+
+int main(int argc, char **argv)
+{
+	ff_set_progname(argv[0]);
+	argv[0] = (char *)ff_progname();
+	/* Big arrays come and go per column: keep freed memory for the next one
+	 * rather than hand it back and fault it in again, which dominated the
+	 * profile of a store table (a page fault is dear in a VM). */
+	mallopt(M_MMAP_THRESHOLD, 1 << 30);
+	mallopt(M_TRIM_THRESHOLD, 1 << 30);
+	struct ff_monitor_options o = {0};
+	o.max_null_rate = o.max_age = -1;
+	o.psi_threshold = 0.2;
+	o.ks_threshold = 0.1;
+	o.bins = 10;
+	o.now = (double)time(NULL);
+	int ch;
+	int64_t i64;
+	while ((ch = getopt_long(argc, argv, ":s:c:t:r:qhV", options, NULL)) != -1) {
+		switch (ch) {
+		case 's': o.store = optarg; break;
+		case 'c': ff_strlist_add_split(&o.columns, optarg); break;
+		case 't': o.time_column = optarg; break;
+		case OPT_FORMAT:
+			if ((int)(o.format = ff_report_format_parse(optarg)) < 0)
+				ff_usage_error("bad --format '%s': use text, csv or json", optarg);
+			break;
+		case OPT_MAX_NULL_RATE: o.max_null_rate = parse_rate("--max-null-rate", optarg, 1); break;
+		case OPT_UNIQUE_KEY: o.unique_key = optarg; break;
+		case OPT_PARTITION: o.partition = optarg; break;
+		case OPT_RANGE: parse_range("--range", optarg, &o.range); break;
+		case OPT_MAX_AGE:
+			if (ff_duration_parse(optarg, &i64) < 0)
+				ff_usage_error("bad --max-age '%s': a duration such as 90m, 2h or 1d",
+					       optarg);
+			o.max_age = (double)i64 / FF_USEC;
+			break;
+		case OPT_NOW: o.now = parse_time("--now", optarg); break;
+		case OPT_BY_KEY: o.by_key = 1; break;
+		case OPT_PSI: o.psi_threshold = parse_rate("--psi-threshold", optarg, INFINITY); break;
+		case OPT_KS: o.ks_threshold = parse_rate("--ks-threshold", optarg, 1); break;
+		case OPT_BINS:
+			if (ff_parse_int64(optarg, strlen(optarg), &i64) < 0 || i64 < 2 || i64 > 1000)
+				ff_usage_error("bad --bins '%s': a whole number from 2 to 1000", optarg);
+			o.bins = (int)i64;
+			break;
+		case OPT_SPLIT: {
+			double t = parse_time("--split", optarg);
+			o.reference = (struct ff_time_range){1, -INFINITY, t};
+			o.current = (struct ff_time_range){1, t, INFINITY};
+			break;
+		}
+		case OPT_REFERENCE_RANGE: parse_range("--reference-range", optarg, &o.reference); break;
+		case OPT_CURRENT_RANGE: parse_range("--current-range", optarg, &o.current); break;
+		case OPT_REPORT: o.report = optarg; break;
+		case OPT_ASCII: o.ascii = 1; break;
+		case 'r': o.registry = optarg; break;
+		case OPT_BLUEPRINT: ff_strlist_add(&o.blueprints, optarg); break;
+		case 'q': ff_set_quiet(1); break;
+		case 'h':
+		case 'V':
+			if (ch == 'h')
+				fputs(usage_text, stdout);
+			else
+				ff_print_version();
+			return ff_close_stdout() ? FF_EXIT_FAIL : FF_EXIT_OK;
+		default: ff_usage_bad_option(ch, argv);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc == 0)
+		ff_usage_error("no job: give profile, freshness, drift or lineage");
+	static const struct {
+		const char *name;
+		int (*run)(const struct ff_monitor_options *, char **, int);
+		int min, max;
+	} jobs[] = {
+		{"profile", ff_monitor_profile, 1, 1 << 20},
+		{"freshness", ff_monitor_freshness, 1, 1 << 20},
+		{"drift", ff_monitor_drift, 1, 2},
+		{"lineage", ff_monitor_lineage, 1, 1 << 20},
+	};
+	size_t j = 0;
+	while (j < 4 && strcmp(argv[0], jobs[j].name) != 0)
+		j++;
+	if (j == 4)
+		ff_usage_error("unknown job '%s': use profile, freshness, drift or lineage", argv[0]);
+	if (argc - 1 < jobs[j].min)
+		ff_usage_error("%s: give a %s", argv[0], j == 3 ? "table or model" : "source");
+	if (argc - 1 > jobs[j].max)
+		ff_usage_error("drift: give a reference and at most one current sample");
+	if (j == 2 && argc == 2 && !(o.reference.set && o.current.set))
+		ff_usage_error("drift: one source needs --split, or --reference-range and "
+			       "--current-range");
+	int rc = jobs[j].run(&o, argv + 1, argc - 1);
+	ff_strlist_release(&o.columns);
+	ff_strlist_release(&o.blueprints);
+	if (ff_close_stdout() < 0)
+		rc = -1;
+	return rc == 0 ? FF_EXIT_OK : FF_EXIT_FAIL;
+}

@@ -1,0 +1,484 @@
+#include "ff_frame.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+#include "ff_rec.h"
+#include "ff_store.h"
+#include "ff_time.h"
+#include "ff_util.h"
+
+const char *ff_frame_kind_name(enum ff_frame_kind k)
+{
+	static const char *const names[] = {"empty", "number", "timestamp", "text"};
+	return names[k];
+}
+
+static void add_column(struct ff_frame *f, const char *name)
+{
+	f->cols = ff_xrealloc(f->cols, (f->ncols + 1) * sizeof *f->cols);
+	struct ff_frame_col *c = &f->cols[f->ncols++];
+	memset(c, 0, sizeof *c);
+	c->name = ff_xstrdup(name);
+}
+
+/* Room for one more row in every column. */
+static size_t new_row(struct ff_frame *f, long pos)
+{
+	if (f->nrows == f->cap) {
+		size_t cap = f->cap ? f->cap * 2 : 1024;
+		f->pos = ff_xrealloc(f->pos, cap * sizeof *f->pos);
+		for (size_t i = 0; i < f->ncols; i++) {
+			struct ff_frame_col *c = &f->cols[i];
+			c->tag = ff_xrealloc(c->tag, cap);
+			c->v = ff_xrealloc(c->v, cap * sizeof *c->v);
+			c->off = ff_xrealloc(c->off, cap * sizeof *c->off);
+		}
+		f->cap = cap;
+	}
+	f->pos[f->nrows] = pos;
+	return f->nrows++;
+}
+
+/* Intern s in the column's arena: equal texts share one offset, so that
+ * comparing offsets tells equal values apart without comparing bytes. */
+static size_t intern(struct ff_frame_col *c, const char *s, size_t len)
+{
+	if (2 * (c->nstrings + 1) > c->slot_cap) {
+		size_t cap = c->slot_cap ? c->slot_cap * 2 : 1024;
+		size_t *slots = ff_xmalloc(cap * sizeof *slots);
+		for (size_t i = 0; i < cap; i++)
+			slots[i] = SIZE_MAX;
+		for (size_t i = 0; i < c->slot_cap; i++) {
+			if (c->slots[i] == SIZE_MAX)
+				continue;
+			const char *t = c->arena + c->slots[i];
+			size_t h = (size_t)XXH3_64bits(t, strlen(t)) & (cap - 1);
+			while (slots[h] != SIZE_MAX)
+				h = (h + 1) & (cap - 1);
+			slots[h] = c->slots[i];
+		}
+		free(c->slots);
+		c->slots = slots;
+		c->slot_cap = cap;
+	}
+	size_t h = (size_t)XXH3_64bits(s, len) & (c->slot_cap - 1);
+	for (; c->slots[h] != SIZE_MAX; h = (h + 1) & (c->slot_cap - 1)) {
+		const char *t = c->arena + c->slots[h];
+		if (strncmp(t, s, len) == 0 && t[len] == '\0')
+			return c->slots[h];
+	}
+	if (c->arena_len + len + 1 > c->arena_cap) {
+		size_t cap = c->arena_cap ? c->arena_cap : 4096;
+		while (cap < c->arena_len + len + 1)
+			cap *= 2;
+		c->arena = ff_xrealloc(c->arena, cap);
+		c->arena_cap = cap;
+	}
+	memcpy(c->arena + c->arena_len, s, len);
+	c->arena[c->arena_len + len] = '\0';
+	c->slots[h] = c->arena_len;
+	c->nstrings++;
+	c->arena_len += len + 1;
+	return c->slots[h];
+}
+
+static void keep_text(struct ff_frame_col *c, size_t row, const char *s, size_t len)
+{
+	c->off[row] = intern(c, s, len);
+}
+
+static void put_null(struct ff_frame_col *c, size_t row)
+{
+	c->tag[row] = FF_CELL_NULL;
+	c->v[row] = 0;
+	c->off[row] = SIZE_MAX;
+}
+
+static void put_number(struct ff_frame_col *c, size_t row, double d)
+{
+	c->tag[row] = FF_CELL_NUMBER;
+	c->v[row] = d;
+	c->off[row] = SIZE_MAX;
+	c->nnumber++;
+}
+
+static void put_time(struct ff_frame_col *c, size_t row, int64_t usec)
+{
+	c->tag[row] = FF_CELL_TIME;
+	c->v[row] = (double)usec / FF_USEC;
+	c->off[row] = SIZE_MAX;
+	c->ntime++;
+}
+
+/* Text: kept as it is, and read as a number or a timestamp when it is one
+ * (and the column has not shown itself to be text already). */
+static void put_text(struct ff_frame_col *c, size_t row, const char *s, size_t len)
+{
+	double d;
+	int64_t usec;
+	if (c->ntext == 0 && !c->text_only && ff_parse_double(s, len, &d) == 0)
+		put_number(c, row, d);
+	else if (c->ntext == 0 && ff_time_parse(s, len, 1, &usec) == 0)
+		put_time(c, row, usec);
+	else {
+		c->tag[row] = FF_CELL_TEXT;
+		c->v[row] = 0;
+		c->ntext++;
+		c->off[row] = SIZE_MAX;
+	}
+	keep_text(c, row, s, len);
+}
+
+/* ---- record streams ---- */
+
+struct rec_ctx {
+	struct ff_frame *f;
+	struct ff_rec_reader *reader;
+	size_t header_n;
+	const char *const *wanted;
+	size_t nwanted;
+	long *map; /* frame column -> stream column */
+};
+
+static int rec_schema(void *arg, const struct ff_rec_schema *s)
+{
+	struct rec_ctx *x = arg;
+	size_t n = x->wanted ? x->nwanted : s->ncols;
+	x->header_n = s->ncols;
+	x->map = ff_xcalloc(n ? n : 1, sizeof *x->map);
+	for (size_t i = 0; i < n; i++) {
+		const char *name = x->wanted ? x->wanted[i] : s->names[i];
+		long k = x->wanted ? ff_rec_schema_find(s, name) : (long)i;
+		if (k < 0)
+			return ff_error("%s: no column '%s'", x->f->name, name);
+		x->map[i] = k;
+		add_column(x->f, name);
+	}
+	return 0;
+}
+
+/* The reader of a stream: the schema's types tell how to read each cell
+ * (a CSV stream is all text). */
+struct typed_ctx {
+	struct rec_ctx rec;
+	enum ff_type *types; /* per frame column */
+};
+
+static int typed_schema(void *arg, const struct ff_rec_schema *s)
+{
+	struct typed_ctx *x = arg;
+	if (rec_schema(&x->rec, s) != 0)
+		return -1;
+	x->types = ff_xcalloc(x->rec.f->ncols + 1, sizeof *x->types);
+	for (size_t i = 0; i < x->rec.f->ncols; i++)
+		x->types[i] = s->types[x->rec.map[i]];
+	return 0;
+}
+
+static int typed_row(void *arg, const struct ff_cell *cells, size_t n, long pos)
+{
+	struct typed_ctx *x = arg;
+	struct ff_frame *f = x->rec.f;
+	if (n != x->rec.header_n) {
+		char where[600];
+		ff_rec_where(x->rec.reader, pos, where, sizeof where);
+		return ff_error("%s: %zu field%s, the header has %zu", where, n, n == 1 ? "" : "s",
+				x->rec.header_n);
+	}
+	size_t row = new_row(f, pos);
+	for (size_t i = 0; i < f->ncols; i++) {
+		const struct ff_cell *cell = &cells[x->rec.map[i]];
+		struct ff_frame_col *c = &f->cols[i];
+		if (cell->null)
+			put_null(c, row);
+		else if (x->types[i] == FF_TYPE_TEXT)
+			put_text(c, row, cell->s, cell->len);
+		else if (x->types[i] == FF_TYPE_INTEGER)
+			put_number(c, row, (double)cell->i);
+		else if (x->types[i] == FF_TYPE_REAL)
+			put_number(c, row, cell->d);
+		else
+			put_time(c, row, cell->i);
+	}
+	return 0;
+}
+
+static int read_stream(struct ff_frame *f, const char *path, const char *const *wanted,
+		       size_t nwanted)
+{
+	FILE *in = ff_open_input(path);
+	if (!in)
+		return -1;
+	struct ff_rec_reader *r = ff_rec_open(in, f->name);
+	struct typed_ctx x = {{f, r, 0, wanted, nwanted, NULL}, NULL};
+	int rc = ff_rec_each(r, typed_schema, typed_row, &x);
+	f->binary = ff_rec_input_format(r) == FF_REC_BIN;
+	ff_rec_close(r);
+	if (in != stdin)
+		fclose(in);
+	free(x.rec.map);
+	free(x.types);
+	return rc == 0 ? 0 : -1;
+}
+
+/* ---- SQLite tables ---- */
+
+static int is_sqlite_file(const char *path)
+{
+	char magic[16];
+	FILE *in = fopen(path, "rb");
+	if (!in)
+		return 0;
+	int yes = fread(magic, 1, 16, in) == 16 && memcmp(magic, "SQLite format 3", 16) == 0;
+	fclose(in);
+	return yes;
+}
+
+static char *column_text(sqlite3_stmt *st, int i)
+{
+	const unsigned char *s = sqlite3_column_text(st, i);
+	return s ? ff_xstrdup((const char *)s) : NULL;
+}
+
+/* Keys, timestamp key, partition and roles from a store's catalog, when
+ * the file is a store and the table one of its feature tables. */
+static void read_catalog(struct ff_frame *f, sqlite3 *db, const char *table)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db,
+			       "SELECT primary_keys, timestamp_key, partition_column FROM ff_catalog "
+			       "WHERE name = ?1",
+			       -1, &st, NULL) != SQLITE_OK)
+		return; /* not a store */
+	sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		f->primary_keys = column_text(st, 0);
+		f->timestamp_key = column_text(st, 1);
+		f->partition = column_text(st, 2);
+	}
+	sqlite3_finalize(st);
+}
+
+static const char *catalog_role(sqlite3 *db, const char *table, const char *column)
+{
+	static const char *const roles[] = {"key", "timestamp", "feature", "partition"};
+	sqlite3_stmt *st;
+	const char *role = NULL;
+	if (sqlite3_prepare_v2(db, "SELECT role FROM ff_columns WHERE table_name = ?1 AND name = ?2",
+			       -1, &st, NULL) != SQLITE_OK)
+		return NULL;
+	sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, column, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		const char *r = (const char *)sqlite3_column_text(st, 0);
+		for (size_t i = 0; r && i < 4; i++)
+			if (strcmp(r, roles[i]) == 0)
+				role = roles[i];
+	}
+	sqlite3_finalize(st);
+	return role;
+}
+
+static int read_rows(struct ff_frame *f, sqlite3_stmt *st)
+{
+	int rc;
+	long n = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		size_t row = new_row(f, ++n);
+		for (size_t i = 0; i < f->ncols; i++) {
+			struct ff_frame_col *c = &f->cols[i];
+			int t = sqlite3_column_type(st, (int)i);
+			int is_ts = c->role && strcmp(c->role, "timestamp") == 0;
+			if (t == SQLITE_NULL)
+				put_null(c, row);
+			else if (t == SQLITE_INTEGER && is_ts)
+				put_time(c, row, sqlite3_column_int64(st, (int)i) * FF_USEC);
+			else if (t == SQLITE_INTEGER || t == SQLITE_FLOAT)
+				put_number(c, row, sqlite3_column_double(st, (int)i));
+			else
+				put_text(c, row, (const char *)sqlite3_column_text(st, (int)i),
+					 (size_t)sqlite3_column_bytes(st, (int)i));
+		}
+	}
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int read_table(struct ff_frame *f, const char *path, const char *table,
+		      const char *const *wanted, size_t nwanted)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	char *sql = NULL;
+	int rc = -1;
+	f->is_sqlite = 1;
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+		ff_error("%s: %s", path, sqlite3_errmsg(db));
+		goto out;
+	}
+	sqlite3_busy_timeout(db, 30000);
+	char ident[512];
+	ff_sql_ident(ident, sizeof ident, table);
+	char probe[600];
+	snprintf(probe, sizeof probe, "SELECT * FROM %s", ident);
+	if (sqlite3_prepare_v2(db, probe, -1, &st, NULL) != SQLITE_OK) {
+		ff_error("%s: no table '%s'", path, table);
+		goto out;
+	}
+	read_catalog(f, db, table);
+	size_t n = wanted ? nwanted : (size_t)sqlite3_column_count(st);
+	size_t len = 32;
+	for (size_t i = 0; i < n; i++) {
+		const char *name = wanted ? wanted[i] : sqlite3_column_name(st, (int)i);
+		int k = wanted ? -1 : (int)i;
+		for (int j = 0; wanted && j < sqlite3_column_count(st); j++)
+			if (strcmp(sqlite3_column_name(st, j), name) == 0)
+				k = j;
+		if (k < 0) {
+			ff_error("%s: no column '%s'", f->name, name);
+			goto out;
+		}
+		add_column(f, name);
+		f->cols[i].role = catalog_role(db, table, name);
+		const char *decl = sqlite3_column_decltype(st, k);
+		if (decl && strstr(decl, "TEXT"))
+			f->cols[i].text_only = 1; /* keys such as zip codes stay text */
+		len += strlen(name) * 2 + 4;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	sql = ff_xmalloc(len + strlen(ident));
+	char *p = sql + sprintf(sql, "SELECT ");
+	for (size_t i = 0; i < n; i++) {
+		char col[512];
+		ff_sql_ident(col, sizeof col, f->cols[i].name);
+		p += sprintf(p, "%s%s", i ? ", " : "", col);
+	}
+	sprintf(p, " FROM %s", ident);
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK || read_rows(f, st) < 0) {
+		ff_error("%s: %s", f->name, sqlite3_errmsg(db));
+		goto out;
+	}
+	rc = 0;
+out:
+	free(sql);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return rc;
+}
+
+/* ---- the frame ---- */
+
+/* Decide each column's kind; a text column gets the text of every value. */
+static void finish(struct ff_frame *f)
+{
+	for (size_t i = 0; i < f->ncols; i++) {
+		struct ff_frame_col *c = &f->cols[i];
+		if (c->ntext || (c->nnumber && c->ntime))
+			c->kind = FF_KIND_TEXT;
+		else if (c->nnumber)
+			c->kind = FF_KIND_NUMBER;
+		else if (c->ntime)
+			c->kind = FF_KIND_TIME;
+		else
+			c->kind = FF_KIND_EMPTY;
+		if (c->kind != FF_KIND_TEXT)
+			continue;
+		for (size_t r = 0; r < f->nrows; r++) {
+			if (c->tag[r] == FF_CELL_NULL)
+				continue;
+			if (c->off[r] == SIZE_MAX) {
+				char buf[32];
+				ff_frame_text(f, i, r, buf);
+				keep_text(c, r, buf, strlen(buf));
+			}
+			c->tag[r] = FF_CELL_TEXT;
+		}
+	}
+}
+
+int ff_frame_read(struct ff_frame *f, const char *store, const char *source,
+		  const char *const *wanted, size_t nwanted)
+{
+	memset(f, 0, sizeof *f);
+	int rc;
+	if (store) {
+		f->name = ff_xmalloc(strlen(store) + strlen(source) + 2);
+		sprintf(f->name, "%s:%s", store, source);
+		rc = read_table(f, store, source, wanted, nwanted);
+	} else {
+		const char *colon = strrchr(source, ':');
+		char *db = colon ? ff_xstrndup(source, (size_t)(colon - source)) : NULL;
+		f->name = ff_xstrdup(ff_input_name(source));
+		if (db && is_sqlite_file(db))
+			rc = read_table(f, db, colon + 1, wanted, nwanted);
+		else
+			rc = read_stream(f, source, wanted, nwanted);
+		free(db);
+	}
+	if (rc == 0)
+		finish(f);
+	return rc;
+}
+
+void ff_frame_release(struct ff_frame *f)
+{
+	if (!f)
+		return;
+	for (size_t i = 0; i < f->ncols; i++) {
+		struct ff_frame_col *c = &f->cols[i];
+		free(c->name);
+		free(c->tag);
+		free(c->v);
+		free(c->off);
+		free(c->arena);
+		free(c->slots);
+	}
+	free(f->cols);
+	free(f->pos);
+	free(f->name);
+	free(f->primary_keys);
+	free(f->timestamp_key);
+	free(f->partition);
+	memset(f, 0, sizeof *f);
+}
+
+long ff_frame_find(const struct ff_frame *f, const char *name)
+{
+	for (size_t i = 0; i < f->ncols; i++)
+		if (strcmp(f->cols[i].name, name) == 0)
+			return (long)i;
+	return -1;
+}
+
+void ff_frame_format_time(double secs, char *buf)
+{
+	ff_time_format((int64_t)llround(secs * FF_USEC), buf);
+}
+
+const char *ff_frame_text(const struct ff_frame *f, size_t col, size_t row, char *buf)
+{
+	const struct ff_frame_col *c = &f->cols[col];
+	if (c->off[row] != SIZE_MAX)
+		return c->arena + c->off[row];
+	switch (c->tag[row]) {
+	case FF_CELL_NUMBER: ff_format_double(buf, c->v[row]); return buf;
+	case FF_CELL_TIME: ff_frame_format_time(c->v[row], buf); return buf;
+	default: return "";
+	}
+}
+
+void ff_frame_where(const struct ff_frame *f, size_t row, char *buf, size_t size)
+{
+	if (f->is_sqlite)
+		snprintf(buf, size, "%s: row %ld", f->name, f->pos[row]);
+	else if (f->binary)
+		snprintf(buf, size, "%s: record %ld", f->name, f->pos[row]);
+	else
+		snprintf(buf, size, "%s:%ld", f->name, f->pos[row]);
+}

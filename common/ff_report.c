@@ -1,0 +1,195 @@
+#include "ff_report.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ff_csv.h"
+#include "ff_util.h"
+
+int ff_report_format_parse(const char *name)
+{
+	static const char *const names[] = {"text", "csv", "json"};
+	for (int i = 0; i < 3; i++)
+		if (strcmp(name, names[i]) == 0)
+			return i;
+	return -1;
+}
+
+void ff_report_init(struct ff_report_table *t, const char *heads)
+{
+	memset(t, 0, sizeof *t);
+	ff_strlist_add_split(&t->heads, heads);
+	t->ncols = t->heads.n;
+}
+
+void ff_report_release(struct ff_report_table *t)
+{
+	ff_strlist_release(&t->heads);
+	ff_strlist_release(&t->cells);
+}
+
+void ff_report_add(struct ff_report_table *t, const char *cell)
+{
+	ff_strlist_add(&t->cells, cell ? cell : "");
+}
+
+void ff_report_addf(struct ff_report_table *t, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	ff_report_add(t, buf);
+}
+
+void ff_report_add_number(struct ff_report_table *t, double v)
+{
+	char buf[32] = "";
+	if (v == v && t->rounded)
+		snprintf(buf, sizeof buf, "%.6g", v);
+	else if (v == v)
+		ff_format_double(buf, v);
+	ff_report_add(t, buf);
+}
+
+size_t ff_report_rows(const struct ff_report_table *t)
+{
+	return t->ncols ? t->cells.n / t->ncols : 0;
+}
+
+static int is_number(const char *s)
+{
+	double d;
+	return *s && ff_parse_double(s, strlen(s), &d) == 0;
+}
+
+/* Display width of UTF-8 text: its code points. */
+static size_t width_of(const char *s)
+{
+	size_t w = 0;
+	for (; *s; s++)
+		w += ((unsigned char)*s & 0xc0) != 0x80;
+	return w;
+}
+
+void ff_report_text(const struct ff_report_table *t, FILE *out, const char *indent)
+{
+	size_t *width = ff_xcalloc(t->ncols, sizeof *width);
+	int *right = ff_xcalloc(t->ncols, sizeof *right);
+	for (size_t c = 0; c < t->ncols; c++) {
+		width[c] = width_of(t->heads.v[c]);
+		right[c] = 1;
+	}
+	for (size_t i = 0; i < t->cells.n; i++) {
+		const char *s = t->cells.v[i];
+		size_t c = i % t->ncols, w = *s ? width_of(s) : 1;
+		if (w > width[c])
+			width[c] = w;
+		if (*s && !is_number(s))
+			right[c] = 0;
+	}
+	for (size_t i = 0; i < t->cells.n + t->ncols; i++) {
+		size_t c = i % t->ncols;
+		const char *s = i < t->ncols ? t->heads.v[i] : t->cells.v[i - t->ncols];
+		if (!*s)
+			s = "-";
+		size_t pad = width[c] - width_of(s);
+		if (c == 0)
+			fputs(indent, out);
+		if (right[c])
+			fprintf(out, "%*s", (int)pad, "");
+		fputs(s, out);
+		if (c + 1 == t->ncols)
+			putc('\n', out);
+		else
+			fprintf(out, "%*s", (int)(right[c] ? 2 : pad + 2), "");
+	}
+	free(width);
+	free(right);
+}
+
+void ff_report_csv(const struct ff_report_table *t, FILE *out)
+{
+	for (size_t i = 0; i < t->cells.n + t->ncols; i++) {
+		const char *s = i < t->ncols ? t->heads.v[i] : t->cells.v[i - t->ncols];
+		ff_csv_put_field(out, *s ? s : NULL, strlen(s));
+		putc((i + 1) % t->ncols ? ',' : '\n', out);
+	}
+}
+
+void ff_report_json_string(FILE *out, const char *s)
+{
+	if (!s) {
+		fputs("null", out);
+		return;
+	}
+	putc('"', out);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(out, "\\%c", *p);
+		else if (*p == '\n')
+			fputs("\\n", out);
+		else if (*p < 0x20)
+			fprintf(out, "\\u%04x", *p);
+		else
+			putc(*p, out);
+	}
+	putc('"', out);
+}
+
+/* JSON's own grammar of numbers: "007", "+1", ".5" and "inf" are strings. */
+static int is_json_number(const char *s)
+{
+	if (*s == '-')
+		s++;
+	if (*s == '0')
+		s++;
+	else if (*s >= '1' && *s <= '9')
+		while (*s >= '0' && *s <= '9')
+			s++;
+	else
+		return 0;
+	if (*s == '.') {
+		if (!(*++s >= '0' && *s <= '9'))
+			return 0;
+		while (*s >= '0' && *s <= '9')
+			s++;
+	}
+	if (*s == 'e' || *s == 'E') {
+		s++;
+		if (*s == '+' || *s == '-')
+			s++;
+		if (!(*s >= '0' && *s <= '9'))
+			return 0;
+		while (*s >= '0' && *s <= '9')
+			s++;
+	}
+	return *s == '\0';
+}
+
+void ff_report_json(const struct ff_report_table *t, FILE *out, int indent)
+{
+	size_t rows = ff_report_rows(t);
+	putc('[', out);
+	for (size_t r = 0; r < rows; r++) {
+		fprintf(out, "%s\n%*s{", r ? "," : "", indent + 2, "");
+		for (size_t c = 0; c < t->ncols; c++) {
+			const char *s = t->cells.v[r * t->ncols + c];
+			fputs(c ? ", " : "", out);
+			ff_report_json_string(out, t->heads.v[c]);
+			fputs(": ", out);
+			if (!*s)
+				fputs("null", out);
+			else if (is_json_number(s))
+				fputs(s, out);
+			else
+				ff_report_json_string(out, s);
+		}
+		putc('}', out);
+	}
+	if (rows)
+		fprintf(out, "\n%*s", indent, "");
+	putc(']', out);
+}

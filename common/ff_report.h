@@ -1,0 +1,46 @@
+/* ff_report: the tables ff-monitor prints, one way for people and two for
+ * scripts: aligned text columns, CSV with a header, or a JSON array of
+ * objects (a cell that reads as a number is written as one, an empty cell
+ * as null). Cells are text, formatted by the caller in the C locale. */
+#ifndef FF_REPORT_H
+#define FF_REPORT_H
+
+#include <stdio.h>
+
+#include "ff_join_spec.h"
+
+enum ff_report_format { FF_REPORT_TEXT, FF_REPORT_CSV, FF_REPORT_JSON };
+
+/* Parse "text", "csv" or "json"; -1 if none. */
+int ff_report_format_parse(const char *name);
+
+struct ff_report_table {
+	size_t ncols;
+	struct ff_strlist heads;
+	struct ff_strlist cells; /* row after row */
+	int rounded;             /* numbers to 6 significant digits, for people */
+};
+
+/* A table with the comma-separated column names heads. */
+void ff_report_init(struct ff_report_table *t, const char *heads);
+void ff_report_release(struct ff_report_table *t);
+/* Add the next cell (NULL: empty), or a formatted one. */
+void ff_report_add(struct ff_report_table *t, const char *cell);
+void ff_report_addf(struct ff_report_table *t, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* A number as ff_format_double writes it (%.6g if rounded); NaN gives an
+ * empty cell. */
+void ff_report_add_number(struct ff_report_table *t, double v);
+size_t ff_report_rows(const struct ff_report_table *t);
+
+/* Aligned columns under a header line, each line after indent; a column
+ * whose cells are all numbers is aligned right. Empty cells print as "-". */
+void ff_report_text(const struct ff_report_table *t, FILE *out, const char *indent);
+/* A header line and one line per row. */
+void ff_report_csv(const struct ff_report_table *t, FILE *out);
+/* [{"head": cell, ...}, ...] on lines indented by indent spaces. */
+void ff_report_json(const struct ff_report_table *t, FILE *out, int indent);
+/* A JSON string (null for NULL). */
+void ff_report_json_string(FILE *out, const char *s);
+
+#endif
