@@ -179,8 +179,8 @@ static int profile_one(const struct ff_monitor_options *o, const char *source, i
 	ff_report_init(&t.summary, o->format == FF_REPORT_TEXT ? SUMMARY_HEADS
 					: SUMMARY_HEADS "," QUANTILE_HEADS ",top");
 	ff_report_init(&t.quantiles, "column," QUANTILE_HEADS);
-	t.summary.rounded = t.quantiles.rounded = t.top.rounded = o->format == FF_REPORT_TEXT;
 	ff_report_init(&t.top, "column,top_value,count,share");
+	t.summary.rounded = t.quantiles.rounded = t.top.rounded = o->format == FF_REPORT_TEXT;
 	memset(&t.partitions, 0, sizeof t.partitions);
 	if (ff_monitor_read(o, source, &f) < 0)
 		goto out;
