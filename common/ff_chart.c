@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "ff_drift.h"
+#include "ff_util.h"
 
 #define BAR_WIDTH 24
 
@@ -26,7 +27,8 @@ void ff_chart_fill(struct ff_chart *c, const double *ref, size_t nref, const dou
 	}
 	c->nbins = FF_CHART_BINS;
 	double min = fmin(ref[0], cur[0]), max = fmax(ref[nref - 1], cur[ncur - 1]);
-	c->whole = max - min < FF_CHART_BINS && whole(ref, nref) && whole(cur, ncur);
+	/* Whole numbers in a short range, or one value: a bar per value. */
+	c->whole = max == min || (max - min < FF_CHART_BINS && whole(ref, nref) && whole(cur, ncur));
 	if (c->whole) {
 		c->lo = min;
 		c->hi = max;
@@ -101,19 +103,27 @@ void ff_chart_text(const struct ff_chart *c, FILE *out, int ascii)
 	}
 }
 
+/* Text for XML: bytes that are not UTF-8, and control characters (not
+ * allowed in XML 1.0 even as references), become U+FFFD. */
 static void xml_text(FILE *out, const char *s)
 {
-	for (; *s; s++) {
-		if (*s == '<')
+	size_t n = strlen(s);
+	for (size_t i = 0; i < n;) {
+		unsigned char c = (unsigned char)s[i];
+		size_t len = ff_utf8_length(s + i, n - i);
+		if (len == 0 || (c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f)
+			fputs("\xef\xbf\xbd", out), len = len ? len : 1;
+		else if (c == '<')
 			fputs("&lt;", out);
-		else if (*s == '>')
+		else if (c == '>')
 			fputs("&gt;", out);
-		else if (*s == '&')
+		else if (c == '&')
 			fputs("&amp;", out);
-		else if (*s == '"')
+		else if (c == '"')
 			fputs("&quot;", out);
 		else
-			putc(*s, out);
+			fwrite(s + i, 1, len, out);
+		i += len;
 	}
 }
 

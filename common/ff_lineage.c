@@ -178,8 +178,17 @@ int ff_monitor_lineage(const struct ff_monitor_options *o, char **targets, int n
 	struct ff_registry *reg = NULL;
 	int rc = 0;
 	ff_report_init(&t, "subject,relation,object,detail");
-	for (int i = 0; i < n && rc == 0; i++)
+	for (int i = 0; i < n && rc == 0; i++) {
+		size_t before = ff_report_rows(&t);
 		rc = lineage_one(o, &reg, targets[i], &t);
+		/* An answer of nothing is a typo or a missing source more often
+		 * than a table nobody uses: say which. */
+		if (rc == 0 && ff_report_rows(&t) == before && !ff_registry_is_ref(targets[i]))
+			rc = ff_error("%s: %s", targets[i],
+				      o->store || o->registry || getenv("FF_REGISTRY") || o->blueprints.n
+					      ? "not in the store, and no model or blueprint given reads it (a model is models:/NAME)"
+					      : "nothing to look in: give -s STORE, -r REGISTRY or --blueprint FILE");
+	}
 	if (rc == 0) {
 		if (o->format == FF_REPORT_TEXT)
 			ff_report_text(&t, stdout, "");

@@ -81,19 +81,19 @@ static void describe(const struct sample *s, const struct ff_time_range *r, char
 	}
 }
 
-static int write_report(const char *path, const struct ff_chart *charts, size_t n,
-			const char *title)
+/* The report goes to out, opened before anything is read so that a path
+ * that cannot be written fails the run before a word is printed. */
+static int write_report(struct ff_output *out, const char *path, const struct ff_chart *charts,
+			size_t n, const char *title)
 {
-	struct ff_output out;
-	if (ff_output_open(&out, path) < 0)
-		return -1;
 	size_t len = strlen(path);
 	int svg = len >= 4 && strcmp(path + len - 4, ".svg") == 0;
-	int rc = svg ? ff_chart_svg(charts, n, title, out.f) : ff_chart_html(charts, n, title, out.f);
-	return ff_output_close(&out, rc == 0) == 0 && rc == 0 ? 0 : -1;
+	int rc = svg ? ff_chart_svg(charts, n, title, out->f) : ff_chart_html(charts, n, title, out->f);
+	return ff_output_close(out, rc == 0) == 0 && rc == 0 ? 0 : -1;
 }
 
-static int compare(const struct ff_monitor_options *o, struct sample *ref, struct sample *cur)
+static int compare(const struct ff_monitor_options *o, struct sample *ref, struct sample *cur,
+		   struct ff_output *report)
 {
 	struct ff_strlist names = {0};
 	struct ff_report_table t;
@@ -173,7 +173,7 @@ static int compare(const struct ff_monitor_options *o, struct sample *ref, struc
 	}
 	char title[1500];
 	snprintf(title, sizeof title, "Drift of %s against %s", cdesc, rdesc);
-	if (o->report && write_report(o->report, charts, ncharts, title) < 0)
+	if (o->report && write_report(report, o->report, charts, ncharts, title) < 0)
 		goto out;
 	rc = failed;
 out:
@@ -186,7 +186,10 @@ out:
 int ff_monitor_drift(const struct ff_monitor_options *o, char **sources, int n)
 {
 	struct sample ref = {0}, cur = {0};
+	struct ff_output report = {0};
 	int rc = -1;
+	if (o->report && ff_output_open(&report, o->report) < 0)
+		return -1;
 	if (ff_monitor_read(o, sources[0], &ref.frame) < 0)
 		goto out;
 	ref.f = &ref.frame;
@@ -195,8 +198,9 @@ int ff_monitor_drift(const struct ff_monitor_options *o, char **sources, int n)
 	cur.f = n == 2 ? &cur.frame : &ref.frame;
 	if (select_rows(o, &ref, &o->reference) < 0 || select_rows(o, &cur, &o->current) < 0)
 		goto out;
-	rc = compare(o, &ref, &cur);
+	rc = compare(o, &ref, &cur, &report);
 out:
+	ff_output_close(&report, 0); /* written and closed by compare, unless it failed first */
 	free((void *)ref.rows.rows);
 	free((void *)cur.rows.rows);
 	ff_frame_release(&ref.frame);

@@ -58,7 +58,8 @@ static int fresh_one(const struct ff_monitor_options *o, const char *source,
 				newest = c->v[r];
 		if (add_row(o, t, f.name, NULL, newest)) {
 			char age[40] = "";
-			format_age(o->now - newest, age);
+			if (!isnan(newest))
+				format_age(o->now - newest, age);
 			failed = isnan(newest) ? ff_monitor_fail(f.name, "no rows with a time in '%s'",
 								  c->name)
 					       : ff_monitor_fail(f.name, "newest row %s old, more than --max-age",

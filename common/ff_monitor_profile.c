@@ -89,9 +89,13 @@ static int check_key(const struct ff_frame *f, const char *keys, const struct ff
 		char dup[600], first[600];
 		ff_frame_where(f, k.dup_row, dup, sizeof dup);
 		ff_frame_where(f, k.first_row, first, sizeof first);
+		char value[600] = "", buf[32];
+		for (size_t c = 0; c < ncols; c++)
+			snprintf(value + strlen(value), sizeof value - strlen(value), "%s%s", c ? "," : "",
+				 ff_frame_text(f, cols[c], k.dup_row, buf));
 		snprintf(text, size, "%zu duplicates", k.duplicates);
-		failed = ff_monitor_fail(dup, "key (%s) repeats the key of %s (%zu duplicate%s)", keys,
-					 first, k.duplicates, k.duplicates == 1 ? "" : "s");
+		failed = ff_monitor_fail(dup, "key (%s) = (%s) repeats the key of %s (%zu duplicate%s)", keys,
+					 value, first, k.duplicates, k.duplicates == 1 ? "" : "s");
 	}
 	if (k.null_keys) {
 		snprintf(text + strlen(text), size - strlen(text), "%s%zu rows with a NULL key",

@@ -206,7 +206,8 @@ void ff_profile_key(const struct ff_frame *f, const size_t *cols, size_t ncols,
 		 * told apart by comparing the keys themselves. */
 		for (size_t j = i; j-- > 0 && kr[j].key == kr[i].key;) {
 			if (same_key(f, cols, ncols, kr[j].row, kr[i].row)) {
-				if (out->duplicates++ == 0) {
+				/* Report the repeat that comes first in the input. */
+				if (out->duplicates++ == 0 || kr[i].row < out->dup_row) {
 					out->dup_row = kr[i].row;
 					out->first_row = kr[j].row;
 				}

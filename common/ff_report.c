@@ -126,15 +126,23 @@ void ff_report_json_string(FILE *out, const char *s)
 		return;
 	}
 	putc('"', out);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
+	/* Bytes that are not UTF-8 (a column name from a Latin-1 file) become
+	 * U+FFFD: the answer must stay JSON. */
+	size_t n = strlen(s);
+	for (size_t i = 0; i < n;) {
+		const unsigned char *p = (const unsigned char *)s + i;
+		size_t len = ff_utf8_length(s + i, n - i);
+		if (len == 0)
+			fputs("\\ufffd", out), len = 1;
+		else if (*p == '"' || *p == '\\')
 			fprintf(out, "\\%c", *p);
 		else if (*p == '\n')
 			fputs("\\n", out);
-		else if (*p < 0x20)
+		else if (*p < 0x20 || *p == 0x7f)
 			fprintf(out, "\\u%04x", *p);
 		else
-			putc(*p, out);
+			fwrite(p, 1, len, out);
+		i += len;
 	}
 	putc('"', out);
 }

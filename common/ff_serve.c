@@ -115,26 +115,6 @@ static void put(struct scratch *s, const char *p, size_t n)
 
 static void puts_(struct scratch *s, const char *p) { put(s, p, strlen(p)); }
 
-/* The length of the valid UTF-8 sequence at p (n bytes left), or 0. */
-static size_t utf8_length(const unsigned char *p, size_t n)
-{
-	size_t len = p[0] < 0x80 ? 1 : (p[0] & 0xe0) == 0xc0 ? 2 : (p[0] & 0xf0) == 0xe0 ? 3
-		   : (p[0] & 0xf8) == 0xf0 ? 4 : 0;
-	if (len == 0 || len > n)
-		return 0;
-	for (size_t k = 1; k < len; k++)
-		if ((p[k] & 0xc0) != 0x80)
-			return 0;
-	/* Overlong forms, surrogates and values past U+10FFFF. */
-	unsigned cp = len == 1 ? p[0] : len == 2 ? (p[0] & 0x1fu) << 6 | (p[1] & 0x3fu)
-		    : len == 3 ? (p[0] & 0x0fu) << 12 | (p[1] & 0x3fu) << 6 | (p[2] & 0x3fu)
-			       : (p[0] & 0x07u) << 18 | (p[1] & 0x3fu) << 12 | (p[2] & 0x3fu) << 6 | (p[3] & 0x3fu);
-	static const unsigned least[] = {0, 0, 0x80, 0x800, 0x10000};
-	if (cp < least[len] || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return len;
-}
-
 /* A JSON string; bytes that are not UTF-8 (a request's own, echoed in a
  * message) become U+FFFD so that the answer stays valid JSON. */
 static void put_json_string(struct scratch *s, const char *p, size_t n)
@@ -143,7 +123,7 @@ static void put_json_string(struct scratch *s, const char *p, size_t n)
 	for (size_t i = 0; i < n;) {
 		unsigned char c = (unsigned char)p[i];
 		char esc[8];
-		size_t len = utf8_length((const unsigned char *)p + i, n - i);
+		size_t len = ff_utf8_length(p + i, n - i);
 		if (len == 0) {
 			put(s, "\\ufffd", 6);
 			i++;

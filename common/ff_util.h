@@ -86,6 +86,11 @@ int ff_format_double(char *buf, double v);
  * back to the same float. Returns the length; buf needs 32 bytes. */
 int ff_format_float(char *buf, float f);
 
+/* The length of the valid UTF-8 sequence at text (n bytes left), or 0 for
+ * a byte that does not start one (overlong forms and surrogates count as
+ * invalid): for writers of JSON and XML, which must not pass such bytes on. */
+size_t ff_utf8_length(const char *text, size_t n);
+
 /* FNV-1a hash of bytes. */
 uint64_t ff_hash_bytes(const void *p, size_t n, uint64_t seed);
 

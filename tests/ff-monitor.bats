@@ -102,8 +102,14 @@ TXT
 @test "profile: a duplicate key fails with 1 and names both lines" {
 	{ clean_csv; echo "c,2024-01-02 00:00:00,5,red"; } >t.csv
 	run --separate-stderr -1 ff-monitor profile --unique-key id t.csv
-	[ "$stderr" = "ff-monitor: t.csv:7: key (id) repeats the key of t.csv:4 (1 duplicate)" ]
+	[ "$stderr" = "ff-monitor: t.csv:7: key (id) = (c) repeats the key of t.csv:4 (1 duplicate)" ]
 	run -0 ff-monitor profile --unique-key id,ts t.csv
+}
+
+@test "profile: of several duplicates, the one that comes first in the file is named" {
+	{ clean_csv; echo "e,2024-01-02 00:00:00,5,red"; echo "a,2024-01-02 00:00:00,5,red"; } >t.csv
+	run --separate-stderr -1 ff-monitor profile --unique-key id t.csv
+	[ "$stderr" = "ff-monitor: t.csv:7: key (id) = (e) repeats the key of t.csv:6 (2 duplicates)" ]
 }
 
 @test "profile: a NULL in the key fails" {
@@ -402,3 +408,52 @@ CSV
 	run -0 ff-monitor drift --format csv -s off.db --split 2018-07-01 trip_pickup_features
 	assert_line --regexp '^mean_fare_window_1h_pickup_zip,196290,196574,'
 }
+
+# Found in review: a source without times hid the others; a report path
+# that cannot be written printed the report first; lineage answered
+# nothing with 0; text that is not UTF-8 broke JSON and SVG; a constant
+# column got twelve bins.
+
+@test "freshness: a source with no times is reported stale beside the others" {
+	clean_csv >fresh.csv
+	printf 'id,ts,x,colour\n' >empty.csv
+	printf 'id,ts,x,colour\nz,,1,red\n' >nulls.csv
+	run --separate-stderr -1 ff-monitor freshness -t ts --now '2024-01-01 05:00:00' --max-age 2h \
+		fresh.csv empty.csv nulls.csv
+	diff -u - <(printf '%s\n' "$output") <<'OUT'
+source     newest               age  age_seconds  status
+fresh.csv  2024-01-01 04:00:00  1h          3600  ok
+empty.csv  -                    -              -  stale
+nulls.csv  -                    -              -  stale
+OUT
+	[ "$stderr" = "ff-monitor: empty.csv: no rows with a time in 'ts'
+ff-monitor: nulls.csv: no rows with a time in 'ts'" ]
+}
+
+@test "drift: a --report path that cannot be written fails before any output" {
+	clean_csv >a.csv
+	run --separate-stderr -1 ff-monitor drift a.csv a.csv --report "$WORK/no/such/dir/r.svg"
+	[ -z "$output" ]
+	[[ $stderr == "ff-monitor: $WORK/no/such/dir/r.svg: "* ]]
+}
+
+@test "lineage: nothing found is an error that says where it looked" {
+	run --separate-stderr -1 ff-monitor lineage trip_pickup_features
+	[ "$stderr" = "ff-monitor: trip_pickup_features: nothing to look in: give -s STORE, -r REGISTRY or --blueprint FILE" ]
+	[ -z "$output" ]
+}
+
+@test "text that is not UTF-8 stays valid JSON and SVG" {
+	printf 'ts,\377\376col,x\001y\n2024-01-01 10:00:00,1,2\n2024-01-01 11:00:00,2,3\n' >bad.csv
+	run -0 ff-monitor profile --format json bad.csv
+	/usr/bin/python3 -c 'import json, sys; json.loads(sys.stdin.buffer.read().decode("utf-8"))' <<<"$output"
+	run -1 ff-monitor drift -t ts --split '2024-01-01 10:30:00' --report r.svg bad.csv
+	/usr/bin/python3 -c 'import xml.dom.minidom, sys; xml.dom.minidom.parse(sys.argv[1])' r.svg
+}
+
+@test "drift: a constant column that is not whole gets one bar" {
+	printf 'x\n0.5\n0.5\n0.5\n' >c.csv
+	run -0 ff-monitor drift --ascii c.csv c.csv
+	[ "$(grep -c '^ *0.5 ' <<<"$output")" = 1 ]
+}
+
