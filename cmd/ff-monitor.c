@@ -109,6 +109,23 @@ static const struct option options[] = {
 	{NULL, 0, NULL, 0},
 };
 
+/* Options of one job only: a cron line that gives one to another job has
+ * a mistake in it, better told than ignored (used() notes each one given). */
+enum { J_PROFILE = 1, J_FRESH = 2, J_DRIFT = 4, J_LINEAGE = 8 };
+struct job_options {
+	const char *name[32];
+	int jobs[32];
+	size_t n;
+};
+
+static void used(struct job_options *u, const char *name, int jobs)
+{
+	if (u->n < 32) {
+		u->name[u->n] = name;
+		u->jobs[u->n++] = jobs;
+	}
+}
+
 static double parse_rate(const char *opt, const char *s, double max)
 {
 	double d;
@@ -149,8 +166,9 @@ int main(int argc, char **argv)
 	o.ks_threshold = 0.1;
 	o.bins = 10;
 	o.now = (double)time(NULL);
-	int ch;
+	int ch, split = 0, ranges = 0;
 	int64_t i64;
+	struct job_options u = {0};
 	while ((ch = getopt_long(argc, argv, ":s:c:t:r:qhV", options, NULL)) != -1) {
 		switch (ch) {
 		case 's': o.store = optarg; break;
@@ -160,37 +178,70 @@ int main(int argc, char **argv)
 			if ((int)(o.format = ff_report_format_parse(optarg)) < 0)
 				ff_usage_error("bad --format '%s': use text, csv or json", optarg);
 			break;
-		case OPT_MAX_NULL_RATE: o.max_null_rate = parse_rate("--max-null-rate", optarg, 1); break;
-		case OPT_UNIQUE_KEY: o.unique_key = optarg; break;
-		case OPT_PARTITION: o.partition = optarg; break;
-		case OPT_RANGE: parse_range("--range", optarg, &o.range); break;
+		case OPT_MAX_NULL_RATE:
+			used(&u, "--max-null-rate", J_PROFILE);
+			o.max_null_rate = parse_rate("--max-null-rate", optarg, 1);
+			break;
+		case OPT_UNIQUE_KEY:
+			used(&u, "--unique-key", J_PROFILE | J_FRESH);
+			o.unique_key = optarg;
+			break;
+		case OPT_PARTITION: used(&u, "--partition", J_PROFILE); o.partition = optarg; break;
+		case OPT_RANGE:
+			used(&u, "--range", J_PROFILE);
+			parse_range("--range", optarg, &o.range);
+			break;
 		case OPT_MAX_AGE:
+			used(&u, "--max-age", J_FRESH);
 			if (ff_duration_parse(optarg, &i64) < 0)
 				ff_usage_error("bad --max-age '%s': a duration such as 90m, 2h or 1d",
 					       optarg);
 			o.max_age = (double)i64 / FF_USEC;
 			break;
-		case OPT_NOW: o.now = parse_time("--now", optarg); break;
-		case OPT_BY_KEY: o.by_key = 1; break;
-		case OPT_PSI: o.psi_threshold = parse_rate("--psi-threshold", optarg, INFINITY); break;
-		case OPT_KS: o.ks_threshold = parse_rate("--ks-threshold", optarg, 1); break;
+		case OPT_NOW:
+			used(&u, "--now", J_FRESH);
+			o.now = parse_time("--now", optarg);
+			break;
+		case OPT_BY_KEY: used(&u, "--by-key", J_FRESH); o.by_key = 1; break;
+		case OPT_PSI:
+			used(&u, "--psi-threshold", J_DRIFT);
+			o.psi_threshold = parse_rate("--psi-threshold", optarg, INFINITY);
+			break;
+		case OPT_KS:
+			used(&u, "--ks-threshold", J_DRIFT);
+			o.ks_threshold = parse_rate("--ks-threshold", optarg, 1);
+			break;
 		case OPT_BINS:
+			used(&u, "--bins", J_DRIFT);
 			if (ff_parse_int64(optarg, strlen(optarg), &i64) < 0 || i64 < 2 || i64 > 1000)
 				ff_usage_error("bad --bins '%s': a whole number from 2 to 1000", optarg);
 			o.bins = (int)i64;
 			break;
 		case OPT_SPLIT: {
+			used(&u, "--split", J_DRIFT);
+			split = 1;
 			double t = parse_time("--split", optarg);
 			o.reference = (struct ff_time_range){1, -INFINITY, t};
 			o.current = (struct ff_time_range){1, t, INFINITY};
 			break;
 		}
-		case OPT_REFERENCE_RANGE: parse_range("--reference-range", optarg, &o.reference); break;
-		case OPT_CURRENT_RANGE: parse_range("--current-range", optarg, &o.current); break;
-		case OPT_REPORT: o.report = optarg; break;
-		case OPT_ASCII: o.ascii = 1; break;
-		case 'r': o.registry = optarg; break;
-		case OPT_BLUEPRINT: ff_strlist_add(&o.blueprints, optarg); break;
+		case OPT_REFERENCE_RANGE:
+			used(&u, "--reference-range", J_DRIFT);
+			ranges = 1;
+			parse_range("--reference-range", optarg, &o.reference);
+			break;
+		case OPT_CURRENT_RANGE:
+			used(&u, "--current-range", J_DRIFT);
+			ranges = 1;
+			parse_range("--current-range", optarg, &o.current);
+			break;
+		case OPT_REPORT: used(&u, "--report", J_DRIFT); o.report = optarg; break;
+		case OPT_ASCII: used(&u, "--ascii", J_DRIFT); o.ascii = 1; break;
+		case 'r': used(&u, "--registry", J_LINEAGE); o.registry = optarg; break;
+		case OPT_BLUEPRINT:
+			used(&u, "--blueprint", J_LINEAGE);
+			ff_strlist_add(&o.blueprints, optarg);
+			break;
 		case 'q': ff_set_quiet(1); break;
 		case 'h':
 		case 'V':
@@ -221,6 +272,13 @@ int main(int argc, char **argv)
 		j++;
 	if (j == 4)
 		ff_usage_error("unknown job '%s': use profile, freshness, drift or lineage", argv[0]);
+	for (size_t k = 0; k < u.n; k++)
+		if (!(u.jobs[k] & 1 << j))
+			ff_usage_error("%s: %s is not an option of this job", argv[0], u.name[k]);
+	if (split && ranges)
+		ff_usage_error("%s", "drift: give --split, or --reference-range and --current-range, not both");
+	if (j == 2 && argc == 3 && strcmp(argv[1], "-") == 0 && strcmp(argv[2], "-") == 0)
+		ff_usage_error("%s", "drift: stdin can be read once: give one of the samples as a file");
 	if (argc - 1 < jobs[j].min)
 		ff_usage_error("%s: give a %s", argv[0], j == 3 ? "table or model" : "source");
 	if (argc - 1 > jobs[j].max)

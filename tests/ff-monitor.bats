@@ -457,3 +457,17 @@ ff-monitor: nulls.csv: no rows with a time in 'ts'" ]
 	[ "$(grep -c '^ *0.5 ' <<<"$output")" = 1 ]
 }
 
+
+@test "usage: an option of another job, --split with ranges, stdin twice: exit 2" {
+	clean_csv >a.csv
+	run --separate-stderr -2 ff-monitor profile --report r.svg a.csv
+	[ "${stderr%%$'\n'*}" = "ff-monitor: profile: --report is not an option of this job" ]
+	[ ! -e r.svg ]
+	run -2 ff-monitor lineage --max-age 1h trip_pickup_features
+	run -2 ff-monitor freshness --psi-threshold 0.1 a.csv
+	run --separate-stderr -2 ff-monitor drift --split 2024-01-01 --current-range 2024-01-01.. a.csv
+	[ "${stderr%%$'\n'*}" = "ff-monitor: drift: give --split, or --reference-range and --current-range, not both" ]
+	run --separate-stderr -2 ff-monitor drift - - <a.csv
+	[ "${stderr%%$'\n'*}" = "ff-monitor: drift: stdin can be read once: give one of the samples as a file" ]
+	[ -z "$output" ]
+}
