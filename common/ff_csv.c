@@ -28,6 +28,7 @@ struct ff_csv_reader {
 	ff_csv_row_fn fn;
 	void *ctx;
 	int stop;           /* fn's non-zero value */
+	int fed;            /* some input was parsed already */
 };
 
 static int keep_blanks(unsigned char c)
@@ -133,6 +134,13 @@ const char *ff_csv_name(const struct ff_csv_reader *r) { return r->name; }
 
 static int feed(struct ff_csv_reader *r, const char *p, size_t n)
 {
+	/* A UTF-8 byte order mark (Excel, PowerShell) is not part of the
+	 * first column's name. */
+	if (!r->fed && n >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0) {
+		p += 3;
+		n -= 3;
+	}
+	r->fed = 1;
 	if (csv_parse(&r->parser, p, n, on_field, on_row, r) != n)
 		return ff_error("%s:%ld: %s", r->name, r->line, csv_strerror(csv_error(&r->parser)));
 	return 0;

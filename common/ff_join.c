@@ -234,8 +234,17 @@ static int prepare_online(struct ff_join *j, struct lookup *lk)
 	const struct ff_lookup_def *d = lk->def;
 	sqlite3_stmt *st;
 	if (sqlite3_prepare_v2(j->online_db, "SELECT name, type, role FROM ff_online_columns "
-				"WHERE table_name = ? ORDER BY position", -1, &st, NULL) != SQLITE_OK)
+				"WHERE table_name = ? ORDER BY position", -1, &st, NULL) != SQLITE_OK) {
+		int code = sqlite3_extended_errcode(j->online_db);
+		/* A reader of a WAL file needs its -shm beside it: in a directory
+		 * it cannot write, SQLite cannot make one, which is not the
+		 * file's fault. */
+		if ((code & 0xff) == SQLITE_CANTOPEN || (code & 0xff) == SQLITE_READONLY)
+			return ff_error("%s: cannot read the store: %s (a WAL file's reader needs to create "
+					"%s-shm beside it: make the directory writable for this user)",
+					j->online_path, sqlite3_errmsg(j->online_db), j->online_path);
 		return ff_error("%s: not an ff online store", j->online_path);
+	}
 	sqlite3_bind_text(st, 1, d->table, -1, SQLITE_STATIC);
 	struct ff_strlist keys = {0};
 	char *ts = NULL;

@@ -111,12 +111,15 @@ static int split(struct ff_request_rows *r, json_t *obj, const char *what)
 	int rc = 0;
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		at[i] = ncols;
-		for (size_t k = 0; k < ncols; k++) {
+		for (size_t k = 0; k < ncols && rc == 0; k++) {
 			json_t *name = json_array_get(columns, k);
-			if (json_is_string(name) && strcmp(json_string_value(name), r->columns->v[i]) == 0)
-				at[i] = k;
+			if (!json_is_string(name) || strcmp(json_string_value(name), r->columns->v[i]) != 0)
+				continue;
+			if (at[i] != ncols)
+				rc = ff_error("%s: column '%s' given twice in 'columns'", what, r->columns->v[i]);
+			at[i] = k;
 		}
-		if (at[i] == ncols)
+		if (rc == 0 && at[i] == ncols)
 			rc = ff_error("%s: no column '%s' in 'columns'", what, r->columns->v[i]);
 	}
 	for (size_t k = 0; k < json_array_size(data) && rc == 0; k++) {
@@ -172,10 +175,53 @@ static int columnar(struct ff_request_rows *r, json_t *obj, const char *what)
 
 static const char *const forms[] = {"dataframe_records", "dataframe_split", "inputs", "instances"};
 
+/* Python's json module writes a missing float (pandas' NaN) as a bare NaN,
+ * which is not JSON: the body is copied with each NaN outside a string
+ * made null, as MLflow's own server reads it. NULL if there is none. */
+static char *nan_as_null(const char *body, size_t len, size_t *out_len)
+{
+	int in_string = 0, found = 0;
+	for (size_t i = 0; i < len && !found; i++) {
+		if (in_string)
+			in_string = body[i] == '\\' ? (i++, 1) : body[i] != '"';
+		else if (body[i] == '"')
+			in_string = 1;
+		else if (body[i] == 'N' && i + 3 <= len && memcmp(body + i, "NaN", 3) == 0)
+			found = 1;
+	}
+	if (!found)
+		return NULL;
+	char *copy = ff_xmalloc(len + len / 3 + 1);
+	size_t n = 0;
+	in_string = 0;
+	for (size_t i = 0; i < len; i++) {
+		char c = body[i];
+		if (in_string) {
+			copy[n++] = c;
+			if (c == '\\' && i + 1 < len)
+				copy[n++] = body[++i];
+			else if (c == '"')
+				in_string = 0;
+		} else if (c == 'N' && i + 3 <= len && memcmp(body + i, "NaN", 3) == 0) {
+			memcpy(copy + n, "null", 4);
+			n += 4;
+			i += 2;
+		} else {
+			in_string = c == '"';
+			copy[n++] = c;
+		}
+	}
+	*out_len = n;
+	return copy;
+}
+
 static int parse_json(struct ff_request_rows *r, const char *body, size_t len)
 {
 	json_error_t e;
-	json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &e);
+	size_t fixed_len = 0;
+	char *fixed = nan_as_null(body, len, &fixed_len);
+	json_t *root = json_loadb(fixed ? fixed : body, fixed ? fixed_len : len, JSON_REJECT_DUPLICATES, &e);
+	free(fixed);
 	if (!root)
 		return ff_error("invalid JSON at line %d, column %d: %s", e.line, e.column, e.text);
 	int rc;
@@ -276,6 +322,11 @@ int ff_request_parse(struct ff_request_rows *rows, const char *body, size_t len,
 {
 	rows->nrows = 0;
 	rows->text_len = 0;
+	/* A byte order mark, as Excel and PowerShell write: not data. */
+	if (len >= 3 && memcmp(body, "\xef\xbb\xbf", 3) == 0) {
+		body += 3;
+		len -= 3;
+	}
 	int rc;
 	if (!content_type || type_is(content_type, "application/json"))
 		rc = parse_json(rows, body, len);

@@ -572,6 +572,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			return reply_error(c, rq, s, MHD_HTTP_METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED", msg);
 		}
 		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+		const char *te = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+		const char *ce = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_ENCODING);
+		/* HTTP/1.0 has no chunks: without a length its body cannot be told
+		 * from none. */
+		if (rq->route == R_SCORE && !cl && !te)
+			return reply_error(c, rq, s, MHD_HTTP_LENGTH_REQUIRED, "LENGTH_REQUIRED",
+					   "give the body's Content-Length (or send it chunked)");
+		if (rq->route == R_SCORE && ce && strcasecmp(ce, "identity") != 0) {
+			char msg[200];
+			snprintf(msg, sizeof msg, "Content-Encoding '%.64s' is not supported: send the body "
+				 "uncompressed", ce);
+			return reply_error(c, rq, s, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "UNSUPPORTED_MEDIA_TYPE", msg);
+		}
 		if (rq->route == R_SCORE && cl && strtoull(cl, NULL, 10) > sv->o->body_limit) {
 			char msg[200];
 			snprintf(msg, sizeof msg, "the body is larger than the limit of %zu bytes", sv->o->body_limit);
@@ -719,8 +732,11 @@ int ff_serve_run(const struct ff_serve_options *o)
 	/* Turbo: no shutdown() before close and optimistic reads, 15% less
 	 * CPU per request measured. */
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_TURBO;
+	/* "::" means every interface, IPv4 ones too; another IPv6 address is
+	 * that address only. */
 	if (sa.ss_family == AF_INET6)
-		flags |= MHD_USE_IPv6;
+		flags |= IN6_IS_ADDR_UNSPECIFIED(&((struct sockaddr_in6 *)&sa)->sin6_addr) ? MHD_USE_DUAL_STACK
+											   : MHD_USE_IPv6;
 	struct MHD_OptionItem opts[] = {
 		{MHD_OPTION_SOCK_ADDR, 0, &sa},
 		{MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)o->timeout, NULL},
@@ -744,8 +760,9 @@ int ff_serve_run(const struct ff_serve_options *o)
 	if (o->port_file && write_port_file(o->port_file, port) < 0)
 		goto out;
 	if (isatty(2))
-		fprintf(stderr, "%s: serving %zu model%s on http://%s:%u/\n", ff_progname(), sv.current->n,
-			sv.current->n == 1 ? "" : "s", o->address, port);
+		fprintf(stderr, "%s: serving %zu model%s on http://%s%s%s:%u/\n", ff_progname(), sv.current->n,
+			sv.current->n == 1 ? "" : "s", sa.ss_family == AF_INET6 ? "[" : "", o->address,
+			sa.ss_family == AF_INET6 ? "]" : "", port);
 	for (;;) {
 		int sig = 0;
 		if (sigwait(&sigs, &sig) != 0)

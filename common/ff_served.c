@@ -70,6 +70,8 @@ static int load_one(struct ff_served_model *s, const char *spec, const char *reg
 		if (!s->name)
 			return -1;
 	}
+	if (!*s->ref)
+		return ff_error("model '%s': an empty reference: give a file or models:/NAME", s->name);
 	if (!ff_registry_is_name(s->name))
 		return ff_error("model name '%s' (of %s): use letters, digits, '_', '.' and '-'", s->name, s->ref);
 	void *data = NULL;
