@@ -169,6 +169,13 @@ int ff_csv_each(struct ff_csv_reader *r, ff_csv_row_fn fn, void *ctx)
 	}
 	if (r->stop)
 		return r->stop;
+	/* A quoted field still open at the end is a cut file (or a stray
+	 * quote), not a value: libcsv reports it only in its strict mode,
+	 * which refuses other things too. Its public parser state says so: a
+	 * quoted field begun (libcsv's FIELD_BEGUN, 2) and not closed. */
+	if (r->parser.quoted && r->parser.pstate == 2)
+		return ff_error("%s:%ld: a quoted field is not closed at the end of the input", r->name,
+				r->row_line);
 	if (csv_fini(&r->parser, on_field, on_row, r) != 0)
 		return ff_error("%s:%ld: %s", r->name, r->line, csv_strerror(csv_error(&r->parser)));
 	return r->stop;

@@ -280,3 +280,17 @@ typed_bin() {
 	[ "$status" -eq 1 ]
 	assert_equal "$stderr" "ff-cat: ts.bin: column 'n' is timestamp, in typed.bin it is integer"
 }
+
+@test "a quoted field left open at the end of the input is an error naming its line" {
+	printf 'a,b\n1,2\n3,"x\n4,5\n' >cut.csv
+	run --separate-stderr -1 ff-cat cut.csv
+	[ "$stderr" = "ff-cat: cut.csv:3: a quoted field is not closed at the end of the input" ]
+	printf 'a,b\n1,"x\ny"\n' >ok.csv
+	run -0 ff-cat ok.csv
+}
+
+@test "a UTF-8 byte order mark before the header is not part of the first name" {
+	printf '\357\273\277a,b\n1,2\n' >bom.csv
+	run -0 ff-cat bom.csv
+	[ "$output" = "$(printf 'a,b\n1,2')" ]
+}
