@@ -25,7 +25,8 @@ struct table {
 struct entry {
 	int table;
 	int64_t logged_at_us;
-	char *version, *fallbacks;
+	char *version, *fallbacks, *request_id;
+	int64_t row;
 	double latency_us;
 	float prediction;
 	float *x;
@@ -89,8 +90,8 @@ static void sql_name(FILE *f, const char *name)
 	putc('"', f);
 }
 
-static const char *const meta[] = {"logged_at", "model", "model_version", "latency_us", "prediction",
-				   "fallbacks"};
+static const char *const meta[] = {"logged_at", "model", "model_version", "request_id", "row",
+				   "latency_us", "prediction", "fallbacks"};
 #define NMETA (sizeof meta / sizeof *meta)
 
 /* The columns the table has, or 0 if it has none (it is not there). */
@@ -161,11 +162,11 @@ static int add_table(struct ff_inference_log *log, const char *model, const stru
 	FILE *c = open_memstream(&create, &clen), *ins = open_memstream(&insert, &ilen);
 	fputs("CREATE TABLE IF NOT EXISTS ", c);
 	sql_name(c, name);
-	fputs(" (logged_at TEXT NOT NULL, model TEXT NOT NULL, model_version TEXT, latency_us REAL, "
-	      "prediction REAL, fallbacks TEXT", c);
+	fputs(" (logged_at TEXT NOT NULL, model TEXT NOT NULL, model_version TEXT, request_id TEXT, "
+	      "row INTEGER, latency_us REAL, prediction REAL, fallbacks TEXT", c);
 	fputs("INSERT INTO ", ins);
 	sql_name(ins, name);
-	fputs(" VALUES (?,?,?,?,?,?", ins);
+	fputs(" VALUES (?,?,?,?,?,?,?,?", ins);
 	for (size_t i = 0; i < features->n; i++) {
 		fputs(", ", c);
 		sql_name(c, features->v[i]);
@@ -200,6 +201,7 @@ static void entry_free(struct entry *e)
 {
 	free(e->version);
 	free(e->fallbacks);
+	free(e->request_id);
 	free(e->x);
 }
 
@@ -235,12 +237,14 @@ static void write_batch(struct ff_inference_log *log, struct entry *batch, size_
 		sqlite3_bind_text(st, 1, when, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_text(st, 2, t->model, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 3, e->version, -1, SQLITE_STATIC);
-		sqlite3_bind_double(st, 4, e->latency_us);
-		sqlite3_bind_double(st, 5, readable(e->prediction));
+		sqlite3_bind_text(st, 4, e->request_id, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 5, e->row);
+		sqlite3_bind_double(st, 6, e->latency_us);
+		sqlite3_bind_double(st, 7, readable(e->prediction));
 		if (e->fallbacks)
-			sqlite3_bind_text(st, 6, e->fallbacks, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 8, e->fallbacks, -1, SQLITE_STATIC);
 		else
-			sqlite3_bind_text(st, 6, "", 0, SQLITE_STATIC);
+			sqlite3_bind_text(st, 8, "", 0, SQLITE_STATIC);
 		for (size_t i = 0; i < t->nfeat; i++)
 			if (isnan(e->x[i]))
 				sqlite3_bind_null(st, (int)(NMETA + i + 1));
@@ -300,7 +304,8 @@ int ff_inference_log_put(struct ff_inference_log *log, const struct ff_inference
 {
 	const struct table *t = &log->tables[e->table];
 	struct entry copy = {e->table, e->logged_at_us, ff_xstrdup(e->model_version ? e->model_version : ""),
-			     e->fallbacks ? ff_xstrdup(e->fallbacks) : NULL, e->latency_us, e->prediction,
+			     e->fallbacks ? ff_xstrdup(e->fallbacks) : NULL,
+			     ff_xstrdup(e->request_id ? e->request_id : ""), e->row, e->latency_us, e->prediction,
 			     ff_xmalloc((t->nfeat ? t->nfeat : 1) * sizeof(float))};
 	memcpy(copy.x, e->x, t->nfeat * sizeof(float));
 	pthread_mutex_lock(&log->lock);

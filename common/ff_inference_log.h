@@ -1,8 +1,10 @@
 /* ff_inference_log: what a server scored, appended to a SQLite file for
  * monitoring, off the request path. One table per model, inference_NAME:
- * logged_at (ISO 8601 UTC, milliseconds), model, model_version, latency_us,
- * prediction, fallbacks (comma-separated feature names), then one REAL
- * column per feature of the model's vector, named as in its training set.
+ * logged_at (ISO 8601 UTC, milliseconds), model, model_version, request_id
+ * (the client's X-Request-Id, or one made by the server: it joins labels
+ * known later), row (in the request, from 1), latency_us, prediction,
+ * fallbacks (comma-separated feature names), then one REAL column per
+ * feature of the model's vector, named as in its training set.
  * Requests hand entries to a queue; a thread of its own writes them in
  * batches, one transaction each. A full queue drops entries and counts them
  * rather than slow the requests down. */
@@ -33,6 +35,8 @@ struct ff_inference_entry {
 	int table;
 	int64_t logged_at_us;      /* wall clock, microseconds since the epoch */
 	const char *model_version;
+	const char *request_id;
+	int64_t row;               /* in the request, from 1 */
 	double latency_us;
 	float prediction;
 	const char *fallbacks;     /* may be NULL */

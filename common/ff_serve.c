@@ -30,6 +30,8 @@ struct server {
 	struct ff_metrics metrics;
 	atomic_int draining;
 	atomic_int next_worker;
+	atomic_uint_fast64_t requests;   /* scoring requests so far, for their ids */
+	int64_t started_us;
 };
 
 struct log_row {
@@ -70,6 +72,7 @@ struct request {
 	int too_big;
 	int status;
 	int64_t started_ns;
+	char request_id[72];             /* scoring: sent back as X-Request-Id */
 };
 
 enum route { R_SCORE, R_HEALTH, R_VERSION, R_METRICS, R_UNKNOWN };
@@ -161,6 +164,8 @@ static enum MHD_Result reply(struct MHD_Connection *c, struct request *rq, int s
 	if (!r)
 		return MHD_NO;
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	if (rq->request_id[0])
+		MHD_add_response_header(r, "X-Request-Id", rq->request_id);
 	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, rq->route == R_SCORE ? "POST" : "GET, HEAD");
 	enum MHD_Result ret = MHD_queue_response(c, (unsigned)status, r);
@@ -252,9 +257,26 @@ static void put_fallbacks(struct scratch *s, const struct ff_served_model *sm, c
 	puts_(s, "]");
 }
 
+/* The client's X-Request-Id when it is a plain token, else one of ours:
+ * the server's start (microseconds, hex) and a count, unique across runs. */
+static void request_id(struct server *sv, struct MHD_Connection *c, struct request *rq)
+{
+	const char *given = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Request-Id");
+	size_t n = given ? strlen(given) : 0;
+	int plain = n > 0 && n < sizeof rq->request_id;
+	for (size_t i = 0; plain && i < n; i++)
+		plain = given[i] > 0x20 && given[i] < 0x7f && given[i] != '"' && given[i] != '\\';
+	if (plain)
+		memcpy(rq->request_id, given, n + 1);
+	else
+		snprintf(rq->request_id, sizeof rq->request_id, "%llx-%llu", (unsigned long long)sv->started_us,
+			 (unsigned long long)atomic_fetch_add(&sv->requests, 1) + 1);
+}
+
 static enum MHD_Result score(struct server *sv, struct MHD_Connection *c, struct request *rq)
 {
 	struct scratch *s = my_scratch(sv);
+	request_id(sv, c, rq);
 	pthread_mutex_lock(&sv->lock);
 	struct ff_generation *g = sv->current;
 	atomic_fetch_add(&g->refs, 1);
@@ -356,8 +378,8 @@ static enum MHD_Result score(struct server *sv, struct MHD_Connection *c, struct
 	ff_hold_messages(NULL);
 	for (size_t r = 0; rc == 0 && logging && r < nrows; r++) {
 		const char *fbr = s->log_text + s->log_rows[r].fallbacks;
-		struct ff_inference_entry e = {sm->log_table, s->log_rows[r].at_us, sm->version,
-					       s->log_rows[r].latency_us, pred[r], *fbr ? fbr : NULL,
+		struct ff_inference_entry e = {sm->log_table, s->log_rows[r].at_us, sm->version, rq->request_id,
+					       (int64_t)r + 1, s->log_rows[r].latency_us, pred[r], *fbr ? fbr : NULL,
 					       s->log_x + r * nvec};
 		ff_inference_log_put(sv->log, &e);
 	}
@@ -711,6 +733,7 @@ int ff_serve_run(const struct ff_serve_options *o)
 	sv.o = o;
 	pthread_mutex_init(&sv.lock, NULL);
 	ff_metrics_init(&sv.metrics);
+	sv.started_us = wall_us();
 	int rc = -1;
 	struct sockaddr_storage sa;
 	socklen_t salen;

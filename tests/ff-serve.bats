@@ -837,8 +837,10 @@ EOF
 	stop_server
 	[ "$(q log.db "SELECT count(*) FROM inference_model")" = 62 ]
 	# the columns
-	q log.db "SELECT name FROM pragma_table_info('inference_model')" | head -n 6 | paste -sd, - |
-		diff <(echo logged_at,model,model_version,latency_us,prediction,fallbacks) -
+	q log.db "SELECT name FROM pragma_table_info('inference_model')" | head -n 8 | paste -sd, - |
+		diff <(echo logged_at,model,model_version,request_id,row,latency_us,prediction,fallbacks) -
+	# one id per request, rows numbered from 1 within it
+	[ "$(q log.db "SELECT count(DISTINCT request_id), min(row), max(row) FROM inference_model")" = "2|1|31" ]
 	q log.db "SELECT name FROM pragma_table_info('inference_model')" | grep -qx mean_fare_window_1h_pickup_zip
 	[ "$(q log.db "SELECT DISTINCT model || ' ' || model_version FROM inference_model")" = "model $version" ]
 	[ "$(q log.db "SELECT count(*) FROM inference_model WHERE latency_us IS NULL OR latency_us < 0")" = 0 ]
@@ -1242,3 +1244,23 @@ PY
 	run -0 curl -sS "http://[::1]:$PORT/health"
 	stop_server
 }
+
+@test "X-Request-Id: the client's comes back and is logged; else the server makes one per request" {
+	start_server --online on.db -m model.json --log log.db
+	http POST /invocations -H 'Content-Type: application/json' -H 'X-Request-Id: trip-42' \
+		--data-binary "{\"dataframe_records\":[$REC,$REC]}"
+	[ "$CODE" = 200 ] || fail "$CODE $BODY"
+	grep -qi '^x-request-id: trip-42' "$HEADERS" || fail "$(cat "$HEADERS")"
+	local ids=()
+	for _ in 1 2; do
+		post_text "{\"dataframe_records\":[$REC]}"
+		ids+=("$(sed -n 's/^[Xx]-[Rr]equest-[Ii]d: *//p' "$HEADERS" | tr -d '\r')")
+	done
+	[ -n "${ids[0]}" ] && [ "${ids[0]}" != "${ids[1]}" ] || fail "ids: ${ids[*]}"
+	http POST /invocations -H 'Content-Type: application/json' --data-binary '{}'
+	grep -qi '^x-request-id: ' "$HEADERS" || fail "an error has no id: $(cat "$HEADERS")"
+	stop_server
+	[ "$(q log.db "SELECT request_id || ' ' || row FROM inference_model ORDER BY rowid" | paste -sd, -)" = \
+		"trip-42 1,trip-42 2,${ids[0]} 1,${ids[1]} 1" ]
+}
+
