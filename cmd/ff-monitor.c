@@ -129,8 +129,11 @@ static void used(struct job_options *u, const char *name, int jobs)
 static double parse_rate(const char *opt, const char *s, double max)
 {
 	double d;
-	if (ff_parse_double(s, strlen(s), &d) < 0 || !(d >= 0 && d <= max))
+	if (ff_parse_double(s, strlen(s), &d) < 0 || !(d >= 0 && d <= max) || isinf(d)) {
+		if (isinf(max))
+			ff_usage_error("bad %s '%s': a finite number, 0 or more", opt, s);
 		ff_usage_error("bad %s '%s': a number from 0 to %g", opt, s, max);
+	}
 	return d;
 }
 

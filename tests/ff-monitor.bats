@@ -392,6 +392,8 @@ CSV
 	run -2 ff-monitor freshness --now yesterday t.csv
 	run -2 ff-monitor drift --bins 1 a.csv b.csv
 	run -2 ff-monitor drift --ks-threshold 1.5 a.csv b.csv
+	run --separate-stderr -2 ff-monitor drift --psi-threshold inf a.csv b.csv
+	[ "${stderr%%$'\n'*}" = "ff-monitor: bad --psi-threshold 'inf': a finite number, 0 or more" ]
 	run -2 ff-monitor drift a.csv
 	run --separate-stderr -2 ff-monitor drift a.csv b.csv c.csv
 	[[ "$stderr" == *"Try 'ff-monitor --help'"* ]]
