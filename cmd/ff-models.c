@@ -235,23 +235,6 @@ static void format_version(char *buf, int64_t v)
 
 /* ---- register ---- */
 
-static int read_all(const char *path, char **data, size_t *len)
-{
-	FILE *f = ff_open_input(path);
-	if (!f)
-		return -1;
-	FILE *m = open_memstream(data, len);
-	char buf[65536];
-	size_t n;
-	while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-		fwrite(buf, 1, n, m);
-	int bad = ferror(f);
-	if (f != stdin)
-		fclose(f);
-	fclose(m);
-	return bad ? ff_error("%s: %s", ff_input_name(path), strerror(errno)) : 0;
-}
-
 static int cmd_register(struct ctx *c, char **args, int nargs)
 {
 	(void)nargs; /* checked by main */
@@ -262,7 +245,7 @@ static int cmd_register(struct ctx *c, char **args, int nargs)
 	size_t len = 0;
 	int64_t version;
 	int existed, rc = -1;
-	if (read_all(args[1], &data, &len) == 0 && open_registry(c, FF_REGISTRY_WRITE) == 0 &&
+	if (ff_read_file(args[1], &data, &len) == 0 && open_registry(c, FF_REGISTRY_WRITE) == 0 &&
 	    ff_registry_register(c->reg, args[0], data, len, args[1], c->description, &c->aliases,
 				 &version, &existed) == 0) {
 		char *ref = ff_registry_ref_text(args[0], version);

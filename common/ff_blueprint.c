@@ -509,20 +509,11 @@ int ff_blueprint_parse(const char *text, const char *origin, struct ff_blueprint
 
 int ff_blueprint_read(const char *path, struct ff_blueprint_info *out)
 {
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return ff_error("%s: %s", path, strerror(errno));
-	char *text = NULL;
-	size_t size = 0;
-	FILE *m = open_memstream(&text, &size);
-	char buf[65536];
-	size_t n;
-	while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-		fwrite(buf, 1, n, m);
-	int bad = ferror(f);
-	fclose(f);
-	fclose(m);
-	int rc = bad ? ff_error("%s: read error", path) : ff_blueprint_parse(text, path, out);
+	char *text;
+	size_t size;
+	if (ff_read_file(path, &text, &size) < 0)
+		return -1;
+	int rc = ff_blueprint_parse(text, path, out);
 	free(text);
 	return rc;
 }

@@ -189,16 +189,8 @@ int ff_monitor_lineage(const struct ff_monitor_options *o, char **targets, int n
 					      ? "not in the store, and no model or blueprint given reads it (a model is models:/NAME)"
 					      : "nothing to look in: give -s STORE, -r REGISTRY or --blueprint FILE");
 	}
-	if (rc == 0) {
-		if (o->format == FF_REPORT_TEXT)
-			ff_report_text(&t, stdout, "");
-		else if (o->format == FF_REPORT_CSV)
-			ff_report_csv(&t, stdout);
-		else {
-			ff_report_json(&t, stdout, 0);
-			putchar('\n');
-		}
-	}
+	if (rc == 0)
+		ff_report_write(&t, o->format, stdout);
 	ff_registry_close(reg);
 	ff_report_release(&t);
 	return rc;

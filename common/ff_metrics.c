@@ -35,7 +35,7 @@ static void counter(FILE *out, const char *name, const char *help, uint64_t v)
 
 void ff_metrics_write(struct ff_metrics *mx, FILE *out)
 {
-	uint64_t total = 0, errors = 0;
+	uint64_t errors = 0;
 	fputs("# HELP ff_serve_requests_total Requests by HTTP status; 408 and 499 were closed unanswered "
 	      "(timed out; the client or a stop cut them short).\n"
 	      "# TYPE ff_serve_requests_total counter\n", out);
@@ -44,7 +44,6 @@ void ff_metrics_write(struct ff_metrics *mx, FILE *out)
 		if (!n)
 			continue;
 		fprintf(out, "ff_serve_requests_total{code=\"%d\"} %" PRIu64 "\n", code, n);
-		total += n;
 		if (code >= 400)
 			errors += n;
 	}
@@ -76,5 +75,4 @@ void ff_metrics_write(struct ff_metrics *mx, FILE *out)
 	fprintf(out, "# HELP ff_serve_start_time_seconds When the server started (Unix time).\n"
 		"# TYPE ff_serve_start_time_seconds gauge\nff_serve_start_time_seconds %" PRId64 "\n",
 		mx->started_at);
-	(void)total;
 }

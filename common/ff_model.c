@@ -133,22 +133,11 @@ fail:
 
 int ff_model_load_file(const char *path, struct ff_model **out)
 {
-	FILE *f = ff_open_input(path);
-	if (!f)
+	char *data;
+	size_t size;
+	if (ff_read_file(path, &data, &size) < 0)
 		return -1;
-	char *data = NULL;
-	size_t size = 0;
-	FILE *m = open_memstream(&data, &size);
-	char buf[65536];
-	size_t n;
-	while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-		fwrite(buf, 1, n, m);
-	int bad = ferror(f);
-	if (f != stdin)
-		fclose(f);
-	fclose(m);
-	int rc = bad ? ff_error("%s: read error: %s", path, strerror(errno))
-		     : ff_model_load_buffer(data, size, ff_input_name(path), out);
+	int rc = ff_model_load_buffer(data, size, ff_input_name(path), out);
 	free(data);
 	return rc;
 }

@@ -118,6 +118,6 @@ int ff_monitor_fail(const char *source, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof buf, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "%s: %s: %s\n", ff_progname(), source, buf);
+	ff_error("%s: %s", source, buf); /* a check that fails: exit 1, as an error */
 	return 1;
 }

@@ -116,16 +116,8 @@ int ff_monitor_freshness(const struct ff_monitor_options *o, char **sources, int
 		int r = fresh_one(o, sources[i], &t);
 		rc = r < 0 ? -1 : rc | r;
 	}
-	if (rc >= 0) {
-		if (o->format == FF_REPORT_TEXT)
-			ff_report_text(&t, stdout, "");
-		else if (o->format == FF_REPORT_CSV)
-			ff_report_csv(&t, stdout);
-		else {
-			ff_report_json(&t, stdout, 0);
-			putchar('\n');
-		}
-	}
+	if (rc >= 0)
+		ff_report_write(&t, o->format, stdout);
 	ff_report_release(&t);
 	return rc;
 }

@@ -201,3 +201,15 @@ void ff_report_json(const struct ff_report_table *t, FILE *out, int indent)
 		fprintf(out, "\n%*s", indent, "");
 	putc(']', out);
 }
+
+void ff_report_write(const struct ff_report_table *t, enum ff_report_format format, FILE *out)
+{
+	if (format == FF_REPORT_TEXT) {
+		ff_report_text(t, out, "");
+	} else if (format == FF_REPORT_CSV) {
+		ff_report_csv(t, out);
+	} else {
+		ff_report_json(t, out, 0);
+		putc('\n', out);
+	}
+}

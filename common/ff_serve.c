@@ -235,14 +235,12 @@ static void put_features(struct scratch *s, const struct ff_served_model *sm, co
 	puts_(s, "}");
 }
 
-static void put_fallbacks(struct scratch *s, const struct ff_served_model *sm, const struct ff_score *sc,
-			  char *csv, size_t csv_size)
+/* The features that fell back, as a JSON list. */
+static void put_fallbacks(struct scratch *s, const struct ff_served_model *sm, const struct ff_score *sc)
 {
 	const struct ff_strlist *names = sm->m->vector.names;
-	size_t used = 0;
 	int first = 1;
 	puts_(s, "[");
-	csv[0] = '\0';
 	for (size_t i = 0; i < names->n; i++) {
 		if (!sc->fell_back[i])
 			continue;
@@ -250,11 +248,32 @@ static void put_fallbacks(struct scratch *s, const struct ff_served_model *sm, c
 			puts_(s, ",");
 		first = 0;
 		put_json_string(s, names->v[i], strlen(names->v[i]));
-		int n = snprintf(csv + used, csv_size - used, "%s%s", used ? "," : "", names->v[i]);
-		if (n > 0 && (size_t)n < csv_size - used)
-			used += (size_t)n;
 	}
 	puts_(s, "]");
+}
+
+/* A row for the inference log, kept until the request is known good: its
+ * vector, and the names of the features that fell back, comma-separated,
+ * appended to log_text. */
+static void keep_for_log(struct scratch *s, const struct ff_served_model *sm, const struct ff_score *sc,
+			 size_t r, int64_t took_ns)
+{
+	const struct ff_strlist *names = sm->m->vector.names;
+	size_t nvec = names->n, start = s->log_text_len;
+	memcpy(s->log_x + r * nvec, sc->x, nvec * sizeof *sc->x);
+	for (size_t i = 0; i < nvec; i++) {
+		if (!sc->fell_back[i])
+			continue;
+		size_t n = strlen(names->v[i]);
+		ff_grow(&s->log_text, &s->log_text_cap, s->log_text_len + n + 2, 1);
+		if (s->log_text_len > start)
+			s->log_text[s->log_text_len++] = ',';
+		memcpy(s->log_text + s->log_text_len, names->v[i], n);
+		s->log_text_len += n;
+	}
+	ff_grow(&s->log_text, &s->log_text_cap, s->log_text_len + 1, 1);
+	s->log_text[s->log_text_len++] = '\0';
+	s->log_rows[r] = (struct log_row){wall_us(), (double)took_ns / 1000.0, start};
 }
 
 /* The client's X-Request-Id when it is a plain token, else one of ours:
@@ -326,13 +345,10 @@ static enum MHD_Result score(struct server *sv, struct MHD_Connection *c, struct
 	}
 	char where[64];
 	/* The answer with features is built as the rows are scored. */
-	struct scratch ex = {0};
-	char fb[4096];
+	struct scratch ex = {0}, fbs = {0}, lat = {0};
 	uint64_t lookups = 0, misses = 0, fallbacks = 0;
-	if (explain)
-		puts_(&ex, ",\"features\":[");
-	struct scratch fbs = {0}, lat = {0};
 	if (explain) {
+		puts_(&ex, ",\"features\":[");
 		puts_(&fbs, ",\"fallbacks\":[");
 		puts_(&lat, ",\"lookup_latency_us\":[");
 	}
@@ -347,31 +363,20 @@ static enum MHD_Result score(struct server *sv, struct MHD_Connection *c, struct
 		lookups += sc.lookups;
 		misses += sc.misses;
 		fallbacks += sc.fallbacks;
-		if (explain || logging) {
-			if (explain && r) {
+		if (explain) {
+			if (r) {
 				puts_(&ex, ",");
 				puts_(&fbs, ",");
 				puts_(&lat, ",");
 			}
-			struct scratch tmp = {0};
-			struct scratch *fb_out = explain ? &fbs : &tmp;
-			put_fallbacks(fb_out, sm, &sc, fb, sizeof fb);
-			free(tmp.out);
-			if (explain) {
-				put_features(&ex, sm, &sc);
-				char num[40];
-				snprintf(num, sizeof num, "%.3f", (double)sc.lookup_ns / 1000.0);
-				puts_(&lat, num);
-			}
-			if (logging) {
-				memcpy(s->log_x + r * nvec, sc.x, nvec * sizeof *sc.x);
-				size_t n = strlen(fb);
-				ff_grow(&s->log_text, &s->log_text_cap, s->log_text_len + n + 1, 1);
-				memcpy(s->log_text + s->log_text_len, fb, n + 1);
-				s->log_rows[r] = (struct log_row){wall_us(), (double)took / 1000.0, s->log_text_len};
-				s->log_text_len += n + 1;
-			}
+			put_features(&ex, sm, &sc);
+			put_fallbacks(&fbs, sm, &sc);
+			char num[40];
+			snprintf(num, sizeof num, "%.3f", (double)sc.lookup_ns / 1000.0);
+			puts_(&lat, num);
 		}
+		if (logging)
+			keep_for_log(s, sm, &sc, r, took);
 	}
 	if (spare)
 		pthread_mutex_unlock(&sm->spare_lock);

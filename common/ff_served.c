@@ -1,6 +1,5 @@
 #include "ff_served.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,31 +8,6 @@
 
 #include "ff_registry.h"
 #include "ff_util.h"
-
-static int read_file(const char *path, void **data, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return ff_error("%s: %s", path, strerror(errno));
-	char *buf = NULL;
-	size_t n = 0, cap = 0;
-	for (;;) {
-		ff_grow(&buf, &cap, n + 65536, 1);
-		size_t got = fread(buf + n, 1, cap - n, f);
-		n += got;
-		if (got == 0)
-			break;
-	}
-	int bad = ferror(f);
-	fclose(f);
-	if (bad) {
-		free(buf);
-		return ff_error("%s: read error", path);
-	}
-	*data = buf;
-	*len = n;
-	return 0;
-}
 
 /* The name a model is served by when none is given: the registry name, or
  * the file's base name without .json. */
@@ -84,7 +58,9 @@ static int load_one(struct ff_served_model *s, const char *spec, const char *reg
 		const char *slash = s->label ? strrchr(s->label, '/') : NULL;
 		s->version = ff_xstrdup(slash ? slash + 1 : "");
 	} else {
-		rc = read_file(s->ref, &data, &len);
+		char *bytes = NULL;
+		rc = ff_read_file(s->ref, &bytes, &len);
+		data = bytes;
 		s->label = ff_xstrdup(s->ref);
 		char hash[40];
 		snprintf(hash, sizeof hash, "file:%016llx", (unsigned long long)XXH3_64bits(data, len));

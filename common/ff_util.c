@@ -143,6 +143,31 @@ FILE *ff_open_input(const char *path)
 	return f;
 }
 
+int ff_read_file(const char *path, char **data, size_t *len)
+{
+	FILE *f = ff_open_input(path);
+	if (!f)
+		return -1;
+	char *buf = NULL;
+	size_t n = 0, cap = 0, got;
+	do {
+		ff_grow(&buf, &cap, n + 65536 + 1, 1);
+		got = fread(buf + n, 1, cap - n - 1, f);
+		n += got;
+	} while (got > 0);
+	int bad = ferror(f), err = errno;
+	if (f != stdin)
+		fclose(f);
+	if (bad) {
+		free(buf);
+		return ff_error("%s: %s", ff_input_name(path), strerror(err ? err : EIO));
+	}
+	buf[n] = '\0';
+	*data = buf;
+	*len = n;
+	return 0;
+}
+
 long ff_read(FILE *f, void *buf, size_t n)
 {
 	if (fileno(f) < 0) { /* a memory stream (tests): no descriptor */

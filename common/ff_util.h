@@ -69,6 +69,10 @@ FILE *ff_open_input(const char *path);
 long ff_read(FILE *f, void *buf, size_t n);
 long ff_read_full(FILE *f, void *buf, size_t n);
 
+/* Read a whole file ("-" or NULL: stdin) into *data (malloc'd, with a NUL
+ * after the *len bytes). Returns 0, or -1 with "file: why" reported. */
+int ff_read_file(const char *path, char **data, size_t *len);
+
 /* Display name of an input path for messages: "-" and NULL give "stdin". */
 const char *ff_input_name(const char *path);
 
