@@ -600,6 +600,13 @@ int ff_compute_run(struct ff_spec *specs, size_t nspecs, char **inputs, size_t n
 		goto out;
 	if (opt->progress)
 		fprintf(stderr, "%*s\r", 40, "");
+	for (size_t i = 0; i < ninputs; i++)
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(ins[i].hash, ins[j].hash) == 0) {
+				ff_error("%s and %s have the same content: one batch would count its events twice",
+					 ins[j].name, ins[i].name);
+				goto out;
+			}
 	report_bad(&bad);
 	if (!opt->store) {
 		if (dump_csv(st, &targets[0].def, opt->out) < 0)

@@ -730,6 +730,16 @@ int ff_table_writer_open(struct ff_store *st, const struct ff_table_def *def,
 				goto fail;
 			}
 			w->bulk = 1;
+		} else if (opt->keep_state && opt->replace) {
+			/* Stored by an ff that kept no window state: --replace stores it anew. */
+			char name[300];
+			snprintf(name, sizeof name, "ff_state_%s", def->name);
+			int has_state = sqlite_table_exists(st, name);
+			if (has_state < 0 || (!has_state && drop_table(w) < 0)) {
+				ff_table_def_release(&stored);
+				goto fail;
+			}
+			w->bulk = !has_state;
 		}
 		ff_table_def_release(&stored);
 	} else {

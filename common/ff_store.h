@@ -108,9 +108,8 @@ struct ff_batch {
 
 /* Was batch b folded into table already? Returns 0 if not (fold it), 1 if
  * exactly this batch was (nothing to do; *version says at which version),
- * -1 if it must be refused (reported): the same inputs twice in one batch, a
- * batch id seen before with other content, or an input folded before over
- * windows that overlap these. */
+ * -1 if it must be refused (reported): a batch id seen before with other
+ * content, or an input folded before over windows that overlap these. */
 int ff_store_batch_check(struct ff_store *st, const char *table, const struct ff_batch *b,
 			 int64_t *version);
 /* Record that b was folded into table at version, touching the windows

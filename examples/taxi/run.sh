@@ -9,9 +9,7 @@
 #              by ff-gen-trips (TRIPS rows, default 200000)
 #   WORKDIR    where offline.db and the other results go; default build/demo
 #              in this checkout
-# Environment: TRIPS (rows to generate), LATENESS (how far behind the newest
-# trip a trip may arrive; the real NYC sample is shuffled within each month),
-# ROUNDS (boosting rounds).
+# Environment: TRIPS (rows to generate), ROUNDS (boosting rounds).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -29,12 +27,11 @@ if [ -z "$trips" ]; then
 	mv "$trips.tmp" "$trips"
 fi
 
-# 1. Offline feature tables: both specs in one pass over the trips. A rerun
-#    merges the same rows again and records no new version.
-ff-compute --store "$work/offline.db" \
+# 1. Offline feature tables: both specs in one pass over the trips, in any
+#    order. A rerun finds the same trips folded in already and changes nothing.
+ff-compute --store "$work/offline.db" --quiet \
 	--spec "$here/pickup_features.spec" \
 	--spec "$here/dropoff_features.spec" \
-	--lateness "${LATENESS:-35d}" \
 	"$trips"
 
 # The model learns from the first 80% of the trips by pickup day and
