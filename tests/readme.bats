@@ -27,11 +27,13 @@ teardown() {
 	done
 }
 
-# run_doc DOC: run the console blocks of DOC in the current directory.
+# run_doc DOC: run the console blocks of DOC in the current directory (a
+# command that hangs, such as a wait for a server that died, ends the run
+# after 5 minutes).
 run_doc() {
 	$TRANSCRIPT script "$1" "$OUT" || fail "cannot read the blocks of $1"
 	bash -n "$OUT/script.sh" || fail "the blocks of $1 are not shell text"
-	run bash "$OUT/script.sh"
+	run timeout 300 bash "$OUT/script.sh"
 }
 
 @test "README.md: every command of the session runs and prints what is shown" {
