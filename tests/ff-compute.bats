@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # ff-compute: windowed aggregations of trips into feature tables. Expected
-# outputs are worked out by hand from ../shared/SEMANTICS.md; the real sample is
+# outputs are worked out by hand from ff-semantics(7); the real sample is
 # checked against an oracle computed by sqlite3 itself.
 
 load test_helper/common

@@ -5,7 +5,7 @@
 # and real-time predictions.
 #
 # usage: examples/taxi/run.sh [TRIPS_CSV] [WORKDIR]
-#   TRIPS_CSV  trips with the header of SEMANTICS.md; default: trips generated
+#   TRIPS_CSV  trips with the columns of ff-semantics(7); default: trips generated
 #              by ff-gen-trips (TRIPS rows, default 200000)
 #   WORKDIR    where offline.db and the other results go; default build/demo
 #              in this checkout
@@ -68,7 +68,9 @@ ff-predict --model models:/taxi_fare@champion --online "$work/online.db" \
 	--skew-check --output "$work/skew.txt" "$work/requests.csv"
 
 # 6. Over HTTP: ff-serve answers MLflow's scoring protocol with the same
-#    features; one request, as any MLflow client would send it.
+#    features; one request, as any MLflow client would send it. The port
+#    file of an earlier run must not pass for this server's.
+rm -f "$work/serve.port"
 ff-serve --online "$work/online.db" --model models:/taxi_fare@champion \
 	--port 0 --port-file "$work/serve.port" 2>"$work/serve.err" &
 server=$!
