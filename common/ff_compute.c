@@ -57,6 +57,7 @@ struct folding {
 	size_t blob_cap;
 	const void **states;
 	size_t *lens;
+	unsigned char *had_state;     /* per row: a state was stored for it */
 	char (*partitions)[8];
 	struct ff_value *values;
 	struct ff_cell *row;          /* a stored row read back */
@@ -86,6 +87,7 @@ static void fold_init(struct target *t)
 	f->blobs = ff_xmalloc(BATCH_ROWS * f->blob_cap);
 	f->states = ff_xcalloc(BATCH_ROWS, sizeof *f->states);
 	f->lens = ff_xcalloc(BATCH_ROWS, sizeof *f->lens);
+	f->had_state = ff_xcalloc(BATCH_ROWS, 1);
 	f->partitions = ff_xcalloc(BATCH_ROWS, sizeof *f->partitions);
 	f->values = ff_xcalloc(t->spec->nfeatures, sizeof *f->values);
 	f->row = ff_xcalloc(t->def.ncols, sizeof *f->row);
@@ -99,6 +101,7 @@ static void fold_release(struct folding *f)
 	free(f->blobs);
 	free(f->states);
 	free(f->lens);
+	free(f->had_state);
 	free(f->partitions);
 	free(f->values);
 	free(f->row);
@@ -127,6 +130,7 @@ static int finish_row(struct target *t, struct batch *b, size_t r, int fresh)
 	}
 	cells[c++] = (struct ff_cell){.i = d->window_end / FF_USEC};
 	memcpy(f->sum, b->arena + d->state_off, ff_agg_state_size(t->agg));
+	f->had_state[r] = 0;
 	if (!fresh) {
 		const void *blob;
 		size_t len;
@@ -147,7 +151,7 @@ static int finish_row(struct target *t, struct batch *b, size_t r, int fresh)
 					return ff_error("table %s: a window has no stored state; "
 							"recompute the table with --replace", t->def.name);
 			}
-		} else if (ff_agg_state_decode(t->agg, blob, len, f->stored) < 0) {
+		} else if (f->had_state[r] = 1, ff_agg_state_decode(t->agg, blob, len, f->stored) < 0) {
 			return ff_error("table %s: the stored state of a window is damaged; "
 					"recompute the table with --replace", t->def.name);
 		}
@@ -197,7 +201,8 @@ static int fold_batch(struct target *t, struct batch *b)
 			return -1;
 		if (fresh)
 			continue;
-		if (ff_table_writer_put(t->writer, f->cells + r * t->def.ncols, f->states[r], f->lens[r]) < 0)
+		if (ff_table_writer_put(t->writer, f->cells + r * t->def.ncols, f->states[r], f->lens[r],
+					f->had_state[r]) < 0)
 			return -1;
 		run = r + 1;
 	}

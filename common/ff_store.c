@@ -920,7 +920,7 @@ int ff_table_writer_state(struct ff_table_writer *w, const struct ff_cell *cells
 /* Keep a row's state, or forget it (NULL: the row itself says it). */
 static int put_state(struct ff_table_writer *w, const struct ff_cell *cells, const void *state, size_t len)
 {
-	if (!w->opt.keep_state)
+	if (!w->opt.keep_state || (!state && len == SIZE_MAX))
 		return 0;
 	if (!state) {
 		bind_keys(w, w->state_del, 1, cells);
@@ -969,8 +969,11 @@ int ff_table_writer_row(struct ff_table_writer *w, const struct ff_cell *cells, 
 }
 
 int ff_table_writer_put(struct ff_table_writer *w, const struct ff_cell *cells,
-			const void *state, size_t len)
+			const void *state, size_t len, int had_state)
 {
+	/* No state stored and none to store: nothing to forget. */
+	if (!state && !had_state)
+		len = SIZE_MAX;
 	const struct ff_table_def *def = w->def;
 	if (w->seen) {
 		bind_keys(w, w->seen, 1, cells);

@@ -84,9 +84,10 @@ int ff_table_writer_put_new(struct ff_table_writer *w, const struct ff_cell *cel
 			    const void *const *states, const size_t *lens, size_t nrows);
 /* Write one row that may exist, stored before this write or written by it
  * already: inserted or updated in place; the change feed names it once per
- * version. A NULL state forgets the row's state. */
+ * version. A NULL state forgets the row's state, if had_state says it may
+ * have one. */
 int ff_table_writer_put(struct ff_table_writer *w, const struct ff_cell *cells,
-			const void *state, size_t len);
+			const void *state, size_t len, int had_state);
 /* 1 if this write created the table (new, or replaced). */
 int ff_table_writer_created(const struct ff_table_writer *w);
 /* Finish (overwrite deletes, version and change feed). Returns 0 or -1. */
