@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ff_agg.h"
+#include "ff_cell.h"
 #include "ff_csv.h"
 #include "ff_time.h"
 #include "ff_util.h"
@@ -196,19 +197,13 @@ static void count_bad(struct bad_counts *b, const char *reason)
 static void write_csv_row(struct target *t)
 {
 	const struct ff_table_def *def = &t->def;
-	char buf[64];
+	char buf[FF_CELL_TEXT_MAX];
 	for (size_t i = 0; i < def->ncols; i++) {
-		const struct ff_cell *c = &t->cells[i];
 		if (i)
 			putc(',', t->out);
-		if (c->null)
-			continue;
-		switch (def->cols[i].type) {
-		case FF_TYPE_TEXT: ff_csv_put_field(t->out, c->s, c->len); break;
-		case FF_TYPE_REAL: fwrite(buf, 1, (size_t)ff_format_double(buf, c->d), t->out); break;
-		case FF_TYPE_TIMESTAMP: fwrite(buf, 1, (size_t)ff_time_format(c->i * FF_USEC, buf), t->out); break;
-		case FF_TYPE_INTEGER: fprintf(t->out, "%lld", (long long)c->i); break;
-		}
+		size_t len;
+		const char *text = ff_cell_text(&t->cells[i], def->cols[i].type, buf, &len);
+		ff_csv_put_field(t->out, text, len);
 	}
 	putc('\n', t->out);
 }
@@ -220,7 +215,7 @@ static int emit(void *ctx, const struct ff_agg_row *row)
 	size_t c = 0;
 	for (size_t k = 0; k < s->nkeys; k++, c++)
 		t->cells[c] = (struct ff_cell){.s = row->keys[k], .len = row->key_lens[k]};
-	t->cells[c++] = (struct ff_cell){.i = row->window_end / FF_USEC};
+	t->cells[c++] = (struct ff_cell){.i = row->window_end};
 	for (size_t f = 0; f < s->nfeatures; f++, c++)
 		t->cells[c] = (struct ff_cell){.null = row->values[f].null, .i = row->values[f].i,
 					       .d = row->values[f].d};

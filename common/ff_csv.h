@@ -31,8 +31,14 @@ const char *ff_csv_name(const struct ff_csv_reader *r);
 /* Feed bytes already read from f (a sniffed magic number) before the rest. */
 void ff_csv_unread(struct ff_csv_reader *r, const void *data, size_t len);
 
-/* Write one field, quoted when it holds a comma, quote, CR or LF or is the
- * empty string. A NULL ptr writes nothing (an empty field, read back as NULL). */
+/* The CSV form of a field, the one quoting rule of every CSV ff writes: the
+ * text as is, or quoted (quotes doubled) when it holds a comma, quote, CR or
+ * LF or is the empty string (an unquoted empty field reads back as NULL).
+ * dst must hold 2 * len + 2 bytes. Returns the length written. */
+size_t ff_csv_quote(char *dst, const char *s, size_t len);
+
+/* Write one field in that form. A NULL ptr writes nothing (an empty field,
+ * read back as NULL). */
 void ff_csv_put_field(FILE *out, const char *ptr, size_t len);
 
 #endif
