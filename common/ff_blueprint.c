@@ -5,11 +5,6 @@
 
 #include "ff_util.h"
 
-static int unhex(int c)
-{
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
 /* "key-mean FEATURE MEAN COUNT KEY" (the key %XX-escaped, to the line end). */
 static int parse_key_mean(struct ff_blueprint_info *b, char *value, const char *where)
 {
@@ -23,19 +18,11 @@ static int parse_key_mean(struct ff_blueprint_info *b, char *value, const char *
 	double m;
 	if (f < 0 || ff_parse_double(mean, strlen(mean), &m) < 0)
 		return ff_error("%s: key-mean of '%s' without a mean line before it, or a bad mean", where, feature);
-	char *w = key;
-	for (char *r = key; *r; r++) {
-		if (*r == '%' && unhex(r[1]) >= 0 && unhex(r[2]) >= 0) {
-			*w++ = (char)(unhex(r[1]) * 16 + unhex(r[2]));
-			r += 2;
-		} else {
-			*w++ = *r;
-		}
-	}
+	size_t key_len = ff_keyset_unescape(key);
 	struct ff_key_means *km = &b->key_means[f];
 	if (!km->keys)
 		km->keys = ff_keyset_new();
-	uint32_t id = ff_keyset_intern(km->keys, key, (size_t)(w - key));
+	uint32_t id = ff_keyset_intern(km->keys, key, key_len);
 	ff_grow(&km->means, &km->cap, (size_t)id + 1, sizeof *km->means);
 	km->means[id] = m;
 	return 0;

@@ -267,18 +267,6 @@ static const char *seen_type(enum seen s)
 	return s == SEEN_INTEGER ? "integer" : s == SEEN_REAL ? "real" : "text";
 }
 
-/* Keys go last on their line; bytes that would break a line are %XX. */
-static void put_escaped(FILE *out, const char *s, size_t len)
-{
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c < 0x20 || c == '%' || c == 0x7f)
-			fprintf(out, "%%%02X", c);
-		else
-			putc(c, out);
-	}
-}
-
 static void put_hash(FILE *out, const char *name, XXH3_state_t *h)
 {
 	XXH128_hash_t d = XXH3_128bits_digest(h);
@@ -343,7 +331,7 @@ int ff_blueprint_write(const struct ff_blueprint *b, FILE *out)
 			const char *key = ff_feature_table_key_bytes(t, (int64_t)k, &len);
 			ff_format_double(buf, st->key_sum[k] / (double)st->key_n[k]);
 			fprintf(out, "key-mean %s %s %" PRId64 " ", name, buf, st->key_n[k]);
-			put_escaped(out, key, len);
+			ff_keyset_put_escaped(out, key, len); /* last on the line */
 			putc('\n', out);
 		}
 	}
