@@ -566,12 +566,13 @@ static int csv_put(struct ff_rec_writer *w, const struct ff_cell *cells)
 			bin_append(w, ",", 1);
 		if (c->null)
 			continue;
-		size_t len;
+		if (w->types[i] == FF_TYPE_TEXT) {
+			csv_append_text(w, c->s, c->len);
+			continue;
+		}
+		size_t len; /* numbers and times: their text (ff_cell), never quoted */
 		const char *text = ff_cell_text(c, w->types[i], buf, &len);
-		if (w->types[i] == FF_TYPE_TEXT)
-			csv_append_text(w, text, len);
-		else
-			bin_append(w, text, len); /* numbers and times need no quotes */
+		bin_append(w, text, len);
 	}
 	bin_append(w, "\n", 1);
 	return w->len >= CHUNK ? bin_flush(w) : 0;
