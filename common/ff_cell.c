@@ -74,3 +74,34 @@ int ff_cell_convert(const struct ff_cell *in, enum ff_type from, enum ff_type to
 	default: return ff_time_parse(in->s, in->len, 0, &out->i);
 	}
 }
+
+void ff_cell_bind(sqlite3_stmt *st, int idx, enum ff_type type, const struct ff_cell *c)
+{
+	if (c->null) {
+		sqlite3_bind_null(st, idx);
+		return;
+	}
+	switch (type) {
+	case FF_TYPE_TEXT: sqlite3_bind_text(st, idx, c->s, (int)c->len, SQLITE_STATIC); break;
+	case FF_TYPE_REAL: sqlite3_bind_double(st, idx, c->d); break;
+	case FF_TYPE_TIMESTAMP: sqlite3_bind_int64(st, idx, ff_floor_div(c->i, FF_USEC)); break;
+	case FF_TYPE_INTEGER: sqlite3_bind_int64(st, idx, c->i); break;
+	}
+}
+
+void ff_cell_column(sqlite3_stmt *st, int col, enum ff_type type, struct ff_cell *out)
+{
+	memset(out, 0, sizeof *out);
+	out->null = sqlite3_column_type(st, col) == SQLITE_NULL;
+	if (out->null)
+		return;
+	switch (type) {
+	case FF_TYPE_TEXT:
+		out->s = (const char *)sqlite3_column_text(st, col);
+		out->len = (size_t)sqlite3_column_bytes(st, col);
+		break;
+	case FF_TYPE_REAL: out->d = sqlite3_column_double(st, col); break;
+	case FF_TYPE_TIMESTAMP: out->i = sqlite3_column_int64(st, col) * FF_USEC; break;
+	case FF_TYPE_INTEGER: out->i = sqlite3_column_int64(st, col); break;
+	}
+}

@@ -332,24 +332,14 @@ static int online_find(struct ff_join *j, struct lookup *lk, size_t l, const cha
 		size_t used = 0;
 		for (size_t f = 0; f < lk->nfeat; f++) {
 			struct ff_cell *c = &j->feature_cells[lk->first_slot + f];
-			memset(c, 0, sizeof *c);
-			c->null = sqlite3_column_type(st, (int)f) == SQLITE_NULL;
-			if (c->null)
-				continue;
-			if (lk->feat[f].type == FF_TYPE_REAL) {
-				c->d = sqlite3_column_double(st, (int)f);
-			} else if (lk->feat[f].type == FF_TYPE_TEXT) {
-				size_t n = (size_t)sqlite3_column_bytes(st, (int)f);
-				ff_grow(&lk->textbuf, &lk->textbuf_cap, used + n + 1, 1);
-				memcpy(lk->textbuf + used, sqlite3_column_text(st, (int)f), n);
-				lk->textbuf[used + n] = '\0';
-				c->i = (int64_t)used; /* pointed at once the buffer is final */
-				c->len = n;
-				used += n + 1;
-			} else {
-				c->i = sqlite3_column_int64(st, (int)f);
-				if (lk->feat[f].type == FF_TYPE_TIMESTAMP)
-					c->i *= FF_USEC; /* stored in seconds */
+			ff_cell_column(st, (int)f, lk->feat[f].type, c);
+			if (!c->null && lk->feat[f].type == FF_TYPE_TEXT) {
+				/* Kept past the reset: copied, pointed at once the buffer is final. */
+				ff_grow(&lk->textbuf, &lk->textbuf_cap, used + c->len + 1, 1);
+				memcpy(lk->textbuf + used, c->s, c->len);
+				lk->textbuf[used + c->len] = '\0';
+				c->i = (int64_t)used;
+				used += c->len + 1;
 			}
 		}
 		for (size_t f = 0; f < lk->nfeat; f++) {

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ff_cell.h"
 #include "ff_keyset.h"
 #include "ff_time.h"
 #include "ff_util.h"
@@ -208,21 +209,16 @@ int ff_feature_table_load(struct ff_store *st, const char *table, const struct f
 			klen += n;
 		}
 		ids[r] = ff_keyset_intern(t->keys, key ? key : "", klen);
-		t->ts[r] = sqlite3_column_int64(s, (int)t->nkeys) * FF_USEC; /* stored in seconds */
+		struct ff_cell v;
+		ff_cell_column(s, (int)t->nkeys, FF_TYPE_TIMESTAMP, &v);
+		t->ts[r] = v.i;
 		for (size_t f = 0; f < nf; f++) {
-			int c = (int)(t->nkeys + 1 + f);
-			int null = sqlite3_column_type(s, c) == SQLITE_NULL;
-			t->nulls[r * nf + f] = (unsigned char)null;
-			uint64_t bits = 0;
-			if (!null && t->def.cols[t->feat_cols[f]].type == FF_TYPE_REAL) {
-				double d = sqlite3_column_double(s, c);
-				memcpy(&bits, &d, sizeof bits);
-			} else if (!null) {
-				int64_t v = sqlite3_column_int64(s, c);
-				if (t->def.cols[t->feat_cols[f]].type == FF_TYPE_TIMESTAMP)
-					v *= FF_USEC;
-				bits = (uint64_t)v;
-			}
+			enum ff_type type = t->def.cols[t->feat_cols[f]].type;
+			ff_cell_column(s, (int)(t->nkeys + 1 + f), type, &v);
+			t->nulls[r * nf + f] = (unsigned char)v.null;
+			uint64_t bits = (uint64_t)v.i;
+			if (type == FF_TYPE_REAL)
+				memcpy(&bits, &v.d, sizeof bits);
 			t->vals[r * nf + f] = bits;
 		}
 		t->nrows++;
