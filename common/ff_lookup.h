@@ -1,8 +1,8 @@
 /* ff_lookup: a feature table loaded for point-in-time lookups. The rows are
  * read once from the store and kept per key in time order, so that a lookup
  * is a hash of the key and a binary search of its times, by the as-of rule
- * below (which the online store's query follows too). Memory is that of the
- * table, whatever the input. */
+ * below (ff-semantics(7)), which the online store's query follows too.
+ * Memory is that of the table, whatever the input. */
 #ifndef FF_LOOKUP_H
 #define FF_LOOKUP_H
 
