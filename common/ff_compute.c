@@ -9,6 +9,7 @@
 #include <xxhash.h>
 
 #include "ff_agg.h"
+#include "ff_cell.h"
 #include "ff_csv.h"
 #include "ff_time.h"
 #include "ff_util.h"
@@ -109,7 +110,7 @@ static void fold_release(struct folding *f)
 
 static int is_fresh(const struct target *t, const struct delta *d)
 {
-	return !d->again && ff_table_writer_after_stored(t->writer, d->window_end / FF_USEC);
+	return !d->again && ff_table_writer_after_stored(t->writer, d->window_end);
 }
 
 /* Turn delta row r of b into a finished row: merged with the state stored
@@ -128,7 +129,7 @@ static int finish_row(struct target *t, struct batch *b, size_t r, int fresh)
 		cells[c] = (struct ff_cell){.s = kp, .len = lens[k]};
 		kp += lens[k];
 	}
-	cells[c++] = (struct ff_cell){.i = d->window_end / FF_USEC};
+	cells[c++] = (struct ff_cell){.i = d->window_end};
 	memcpy(f->sum, b->arena + d->state_off, ff_agg_state_size(t->agg));
 	f->had_state[r] = 0;
 	if (!fresh) {
@@ -493,29 +494,16 @@ static int dump_csv(struct ff_store *st, const struct ff_table_def *def, FILE *o
 	if (rc != SQLITE_OK)
 		return ff_error("cannot read the computed table: %s", sqlite3_errmsg(ff_store_db(st)));
 	write_csv_header(out, def);
-	char buf[64];
+	char buf[FF_CELL_TEXT_MAX];
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		for (size_t i = 0; i < def->ncols; i++) {
 			if (i)
 				putc(',', out);
-			int col = (int)i;
-			if (sqlite3_column_type(s, col) == SQLITE_NULL)
-				continue;
-			switch (def->cols[i].type) {
-			case FF_TYPE_TEXT:
-				ff_csv_put_field(out, (const char *)sqlite3_column_text(s, col),
-						 (size_t)sqlite3_column_bytes(s, col));
-				break;
-			case FF_TYPE_REAL:
-				fwrite(buf, 1, (size_t)ff_format_double(buf, sqlite3_column_double(s, col)), out);
-				break;
-			case FF_TYPE_TIMESTAMP:
-				fwrite(buf, 1, (size_t)ff_time_format(sqlite3_column_int64(s, col) * FF_USEC, buf), out);
-				break;
-			case FF_TYPE_INTEGER:
-				fprintf(out, "%lld", (long long)sqlite3_column_int64(s, col));
-				break;
-			}
+			struct ff_cell c;
+			size_t len;
+			ff_cell_column(s, (int)i, def->cols[i].type, &c);
+			const char *text = ff_cell_text(&c, def->cols[i].type, buf, &len);
+			ff_csv_put_field(out, text, len);
 		}
 		putc('\n', out);
 	}

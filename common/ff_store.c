@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ff_cell.h"
 #include "ff_time.h"
 #include "ff_util.h"
 
@@ -815,15 +816,7 @@ fail:
 
 static void bind_cell(sqlite3_stmt *s, int idx, const struct ff_column *c, const struct ff_cell *v)
 {
-	if (v->null) {
-		sqlite3_bind_null(s, idx);
-		return;
-	}
-	switch (c->type) {
-	case FF_TYPE_TEXT: sqlite3_bind_text(s, idx, v->s, (int)v->len, SQLITE_STATIC); break;
-	case FF_TYPE_REAL: sqlite3_bind_double(s, idx, v->d); break;
-	default: sqlite3_bind_int64(s, idx, v->i); break;
-	}
+	ff_cell_bind(s, idx, c->type, v); /* timestamps stored in seconds */
 }
 
 /* Does the stored value (column i of the select) equal the cell? */
@@ -842,6 +835,8 @@ static int same_value(sqlite3_stmt *s, int i, const struct ff_column *c, const s
 		double d = sqlite3_column_double(s, i);
 		return memcmp(&d, &v->d, sizeof d) == 0;
 	}
+	case FF_TYPE_TIMESTAMP:
+		return sqlite3_column_int64(s, i) == ff_floor_div(v->i, FF_USEC);
 	default:
 		return sqlite3_column_int64(s, i) == v->i;
 	}
@@ -872,12 +867,12 @@ static int log_change(struct ff_table_writer *w, const char *op, const struct ff
 
 static int is_new(const struct ff_table_writer *w, const struct ff_cell *cells)
 {
-	return !w->has_max || cells[w->ts_col].i > w->max_ts;
+	return !w->has_max || ff_floor_div(cells[w->ts_col].i, FF_USEC) > w->max_ts;
 }
 
 int ff_table_writer_after_stored(const struct ff_table_writer *w, int64_t ts)
 {
-	return w->bulk || !w->has_max || ts > w->max_ts;
+	return w->bulk || !w->has_max || ff_floor_div(ts, FF_USEC) > w->max_ts;
 }
 
 /* Rows later than all the table held are appended. The change feed records
@@ -887,7 +882,7 @@ int ff_table_writer_after_stored(const struct ff_table_writer *w, int64_t ts)
 static void note_append(struct ff_table_writer *w, const struct ff_cell *first, size_t nrows)
 {
 	for (size_t r = 0; r < nrows; r++) {
-		int64_t ts = first[r * w->def->ncols + w->ts_col].i;
+		int64_t ts = ff_floor_div(first[r * w->def->ncols + w->ts_col].i, FF_USEC);
 		if (ts < w->appended_from)
 			w->appended_from = ts;
 	}

@@ -63,7 +63,7 @@ struct ff_table_writer;
  * Returns 0 or -1 (reported). */
 int ff_table_writer_open(struct ff_store *st, const struct ff_table_def *def,
 			 const struct ff_write_options *opt, struct ff_table_writer **out);
-/* 1 if a row with timestamp ts (seconds) is later than every row the table
+/* 1 if a row with timestamp ts (microseconds) is later than every row the table
  * held when the write began: only this write can have written it. */
 int ff_table_writer_after_stored(const struct ff_table_writer *w, int64_t ts);
 /* With keep_state: the state stored with the row whose primary key the
