@@ -142,7 +142,7 @@ static int make_store(void)
 	for (size_t r = 0; rc == 0 && r < NROWS; r++) {
 		struct ff_cell c[5];
 		row_cells(r, c);
-		rc = ff_table_writer_put(w, c, NULL, 0);
+		rc = ff_table_writer_put(w, c, NULL, 0, 0);
 	}
 	if (rc == 0)
 		rc = ff_table_writer_finish(w, &stats);
