@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "ff_csv.h"
+#include "ff_db.h"
 #include "ff_model.h"
 #include "ff_output.h"
 #include "ff_registry.h"
