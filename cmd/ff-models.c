@@ -10,9 +10,12 @@
 
 #include "ff_csv.h"
 #include "ff_db.h"
+#include "ff_json.h"
 #include "ff_model.h"
+#include "ff_opt.h"
 #include "ff_output.h"
 #include "ff_registry.h"
+#include "ff_report.h"
 #include "ff_spec.h"
 #include "ff_util.h"
 
@@ -63,8 +66,6 @@ static const struct option options[] = {
 	{NULL, 0, NULL, 0},
 };
 
-enum format { FORMAT_TEXT, FORMAT_CSV, FORMAT_JSON };
-
 /* Options that belong to one command or a few. */
 enum { USE_ALIAS = 1, USE_DESCRIPTION = 2, USE_FORCE = 4, USE_FORMAT = 8, USE_OUTPUT = 16 };
 
@@ -73,7 +74,7 @@ struct ctx {
 	struct ff_strlist aliases;
 	const char *description;
 	int force;
-	enum format format;
+	enum ff_report_format format;
 	const char *output;
 	int used;          /* USE_ bits of the options given */
 	int closed_stdout; /* ff_output_close closed it */
@@ -82,12 +83,12 @@ struct ctx {
 
 static void check_name(const char *what, const char *s)
 {
-	if (!ff_registry_is_name(s)) {
-		char msg[200];
-		snprintf(msg, sizeof msg,
-			 "bad %s '%%s': letters, digits, _ . - with a letter or _ first", what);
-		ff_usage_error(msg, s);
+	if (ff_name_check(s, what, NULL) < 0) {
+		ff_usage_hint();
+		exit(FF_EXIT_USAGE);
 	}
+	if (!ff_registry_is_name(s))
+		ff_usage_error("bad %s '%s': letters, digits, _ . - with a letter or _ first", what, s);
 }
 
 static void parse_ref(const char *text, struct ff_registry_ref *ref)
@@ -113,45 +114,13 @@ static int open_ref(struct ctx *c, const struct ff_registry_ref *ref, int64_t *v
 
 /* ---- output helpers ---- */
 
-static void json_string(FILE *out, const char *s)
-{
-	if (!s) {
-		fputs("null", out);
-		return;
-	}
-	putc('"', out);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(out, "\\%c", *p);
-		else if (*p == '\n')
-			fputs("\\n", out);
-		else if (*p == '\t')
-			fputs("\\t", out);
-		else if (*p < 0x20)
-			fprintf(out, "\\u%04x", *p);
-		else
-			putc(*p, out);
-	}
-	putc('"', out);
-}
-
-/* A number as it is written, if it is one; else a string. */
-static void json_number(FILE *out, const char *s)
-{
-	double d;
-	if (s && ff_parse_double(s, strlen(s), &d) == 0)
-		fputs(s, out);
-	else
-		json_string(out, s);
-}
-
 static void json_strlist(FILE *out, const struct ff_strlist *l)
 {
 	putc('[', out);
 	for (size_t i = 0; i < l->n; i++) {
 		if (i)
 			fputs(", ", out);
-		json_string(out, l->v[i]);
+		ff_json_string(out, l->v[i]);
 	}
 	putc(']', out);
 }
@@ -287,14 +256,14 @@ static int list_row(const struct ff_registry_entry *e, void *arg)
 	char *aliases = join(&e->aliases, "");
 	char *ref = ff_registry_ref_text(e->name, e->version);
 	switch (st->c->format) {
-	case FORMAT_TEXT:
+	case FF_REPORT_TEXT:
 		table_add(&st->t, e->name);
 		table_add(&st->t, version);
 		table_add(&st->t, e->aliases.n ? aliases : "-");
 		table_add(&st->t, e->created);
 		table_add(&st->t, rmse);
 		break;
-	case FORMAT_CSV: {
+	case FF_REPORT_CSV: {
 		char size[32];
 		snprintf(size, sizeof size, "%" PRId64, e->size);
 		const char *f[] = {ref, e->name, version, aliases, e->created, rmse, size, e->hash,
@@ -307,23 +276,23 @@ static int list_row(const struct ff_registry_entry *e, void *arg)
 		putchar('\n');
 		break;
 	}
-	case FORMAT_JSON:
+	case FF_REPORT_JSON:
 		printf("%s\n  {\"ref\": ", st->count++ ? "," : "");
-		json_string(stdout, ref);
+		ff_json_string(stdout, ref);
 		fputs(", \"name\": ", stdout);
-		json_string(stdout, e->name);
+		ff_json_string(stdout, e->name);
 		printf(", \"version\": %" PRId64 ", \"aliases\": ", e->version);
 		json_strlist(stdout, &e->aliases);
 		fputs(", \"created\": ", stdout);
-		json_string(stdout, e->created);
+		ff_json_string(stdout, e->created);
 		fputs(", \"holdout_rmse\": ", stdout);
-		json_number(stdout, rmse);
+		ff_json_number_text(stdout, rmse);
 		printf(", \"size\": %" PRId64 ", \"hash\": ", e->size);
-		json_string(stdout, e->hash);
+		ff_json_string(stdout, e->hash);
 		fputs(", \"source\": ", stdout);
-		json_string(stdout, e->source);
+		ff_json_string(stdout, e->source);
 		fputs(", \"description\": ", stdout);
-		json_string(stdout, e->description);
+		ff_json_string(stdout, e->description);
 		putchar('}');
 		break;
 	}
@@ -341,20 +310,20 @@ static int cmd_list(struct ctx *c, char **args, int nargs)
 	if (open_registry(c, FF_REGISTRY_READ) < 0)
 		return -1;
 	struct list_state st = {c, {5, {0}}, 0};
-	if (c->format == FORMAT_TEXT) {
+	if (c->format == FF_REPORT_TEXT) {
 		const char *head[] = {"NAME", "VERSION", "ALIASES", "CREATED", "HOLDOUT_RMSE"};
 		for (size_t i = 0; i < 5; i++)
 			table_add(&st.t, head[i]);
-	} else if (c->format == FORMAT_CSV) {
+	} else if (c->format == FF_REPORT_CSV) {
 		printf(
 		    "ref,name,version,aliases,created,holdout_rmse,size,hash,source,description\n");
 	} else {
 		putchar('[');
 	}
 	int rc = ff_registry_list(c->reg, name, list_row, &st);
-	if (c->format == FORMAT_TEXT && rc == 0)
+	if (c->format == FF_REPORT_TEXT && rc == 0)
 		table_print(&st.t, "");
-	if (c->format == FORMAT_JSON && rc == 0)
+	if (c->format == FF_REPORT_JSON && rc == 0)
 		printf("%s]\n", st.count ? "\n" : "");
 	ff_strlist_release(&st.t.cells);
 	return rc;
@@ -382,12 +351,12 @@ static void json_object(const char *name, const struct ff_strlist *k, const stru
 	printf(",\n  \"%s\": {", name);
 	for (size_t i = 0; i < k->n; i++) {
 		fputs(i ? ", " : "", stdout);
-		json_string(stdout, k->v[i]);
+		ff_json_string(stdout, k->v[i]);
 		fputs(": ", stdout);
 		if (numbers)
-			json_number(stdout, v->v[i]);
+			ff_json_number_text(stdout, v->v[i]);
 		else
-			json_string(stdout, v->v[i]);
+			ff_json_string(stdout, v->v[i]);
 	}
 	putchar('}');
 }
@@ -410,7 +379,7 @@ static void text_section(const char *title, const struct ff_strlist *k, const st
 static void need_json_fields(const struct ff_registry_need *n)
 {
 	fputs("\"table\": ", stdout);
-	json_string(stdout, n->table);
+	ff_json_string(stdout, n->table);
 	if (n->table_version)
 		printf(", \"table_version\": %" PRId64 ", \"features\": ", n->table_version);
 	else
@@ -494,18 +463,18 @@ static int cmd_show(struct ctx *c, char **args, int nargs)
 		ff_strlist_add(&vk, m->bp.vector.v[i]);
 		ff_strlist_add(&vv, ff_type_name(m->bp.vector_types[i]));
 	}
-	if (c->format == FORMAT_JSON) {
+	if (c->format == FF_REPORT_JSON) {
 		fputs("{\n  \"ref\": ", stdout);
-		json_string(stdout, canonical);
+		ff_json_string(stdout, canonical);
 		fputs(",\n  \"name\": ", stdout);
-		json_string(stdout, e.name);
+		ff_json_string(stdout, e.name);
 		printf(",\n  \"version\": %" PRId64 ",\n  \"aliases\": ", e.version);
 		json_strlist(stdout, &e.aliases);
 		const char *keys[] = {"created", "hash", "source", "description", "label"};
 		const char *vals[] = {e.created, e.hash, e.source, e.description, m->bp.spec.label};
 		for (size_t i = 0; i < 5; i++) {
 			printf(",\n  \"%s\": ", keys[i]);
-			json_string(stdout, vals[i]);
+			ff_json_string(stdout, vals[i]);
 		}
 		printf(",\n  \"size\": %" PRId64, e.size);
 		json_object("metrics", &mk, &mv, 1);
@@ -656,21 +625,21 @@ static int uses_row(const struct ff_registry_need *n, void *arg)
 	format_version(tv, n->table_version);
 	char *features = join(n->features, "*");
 	switch (st->c->format) {
-	case FORMAT_TEXT:
+	case FF_REPORT_TEXT:
 		if (!st->last || strcmp(st->last, ref) != 0)
 			printf("%s\n", ref);
 		break;
-	case FORMAT_CSV:
+	case FF_REPORT_CSV:
 		printf("%s,%s,%" PRId64 ",%s,%s,", ref, n->name, n->version, n->table,
 		       n->table_version ? tv : "");
 		csv_text(stdout, features);
 		putchar('\n');
 		break;
-	case FORMAT_JSON:
+	case FF_REPORT_JSON:
 		printf("%s\n  {\"ref\": ", st->json.count++ ? "," : "");
-		json_string(stdout, ref);
+		ff_json_string(stdout, ref);
 		fputs(", \"name\": ", stdout);
-		json_string(stdout, n->name);
+		ff_json_string(stdout, n->name);
 		printf(", \"version\": %" PRId64 ", ", n->version);
 		need_json_fields(n);
 		putchar('}');
@@ -696,12 +665,12 @@ static int cmd_uses(struct ctx *c, char **args, int nargs)
 	struct uses_state st = {c, NULL, {0, 2}, {0, {0}}};
 	int rc = -1;
 	if (open_registry(c, FF_REGISTRY_READ) == 0) {
-		if (c->format == FORMAT_CSV)
+		if (c->format == FF_REPORT_CSV)
 			printf("ref,name,version,table,table_version,features\n");
-		else if (c->format == FORMAT_JSON)
+		else if (c->format == FF_REPORT_JSON)
 			putchar('[');
 		rc = ff_registry_uses(c->reg, table, feature, uses_row, &st);
-		if (rc == 0 && c->format == FORMAT_JSON)
+		if (rc == 0 && c->format == FF_REPORT_JSON)
 			printf("%s]\n", st.json.count ? "\n" : "");
 	}
 	free(st.last);
@@ -712,9 +681,9 @@ static int cmd_uses(struct ctx *c, char **args, int nargs)
 static int needs_row(const struct ff_registry_need *n, void *arg)
 {
 	struct uses_state *st = arg;
-	if (st->c->format == FORMAT_TEXT)
+	if (st->c->format == FF_REPORT_TEXT)
 		return collect_need(n, &st->t);
-	if (st->c->format == FORMAT_JSON) {
+	if (st->c->format == FF_REPORT_JSON) {
 		need_json(n, &st->json);
 		return 0;
 	}
@@ -738,19 +707,19 @@ static int cmd_needs(struct ctx *c, char **args, int nargs)
 	int64_t version;
 	int rc = -1;
 	if (open_ref(c, &ref, &version) == 0) {
-		if (c->format == FORMAT_TEXT) {
+		if (c->format == FF_REPORT_TEXT) {
 			table_add(&st.t, "TABLE");
 			table_add(&st.t, "VERSION");
 			table_add(&st.t, "FEATURES");
-		} else if (c->format == FORMAT_CSV) {
+		} else if (c->format == FF_REPORT_CSV) {
 			printf("table,table_version,features\n");
 		} else {
 			putchar('[');
 		}
 		rc = ff_registry_needs(c->reg, ref.name, version, needs_row, &st);
-		if (rc == 0 && c->format == FORMAT_TEXT)
+		if (rc == 0 && c->format == FF_REPORT_TEXT)
 			table_print(&st.t, "");
-		if (rc == 0 && c->format == FORMAT_JSON)
+		if (rc == 0 && c->format == FF_REPORT_JSON)
 			printf("%s]\n", st.json.count ? "\n" : "");
 	}
 	ff_strlist_release(&st.t.cells);
@@ -794,41 +763,25 @@ static _Noreturn void command_usage(const struct command *cmd, const char *probl
 
 int main(int argc, char **argv)
 {
-	ff_set_progname(argv[0]);
-	argv[0] = (char *)ff_progname();
+	ff_opt_start(argc, argv);
 	struct ctx c = {0};
 	int ch;
-	while ((ch = getopt_long(argc, argv, "r:o:qhV", options, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":r:o:qhV", options, NULL)) != -1) {
 		switch (ch) {
 		case 'r': c.registry = optarg; break;
 		case OPT_ALIAS: ff_strlist_add(&c.aliases, optarg); c.used |= USE_ALIAS; break;
 		case OPT_DESCRIPTION: c.description = optarg; c.used |= USE_DESCRIPTION; break;
 		case OPT_FORCE: c.force = 1; c.used |= USE_FORCE; break;
 		case OPT_FORMAT:
-			if (strcmp(optarg, "text") == 0)
-				c.format = FORMAT_TEXT;
-			else if (strcmp(optarg, "csv") == 0)
-				c.format = FORMAT_CSV;
-			else if (strcmp(optarg, "json") == 0)
-				c.format = FORMAT_JSON;
-			else
-				ff_usage_error("bad --format '%s': use text, csv or json", optarg);
+			c.format = (enum ff_report_format)ff_opt_enum("--format", optarg,
+								      ff_report_format_names);
 			c.used |= USE_FORMAT;
 			break;
 		case 'o': c.output = optarg; c.used |= USE_OUTPUT; break;
 		case 'q': ff_set_quiet(1); break;
-		case 'h':
-		case 'V':
-			if (ch == 'h')
-				fputs(usage_text, stdout);
-			else
-				ff_print_version();
-			ff_strlist_release(&c.aliases);
-			return ff_close_stdout() ? FF_EXIT_FAIL : FF_EXIT_OK;
-		default:
-			ff_usage_hint();
-			ff_strlist_release(&c.aliases);
-			return FF_EXIT_USAGE;
+		case 'h': ff_opt_help(usage_text);
+		case 'V': ff_opt_version();
+		default: ff_opt_bad(ch, argv);
 		}
 	}
 	argc -= optind;
@@ -858,7 +811,7 @@ int main(int argc, char **argv)
 			snprintf(msg, sizeof msg, "does not take %s", option_names[bit]);
 			command_usage(cmd, msg);
 		}
-	if (c.format == FORMAT_CSV && !cmd->csv)
+	if (c.format == FF_REPORT_CSV && !cmd->csv)
 		command_usage(cmd, "has no csv format: use text or json");
 
 	int rc = cmd->fn(&c, argv + 1, nargs);
