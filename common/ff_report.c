@@ -81,8 +81,8 @@ void ff_report_text(const struct ff_report_table *t, FILE *out, const char *inde
 	size_t *width = ff_xcalloc(t->ncols, sizeof *width);
 	int *right = ff_xcalloc(t->ncols, sizeof *right);
 	for (size_t c = 0; c < t->ncols; c++) {
-		width[c] = width_of(t->heads.v[c]);
-		right[c] = 1;
+		width[c] = t->headless ? 0 : width_of(t->heads.v[c]);
+		right[c] = !t->left;
 	}
 	for (size_t i = 0; i < t->cells.n; i++) {
 		const char *s = t->cells.v[i];
@@ -92,7 +92,7 @@ void ff_report_text(const struct ff_report_table *t, FILE *out, const char *inde
 		if (*s && !is_number(s))
 			right[c] = 0;
 	}
-	for (size_t i = 0; i < t->cells.n + t->ncols; i++) {
+	for (size_t i = t->headless ? t->ncols : 0; i < t->cells.n + t->ncols; i++) {
 		size_t c = i % t->ncols;
 		const char *s = i < t->ncols ? t->heads.v[i] : t->cells.v[i - t->ncols];
 		if (!*s)

@@ -21,6 +21,8 @@ struct ff_report_table {
 	struct ff_strlist heads;
 	struct ff_strlist cells; /* row after row */
 	int rounded;             /* numbers to 6 significant digits, for people */
+	int left;                /* text: every column aligned left, numbers too */
+	int headless;            /* text: no header line (a list of name, value) */
 };
 
 /* A table with the comma-separated column names heads. */
