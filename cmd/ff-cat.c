@@ -205,10 +205,7 @@ int main(int argc, char **argv)
 		switch (c) {
 		case OPT_FORMAT: format = ff_opt_enum("--format", optarg, ff_rec_format_names); break;
 		case 'o': output = optarg; break;
-		case 'q': ff_set_quiet(1); break;
-		case 'h': ff_opt_help(usage_text);
-		case 'V': ff_opt_version();
-		default: ff_opt_bad(c, argv);
+		default: ff_opt_default(c, argv, usage_text); break;
 		}
 	}
 	argc -= optind;

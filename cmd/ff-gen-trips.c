@@ -644,10 +644,7 @@ int main(int argc, char **argv)
 		case OPT_DAYS: days = ff_opt_int("--days", optarg, 1, 36500); break;
 		case OPT_START: start = ff_opt_date("--start", optarg) / FF_USEC; break;
 		case 'o': output = optarg; break;
-		case 'q': ff_set_quiet(1); break;
-		case 'h': ff_opt_help(usage_text);
-		case 'V': ff_opt_version();
-		default: ff_opt_bad(c, argv);
+		default: ff_opt_default(c, argv, usage_text); break;
 		}
 	}
 	if (optind < argc)

@@ -142,17 +142,26 @@ static int cmd_list(struct ctx *c, char **args, int nargs)
 	return ff_registry_report_list(c->reg, name, c->format, stdout);
 }
 
-static int cmd_show(struct ctx *c, char **args, int nargs)
+/* A report of the version a reference stands for. */
+typedef int (*version_report_fn)(struct ff_registry *r, const char *name, int64_t version,
+				 enum ff_report_format format, FILE *out);
+
+static int report_version(struct ctx *c, const char *text, version_report_fn report)
 {
-	(void)nargs; /* checked by main */
 	struct ff_registry_ref ref;
-	parse_ref(args[0], &ref);
+	parse_ref(text, &ref);
 	int64_t version;
 	int rc = -1;
 	if (open_ref(c, &ref, &version) == 0)
-		rc = ff_registry_report_show(c->reg, ref.name, version, c->format, stdout);
+		rc = report(c->reg, ref.name, version, c->format, stdout);
 	ff_registry_ref_release(&ref);
 	return rc;
+}
+
+static int cmd_show(struct ctx *c, char **args, int nargs)
+{
+	(void)nargs; /* checked by main */
+	return report_version(c, args[0], ff_registry_report_show);
 }
 
 /* ---- alias, unalias, delete, export ---- */
@@ -244,14 +253,7 @@ static int cmd_uses(struct ctx *c, char **args, int nargs)
 static int cmd_needs(struct ctx *c, char **args, int nargs)
 {
 	(void)nargs; /* checked by main */
-	struct ff_registry_ref ref;
-	parse_ref(args[0], &ref);
-	int64_t version;
-	int rc = -1;
-	if (open_ref(c, &ref, &version) == 0)
-		rc = ff_registry_report_needs(c->reg, ref.name, version, c->format, stdout);
-	ff_registry_ref_release(&ref);
-	return rc;
+	return report_version(c, args[0], ff_registry_report_needs);
 }
 
 /* ---- main ---- */
@@ -305,10 +307,7 @@ int main(int argc, char **argv)
 			c.used |= USE_FORMAT;
 			break;
 		case 'o': c.output = optarg; c.used |= USE_OUTPUT; break;
-		case 'q': ff_set_quiet(1); break;
-		case 'h': ff_opt_help(usage_text);
-		case 'V': ff_opt_version();
-		default: ff_opt_bad(ch, argv);
+		default: ff_opt_default(ch, argv, usage_text); break;
 		}
 	}
 	argc -= optind;

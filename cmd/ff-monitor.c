@@ -216,10 +216,7 @@ int main(int argc, char **argv)
 			used(&u, "--blueprint", J_LINEAGE);
 			ff_strlist_add(&o.blueprints, optarg);
 			break;
-		case 'q': ff_set_quiet(1); break;
-		case 'h': ff_opt_help(usage_text);
-		case 'V': ff_opt_version();
-		default: ff_opt_bad(ch, argv);
+		default: ff_opt_default(ch, argv, usage_text); break;
 		}
 	}
 	argc -= optind;

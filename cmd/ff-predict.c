@@ -102,10 +102,7 @@ int main(int argc, char **argv)
 		case OPT_FORMAT:
 			o.format = (enum ff_rec_format)ff_opt_enum("--format", optarg, ff_rec_format_names);
 			break;
-		case 'q': ff_set_quiet(1); break;
-		case 'h': ff_opt_help(usage_text);
-		case 'V': ff_opt_version();
-		default: ff_opt_bad(c, argv);
+		default: ff_opt_default(c, argv, usage_text); break;
 		}
 	}
 	argc -= optind;

@@ -92,10 +92,7 @@ int main(int argc, char **argv)
 		case OPT_TIMEOUT: o.timeout = (unsigned)ff_opt_int("--timeout", optarg, 1, 86400); break;
 		case OPT_GRACE: o.grace = (unsigned)ff_opt_int("--grace", optarg, 0, 86400); break;
 		case OPT_LOG: o.log = optarg; break;
-		case 'q': ff_set_quiet(1); break;
-		case 'h': ff_opt_help(usage_text);
-		case 'V': ff_opt_version();
-		default: ff_opt_bad(c, argv);
+		default: ff_opt_default(c, argv, usage_text); break;
 		}
 	}
 	if (optind < argc)

@@ -99,10 +99,7 @@ int main(int argc, char **argv)
 		case OPT_FOLLOW: follow = 1; break;
 		case OPT_INTERVAL: interval = ff_opt_duration("--interval", optarg, "1s or 1m"); break;
 		case 'v': o.verbose = 1; break;
-		case 'q': ff_set_quiet(1); break;
-		case 'h': ff_opt_help(usage_text);
-		case 'V': ff_opt_version();
-		default: ff_opt_bad(c, argv);
+		default: ff_opt_default(c, argv, usage_text); break;
 		}
 	}
 	argc -= optind;

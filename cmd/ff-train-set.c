@@ -92,10 +92,7 @@ int main(int argc, char **argv)
 			format = (enum ff_rec_format)ff_opt_enum("--format", optarg, ff_rec_format_names);
 			break;
 		case OPT_STRICT: strict = 1; break;
-		case 'q': ff_set_quiet(1); break;
-		case 'h': ff_opt_help(usage_text);
-		case 'V': ff_opt_version();
-		default: ff_opt_bad(c, argv);
+		default: ff_opt_default(c, argv, usage_text); break;
 		}
 	}
 	argc -= optind;

@@ -94,9 +94,7 @@ int main(int argc, char **argv)
 		case OPT_TIME: o.time_column = optarg; break;
 		case OPT_CATEGORICAL: ff_strlist_add_split(&o.categorical, optarg); break;
 		case 'q': o.report = NULL; ff_set_quiet(1); break;
-		case 'h': ff_opt_help(usage_text);
-		case 'V': ff_opt_version();
-		default: ff_opt_bad(c, argv);
+		default: ff_opt_default(c, argv, usage_text); break;
 		}
 	}
 	argc -= optind;

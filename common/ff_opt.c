@@ -18,21 +18,23 @@ void ff_opt_start(int argc, char **argv)
 	opterr = 0;
 }
 
-void ff_opt_bad(int c, char **argv)
+static _Noreturn void print_and_exit(const char *text)
 {
-	ff_usage_bad_option(c, argv);
-}
-
-void ff_opt_help(const char *text)
-{
-	fputs(text, stdout);
+	if (text)
+		fputs(text, stdout);
+	else
+		ff_print_version();
 	exit(ff_close_stdout() ? FF_EXIT_FAIL : FF_EXIT_OK);
 }
 
-void ff_opt_version(void)
+void ff_opt_default(int c, char **argv, const char *usage)
 {
-	ff_print_version();
-	exit(ff_close_stdout() ? FF_EXIT_FAIL : FF_EXIT_OK);
+	if (c == 'q')
+		ff_set_quiet(1);
+	else if (c == 'h' || c == 'V')
+		print_and_exit(c == 'h' ? usage : NULL);
+	else
+		ff_usage_bad_option(c, argv);
 }
 
 /* The one message of a bad value. */

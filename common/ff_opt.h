@@ -6,7 +6,7 @@
  *
  * on stderr and exit 2, as ff_usage_error does. A command's getopt_long
  * string starts with ':' (after ff_opt_start), so that an unknown option, a
- * missing value and a value given to a flag all go to ff_opt_bad. These are
+ * missing value and a value given to a flag all go to ff_opt_default. These are
  * for main() only: they exit. opt is the option as spelt ("--rows"). */
 #ifndef FF_OPT_H
 #define FF_OPT_H
@@ -14,15 +14,15 @@
 #include <stdint.h>
 
 /* Start main: the program name for messages (argv[0] becomes it) and
- * getopt's own messages off (ff_opt_bad reports). */
+ * getopt's own messages off (ff_opt_default reports). */
 void ff_opt_start(int argc, char **argv);
-/* The option getopt_long returned c (':' or '?') for, reported by its own
- * spelling ("unknown option '--x'", "option '--x' needs a value", "option
- * '--x' takes no value"); exit 2. */
-_Noreturn void ff_opt_bad(int c, char **argv);
-/* -h: text on stdout; -V: the version line. Exit 0 (1 if stdout fails). */
-_Noreturn void ff_opt_help(const char *text);
-_Noreturn void ff_opt_version(void);
+/* The cases every command's option switch shares, for its default: -q
+ * turns warnings off and returns; -h prints usage on stdout and -V the
+ * version line, then exit 0 (1 if stdout fails); anything else is the one
+ * bad-option path: the option getopt_long returned ':' or '?' for, by its
+ * own spelling ("unknown option '--x'", "option '--x' needs a value",
+ * "option '--x' takes no value"), and exit 2. */
+void ff_opt_default(int c, char **argv, const char *usage);
 
 /* A whole number from lo to hi ("a whole number, LO or more" when hi is
  * INT64_MAX). */

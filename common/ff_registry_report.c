@@ -142,6 +142,16 @@ static void json_next(struct walk *w)
 	fprintf(w->out, "%s\n%*s{", w->count++ ? "," : "", w->indent, "");
 }
 
+/* The next element, begun with its "ref" and "name". */
+static void json_next_ref(struct walk *w, const char *ref, const char *name)
+{
+	json_next(w);
+	fputs("\"ref\": ", w->out);
+	ff_json_string(w->out, ref);
+	fputs(", \"name\": ", w->out);
+	ff_json_string(w->out, name);
+}
+
 static void json_close(struct walk *w)
 {
 	fprintf(w->out, "%s]\n", w->count ? "\n" : "");
@@ -151,6 +161,20 @@ static void walk_release(struct walk *w)
 {
 	ff_report_release(&w->t);
 	free(w->last);
+}
+
+/* After a walk that returned rc: the table or the end of the JSON list, if
+ * all went well. Returns rc. */
+static int walk_finish(struct walk *w, int rc)
+{
+	if (rc == 0 && w->format == FF_REPORT_TEXT)
+		ff_report_text(&w->t, w->out, "");
+	else if (rc == 0 && w->format == FF_REPORT_CSV)
+		ff_report_csv(&w->t, w->out);
+	else if (rc == 0)
+		json_close(w);
+	walk_release(w);
+	return rc;
 }
 
 /* ---- list ---- */
@@ -183,11 +207,7 @@ static int list_row(const struct ff_registry_entry *e, void *arg)
 		break;
 	}
 	case FF_REPORT_JSON:
-		json_next(w);
-		fputs("\"ref\": ", w->out);
-		ff_json_string(w->out, ref);
-		fputs(", \"name\": ", w->out);
-		ff_json_string(w->out, e->name);
+		json_next_ref(w, ref, e->name);
 		fprintf(w->out, ", \"version\": %" PRId64 ", \"aliases\": ", e->version);
 		json_strlist(w->out, &e->aliases);
 		fputs(", \"created\": ", w->out);
@@ -220,15 +240,7 @@ int ff_registry_report_list(struct ff_registry *r, const char *name, enum ff_rep
 				     "description");
 	if (format == FF_REPORT_JSON)
 		json_open(&w);
-	int rc = ff_registry_list(r, name, list_row, &w);
-	if (rc == 0 && format == FF_REPORT_TEXT)
-		ff_report_text(&w.t, out, "");
-	else if (rc == 0 && format == FF_REPORT_CSV)
-		ff_report_csv(&w.t, out);
-	else if (rc == 0)
-		json_close(&w);
-	walk_release(&w);
-	return rc;
+	return walk_finish(&w, ff_registry_list(r, name, list_row, &w));
 }
 
 /* ---- needs ---- */
@@ -260,15 +272,7 @@ int ff_registry_report_needs(struct ff_registry *r, const char *name, int64_t ve
 		ff_report_init(&w.t, "table,table_version,features");
 	if (format == FF_REPORT_JSON)
 		json_open(&w);
-	int rc = ff_registry_needs(r, name, version, need_row, &w);
-	if (rc == 0 && format == FF_REPORT_TEXT)
-		ff_report_text(&w.t, out, "");
-	else if (rc == 0 && format == FF_REPORT_CSV)
-		ff_report_csv(&w.t, out);
-	else if (rc == 0)
-		json_close(&w);
-	walk_release(&w);
-	return rc;
+	return walk_finish(&w, ff_registry_needs(r, name, version, need_row, &w));
 }
 
 /* ---- uses ---- */
@@ -292,11 +296,7 @@ static int uses_row(const struct ff_registry_need *n, void *arg)
 		ff_report_add(&w->t, features);
 		break;
 	case FF_REPORT_JSON:
-		json_next(w);
-		fputs("\"ref\": ", w->out);
-		ff_json_string(w->out, ref);
-		fputs(", \"name\": ", w->out);
-		ff_json_string(w->out, n->name);
+		json_next_ref(w, ref, n->name);
 		fprintf(w->out, ", \"version\": %" PRId64 ", ", n->version);
 		need_json_fields(w->out, n);
 		putc('}', w->out);
@@ -316,11 +316,9 @@ int ff_registry_report_uses(struct ff_registry *r, const char *table, const char
 	if (format == FF_REPORT_JSON)
 		json_open(&w);
 	int rc = ff_registry_uses(r, table, feature, uses_row, &w);
-	if (rc == 0 && format == FF_REPORT_CSV)
-		ff_report_csv(&w.t, out);
-	else if (rc == 0 && format == FF_REPORT_JSON)
-		json_close(&w);
-	walk_release(&w);
+	if (format != FF_REPORT_TEXT)
+		return walk_finish(&w, rc);
+	walk_release(&w); /* text: printed as it came */
 	return rc;
 }
 
