@@ -208,7 +208,7 @@ static int apply_changes(struct sync *s, int64_t since)
 {
 	char changes[FF_DB_IDENT_SIZE];
 	if (ff_db_side_name(changes, sizeof changes, "ff_changes_", s->table) < 0)
-		return ff_error("%s: table name %s too long", s->offline, s->table);
+		return ff_error("%s: table %s: its change feed's name is too long", s->offline, s->table);
 	int64_t appended = 0;
 	int found = ff_store_appended_from(s->src, s->table, since, &appended);
 	if (found < 0)
@@ -318,8 +318,8 @@ static int sync_one(struct sync *s)
 	struct ff_sync_stats *stats = s->stats;
 	const char *table = s->table;
 	memset(stats, 0, sizeof *stats);
-	if (ff_db_quote(s->q, sizeof s->q, table) < 0)
-		return ff_error("%s: table name %s too long", s->offline, table);
+	if (ff_name_check(table, "table name", s->offline) < 0 || ff_db_quote(s->q, sizeof s->q, table) < 0)
+		return -1;
 	if (read_source(s) < 0)
 		return -1;
 	int synced;
