@@ -31,6 +31,11 @@ const char *ff_csv_name(const struct ff_csv_reader *r);
 /* Feed bytes already read from f (a sniffed magic number) before the rest. */
 void ff_csv_unread(struct ff_csv_reader *r, const void *data, size_t len);
 
+/* Have fn(ctx, bytes, n) see every byte of the input as it is read, the
+ * bytes given back by ff_csv_unread included (to hash an input in passing). */
+typedef void (*ff_csv_tap_fn)(void *ctx, const void *bytes, size_t n);
+void ff_csv_tap(struct ff_csv_reader *r, ff_csv_tap_fn fn, void *ctx);
+
 /* Write one field, quoted when it holds a comma, quote, CR or LF or is the
  * empty string. A NULL ptr writes nothing (an empty field, read back as NULL). */
 void ff_csv_put_field(FILE *out, const char *ptr, size_t len);
