@@ -310,17 +310,24 @@ int ff_store_table(struct ff_store *st, const char *name, struct ff_table_def *d
 	return 1;
 }
 
+/* The text fields of a catalog entry, in the order of the catalog's columns
+ * after its version. */
+#define ENTRY_TEXTS 7
+static void entry_texts(struct ff_catalog_entry *e, char **texts[ENTRY_TEXTS])
+{
+	char **t[ENTRY_TEXTS] = {&e->primary_keys, &e->timestamp_key, &e->partition_column,
+				 &e->created_at, &e->updated_at, &e->definition, &e->spec};
+	memcpy(texts, t, sizeof t);
+}
+
 void ff_catalog_entry_release(struct ff_catalog_entry *e)
 {
 	if (!e)
 		return;
-	free(e->primary_keys);
-	free(e->timestamp_key);
-	free(e->partition_column);
-	free(e->created_at);
-	free(e->updated_at);
-	free(e->definition);
-	free(e->spec);
+	char **texts[ENTRY_TEXTS];
+	entry_texts(e, texts);
+	for (size_t i = 0; i < ENTRY_TEXTS; i++)
+		free(*texts[i]);
 	memset(e, 0, sizeof *e);
 }
 
@@ -335,14 +342,11 @@ int ff_store_catalog_entry(struct ff_store *st, const char *name, struct ff_cata
 	sqlite3_bind_text(s, 1, name, -1, SQLITE_TRANSIENT);
 	int rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
+		char **texts[ENTRY_TEXTS];
+		entry_texts(e, texts);
 		e->version = sqlite3_column_int64(s, 0);
-		e->primary_keys = ff_db_column_text(s, 1);
-		e->timestamp_key = ff_db_column_text(s, 2);
-		e->partition_column = ff_db_column_text(s, 3);
-		e->created_at = ff_db_column_text(s, 4);
-		e->updated_at = ff_db_column_text(s, 5);
-		e->definition = ff_db_column_text(s, 6);
-		e->spec = ff_db_column_text(s, 7);
+		for (size_t i = 0; i < ENTRY_TEXTS; i++)
+			*texts[i] = ff_db_column_text(s, (int)i + 1);
 	}
 	sqlite3_finalize(s);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
