@@ -59,6 +59,7 @@ struct folding {
 	size_t *lens;
 	char (*partitions)[8];
 	struct ff_value *values;
+	struct ff_cell *row;          /* a stored row read back */
 };
 
 struct target {
@@ -87,6 +88,7 @@ static void fold_init(struct target *t)
 	f->lens = ff_xcalloc(BATCH_ROWS, sizeof *f->lens);
 	f->partitions = ff_xcalloc(BATCH_ROWS, sizeof *f->partitions);
 	f->values = ff_xcalloc(t->spec->nfeatures, sizeof *f->values);
+	f->row = ff_xcalloc(t->def.ncols, sizeof *f->row);
 }
 
 static void fold_release(struct folding *f)
@@ -99,6 +101,7 @@ static void fold_release(struct folding *f)
 	free(f->lens);
 	free(f->partitions);
 	free(f->values);
+	free(f->row);
 }
 
 static int is_fresh(const struct target *t, const struct delta *d)
@@ -130,12 +133,26 @@ static int finish_row(struct target *t, struct batch *b, size_t r, int fresh)
 		int found = ff_table_writer_state(t->writer, cells, &blob, &len);
 		if (found < 0)
 			return -1;
-		if (found) {
-			if (ff_agg_state_decode(t->agg, blob, len, f->stored) < 0)
-				return ff_error("table %s: the stored state of a window is damaged; "
-						"recompute the table with --replace", t->def.name);
-			ff_agg_state_merge(t->agg, f->sum, f->stored);
+		if (!found) {
+			/* No state kept: the stored row, if any, says it. */
+			found = ff_table_writer_row(t->writer, cells, f->row);
+			if (found < 0)
+				return -1;
+			if (found) {
+				for (size_t v = 0; v < s->nfeatures; v++) {
+					const struct ff_cell *x = &f->row[s->nkeys + 1 + v];
+					f->values[v] = (struct ff_value){.null = x->null, .i = x->i, .d = x->d};
+				}
+				if (ff_agg_state_derive(t->agg, f->values, f->stored) < 0)
+					return ff_error("table %s: a window has no stored state; "
+							"recompute the table with --replace", t->def.name);
+			}
+		} else if (ff_agg_state_decode(t->agg, blob, len, f->stored) < 0) {
+			return ff_error("table %s: the stored state of a window is damaged; "
+					"recompute the table with --replace", t->def.name);
 		}
+		if (found)
+			ff_agg_state_merge(t->agg, f->sum, f->stored);
 	}
 	ff_agg_values(t->agg, f->sum, d->window_end, f->values);
 	for (size_t v = 0; v < s->nfeatures; v++, c++)
@@ -143,6 +160,12 @@ static int finish_row(struct target *t, struct batch *b, size_t r, int fresh)
 	if (s->partition) {
 		ff_time_yyyy_mm(d->window_end, f->partitions[r]);
 		cells[c++] = (struct ff_cell){.s = f->partitions[r], .len = 7};
+	}
+	/* Store the state only where the row's values do not say it. */
+	if (ff_agg_state_derivable(t->agg, f->sum, f->values, f->stored)) {
+		f->states[r] = NULL;
+		f->lens[r] = 0;
+		return 0;
 	}
 	unsigned char *blob = f->blobs + r * f->blob_cap;
 	f->lens[r] = ff_agg_state_encode(t->agg, f->sum, blob);
@@ -600,6 +623,13 @@ int ff_compute_run(struct ff_spec *specs, size_t nspecs, char **inputs, size_t n
 		goto out;
 	if (opt->progress)
 		fprintf(stderr, "%*s\r", 40, "");
+	for (size_t i = 0; i < ninputs; i++)
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(ins[i].hash, ins[j].hash) == 0) {
+				ff_error("%s and %s have the same content: one batch would count its events twice",
+					 ins[j].name, ins[i].name);
+				goto out;
+			}
 	report_bad(&bad);
 	if (!opt->store) {
 		if (dump_csv(st, &targets[0].def, opt->out) < 0)

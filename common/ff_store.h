@@ -105,15 +105,20 @@ int ff_table_writer_after_stored(const struct ff_table_writer *w, int64_t ts);
  * until the next call), 0 if there is none, -1 on error (reported). */
 int ff_table_writer_state(struct ff_table_writer *w, const struct ff_cell *cells,
 			  const void **state, size_t *len);
+/* The stored row with the primary key of cells: 1 with its numbers in out
+ * (def's column order; other columns NULL but the key), 0 if there is none
+ * (in overwrite mode: none written by this write), -1 on error (reported). */
+int ff_table_writer_row(struct ff_table_writer *w, const struct ff_cell *cells, struct ff_cell *out);
 /* Write nrows new rows, cells laid out row after row in def's column order,
- * with their states (NULL without keep_state). The rows must be unique by
+ * with their states (NULL without keep_state; a NULL state stores none,
+ * for a row whose values say it all). The rows must be unique by
  * key, exist neither in the table nor among the rows this write wrote, and
  * come in primary-key order: they go in by the fastest path. */
 int ff_table_writer_put_new(struct ff_table_writer *w, const struct ff_cell *cells,
 			    const void *const *states, const size_t *lens, size_t nrows);
 /* Write one row that may exist, stored before this write or written by it
  * already: inserted or updated in place; the change feed names it once per
- * version. state may be NULL without keep_state. */
+ * version. A NULL state forgets the row's state. */
 int ff_table_writer_put(struct ff_table_writer *w, const struct ff_cell *cells,
 			const void *state, size_t len);
 /* 1 if this write created the table (new, or replaced). */
@@ -142,9 +147,8 @@ struct ff_batch {
 
 /* Was batch b folded into table already? Returns 0 if not (fold it), 1 if
  * exactly this batch was (nothing to do; *version says at which version),
- * -1 if it must be refused (reported): the same inputs twice in one batch, a
- * batch id seen before with other content, or an input folded before over
- * windows that overlap these. */
+ * -1 if it must be refused (reported): a batch id seen before with other
+ * content, or an input folded before over windows that overlap these. */
 int ff_store_batch_check(struct ff_store *st, const char *table, const struct ff_batch *b,
 			 int64_t *version);
 /* Record that b was folded into table at version, touching the windows

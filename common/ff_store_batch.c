@@ -139,11 +139,6 @@ int ff_store_batch_check(struct ff_store *st, const char *table, const struct ff
 {
 	char id[256];
 	*version = 0;
-	for (size_t i = 0; i < b->ninputs; i++)
-		for (size_t j = 0; j < i; j++)
-			if (strcmp(b->inputs[i].hash, b->inputs[j].hash) == 0)
-				return ff_error("%s and %s have the same content: one batch would count its "
-						"events twice", b->inputs[j].name, b->inputs[i].name);
 	if (ensure_table(st) < 0)
 		return -1;
 	batch_id(b, id);
