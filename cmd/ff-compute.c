@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "ff_compute.h"
+#include "ff_opt.h"
 #include "ff_output.h"
 #include "ff_time.h"
 #include "ff_util.h"
@@ -79,42 +80,9 @@ static const struct option options[] = {
 	{NULL, 0, NULL, 0},
 };
 
-static int64_t parse_time_arg(const char *opt, const char *value)
-{
-	int64_t t;
-	if (ff_time_parse(value, strlen(value), 1, &t) < 0)
-		ff_usage_error("bad time '%s': use YYYY-MM-DD or YYYY-MM-DD HH:MM:SS", value);
-	(void)opt;
-	return t;
-}
-
-/* SIZE: a number of bytes with an optional K, M or G (powers of 1024). */
-static int parse_size(const char *s, size_t *out)
-{
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (end == s || errno || *s == '-')
-		return -1;
-	unsigned shift = 0;
-	if (*end == 'K' || *end == 'k')
-		shift = 10;
-	else if (*end == 'M' || *end == 'm')
-		shift = 20;
-	else if (*end == 'G' || *end == 'g')
-		shift = 30;
-	if (shift)
-		end++;
-	if (*end || v > (SIZE_MAX >> shift) || (v << shift) < ((size_t)1 << 20))
-		return -1;
-	*out = (size_t)(v << shift);
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
-	ff_set_progname(argv[0]);
-	argv[0] = (char *)ff_progname();
+	ff_opt_start(argc, argv);
 	struct ff_compute_options opt = {.out = stdout, .mode = FF_WRITE_MERGE, .lateness = 86400 * FF_USEC};
 	struct ff_spec inline_spec;
 	int have_inline = 0;
@@ -125,29 +93,26 @@ int main(int argc, char **argv)
 	ff_spec_init(&inline_spec, "command line");
 
 	int c, idx;
-	while ((c = getopt_long(argc, argv, "s:f:o:qvhV", options, &idx)) != -1) {
+	while ((c = getopt_long(argc, argv, ":s:f:o:qvhV", options, &idx)) != -1) {
 		switch (c) {
 		case 's': opt.store = optarg; break;
 		case 'f': spec_files[nspec_files++] = optarg; break;
 		case 'o': output = optarg; break;
-		case OPT_START: opt.has_start = 1; opt.start = parse_time_arg("--start", optarg); break;
-		case OPT_END: opt.has_end = 1; opt.end = parse_time_arg("--end", optarg); break;
-		case OPT_MODE:
-			if (strcmp(optarg, "merge") == 0)
-				opt.mode = FF_WRITE_MERGE;
-			else if (strcmp(optarg, "overwrite") == 0)
-				opt.mode = FF_WRITE_OVERWRITE;
-			else
-				ff_usage_error("bad --mode '%s': use merge or overwrite", optarg);
+		case OPT_START: opt.has_start = 1; opt.start = ff_opt_time("--start", optarg); break;
+		case OPT_END: opt.has_end = 1; opt.end = ff_opt_time("--end", optarg); break;
+		case OPT_MODE: {
+			static const char *const modes[] = {"merge", "overwrite", NULL};
+			opt.mode = ff_opt_enum("--mode", optarg, modes) ? FF_WRITE_OVERWRITE : FF_WRITE_MERGE;
 			break;
+		}
 		case OPT_REPLACE: opt.replace = 1; break;
 		case OPT_LATENESS:
 			if (strcmp(optarg, "unbounded") == 0)
 				opt.lateness = -1;
 			else if (strcmp(optarg, "0") == 0)
 				opt.lateness = 0;
-			else if (ff_duration_parse(optarg, &opt.lateness) < 0)
-				ff_usage_error("bad --lateness '%s': use a duration such as 1h or 2d, or unbounded", optarg);
+			else
+				opt.lateness = ff_opt_duration("--lateness", optarg, "1h or 2d, or unbounded");
 			break;
 		case OPT_SKIP_BAD: opt.skip_bad = 1; break;
 		case OPT_BATCH:
@@ -155,21 +120,8 @@ int main(int argc, char **argv)
 				ff_usage_error("bad --batch '%s': give a name of 1 to 200 bytes", optarg);
 			opt.batch = optarg;
 			break;
-		case OPT_MEMORY:
-			if (parse_size(optarg, &opt.memory) < 0)
-				ff_usage_error("bad --memory '%s': use a size such as 64M or 1G (at least 1M)", optarg);
-			break;
-		case 'q': quiet = 1; break;
+		case OPT_MEMORY: opt.memory = (size_t)ff_opt_size("--memory", optarg, 1 << 20, (uint64_t)1 << 40); break;
 		case 'v': opt.verbose = 1; break;
-		case 'h':
-		case 'V':
-			if (c == 'h')
-				fputs(usage_text, stdout);
-			else
-				ff_print_version();
-			ff_spec_release(&inline_spec);
-			free(spec_files);
-			return ff_close_stdout() ? FF_EXIT_FAIL : FF_EXIT_OK;
 		case OPT_DIRECTIVE: {
 			char where[64];
 			snprintf(where, sizeof where, "option --%s", options[idx].name);
@@ -181,10 +133,10 @@ int main(int argc, char **argv)
 			break;
 		}
 		default:
-			ff_usage_hint();
-			ff_spec_release(&inline_spec);
-			free(spec_files);
-			return FF_EXIT_USAGE;
+			ff_opt_default(c, argv, usage_text);
+			if (c == 'q')
+				quiet = 1;
+			break;
 		}
 	}
 	argc -= optind;

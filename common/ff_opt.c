@@ -74,8 +74,9 @@ uint64_t ff_opt_size(const char *opt, const char *text, uint64_t lo, uint64_t hi
 	int64_t v;
 	size_t len = strlen(text);
 	uint64_t scale = 1;
-	if (len > 1 && strchr("kKmM", text[len - 1])) {
-		scale = strchr("kK", text[len - 1]) ? 1024 : 1024 * 1024;
+	if (len > 1 && strchr("kKmMgG", text[len - 1])) {
+		scale = strchr("kK", text[len - 1]) ? 1024 : strchr("mM", text[len - 1]) ? 1024 * 1024
+										       : 1024 * 1024 * 1024;
 		len--;
 	}
 	if (ff_parse_int64(text, len, &v) == 0 && v >= 0 && (uint64_t)v <= hi / scale &&
@@ -83,7 +84,7 @@ uint64_t ff_opt_size(const char *opt, const char *text, uint64_t lo, uint64_t hi
 		return (uint64_t)v * scale;
 	char expected[128];
 	snprintf(expected, sizeof expected,
-		 "a whole number from %" PRIu64 " to %" PRIu64 " (K and M suffixes)", lo, hi);
+		 "a whole number from %" PRIu64 " to %" PRIu64 " (K, M and G suffixes)", lo, hi);
 	bad_value(opt, text, expected);
 }
 

@@ -29,8 +29,8 @@ void ff_opt_default(int c, char **argv, const char *usage);
 int64_t ff_opt_int(const char *opt, const char *text, int64_t lo, int64_t hi);
 /* A finite number from lo to hi (hi may be INFINITY). */
 double ff_opt_real(const char *opt, const char *text, double lo, double hi);
-/* A size: a whole number with an optional K or M (x1024) suffix, from lo to
- * hi once scaled. */
+/* A size: a whole number with an optional K, M or G (powers of 1024)
+ * suffix, from lo to hi once scaled. */
 uint64_t ff_opt_size(const char *opt, const char *text, uint64_t lo, uint64_t hi);
 /* A duration (ff_duration_parse: 90s, 15m, 2h, 7d) in microseconds;
  * examples completes "a duration such as ...". */
