@@ -761,6 +761,42 @@ Try 'ff-serve --help' for more information."
 	stop_server
 }
 
+# XGBoost 1.7 crashed reading a model whose num_trees is above its trees:
+# ff-serve died on the SIGHUP. Checked first, the reload fails and the old
+# model goes on serving; at the start, the same model is exit 1.
+@test "a damaged model: exit 1 at the start, and a SIGHUP onto it keeps the old model serving" {
+	local damage="/usr/bin/python3 $BATS_TEST_DIRNAME/fixtures/model/damage.py" i
+	$damage model.json 'g["gbtree_model_param"]["num_trees"] = "9"' > bad.json
+	run -1 --separate-stderr ff-serve --online on.db -m bad.json -p 0
+	[ "$stderr" = "ff-serve: bad.json: num_trees is 9 but 5 trees are given" ] || fail "$stderr"
+	expected_predictions > expected
+	tool body records req.csv > body.json
+	cp model.json served.json
+	start_server --online on.db -m served.json
+	local n=0 damage_of
+	for damage_of in 'g["gbtree_model_param"]["num_trees"] = "9"' 't[1]["left_children"][0] = 99999' \
+		't[0]["split_indices"][0] = 70' 't[2]["parents"].pop()'; do
+		$damage model.json "$damage_of" > served.json
+		kill -HUP "$SPID"
+		n=$((n + 1))
+		for ((i = 0; i < 100; i++)); do
+			http GET /metrics
+			[ "$(metric ff_serve_reload_failures_total)" = "$n" ] && break
+			sleep 0.1
+		done
+		[ "$(metric ff_serve_reload_failures_total)" = "$n" ] || fail "reload $n: $BODY"
+		alive "$SPID" || fail "ff-serve died on a SIGHUP onto: $damage_of"
+		post /invocations body.json
+		[ "$CODE" = 200 ] || fail "$CODE $BODY"
+		tool preds <<<"$BODY" | diff -u expected -
+	done
+	http GET /metrics
+	[ "$(metric ff_serve_reloads_total)" = 0 ]
+	grep -q '^ff-serve: served.json: tree 1: left_children\[0\] = 99999 out of range$' "$SERR" ||
+		fail "stderr: $(cat "$SERR")"
+	stop_server
+}
+
 # ---- SIGTERM: graceful ------------------------------------------------
 
 @test "SIGTERM lets requests in flight finish with 200, then exits 0" {
