@@ -58,7 +58,11 @@ static int exec(struct sync *s, const char *sql)
 {
 	char *msg = NULL;
 	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		ff_error("%s: table %s: %s", s->online, s->table, msg ? msg : sqlite3_errmsg(s->db));
+		/* Before the first table (the schema, the catalog) there is none to name. */
+		if (s->table)
+			ff_error("%s: table %s: %s", s->online, s->table, msg ? msg : sqlite3_errmsg(s->db));
+		else
+			ff_error("%s: %s", s->online, msg ? msg : sqlite3_errmsg(s->db));
 		sqlite3_free(msg);
 		return -1;
 	}
