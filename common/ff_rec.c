@@ -516,7 +516,8 @@ struct ff_rec_writer *ff_rec_writer_open(FILE *out, enum ff_rec_format format,
 	w->format = format;
 	w->ncols = schema->ncols;
 	w->types = ff_xmalloc(schema->ncols * sizeof *w->types);
-	memcpy(w->types, schema->types, schema->ncols * sizeof *w->types);
+	if (schema->ncols) /* a stream of no columns has no types (NULL) */
+		memcpy(w->types, schema->types, schema->ncols * sizeof *w->types);
 	w->cap = CHUNK + 4096;
 	w->buf = ff_xmalloc(w->cap);
 	if (format == FF_REC_CSV) {
