@@ -286,11 +286,42 @@ static int check_gbtree(struct check *c, json_t *model, long long groups)
 	return 0;
 }
 
+/* XGBoost writes NaN and Infinity where JSON has no number (the split
+ * condition of a categorical split): a copy of the text with those words,
+ * outside strings, made 0 padded with blanks, for jansson. Only the shape
+ * is checked here, so their values do not matter. */
+static char *plain_json(const char *p, size_t len)
+{
+	char *t = ff_xmalloc(len + 1);
+	memcpy(t, p, len);
+	t[len] = '\0';
+	int in_string = 0;
+	for (size_t i = 0; i < len; i++) {
+		if (in_string) {
+			if (t[i] == '\\')
+				i++;
+			else if (t[i] == '"')
+				in_string = 0;
+		} else if (t[i] == '"') {
+			in_string = 1;
+		} else if (t[i] == 'N' && len - i >= 3 && memcmp(t + i, "NaN", 3) == 0) {
+			memcpy(t + i, "0  ", 3);
+			i += 2;
+		} else if (t[i] == 'I' && len - i >= 8 && memcmp(t + i, "Infinity", 8) == 0) {
+			memcpy(t + i, "0       ", 8);
+			i += 7;
+		}
+	}
+	return t;
+}
+
 int ff_model_check(const void *data, size_t len, const char *origin, size_t *num_feature)
 {
 	struct check c = {origin, "", 0};
 	json_error_t jerr;
-	json_t *root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
+	char *text = plain_json(data, len);
+	json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	free(text);
 	if (!root)
 		return ff_error("%s:%d: not valid JSON: %s", origin, jerr.line, jerr.text);
 	int rc = -1;
