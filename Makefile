@@ -3,6 +3,7 @@
 #   make check      sanitizer build (ASan/UBSan) + unit and bats tests
 #   make demo       the taxi pipeline on generated trips
 #   make bench      benchmarks on 1M and 10M generated trips
+#   make fuzz       each libFuzzer harness of fuzz/ for FUZZ_SECONDS (clang)
 #   make install    PREFIX=/usr/local DESTDIR=
 
 PREFIX     ?= /usr/local
@@ -24,6 +25,7 @@ SAN_CFLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sa
 COMMANDS := $(patsubst cmd/%.c,%,$(wildcard cmd/ff-*.c))
 LIB_SRC  := $(wildcard common/*.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
+FUZZ_NAMES := $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c))
 
 # Two builds from the same sources: build/ (optimised) and build/check/ (sanitizers).
 B  = build
@@ -50,7 +52,8 @@ $(eval $(call build_rules,$(BC),$(SAN_CFLAGS)))
 
 .PRECIOUS: $(B)/obj/%.o $(BC)/obj/%.o $(B)/obj/cmd-%.o $(BC)/obj/cmd-%.o
 
-check-build: $(COMMANDS:%=$(BC)/%) $(UNIT_SRC:tests/unit/%.c=$(BC)/unit/%)
+check-build: $(COMMANDS:%=$(BC)/%) $(UNIT_SRC:tests/unit/%.c=$(BC)/unit/%) \
+	$(FUZZ_NAMES:%=$(BC)/fuzz/replay_%)
 
 # The README's test command: installs what is missing, builds with sanitizers,
 # runs every test and ends with "N passed, N failed".
@@ -60,6 +63,32 @@ check: deps-test
 
 demo: deps-build all
 	@examples/taxi/run.sh
+
+# ---- fuzzing ----
+# Each fuzz/fuzz_NAME.c is a harness. `make check` replays fuzz/corpus/NAME
+# and fuzz/crashes/NAME through it with a plain main() (fuzz/replay.c) under
+# the compiler and sanitizers of build/check, so it needs no clang (see
+# tests/fuzz.bats); `make fuzz` links it with libFuzzer instead, builds the
+# library again with clang's instrumentation in build/fuzz, and runs each
+# harness FUZZ_SECONDS (scripts/fuzz).
+FUZZ_SECONDS ?= 75
+FUZZ_CC      ?= clang
+FUZZ_CFLAGS   = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+BF = build/fuzz
+
+$(BC)/fuzz/replay_%: fuzz/fuzz_%.c fuzz/replay.c fuzz/fuzz.h $(BC)/libff.a
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(WARN) $(SAN_CFLAGS) -o $@ fuzz/replay.c $< $(BC)/libff.a $(LDFLAGS) $(LDLIBS)
+$(BF)/obj/%.o: common/%.c common/*.h
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(CPPFLAGS) $(WARN) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+$(BF)/libff.a: $(LIB_SRC:common/%.c=$(BF)/obj/%.o)
+	$(AR) rcs $@ $^
+$(BF)/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz.h $(BF)/libff.a
+	$(FUZZ_CC) $(CPPFLAGS) $(WARN) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(BF)/libff.a $(LDFLAGS) $(LDLIBS)
+
+fuzz: deps-fuzz $(FUZZ_NAMES:%=$(BF)/fuzz_%)
+	@scripts/fuzz $(BF) $(FUZZ_SECONDS) $(FUZZ_NAMES)
 
 BENCH_TOOLS := $(B)/bench/measure $(B)/bench/csv_floor $(B)/bench/insert_floor
 $(B)/bench/%: bench/%.c $(B)/libff.a
@@ -75,6 +104,8 @@ deps-test:
 	@scripts/deps test
 deps-bench:
 	@scripts/deps bench
+deps-fuzz:
+	@scripts/deps fuzz
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
@@ -96,4 +127,4 @@ uninstall:
 clean:
 	rm -rf build
 
-.PHONY: all check check-build demo bench deps-build deps-test deps-bench install uninstall clean
+.PHONY: all check check-build demo bench fuzz deps-build deps-test deps-bench deps-fuzz install uninstall clean

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ff_model_check.h"
 #include "ff_trees.h"
 #include "ff_util.h"
 
@@ -99,6 +100,10 @@ int ff_model_load_buffer(const void *data, size_t len, const char *origin, struc
 		ff_error("%s: not an ff model (an XGBoost JSON model file)", origin);
 		goto fail;
 	}
+	/* XGBoost trusts what it reads: check the trees first. */
+	size_t num_feature;
+	if (ff_model_check(data, len, origin, &num_feature) < 0)
+		goto fail;
 	if (ff_xgb_check(XGBoosterCreate(NULL, 0, &m->booster), "xgboost") < 0 ||
 	    ff_xgb_check(XGBoosterLoadModelFromBuffer(m->booster, data, (bst_ulong)len), what) < 0)
 		goto fail;
@@ -116,6 +121,11 @@ int ff_model_load_buffer(const void *data, size_t len, const char *origin, struc
 	if (ff_vector_init(&m->vector, &m->bp, NULL) < 0 ||
 	    ff_vector_load_codes(&m->vector, codes ? codes : "", origin) < 0)
 		goto fail;
+	if (num_feature != m->vector.n) {
+		ff_error("%s: the trees take %zu features, the blueprint's vector has %zu", origin, num_feature,
+			 m->vector.n);
+		goto fail;
+	}
 	if (ff_trees_from_json(data, len, &m->trees) < 0)
 		m->trees = NULL; /* XGBoost read it: let XGBoost predict */
 	free(format);

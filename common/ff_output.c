@@ -1,12 +1,37 @@
 #include "ff_output.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "ff_util.h"
+
+void ff_output_remove_stale(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir = slash ? ff_xstrndup(path, slash == path ? 1 : (size_t)(slash - path)) : ff_xstrdup(".");
+	const char *base = slash ? slash + 1 : path;
+	size_t n = strlen(base);
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	while (d && (e = readdir(d))) {
+		const char *pid = e->d_name + n + 5;
+		if (strncmp(e->d_name, base, n) != 0 || strncmp(e->d_name + n, ".new-", 5) != 0 || !*pid ||
+		    strspn(pid, "0123456789") != strlen(pid) || strlen(pid) > 9)
+			continue;
+		long p = strtol(pid, NULL, 10);
+		/* Only a run that is gone: a live one may be writing it. */
+		if (p > 0 && p != (long)getpid() && kill((pid_t)p, 0) < 0 && errno == ESRCH)
+			unlinkat(dirfd(d), e->d_name, 0);
+	}
+	if (d)
+		closedir(d);
+	free(dir);
+}
 
 int ff_output_open(struct ff_output *out, const char *path)
 {
@@ -22,6 +47,7 @@ int ff_output_open(struct ff_output *out, const char *path)
 		/* /dev/null, a FIFO, /dev/stdout: never rename over those. */
 		out->f = fopen(path, "w");
 	} else {
+		ff_output_remove_stale(path);
 		size_t n = strlen(path) + 32;
 		out->tmp_path = ff_xmalloc(n);
 		snprintf(out->tmp_path, n, "%s.new-%ld", path, (long)getpid());

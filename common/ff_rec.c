@@ -19,7 +19,7 @@ enum {
 	MAX_COLUMNS = 1 << 20, /* larger values in a header are damage */
 	MAX_NAME = 1 << 16,
 };
-#define MAX_RECORD ((uint32_t)1 << 30)
+#define MAX_RECORD ((uint32_t)FF_REC_MAX_RECORD)
 
 const char *const ff_rec_format_names[] = {"csv", "bin", NULL};
 
@@ -225,14 +225,14 @@ static int fill(struct ff_rec_reader *r, size_t need)
 		r->start = 0;
 		r->end = avail;
 	}
-	if (need > r->cap) {
-		size_t cap = r->cap;
-		while (cap < need)
-			cap *= 2;
-		r->buf = ff_xrealloc(r->buf, cap + 1);
-		r->cap = cap;
-	}
 	while (r->end < need) {
+		/* Grown as the bytes arrive, not as a length claims: a damaged
+		 * length makes the reader find the input short, not allocate. */
+		if (r->end == r->cap) {
+			size_t cap = r->cap * 2 < need ? r->cap * 2 : need;
+			r->buf = ff_xrealloc(r->buf, cap + 1);
+			r->cap = cap;
+		}
 		long got = ff_read(r->in, r->buf + r->end, r->cap - r->end);
 		if (got <= 0) {
 			if (got < 0)
@@ -517,7 +517,8 @@ struct ff_rec_writer *ff_rec_writer_open(FILE *out, enum ff_rec_format format,
 	w->format = format;
 	w->ncols = schema->ncols;
 	w->types = ff_xmalloc(schema->ncols * sizeof *w->types);
-	memcpy(w->types, schema->types, schema->ncols * sizeof *w->types);
+	if (schema->ncols) /* a stream of no columns has no types (NULL) */
+		memcpy(w->types, schema->types, schema->ncols * sizeof *w->types);
 	w->cap = CHUNK + 4096;
 	w->buf = ff_xmalloc(w->cap);
 	if (format == FF_REC_CSV) {

@@ -14,6 +14,11 @@ enum ff_rec_format { FF_REC_CSV, FF_REC_BIN };
 
 /* The names of the formats by enum value, NULL-terminated (for ff_opt_enum). */
 extern const char *const ff_rec_format_names[];
+/* The largest binary record, in bytes after its length (ff-rec(5)): a
+ * writer refuses a larger one, a reader stops at a length above it, and a
+ * reader's buffer grows only as the bytes of a record arrive. */
+#define FF_REC_MAX_RECORD (64UL * 1024 * 1024)
+
 /* Parse "csv" or "bin"; -1 if neither. */
 int ff_rec_format_parse(const char *name);
 

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 #include <xxhash.h>
 
 #include "ff_db.h"
@@ -24,6 +26,8 @@ struct ff_registry {
 	sqlite3 *db;     /* NULL: a WRITE registry not created yet */
 	int writable;
 	int in_tx;
+	int created;     /* this run made the file: removed if no change took */
+	int committed;
 };
 
 /* names keeps the last version given per name, so that a deleted version's
@@ -264,6 +268,12 @@ void ff_registry_close(struct ff_registry *r)
 			sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
 		sqlite3_close_v2(r->db);
 	}
+	/* A first change that failed (a full disk) left an empty file, which
+	 * would read as "not an ff model registry": none is left. A file
+	 * another process has filled meanwhile is not empty, and stays. */
+	struct stat sb;
+	if (r->created && !r->committed && stat(r->path, &sb) == 0 && sb.st_size == 0)
+		unlink(r->path);
 	free(r->path);
 	free(r);
 }
@@ -282,8 +292,11 @@ static int need_db(struct ff_registry *r)
  * of a new registry is committed with its first change. */
 static int begin_change(struct ff_registry *r)
 {
-	if (!r->db && open_db(r, 1) < 0)
-		return -1;
+	if (!r->db) {
+		r->created = 1;
+		if (open_db(r, 1) < 0)
+			return -1;
+	}
 	if (exec(r, "BEGIN IMMEDIATE") < 0)
 		return -1;
 	r->in_tx = 1;
@@ -305,6 +318,7 @@ static int commit_change(struct ff_registry *r)
 	if (exec(r, "COMMIT") < 0)
 		return -1;
 	r->in_tx = 0;
+	r->committed = 1;
 	try_wal(r);
 	return 0;
 }

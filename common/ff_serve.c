@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -22,9 +24,19 @@
 #include "ff_served.h"
 #include "ff_util.h"
 
+/* An open connection, for the deadline of its request in progress. */
+struct conn {
+	struct conn *prev, *next;
+	int fd;
+	int64_t since_ns;                /* its start, or the end of its last request */
+	int cut;                         /* shut down for being late */
+};
+
 struct server {
 	const struct ff_serve_options *o;
 	struct MHD_Daemon *daemon;
+	pthread_mutex_t conns_lock;
+	struct conn conns;               /* the open connections: a ring */
 	pthread_mutex_t lock;            /* current */
 	struct ff_generation *current;
 	struct ff_inference_log *log;
@@ -72,6 +84,7 @@ struct request {
 	size_t len, cap;
 	int too_big;
 	int status;
+	int close;                       /* framing broken: answer, then close */
 	int64_t started_ns;
 	char request_id[72];             /* scoring: sent back as X-Request-Id */
 };
@@ -148,6 +161,8 @@ static enum MHD_Result reply(struct MHD_Connection *c, struct request *rq, int s
 		MHD_add_response_header(r, "X-Request-Id", rq->request_id);
 	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, rq->route == R_SCORE ? "POST" : "GET, HEAD");
+	if (rq->close)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
 	enum MHD_Result ret = MHD_queue_response(c, (unsigned)status, r);
 	MHD_destroy_response(r);
 	rq->status = status;
@@ -550,6 +565,55 @@ static void route_of(const char *url, struct request *rq)
 	}
 }
 
+/* The headers that say where a body ends. */
+struct framing {
+	unsigned lengths, codings;
+	const char *coding;
+};
+
+static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct framing *f = cls;
+	(void)kind;
+	if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+		f->lengths++;
+	} else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+		f->codings++;
+		f->coding = value;
+	}
+	return MHD_YES;
+}
+
+/* RFC 9112 6.3: where a request's end is ambiguous (a length and a coding,
+ * two lengths, two codings), a proxy in front may read another request in
+ * its body than we do: 400 and close. A coding other than chunked is 501
+ * and close: libmicrohttpd would wait for the connection's end. Returns
+ * MHD_YES with nothing queued when the framing is sound. */
+static enum MHD_Result check_framing(struct MHD_Connection *c, struct request *rq, struct scratch *s,
+				     int *answered)
+{
+	struct framing f = {0, 0, NULL};
+	MHD_get_connection_values(c, MHD_HEADER_KIND, count_framing, &f);
+	char msg[200];
+	int status = MHD_HTTP_BAD_REQUEST;
+	const char *code = "BAD_REQUEST";
+	if (f.lengths && f.codings)
+		snprintf(msg, sizeof msg, "both Content-Length and Transfer-Encoding: send one of them");
+	else if (f.lengths > 1 || f.codings > 1)
+		snprintf(msg, sizeof msg, "%s given %u times: send it once",
+			 f.lengths > 1 ? "Content-Length" : "Transfer-Encoding", f.lengths > 1 ? f.lengths : f.codings);
+	else if (f.codings && strcasecmp(f.coding, "chunked") != 0) {
+		snprintf(msg, sizeof msg, "Transfer-Encoding '%.64s' is not supported: send the body chunked "
+			 "or with a Content-Length", f.coding);
+		status = MHD_HTTP_NOT_IMPLEMENTED;
+		code = "NOT_IMPLEMENTED";
+	} else
+		return MHD_YES;
+	*answered = 1;
+	rq->close = 1;
+	return reply_error(c, rq, s, status, code, msg);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 				  const char *http_version, const char *upload, size_t *upload_size,
 				  void **req_cls)
@@ -565,6 +629,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		atomic_fetch_add(&sv->metrics.inflight, 1);
 		route_of(url, rq);
 		struct scratch *s = my_scratch(sv);
+		int answered = 0;
+		enum MHD_Result framed = check_framing(c, rq, s, &answered);
+		if (answered)
+			return framed;
 		int post = strcmp(method, "POST") == 0;
 		int get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
 		if (rq->route == R_UNKNOWN) {
@@ -634,12 +702,94 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	}
 }
 
+/* ---- the deadline of a request, headers included ----
+ * libmicrohttpd's timeout is for silence: a header line every few seconds
+ * kept a connection forever. Each open connection is known here with the
+ * time its current request began (the connection's start, or the end of its
+ * previous request); once a second the late ones are shut down, which
+ * libmicrohttpd then closes. It closes a socket only after telling us, under
+ * conns_lock, so a descriptor shut down is never another connection's. */
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+			  enum MHD_ConnectionNotificationCode code)
+{
+	struct server *sv = cls;
+	struct conn *k = *socket_context;
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+		k = ff_xcalloc(1, sizeof *k);
+		k->fd = info ? info->connect_fd : -1;
+		k->since_ns = now_ns();
+		pthread_mutex_lock(&sv->conns_lock);
+		k->next = sv->conns.next;
+		k->prev = &sv->conns;
+		k->next->prev = k;
+		sv->conns.next = k;
+		pthread_mutex_unlock(&sv->conns_lock);
+		*socket_context = k;
+	} else if (k) {
+		pthread_mutex_lock(&sv->conns_lock);
+		k->prev->next = k->next;
+		k->next->prev = k->prev;
+		pthread_mutex_unlock(&sv->conns_lock);
+		free(k);
+		*socket_context = NULL;
+	}
+}
+
+/* A request is over: the connection's next one starts its clock now. */
+static void request_over(struct server *sv, struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	struct conn *k = info ? info->socket_context : NULL;
+	if (!k)
+		return;
+	pthread_mutex_lock(&sv->conns_lock);
+	k->since_ns = now_ns();
+	pthread_mutex_unlock(&sv->conns_lock);
+}
+
+static void cut_late(struct server *sv)
+{
+	int64_t now = now_ns(), limit = (int64_t)sv->o->timeout * 1000000000;
+	pthread_mutex_lock(&sv->conns_lock);
+	for (struct conn *k = sv->conns.next; k != &sv->conns; k = k->next)
+		if (!k->cut && k->fd >= 0 && now - k->since_ns > limit) {
+			shutdown(k->fd, SHUT_RDWR);
+			k->cut = 1;
+		}
+	pthread_mutex_unlock(&sv->conns_lock);
+}
+
+/* Connections in all and from one client address, below the descriptor
+ * limit (raised to its hard limit first) less what the stores, the log and
+ * a reload's second set of models take: past them, libmicrohttpd closes a
+ * new connection at once instead of failing to accept at all, and one
+ * client cannot take them all. */
+static void connection_limits(const struct ff_serve_options *o, unsigned *total, unsigned *per_client)
+{
+	struct rlimit rl;
+	rlim_t files = 1024;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		if (rl.rlim_cur < rl.rlim_max && rl.rlim_cur < 65536) {
+			rl.rlim_cur = rl.rlim_max < 65536 ? rl.rlim_max : 65536;
+			setrlimit(RLIMIT_NOFILE, &rl);
+			getrlimit(RLIMIT_NOFILE, &rl);
+		}
+		files = rl.rlim_cur;
+	}
+	rlim_t reserve = 64 + 4 * ((rlim_t)o->threads + 1) * o->nmodels;
+	rlim_t n = files > reserve + 16 ? files - reserve : 16;
+	*total = n > FF_SERVE_MAX_CONNECTIONS ? FF_SERVE_MAX_CONNECTIONS : (unsigned)n;
+	*per_client = *total / 4 > 0 ? *total / 4 : 1;
+}
+
 static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
 	struct server *sv = cls;
 	struct request *rq = *req_cls;
-	(void)c;
+	request_over(sv, c);
 	if (!rq)
 		return;
 	/* A request cut short (timeout, a client gone) counts as 408/499. */
@@ -717,6 +867,8 @@ int ff_serve_run(const struct ff_serve_options *o)
 	memset(&sv, 0, sizeof sv);
 	sv.o = o;
 	pthread_mutex_init(&sv.lock, NULL);
+	pthread_mutex_init(&sv.conns_lock, NULL);
+	sv.conns.next = sv.conns.prev = &sv.conns;
 	ff_metrics_init(&sv.metrics);
 	sv.started_us = wall_us();
 	int rc = -1, port_written = 0;
@@ -745,10 +897,15 @@ int ff_serve_run(const struct ff_serve_options *o)
 	if (sa.ss_family == AF_INET6)
 		flags |= IN6_IS_ADDR_UNSPECIFIED(&((struct sockaddr_in6 *)&sa)->sin6_addr) ? MHD_USE_DUAL_STACK
 											   : MHD_USE_IPv6;
+	unsigned max_conns, max_per_client;
+	connection_limits(o, &max_conns, &max_per_client);
 	struct MHD_OptionItem opts[] = {
 		{MHD_OPTION_SOCK_ADDR, 0, &sa},
 		{MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)o->timeout, NULL},
 		{MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, &sv},
+		{MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, &sv},
+		{MHD_OPTION_CONNECTION_LIMIT, (intptr_t)max_conns, NULL},
+		{MHD_OPTION_PER_IP_CONNECTION_LIMIT, (intptr_t)max_per_client, NULL},
 		{MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL},
 		/* Headers and answers of a few KiB: the default 32 KiB pool is
 		 * cleared for every request. */
@@ -775,9 +932,13 @@ int ff_serve_run(const struct ff_serve_options *o)
 			sv.current->n == 1 ? "" : "s", sa.ss_family == AF_INET6 ? "[" : "", o->address,
 			sa.ss_family == AF_INET6 ? "]" : "", port);
 	for (;;) {
-		int sig = 0;
-		if (sigwait(&sigs, &sig) != 0)
+		/* Each second without a signal, the late requests are cut. */
+		struct timespec second = {1, 0};
+		int sig = sigtimedwait(&sigs, NULL, &second);
+		if (sig < 0) {
+			cut_late(&sv);
 			continue;
+		}
 		if (sig == SIGHUP) {
 			reload(&sv);
 			continue;
@@ -807,6 +968,7 @@ out:
 	free(scratches);
 	scratches = NULL;
 	nscratches = 0;
+	pthread_mutex_destroy(&sv.conns_lock);
 	pthread_mutex_destroy(&sv.lock);
 	return rc;
 }

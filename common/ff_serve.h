@@ -12,6 +12,10 @@
 
 #include <stddef.h>
 
+/* The most connections served at once, whatever the descriptor limit; one
+ * client address may hold a quarter of those the limit allows. */
+#define FF_SERVE_MAX_CONNECTIONS 4096
+
 struct ff_serve_options {
 	const char *address;      /* to bind: an IPv4 or IPv6 address, or a host name */
 	unsigned port;            /* 0: any free port */
@@ -19,7 +23,8 @@ struct ff_serve_options {
 	unsigned threads;         /* worker threads */
 	size_t body_limit;        /* bytes */
 	size_t max_rows;          /* rows in one request */
-	unsigned timeout;         /* seconds a request (or an idle connection) may take */
+	unsigned timeout;         /* seconds a whole request (headers included, from the
+				     connection's start or its last answer) may take */
 	unsigned grace;           /* seconds to let requests finish on SIGTERM */
 	const char *online;       /* the online store */
 	const char *registry;     /* for models:/ references */

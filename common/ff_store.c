@@ -11,6 +11,7 @@
 
 #include "ff_cell.h"
 #include "ff_db.h"
+#include "ff_output.h"
 #include "ff_time.h"
 #include "ff_util.h"
 
@@ -139,6 +140,7 @@ int ff_store_open(const char *path, enum ff_store_mode mode, struct ff_store **o
 		size_t n = strlen(path) + 32;
 		st->tmp_path = ff_xmalloc(n);
 		snprintf(st->tmp_path, n, "%s.new-%ld", path, (long)getpid());
+		ff_output_remove_stale(path); /* what runs killed before their rename left */
 		unlink(st->tmp_path);
 		open_path = st->tmp_path;
 	} else if (stat(path, &sb) < 0) {

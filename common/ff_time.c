@@ -68,7 +68,7 @@ int ff_time_parse(const char *s, size_t len, int allow_date, int64_t *usec)
 		if (digits(s, 4, &Y) || s[4] != '-' || digits(s + 5, 2, &M) || s[7] != '-' ||
 		    digits(s + 8, 2, &D))
 			return -1;
-		if (M < 1 || M > 12 || D < 1 || D > days_in_month(Y, M))
+		if (Y < 1 || M < 1 || M > 12 || D < 1 || D > days_in_month(Y, M))
 			return -1;
 		days = ff_days_from_civil(Y, (unsigned)M, (unsigned)D);
 		memcpy(last_date, s, 10);
@@ -141,8 +141,9 @@ int ff_duration_parse(const char *s, int64_t *usec)
 			return -1;
 		int64_t n = 0;
 		while (*p >= '0' && *p <= '9') {
-			n = n * 10 + (*p - '0');
-			if (n > 1000000000LL)
+			/* Overflow checked at each digit: the limit below is far
+			 * smaller, so an overflowing number is refused anyway. */
+			if (__builtin_mul_overflow(n, 10, &n) || __builtin_add_overflow(n, *p - '0', &n))
 				return -1;
 			p++;
 		}
@@ -155,7 +156,9 @@ int ff_duration_parse(const char *s, int64_t *usec)
 		default: return -1;
 		}
 		p++;
-		total += n * unit;
+		if (__builtin_mul_overflow(n, unit, &n) || __builtin_add_overflow(total, n, &total) ||
+		    total > FF_DURATION_MAX / FF_USEC)
+			return -1;
 	}
 	if (total <= 0)
 		return -1;

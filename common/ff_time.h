@@ -9,15 +9,20 @@
 
 #define FF_USEC 1000000LL
 
+/* The longest duration ff takes: 100 years of 365.25 days. Times are of the
+ * years 1 to 9999, so a time plus or minus a duration never overflows. */
+#define FF_DURATION_MAX (36525LL * 86400 * FF_USEC)
+
 /* Parse "YYYY-MM-DD HH:MM:SS" with optional 'T' separator, fraction of a
  * second (kept to the microsecond), and offset Z, +HH:MM, +HHMM, -HH:MM, -HHMM.
- * Naive times are UTC. With allow_date, a bare "YYYY-MM-DD" is midnight.
- * Returns 0 or -1 (no message). */
+ * Naive times are UTC; the year is 0001 to 9999. With allow_date, a bare
+ * "YYYY-MM-DD" is midnight. Returns 0 or -1 (no message). */
 int ff_time_parse(const char *s, size_t len, int allow_date, int64_t *usec);
 
 /* Parse a duration: a positive whole number of seconds written as one or more
- * NUMBER+UNIT parts (units d, h, m, s), e.g. "1h", "15m", "1h30m", "900s".
- * Returns 0 or -1. */
+ * NUMBER+UNIT parts (units d, h, m, s), e.g. "1h", "15m", "1h30m", "900s",
+ * at most FF_DURATION_MAX (36525d) in all. Returns 0 or -1 (also for any
+ * number that would overflow). */
 int ff_duration_parse(const char *s, int64_t *usec);
 /* Canonical text of a duration ("1h", "15m", "1d", "1h30m"); buf of 32 bytes. */
 void ff_duration_format(int64_t usec, char *buf);

@@ -1,5 +1,6 @@
 #include "ff_train.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
@@ -378,8 +379,10 @@ int ff_train_run(const char *blueprint_path, char **inputs, size_t ninputs,
 	if (ff_xgb_check(XGBoosterSaveModelToBuffer(booster, "{\"format\": \"json\"}", &len, &json),
 			 "xgboost: save") < 0)
 		goto out;
-	if (fwrite(json, 1, (size_t)len, out) != (size_t)len)
+	if (fwrite(json, 1, (size_t)len, out) != (size_t)len || fflush(out) != 0) {
+		ff_error("%s: write error: %s", o->output_name ? o->output_name : "the model", strerror(errno));
 		goto out;
+	}
 	rc = 0;
 out:
 	if (booster)

@@ -83,8 +83,10 @@ int ff_trees_from_json(const char *json, size_t len, struct ff_trees **out)
 		return 1;
 	const char *bs = find_key(param, end, "base_score");
 	const char *nt = find_key(gb, end, "num_trees");
-	if (!bs || *bs != '"' || !nt || *nt != '"')
+	const char *nf = find_key(param, end, "num_feature");
+	if (!bs || *bs != '"' || !nt || *nt != '"' || !nf || *nf != '"')
 		return -1;
+	unsigned long nfeatures = strtoul(nf + 1, NULL, 10);
 	struct ff_trees *t = ff_xcalloc(1, sizeof *t);
 	t->base_score = strtof(bs + 1, NULL);
 	t->ntrees = (size_t)strtoul(nt + 1, NULL, 10);
@@ -126,13 +128,21 @@ int ff_trees_from_json(const char *json, size_t len, struct ff_trees **out)
 		ff_grow(&t->nodes, &cap, total + n[0], sizeof *t->nodes);
 		for (size_t j = 0; j < n[0]; j++) {
 			struct node *nd = &t->nodes[total + j];
-			nd->default_left = buf[0][j] != 0;
-			nd->left = (int32_t)buf[1][j];
-			nd->right = (int32_t)buf[2][j];
-			nd->value = (float)buf[3][j];
-			nd->feature = (uint32_t)buf[4][j];
-			if (nd->left >= (int32_t)n[0] || nd->right >= (int32_t)n[0])
+			/* ff_model_check has seen a tree; this walk also needs
+			 * children after their parent (so that it ends): a tree that
+			 * reused pruned nodes is left to XGBoost. Ranges are checked
+			 * on the doubles, before a cast could overflow. */
+			double l = buf[1][j], r = buf[2][j], f = buf[4][j];
+			if (!(l >= -1 && l < (double)n[0] && r >= -1 && r < (double)n[0] && f >= 0 &&
+			      f < (double)nfeatures) || (l < 0) != (r < 0))
 				goto bad;
+			nd->default_left = buf[0][j] != 0;
+			nd->left = (int32_t)l;
+			nd->right = (int32_t)r;
+			nd->value = (float)buf[3][j];
+			nd->feature = (uint32_t)f;
+			if (nd->left >= 0 && (nd->left <= (int32_t)j || nd->right <= (int32_t)j))
+				goto unsupported;
 		}
 		t->start[i] = total;
 		total += n[0];

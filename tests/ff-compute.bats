@@ -1484,4 +1484,40 @@ EOF
 		dump s.db > actual
 		cmp expected actual
 	done
+
+# Each number of a duration was capped at 1e9 and then multiplied: 1000000000d
+# overflowed into windows ending 1970-01-01, exit 0. Durations are at most
+# 100 years (36525d), checked without overflow, in every place one is given.
+@test "durations over 100 years are refused: --window, --lateness, a spec's window" {
+	trips in.csv <<<'2018-01-01 10:00:00,2018-01-01 10:10:00,1,5,10001,10002'
+	local inline=(--table t --time tpep_pickup_datetime --key pickup_zip --feature 'n=count(*)')
+	local d
+	for d in 36526d 1000000000d 3155760001s 9223372036854775807s 99999999999999999999m; do
+		run -2 --separate-stderr ff-compute -s a.db "${inline[@]}" --window "$d" in.csv
+		[[ ${stderr%%$'\n'*} == "ff-compute: option --window: window '$d' is not a duration"* ]]
+		run -2 --separate-stderr ff-compute -s a.db -f "$PICKUP" --lateness "$d" in.csv
+		[[ ${stderr%%$'\n'*} == "ff-compute: bad --lateness '$d': use a duration"* ]]
+		sed "s/^window .*/window $d/" "$PICKUP" > w.spec
+		run -1 --separate-stderr ff-compute -s a.db -f w.spec in.csv
+		stderr_is "^ff-compute: w.spec:7: window '$d' is not a duration"
+	done
+	[ ! -e a.db ]
+	# 100 years is taken, and its window ends where it should.
+	run -0 ff-compute -s a.db "${inline[@]}" --window 36525d --partition none in.csv
+	[ "$(q a.db 'SELECT count(*) FROM t')" -ge 1 ]
+	run -0 ff-compute -s b.db -f "$PICKUP" --lateness 36525d in.csv
+}
+
+@test "the temporary file of a first run killed before its rename is removed by the next run" {
+	trips t.csv <<'EOF'
+2018-01-01 10:05:00,2018-01-01 10:20:00,1.0,10,A,X
+EOF
+	sh -c 'exit 0' &
+	dead=$!
+	wait "$dead"
+	touch "s.db.new-$dead" "s.db.new-$$"
+	ff-compute -s s.db -f "$PICKUP" t.csv
+	[ ! -e "s.db.new-$dead" ]
+	# a live run's file stays
+	[ -e "s.db.new-$$" ]
 }

@@ -761,6 +761,128 @@ Try 'ff-serve --help' for more information."
 	stop_server
 }
 
+# XGBoost 1.7 crashed reading a model whose num_trees is above its trees:
+# ff-serve died on the SIGHUP. Checked first, the reload fails and the old
+# model goes on serving; at the start, the same model is exit 1.
+@test "a damaged model: exit 1 at the start, and a SIGHUP onto it keeps the old model serving" {
+	local damage="/usr/bin/python3 $BATS_TEST_DIRNAME/fixtures/model/damage.py" i
+	$damage model.json 'g["gbtree_model_param"]["num_trees"] = "9"' > bad.json
+	run -1 --separate-stderr ff-serve --online on.db -m bad.json -p 0
+	[ "$stderr" = "ff-serve: bad.json: num_trees is 9 but 5 trees are given" ] || fail "$stderr"
+	expected_predictions > expected
+	tool body records req.csv > body.json
+	cp model.json served.json
+	start_server --online on.db -m served.json
+	local n=0 damage_of
+	for damage_of in 'g["gbtree_model_param"]["num_trees"] = "9"' 't[1]["left_children"][0] = 99999' \
+		't[0]["split_indices"][0] = 70' 't[2]["parents"].pop()'; do
+		$damage model.json "$damage_of" > served.json
+		kill -HUP "$SPID"
+		n=$((n + 1))
+		for ((i = 0; i < 100; i++)); do
+			http GET /metrics
+			[ "$(metric ff_serve_reload_failures_total)" = "$n" ] && break
+			sleep 0.1
+		done
+		[ "$(metric ff_serve_reload_failures_total)" = "$n" ] || fail "reload $n: $BODY"
+		alive "$SPID" || fail "ff-serve died on a SIGHUP onto: $damage_of"
+		post /invocations body.json
+		[ "$CODE" = 200 ] || fail "$CODE $BODY"
+		tool preds <<<"$BODY" | diff -u expected -
+	done
+	http GET /metrics
+	[ "$(metric ff_serve_reloads_total)" = 0 ]
+	grep -q '^ff-serve: served.json: tree 1: left_children\[0\] = 99999 out of range$' "$SERR" ||
+		fail "stderr: $(cat "$SERR")"
+	stop_server
+}
+
+# ---- framing and starvation: what a client must not get away with ----
+
+attack() { /usr/bin/python3 "$BATS_TEST_DIRNAME/fixtures/serve/attack.py" "$@"; }
+
+# raw_request FILE: the request in FILE (LF line ends made CRLF) sent as it
+# is; sets ANSWER (LF line ends, the Date line out) with <closed> or <open>.
+raw_request() {
+	sed 's/$/\r/' "$1" | head -c -2 > "$1.crlf"
+	ANSWER=$(attack raw "$PORT" "$1.crlf" | grep -v '^Date: ')
+}
+
+# RFC 9112 6.3: a body whose end is ambiguous is 400 and the connection is
+# closed, so what follows (a smuggled GET /metrics) is never answered; a
+# transfer coding other than chunked is 501 (it hung).
+@test "framing: CL with TE, two CLs, two TEs are 400 and close; gzip, chunked is 501 and closes" {
+	start_server --online on.db -m model.json
+	printf '%s\n' 'POST /invocations HTTP/1.1' 'Host: x' 'Content-Type: application/json' \
+		'Content-Length: 5' 'Transfer-Encoding: chunked' '' '0' '' 'GET /metrics HTTP/1.1' 'Host: x' '' '' > cl-te
+	printf '%s\n' 'POST /invocations HTTP/1.1' 'Host: x' 'Content-Type: application/json' \
+		'Content-Length: 2' 'Content-Length: 41' '' '{}GET /metrics HTTP/1.1' 'Host: x' '' '' > cl-cl
+	printf '%s\n' 'GET /health HTTP/1.1' 'Host: x' 'Transfer-Encoding: chunked' 'Transfer-Encoding: chunked' \
+		'' '0' '' 'GET /metrics HTTP/1.1' 'Host: x' '' '' > te-te
+	printf '%s\n' 'POST /invocations HTTP/1.1' 'Host: x' 'Content-Type: application/json' \
+		'Transfer-Encoding: gzip, chunked' '' '2' '{}' '0' '' '' > gzip
+	local f want
+	for f in cl-te cl-cl te-te gzip; do
+		raw_request $f
+		case $f in
+		cl-te) want='HTTP/1.1 400 Bad Request|both Content-Length and Transfer-Encoding: send one of them' ;;
+		cl-cl) want='HTTP/1.1 400 Bad Request|Content-Length given 2 times: send it once' ;;
+		te-te) want='HTTP/1.1 400 Bad Request|Transfer-Encoding given 2 times: send it once' ;;
+		gzip) want="HTTP/1.1 501 Not Implemented|Transfer-Encoding 'gzip, chunked' is not supported: send the body chunked or with a Content-Length" ;;
+		esac
+		[ "$(head -n 1 <<<"$ANSWER")" = "${want%%|*}" ] || fail "$f: $ANSWER"
+		grep -qx 'Connection: close' <<<"$ANSWER" || fail "$f: not closed: $ANSWER"
+		[ "$(tail -n 1 <<<"$ANSWER")" = "<closed>" ] || fail "$f: $ANSWER"
+		[ "$(grep -c '^HTTP/1.1' <<<"$ANSWER")" = 1 ] || fail "$f: the smuggled request was answered: $ANSWER"
+		[ "$(grep '^{' <<<"$ANSWER" | jq -r .message)" = "${want#*|}" ] || fail "$f: $ANSWER"
+	done
+	# one framing header, once: served as before, on a connection kept open
+	printf '%s\n' 'GET /health HTTP/1.1' 'Host: x' 'Content-Length: 0' '' '' > one
+	raw_request one
+	[ "$(head -n 1 <<<"$ANSWER")" = 'HTTP/1.1 200 OK' ] && [ "$(tail -n 1 <<<"$ANSWER")" = "<open>" ] ||
+		fail "$ANSWER"
+	expect_good
+	stop_server
+}
+
+# --timeout bounded only the silences: a header line every second kept a
+# connection forever. The whole request now has it, headers included.
+@test "--timeout bounds the headers too: a header line a second is cut after the timeout" {
+	start_server --online on.db -m model.json --timeout 2
+	local took
+	took=$(attack trickle "$PORT" 1 15)
+	[ "$took" -le 4 ] || fail "a trickling client held its connection $took s with --timeout 2"
+	# a keep-alive connection's next request has the timeout from the answer
+	# before it, and a quick one is still answered
+	expect_good
+	stop_server
+}
+
+# About 1,030 slow connections exhausted the descriptors and /health timed
+# out. The connections are limited below the descriptor limit, a quarter of
+# them to one client address: another client is still answered.
+@test "connection limits: one client holding many connections leaves /health answered" {
+	mkdir -p bin
+	printf '#!/bin/sh\nulimit -n 256\nexec "%s/ff-serve" "$@"\n' "$FF_BIN" > bin/ff-serve
+	chmod +x bin/ff-serve
+	PATH=$PWD/bin:$PATH start_server --online on.db -m model.json -t 2 --timeout 8
+	attack hold "$PORT" 127.0.0.2 300 5 > held &
+	local holder=$! i
+	for ((i = 0; i < 100; i++)); do
+		[ -s held ] && break
+		sleep 0.1
+	done
+	# 256 descriptors less 64 and 4 per worker and spare (3): 180 in all, 45
+	# from one address
+	[ "$(cat held)" = "kept 45" ] || fail "$(cat held)"
+	http GET /health
+	[ "$CODE" = 200 ] || fail "/health under load: $CODE $BODY"
+	expect_good
+	kill "$holder" 2>/dev/null || true
+	wait "$holder" || true
+	stop_server
+}
+
 # ---- SIGTERM: graceful ------------------------------------------------
 
 @test "SIGTERM lets requests in flight finish with 200, then exits 0" {

@@ -460,3 +460,16 @@ Try 'ff-sync-online --help' for more information." ]
 	run -1 ff-sync-online -s off.db --online off.db
 	assert_output "ff-sync-online: off.db: not an ff online store"
 }
+
+# --retention 1000000000d overflowed into a negative retention, exit 0:
+# durations are at most 100 years (36525d).
+@test "--retention over 100 years is refused, exit 2" {
+	local d
+	for d in 36526d 1000000000d 9223372036854775807s; do
+		run -2 --separate-stderr ff-sync-online -s off.db -o on.db --retention "$d"
+		[[ ${stderr%%$'\n'*} == "ff-sync-online: bad --retention '$d': a duration such as 7d or 12h" ]] ||
+			fail "$stderr"
+		[ ! -e on.db ]
+	done
+	run -0 ff-sync-online -q -s off.db -o on.db --retention 36525d
+}

@@ -479,3 +479,17 @@ EOF
 		ff-cat ts.bin | cmp - ts.csv
 	fi
 }
+
+# A derive's step overflowed (1000000000d) and rounded every time to 1970:
+# durations are at most 100 years (36525d).
+@test "a derive step over 100 years is refused with the spec's line" {
+	local d
+	for d in 36526d 1000000000d 9223372036854775807s; do
+		sed "s/15m)/$d)/" small.spec > big.spec
+		run -1 --separate-stderr ff-train-set -s store.db -f big.spec -b bp -o out.csv small.csv
+		[ "$stderr" = "ff-train-set: big.spec:1: '$d' is not a duration such as 15m or 1h" ] || fail "$stderr"
+		[ ! -e out.csv ] && [ ! -e bp ]
+	done
+	sed "s/15m)/36525d)/" small.spec > big.spec
+	run -0 ff-train-set -q -s store.db -f big.spec -b bp -o out.csv small.csv
+}

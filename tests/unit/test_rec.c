@@ -9,6 +9,19 @@
 #include "ff_util.h"
 #include "unit.h"
 
+/* Bytes the allocator has handed out and not had back. */
+#if defined(__SANITIZE_ADDRESS__)
+size_t __sanitizer_get_current_allocated_bytes(void); /* ASan's allocator */
+static size_t allocated(void) { return __sanitizer_get_current_allocated_bytes(); }
+#else
+#include <malloc.h>
+static size_t allocated(void)
+{
+	struct mallinfo2 mi = mallinfo2();
+	return mi.uordblks + mi.hblkhd;
+}
+#endif
+
 /* ---- a table of cells to write, and what a reader gave back ---- */
 
 enum { NCOLS = 5, MAXROWS = 16 };
@@ -637,6 +650,84 @@ static void test_schema(void)
 	ff_rec_close(NULL);
 }
 
+static int any_schema(void *ctx, const struct ff_rec_schema *s)
+{
+	(void)ctx;
+	(void)s;
+	return 0;
+}
+
+static int ignore_row(void *ctx, const struct ff_cell *cells, size_t n, long pos)
+{
+	(void)ctx;
+	(void)cells;
+	(void)n;
+	(void)pos;
+	return 0;
+}
+
+/* A record's length is trusted only up to FF_REC_MAX_RECORD, and the
+ * reader's buffer grows with the bytes that arrive: a header claiming 2^30
+ * bytes made ff-cat grow to 2 GiB before it found the input short. */
+static void test_claimed_length(void)
+{
+	struct ff_rec_schema s;
+	ff_rec_schema_init(&s);
+	ff_rec_schema_add(&s, "t", FF_TYPE_TEXT);
+	struct ff_cell cell[1] = {{0, 0, 0, "x", 1}};
+	size_t len;
+	char *out = NULL;
+	FILE *m = open_memstream(&out, &len);
+	struct ff_rec_writer *w = ff_rec_writer_open(m, FF_REC_BIN, &s);
+	ff_rec_writer_put(w, cell);
+	ff_rec_writer_close(w);
+	fclose(m);
+	size_t header = len - 4 - 1 - 4 - 1; /* one record: length, bitmap, text length, "x" */
+	char *bad = calloc(1, header + 4 + 1000);
+	memcpy(bad, out, header);
+	uint32_t claim = FF_REC_MAX_RECORD;
+	memcpy(bad + header, &claim, 4); /* little-endian hosts, as the tests run */
+	size_t before = allocated(), during = 0;
+	FILE *f = fmemopen(bad, header + 4 + 1000, "r");
+	struct ff_rec_reader *r = ff_rec_open(f, "mem");
+	capture();
+	int rc = ff_rec_each(r, any_schema, ignore_row, NULL);
+	during = allocated() - before;
+	const char *msg = captured();
+	CHECK(rc == -1 && strstr(msg, "mem: record 1: truncated (1000 of 67108864 bytes)"),
+	      "claimed length: a record at the limit, cut short, is an error");
+	if (rc != -1 || !strstr(msg, "truncated (1000 of"))
+		printf("# rc %d, message: %s", rc, msg);
+	CHECK(during < 8 * 1024 * 1024, "claimed length: the reader did not allocate what the record claims");
+	if (during >= 8 * 1024 * 1024)
+		printf("# %zu bytes allocated for 1004 bytes of record\n", during);
+	free(err_text);
+	err_text = NULL;
+	ff_rec_close(r);
+	fclose(f);
+	claim = FF_REC_MAX_RECORD + 1;
+	memcpy(bad + header, &claim, 4);
+	CHECK(read_error(bad, header + 4 + 1000, "mem: record 1: too large (record of 67108865 bytes)"),
+	      "claimed length: past the limit, refused before reading");
+	/* The writer refuses such a record before it reads the text. */
+	cell[0].len = FF_REC_MAX_RECORD;
+	free(out);
+	m = open_memstream(&out, &len);
+	w = ff_rec_writer_open(m, FF_REC_BIN, &s);
+	capture();
+	rc = ff_rec_writer_put(w, cell);
+	msg = captured();
+	CHECK(rc < 0 && strstr(msg, "ff-rec: a record of more than 67108864 bytes cannot be written"),
+	      "claimed length: the writer refuses a record past the limit");
+	free(err_text);
+	err_text = NULL;
+	ff_rec_writer_close(w);
+	fclose(m);
+	free(out);
+	free(bad);
+	ff_rec_schema_release(&s);
+}
+
 int main(void)
 {
 	fill_rows();
@@ -646,5 +737,6 @@ int main(void)
 	test_csv_bin_csv();
 	test_chunks();
 	test_errors();
+	test_claimed_length();
 	return UNIT_DONE();
 }

@@ -66,6 +66,23 @@ int main(void)
 	CHECK(ff_duration_parse("0s", &d) < 0, "zero duration refused");
 	CHECK(ff_duration_parse("15", &d) < 0, "no unit refused");
 	CHECK(ff_duration_parse("1.5h", &d) < 0, "fraction refused");
+	/* Overflow: each number used to be capped at 1e9 and then multiplied,
+	 * so 1000000000d wrapped to a time near 1970. The limit is 100 years. */
+	CHECK(ff_duration_parse("1000000000d", &d) < 0, "1000000000d refused");
+	CHECK(ff_duration_parse("36525d", &d) == 0 && d == FF_DURATION_MAX, "36525d, the limit, taken");
+	CHECK(ff_duration_parse("36525d1s", &d) < 0, "a second over the limit refused");
+	CHECK(ff_duration_parse("3155760001s", &d) < 0, "the limit plus one in seconds refused");
+	CHECK(ff_duration_parse("36524d86400s", &d) == 0 && d == FF_DURATION_MAX, "the limit in two parts");
+	CHECK(ff_duration_parse("99999999999999999999s", &d) < 0, "a number past int64 refused");
+	CHECK(ff_duration_parse("9223372036854775807s", &d) < 0, "INT64_MAX seconds refused");
+	CHECK(ff_duration_parse("153722867280912930m", &d) < 0, "minutes overflowing int64 refused");
+	CHECK(ff_duration_parse("36000d36000d36000d", &d) < 0, "parts summing past the limit refused");
+	int64_t t;
+	CHECK(ff_time_parse("0000-01-01", 10, 1, &t) < 0, "year 0 refused");
+	CHECK(ff_time_parse("0001-01-01", 10, 1, &t) == 0 && t == ff_days_from_civil(1, 1, 1) * 86400 * FF_USEC,
+	      "year 1 taken");
+	CHECK(ff_time_parse("9999-12-31 23:59:59.999999", 26, 0, &t) == 0 &&
+	      t + FF_DURATION_MAX > t, "9999-12-31 plus the longest duration fits");
 	ff_duration_format(5400 * FF_USEC, buf);
 	CHECK_STR(buf, "1h30m", "duration format");
 
