@@ -1484,6 +1484,7 @@ EOF
 		dump s.db > actual
 		cmp expected actual
 	done
+}
 
 # Each number of a duration was capped at 1e9 and then multiplied: 1000000000d
 # overflowed into windows ending 1970-01-01, exit 0. Durations are at most
@@ -1496,7 +1497,7 @@ EOF
 		run -2 --separate-stderr ff-compute -s a.db "${inline[@]}" --window "$d" in.csv
 		[[ ${stderr%%$'\n'*} == "ff-compute: option --window: window '$d' is not a duration"* ]]
 		run -2 --separate-stderr ff-compute -s a.db -f "$PICKUP" --lateness "$d" in.csv
-		[[ ${stderr%%$'\n'*} == "ff-compute: bad --lateness '$d': use a duration"* ]]
+		[[ ${stderr%%$'\n'*} == "ff-compute: bad --lateness '$d': a duration"* ]]
 		sed "s/^window .*/window $d/" "$PICKUP" > w.spec
 		run -1 --separate-stderr ff-compute -s a.db -f w.spec in.csv
 		stderr_is "^ff-compute: w.spec:7: window '$d' is not a duration"
