@@ -1,6 +1,7 @@
 #include "ff_util.h"
 
 #include <errno.h>
+#include <float.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdarg.h>
@@ -321,9 +322,8 @@ int ff_format_double(char *buf, double v)
 	}
 	if (v == 0)
 		return snprintf(buf, 32, "%s", signbit(v) ? "-0" : "0");
-	/* 17 significant digits always read back to the same bits. printf is
-	 * slow, and a feature value is written for many rows in a row: keep the
-	 * last texts by bits. */
+	/* printf is slow, and a feature value is written for many rows in a
+	 * row: keep the last texts by bits. */
 	static _Thread_local struct {
 		uint64_t bits;
 		int len;
@@ -336,7 +336,17 @@ int ff_format_double(char *buf, double v)
 		memcpy(buf, cache[slot].text, (size_t)cache[slot].len + 1);
 		return cache[slot].len;
 	}
-	int n = snprintf(buf, 32, "%.17g", v);
+	/* The fewest significant digits that read back: a normal double's
+	 * shortest text of up to 15 digits is also its %.15g (one ulp is finer
+	 * than the 15-digit grid), so only 15, 16 and 17 need trying; a
+	 * subnormal has fewer bits, and may need as little as one digit
+	 * (5e-324). 17 always read back. */
+	int n = 0;
+	for (int prec = a < DBL_MIN ? 1 : 15; prec <= 17; prec++) {
+		n = snprintf(buf, 32, "%.*g", prec, v);
+		if (prec == 17 || strtod(buf, NULL) == v)
+			break;
+	}
 	if (n < (int)sizeof cache[slot].text) {
 		cache[slot].bits = bits;
 		cache[slot].len = n;

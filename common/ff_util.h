@@ -81,9 +81,11 @@ const char *ff_input_name(const char *path);
 int ff_parse_double(const char *s, size_t len, double *out);
 int ff_parse_int64(const char *s, size_t len, int64_t *out);
 
-/* Format a double so that it reads back to the same bits: the fewest
- * decimals (up to 6) that do, else %.17g. The same bits always give the same
- * text. Returns the length written; buf needs 32 bytes. */
+/* Format a double in the shortest text that reads back to the same bits:
+ * plain decimals when at most 6 decimals do (12.5, not 1.25e+01), else the
+ * fewest significant digits in %g form (9.333333333333334, 1e+21, 5e-324).
+ * The same bits always give the same text. Returns the length written; buf
+ * needs 32 bytes. */
 int ff_format_double(char *buf, double v);
 
 /* Format a float (XGBoost's predictions) in the fewest digits that read
