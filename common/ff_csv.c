@@ -161,7 +161,7 @@ int ff_csv_each(struct ff_csv_reader *r, ff_csv_row_fn fn, void *ctx)
 		long n = ff_read(r->in, r->buf, CHUNK);
 		if (n <= 0) {
 			if (n < 0)
-				return ff_error("%s: read error: %s", r->name, strerror(errno));
+				return ff_read_error(r->name);
 			break;
 		}
 		if (feed(r, r->buf, (size_t)n) < 0)

@@ -235,7 +235,7 @@ static int fill(struct ff_rec_reader *r, size_t need)
 		long got = ff_read(r->in, r->buf + r->end, r->cap - r->end);
 		if (got <= 0) {
 			if (got < 0)
-				return ff_error("%s: read error: %s", r->name, strerror(errno));
+				return ff_read_error(r->name);
 			r->eof = 1;
 			return 0;
 		}
@@ -419,7 +419,7 @@ int ff_rec_each(struct ff_rec_reader *r, ff_rec_schema_fn on_schema, ff_rec_row_
 	unsigned char sniffed[sizeof magic];
 	long got = ff_read_full(r->in, sniffed, sizeof sniffed);
 	if (got < 0)
-		return ff_error("%s: read error: %s", r->name, strerror(errno));
+		return ff_read_error(r->name);
 	size_t n = (size_t)got;
 	if (n == sizeof magic && memcmp(sniffed, magic, sizeof magic) == 0) {
 		r->format = FF_REC_BIN;

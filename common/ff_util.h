@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "ff_input.h" /* opening and reading inputs, once part of ff_util */
+
 #define FF_VERSION "0.1.0"
 
 /* Exit statuses of every ff command. */
@@ -58,23 +60,6 @@ void ff_print_version(void);
 /* Close stdout and report a write error (full disk, closed pipe aside). Returns
  * 0 or -1. Call before a successful exit. */
 int ff_close_stdout(void);
-
-/* Open FILE for reading, "-" or NULL meaning stdin. NULL and an error message
- * on failure. */
-FILE *ff_open_input(const char *path);
-/* Read what is there, up to n bytes, from f's descriptor (not its stdio
- * buffer: inputs are read only this way, so that a request on a pipe is
- * handled as soon as it arrives). Returns the bytes read, 0 at the end, -1
- * on error. ff_read_full reads until n bytes or the end. */
-long ff_read(FILE *f, void *buf, size_t n);
-long ff_read_full(FILE *f, void *buf, size_t n);
-
-/* Read a whole file ("-" or NULL: stdin) into *data (malloc'd, with a NUL
- * after the *len bytes). Returns 0, or -1 with "file: why" reported. */
-int ff_read_file(const char *path, char **data, size_t *len);
-
-/* Display name of an input path for messages: "-" and NULL give "stdin". */
-const char *ff_input_name(const char *path);
 
 /* Strict number parsers: the whole string must be a number in the C locale.
  * Return 0 on success, -1 otherwise (no message). */
