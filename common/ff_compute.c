@@ -213,6 +213,8 @@ static void write_csv_row(struct target *t)
 	putc('\n', t->out);
 }
 
+static void write_csv_header(struct target *t);
+
 static int emit(void *ctx, const struct ff_agg_row *row)
 {
 	struct target *t = ctx;
@@ -229,6 +231,8 @@ static int emit(void *ctx, const struct ff_agg_row *row)
 	t->rows++;
 	if (t->writer)
 		return queue_row(t);
+	if (t->rows == 1) /* the header with the first row: none before a failure */
+		write_csv_header(t);
 	write_csv_row(t);
 	return 0;
 }
@@ -370,7 +374,6 @@ int ff_compute_run(struct ff_spec *specs, size_t nspecs, char **inputs, size_t n
 				goto out;
 		} else {
 			t->out = opt->out;
-			write_csv_header(t);
 		}
 	}
 	if (st) {
@@ -395,6 +398,9 @@ int ff_compute_run(struct ff_spec *specs, size_t nspecs, char **inputs, size_t n
 	for (size_t i = 0; i < nspecs; i++)
 		if (ff_agg_finish(targets[i].agg) != 0)
 			goto out;
+	for (size_t i = 0; i < nspecs; i++)
+		if (!st && targets[i].rows == 0)
+			write_csv_header(&targets[i]);
 	if (writer_running) {
 		for (size_t i = 0; i < nspecs; i++)
 			if (targets[i].batch) {

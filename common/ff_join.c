@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ff_csv.h"
 #include "ff_time.h"
 #include "ff_util.h"
 
@@ -516,9 +517,11 @@ static long resolve(const struct ff_join *j, const char *name, size_t before)
 
 static int missing_column(const struct ff_join *j, const char *name, const char *what)
 {
-	char where[600];
+	char where[600], hint[160];
 	where_of(j, 1, where, sizeof where);
-	return ff_error("%s: no column '%s' (%s)", where, name, what);
+	return ff_error("%s: no column '%s' (%s)%s", where, name, what,
+			ff_csv_header_hint((const char *const *)j->in.names, j->in.ncols, name, hint,
+					   sizeof hint));
 }
 
 /* The output: input columns, derived columns, features; minus exclusions. */

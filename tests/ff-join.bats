@@ -878,3 +878,15 @@ Try 'ff-join --help' for more information."
 	run -0 ff-join -V
 	assert_output --regexp '^ff-join \(ff\) [0-9]+\.[0-9]+\.[0-9]+$'
 }
+
+@test "a missing column hints at another delimiter or spaces around a name" {
+	printf 'id;when;zip\n1;2018-01-01 10:00:00;10001\n' > semi.csv
+	run -1 --separate-stderr ff-join -s store.db --derive 'up=ceil(when, 15m)' \
+		--lookup zone --key zip --timestamp up semi.csv
+	no_output
+	stderr_is "ff-join: semi.csv:1: no column 'when' (source of a derived column); the header is one field holding ';': is the file delimited by ';'?"
+	printf 'id, when,zip\n1,2018-01-01 10:00:00,10001\n' > spaced.csv
+	run -1 --separate-stderr ff-join -s store.db --derive 'up=ceil(when, 15m)' \
+		--lookup zone --key zip --timestamp up spaced.csv
+	stderr_is "ff-join: spaced.csv:1: no column 'when' (source of a derived column); column ' when' has spaces around it"
+}
