@@ -811,8 +811,9 @@ int ff_join_run(struct ff_join *j, char **inputs, size_t ninputs, FILE *out,
 		if (f != stdin)
 			fclose(f);
 	}
-	if (ff_rec_writer_close(j->writer) < 0 && rc == 0)
-		rc = ff_error("write error");
+	/* A write error is told once, by whoever closes the output. */
+	if (ff_rec_writer_close(j->writer) < 0)
+		rc = -1;
 	j->writer = NULL;
 	return rc;
 }

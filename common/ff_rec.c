@@ -491,6 +491,7 @@ static int bin_flush(struct ff_rec_writer *w)
 	if (w->len && fwrite(w->buf, 1, w->len, w->out) != w->len) {
 		w->failed = 1;
 		w->error = errno; /* errno is per thread: keep it for the caller */
+		ff_write_failed(w->out, errno);
 	}
 	w->len = 0;
 	return w->failed ? -1 : 0;
@@ -825,6 +826,8 @@ int ff_rec_writer_flush(struct ff_rec_writer *w)
 	if (atomic_load(&w->thread_failed))
 		w->failed = 1;
 	if (w->failed || bin_flush(w) < 0 || fflush(w->out) != 0) {
+		if (!w->failed)
+			ff_write_failed(w->out, errno);
 		w->failed = 1;
 		return -1;
 	}
@@ -842,6 +845,8 @@ int ff_rec_writer_close(struct ff_rec_writer *w)
 		w->failed = 1;
 	if (!w->failed)
 		rc = bin_flush(w);
+	if (!w->failed && fflush(w->out) != 0)
+		ff_write_failed(w->out, errno);
 	if (w->failed || fflush(w->out) != 0 || ferror(w->out))
 		rc = -1;
 	if (w->failed && w->error)

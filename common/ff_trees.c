@@ -186,11 +186,49 @@ static int read_model(const json_t *root, struct ff_trees *t)
 	return rc;
 }
 
+/* XGBoost writes NaN, Infinity and -Infinity (a categorical split's
+ * condition, for one), which JSON does not have: a copy of the text with
+ * them as null, for jansson. */
+static char *without_nan(const char *json, size_t len, size_t *out_len)
+{
+	char *out = ff_xmalloc(len + len / 3 + 1);
+	size_t n = 0;
+	int in_string = 0;
+	for (size_t i = 0; i < len; i++) {
+		char c = json[i];
+		if (in_string) {
+			if (c == '\\' && i + 1 < len)
+				out[n++] = json[i++];
+			else if (c == '"')
+				in_string = 0;
+		} else if (c == '"') {
+			in_string = 1;
+		} else if (c == 'N' && len - i >= 3 && memcmp(json + i, "NaN", 3) == 0) {
+			memcpy(out + n, "null", 4);
+			n += 4;
+			i += 2;
+			continue;
+		} else if ((c == 'I' || c == '-') && len - i >= 8 + (c == '-') &&
+			   memcmp(json + i + (c == '-'), "Infinity", 8) == 0) {
+			memcpy(out + n, "null", 4);
+			n += 4;
+			i += 7 + (c == '-');
+			continue;
+		}
+		out[n++] = json[i];
+	}
+	*out_len = n;
+	return out;
+}
+
 int ff_trees_from_json(const char *json, size_t len, struct ff_trees **out)
 {
 	refusal[0] = '\0';
 	json_error_t err;
-	json_t *root = json_loadb(json, len, 0, &err);
+	size_t n;
+	char *text = without_nan(json, len, &n);
+	json_t *root = json_loadb(text, n, 0, &err);
+	free(text);
 	if (!root)
 		return malformed(err.text);
 	struct ff_trees *t = ff_xcalloc(1, sizeof *t);

@@ -4,6 +4,7 @@
 #include <float.h>
 #include <getopt.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,14 +125,38 @@ void ff_print_version(void)
 	printf("%s (ff) %s\n", progname, FF_VERSION);
 }
 
+static _Atomic(FILE *) failed_stream;
+static atomic_int failed_errno;
+
+void ff_write_failed(FILE *f, int err)
+{
+	FILE *none = NULL;
+	if (err && atomic_compare_exchange_strong(&failed_stream, &none, f))
+		atomic_store(&failed_errno, err);
+}
+
+int ff_write_errno(FILE *f)
+{
+	FILE *was = f;
+	if (!f || !atomic_compare_exchange_strong(&failed_stream, &was, NULL))
+		return 0;
+	return atomic_exchange(&failed_errno, 0);
+}
+
 int ff_close_stdout(void)
 {
-	int failed = ferror(stdout);
-	if (fclose(stdout) != 0 && errno != EPIPE)
+	int failed = ferror(stdout), err = ff_write_errno(stdout);
+	errno = 0;
+	if (fclose(stdout) != 0) {
 		failed = 1;
-	if (failed)
-		return ff_error("write error on standard output: %s", strerror(errno ? errno : EIO));
-	return 0;
+		if (!err)
+			err = errno;
+	}
+	if (!failed || err == EPIPE) /* a reader that stopped reading (| head) */
+		return 0;
+	if (!err) /* the failed write was not told why: say no more than we know */
+		return ff_error("write error on standard output");
+	return ff_error("write error on standard output: %s", strerror(err));
 }
 
 /* Only digits, sign, point and exponent: strtod alone would take "nan", "inf",

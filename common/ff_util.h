@@ -11,8 +11,11 @@
 
 #define FF_VERSION "0.1.0"
 
-/* Exit statuses of every ff command. */
-enum { FF_EXIT_OK = 0, FF_EXIT_FAIL = 1, FF_EXIT_USAGE = 2 };
+/* Exit statuses of every ff command. A check (ff-monitor, ff-predict
+ * --skew-check) exits FF_EXIT_FAIL when it failed and FF_EXIT_NO_CHECK when
+ * it could not be made (a source unreadable, a write error), so that cron
+ * tells bad data from a broken job. */
+enum { FF_EXIT_OK = 0, FF_EXIT_FAIL = 1, FF_EXIT_USAGE = 2, FF_EXIT_NO_CHECK = 3 };
 
 /* Remember the program name (basename of argv[0]) for messages. Commands
  * also set argv[0] = (char *)ff_progname() so that getopt's own messages
@@ -57,9 +60,17 @@ void ff_grow(void *buf, size_t *cap, size_t need, size_t elem);
 /* Print the --version line shared by every command. */
 void ff_print_version(void);
 
-/* Close stdout and report a write error (full disk, closed pipe aside). Returns
- * 0 or -1. Call before a successful exit. */
+/* Close stdout and report a write error once, with the errno of the write
+ * that failed (see ff_write_failed): "write error on standard output: No
+ * space left on device". A closed pipe is not reported. Returns 0 or -1. */
 int ff_close_stdout(void);
+
+/* Remember that a write on f failed with errno err, for the one message
+ * given when f is closed (ff_close_stdout, ff_output_close): by then errno
+ * may say something else (SQLite's clean-up sets it). The first failure is
+ * kept; any thread may call this. ff_write_errno takes it back (0 if none). */
+void ff_write_failed(FILE *f, int err);
+int ff_write_errno(FILE *f);
 
 /* Strict number parsers: the whole string must be a number in the C locale.
  * Return 0 on success, -1 otherwise (no message). */

@@ -807,9 +807,12 @@ id,when,zip,n,total,mean
 EOF
 	[ ! -s err ]
 	[ -w /dev/full ] || skip "no /dev/full"
+	# one line, with the errno of the write
 	run -1 --separate-stderr bash -c 'ff-join -s store.db --lookup zone --key zip --timestamp when big.csv > /dev/full'
 	no_output
-	[[ "$stderr" == *"No space left on device"* ]]
+	stderr_is "ff-join: write error on standard output: No space left on device"
+	run -1 --separate-stderr ff-join -s store.db --lookup zone --key zip --timestamp when -o /dev/full big.csv
+	stderr_is "ff-join: /dev/full: write error: No space left on device"
 }
 
 @test "usage errors exit 2 with nothing on stdout" {

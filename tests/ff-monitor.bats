@@ -127,6 +127,11 @@ TXT
 	assert_line 'nulls.csv,a,empty,2,2,1,0,,,,,,,,,,,,'
 	assert_line 'nulls.csv,b,number,2,0,0,1,1,1,1,0,1,1,1,1,1,1,1,'
 	run -1 ff-monitor profile --max-null-rate 0.5 nulls.csv
+	# a check that fails exits 1; one that cannot be made, 3
+	run -3 ff-monitor profile --max-null-rate 0.5 nulls.csv nope.csv
+	run -3 ff-monitor profile --max-null-rate 0.5 nope.csv nulls.csv
+	run -3 ff-monitor freshness --max-age 1d nope.csv
+	run -3 bash -c 'ff-monitor profile nulls.csv > /dev/full'
 	printf 'a\n7\n' >one.csv
 	run -0 ff-monitor profile --format csv one.csv
 	assert_line 'one.csv,a,number,1,0,0,1,7,7,7,,7,7,7,7,7,7,7,'
@@ -206,9 +211,9 @@ CSV
 
 @test "freshness: a column that is not a timestamp is an error with file:line" {
 	printf 'ts,x\n2024-01-01,1\nyesterday,2\n' >t.csv
-	run --separate-stderr -1 ff-monitor freshness -t ts t.csv
+	run --separate-stderr -3 ff-monitor freshness -t ts t.csv
 	[ "$stderr" = "ff-monitor: t.csv:3: column 'ts': not a timestamp: 'yesterday'" ]
-	run --separate-stderr -1 ff-monitor freshness -t x t.csv
+	run --separate-stderr -3 ff-monitor freshness -t x t.csv
 	[ "$stderr" = "ff-monitor: t.csv:2: column 'x': not a timestamp: '1'" ]
 }
 
@@ -317,10 +322,10 @@ CSV
 @test "drift: errors: no shared column, a text column, no values" {
 	printf 'a\n1\n' >a.csv
 	printf 'b\n1\n' >b.csv
-	run --separate-stderr -1 ff-monitor drift a.csv b.csv
+	run --separate-stderr -3 ff-monitor drift a.csv b.csv
 	[ "$stderr" = "ff-monitor: a.csv and b.csv share no numeric column to compare" ]
 	printf 'a\nx\n' >t.csv
-	run --separate-stderr -1 ff-monitor drift -c a a.csv t.csv
+	run --separate-stderr -3 ff-monitor drift -c a a.csv t.csv
 	[ "$stderr" = "ff-monitor: t.csv: column 'a' holds text, not numbers" ]
 	printf 'a\n\n' >n.csv
 	run --separate-stderr -1 ff-monitor drift -c a a.csv n.csv
@@ -342,9 +347,9 @@ ts.blueprint,reads,trip_pickup_features,"features mean_fare_window_1h_pickup_zip
 CSV
 	updated=$(q off.db "SELECT updated_at FROM ff_catalog WHERE name = 'trip_pickup_features'")
 	diff -u <(sed "s/UPDATED/$updated/" expected) <(echo "$output")
-	run --separate-stderr -1 ff-monitor lineage -s off.db trip_pickup_features.nope
+	run --separate-stderr -3 ff-monitor lineage -s off.db trip_pickup_features.nope
 	[ "$stderr" = "ff-monitor: off.db: table 'trip_pickup_features' has no feature 'nope'" ]
-	run --separate-stderr -1 ff-monitor lineage -s off.db nope
+	run --separate-stderr -3 ff-monitor lineage -s off.db nope
 	[ "$stderr" = "ff-monitor: off.db: no table 'nope' in the catalog" ]
 }
 
@@ -358,25 +363,25 @@ CSV
 	assert_line 'models:/taxi/1,reads,trip_dropoff_features,"table version 1; features count_trips_window_30m_dropoff_zip,dropoff_is_weekend"'
 	run -0 ff-monitor lineage -r reg.db models:/taxi/1
 	assert_line --regexp '^models:/taxi/1 +reads +trip_pickup_features +table version 1; features mean_fare'
-	run -1 ff-monitor lineage -r reg.db models:/nope/1
+	run -3 ff-monitor lineage -r reg.db models:/nope/1
 }
 
 # ---- errors and usage ----
 
 @test "errors: a missing file, a missing column, a missing table, a bad CSV" {
-	run --separate-stderr -1 ff-monitor profile nope.csv
+	run --separate-stderr -3 ff-monitor profile nope.csv
 	[[ "$stderr" == "ff-monitor: nope.csv: "* ]]
 	clean_csv >t.csv
-	run --separate-stderr -1 ff-monitor profile -c nope t.csv
+	run --separate-stderr -3 ff-monitor profile -c nope t.csv
 	[ "$stderr" = "ff-monitor: t.csv: no column 'nope'" ]
 	sqlite3 db.sqlite 'CREATE TABLE x (a)'
-	run --separate-stderr -1 ff-monitor profile db.sqlite:nope
+	run --separate-stderr -3 ff-monitor profile db.sqlite:nope
 	[ "$stderr" = "ff-monitor: db.sqlite: no table 'nope'" ]
 	printf 'a,b\n1,2\n1\n' >bad.csv
-	run --separate-stderr -1 ff-monitor profile bad.csv
+	run --separate-stderr -3 ff-monitor profile bad.csv
 	[ "$stderr" = "ff-monitor: bad.csv:3: 1 field, the header has 2" ]
-	run -1 ff-monitor freshness t.csv -t colour
-	run --separate-stderr -1 ff-monitor freshness -s db.sqlite x
+	run -3 ff-monitor freshness t.csv -t colour
+	run --separate-stderr -3 ff-monitor freshness -s db.sqlite x
 	[ "$stderr" = "ff-monitor: db.sqlite:x: no column of timestamps: name one with --time-column" ]
 }
 
@@ -434,13 +439,13 @@ ff-monitor: nulls.csv: no rows with a time in 'ts'" ]
 
 @test "drift: a --report path that cannot be written fails before any output" {
 	clean_csv >a.csv
-	run --separate-stderr -1 ff-monitor drift a.csv a.csv --report "$WORK/no/such/dir/r.svg"
+	run --separate-stderr -3 ff-monitor drift a.csv a.csv --report "$WORK/no/such/dir/r.svg"
 	[ -z "$output" ]
 	[[ $stderr == "ff-monitor: $WORK/no/such/dir/r.svg: "* ]]
 }
 
 @test "lineage: nothing found is an error that says where it looked" {
-	run --separate-stderr -1 ff-monitor lineage trip_pickup_features
+	run --separate-stderr -3 ff-monitor lineage trip_pickup_features
 	[ "$stderr" = "ff-monitor: trip_pickup_features: nothing to look in: give -s STORE, -r REGISTRY or --blueprint FILE" ]
 	[ -z "$output" ]
 }

@@ -195,9 +195,9 @@ EOF
 
 @test "--skew-check refuses stdin" {
 	requests 5 > req.csv
-	run -1 ff-predict -m model.json --online on.db --skew-check - < req.csv
+	run -3 ff-predict -m model.json --online on.db --skew-check - < req.csv
 	assert_output "ff-predict: the skew check reads its requests twice: give them as files, not stdin"
-	run -1 ff-predict -m model.json --online on.db --skew-check < req.csv
+	run -3 ff-predict -m model.json --online on.db --skew-check < req.csv
 	assert_output "ff-predict: the skew check reads its requests twice: give them as files"
 }
 
@@ -208,7 +208,18 @@ EOF
 	requests 5 > req.csv
 	run valgrind -q --error-exitcode=99 "$bin" -m model.json -s nope.db --online on.db --skew-check req.csv
 	assert_output "ff-predict: nope.db: No such file or directory"
-	assert_failure 1
+	assert_failure 3
+}
+
+@test "--skew-check exits 3 when it cannot compare, 1 only for differences" {
+	requests 5 > req.csv
+	run -3 --separate-stderr ff-predict -m model.json --online on.db --skew-check nope.csv
+	assert_equal "$stderr" "ff-predict: nope.csv: No such file or directory"
+	run -3 --separate-stderr ff-predict -m model.json --online nope.db --skew-check req.csv
+	run -3 --separate-stderr ff-predict -m nope.json --online on.db --skew-check req.csv
+	run -3 --separate-stderr ff-predict -m model.json --online on.db --skew-check -o /dev/full req.csv
+	assert_equal "$stderr" "ff-predict: /dev/full: write error: No space left on device"
+	run -2 ff-predict -m model.json --skew-check req.csv
 }
 
 # ---- retention ---------------------------------------------------------
@@ -351,4 +362,21 @@ m["learner"]["objective"]["name"] = "reg:absoluteerror"; json.dump(m, sys.stdout
 	[[ "$stderr" != *$'\n'* ]]
 	run -0 --separate-stderr ff-predict -m model.json -s off.db --stats -o got.csv req.csv
 	[[ "$stderr" == *"; scorer XGBoost, in batches" ]] || fail "$stderr"
+}
+
+@test "a write error is one line with the errno of the write, batch and online" {
+	[ -w /dev/full ] || skip "no /dev/full"
+	requests 50 > req.csv
+	# The store's clean-up (SQLite) sets errno after the failed write: the
+	# message must still say why the write failed, once.
+	run -1 --separate-stderr bash -c 'ff-predict -m model.json -s off.db req.csv > /dev/full'
+	assert_equal "$stderr" "ff-predict: write error on standard output: No space left on device"
+	run -1 --separate-stderr bash -c 'ff-predict -m model.json --online on.db req.csv > /dev/full'
+	assert_equal "$stderr" "ff-predict: write error on standard output: No space left on device"
+	run -1 --separate-stderr ff-predict -m model.json -s off.db -o /dev/full req.csv
+	assert_equal "$stderr" "ff-predict: /dev/full: write error: No space left on device"
+	# a reader that stops, SIGPIPE ignored: no message
+	requests 3000 > big.csv
+	run --separate-stderr bash -c 'trap "" PIPE; ff-predict -m model.json -s off.db big.csv | head -1'
+	assert_equal "$stderr" ""
 }
