@@ -21,10 +21,14 @@ static const char usage_text[] =
 	"  -o, --output FILE        CSV output file without --store (default stdout)\n"
 	"      --start TIME         only windows ending after TIME\n"
 	"      --end TIME           only windows ending at or before TIME\n"
-	"      --mode MODE          merge (upsert by key, default) or overwrite\n"
+	"      --mode MODE          merge (fold the events into the tables, default) or\n"
+	"                           overwrite (recompute the range from these events)\n"
+	"      --batch NAME         name this batch (default: its content hash); a batch\n"
+	"                           folded in already changes nothing\n"
 	"      --replace            drop a stored table whose definition differs\n"
-	"      --lateness DURATION  allowed lateness behind the newest event (default 1d;\n"
-	"                           'unbounded' keeps every window open to the end)\n"
+	"      --lateness DURATION  keep windows in memory this long behind the newest\n"
+	"                           event (default 1d); late rows are merged all the same\n"
+	"      --memory SIZE        memory for open windows (default 64M)\n"
 	"      --skip-bad           skip bad rows, report them on stderr\n"
 	"  -q, --quiet              no warnings\n"
 	"  -v, --verbose            report what was written\n"
@@ -41,7 +45,8 @@ static const char usage_text[] =
 	"as in the data (YYYY-MM-DD HH:MM:SS, UTC unless it has an offset).\n";
 
 enum {
-	OPT_START = 256, OPT_END, OPT_MODE, OPT_REPLACE, OPT_LATENESS, OPT_SKIP_BAD,
+	OPT_START = 256, OPT_END, OPT_MODE, OPT_REPLACE, OPT_LATENESS, OPT_SKIP_BAD, OPT_BATCH,
+	OPT_MEMORY,
 	OPT_DIRECTIVE, /* spec directives: the option name is the directive */
 };
 
@@ -54,6 +59,8 @@ static const struct option options[] = {
 	{"mode", required_argument, NULL, OPT_MODE},
 	{"replace", no_argument, NULL, OPT_REPLACE},
 	{"lateness", required_argument, NULL, OPT_LATENESS},
+	{"batch", required_argument, NULL, OPT_BATCH},
+	{"memory", required_argument, NULL, OPT_MEMORY},
 	{"skip-bad", no_argument, NULL, OPT_SKIP_BAD},
 	{"quiet", no_argument, NULL, 'q'},
 	{"verbose", no_argument, NULL, 'v'},
@@ -79,6 +86,29 @@ static int64_t parse_time_arg(const char *opt, const char *value)
 		ff_usage_error("bad time '%s': use YYYY-MM-DD or YYYY-MM-DD HH:MM:SS", value);
 	(void)opt;
 	return t;
+}
+
+/* SIZE: a number of bytes with an optional K, M or G (powers of 1024). */
+static int parse_size(const char *s, size_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (end == s || errno || *s == '-')
+		return -1;
+	unsigned shift = 0;
+	if (*end == 'K' || *end == 'k')
+		shift = 10;
+	else if (*end == 'M' || *end == 'm')
+		shift = 20;
+	else if (*end == 'G' || *end == 'g')
+		shift = 30;
+	if (shift)
+		end++;
+	if (*end || v > (SIZE_MAX >> shift) || (v << shift) < ((size_t)1 << 20))
+		return -1;
+	*out = (size_t)(v << shift);
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -120,6 +150,15 @@ int main(int argc, char **argv)
 				ff_usage_error("bad --lateness '%s': use a duration such as 1h or 2d, or unbounded", optarg);
 			break;
 		case OPT_SKIP_BAD: opt.skip_bad = 1; break;
+		case OPT_BATCH:
+			if (!*optarg || strlen(optarg) > 200)
+				ff_usage_error("bad --batch '%s': give a name of 1 to 200 bytes", optarg);
+			opt.batch = optarg;
+			break;
+		case OPT_MEMORY:
+			if (parse_size(optarg, &opt.memory) < 0)
+				ff_usage_error("bad --memory '%s': use a size such as 64M or 1G (at least 1M)", optarg);
+			break;
 		case 'q': quiet = 1; break;
 		case 'v': opt.verbose = 1; break;
 		case 'h':

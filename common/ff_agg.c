@@ -10,17 +10,25 @@
 #include "ff_time.h"
 #include "ff_util.h"
 
-/* Per numeric input column, each window keeps: */
+#define DEFAULT_MEMORY ((size_t)64 << 20)
+
+/* Per numeric input column, each window keeps the count of values, their
+ * sum and sum of squares as double-doubles (hi + lo: 106 bits, so that sums
+ * of ordinary data are exact and thus the same in any order), min and max. */
 struct acc {
-	int64_t n;        /* non-NULL values */
-	double sum, min, max;
-	double mean, m2;  /* Welford, only when a stddev or variance needs it */
+	int64_t n;
+	double sum_hi, sum_lo;
+	double sq_hi, sq_lo;
+	double min, max;
 };
+
+/* What a column's features need stored, beyond n. */
+enum { NEED_SUM = 1, NEED_SQ = 2, NEED_MIN = 4, NEED_MAX = 8 };
 
 /* An open window start (bucket): the states of the keys seen in it. */
 struct bucket {
 	int64_t k;          /* window start = k * slide */
-	int used;
+	int again;          /* k was handed out before in this run */
 	uint32_t nstates;
 	uint32_t slots_cap; /* power of two */
 	uint32_t *slots;    /* key id + 1 -> via ids[]; 0 = empty */
@@ -40,7 +48,8 @@ struct ff_agg {
 	size_t *key_cols;
 	size_t nnum;          /* distinct numeric input columns */
 	size_t *num_cols;
-	int *num_welford;
+	const char **num_names;
+	unsigned *num_need;   /* NEED_* per numeric column */
 	size_t *feature_num;  /* per feature: index into num columns */
 	size_t min_fields;
 
@@ -55,16 +64,18 @@ struct ff_agg {
 	char *key_scratch;
 	size_t key_scratch_cap;
 
-	/* windows */
+	/* open windows: buckets by window start, found through a hash of k */
 	size_t state_size;
-	struct bucket *ring;   /* indexed by k & (ring_cap - 1) */
-	size_t ring_cap;
-	int64_t k_closed;      /* every window start <= this is closed */
-	int64_t k_lo, k_hi;    /* open window starts lie in [k_lo, k_hi] */
-	int any_open;
+	struct bucket **open;
+	size_t nopen, open_cap;
+	struct bucket **map;      /* open addressing on k; map_cap a power of two */
+	size_t map_cap;
+	struct bucket *last;      /* the bucket found last */
+	int64_t k_min_ontime;     /* smallest k of the open buckets that are not again */
+	int64_t k_emitted;        /* largest window start handed out */
+	size_t nstates;           /* key states in all open buckets */
 	int64_t max_time;
-	const char *max_input; /* where the latest time was read */
-	long max_line;
+	int64_t late_rows;
 
 	/* emission scratch */
 	uint32_t *order;
@@ -73,9 +84,10 @@ struct ff_agg {
 	size_t ranked_order_cap;
 	uint32_t *rank;          /* byte order of each key among all keys */
 	uint32_t nranked;        /* keys when rank was computed */
-	struct ff_value *values;
 	const char **out_keys;
 	size_t *out_key_lens;
+	struct bucket **closing;
+	size_t closing_cap;
 };
 
 static int64_t k_lowest(const struct ff_agg *a, int64_t t)
@@ -89,46 +101,74 @@ struct ff_agg *ff_agg_new(const struct ff_spec *spec, const struct ff_agg_option
 	struct ff_agg *a = ff_xcalloc(1, sizeof *a);
 	a->spec = spec;
 	a->opt = *opt;
+	if (!a->opt.memory)
+		a->opt.memory = DEFAULT_MEMORY;
 	a->emit = emit;
 	a->ctx = ctx;
 	a->key_cols = ff_xcalloc(spec->nkeys, sizeof *a->key_cols);
 	a->feature_num = ff_xcalloc(spec->nfeatures, sizeof *a->feature_num);
 	a->num_cols = ff_xcalloc(spec->nfeatures, sizeof *a->num_cols);
-	a->num_welford = ff_xcalloc(spec->nfeatures, sizeof *a->num_welford);
+	a->num_names = ff_xcalloc(spec->nfeatures, sizeof *a->num_names);
+	a->num_need = ff_xcalloc(spec->nfeatures, sizeof *a->num_need);
 	a->st_nums = ff_xcalloc(spec->nfeatures, sizeof *a->st_nums);
 	a->st_null = ff_xcalloc(spec->nfeatures, sizeof *a->st_null);
-	a->values = ff_xcalloc(spec->nfeatures, sizeof *a->values);
 	a->out_keys = ff_xcalloc(spec->nkeys, sizeof *a->out_keys);
 	a->out_key_lens = ff_xcalloc(spec->nkeys, sizeof *a->out_key_lens);
-	a->k_closed = INT64_MIN;
+	a->k_emitted = INT64_MIN;
+	a->k_min_ontime = INT64_MAX;
 	a->max_time = INT64_MIN;
-	a->ring_cap = 64;
-	a->ring = ff_xcalloc(a->ring_cap, sizeof *a->ring);
 	a->keys = ff_keyset_new();
+
+	/* The numeric columns in order of first use by a feature: the state's
+	 * layout follows from the spec alone. */
+	for (size_t i = 0; i < spec->nfeatures; i++) {
+		const struct ff_feature *f = &spec->features[i];
+		if (f->kind == FF_COUNT_ROWS || f->kind >= FF_IS_WEEKEND)
+			continue;
+		size_t j = 0;
+		while (j < a->nnum && strcmp(a->num_names[j], f->column) != 0)
+			j++;
+		if (j == a->nnum)
+			a->num_names[a->nnum++] = f->column;
+		a->feature_num[i] = j;
+		switch (f->kind) {
+		case FF_SUM: case FF_MEAN: a->num_need[j] |= NEED_SUM; break;
+		case FF_STDDEV: case FF_VARIANCE: a->num_need[j] |= NEED_SUM | NEED_SQ; break;
+		case FF_MIN: a->num_need[j] |= NEED_MIN; break;
+		case FF_MAX: a->num_need[j] |= NEED_MAX; break;
+		default: break;
+		}
+	}
+	a->state_size = sizeof(int64_t) + a->nnum * sizeof(struct acc);
 	return a;
 }
 
-static void bucket_release(struct bucket *b)
+static void bucket_free(struct bucket *b)
 {
+	if (!b)
+		return;
 	free(b->slots);
 	free(b->ids);
 	free(b->states);
+	free(b);
 }
 
 void ff_agg_free(struct ff_agg *a)
 {
 	if (!a)
 		return;
-	for (size_t i = 0; i < a->ring_cap; i++)
-		bucket_release(&a->ring[i]);
-	free(a->ring);
+	for (size_t i = 0; i < a->nopen; i++)
+		bucket_free(a->open[i]);
+	free(a->open);
+	free(a->map);
+	free(a->closing);
 	free(a->key_cols);
 	free(a->feature_num);
 	free(a->num_cols);
-	free(a->num_welford);
+	free(a->num_names);
+	free(a->num_need);
 	free(a->st_nums);
 	free(a->st_null);
-	free(a->values);
 	free(a->out_keys);
 	free(a->out_key_lens);
 	ff_keyset_free(a->keys);
@@ -177,42 +217,19 @@ int ff_agg_bind(struct ff_agg *a, const struct ff_field *header, size_t n, const
 		if (a->key_cols[i] > need)
 			need = a->key_cols[i];
 	}
-	a->nnum = 0;
-	for (size_t i = 0; i < s->nfeatures; i++) {
-		const struct ff_feature *f = &s->features[i];
-		if (f->kind == FF_COUNT_ROWS || f->kind >= FF_IS_WEEKEND)
-			continue;
-		size_t col;
-		if (find_column(header, n, f->column, &col) < 0)
-			return missing(header, n, where, f->column, "feature", f->name, s->table);
-		if (col > need)
-			need = col;
-		size_t j = 0;
-		while (j < a->nnum && a->num_cols[j] != col)
-			j++;
-		if (j == a->nnum)
-			a->num_cols[a->nnum++] = col;
-		a->feature_num[i] = j;
-		if (f->kind == FF_STDDEV || f->kind == FF_VARIANCE)
-			a->num_welford[j] = 1;
+	for (size_t j = 0; j < a->nnum; j++) {
+		if (find_column(header, n, a->num_names[j], &a->num_cols[j]) < 0) {
+			for (size_t i = 0; i < s->nfeatures; i++)
+				if (s->features[i].column && a->feature_num[i] == j &&
+				    s->features[i].kind != FF_COUNT_ROWS && s->features[i].kind < FF_IS_WEEKEND)
+					return missing(header, n, where, a->num_names[j], "feature",
+						       s->features[i].name, s->table);
+		}
+		if (a->num_cols[j] > need)
+			need = a->num_cols[j];
 	}
 	a->min_fields = need + 1;
-	a->state_size = sizeof(int64_t) + a->nnum * sizeof(struct acc);
 	return 0;
-}
-
-static const char *column_name(const struct ff_agg *a, size_t col)
-{
-	if (col == a->time_col)
-		return a->spec->time_column;
-	for (size_t i = 0; i < a->spec->nkeys; i++)
-		if (a->key_cols[i] == col)
-			return a->spec->keys[i].column;
-	for (size_t i = 0; i < a->spec->nfeatures; i++)
-		if (a->spec->features[i].column && a->num_cols[a->feature_num[i]] == col &&
-		    a->spec->features[i].kind < FF_IS_WEEKEND && a->spec->features[i].kind != FF_COUNT_ROWS)
-			return a->spec->features[i].column;
-	return "?";
 }
 
 int ff_agg_stage(struct ff_agg *a, const struct ff_field *row, size_t n, char *msg,
@@ -249,10 +266,10 @@ int ff_agg_stage(struct ff_agg *a, const struct ff_field *row, size_t n, char *m
 	for (size_t j = 0; j < a->nnum; j++) {
 		const struct ff_field *f = &row[a->num_cols[j]];
 		a->st_null[j] = f->ptr == NULL;
-		if (f->ptr && ff_parse_double(f->ptr, f->len, &a->st_nums[j]) < 0) {
+		if (f->ptr && (ff_parse_double(f->ptr, f->len, &a->st_nums[j]) < 0 ||
+			       !isfinite(a->st_nums[j]))) {
 			*reason = "bad number";
-			snprintf(msg, msgsize, "column '%s': bad number '%.64s'",
-				 column_name(a, a->num_cols[j]), f->ptr);
+			snprintf(msg, msgsize, "column '%s': bad number '%.64s'", a->num_names[j], f->ptr);
 			return -1;
 		}
 	}
@@ -267,18 +284,6 @@ int ff_agg_stage(struct ff_agg *a, const struct ff_field *row, size_t n, char *m
 		int64_t hi = ff_floor_div(a->opt.end - s->window, s->slide);
 		if (kmax > hi)
 			kmax = hi;
-	}
-	if (kmin <= kmax && kmin <= a->k_closed) {
-		char t[32], w[32], l[32];
-		ff_time_format(a->st_time, t);
-		ff_time_format(a->max_time, w);
-		ff_duration_format(a->opt.lateness, l);
-		*reason = "late row";
-		snprintf(msg, msgsize,
-			 "column '%s': time %s is more than the allowed lateness (%s) behind %s "
-			 "seen at %s:%ld, and its windows are closed; raise --lateness or sort the input",
-			 s->time_column, t, l, w, a->max_input ? a->max_input : "?", a->max_line);
-		return -1;
 	}
 	a->st_kmin = kmin;
 	a->st_kmax = kmax;
@@ -297,37 +302,73 @@ int ff_agg_stage(struct ff_agg *a, const struct ff_field *row, size_t n, char *m
 	return 0;
 }
 
+/* ---- the map of open buckets ---- */
+
+static size_t map_slot(const struct ff_agg *a, int64_t k)
+{
+	return (size_t)(((uint64_t)k * 0x9E3779B97F4A7C15ull) >> 20) & (a->map_cap - 1);
+}
+
+static void map_rebuild(struct ff_agg *a)
+{
+	size_t cap = 64;
+	while (cap < a->nopen * 2 + 2)
+		cap *= 2;
+	if (cap != a->map_cap) {
+		free(a->map);
+		a->map = ff_xcalloc(cap, sizeof *a->map);
+		a->map_cap = cap;
+	} else {
+		memset(a->map, 0, cap * sizeof *a->map);
+	}
+	a->k_min_ontime = INT64_MAX;
+	for (size_t i = 0; i < a->nopen; i++) {
+		struct bucket *b = a->open[i];
+		size_t j = map_slot(a, b->k);
+		while (a->map[j])
+			j = (j + 1) & (a->map_cap - 1);
+		a->map[j] = b;
+		if (!b->again && b->k < a->k_min_ontime)
+			a->k_min_ontime = b->k;
+	}
+	a->last = NULL;
+}
+
 static struct bucket *bucket_for(struct ff_agg *a, int64_t k)
 {
-	int64_t lo = a->any_open && a->k_lo < k ? a->k_lo : k;
-	int64_t hi = a->any_open && a->k_hi > k ? a->k_hi : k;
-	/* The ring must hold every open start at once: grow it when k is too far off. */
-	while ((uint64_t)(hi - lo) >= a->ring_cap) {
-		size_t cap = a->ring_cap * 2;
-		struct bucket *ring = ff_xcalloc(cap, sizeof *ring);
-		for (size_t i = 0; i < a->ring_cap; i++) {
-			struct bucket *b = &a->ring[i];
-			if (b->used)
-				ring[(uint64_t)b->k & (cap - 1)] = *b;
-			else
-				bucket_release(b);
-		}
-		free(a->ring);
-		a->ring = ring;
-		a->ring_cap = cap;
+	if (a->last && a->last->k == k)
+		return a->last;
+	if (a->map_cap) {
+		for (size_t j = map_slot(a, k); a->map[j]; j = (j + 1) & (a->map_cap - 1))
+			if (a->map[j]->k == k)
+				return a->last = a->map[j];
 	}
-	a->k_lo = lo;
-	a->k_hi = hi;
-	a->any_open = 1;
-	struct bucket *b = &a->ring[(uint64_t)k & (a->ring_cap - 1)];
-	if (!b->used) {
-		b->used = 1;
-		b->k = k;
-		b->nstates = 0;
-		if (b->slots)
-			memset(b->slots, 0, b->slots_cap * sizeof *b->slots);
+	struct bucket *b = ff_xcalloc(1, sizeof *b);
+	b->k = k;
+	b->again = k <= a->k_emitted;
+	ff_grow(&a->open, &a->open_cap, a->nopen + 1, sizeof *a->open);
+	a->open[a->nopen++] = b;
+	if ((a->nopen + 1) * 2 > a->map_cap) {
+		map_rebuild(a);
+	} else {
+		size_t j = map_slot(a, k);
+		while (a->map[j])
+			j = (j + 1) & (a->map_cap - 1);
+		a->map[j] = b;
+		if (!b->again && k < a->k_min_ontime)
+			a->k_min_ontime = k;
 	}
-	return b;
+	return a->last = b;
+}
+
+static void state_init(const struct ff_agg *a, unsigned char *st)
+{
+	memset(st, 0, a->state_size);
+	struct acc *acc = (struct acc *)(st + sizeof(int64_t));
+	for (size_t c = 0; c < a->nnum; c++) {
+		acc[c].min = INFINITY;
+		acc[c].max = -INFINITY;
+	}
 }
 
 static unsigned char *state_for(struct ff_agg *a, struct bucket *b, uint32_t key)
@@ -358,16 +399,38 @@ static unsigned char *state_for(struct ff_agg *a, struct bucket *b, uint32_t key
 		b->states = ff_xrealloc(b->states, b->states_cap * a->state_size);
 	}
 	uint32_t i = b->nstates++;
+	a->nstates++;
 	b->slots[j] = i + 1;
 	b->ids[i] = key;
 	unsigned char *st = b->states + (size_t)i * a->state_size;
-	memset(st, 0, a->state_size);
-	struct acc *acc = (struct acc *)(st + sizeof(int64_t));
-	for (size_t c = 0; c < a->nnum; c++) {
-		acc[c].min = INFINITY;
-		acc[c].max = -INFINITY;
-	}
+	state_init(a, st);
 	return st;
+}
+
+/* ---- double-double arithmetic: exact sums of ordinary data ---- */
+
+static void two_sum(double a, double b, double *s, double *e)
+{
+	*s = a + b;
+	double bb = *s - a;
+	*e = (a - (*s - bb)) + (b - bb);
+}
+
+static void fast_two_sum(double a, double b, double *s, double *e)
+{
+	*s = a + b;
+	*e = b - (*s - a);
+}
+
+static void dd_add(double *hi, double *lo, double bhi, double blo)
+{
+	double s, e, t, f;
+	two_sum(*hi, bhi, &s, &e);
+	two_sum(*lo, blo, &t, &f);
+	e += t;
+	fast_two_sum(s, e, &s, &e);
+	e += f;
+	fast_two_sum(s, e, hi, lo);
 }
 
 static void accumulate(struct ff_agg *a, unsigned char *st)
@@ -379,19 +442,217 @@ static void accumulate(struct ff_agg *a, unsigned char *st)
 			continue;
 		double v = a->st_nums[c];
 		struct acc *x = &acc[c];
+		unsigned need = a->num_need[c];
 		x->n++;
-		x->sum += v;
+		if (need & NEED_SUM)
+			dd_add(&x->sum_hi, &x->sum_lo, v, 0);
+		if (need & NEED_SQ) {
+			double p = v * v;
+			dd_add(&x->sq_hi, &x->sq_lo, p, fma(v, v, -p));
+		}
 		if (v < x->min)
 			x->min = v;
 		if (v > x->max)
 			x->max = v;
-		if (a->num_welford[c]) {
-			double d = v - x->mean;
-			x->mean += d / (double)x->n;
-			x->m2 += d * (v - x->mean);
+	}
+}
+
+void ff_agg_state_merge(const struct ff_agg *a, unsigned char *dst, const unsigned char *src)
+{
+	*(int64_t *)dst += *(const int64_t *)src;
+	struct acc *d = (struct acc *)(dst + sizeof(int64_t));
+	const struct acc *s = (const struct acc *)(src + sizeof(int64_t));
+	for (size_t c = 0; c < a->nnum; c++) {
+		if (!s[c].n)
+			continue;
+		d[c].n += s[c].n;
+		dd_add(&d[c].sum_hi, &d[c].sum_lo, s[c].sum_hi, s[c].sum_lo);
+		dd_add(&d[c].sq_hi, &d[c].sq_lo, s[c].sq_hi, s[c].sq_lo);
+		if (s[c].min < d[c].min)
+			d[c].min = s[c].min;
+		if (s[c].max > d[c].max)
+			d[c].max = s[c].max;
+	}
+}
+
+size_t ff_agg_state_size(const struct ff_agg *a) { return a->state_size; }
+
+/* ---- the stored form: varints and little-endian doubles, only what the
+ * spec's features need (ff-store(5)) ---- */
+
+static size_t put_varint(unsigned char *p, uint64_t v)
+{
+	size_t n = 0;
+	while (v >= 0x80) {
+		p[n++] = (unsigned char)(v | 0x80);
+		v >>= 7;
+	}
+	p[n++] = (unsigned char)v;
+	return n;
+}
+
+static int get_varint(const unsigned char **p, const unsigned char *end, uint64_t *v)
+{
+	*v = 0;
+	for (int shift = 0; shift < 64 && *p < end; shift += 7) {
+		unsigned char c = *(*p)++;
+		*v |= (uint64_t)(c & 0x7f) << shift;
+		if (!(c & 0x80))
+			return 0;
+	}
+	return -1;
+}
+
+static size_t put_double(unsigned char *p, double d)
+{
+	uint64_t u;
+	memcpy(&u, &d, sizeof u);
+	for (int i = 0; i < 8; i++)
+		p[i] = (unsigned char)(u >> (8 * i));
+	return 8;
+}
+
+static int get_double(const unsigned char **p, const unsigned char *end, double *d)
+{
+	if (end - *p < 8)
+		return -1;
+	uint64_t u = 0;
+	for (int i = 0; i < 8; i++)
+		u |= (uint64_t)(*p)[i] << (8 * i);
+	memcpy(d, &u, sizeof u);
+	*p += 8;
+	return 0;
+}
+
+size_t ff_agg_state_encode(const struct ff_agg *a, const unsigned char *state, unsigned char *buf)
+{
+	size_t n = put_varint(buf, (uint64_t)*(const int64_t *)state);
+	const struct acc *acc = (const struct acc *)(state + sizeof(int64_t));
+	for (size_t c = 0; c < a->nnum; c++) {
+		const struct acc *x = &acc[c];
+		unsigned need = a->num_need[c];
+		n += put_varint(buf + n, (uint64_t)x->n);
+		if (!x->n)
+			continue;
+		/* A low part is stored only where it is not zero: flag bits 1, 2. */
+		unsigned flags = (x->sum_lo != 0) | (x->sq_lo != 0) << 1;
+		buf[n++] = (unsigned char)flags;
+		if (need & NEED_SUM) {
+			n += put_double(buf + n, x->sum_hi);
+			if (flags & 1)
+				n += put_double(buf + n, x->sum_lo);
+		}
+		if (need & NEED_SQ) {
+			n += put_double(buf + n, x->sq_hi);
+			if (flags & 2)
+				n += put_double(buf + n, x->sq_lo);
+		}
+		if (need & NEED_MIN)
+			n += put_double(buf + n, x->min);
+		if (need & NEED_MAX)
+			n += put_double(buf + n, x->max);
+	}
+	return n;
+}
+
+int ff_agg_state_decode(const struct ff_agg *a, const void *buf, size_t len, unsigned char *state)
+{
+	const unsigned char *p = buf, *end = p + len;
+	uint64_t v;
+	state_init(a, state);
+	if (get_varint(&p, end, &v) < 0 || v > INT64_MAX)
+		return -1;
+	*(int64_t *)state = (int64_t)v;
+	struct acc *acc = (struct acc *)(state + sizeof(int64_t));
+	for (size_t c = 0; c < a->nnum; c++) {
+		struct acc *x = &acc[c];
+		unsigned need = a->num_need[c];
+		if (get_varint(&p, end, &v) < 0 || v > INT64_MAX)
+			return -1;
+		x->n = (int64_t)v;
+		if (!x->n)
+			continue;
+		if (p == end)
+			return -1;
+		unsigned flags = *p++;
+		if (flags > 3)
+			return -1;
+		if (need & NEED_SUM) {
+			if (get_double(&p, end, &x->sum_hi) < 0 ||
+			    ((flags & 1) && get_double(&p, end, &x->sum_lo) < 0))
+				return -1;
+		}
+		if (need & NEED_SQ) {
+			if (get_double(&p, end, &x->sq_hi) < 0 ||
+			    ((flags & 2) && get_double(&p, end, &x->sq_lo) < 0))
+				return -1;
+		}
+		if (((need & NEED_MIN) && get_double(&p, end, &x->min) < 0) ||
+		    ((need & NEED_MAX) && get_double(&p, end, &x->max) < 0))
+			return -1;
+	}
+	return p == end ? 0 : -1;
+}
+
+/* Sample variance from n, sum S and sum of squares Q kept as double-doubles:
+ * (Q - S*S/n) / (n - 1), the products and the difference in double-double. */
+static double variance(const struct acc *x)
+{
+	double n = (double)x->n;
+	double p = x->sum_hi * x->sum_hi;
+	double e = fma(x->sum_hi, x->sum_hi, -p) + 2 * x->sum_hi * x->sum_lo;
+	fast_two_sum(p, e, &p, &e);
+	double q1 = p / n;
+	double r = fma(-q1, n, p) + e;
+	double q2 = r / n;
+	fast_two_sum(q1, q2, &q1, &q2);
+	double dhi = x->sq_hi, dlo = x->sq_lo;
+	dd_add(&dhi, &dlo, -q1, -q2);
+	double v = (dhi + dlo) / (n - 1);
+	return v > 0 ? v : 0;
+}
+
+void ff_agg_values(const struct ff_agg *a, const unsigned char *state, int64_t window_end,
+		   struct ff_value *values)
+{
+	const struct ff_spec *s = a->spec;
+	int64_t rows = *(const int64_t *)state;
+	const struct acc *acc = (const struct acc *)(state + sizeof(int64_t));
+	struct ff_local_time lt_end, lt_start;
+	int have_local = 0;
+	for (size_t f = 0; f < s->nfeatures; f++)
+		if (s->features[f].kind >= FF_IS_WEEKEND)
+			have_local = 1;
+	if (have_local) {
+		ff_time_local(s->timezone, window_end, &lt_end);
+		ff_time_local(s->timezone, window_end - s->window, &lt_start);
+	}
+	for (size_t f = 0; f < s->nfeatures; f++) {
+		const struct ff_feature *ft = &s->features[f];
+		struct ff_value *v = &values[f];
+		const struct acc *x = &acc[a->feature_num[f]];
+		const struct ff_local_time *lt =
+			ft->column && strcmp(ft->column, "window_start") == 0 ? &lt_start : &lt_end;
+		v->null = 0;
+		v->i = 0;
+		v->d = 0;
+		switch (ft->kind) {
+		case FF_COUNT_ROWS: v->i = rows; break;
+		case FF_COUNT: v->i = x->n; break;
+		case FF_SUM: v->null = x->n == 0; v->d = x->sum_hi; break;
+		case FF_MEAN: v->null = x->n == 0; v->d = x->n ? x->sum_hi / (double)x->n : 0; break;
+		case FF_MIN: v->null = x->n == 0; v->d = x->n ? x->min : 0; break;
+		case FF_MAX: v->null = x->n == 0; v->d = x->n ? x->max : 0; break;
+		case FF_VARIANCE: v->null = x->n < 2; v->d = x->n < 2 ? 0 : variance(x); break;
+		case FF_STDDEV: v->null = x->n < 2; v->d = x->n < 2 ? 0 : sqrt(variance(x)); break;
+		case FF_IS_WEEKEND: v->i = lt->day_of_week >= 6; break;
+		case FF_HOUR: v->i = lt->hour; break;
+		case FF_DAY_OF_WEEK: v->i = lt->day_of_week; break;
 		}
 	}
 }
+
+/* ---- handing windows out ---- */
 
 static const struct ff_agg *sort_agg;
 static const struct bucket *sort_bucket;
@@ -411,6 +672,12 @@ static int by_u64(const void *pa, const void *pb)
 static int by_id(const void *pa, const void *pb)
 {
 	return ff_keyset_compare(sort_agg->keys, *(const uint32_t *)pa, *(const uint32_t *)pb);
+}
+
+static int by_bucket_k(const void *pa, const void *pb)
+{
+	int64_t x = (*(struct bucket *const *)pa)->k, y = (*(struct bucket *const *)pb)->k;
+	return (x > y) - (x < y);
 }
 
 /* Put the bucket's states in key byte order into a->order. With a few
@@ -447,30 +714,16 @@ static void order_by_key(struct ff_agg *a, struct bucket *b)
 		a->order[i] = (uint32_t)a->ranked_order[i];
 }
 
-static int close_bucket(struct ff_agg *a, struct bucket *b)
+static int emit_bucket(struct ff_agg *a, struct bucket *b)
 {
 	const struct ff_spec *s = a->spec;
 	int rc = 0;
-	b->used = 0;
 	if (b->nstates == 0)
 		return 0;
-	int64_t start = b->k * s->slide;
-	int64_t end = start + s->window;
-	char partition[8];
-	ff_time_yyyy_mm(end, partition);
-	struct ff_local_time lt_end, lt_start;
-	int have_local = 0;
-	for (size_t f = 0; f < s->nfeatures; f++)
-		if (s->features[f].kind >= FF_IS_WEEKEND)
-			have_local = 1;
-	if (have_local) {
-		ff_time_local(s->timezone, end, &lt_end);
-		ff_time_local(s->timezone, start, &lt_start);
-	}
-
+	if (b->k > a->k_emitted)
+		a->k_emitted = b->k;
 	order_by_key(a, b);
-
-	struct ff_agg_row row = {a->out_keys, a->out_key_lens, end, partition, a->values};
+	struct ff_agg_row row = {a->out_keys, a->out_key_lens, b->k * s->slide + s->window, NULL, b->again};
 	for (uint32_t oi = 0; oi < b->nstates && rc == 0; oi++) {
 		uint32_t i = a->order[oi];
 		size_t klen;
@@ -482,93 +735,111 @@ static int close_bucket(struct ff_agg *a, struct bucket *b)
 			a->out_key_lens[k] = (size_t)(z - kp);
 			kp = z + 1;
 		}
-		const unsigned char *st = b->states + (size_t)i * a->state_size;
-		int64_t rows = *(const int64_t *)st;
-		const struct acc *acc = (const struct acc *)(st + sizeof(int64_t));
-		for (size_t f = 0; f < s->nfeatures; f++) {
-			const struct ff_feature *ft = &s->features[f];
-			struct ff_value *v = &a->values[f];
-			const struct acc *x = &acc[a->feature_num[f]];
-			const struct ff_local_time *lt =
-				ft->column && strcmp(ft->column, "window_start") == 0 ? &lt_start : &lt_end;
-			v->null = 0;
-			switch (ft->kind) {
-			case FF_COUNT_ROWS: v->i = rows; break;
-			case FF_COUNT: v->i = x->n; break;
-			case FF_SUM: v->null = x->n == 0; v->d = x->sum; break;
-			case FF_MEAN: v->null = x->n == 0; v->d = x->n ? x->sum / (double)x->n : 0; break;
-			case FF_MIN: v->null = x->n == 0; v->d = x->min; break;
-			case FF_MAX: v->null = x->n == 0; v->d = x->max; break;
-			case FF_VARIANCE:
-				v->null = x->n < 2;
-				v->d = x->n < 2 ? 0 : x->m2 / (double)(x->n - 1);
-				break;
-			case FF_STDDEV:
-				v->null = x->n < 2;
-				v->d = x->n < 2 ? 0 : sqrt(x->m2 / (double)(x->n - 1));
-				break;
-			case FF_IS_WEEKEND: v->i = lt->day_of_week >= 6; break;
-			case FF_HOUR: v->i = lt->hour; break;
-			case FF_DAY_OF_WEEK: v->i = lt->day_of_week; break;
-			}
-		}
+		row.state = b->states + (size_t)i * a->state_size;
 		rc = a->emit(a->ctx, &row);
 	}
 	return rc;
 }
 
-/* Close every open window start up to and including limit, in order. */
-static int close_through(struct ff_agg *a, int64_t limit)
+/* Hand out the open buckets that pick() chooses, in order of window start,
+ * and forget them. */
+static int close_where(struct ff_agg *a, int (*pick)(const struct ff_agg *, const struct bucket *, int64_t),
+		       int64_t arg)
 {
-	if (a->any_open) {
-		int64_t to = limit < a->k_hi ? limit : a->k_hi;
-		for (int64_t k = a->k_lo; k <= to; k++) {
-			struct bucket *b = &a->ring[(uint64_t)k & (a->ring_cap - 1)];
-			if (b->used && b->k == k) {
-				int rc = close_bucket(a, b);
+	size_t nclose = 0, keep = 0;
+	for (size_t i = 0; i < a->nopen; i++) {
+		struct bucket *b = a->open[i];
+		if (pick(a, b, arg)) {
+			ff_grow(&a->closing, &a->closing_cap, nclose + 1, sizeof *a->closing);
+			a->closing[nclose++] = b;
+		} else {
+			a->open[keep++] = b;
+		}
+	}
+	if (!nclose)
+		return 0;
+	a->nopen = keep;
+	map_rebuild(a);
+	qsort(a->closing, nclose, sizeof *a->closing, by_bucket_k);
+	int rc = 0;
+	for (size_t i = 0; i < nclose; i++) {
+		if (rc == 0)
+			rc = emit_bucket(a, a->closing[i]);
+		a->nstates -= a->closing[i]->nstates;
+		bucket_free(a->closing[i]);
+	}
+	return rc;
+}
+
+static int ontime_through(const struct ff_agg *a, const struct bucket *b, int64_t limit)
+{
+	(void)a;
+	return !b->again && b->k <= limit;
+}
+
+static int any_through(const struct ff_agg *a, const struct bucket *b, int64_t limit)
+{
+	(void)a;
+	return b->k <= limit;
+}
+
+static int is_again(const struct ff_agg *a, const struct bucket *b, int64_t unused)
+{
+	(void)a;
+	(void)unused;
+	return b->again;
+}
+
+/* Over the memory budget: hand out the late buckets, then the oldest until
+ * half the budget is free. */
+static int relieve_memory(struct ff_agg *a)
+{
+	int rc = close_where(a, is_again, 0);
+	if (rc)
+		return rc;
+	size_t budget = a->opt.memory / 2;
+	while (rc == 0 && a->nopen && a->nstates * a->state_size > budget) {
+		int64_t k = INT64_MAX;
+		for (size_t i = 0; i < a->nopen; i++)
+			if (a->open[i]->k < k)
+				k = a->open[i]->k;
+		rc = close_where(a, any_through, k);
+	}
+	return rc;
+}
+
+int ff_agg_commit(struct ff_agg *a)
+{
+	const struct ff_spec *s = a->spec;
+	if (a->st_kmin > a->st_kmax)
+		return 0;
+	if (a->st_time > a->max_time) {
+		a->max_time = a->st_time;
+		if (a->opt.lateness >= 0) {
+			int64_t limit = ff_floor_div(a->max_time - a->opt.lateness - s->window, s->slide);
+			if (limit >= a->k_min_ontime) {
+				int rc = close_where(a, ontime_through, limit);
 				if (rc)
 					return rc;
 			}
 		}
-		if (limit >= a->k_hi)
-			a->any_open = 0;
-		else if (limit >= a->k_lo)
-			a->k_lo = limit + 1;
 	}
-	if (limit > a->k_closed)
-		a->k_closed = limit;
-	return 0;
-}
-
-int ff_agg_commit(struct ff_agg *a, const char *input, long line)
-{
-	const struct ff_spec *s = a->spec;
-	if (a->st_time > a->max_time) {
-		a->max_time = a->st_time;
-		a->max_input = input;
-		a->max_line = line;
-		if (a->opt.lateness >= 0) {
-			int64_t limit = ff_floor_div(a->max_time - a->opt.lateness - s->window, s->slide);
-			int rc = close_through(a, limit);
-			if (rc)
-				return rc;
-		}
+	int late = 0;
+	for (int64_t k = a->st_kmin; k <= a->st_kmax; k++) {
+		struct bucket *b = bucket_for(a, k);
+		late |= b->again;
+		accumulate(a, state_for(a, b, a->st_key));
 	}
-	for (int64_t k = a->st_kmin; k <= a->st_kmax; k++)
-		accumulate(a, state_for(a, bucket_for(a, k), a->st_key));
+	a->late_rows += late;
+	if (a->nstates * a->state_size > a->opt.memory)
+		return relieve_memory(a);
 	return 0;
 }
 
 int ff_agg_finish(struct ff_agg *a)
 {
-	return a->any_open ? close_through(a, a->k_hi) : 0;
+	return close_where(a, any_through, INT64_MAX);
 }
 
-size_t ff_agg_open_windows(const struct ff_agg *a)
-{
-	size_t n = 0;
-	for (size_t i = 0; i < a->ring_cap; i++)
-		if (a->ring[i].used)
-			n += a->ring[i].nstates;
-	return n;
-}
+size_t ff_agg_open_windows(const struct ff_agg *a) { return a->nstates; }
+int64_t ff_agg_late_rows(const struct ff_agg *a) { return a->late_rows; }

@@ -4,6 +4,9 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <xxhash.h>
 
 #include "ff_agg.h"
 #include "ff_csv.h"
@@ -14,19 +17,27 @@
 #define BATCH_ROWS 4096
 #define BATCHES 8
 
-/* Finished rows of one table on their way to the store writer thread. Text
- * cells hold an offset into arena (in .i) until the writer points .s at it. */
+/* Windows handed out by the aggregation, on their way to the store writer
+ * thread: per row its window end, whether its window start was handed out
+ * before, and its keys and state in arena. */
+struct delta {
+	int64_t window_end;
+	int again;
+	size_t key_off; /* nkeys lengths (size_t) then the key bytes */
+	size_t state_off;
+};
+
 struct batch {
 	struct target *t;
 	size_t nrows;
-	struct ff_cell *cells;
-	char *arena;
+	struct delta rows[BATCH_ROWS];
+	unsigned char *arena;
 	size_t arena_len, arena_cap;
 	struct batch *next;
 };
 
-/* SQLite writes on a thread of their own, so that parsing and aggregating
- * the input (one core) overlaps with inserting (the other). */
+/* SQLite works on a thread of its own, so that parsing and aggregating the
+ * input (one core) overlaps with merging and inserting (the other). */
 struct writer {
 	pthread_t thread;
 	pthread_mutex_t mu;
@@ -34,20 +45,141 @@ struct writer {
 	struct batch *head, *tail, *free_list;
 	int done;
 	atomic_int failed;
-	struct batch pool[BATCHES];
+	struct batch *pool;
+};
+
+/* What the writer thread needs per table to fold a batch of windows in:
+ * scratch for one batch of finished rows. */
+struct folding {
+	struct ff_cell *cells;        /* BATCH_ROWS rows of def.ncols */
+	unsigned char *stored, *sum;  /* a state read back, a merged state */
+	unsigned char *blobs;         /* encoded states, BATCH_ROWS of blob_cap */
+	size_t blob_cap;
+	const void **states;
+	size_t *lens;
+	char (*partitions)[8];
+	struct ff_value *values;
 };
 
 struct target {
 	const struct ff_spec *spec;
 	struct ff_table_def def;
 	struct ff_agg *agg;
-	struct ff_table_writer *writer; /* NULL when writing CSV */
+	struct ff_table_writer *writer;
 	struct writer *thread;
 	struct batch *batch;            /* being filled */
-	FILE *out;
-	struct ff_cell *cells;
-	int64_t rows;
+	struct folding fold;
+	int64_t rows;                   /* windows handed out */
+	int64_t first_end, last_end;    /* window ends handed out, microseconds */
+	int skip;                       /* the batch was folded in already */
 };
+
+static void fold_init(struct target *t)
+{
+	struct folding *f = &t->fold;
+	size_t size = ff_agg_state_size(t->agg);
+	f->cells = ff_xcalloc((size_t)BATCH_ROWS * t->def.ncols, sizeof *f->cells);
+	f->stored = ff_xmalloc(size);
+	f->sum = ff_xmalloc(size);
+	f->blob_cap = size + 16;
+	f->blobs = ff_xmalloc(BATCH_ROWS * f->blob_cap);
+	f->states = ff_xcalloc(BATCH_ROWS, sizeof *f->states);
+	f->lens = ff_xcalloc(BATCH_ROWS, sizeof *f->lens);
+	f->partitions = ff_xcalloc(BATCH_ROWS, sizeof *f->partitions);
+	f->values = ff_xcalloc(t->spec->nfeatures, sizeof *f->values);
+}
+
+static void fold_release(struct folding *f)
+{
+	free(f->cells);
+	free(f->stored);
+	free(f->sum);
+	free(f->blobs);
+	free(f->states);
+	free(f->lens);
+	free(f->partitions);
+	free(f->values);
+}
+
+static int is_fresh(const struct target *t, const struct delta *d)
+{
+	return !d->again && ff_table_writer_after_stored(t->writer, d->window_end / FF_USEC);
+}
+
+/* Turn delta row r of b into a finished row: merged with the state stored
+ * for its window unless the row is fresh (new to the table), its values
+ * computed, its state encoded. Returns 0 or -1. */
+static int finish_row(struct target *t, struct batch *b, size_t r, int fresh)
+{
+	const struct ff_spec *s = t->spec;
+	struct folding *f = &t->fold;
+	const struct delta *d = &b->rows[r];
+	struct ff_cell *cells = &f->cells[r * t->def.ncols];
+	size_t c = 0;
+	const size_t *lens = (const size_t *)(b->arena + d->key_off);
+	const char *kp = (const char *)(lens + s->nkeys);
+	for (size_t k = 0; k < s->nkeys; k++, c++) {
+		cells[c] = (struct ff_cell){.s = kp, .len = lens[k]};
+		kp += lens[k];
+	}
+	cells[c++] = (struct ff_cell){.i = d->window_end / FF_USEC};
+	memcpy(f->sum, b->arena + d->state_off, ff_agg_state_size(t->agg));
+	if (!fresh) {
+		const void *blob;
+		size_t len;
+		int found = ff_table_writer_state(t->writer, cells, &blob, &len);
+		if (found < 0)
+			return -1;
+		if (found) {
+			if (ff_agg_state_decode(t->agg, blob, len, f->stored) < 0)
+				return ff_error("table %s: the stored state of a window is damaged; "
+						"recompute the table with --replace", t->def.name);
+			ff_agg_state_merge(t->agg, f->sum, f->stored);
+		}
+	}
+	ff_agg_values(t->agg, f->sum, d->window_end, f->values);
+	for (size_t v = 0; v < s->nfeatures; v++, c++)
+		cells[c] = (struct ff_cell){.null = f->values[v].null, .i = f->values[v].i, .d = f->values[v].d};
+	if (s->partition) {
+		ff_time_yyyy_mm(d->window_end, f->partitions[r]);
+		cells[c++] = (struct ff_cell){.s = f->partitions[r], .len = 7};
+	}
+	unsigned char *blob = f->blobs + r * f->blob_cap;
+	f->lens[r] = ff_agg_state_encode(t->agg, f->sum, blob);
+	f->states[r] = blob;
+	return 0;
+}
+
+static int put_new(struct target *t, size_t from, size_t to)
+{
+	struct folding *f = &t->fold;
+	if (to == from)
+		return 0;
+	return ff_table_writer_put_new(t->writer, f->cells + from * t->def.ncols, f->states + from,
+				       f->lens + from, to - from);
+}
+
+/* Fold a batch into the table: runs of fresh rows by the fast path, the
+ * others one by one, after the fresh rows before them (a window handed out
+ * twice in one batch must find its first part stored). */
+static int fold_batch(struct target *t, struct batch *b)
+{
+	struct folding *f = &t->fold;
+	size_t run = 0; /* first row of the current run of fresh rows */
+	for (size_t r = 0; r < b->nrows; r++) {
+		int fresh = is_fresh(t, &b->rows[r]);
+		if (!fresh && put_new(t, run, r) < 0)
+			return -1;
+		if (finish_row(t, b, r, fresh) < 0)
+			return -1;
+		if (fresh)
+			continue;
+		if (ff_table_writer_put(t->writer, f->cells + r * t->def.ncols, f->states[r], f->lens[r]) < 0)
+			return -1;
+		run = r + 1;
+	}
+	return put_new(t, run, b->nrows);
+}
 
 static void *writer_main(void *arg)
 {
@@ -63,17 +195,8 @@ static void *writer_main(void *arg)
 		if (!wr->head)
 			wr->tail = NULL;
 		pthread_mutex_unlock(&wr->mu);
-		if (!atomic_load(&wr->failed)) {
-			size_t ncols = b->t->def.ncols;
-			for (size_t r = 0; r < b->nrows; r++)
-				for (size_t c = 0; c < ncols; c++) {
-					struct ff_cell *cell = &b->cells[r * ncols + c];
-					if (b->t->def.cols[c].type == FF_TYPE_TEXT && !cell->null)
-						cell->s = b->arena + cell->i;
-				}
-			if (ff_table_writer_put_rows(b->t->writer, b->cells, b->nrows) < 0)
-				atomic_store(&wr->failed, 1);
-		}
+		if (!atomic_load(&wr->failed) && fold_batch(b->t, b) < 0)
+			atomic_store(&wr->failed, 1);
 		pthread_mutex_lock(&wr->mu);
 		b->next = wr->free_list;
 		wr->free_list = b;
@@ -83,14 +206,14 @@ static void *writer_main(void *arg)
 	return NULL;
 }
 
-static int writer_start(struct writer *wr, size_t max_cols)
+static int writer_start(struct writer *wr)
 {
 	memset(wr, 0, sizeof *wr);
 	pthread_mutex_init(&wr->mu, NULL);
 	pthread_cond_init(&wr->wake, NULL);
 	pthread_cond_init(&wr->freed, NULL);
+	wr->pool = ff_xcalloc(BATCHES, sizeof *wr->pool);
 	for (size_t i = 0; i < BATCHES; i++) {
-		wr->pool[i].cells = ff_xcalloc(BATCH_ROWS * max_cols, sizeof *wr->pool[i].cells);
 		wr->pool[i].next = wr->free_list;
 		wr->free_list = &wr->pool[i];
 	}
@@ -134,36 +257,50 @@ static int writer_stop(struct writer *wr)
 	pthread_cond_signal(&wr->wake);
 	pthread_mutex_unlock(&wr->mu);
 	pthread_join(wr->thread, NULL);
-	for (size_t i = 0; i < BATCHES; i++) {
-		free(wr->pool[i].cells);
+	for (size_t i = 0; i < BATCHES; i++)
 		free(wr->pool[i].arena);
-	}
+	free(wr->pool);
 	pthread_mutex_destroy(&wr->mu);
 	pthread_cond_destroy(&wr->wake);
 	pthread_cond_destroy(&wr->freed);
 	return atomic_load(&wr->failed) ? -1 : 0;
 }
 
-/* Copy a finished row into the table's batch, handing full batches over. */
-static int queue_row(struct target *t)
+static size_t arena_put(struct batch *b, const void *p, size_t n)
 {
+	/* Keep every piece aligned for the state's int64 and doubles. */
+	size_t off = (b->arena_len + 7) & ~(size_t)7;
+	ff_grow(&b->arena, &b->arena_cap, off + n, 1);
+	memcpy(b->arena + off, p, n);
+	b->arena_len = off + n;
+	return off;
+}
+
+/* A window handed out: into the table's batch, full batches to the writer. */
+static int emit(void *ctx, const struct ff_agg_row *row)
+{
+	struct target *t = ctx;
+	const struct ff_spec *s = t->spec;
 	if (atomic_load(&t->thread->failed))
 		return -1;
 	if (!t->batch)
 		t->batch = batch_get(t->thread, t);
 	struct batch *b = t->batch;
-	size_t ncols = t->def.ncols;
-	struct ff_cell *dst = &b->cells[b->nrows * ncols];
-	for (size_t c = 0; c < ncols; c++) {
-		dst[c] = t->cells[c];
-		if (t->def.cols[c].type == FF_TYPE_TEXT && !dst[c].null) {
-			ff_grow(&b->arena, &b->arena_cap, b->arena_len + dst[c].len, 1);
-			memcpy(b->arena + b->arena_len, dst[c].s, dst[c].len);
-			dst[c].i = (int64_t)b->arena_len;
-			dst[c].s = NULL;
-			b->arena_len += dst[c].len;
-		}
+	struct delta *d = &b->rows[b->nrows];
+	d->window_end = row->window_end;
+	d->again = row->again;
+	d->key_off = arena_put(b, row->key_lens, s->nkeys * sizeof *row->key_lens);
+	for (size_t k = 0; k < s->nkeys; k++) {
+		ff_grow(&b->arena, &b->arena_cap, b->arena_len + row->key_lens[k], 1);
+		memcpy(b->arena + b->arena_len, row->keys[k], row->key_lens[k]);
+		b->arena_len += row->key_lens[k];
 	}
+	d->state_off = arena_put(b, row->state, ff_agg_state_size(t->agg));
+	if (row->window_end < t->first_end)
+		t->first_end = row->window_end;
+	if (row->window_end > t->last_end)
+		t->last_end = row->window_end;
+	t->rows++;
 	if (++b->nrows == BATCH_ROWS) {
 		batch_submit(t->thread, b);
 		t->batch = NULL;
@@ -193,60 +330,6 @@ static void count_bad(struct bad_counts *b, const char *reason)
 	}
 }
 
-static void write_csv_row(struct target *t)
-{
-	const struct ff_table_def *def = &t->def;
-	char buf[64];
-	for (size_t i = 0; i < def->ncols; i++) {
-		const struct ff_cell *c = &t->cells[i];
-		if (i)
-			putc(',', t->out);
-		if (c->null)
-			continue;
-		switch (def->cols[i].type) {
-		case FF_TYPE_TEXT: ff_csv_put_field(t->out, c->s, c->len); break;
-		case FF_TYPE_REAL: fwrite(buf, 1, (size_t)ff_format_double(buf, c->d), t->out); break;
-		case FF_TYPE_TIMESTAMP: fwrite(buf, 1, (size_t)ff_time_format(c->i * FF_USEC, buf), t->out); break;
-		case FF_TYPE_INTEGER: fprintf(t->out, "%lld", (long long)c->i); break;
-		}
-	}
-	putc('\n', t->out);
-}
-
-static void write_csv_header(struct target *t);
-
-static int emit(void *ctx, const struct ff_agg_row *row)
-{
-	struct target *t = ctx;
-	const struct ff_spec *s = t->spec;
-	size_t c = 0;
-	for (size_t k = 0; k < s->nkeys; k++, c++)
-		t->cells[c] = (struct ff_cell){.s = row->keys[k], .len = row->key_lens[k]};
-	t->cells[c++] = (struct ff_cell){.i = row->window_end / FF_USEC};
-	for (size_t f = 0; f < s->nfeatures; f++, c++)
-		t->cells[c] = (struct ff_cell){.null = row->values[f].null, .i = row->values[f].i,
-					       .d = row->values[f].d};
-	if (s->partition)
-		t->cells[c++] = (struct ff_cell){.s = row->partition, .len = 7};
-	t->rows++;
-	if (t->writer)
-		return queue_row(t);
-	if (t->rows == 1) /* the header with the first row: none before a failure */
-		write_csv_header(t);
-	write_csv_row(t);
-	return 0;
-}
-
-static void write_csv_header(struct target *t)
-{
-	for (size_t i = 0; i < t->def.ncols; i++) {
-		if (i)
-			putc(',', t->out);
-		ff_csv_put_field(t->out, t->def.cols[i].name, strlen(t->def.cols[i].name));
-	}
-	putc('\n', t->out);
-}
-
 static void report_bad(const struct bad_counts *bad)
 {
 	if (!bad->total)
@@ -270,6 +353,7 @@ struct reading {
 	const struct ff_compute_options *opt;
 	struct bad_counts *bad;
 	int64_t *nrows;
+	int64_t rows;    /* of this input */
 	size_t header_n; /* 0 until the header is read */
 };
 
@@ -288,6 +372,7 @@ static int on_row(void *ctx, const struct ff_field *fields, size_t n, long line)
 		return 0;
 	}
 	int64_t nrows = ++*rd->nrows;
+	rd->rows++;
 	if (rd->opt->progress && (nrows & 0xfffff) == 0)
 		fprintf(stderr, "%s: %lld rows\r", ff_progname(), (long long)nrows);
 	int ok = 1;
@@ -308,27 +393,134 @@ static int on_row(void *ctx, const struct ff_field *fields, size_t n, long line)
 		return 0;
 	}
 	for (size_t i = 0; i < rd->ntargets; i++)
-		if (ff_agg_commit(rd->targets[i].agg, rd->name, line) != 0)
+		if (ff_agg_commit(rd->targets[i].agg) != 0)
 			return -1;
 	return 0;
 }
 
-/* Read one input through every target. Returns 0 or -1. */
+static void hash_bytes(void *ctx, const void *p, size_t n)
+{
+	XXH3_128bits_update(ctx, p, n);
+}
+
+/* Read one input through every target, hashing its bytes. Returns 0 or -1. */
 static int read_input(struct target *targets, size_t ntargets, const char *path,
-		      const struct ff_compute_options *opt, struct bad_counts *bad, int64_t *nrows)
+		      const struct ff_compute_options *opt, struct bad_counts *bad, int64_t *nrows,
+		      struct ff_batch_input *in)
 {
 	FILE *f = ff_open_input(path);
 	if (!f)
 		return -1;
-	struct reading rd = {targets, ntargets, ff_input_name(path), opt, bad, nrows, 0};
+	struct reading rd = {targets, ntargets, ff_input_name(path), opt, bad, nrows, 0, 0};
 	struct ff_csv_reader *r = ff_csv_open(f, rd.name);
+	XXH3_state_t *hash = XXH3_createState();
+	XXH3_128bits_reset(hash);
+	ff_csv_tap(r, hash_bytes, hash);
 	int rc = ff_csv_each(r, on_row, &rd);
 	if (rc == 0 && rd.header_n == 0)
 		rc = ff_error("%s: empty input: a header line is required", rd.name);
+	XXH128_hash_t h = XXH3_128bits_digest(hash);
+	XXH3_freeState(hash);
+	snprintf(in->hash, sizeof in->hash, "%016llx%016llx", (unsigned long long)h.high64,
+		 (unsigned long long)h.low64);
+	in->name = path;
+	in->rows = rd.rows;
 	ff_csv_close(r);
 	if (f != stdin)
 		fclose(f);
 	return rc == 0 ? 0 : -1;
+}
+
+/* ---- CSV output: the windows are folded in a private store, then read out
+ * in order, so that late rows are counted in their windows there too. ---- */
+
+static void write_csv_header(FILE *out, const struct ff_table_def *def)
+{
+	for (size_t i = 0; i < def->ncols; i++) {
+		if (i)
+			putc(',', out);
+		ff_csv_put_field(out, def->cols[i].name, strlen(def->cols[i].name));
+	}
+	putc('\n', out);
+}
+
+static int dump_csv(struct ff_store *st, const struct ff_table_def *def, FILE *out)
+{
+	char q[300], *sql = NULL;
+	size_t size = 0;
+	FILE *m = open_memstream(&sql, &size);
+	if (!m)
+		ff_die(1, "out of memory");
+	fprintf(m, "SELECT ");
+	for (size_t i = 0; i < def->ncols; i++) {
+		ff_sql_ident(q, sizeof q, def->cols[i].name);
+		fprintf(m, "%s%s", i ? ", " : "", q);
+	}
+	ff_sql_ident(q, sizeof q, def->name);
+	fprintf(m, " FROM %s", q); /* the primary key's order: window end, then keys */
+	fclose(m);
+	sqlite3_stmt *s;
+	int rc = sqlite3_prepare_v2(ff_store_db(st), sql, -1, &s, NULL);
+	free(sql);
+	if (rc != SQLITE_OK)
+		return ff_error("cannot read the computed table: %s", sqlite3_errmsg(ff_store_db(st)));
+	write_csv_header(out, def);
+	char buf[64];
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		for (size_t i = 0; i < def->ncols; i++) {
+			if (i)
+				putc(',', out);
+			int col = (int)i;
+			if (sqlite3_column_type(s, col) == SQLITE_NULL)
+				continue;
+			switch (def->cols[i].type) {
+			case FF_TYPE_TEXT:
+				ff_csv_put_field(out, (const char *)sqlite3_column_text(s, col),
+						 (size_t)sqlite3_column_bytes(s, col));
+				break;
+			case FF_TYPE_REAL:
+				fwrite(buf, 1, (size_t)ff_format_double(buf, sqlite3_column_double(s, col)), out);
+				break;
+			case FF_TYPE_TIMESTAMP:
+				fwrite(buf, 1, (size_t)ff_time_format(sqlite3_column_int64(s, col) * FF_USEC, buf), out);
+				break;
+			case FF_TYPE_INTEGER:
+				fprintf(out, "%lld", (long long)sqlite3_column_int64(s, col));
+				break;
+			}
+		}
+		putc('\n', out);
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return ff_error("cannot read the computed table: %s", sqlite3_errmsg(ff_store_db(st)));
+	return 0;
+}
+
+/* A batch folded in already: undo the fold, but keep the tables'
+ * descriptions current as any run does (they are not their definition). */
+static int keep_descriptions(struct ff_store *st, struct target *targets, size_t n)
+{
+	struct ff_write_options wopt = {.mode = FF_WRITE_MERGE, .keep_state = 1};
+	ff_store_rollback(st);
+	if (ff_store_begin(st) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		ff_table_writer_free(targets[i].writer);
+		targets[i].writer = NULL;
+		if (ff_table_writer_open(st, &targets[i].def, &wopt, &targets[i].writer) < 0 ||
+		    ff_table_writer_finish(targets[i].writer, NULL) < 0)
+			return -1;
+	}
+	return ff_store_commit(st);
+}
+
+static int open_private_store(struct ff_store **st)
+{
+	const char *dir = getenv("TMPDIR");
+	char path[4096];
+	snprintf(path, sizeof path, "%s/ff-compute-%ld.db", dir && *dir ? dir : "/tmp", (long)getpid());
+	return ff_store_open(path, FF_STORE_WRITE, st);
 }
 
 int ff_compute_run(struct ff_spec *specs, size_t nspecs, char **inputs, size_t ninputs,
@@ -341,15 +533,28 @@ int ff_compute_run(struct ff_spec *specs, size_t nspecs, char **inputs, size_t n
 	struct writer wr;
 	int writer_running = 0;
 	int rc = -1;
+	char *stdin_only[] = {"-"};
+	if (ninputs == 0) {
+		inputs = stdin_only;
+		ninputs = 1;
+	}
+	struct ff_batch_input *ins = ff_xcalloc(ninputs, sizeof *ins);
+	struct ff_write_stats *ws = ff_xcalloc(nspecs ? nspecs : 1, sizeof *ws);
 	struct ff_agg_options aopt = {
 		.has_start = opt->has_start, .has_end = opt->has_end,
-		.start = opt->start, .end = opt->end, .lateness = opt->lateness,
+		.start = opt->start, .end = opt->end, .lateness = opt->lateness, .memory = opt->memory,
 	};
 	struct ff_write_options wopt = {
 		.mode = (enum ff_write_mode)opt->mode, .replace = opt->replace,
 		.has_range = opt->has_start || opt->has_end,
 		.start = opt->has_start ? ff_floor_div(opt->start, FF_USEC) : INT64_MIN,
 		.end = opt->has_end ? ff_floor_div(opt->end, FF_USEC) : INT64_MAX,
+		.keep_state = 1,
+	};
+	struct ff_batch batch = {
+		.id = opt->batch, .inputs = ins, .ninputs = ninputs,
+		.overwrite = opt->mode == FF_WRITE_OVERWRITE,
+		.range_start = wopt.start, .range_end = wopt.end,
 	};
 
 	for (size_t i = 0; i < nspecs; i++)
@@ -359,76 +564,110 @@ int ff_compute_run(struct ff_spec *specs, size_t nspecs, char **inputs, size_t n
 					 specs[j].origin, specs[i].origin);
 				goto out;
 			}
-	if (opt->store) {
-		if (ff_store_open(opt->store, FF_STORE_WRITE, &st) < 0 || ff_store_begin(st) < 0)
-			goto out;
-	}
+	if (opt->store ? ff_store_open(opt->store, FF_STORE_WRITE, &st) < 0 : open_private_store(&st) < 0)
+		goto out;
+	if (ff_store_begin(st) < 0)
+		goto out;
 	for (size_t i = 0; i < nspecs; i++) {
 		struct target *t = &targets[i];
 		t->spec = &specs[i];
 		ff_spec_table_def(t->spec, &t->def);
-		t->cells = ff_xcalloc(t->def.ncols, sizeof *t->cells);
 		t->agg = ff_agg_new(t->spec, &aopt, emit, t);
-		if (st) {
-			if (ff_table_writer_open(st, &t->def, &wopt, &t->writer) < 0)
-				goto out;
-		} else {
-			t->out = opt->out;
-		}
-	}
-	if (st) {
-		size_t max_cols = 0;
-		for (size_t i = 0; i < nspecs; i++)
-			if (targets[i].def.ncols > max_cols)
-				max_cols = targets[i].def.ncols;
-		if (writer_start(&wr, max_cols) < 0)
+		t->first_end = INT64_MAX;
+		t->last_end = INT64_MIN;
+		fold_init(t);
+		if (ff_table_writer_open(st, &t->def, &wopt, &t->writer) < 0)
 			goto out;
-		writer_running = 1;
-		for (size_t i = 0; i < nspecs; i++)
-			targets[i].thread = &wr;
 	}
-	char *stdin_only[] = {"-"};
-	if (ninputs == 0) {
-		inputs = stdin_only;
-		ninputs = 1;
-	}
+	if (writer_start(&wr) < 0)
+		goto out;
+	writer_running = 1;
+	for (size_t i = 0; i < nspecs; i++)
+		targets[i].thread = &wr;
 	for (size_t i = 0; i < ninputs; i++)
-		if (read_input(targets, nspecs, inputs[i], opt, &bad, &nrows) < 0)
+		if (read_input(targets, nspecs, inputs[i], opt, &bad, &nrows, &ins[i]) < 0)
 			goto out;
 	for (size_t i = 0; i < nspecs; i++)
 		if (ff_agg_finish(targets[i].agg) != 0)
 			goto out;
 	for (size_t i = 0; i < nspecs; i++)
-		if (!st && targets[i].rows == 0)
-			write_csv_header(&targets[i]);
-	if (writer_running) {
-		for (size_t i = 0; i < nspecs; i++)
-			if (targets[i].batch) {
-				batch_submit(&wr, targets[i].batch);
-				targets[i].batch = NULL;
-			}
-		writer_running = 0;
-		if (writer_stop(&wr) < 0)
-			goto out;
-	}
+		if (targets[i].batch) {
+			batch_submit(&wr, targets[i].batch);
+			targets[i].batch = NULL;
+		}
+	writer_running = 0;
+	if (writer_stop(&wr) < 0)
+		goto out;
 	if (opt->progress)
 		fprintf(stderr, "%*s\r", 40, "");
-	report_bad(&bad);
-	if (st) {
-		struct ff_write_stats ws[nspecs ? nspecs : 1];
-		for (size_t i = 0; i < nspecs; i++)
-			if (ff_table_writer_finish(targets[i].writer, &ws[i]) < 0)
+	for (size_t i = 0; i < ninputs; i++)
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(ins[i].hash, ins[j].hash) == 0) {
+				ff_error("%s and %s have the same content: one batch would count its events twice",
+					 ins[j].name, ins[i].name);
 				goto out;
-		if (ff_store_commit(st) < 0)
+			}
+	report_bad(&bad);
+	if (!opt->store) {
+		if (dump_csv(st, &targets[0].def, opt->out) < 0)
 			goto out;
-		for (size_t i = 0; i < nspecs && opt->verbose; i++)
-			fprintf(stderr, "%s: %s: version %lld: %lld inserted, %lld updated, %lld deleted, "
-				"%lld unchanged\n", ff_progname(), targets[i].def.name, (long long)ws[i].version,
-				(long long)ws[i].inserted, (long long)ws[i].updated,
-				(long long)ws[i].deleted, (long long)ws[i].unchanged);
+		rc = 0;
+		goto out;
 	}
-	if (opt->verbose)
-		fprintf(stderr, "%s: %lld row%s read\n", ff_progname(), (long long)nrows, nrows == 1 ? "" : "s");
+
+	/* Exactly once: a batch folded in already changes nothing. */
+	size_t skipped = 0;
+	int64_t folded_version = 0;
+	for (size_t i = 0; i < nspecs; i++) {
+		struct target *t = &targets[i];
+		int c = ff_table_writer_created(t->writer) ? ff_store_batch_forget(st, t->def.name)
+			: ff_store_batch_check(st, t->def.name, &batch, &folded_version);
+		if (c < 0)
+			goto out;
+		t->skip = c;
+		skipped += (size_t)c;
+	}
+	if (skipped == nspecs) {
+		ff_warn("%s: already folded into the table%s (version %lld); nothing written",
+			ninputs == 1 ? ff_input_name(inputs[0]) : "these inputs", nspecs == 1 ? "" : "s",
+			(long long)folded_version);
+		rc = keep_descriptions(st, targets, nspecs);
+		goto out;
+	}
+	if (skipped) {
+		for (size_t i = 0; i < nspecs; i++)
+			if (targets[i].skip)
+				ff_error("%s: already folded into %s, but not into the other tables: compute "
+					 "those alone", ninputs == 1 ? ff_input_name(inputs[0]) : "these inputs",
+					 targets[i].def.name);
+		goto out;
+	}
+	for (size_t i = 0; i < nspecs; i++) {
+		struct target *t = &targets[i];
+		if (ff_table_writer_finish(t->writer, &ws[i]) < 0)
+			goto out;
+		int changed = ws[i].created || ws[i].inserted || ws[i].updated || ws[i].deleted;
+		if (ff_store_batch_record(st, t->def.name, &batch, ws[i].version,
+					  t->rows ? t->first_end / FF_USEC : 1, t->rows ? t->last_end / FF_USEC : 0,
+					  changed) < 0)
+			goto out;
+	}
+	if (ff_store_commit(st) < 0)
+		goto out;
+	for (size_t i = 0; i < nspecs && opt->verbose; i++)
+		fprintf(stderr, "%s: %s: version %lld: %lld inserted, %lld updated, %lld deleted, "
+			"%lld unchanged\n", ff_progname(), targets[i].def.name, (long long)ws[i].version,
+			(long long)ws[i].inserted, (long long)ws[i].updated,
+			(long long)ws[i].deleted, (long long)ws[i].unchanged);
+	if (opt->verbose) {
+		int64_t late = 0;
+		for (size_t i = 0; i < nspecs; i++)
+			late += ff_agg_late_rows(targets[i].agg);
+		fprintf(stderr, "%s: %lld row%s read", ff_progname(), (long long)nrows, nrows == 1 ? "" : "s");
+		if (late)
+			fprintf(stderr, ", %lld folded into windows written earlier in the run", (long long)late);
+		fputc('\n', stderr);
+	}
 	rc = 0;
 out:
 	if (writer_running) {
@@ -442,9 +681,11 @@ out:
 		ff_table_writer_free(targets[i].writer);
 		ff_agg_free(targets[i].agg);
 		ff_table_def_release(&targets[i].def);
-		free(targets[i].cells);
+		fold_release(&targets[i].fold);
 	}
 	free(targets);
+	free(ins);
+	free(ws);
 	ff_store_close(st);
 	return rc;
 }

@@ -1,6 +1,7 @@
 /* ff_compute: the ff-compute run: read CSV events once, feed every spec's
- * windowed aggregation, and write the finished windows into a store (one
- * transaction for all tables) or as CSV. */
+ * windowed aggregation, and fold the windows into a store (one transaction
+ * for all tables, recorded as a batch so that it is folded in once) or into
+ * a private store read out as CSV. */
 #ifndef FF_COMPUTE_H
 #define FF_COMPUTE_H
 
@@ -17,7 +18,10 @@ struct ff_compute_options {
 	int replace;
 	int has_start, has_end;
 	int64_t start, end;     /* microseconds */
-	int64_t lateness;       /* microseconds, < 0 unbounded */
+	int64_t lateness;       /* keep windows open this long behind the newest
+				 * event (microseconds; < 0: to the memory budget) */
+	size_t memory;          /* bytes of open window state; 0: the default */
+	const char *batch;      /* --batch: the batch's name, or NULL */
 	int skip_bad;
 	int verbose;
 	int progress;           /* report rows read on stderr */

@@ -29,6 +29,8 @@ struct ff_csv_reader {
 	void *ctx;
 	int stop;           /* fn's non-zero value */
 	int fed;            /* some input was parsed already */
+	ff_csv_tap_fn tap;  /* sees every byte read */
+	void *tap_ctx;
 };
 
 static int keep_blanks(unsigned char c)
@@ -180,8 +182,16 @@ void ff_csv_unread(struct ff_csv_reader *r, const void *data, size_t len)
 
 const char *ff_csv_name(const struct ff_csv_reader *r) { return r->name; }
 
+void ff_csv_tap(struct ff_csv_reader *r, ff_csv_tap_fn fn, void *ctx)
+{
+	r->tap = fn;
+	r->tap_ctx = ctx;
+}
+
 static int feed(struct ff_csv_reader *r, const char *p, size_t n)
 {
+	if (r->tap)
+		r->tap(r->tap_ctx, p, n);
 	/* A UTF-8 byte order mark (Excel, PowerShell) is not part of the
 	 * first column's name. */
 	if (!r->fed && n >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0) {

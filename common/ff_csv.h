@@ -44,6 +44,11 @@ int ff_csv_set_delimiter(const char *spec);
 const char *ff_csv_header_hint(const char *const *names, size_t n, const char *name, char *buf,
 			       size_t size);
 
+/* Have fn(ctx, bytes, n) see every byte of the input as it is read, the
+ * bytes given back by ff_csv_unread included (to hash an input in passing). */
+typedef void (*ff_csv_tap_fn)(void *ctx, const void *bytes, size_t n);
+void ff_csv_tap(struct ff_csv_reader *r, ff_csv_tap_fn fn, void *ctx);
+
 /* Write one field, quoted when it holds a comma, quote, CR or LF or is the
  * empty string. A NULL ptr writes nothing (an empty field, read back as NULL). */
 void ff_csv_put_field(FILE *out, const char *ptr, size_t len);

@@ -1,7 +1,7 @@
 /* ff_lookup: a feature table loaded for point-in-time lookups. The rows are
  * read once from the store and kept per key in time order, so that a lookup
  * is a hash of the key and a binary search of its times: the latest row at
- * or before the time (SEMANTICS.md), optionally within a lookback, or at
+ * or before the time (ff-semantics(7)), optionally within a lookback, or at
  * exactly the time. Memory is that of the table, whatever the input. */
 #ifndef FF_LOOKUP_H
 #define FF_LOOKUP_H

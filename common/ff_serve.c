@@ -739,7 +739,7 @@ int ff_serve_run(const struct ff_serve_options *o)
 	pthread_mutex_init(&sv.lock, NULL);
 	ff_metrics_init(&sv.metrics);
 	sv.started_us = wall_us();
-	int rc = -1;
+	int rc = -1, port_written = 0;
 	struct sockaddr_storage sa;
 	socklen_t salen;
 	/* The signals are taken by this thread alone, with sigwait: block
@@ -785,8 +785,11 @@ int ff_serve_run(const struct ff_serve_options *o)
 	}
 	const union MHD_DaemonInfo *info = MHD_get_daemon_info(sv.daemon, MHD_DAEMON_INFO_BIND_PORT);
 	unsigned port = info ? info->port : o->port;
+	/* Written under a temporary name and renamed, so a stale file from an
+	 * earlier run is replaced whole; removed again on the way out. */
 	if (o->port_file && write_port_file(o->port_file, port) < 0)
 		goto out;
+	port_written = o->port_file != NULL;
 	if (isatty(2))
 		fprintf(stderr, "%s: serving %zu model%s on http://%s%s%s:%u/\n", ff_progname(), sv.current->n,
 			sv.current->n == 1 ? "" : "s", sa.ss_family == AF_INET6 ? "[" : "", o->address,
@@ -807,6 +810,8 @@ int ff_serve_run(const struct ff_serve_options *o)
 	drain(&sv);
 	rc = 0;
 out:
+	if (port_written)
+		unlink(o->port_file);
 	if (sv.daemon)
 		MHD_stop_daemon(sv.daemon);
 	ff_inference_log_close(sv.log);

@@ -15,7 +15,7 @@
 struct ff_serve_options {
 	const char *address;      /* to bind: an IPv4 or IPv6 address, or a host name */
 	unsigned port;            /* 0: any free port */
-	const char *port_file;    /* if not NULL: the bound port is written there once ready */
+	const char *port_file;    /* if not NULL: the bound port, written there once ready, removed on exit */
 	unsigned threads;         /* worker threads */
 	size_t body_limit;        /* bytes */
 	size_t max_rows;          /* rows in one request */

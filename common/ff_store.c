@@ -218,6 +218,13 @@ static int publish_new_store(struct ff_store *st)
 	return 0;
 }
 
+void ff_store_rollback(struct ff_store *st)
+{
+	if (st->in_tx)
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	st->in_tx = 0;
+}
+
 int ff_store_commit(struct ff_store *st)
 {
 	if (exec(st, "COMMIT") < 0)
@@ -294,6 +301,7 @@ struct ff_table_writer {
 	size_t *val_cols; /* the other columns */
 	size_t nval;
 	sqlite3_stmt *insert, *insert_many, *select, *update, *change, *seen;
+	sqlite3_stmt *state_get, *state_put, *state_put_many; /* keep_state */
 	int64_t appended_from; /* earliest timestamp appended, INT64_MAX if none */
 	size_t ts_col;    /* the timestamp key's column */
 	int has_max;      /* the table had rows when the write began */
@@ -301,6 +309,7 @@ struct ff_table_writer {
 	struct ff_write_stats stats;
 	char qtable[300], qchanges[300];
 	char qseen[300];  /* overwrite: keys this write gave, one temp table per table */
+	char qstate[300]; /* ff_state_NAME: the state of each row */
 };
 
 static void now_text(char *buf)
@@ -371,6 +380,31 @@ static void build_create(FILE *m, struct ff_table_writer *w)
 	fprintf(m, ", PRIMARY KEY (version, ");
 	name_list(m, def, w->key_cols, w->nkey, ", ", "");
 	fprintf(m, ")) WITHOUT ROWID;");
+	if (w->opt.keep_state) {
+		fprintf(m, "\nCREATE TABLE %s (", w->qstate);
+		typed_key_list(m, w);
+		fprintf(m, ", state BLOB NOT NULL, PRIMARY KEY (");
+		name_list(m, def, w->key_cols, w->nkey, ", ", "");
+		fprintf(m, ")) WITHOUT ROWID;");
+	}
+}
+
+static void build_state_get(FILE *m, struct ff_table_writer *w)
+{
+	char q[300];
+	fprintf(m, "SELECT state FROM %s WHERE ", w->qstate);
+	for (size_t i = 0; i < w->nkey; i++) {
+		ff_sql_ident(q, sizeof q, w->def->cols[w->key_cols[i]].name);
+		fprintf(m, "%s%s = ?%zu", i ? " AND " : "", q, i + 1);
+	}
+}
+
+static void build_state_put(FILE *m, struct ff_table_writer *w)
+{
+	fprintf(m, "INSERT OR REPLACE INTO %s VALUES (", w->qstate);
+	for (size_t i = 0; i <= w->nkey; i++)
+		fprintf(m, "%s?", i ? ", " : "");
+	fprintf(m, ")");
 }
 
 static void build_insert(FILE *m, struct ff_table_writer *w)
@@ -391,6 +425,17 @@ static void build_insert_many(FILE *m, struct ff_table_writer *w)
 	for (size_t r = 0; r < ROWS_PER_INSERT; r++) {
 		fprintf(m, "%s(", r ? ", " : "");
 		for (size_t i = 0; i < w->def->ncols; i++)
+			fprintf(m, "%s?", i ? ", " : "");
+		fprintf(m, ")");
+	}
+}
+
+static void build_state_put_many(FILE *m, struct ff_table_writer *w)
+{
+	fprintf(m, "INSERT INTO %s VALUES ", w->qstate);
+	for (size_t r = 0; r < ROWS_PER_INSERT; r++) {
+		fprintf(m, "%s(", r ? ", " : "");
+		for (size_t i = 0; i <= w->nkey; i++)
 			fprintf(m, "%s?", i ? ", " : "");
 		fprintf(m, ")");
 	}
@@ -428,7 +473,7 @@ static void build_update(FILE *m, struct ff_table_writer *w)
 
 static void build_change(FILE *m, struct ff_table_writer *w)
 {
-	fprintf(m, "INSERT INTO %s VALUES (?, ?", w->qchanges);
+	fprintf(m, "INSERT OR IGNORE INTO %s VALUES (?, ?", w->qchanges);
 	for (size_t i = 0; i < w->nkey; i++)
 		fprintf(m, ", ?");
 	fprintf(m, ")");
@@ -446,7 +491,7 @@ static void build_seen(FILE *m, struct ff_table_writer *w)
 static void build_seen_insert(FILE *m, struct ff_table_writer *w)
 {
 	(void)w;
-	fprintf(m, "INSERT INTO temp.%s VALUES (?", w->qseen);
+	fprintf(m, "INSERT OR IGNORE INTO temp.%s VALUES (?", w->qseen);
 	for (size_t i = 1; i < w->nkey; i++)
 		fprintf(m, ", ?");
 	fprintf(m, ")");
@@ -569,7 +614,8 @@ out:
 static int drop_table(struct ff_table_writer *w)
 {
 	char sql[1024];
-	snprintf(sql, sizeof sql, "DROP TABLE IF EXISTS %s; DROP TABLE IF EXISTS %s;", w->qtable, w->qchanges);
+	snprintf(sql, sizeof sql, "DROP TABLE IF EXISTS %s; DROP TABLE IF EXISTS %s; DROP TABLE IF EXISTS %s;",
+		 w->qtable, w->qchanges, w->qstate);
 	return exec(w->st, sql);
 }
 
@@ -602,6 +648,31 @@ static int read_max_ts(struct ff_table_writer *w)
 	return rc == SQLITE_ROW ? 0 : db_error(w->st, "cannot read the table");
 }
 
+/* An existing table keeps states: they must be there, and an overwrite
+ * starts its range afresh. */
+static int open_state(struct ff_table_writer *w)
+{
+	char name[300];
+	snprintf(name, sizeof name, "ff_state_%s", w->def->name);
+	int found = sqlite_table_exists(w->st, name);
+	if (found < 0)
+		return -1;
+	if (!found)
+		return ff_error("%s: table %s was written by an earlier ff that kept no window state, "
+				"so new events cannot be merged into it; recompute it with --replace",
+				w->st->path, w->def->name);
+	if (w->opt.mode != FF_WRITE_OVERWRITE)
+		return 0;
+	char sql[1400], q[300];
+	ff_sql_ident(q, sizeof q, w->def->cols[w->ts_col].name);
+	if (w->opt.has_range)
+		snprintf(sql, sizeof sql, "DELETE FROM %s WHERE %s > %lld AND %s <= %lld", w->qstate, q,
+			 (long long)w->opt.start, q, (long long)w->opt.end);
+	else
+		snprintf(sql, sizeof sql, "DELETE FROM %s", w->qstate);
+	return exec(w->st, sql);
+}
+
 int ff_table_writer_open(struct ff_store *st, const struct ff_table_def *def,
 			 const struct ff_write_options *opt, struct ff_table_writer **out)
 {
@@ -632,6 +703,8 @@ int ff_table_writer_open(struct ff_store *st, const struct ff_table_def *def,
 	ff_sql_ident(w->qchanges, sizeof w->qchanges, changes);
 	snprintf(changes, sizeof changes, "ff_seen_%s", def->name);
 	ff_sql_ident(w->qseen, sizeof w->qseen, changes);
+	snprintf(changes, sizeof changes, "ff_state_%s", def->name);
+	ff_sql_ident(w->qstate, sizeof w->qstate, changes);
 	if (strncmp(def->name, "ff_", 3) == 0) {
 		ff_error("%s: table name %s: names starting with ff_ are the store's own", st->path, def->name);
 		goto fail;
@@ -657,6 +730,16 @@ int ff_table_writer_open(struct ff_store *st, const struct ff_table_def *def,
 				goto fail;
 			}
 			w->bulk = 1;
+		} else if (opt->keep_state && opt->replace) {
+			/* Stored by an ff that kept no window state: --replace stores it anew. */
+			char name[300];
+			snprintf(name, sizeof name, "ff_state_%s", def->name);
+			int has_state = sqlite_table_exists(st, name);
+			if (has_state < 0 || (!has_state && drop_table(w) < 0)) {
+				ff_table_def_release(&stored);
+				goto fail;
+			}
+			w->bulk = !has_state;
 		}
 		ff_table_def_release(&stored);
 	} else {
@@ -674,14 +757,22 @@ int ff_table_writer_open(struct ff_store *st, const struct ff_table_def *def,
 	w->stats.created = w->bulk;
 	if (w->bulk && exec_built(w, build_create) < 0)
 		goto fail;
+	if (!w->bulk && opt->keep_state && open_state(w) < 0)
+		goto fail;
 	if (prepare_built(w, &w->insert, build_insert) < 0 ||
 	    prepare_built(w, &w->insert_many, build_insert_many) < 0)
 		goto fail;
+	if (opt->keep_state &&
+	    (prepare_built(w, &w->state_get, build_state_get) < 0 ||
+	     prepare_built(w, &w->state_put, build_state_put) < 0 ||
+	     prepare_built(w, &w->state_put_many, build_state_put_many) < 0))
+		goto fail;
+	if (prepare_built(w, &w->select, build_select) < 0 ||
+	    (w->nval && prepare_built(w, &w->update, build_update) < 0) ||
+	    prepare_built(w, &w->change, build_change) < 0)
+		goto fail;
 	if (!w->bulk) {
-		if (read_max_ts(w) < 0 ||
-		    prepare_built(w, &w->select, build_select) < 0 ||
-		    (w->nval && prepare_built(w, &w->update, build_update) < 0) ||
-		    prepare_built(w, &w->change, build_change) < 0)
+		if (read_max_ts(w) < 0)
 			goto fail;
 		if (opt->mode == FF_WRITE_OVERWRITE) {
 			char drop[400];
@@ -761,6 +852,11 @@ static int is_new(const struct ff_table_writer *w, const struct ff_cell *cells)
 	return !w->has_max || cells[w->ts_col].i > w->max_ts;
 }
 
+int ff_table_writer_after_stored(const struct ff_table_writer *w, int64_t ts)
+{
+	return w->bulk || !w->has_max || ts > w->max_ts;
+}
+
 /* Rows later than all the table held are appended. The change feed records
  * them as one range (ff_versions.appended_from), not row by row: every row
  * whose timestamp is at or after it was inserted by this version or a later
@@ -775,23 +871,50 @@ static void note_append(struct ff_table_writer *w, const struct ff_cell *first, 
 	w->stats.inserted += (int64_t)nrows;
 }
 
-int ff_table_writer_put(struct ff_table_writer *w, const struct ff_cell *cells)
+static void bind_keys(struct ff_table_writer *w, sqlite3_stmt *s, int first, const struct ff_cell *cells)
+{
+	for (size_t i = 0; i < w->nkey; i++)
+		bind_cell(s, first + (int)i, &w->def->cols[w->key_cols[i]], &cells[w->key_cols[i]]);
+}
+
+int ff_table_writer_state(struct ff_table_writer *w, const struct ff_cell *cells,
+			  const void **state, size_t *len)
+{
+	sqlite3_reset(w->state_get);
+	bind_keys(w, w->state_get, 1, cells);
+	int rc = sqlite3_step(w->state_get);
+	if (rc == SQLITE_ROW) {
+		*state = sqlite3_column_blob(w->state_get, 0);
+		*len = (size_t)sqlite3_column_bytes(w->state_get, 0);
+		return 1;
+	}
+	sqlite3_reset(w->state_get);
+	if (rc != SQLITE_DONE)
+		return db_error(w->st, "cannot read window states");
+	return 0;
+}
+
+static int put_state(struct ff_table_writer *w, const struct ff_cell *cells, const void *state, size_t len)
+{
+	if (!w->opt.keep_state)
+		return 0;
+	bind_keys(w, w->state_put, 1, cells);
+	sqlite3_bind_blob(w->state_put, (int)w->nkey + 1, state, (int)len, SQLITE_STATIC);
+	return step_done(w, w->state_put, "window state");
+}
+
+int ff_table_writer_put(struct ff_table_writer *w, const struct ff_cell *cells,
+			const void *state, size_t len)
 {
 	const struct ff_table_def *def = w->def;
-	if (w->bulk || is_new(w, cells)) {
-		for (size_t i = 0; i < def->ncols; i++)
-			bind_cell(w->insert, (int)i + 1, &def->cols[i], &cells[i]);
-		if (step_done(w, w->insert, "insert") < 0)
-			return -1;
-		note_append(w, cells, 1);
-		return 0;
-	}
 	if (w->seen) {
-		for (size_t i = 0; i < w->nkey; i++)
-			bind_cell(w->seen, (int)i + 1, &def->cols[w->key_cols[i]], &cells[w->key_cols[i]]);
+		bind_keys(w, w->seen, 1, cells);
 		if (step_done(w, w->seen, "overwrite") < 0)
 			return -1;
 	}
+	/* Rows in the range the table spanned are named in the change feed;
+	 * later ones were appended by this write, once. */
+	int stored_range = !is_new(w, cells);
 	for (size_t i = 0; i < w->nkey; i++)
 		bind_cell(w->select, (int)w->key_cols[i] + 1, &def->cols[w->key_cols[i]], &cells[w->key_cols[i]]);
 	int rc = sqlite3_step(w->select);
@@ -801,57 +924,91 @@ int ff_table_writer_put(struct ff_table_writer *w, const struct ff_cell *cells)
 			same = same_value(w->select, (int)i, &def->cols[w->val_cols[i]], &cells[w->val_cols[i]]);
 		sqlite3_reset(w->select);
 		if (same) {
-			w->stats.unchanged++;
-			return 0;
+			if (stored_range)
+				w->stats.unchanged++;
+			return put_state(w, cells, state, len);
 		}
 		for (size_t i = 0; i < def->ncols; i++)
 			bind_cell(w->update, (int)i + 1, &def->cols[i], &cells[i]);
-		if (step_done(w, w->update, "update") < 0 || log_change(w, "update", cells) < 0)
+		if (step_done(w, w->update, "update") < 0)
 			return -1;
-		w->stats.updated++;
-		return 0;
+		if (stored_range) {
+			if (log_change(w, "update", cells) < 0)
+				return -1;
+			/* A row already changed by this version is counted once. */
+			if (sqlite3_changes(w->st->db) > 0)
+				w->stats.updated++;
+		}
+		return put_state(w, cells, state, len);
 	}
 	sqlite3_reset(w->select);
 	if (rc != SQLITE_DONE)
 		return db_error(w->st, "cannot read the table");
 	for (size_t i = 0; i < def->ncols; i++)
 		bind_cell(w->insert, (int)i + 1, &def->cols[i], &cells[i]);
-	if (step_done(w, w->insert, "insert") < 0 || log_change(w, "insert", cells) < 0)
+	if (step_done(w, w->insert, "insert") < 0)
 		return -1;
-	w->stats.inserted++;
-	return 0;
+	if (stored_range) {
+		if (log_change(w, "insert", cells) < 0)
+			return -1;
+		w->stats.inserted++;
+	} else {
+		note_append(w, cells, 1);
+	}
+	return put_state(w, cells, state, len);
 }
 
-/* Append ROWS_PER_INSERT rows (in time order) with one statement. */
-static int insert_chunk(struct ff_table_writer *w, const struct ff_cell *row)
+/* Append ROWS_PER_INSERT new rows (in key order) with one statement each
+ * for the rows and their states. */
+static int insert_chunk(struct ff_table_writer *w, const struct ff_cell *row,
+			const void *const *states, const size_t *lens)
 {
 	size_t ncols = w->def->ncols;
 	for (size_t i = 0; i < ROWS_PER_INSERT * ncols; i++)
 		bind_cell(w->insert_many, (int)i + 1, &w->def->cols[i % ncols], &row[i]);
 	if (step_done(w, w->insert_many, "insert") < 0)
 		return -1;
+	if (w->opt.keep_state) {
+		int per_row = (int)w->nkey + 1;
+		for (size_t r = 0; r < ROWS_PER_INSERT; r++) {
+			bind_keys(w, w->state_put_many, (int)r * per_row + 1, row + r * ncols);
+			sqlite3_bind_blob(w->state_put_many, (int)(r + 1) * per_row, states[r], (int)lens[r],
+					  SQLITE_STATIC);
+		}
+		if (step_done(w, w->state_put_many, "window state") < 0)
+			return -1;
+	}
 	note_append(w, row, ROWS_PER_INSERT);
 	return 0;
 }
 
-int ff_table_writer_put_rows(struct ff_table_writer *w, const struct ff_cell *cells, size_t nrows)
+int ff_table_writer_put_new(struct ff_table_writer *w, const struct ff_cell *cells,
+			    const void *const *states, const size_t *lens, size_t nrows)
 {
 	size_t ncols = w->def->ncols;
 	size_t r = 0;
-	while (r < nrows) {
-		/* A run of new rows goes in by chunks; rows may already exist one by one. */
-		size_t run = 0;
-		while (r + run < nrows && run < ROWS_PER_INSERT && (w->bulk || is_new(w, cells + (r + run) * ncols)))
-			run++;
-		if (run == ROWS_PER_INSERT) {
-			if (insert_chunk(w, cells + r * ncols) < 0)
-				return -1;
-			r += run;
-			continue;
-		}
-		if (ff_table_writer_put(w, cells + r * ncols) < 0)
+	for (; r + ROWS_PER_INSERT <= nrows; r += ROWS_PER_INSERT)
+		if (insert_chunk(w, cells + r * ncols, states ? states + r : NULL, lens ? lens + r : NULL) < 0)
 			return -1;
-		r++;
+	for (; r < nrows; r++) {
+		const struct ff_cell *row = cells + r * ncols;
+		for (size_t i = 0; i < ncols; i++)
+			bind_cell(w->insert, (int)i + 1, &w->def->cols[i], &row[i]);
+		if (step_done(w, w->insert, "insert") < 0)
+			return -1;
+		if (w->seen) {
+			bind_keys(w, w->seen, 1, row);
+			if (step_done(w, w->seen, "overwrite") < 0)
+				return -1;
+		}
+		if (states && put_state(w, row, states[r], lens[r]) < 0)
+			return -1;
+		if (is_new(w, row))
+			note_append(w, row, 1);
+		else if (log_change(w, "insert", row) < 0)
+			return -1;
+		else
+			w->stats.inserted++;
 	}
 	return 0;
 }
@@ -931,8 +1088,12 @@ static int record_version(struct ff_table_writer *w)
 	return 0;
 }
 
+int ff_table_writer_created(const struct ff_table_writer *w) { return w->stats.created; }
+
 int ff_table_writer_finish(struct ff_table_writer *w, struct ff_write_stats *stats)
 {
+	if (w->state_get)
+		sqlite3_reset(w->state_get); /* let the transaction end */
 	if (w->seen) {
 		sqlite3_finalize(w->seen);
 		w->seen = NULL;
@@ -974,6 +1135,9 @@ void ff_table_writer_free(struct ff_table_writer *w)
 	sqlite3_finalize(w->update);
 	sqlite3_finalize(w->change);
 	sqlite3_finalize(w->seen);
+	sqlite3_finalize(w->state_get);
+	sqlite3_finalize(w->state_put);
+	sqlite3_finalize(w->state_put_many);
 	free(w->key_cols);
 	free(w->val_cols);
 	free(w);

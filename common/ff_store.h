@@ -27,6 +27,8 @@ const char *ff_store_path(const struct ff_store *st);
 
 /* Start the one write transaction of a run. */
 int ff_store_begin(struct ff_store *st);
+/* Roll it back. */
+void ff_store_rollback(struct ff_store *st);
 /* Commit it (and put a new store in place). Returns 0 or -1. */
 int ff_store_commit(struct ff_store *st);
 
@@ -44,6 +46,7 @@ struct ff_write_options {
 	int replace;         /* drop a table whose definition differs */
 	int has_range;       /* overwrite only timestamps in (start, end] */
 	int64_t start, end;  /* seconds; INT64_MIN / INT64_MAX for an open end */
+	int keep_state;      /* keep an opaque state per row in ff_state_NAME */
 };
 
 /* What one table write did. */
@@ -60,13 +63,62 @@ struct ff_table_writer;
  * Returns 0 or -1 (reported). */
 int ff_table_writer_open(struct ff_store *st, const struct ff_table_def *def,
 			 const struct ff_write_options *opt, struct ff_table_writer **out);
-/* Write one row: cells in def's column order. Rows must be unique by key. */
-int ff_table_writer_put(struct ff_table_writer *w, const struct ff_cell *cells);
-/* Write nrows rows, cells laid out row after row. Faster than one by one. */
-int ff_table_writer_put_rows(struct ff_table_writer *w, const struct ff_cell *cells, size_t nrows);
+/* 1 if a row with timestamp ts (seconds) is later than every row the table
+ * held when the write began: only this write can have written it. */
+int ff_table_writer_after_stored(const struct ff_table_writer *w, int64_t ts);
+/* With keep_state: the state stored with the row whose primary key the
+ * cells (in def's column order) hold. Returns 1 with *state and *len (valid
+ * until the next call), 0 if there is none, -1 on error (reported). */
+int ff_table_writer_state(struct ff_table_writer *w, const struct ff_cell *cells,
+			  const void **state, size_t *len);
+/* Write nrows new rows, cells laid out row after row in def's column order,
+ * with their states (NULL without keep_state). The rows must be unique by
+ * key, exist neither in the table nor among the rows this write wrote, and
+ * come in primary-key order: they go in by the fastest path. */
+int ff_table_writer_put_new(struct ff_table_writer *w, const struct ff_cell *cells,
+			    const void *const *states, const size_t *lens, size_t nrows);
+/* Write one row that may exist, stored before this write or written by it
+ * already: inserted or updated in place; the change feed names it once per
+ * version. state may be NULL without keep_state. */
+int ff_table_writer_put(struct ff_table_writer *w, const struct ff_cell *cells,
+			const void *state, size_t len);
+/* 1 if this write created the table (new, or replaced). */
+int ff_table_writer_created(const struct ff_table_writer *w);
 /* Finish (overwrite deletes, version and change feed). Returns 0 or -1. */
 int ff_table_writer_finish(struct ff_table_writer *w, struct ff_write_stats *stats);
 void ff_table_writer_free(struct ff_table_writer *w);
+
+/* ---- batches: which inputs were folded into which table (ff-store(5)),
+ * so that a batch fed twice is counted once. ---- */
+
+struct ff_batch_input {
+	const char *name;      /* as given: a path, or "-" */
+	char hash[33];         /* XXH3-128 of its bytes, in hex */
+	int64_t rows;          /* events read from it */
+};
+
+struct ff_batch {
+	const char *id;        /* --batch NAME, or NULL for the inputs' combined hash */
+	struct ff_batch_input *inputs;
+	size_t ninputs;
+	int overwrite;         /* a recompute: replaces, never counts twice */
+	int64_t range_start, range_end; /* window ends in (start, end], seconds;
+					 * INT64_MIN / INT64_MAX when open */
+};
+
+/* Was batch b folded into table already? Returns 0 if not (fold it), 1 if
+ * exactly this batch was (nothing to do; *version says at which version),
+ * -1 if it must be refused (reported): a batch id seen before with other
+ * content, or an input folded before over windows that overlap these. */
+int ff_store_batch_check(struct ff_store *st, const char *table, const struct ff_batch *b,
+			 int64_t *version);
+/* Record that b was folded into table at version, touching the windows
+ * ending in [first_end, last_end] (seconds). A recompute that changed
+ * nothing and was recorded before is not recorded again. Returns 0 or -1. */
+int ff_store_batch_record(struct ff_store *st, const char *table, const struct ff_batch *b,
+			  int64_t version, int64_t first_end, int64_t last_end, int changed);
+/* Forget the batches of a table created anew. Returns 0 or -1. */
+int ff_store_batch_forget(struct ff_store *st, const char *table);
 
 /* Quote an SQL identifier into buf ("name" with quotes doubled). */
 void ff_sql_ident(char *buf, size_t size, const char *name);

@@ -1,6 +1,6 @@
 /* ff_time: timestamps as microseconds since the Unix epoch (UTC), durations,
  * rounding to intervals, window arithmetic and calendar fields in a named
- * time zone. The rules are those of SEMANTICS.md. */
+ * time zone. The rules are those of ff-semantics(7). */
 #ifndef FF_TIME_H
 #define FF_TIME_H
 

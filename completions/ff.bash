@@ -6,7 +6,7 @@ _ff_opts() {
 	ff-cat)
 		echo "--format --output --quiet --help --version" ;;
 	ff-compute)
-		echo "--store --spec --output --start --end --mode --replace --lateness --skip-bad
+		echo "--store --spec --output --start --end --mode --batch --replace --lateness --memory --skip-bad
 		      --quiet --verbose --help --version --table --time --key --timestamp-key
 		      --window --slide --timezone --partition --feature --describe" ;;
 	ff-gen-trips)
@@ -102,6 +102,8 @@ _ff() {
 		COMPREPLY=($(compgen -W "csv bin" -- "$cur")); return ;;
 	--lateness)
 		COMPREPLY=($(compgen -W "1h 1d 7d 35d unbounded" -- "$cur")); return ;;
+	--memory)
+		COMPREPLY=($(compgen -W "16M 64M 256M 1G" -- "$cur")); return ;;
 	--retention)
 		COMPREPLY=($(compgen -W "12h 1d 7d 30d" -- "$cur")); return ;;
 	--interval)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # ff-join: point-in-time lookups of feature tables for a record stream.
-# Expected outputs are worked out by hand from ../shared/SEMANTICS.md
+# Expected outputs are worked out by hand from ff-semantics(7)
 # ("Training set": the latest feature row at or before the row's time).
 
 load test_helper/common

@@ -2,7 +2,7 @@
 # ff-predict --online: features looked up row by row in an online store
 # (ff-sync-online), answered as each request arrives; --stats; --skew-check.
 # Online answers are checked against the offline ones of the same data
-# (SEMANTICS.md, "Online lookup": identical results = no skew), fallbacks
+# (ff-semantics(7), "Online lookups": identical results = no skew), fallbacks
 # against the blueprint's mean lines.
 
 load test_helper/common

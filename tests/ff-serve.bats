@@ -1198,6 +1198,30 @@ PY
 	[ "$status" = 1 ] && [[ $stderr == *nodir/port* ]] || fail "exit $status: $stderr"
 }
 
+# make demo twice in a row: the second run's script waited for a port file
+# that still held the first server's port, and curl was refused.
+@test "--port-file: a stale file is replaced once the server listens, and removed after SIGTERM" {
+	local pf=$BATS_TEST_TMPDIR/port i
+	echo 1 > "$pf"
+	SERR=$BATS_TEST_TMPDIR/serve.err
+	ff-serve -p 0 --port-file "$pf" --online on.db -m model.json 2>"$SERR" 3>&- &
+	SPID=$!
+	echo "$SPID" >> "$BATS_TEST_TMPDIR/pids"
+	for ((i = 0; i < 200; i++)); do
+		[ "$(cat "$pf" 2>/dev/null)" != 1 ] && break
+		sleep 0.05
+	done
+	PORT=$(cat "$pf")
+	[[ $PORT =~ ^[0-9]+$ && $PORT != 1 ]] || fail "port file: '$PORT': $(cat "$SERR")"
+	URL=http://127.0.0.1:$PORT
+	http GET /health
+	[ "$CODE" = 200 ] || fail "$CODE $BODY"
+	stop_server
+	[ ! -e "$pf" ] || fail "port file left after exit: $(cat "$pf")"
+	run ls "$BATS_TEST_TMPDIR"
+	refute_output --partial port.new
+}
+
 # Found in a new user's review: Python's NaN, a byte order mark, HTTP/1.0
 # without a length, compressed bodies, a column twice, "::" and IPv4.
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # ff-train-set: a training set and its blueprint. Small cases are worked out
-# by hand from ../shared/SEMANTICS.md ("Training set"); the taxi training set
+# by hand from ff-semantics(7) ("Training sets"); the taxi training set
 # of the real sample is checked against an oracle computed by sqlite3 itself
 # (tests/fixtures/join/oracle.sql).
 

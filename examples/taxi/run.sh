@@ -5,13 +5,11 @@
 # and real-time predictions.
 #
 # usage: examples/taxi/run.sh [TRIPS_CSV] [WORKDIR]
-#   TRIPS_CSV  trips with the header of SEMANTICS.md; default: trips generated
+#   TRIPS_CSV  trips with the columns of ff-semantics(7); default: trips generated
 #              by ff-gen-trips (TRIPS rows, default 200000)
 #   WORKDIR    where offline.db and the other results go; default build/demo
 #              in this checkout
-# Environment: TRIPS (rows to generate), LATENESS (how far behind the newest
-# trip a trip may arrive; the real NYC sample is shuffled within each month),
-# ROUNDS (boosting rounds).
+# Environment: TRIPS (rows to generate), ROUNDS (boosting rounds).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -29,12 +27,11 @@ if [ -z "$trips" ]; then
 	mv "$trips.tmp" "$trips"
 fi
 
-# 1. Offline feature tables: both specs in one pass over the trips. A rerun
-#    merges the same rows again and records no new version.
-ff-compute --store "$work/offline.db" \
+# 1. Offline feature tables: both specs in one pass over the trips, in any
+#    order. A rerun finds the same trips folded in already and changes nothing.
+ff-compute --store "$work/offline.db" --quiet \
 	--spec "$here/pickup_features.spec" \
 	--spec "$here/dropoff_features.spec" \
-	--lateness "${LATENESS:-35d}" \
 	"$trips"
 
 # The model learns from the first 80% of the trips by pickup day and
@@ -71,7 +68,9 @@ ff-predict --model models:/taxi_fare@champion --online "$work/online.db" \
 	--skew-check --output "$work/skew.txt" "$work/requests.csv"
 
 # 6. Over HTTP: ff-serve answers MLflow's scoring protocol with the same
-#    features; one request, as any MLflow client would send it.
+#    features; one request, as any MLflow client would send it. The port
+#    file of an earlier run must not pass for this server's.
+rm -f "$work/serve.port"
 ff-serve --online "$work/online.db" --model models:/taxi_fare@champion \
 	--port 0 --port-file "$work/serve.port" 2>"$work/serve.err" &
 server=$!

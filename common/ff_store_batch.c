@@ -1,0 +1,286 @@
+/* ff_store_batch: the store's record of the batches folded into each table
+ * (ff_batches, ff-store(5)). A table keeps mergeable window states, so a
+ * batch of events can be folded in at any time; the record is what makes
+ * that exactly once: the same inputs fed again change nothing, and a
+ * corrected batch is refused rather than counted twice. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <xxhash.h>
+
+#include "ff_store.h"
+#include "ff_time.h"
+#include "ff_util.h"
+
+static const char batches_sql[] =
+	"CREATE TABLE IF NOT EXISTS ff_batches ("
+	" table_name TEXT NOT NULL,"
+	" batch TEXT NOT NULL,"
+	" input_hash TEXT NOT NULL,"
+	" input_name TEXT NOT NULL,"
+	" mode TEXT NOT NULL,"
+	" range_start INTEGER,"
+	" range_end INTEGER,"
+	" version INTEGER NOT NULL,"
+	" rows INTEGER NOT NULL,"
+	" first_window INTEGER,"
+	" last_window INTEGER,"
+	" folded_at TEXT NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS ff_batches_input ON ff_batches (table_name, input_hash);"
+	"CREATE INDEX IF NOT EXISTS ff_batches_batch ON ff_batches (table_name, batch);";
+
+static int ensure_table(struct ff_store *st)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(ff_store_db(st), batches_sql, NULL, NULL, &msg) != SQLITE_OK) {
+		ff_error("%s: cannot record batches: %s", ff_store_path(st), msg ? msg : "?");
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+static int prepare(struct ff_store *st, const char *sql, sqlite3_stmt **s)
+{
+	if (sqlite3_prepare_v2(ff_store_db(st), sql, -1, s, NULL) != SQLITE_OK)
+		return ff_error("%s: cannot read batches: %s", ff_store_path(st),
+				sqlite3_errmsg(ff_store_db(st)));
+	return 0;
+}
+
+static int by_hash(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The id of a batch without --batch: XXH3-128 of its inputs' sorted hashes,
+ * so that the same files given in another order are the same batch. */
+static void batch_id(const struct ff_batch *b, char *out)
+{
+	if (b->id) {
+		snprintf(out, 256, "%s", b->id);
+		return;
+	}
+	const char **h = ff_xcalloc(b->ninputs ? b->ninputs : 1, sizeof *h);
+	for (size_t i = 0; i < b->ninputs; i++)
+		h[i] = b->inputs[i].hash;
+	qsort(h, b->ninputs, sizeof *h, by_hash);
+	XXH3_state_t *x = XXH3_createState();
+	XXH3_128bits_reset(x);
+	for (size_t i = 0; i < b->ninputs; i++)
+		XXH3_128bits_update(x, h[i], strlen(h[i]));
+	XXH128_hash_t v = XXH3_128bits_digest(x);
+	XXH3_freeState(x);
+	free(h);
+	snprintf(out, 256, "%016llx%016llx", (unsigned long long)v.high64, (unsigned long long)v.low64);
+}
+
+static void range_text(int64_t start, int64_t end, char *out, size_t size)
+{
+	char a[32] = "the beginning", b[32] = "the end";
+	if (start != INT64_MIN)
+		ff_time_format(start * FF_USEC, a);
+	if (end != INT64_MAX)
+		ff_time_format(end * FF_USEC, b);
+	snprintf(out, size, "(%s, %s]", a, b);
+}
+
+static int64_t column_bound(sqlite3_stmt *s, int i, int64_t open)
+{
+	return sqlite3_column_type(s, i) == SQLITE_NULL ? open : sqlite3_column_int64(s, i);
+}
+
+/* The batch id was folded before with other inputs: refuse, saying how to
+ * correct the windows it touched. */
+static int check_id(struct ff_store *st, const char *table, const struct ff_batch *b, const char *id)
+{
+	sqlite3_stmt *s;
+	if (prepare(st, "SELECT input_hash, version, first_window, last_window FROM ff_batches"
+			" WHERE table_name = ? AND batch = ?", &s) < 0)
+		return -1;
+	sqlite3_bind_text(s, 1, table, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, id, -1, SQLITE_STATIC);
+	int seen = 0, same = 1, rc;
+	int64_t version = 0, first = INT64_MAX, last = INT64_MIN;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *h = (const char *)sqlite3_column_text(s, 0);
+		int found = 0;
+		for (size_t i = 0; i < b->ninputs && !found; i++)
+			found = h && strcmp(h, b->inputs[i].hash) == 0;
+		same &= found;
+		seen++;
+		version = sqlite3_column_int64(s, 1);
+		int64_t f = column_bound(s, 2, INT64_MAX), l = column_bound(s, 3, INT64_MIN);
+		first = f < first ? f : first;
+		last = l > last ? l : last;
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return ff_error("%s: cannot read batches: %s", ff_store_path(st), sqlite3_errmsg(ff_store_db(st)));
+	if (!seen || (same && (size_t)seen == b->ninputs))
+		return 0;
+	char fs[32] = "", ls[32] = "";
+	if (first <= last) {
+		ff_time_format((first - 1) * FF_USEC, fs);
+		ff_time_format(last * FF_USEC, ls);
+		return ff_error("%s: batch '%s' was folded into %s at version %lld with other content; "
+				"ff cannot take its events back out: recompute the windows it touched from all "
+				"their events with --mode overwrite --start '%s' --end '%s'",
+				ff_store_path(st), id, table, (long long)version, fs, ls);
+	}
+	return ff_error("%s: batch '%s' was folded into %s at version %lld with other content; "
+			"ff cannot take its events back out", ff_store_path(st), id, table, (long long)version);
+}
+
+int ff_store_batch_check(struct ff_store *st, const char *table, const struct ff_batch *b,
+			 int64_t *version)
+{
+	char id[256];
+	*version = 0;
+	if (ensure_table(st) < 0)
+		return -1;
+	batch_id(b, id);
+	if (b->id && check_id(st, table, b, id) < 0)
+		return -1;
+	if (b->overwrite)
+		return 0; /* a recompute replaces the windows it covers */
+	sqlite3_stmt *s;
+	if (prepare(st, "SELECT range_start, range_end, version, batch, mode FROM ff_batches"
+			" WHERE table_name = ? AND input_hash = ? ORDER BY version", &s) < 0)
+		return -1;
+	size_t folded = 0;
+	const char *folded_name = NULL;
+	int rc = SQLITE_DONE, refused = 0;
+	for (size_t i = 0; i < b->ninputs && !refused; i++) {
+		sqlite3_reset(s);
+		sqlite3_bind_text(s, 1, table, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 2, b->inputs[i].hash, -1, SQLITE_STATIC);
+		int same = 0, overlap = 0;
+		int64_t ors = 0, ore = 0, ov = 0;
+		char obatch[256] = "";
+		while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+			int64_t rs = column_bound(s, 0, INT64_MIN), re = column_bound(s, 1, INT64_MAX);
+			int64_t v = sqlite3_column_int64(s, 2);
+			if (rs == b->range_start && re == b->range_end) {
+				same = 1;
+				*version = v;
+			} else if (!overlap && rs < b->range_end && b->range_start < re) {
+				overlap = 1;
+				ors = rs;
+				ore = re;
+				ov = v;
+				snprintf(obatch, sizeof obatch, "%s", (const char *)sqlite3_column_text(s, 3));
+			}
+		}
+		/* Exactly this batch folded before: nothing to do, whatever else
+		 * was done to the range since. */
+		if (!same && overlap && rc == SQLITE_DONE) {
+			char was[96], now[96];
+			range_text(ors, ore, was, sizeof was);
+			range_text(b->range_start, b->range_end, now, sizeof now);
+			ff_error("%s: %s was folded into %s at version %lld (batch %s, windows ending in %s); "
+				 "folding it over %s would count its events twice",
+				 ff_store_path(st), b->inputs[i].name, table, (long long)ov, obatch, was, now);
+			refused = 1;
+		}
+		if (!refused && rc != SQLITE_DONE)
+			break;
+		if (same) {
+			folded++;
+			folded_name = b->inputs[i].name;
+		}
+	}
+	sqlite3_finalize(s);
+	if (refused)
+		return -1;
+	if (rc != SQLITE_DONE)
+		return ff_error("%s: cannot read batches: %s", ff_store_path(st), sqlite3_errmsg(ff_store_db(st)));
+	if (folded && folded < b->ninputs)
+		return ff_error("%s: %s was folded into %s already (version %lld) but other inputs of this "
+				"run were not: run again without it", ff_store_path(st), folded_name, table,
+				(long long)*version);
+	return folded ? 1 : 0;
+}
+
+int ff_store_batch_forget(struct ff_store *st, const char *table)
+{
+	sqlite3_stmt *s;
+	if (ensure_table(st) < 0 || prepare(st, "DELETE FROM ff_batches WHERE table_name = ?", &s) < 0)
+		return -1;
+	sqlite3_bind_text(s, 1, table, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return ff_error("%s: cannot record batches: %s", ff_store_path(st), sqlite3_errmsg(ff_store_db(st)));
+	return 0;
+}
+
+/* 1 if this batch was recorded over the same range before. */
+static int recorded(struct ff_store *st, const char *table, const struct ff_batch *b, const char *id)
+{
+	sqlite3_stmt *s;
+	if (prepare(st, "SELECT count(*) FROM ff_batches WHERE table_name = ?1 AND batch = ?2"
+			" AND range_start IS ?3 AND range_end IS ?4", &s) < 0)
+		return -1;
+	sqlite3_bind_text(s, 1, table, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, id, -1, SQLITE_STATIC);
+	if (b->range_start != INT64_MIN)
+		sqlite3_bind_int64(s, 3, b->range_start);
+	if (b->range_end != INT64_MAX)
+		sqlite3_bind_int64(s, 4, b->range_end);
+	int rc = sqlite3_step(s);
+	int64_t n = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW)
+		return ff_error("%s: cannot read batches: %s", ff_store_path(st), sqlite3_errmsg(ff_store_db(st)));
+	return n > 0;
+}
+
+int ff_store_batch_record(struct ff_store *st, const char *table, const struct ff_batch *b,
+			  int64_t version, int64_t first_end, int64_t last_end, int changed)
+{
+	char id[256], now[32];
+	batch_id(b, id);
+	if (ensure_table(st) < 0)
+		return -1;
+	if (b->overwrite && !changed) {
+		int r = recorded(st, table, b, id);
+		if (r)
+			return r < 0 ? -1 : 0;
+	}
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ff_time_format((int64_t)ts.tv_sec * FF_USEC, now);
+	sqlite3_stmt *s;
+	if (prepare(st, "INSERT INTO ff_batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &s) < 0)
+		return -1;
+	int rc = SQLITE_DONE;
+	for (size_t i = 0; i < b->ninputs && rc == SQLITE_DONE; i++) {
+		sqlite3_reset(s);
+		sqlite3_clear_bindings(s);
+		sqlite3_bind_text(s, 1, table, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 2, id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 3, b->inputs[i].hash, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 4, b->inputs[i].name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 5, b->overwrite ? "overwrite" : "merge", -1, SQLITE_STATIC);
+		if (b->range_start != INT64_MIN)
+			sqlite3_bind_int64(s, 6, b->range_start);
+		if (b->range_end != INT64_MAX)
+			sqlite3_bind_int64(s, 7, b->range_end);
+		sqlite3_bind_int64(s, 8, version);
+		sqlite3_bind_int64(s, 9, b->inputs[i].rows);
+		if (first_end <= last_end) {
+			sqlite3_bind_int64(s, 10, first_end);
+			sqlite3_bind_int64(s, 11, last_end);
+		}
+		sqlite3_bind_text(s, 12, now, -1, SQLITE_STATIC);
+		rc = sqlite3_step(s);
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return ff_error("%s: cannot record the batch: %s", ff_store_path(st),
+				sqlite3_errmsg(ff_store_db(st)));
+	return 0;
+}
