@@ -1484,6 +1484,7 @@ EOF
 		dump s.db > actual
 		cmp expected actual
 	done
+}
 
 # ---- input formats ----------------------------------------------------
 
