@@ -630,15 +630,19 @@ static int generate(struct gen *g, FILE *out, int64_t rows, int64_t days)
 				int64_t t = minute + (int64_t)sec;
 				len = (size_t)(trip(g, t, buf + len) - buf);
 				if (len > BUF_SIZE - ROW_MAX) {
-					if (fwrite(buf, 1, len, out) != len)
+					if (fwrite(buf, 1, len, out) != len) {
+						ff_write_failed(out, errno);
 						return -1;
+					}
 					len = 0;
 				}
 			}
 		}
 	}
-	if (len && fwrite(buf, 1, len, out) != len)
+	if (len && fwrite(buf, 1, len, out) != len) {
+		ff_write_failed(out, errno);
 		return -1;
+	}
 	return 0;
 }
 
