@@ -374,6 +374,13 @@ CSV
 	clean_csv >t.csv
 	run --separate-stderr -3 ff-monitor profile -c nope t.csv
 	[ "$stderr" = "ff-monitor: t.csv: no column 'nope'" ]
+	# a header that looks mistaken says so
+	printf 'ts;x\n2024-01-01 10:00:00;1\n' >semi.csv
+	run --separate-stderr -3 ff-monitor freshness -t ts semi.csv
+	[ "$stderr" = "ff-monitor: semi.csv: no column 'ts'; the header is one field holding ';': is the file delimited by ';'?" ]
+	printf 'ts, x\n2024-01-01 10:00:00,1\n' >spaced.csv
+	run --separate-stderr -3 ff-monitor profile -c x spaced.csv
+	[ "$stderr" = "ff-monitor: spaced.csv: no column 'x'; column ' x' has spaces around it" ]
 	sqlite3 db.sqlite 'CREATE TABLE x (a)'
 	run --separate-stderr -3 ff-monitor profile db.sqlite:nope
 	[ "$stderr" = "ff-monitor: db.sqlite: no table 'nope'" ]
