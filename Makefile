@@ -62,7 +62,7 @@ check: deps-test
 demo: deps-build all
 	@examples/taxi/run.sh
 
-BENCH_TOOLS := $(B)/bench/measure $(B)/bench/csv_floor
+BENCH_TOOLS := $(B)/bench/measure $(B)/bench/csv_floor $(B)/bench/insert_floor
 $(B)/bench/%: bench/%.c $(B)/libff.a
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -o $@ $< $(B)/libff.a $(LDFLAGS) $(LDLIBS)

@@ -2,14 +2,13 @@
  * either format. */
 #include <getopt.h>
 #include <signal.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "ff_cell.h"
 #include "ff_output.h"
 #include "ff_rec.h"
-#include "ff_time.h"
 #include "ff_util.h"
 
 static const char usage_text[] =
@@ -35,9 +34,6 @@ static const struct option options[] = {
 	{NULL, 0, NULL, 0},
 };
 
-/* Formatted width of a number or timestamp turned into text. */
-enum { TEXT_MAX = 32 };
-
 struct cat {
 	enum ff_rec_format format;
 	FILE *out;
@@ -52,7 +48,7 @@ struct cat {
 	enum ff_type *in_types;
 	int convert;             /* some column's type differs from the output's */
 	struct ff_cell *cells;   /* converted cells */
-	char *text;              /* TEXT_MAX bytes per column for numbers as text */
+	char *text;              /* FF_CELL_TEXT_MAX bytes per column for numbers as text */
 };
 
 static int on_schema(void *ctx, const struct ff_rec_schema *s)
@@ -63,7 +59,7 @@ static int on_schema(void *ctx, const struct ff_rec_schema *s)
 			ff_rec_schema_add(&c->schema, s->names[i], s->types[i]);
 		c->first = ff_xstrdup(c->name);
 		c->cells = ff_xcalloc(s->ncols, sizeof *c->cells);
-		c->text = ff_xmalloc(s->ncols * TEXT_MAX);
+		c->text = ff_xmalloc(s->ncols * FF_CELL_TEXT_MAX);
 		c->in_types = ff_xcalloc(s->ncols, sizeof *c->in_types);
 		c->w = ff_rec_writer_open(c->out, c->format, &c->schema);
 	}
@@ -86,74 +82,17 @@ static int on_schema(void *ctx, const struct ff_rec_schema *s)
 	return 0;
 }
 
-static int parse_real(const char *s, size_t len, double *d)
-{
-	if (ff_parse_double(s, len, d) == 0)
-		return 0;
-	/* What the CSV writer gives for values that are not finite. */
-	static const char *const special[] = {"inf", "-inf", "nan", "-nan"};
-	for (size_t i = 0; i < sizeof special / sizeof *special; i++)
-		if (len == strlen(special[i]) && memcmp(s, special[i], len) == 0) {
-			*d = strtod(special[i], NULL);
-			return 0;
-		}
-	return -1;
-}
-
-/* ff_time_format overflows on the lowest 775808 int64 values (see
- * format_time in ff_rec.c): those read :05.xxxxxx, one second before what
- * is formatted here. */
-static int format_time(int64_t usec, char *buf)
-{
-	if (usec >= INT64_MIN + 775808)
-		return ff_time_format(usec, buf);
-	int n = ff_time_format(usec + FF_USEC, buf);
-	char *point = strchr(buf, '.');
-	if (point)
-		point[-1]--;
-	return n;
-}
-
 /* A typed value as text (the output column is text), or text parsed into
  * the output column's type. Returns 0 or -1 (reported). */
 static int convert(struct cat *c, size_t i, const struct ff_cell *in, struct ff_cell *out, long pos)
 {
-	enum ff_type from = c->in_types[i], to = c->schema.types[i];
-	*out = *in;
-	if (in->null || from == to)
+	enum ff_type to = c->schema.types[i];
+	if (ff_cell_convert(in, c->in_types[i], to, out, c->text + i * FF_CELL_TEXT_MAX) == 0)
 		return 0;
-	if (to == FF_TYPE_TEXT) {
-		char *buf = c->text + i * TEXT_MAX;
-		int n = 0;
-		if (from == FF_TYPE_INTEGER)
-			n = snprintf(buf, TEXT_MAX, "%lld", (long long)in->i);
-		else if (from == FF_TYPE_REAL)
-			n = ff_format_double(buf, in->d);
-		else
-			n = format_time(in->i, buf);
-		out->s = buf;
-		out->len = (size_t)n;
-		return 0;
-	}
-	int bad;
-	const char *what;
-	if (to == FF_TYPE_INTEGER) {
-		bad = ff_parse_int64(in->s, in->len, &out->i);
-		what = "integer";
-	} else if (to == FF_TYPE_REAL) {
-		bad = parse_real(in->s, in->len, &out->d);
-		what = "number";
-	} else {
-		bad = ff_time_parse(in->s, in->len, 0, &out->i);
-		what = "timestamp";
-	}
-	if (bad) {
-		char where[512];
-		ff_rec_where(c->r, pos, where, sizeof where);
-		return ff_error("%s: column '%s': bad %s '%.64s'", where, c->schema.names[i], what,
-				in->s);
-	}
-	return 0;
+	char where[512];
+	ff_rec_where(c->r, pos, where, sizeof where);
+	const char *what = to == FF_TYPE_INTEGER ? "integer" : to == FF_TYPE_REAL ? "number" : "timestamp";
+	return ff_error("%s: column '%s': bad %s '%.64s'", where, c->schema.names[i], what, in->s);
 }
 
 static int on_row(void *ctx, const struct ff_cell *cells, size_t n, long pos)

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ff_blueprint.h"
+#include "ff_blueprint_builder.h"
 #include "ff_join.h"
 #include "ff_output.h"
 #include "ff_util.h"

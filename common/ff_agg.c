@@ -51,6 +51,7 @@ struct ff_agg {
 	const char **num_names;
 	unsigned *num_need;   /* NEED_* per numeric column */
 	size_t *feature_num;  /* per feature: index into num columns */
+	int need_rows;        /* a count(*) feature: rows are part of the stored state */
 	size_t min_fields;
 
 	/* staged row */
@@ -123,6 +124,7 @@ struct ff_agg *ff_agg_new(const struct ff_spec *spec, const struct ff_agg_option
 	 * layout follows from the spec alone. */
 	for (size_t i = 0; i < spec->nfeatures; i++) {
 		const struct ff_feature *f = &spec->features[i];
+		a->need_rows |= f->kind == FF_COUNT_ROWS;
 		if (f->kind == FF_COUNT_ROWS || f->kind >= FF_IS_WEEKEND)
 			continue;
 		size_t j = 0;
@@ -526,7 +528,7 @@ static int get_double(const unsigned char **p, const unsigned char *end, double 
 
 size_t ff_agg_state_encode(const struct ff_agg *a, const unsigned char *state, unsigned char *buf)
 {
-	size_t n = put_varint(buf, (uint64_t)*(const int64_t *)state);
+	size_t n = a->need_rows ? put_varint(buf, (uint64_t)*(const int64_t *)state) : 0;
 	const struct acc *acc = (const struct acc *)(state + sizeof(int64_t));
 	for (size_t c = 0; c < a->nnum; c++) {
 		const struct acc *x = &acc[c];
@@ -560,9 +562,11 @@ int ff_agg_state_decode(const struct ff_agg *a, const void *buf, size_t len, uns
 	const unsigned char *p = buf, *end = p + len;
 	uint64_t v;
 	state_init(a, state);
-	if (get_varint(&p, end, &v) < 0 || v > INT64_MAX)
-		return -1;
-	*(int64_t *)state = (int64_t)v;
+	if (a->need_rows) {
+		if (get_varint(&p, end, &v) < 0 || v > INT64_MAX)
+			return -1;
+		*(int64_t *)state = (int64_t)v;
+	}
 	struct acc *acc = (struct acc *)(state + sizeof(int64_t));
 	for (size_t c = 0; c < a->nnum; c++) {
 		struct acc *x = &acc[c];
@@ -592,6 +596,63 @@ int ff_agg_state_decode(const struct ff_agg *a, const void *buf, size_t len, uns
 			return -1;
 	}
 	return p == end ? 0 : -1;
+}
+
+/* What the features say of the state: rows from count(*), n from count(col)
+ * or else from count(*), the sum from sum(col) or else mean times n, min and
+ * max from theirs. A guess that ff_agg_state_derivable checks. */
+int ff_agg_state_derive(const struct ff_agg *a, const struct ff_value *values, unsigned char *state)
+{
+	const struct ff_spec *s = a->spec;
+	state_init(a, state);
+	int64_t rows = -1;
+	for (size_t f = 0; f < s->nfeatures; f++)
+		if (s->features[f].kind == FF_COUNT_ROWS)
+			rows = values[f].i;
+	if (a->need_rows)
+		*(int64_t *)state = rows;
+	struct acc *acc = (struct acc *)(state + sizeof(int64_t));
+	for (size_t j = 0; j < a->nnum; j++) {
+		struct acc *x = &acc[j];
+		const struct ff_value *sum = NULL, *mean = NULL;
+		x->n = -1;
+		for (size_t f = 0; f < s->nfeatures; f++) {
+			const struct ff_feature *ft = &s->features[f];
+			if (ft->kind == FF_COUNT_ROWS || ft->kind >= FF_IS_WEEKEND || a->feature_num[f] != j)
+				continue;
+			const struct ff_value *v = &values[f];
+			switch (ft->kind) {
+			case FF_COUNT: x->n = v->i; break;
+			case FF_SUM: sum = v; break;
+			case FF_MEAN: mean = v; break;
+			case FF_MIN: if (!v->null) x->min = v->d; break;
+			case FF_MAX: if (!v->null) x->max = v->d; break;
+			case FF_STDDEV: case FF_VARIANCE: return -1;
+			default: break;
+			}
+		}
+		if (x->n < 0)
+			x->n = rows;
+		if (x->n < 0)
+			return -1;
+		if (sum && !sum->null)
+			x->sum_hi = sum->d;
+		else if (mean && !mean->null)
+			x->sum_hi = mean->d * (double)x->n;
+	}
+	return 0;
+}
+
+int ff_agg_state_derivable(const struct ff_agg *a, const unsigned char *state, const struct ff_value *values,
+			   unsigned char *scratch)
+{
+	if (ff_agg_state_derive(a, values, scratch) < 0)
+		return 0;
+	unsigned char x[512], y[512];
+	if (a->state_size + 16 > sizeof x)
+		return 0;
+	size_t nx = ff_agg_state_encode(a, state, x), ny = ff_agg_state_encode(a, scratch, y);
+	return nx == ny && memcmp(x, y, nx) == 0;
 }
 
 /* Sample variance from n, sum S and sum of squares Q kept as double-doubles:

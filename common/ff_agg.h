@@ -90,6 +90,14 @@ size_t ff_agg_state_encode(const struct ff_agg *a, const unsigned char *state, u
 /* Read a stored state back. Returns 0, or -1 if the bytes are not a state
  * of this spec. */
 int ff_agg_state_decode(const struct ff_agg *a, const void *buf, size_t len, unsigned char *state);
+/* Most windows' states follow from their feature values (a count(*), a
+ * mean times the count): those need not be stored. ff_agg_state_derive
+ * rebuilds a state from values (0, or -1 if the features cannot say);
+ * ff_agg_state_derivable says whether state is exactly what its values give
+ * back (scratch: ff_agg_state_size() bytes). */
+int ff_agg_state_derive(const struct ff_agg *a, const struct ff_value *values, unsigned char *state);
+int ff_agg_state_derivable(const struct ff_agg *a, const unsigned char *state,
+			   const struct ff_value *values, unsigned char *scratch);
 /* The feature values (spec->nfeatures) of a window ending at window_end
  * (microseconds) whose events merged into state. */
 void ff_agg_values(const struct ff_agg *a, const unsigned char *state, int64_t window_end,

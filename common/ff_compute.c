@@ -9,6 +9,7 @@
 #include <xxhash.h>
 
 #include "ff_agg.h"
+#include "ff_cell.h"
 #include "ff_csv.h"
 #include "ff_time.h"
 #include "ff_util.h"
@@ -57,8 +58,10 @@ struct folding {
 	size_t blob_cap;
 	const void **states;
 	size_t *lens;
+	unsigned char *had_state;     /* per row: a state was stored for it */
 	char (*partitions)[8];
 	struct ff_value *values;
+	struct ff_cell *row;          /* a stored row read back */
 };
 
 struct target {
@@ -85,8 +88,10 @@ static void fold_init(struct target *t)
 	f->blobs = ff_xmalloc(BATCH_ROWS * f->blob_cap);
 	f->states = ff_xcalloc(BATCH_ROWS, sizeof *f->states);
 	f->lens = ff_xcalloc(BATCH_ROWS, sizeof *f->lens);
+	f->had_state = ff_xcalloc(BATCH_ROWS, 1);
 	f->partitions = ff_xcalloc(BATCH_ROWS, sizeof *f->partitions);
 	f->values = ff_xcalloc(t->spec->nfeatures, sizeof *f->values);
+	f->row = ff_xcalloc(t->def.ncols, sizeof *f->row);
 }
 
 static void fold_release(struct folding *f)
@@ -97,13 +102,15 @@ static void fold_release(struct folding *f)
 	free(f->blobs);
 	free(f->states);
 	free(f->lens);
+	free(f->had_state);
 	free(f->partitions);
 	free(f->values);
+	free(f->row);
 }
 
 static int is_fresh(const struct target *t, const struct delta *d)
 {
-	return !d->again && ff_table_writer_after_stored(t->writer, d->window_end / FF_USEC);
+	return !d->again && ff_table_writer_after_stored(t->writer, d->window_end);
 }
 
 /* Turn delta row r of b into a finished row: merged with the state stored
@@ -122,20 +129,35 @@ static int finish_row(struct target *t, struct batch *b, size_t r, int fresh)
 		cells[c] = (struct ff_cell){.s = kp, .len = lens[k]};
 		kp += lens[k];
 	}
-	cells[c++] = (struct ff_cell){.i = d->window_end / FF_USEC};
+	cells[c++] = (struct ff_cell){.i = d->window_end};
 	memcpy(f->sum, b->arena + d->state_off, ff_agg_state_size(t->agg));
+	f->had_state[r] = 0;
 	if (!fresh) {
 		const void *blob;
 		size_t len;
 		int found = ff_table_writer_state(t->writer, cells, &blob, &len);
 		if (found < 0)
 			return -1;
-		if (found) {
-			if (ff_agg_state_decode(t->agg, blob, len, f->stored) < 0)
-				return ff_error("table %s: the stored state of a window is damaged; "
-						"recompute the table with --replace", t->def.name);
-			ff_agg_state_merge(t->agg, f->sum, f->stored);
+		if (!found) {
+			/* No state kept: the stored row, if any, says it. */
+			found = ff_table_writer_row(t->writer, cells, f->row);
+			if (found < 0)
+				return -1;
+			if (found) {
+				for (size_t v = 0; v < s->nfeatures; v++) {
+					const struct ff_cell *x = &f->row[s->nkeys + 1 + v];
+					f->values[v] = (struct ff_value){.null = x->null, .i = x->i, .d = x->d};
+				}
+				if (ff_agg_state_derive(t->agg, f->values, f->stored) < 0)
+					return ff_error("table %s: a window has no stored state; "
+							"recompute the table with --replace", t->def.name);
+			}
+		} else if (f->had_state[r] = 1, ff_agg_state_decode(t->agg, blob, len, f->stored) < 0) {
+			return ff_error("table %s: the stored state of a window is damaged; "
+					"recompute the table with --replace", t->def.name);
 		}
+		if (found)
+			ff_agg_state_merge(t->agg, f->sum, f->stored);
 	}
 	ff_agg_values(t->agg, f->sum, d->window_end, f->values);
 	for (size_t v = 0; v < s->nfeatures; v++, c++)
@@ -143,6 +165,12 @@ static int finish_row(struct target *t, struct batch *b, size_t r, int fresh)
 	if (s->partition) {
 		ff_time_yyyy_mm(d->window_end, f->partitions[r]);
 		cells[c++] = (struct ff_cell){.s = f->partitions[r], .len = 7};
+	}
+	/* Store the state only where the row's values do not say it. */
+	if (ff_agg_state_derivable(t->agg, f->sum, f->values, f->stored)) {
+		f->states[r] = NULL;
+		f->lens[r] = 0;
+		return 0;
 	}
 	unsigned char *blob = f->blobs + r * f->blob_cap;
 	f->lens[r] = ff_agg_state_encode(t->agg, f->sum, blob);
@@ -174,7 +202,8 @@ static int fold_batch(struct target *t, struct batch *b)
 			return -1;
 		if (fresh)
 			continue;
-		if (ff_table_writer_put(t->writer, f->cells + r * t->def.ncols, f->states[r], f->lens[r]) < 0)
+		if (ff_table_writer_put(t->writer, f->cells + r * t->def.ncols, f->states[r], f->lens[r],
+					f->had_state[r]) < 0)
 			return -1;
 		run = r + 1;
 	}
@@ -465,29 +494,16 @@ static int dump_csv(struct ff_store *st, const struct ff_table_def *def, FILE *o
 	if (rc != SQLITE_OK)
 		return ff_error("cannot read the computed table: %s", sqlite3_errmsg(ff_store_db(st)));
 	write_csv_header(out, def);
-	char buf[64];
+	char buf[FF_CELL_TEXT_MAX];
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		for (size_t i = 0; i < def->ncols; i++) {
 			if (i)
 				putc(',', out);
-			int col = (int)i;
-			if (sqlite3_column_type(s, col) == SQLITE_NULL)
-				continue;
-			switch (def->cols[i].type) {
-			case FF_TYPE_TEXT:
-				ff_csv_put_field(out, (const char *)sqlite3_column_text(s, col),
-						 (size_t)sqlite3_column_bytes(s, col));
-				break;
-			case FF_TYPE_REAL:
-				fwrite(buf, 1, (size_t)ff_format_double(buf, sqlite3_column_double(s, col)), out);
-				break;
-			case FF_TYPE_TIMESTAMP:
-				fwrite(buf, 1, (size_t)ff_time_format(sqlite3_column_int64(s, col) * FF_USEC, buf), out);
-				break;
-			case FF_TYPE_INTEGER:
-				fprintf(out, "%lld", (long long)sqlite3_column_int64(s, col));
-				break;
-			}
+			struct ff_cell c;
+			size_t len;
+			ff_cell_column(s, (int)i, def->cols[i].type, &c);
+			const char *text = ff_cell_text(&c, def->cols[i].type, buf, &len);
+			ff_csv_put_field(out, text, len);
 		}
 		putc('\n', out);
 	}

@@ -2,6 +2,7 @@
 
 #include <csv.h>
 #include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ff_util.h"
@@ -239,22 +240,34 @@ int ff_csv_each(struct ff_csv_reader *r, ff_csv_row_fn fn, void *ctx)
 	return r->stop;
 }
 
+size_t ff_csv_quote(char *dst, const char *s, size_t len)
+{
+	size_t i = 0;
+	while (i < len && s[i] != ',' && s[i] != '"' && s[i] != '\r' && s[i] != '\n')
+		i++;
+	if (i == len && len > 0) {
+		memcpy(dst, s, len);
+		return len;
+	}
+	char *p = dst;
+	*p++ = '"';
+	for (i = 0; i < len; i++) {
+		if (s[i] == '"')
+			*p++ = '"';
+		*p++ = s[i];
+	}
+	*p++ = '"';
+	return (size_t)(p - dst);
+}
+
 void ff_csv_put_field(FILE *out, const char *ptr, size_t len)
 {
 	if (!ptr)
 		return;
-	size_t i = 0;
-	while (i < len && ptr[i] != ',' && ptr[i] != '"' && ptr[i] != '\r' && ptr[i] != '\n')
-		i++;
-	if (i == len && len > 0) {
-		fwrite(ptr, 1, len, out);
-		return;
-	}
-	putc('"', out);
-	for (i = 0; i < len; i++) {
-		if (ptr[i] == '"')
-			putc('"', out);
-		putc(ptr[i], out);
-	}
-	putc('"', out);
+	char small[256];
+	size_t need = 2 * len + 2;
+	char *buf = need <= sizeof small ? small : ff_xmalloc(need);
+	fwrite(buf, 1, ff_csv_quote(buf, ptr, len), out);
+	if (buf != small)
+		free(buf);
 }

@@ -49,8 +49,14 @@ const char *ff_csv_header_hint(const char *const *names, size_t n, const char *n
 typedef void (*ff_csv_tap_fn)(void *ctx, const void *bytes, size_t n);
 void ff_csv_tap(struct ff_csv_reader *r, ff_csv_tap_fn fn, void *ctx);
 
-/* Write one field, quoted when it holds a comma, quote, CR or LF or is the
- * empty string. A NULL ptr writes nothing (an empty field, read back as NULL). */
+/* The CSV form of a field, the one quoting rule of every CSV ff writes: the
+ * text as is, or quoted (quotes doubled) when it holds a comma, quote, CR or
+ * LF or is the empty string (an unquoted empty field reads back as NULL).
+ * dst must hold 2 * len + 2 bytes. Returns the length written. */
+size_t ff_csv_quote(char *dst, const char *s, size_t len);
+
+/* Write one field in that form. A NULL ptr writes nothing (an empty field,
+ * read back as NULL). */
 void ff_csv_put_field(FILE *out, const char *ptr, size_t len);
 
 #endif

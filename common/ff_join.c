@@ -1,11 +1,11 @@
 #include "ff_join.h"
 
-#include <inttypes.h>
 #include <pthread.h>
 #include <time.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "ff_cell.h"
 #include "ff_csv.h"
 #include "ff_time.h"
 #include "ff_util.h"
@@ -286,31 +286,8 @@ static int prepare_online(struct ff_join *j, struct lookup *lk)
 		lk->feat[lk->nfeat] = all[f];
 		lk->feat[lk->nfeat++].name = ff_xstrdup(all[f].name);
 	}
-	char *sql = NULL;
-	size_t size = 0;
-	FILE *m = open_memstream(&sql, &size);
-	char q[300];
-	fprintf(m, "SELECT ");
-	for (size_t f = 0; f < lk->nfeat; f++) {
-		ff_sql_ident(q, sizeof q, lk->feat[f].name);
-		fprintf(m, "%s, ", q);
-	}
-	char qts[300];
-	ff_sql_ident(qts, sizeof qts, ts);
-	ff_sql_ident(q, sizeof q, d->table);
-	fprintf(m, "%s FROM %s WHERE ", qts, q);
-	for (size_t k = 0; k < keys.n; k++) {
-		ff_sql_ident(q, sizeof q, keys.v[k]);
-		fprintf(m, "%s = ?%zu AND ", q, k + 1);
-	}
-	fprintf(m, "%s %s ?%zu", qts, d->exact ? "=" : "<=", keys.n + 1);
-	if (d->lookback)
-		fprintf(m, " AND %s >= ?%zu", qts, keys.n + 2);
-	fprintf(m, " ORDER BY %s DESC LIMIT 1", qts);
-	fclose(m);
-	if (sqlite3_prepare_v3(j->online_db, sql, -1, SQLITE_PREPARE_PERSISTENT, &lk->online, NULL) != SQLITE_OK)
+	if (ff_asof_prepare(j->online_db, d->table, &keys, ts, lk->feat, lk->nfeat, &lk->online) < 0)
 		rc = ff_error("%s: table %s: %s", j->online_path, d->table, sqlite3_errmsg(j->online_db));
-	free(sql);
 	if (rc == 0)
 		rc = setup_lookup(j, lk, keys.n);
 out:
@@ -343,60 +320,33 @@ static int open_online(struct ff_join *j, const char *path)
 	return 0;
 }
 
-/* One online lookup: the same rule as ff_feature_table_find, in SQL. */
+/* One online lookup: the as-of rule in SQL (ff_lookup.h). */
 static int online_find(struct ff_join *j, struct lookup *lk, size_t l, const char *key, size_t klen,
 		       int64_t t)
 {
 	sqlite3_stmt *st = lk->online;
 	const struct ff_lookup_def *d = lk->def;
-	int found = 0;
-	int64_t secs = ff_floor_div(t, FF_USEC);
-	if (key && !(d->exact && secs * FF_USEC != t)) {
-		const char *p = key, *end = key + klen;
-		for (size_t k = 0; k < d->keys.n; k++) {
-			const char *z = memchr(p, '\0', (size_t)(end - p));
-			if (!z)
-				z = end;
-			sqlite3_bind_text(st, (int)k + 1, p, (int)(z - p), SQLITE_STATIC);
-			p = z + 1;
+	int found = ff_asof_query(st, d->keys.n, key, klen, lk->match, t, d->lookback);
+	if (found < 0)
+		return ff_error("%s: table %s: %s", j->online_path, d->table, sqlite3_errmsg(j->online_db));
+	if (found) {
+		size_t used = 0;
+		for (size_t f = 0; f < lk->nfeat; f++) {
+			struct ff_cell *c = &j->feature_cells[lk->first_slot + f];
+			ff_cell_column(st, (int)f, lk->feat[f].type, c);
+			if (!c->null && lk->feat[f].type == FF_TYPE_TEXT) {
+				/* Kept past the reset: copied, pointed at once the buffer is final. */
+				ff_grow(&lk->textbuf, &lk->textbuf_cap, used + c->len + 1, 1);
+				memcpy(lk->textbuf + used, c->s, c->len);
+				lk->textbuf[used + c->len] = '\0';
+				c->i = (int64_t)used;
+				used += c->len + 1;
+			}
 		}
-		/* No timestamp (latest row): any time will do. */
-		sqlite3_bind_int64(st, (int)d->keys.n + 1, lk->match == FF_MATCH_LATEST ? INT64_MAX : secs);
-		if (d->lookback) /* at >= t - lookback, at a whole second */
-			sqlite3_bind_int64(st, (int)d->keys.n + 2,
-					   -ff_floor_div(-(t - d->lookback), FF_USEC));
-		int rc = sqlite3_step(st);
-		if (rc == SQLITE_ROW) {
-			found = 1;
-			size_t used = 0;
-			for (size_t f = 0; f < lk->nfeat; f++) {
-				struct ff_cell *c = &j->feature_cells[lk->first_slot + f];
-				memset(c, 0, sizeof *c);
-				c->null = sqlite3_column_type(st, (int)f) == SQLITE_NULL;
-				if (c->null)
-					continue;
-				if (lk->feat[f].type == FF_TYPE_REAL) {
-					c->d = sqlite3_column_double(st, (int)f);
-				} else if (lk->feat[f].type == FF_TYPE_TEXT) {
-					size_t n = (size_t)sqlite3_column_bytes(st, (int)f);
-					ff_grow(&lk->textbuf, &lk->textbuf_cap, used + n + 1, 1);
-					memcpy(lk->textbuf + used, sqlite3_column_text(st, (int)f), n);
-					lk->textbuf[used + n] = '\0';
-					c->i = (int64_t)used; /* pointed at once the buffer is final */
-					c->len = n;
-					used += n + 1;
-				} else {
-					c->i = sqlite3_column_int64(st, (int)f);
-				}
-			}
-			for (size_t f = 0; f < lk->nfeat; f++) {
-				struct ff_cell *c = &j->feature_cells[lk->first_slot + f];
-				if (!c->null && lk->feat[f].type == FF_TYPE_TEXT)
-					c->s = lk->textbuf + c->i;
-			}
-		} else if (rc != SQLITE_DONE) {
-			sqlite3_reset(st);
-			return ff_error("%s: table %s: %s", j->online_path, d->table, sqlite3_errmsg(j->online_db));
+		for (size_t f = 0; f < lk->nfeat; f++) {
+			struct ff_cell *c = &j->feature_cells[lk->first_slot + f];
+			if (!c->null && lk->feat[f].type == FF_TYPE_TEXT)
+				c->s = lk->textbuf + c->i;
 		}
 		sqlite3_reset(st);
 	}
@@ -657,26 +607,14 @@ static const char *key_bytes(struct ff_join *j, const struct lookup *lk, const s
 	size_t n = 0;
 	for (size_t k = 0; k < lk->def->keys.n; k++) {
 		size_t ref = lk->key_refs[k];
-		char num[32];
-		const char *p;
+		char num[FF_CELL_TEXT_MAX];
 		size_t plen;
-		if (ref >= j->in.ncols) {
-			plen = (size_t)ff_time_format(j->derived[ref - j->in.ncols], num);
-			p = num;
-		} else if (cells[ref].null) {
+		const char *p;
+		if (ref >= j->in.ncols) { /* a derived timestamp */
+			struct ff_cell derived = {.i = j->derived[ref - j->in.ncols]};
+			p = ff_cell_text(&derived, FF_TYPE_TIMESTAMP, num, &plen);
+		} else if (!(p = ff_cell_text(&cells[ref], j->in.types[ref], num, &plen))) {
 			return NULL;
-		} else if (j->in.types[ref] == FF_TYPE_TEXT) {
-			p = cells[ref].s;
-			plen = cells[ref].len;
-		} else if (j->in.types[ref] == FF_TYPE_REAL) {
-			plen = (size_t)ff_format_double(num, cells[ref].d);
-			p = num;
-		} else if (j->in.types[ref] == FF_TYPE_TIMESTAMP) {
-			plen = (size_t)ff_time_format(cells[ref].i, num);
-			p = num;
-		} else {
-			plen = (size_t)snprintf(num, sizeof num, "%" PRId64, cells[ref].i);
-			p = num;
 		}
 		ff_grow(&j->key_buf, &j->key_cap, n + plen + 1, 1);
 		if (k)
@@ -722,7 +660,7 @@ static int on_row(void *ctx, const struct ff_cell *cells, size_t n, long pos)
 	for (size_t l = 0; l < j->nlookups; l++) {
 		struct lookup *lk = &j->lookups[l];
 		size_t nf = lk->nfeat;
-		size_t klen;
+		size_t klen = 0;
 		const char *key = key_bytes(j, lk, cells, &klen);
 		int64_t t = 0;
 		j->event_times[l] = INT64_MIN;

@@ -111,3 +111,33 @@ int ff_keyset_compare(const struct ff_keyset *ks, uint32_t a, uint32_t b)
 	int c = memcmp(ks->bytes + x->off, ks->bytes + y->off, n);
 	return c ? c : (x->len > y->len) - (x->len < y->len);
 }
+
+void ff_keyset_put_escaped(FILE *out, const char *bytes, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)bytes[i];
+		if (c < 0x20 || c == '%' || c == 0x7f)
+			fprintf(out, "%%%02X", c);
+		else
+			putc(c, out);
+	}
+}
+
+static int unhex(int c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+size_t ff_keyset_unescape(char *s)
+{
+	char *w = s;
+	for (char *r = s; *r; r++) {
+		if (*r == '%' && unhex(r[1]) >= 0 && unhex(r[2]) >= 0) {
+			*w++ = (char)(unhex(r[1]) * 16 + unhex(r[2]));
+			r += 2;
+		} else {
+			*w++ = *r;
+		}
+	}
+	return (size_t)(w - s);
+}

@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 struct ff_keyset;
 
@@ -21,5 +22,12 @@ const char *ff_keyset_bytes(const struct ff_keyset *ks, uint32_t id, size_t *len
 uint32_t ff_keyset_count(const struct ff_keyset *ks);
 /* Byte order of two ids' keys (memcmp, then length). */
 int ff_keyset_compare(const struct ff_keyset *ks, uint32_t a, uint32_t b);
+
+/* Keys on a line of text (a blueprint's key-mean lines, a model's
+ * categories): bytes below 0x20, '%' and 0x7f as %XX (upper-case hex),
+ * the others as they are. ff_keyset_unescape undoes it in place in the
+ * NUL-terminated s and returns the length of the bytes. */
+void ff_keyset_put_escaped(FILE *out, const char *bytes, size_t len);
+size_t ff_keyset_unescape(char *s);
 
 #endif

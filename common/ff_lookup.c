@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ff_cell.h"
 #include "ff_keyset.h"
 #include "ff_time.h"
 #include "ff_util.h"
@@ -16,7 +17,7 @@ struct ff_feature_table {
 	struct ff_keyset *keys;
 	size_t nrows;
 	size_t *start;         /* rows of key id k: start[k] .. start[k+1] */
-	int64_t *ts;           /* seconds, ascending per key */
+	int64_t *ts;           /* microseconds, ascending per key */
 	uint64_t *vals;        /* nrows x nfeat: int64 or double bits */
 	unsigned char *nulls;  /* nrows x nfeat */
 	size_t *hint;          /* per key: the row found last, where the next
@@ -106,7 +107,7 @@ static int group_by_key(struct ff_feature_table *t, uint32_t *ids, const char *s
 				size_t len;
 				const char *key = ff_keyset_bytes(t->keys, k, &len);
 				char when[32];
-				ff_time_format(ts[r] * FF_USEC, when);
+				ff_time_format(ts[r], when);
 				return ff_error("%s: table %s has two rows for key '%s' at %s", store,
 						t->def.name, key, when);
 			}
@@ -208,18 +209,16 @@ int ff_feature_table_load(struct ff_store *st, const char *table, const struct f
 			klen += n;
 		}
 		ids[r] = ff_keyset_intern(t->keys, key ? key : "", klen);
-		t->ts[r] = sqlite3_column_int64(s, (int)t->nkeys);
+		struct ff_cell v;
+		ff_cell_column(s, (int)t->nkeys, FF_TYPE_TIMESTAMP, &v);
+		t->ts[r] = v.i;
 		for (size_t f = 0; f < nf; f++) {
-			int c = (int)(t->nkeys + 1 + f);
-			int null = sqlite3_column_type(s, c) == SQLITE_NULL;
-			t->nulls[r * nf + f] = (unsigned char)null;
-			uint64_t bits = 0;
-			if (!null && t->def.cols[t->feat_cols[f]].type == FF_TYPE_REAL) {
-				double d = sqlite3_column_double(s, c);
-				memcpy(&bits, &d, sizeof bits);
-			} else if (!null) {
-				bits = (uint64_t)sqlite3_column_int64(s, c);
-			}
+			enum ff_type type = t->def.cols[t->feat_cols[f]].type;
+			ff_cell_column(s, (int)(t->nkeys + 1 + f), type, &v);
+			t->nulls[r * nf + f] = (unsigned char)v.null;
+			uint64_t bits = (uint64_t)v.i;
+			if (type == FF_TYPE_REAL)
+				memcpy(&bits, &v.d, sizeof bits);
 			t->vals[r * nf + f] = bits;
 		}
 		t->nrows++;
@@ -261,6 +260,17 @@ size_t ff_feature_table_key_count(const struct ff_feature_table *t)
 	return ff_keyset_count(t->keys);
 }
 
+struct ff_asof_window ff_asof_window(enum ff_match match, int64_t time, int64_t lookback)
+{
+	switch (match) {
+	case FF_MATCH_EXACT: return (struct ff_asof_window){time, time};
+	case FF_MATCH_LATEST: return (struct ff_asof_window){INT64_MIN, INT64_MAX};
+	default: break;
+	}
+	int64_t lo = lookback > 0 && time >= INT64_MIN + lookback ? time - lookback : INT64_MIN;
+	return (struct ff_asof_window){lo, time};
+}
+
 int64_t ff_feature_table_find(struct ff_feature_table *t, int64_t key, enum ff_match match,
 			      int64_t time, int64_t lookback)
 {
@@ -269,18 +279,15 @@ int64_t ff_feature_table_find(struct ff_feature_table *t, int64_t key, enum ff_m
 	size_t lo = t->start[key], hi = t->start[key + 1];
 	if (lo == hi)
 		return -1;
-	if (match == FF_MATCH_LATEST)
-		return (int64_t)hi - 1;
-	/* Table times are whole seconds: ts * 1e6 <= time  <=>  ts <= floor(time / 1e6). */
-	int64_t secs = ff_floor_div(time, FF_USEC);
-	size_t a = lo, b = hi; /* first row with ts > secs */
+	struct ff_asof_window w = ff_asof_window(match, time, lookback);
+	size_t a = lo, b = hi; /* first row with ts > w.hi */
 	/* Inputs mostly come in time order: gallop from the row found last for
 	 * this key before falling back to a search of all its rows. */
 	size_t h = t->hint[key];
 	if (h >= lo && h < hi) {
-		if (t->ts[h] <= secs) {
+		if (t->ts[h] <= w.hi) {
 			size_t step = 1, from = h;
-			while (from + step < hi && t->ts[from + step] <= secs) {
+			while (from + step < hi && t->ts[from + step] <= w.hi) {
 				from += step;
 				step *= 2;
 			}
@@ -292,7 +299,7 @@ int64_t ff_feature_table_find(struct ff_feature_table *t, int64_t key, enum ff_m
 	}
 	while (a < b) {
 		size_t mid = a + (b - a) / 2;
-		if (t->ts[mid] <= secs)
+		if (t->ts[mid] <= w.hi)
 			a = mid + 1;
 		else
 			b = mid;
@@ -301,17 +308,75 @@ int64_t ff_feature_table_find(struct ff_feature_table *t, int64_t key, enum ff_m
 		return -1;
 	int64_t row = (int64_t)a - 1;
 	t->hint[key] = (size_t)row;
-	int64_t at = t->ts[row] * FF_USEC;
-	if (match == FF_MATCH_EXACT)
-		return at == time ? row : -1;
-	if (lookback > 0 && at < time - lookback)
-		return -1;
-	return row;
+	return t->ts[row] >= w.lo ? row : -1;
+}
+
+/* ---- the same rule in SQL ---- */
+
+int ff_asof_prepare(sqlite3 *db, const char *table, const struct ff_strlist *keys, const char *ts,
+		    const struct ff_column *feat, size_t nfeat, sqlite3_stmt **out)
+{
+	char *sql = NULL;
+	size_t size = 0;
+	FILE *m = open_memstream(&sql, &size);
+	char q[300], qts[300];
+	fprintf(m, "SELECT ");
+	for (size_t f = 0; f < nfeat; f++) {
+		ff_sql_ident(q, sizeof q, feat[f].name);
+		fprintf(m, "%s, ", q);
+	}
+	ff_sql_ident(qts, sizeof qts, ts);
+	ff_sql_ident(q, sizeof q, table);
+	fprintf(m, "%s FROM %s WHERE ", qts, q);
+	for (size_t k = 0; k < keys->n; k++) {
+		ff_sql_ident(q, sizeof q, keys->v[k]);
+		fprintf(m, "%s = ?%zu AND ", q, k + 1);
+	}
+	/* The window in whole seconds (see ff_asof_query); the latest row in it. */
+	fprintf(m, "%s BETWEEN ?%zu AND ?%zu ORDER BY %s DESC LIMIT 1", qts, keys->n + 1, keys->n + 2, qts);
+	fclose(m);
+	int rc = sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, out, NULL) == SQLITE_OK ? 0 : -1;
+	free(sql);
+	return rc;
+}
+
+/* Ceiling division for possibly negative numerators, without overflow. */
+static int64_t ceil_div(int64_t a, int64_t b)
+{
+	return a / b + (a % b > 0);
+}
+
+int ff_asof_query(sqlite3_stmt *st, size_t nkeys, const char *key, size_t klen, enum ff_match match,
+		  int64_t time, int64_t lookback)
+{
+	if (!key)
+		return 0;
+	/* Rows at second s are at s * 10^6: those in the window are the
+	 * seconds from ceil(lo / 10^6) to floor(hi / 10^6). */
+	struct ff_asof_window w = ff_asof_window(match, time, lookback);
+	int64_t lo = ceil_div(w.lo, FF_USEC), hi = ff_floor_div(w.hi, FF_USEC);
+	if (lo > hi)
+		return 0; /* no whole second in it: an exact time with a fraction */
+	const char *p = key, *end = key + klen;
+	for (size_t k = 0; k < nkeys; k++) {
+		const char *z = memchr(p, '\0', (size_t)(end - p));
+		if (!z)
+			z = end;
+		sqlite3_bind_text(st, (int)k + 1, p, (int)(z - p), SQLITE_STATIC);
+		p = z < end ? z + 1 : end;
+	}
+	sqlite3_bind_int64(st, (int)nkeys + 1, lo);
+	sqlite3_bind_int64(st, (int)nkeys + 2, hi);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : -1;
 }
 
 int64_t ff_feature_table_time(const struct ff_feature_table *t, int64_t row)
 {
-	return t->ts[row] * FF_USEC;
+	return t->ts[row];
 }
 
 void ff_feature_table_value(const struct ff_feature_table *t, int64_t row, size_t i, struct ff_cell *out)

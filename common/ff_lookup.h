@@ -1,8 +1,8 @@
 /* ff_lookup: a feature table loaded for point-in-time lookups. The rows are
  * read once from the store and kept per key in time order, so that a lookup
- * is a hash of the key and a binary search of its times: the latest row at
- * or before the time (ff-semantics(7)), optionally within a lookback, or at
- * exactly the time. Memory is that of the table, whatever the input. */
+ * is a hash of the key and a binary search of its times, by the as-of rule
+ * below (ff-semantics(7)), which the online store's query follows too.
+ * Memory is that of the table, whatever the input. */
 #ifndef FF_LOOKUP_H
 #define FF_LOOKUP_H
 
@@ -40,15 +40,47 @@ int64_t ff_feature_table_key(const struct ff_feature_table *t, const char *key, 
 size_t ff_feature_table_key_count(const struct ff_feature_table *t);
 const char *ff_feature_table_key_bytes(const struct ff_feature_table *t, int64_t key, size_t *len);
 
+/* ---- the as-of rule ----
+ * One rule for both back-ends, the table in memory (ff_feature_table_find)
+ * and the online store's point query (ff_asof_prepare, ff_asof_query): of
+ * the rows with the lookup's key, the latest whose time lies in a window
+ * [lo, hi] matches, and none does when no row lies in it. The window of a
+ * row's time t (microseconds, like every time in memory) is
+ *   FF_MATCH_ASOF    [t - lookback, t], or [-inf, t] when lookback <= 0
+ *   FF_MATCH_EXACT   [t, t]
+ *   FF_MATCH_LATEST  [-inf, +inf] (the lookup names no timestamp)
+ * A miss (no key, a NULL in the key, no row in the window) gives the
+ * lookup's defaults (ff_join). Stores keep whole seconds: a row at second s
+ * is at s * 10^6 microseconds, so an exact lookup at a fractional second
+ * matches nothing. */
 enum ff_match { FF_MATCH_ASOF, FF_MATCH_EXACT, FF_MATCH_LATEST };
 
-/* The row of key id for time t (microseconds): the latest at or before t,
- * not older than t - lookback when lookback > 0 (FF_MATCH_ASOF); the row at
- * exactly t (FF_MATCH_EXACT); the key's latest row (FF_MATCH_LATEST).
- * Returns the row, or -1 for no match. It remembers each key's last row
- * (not thread-safe): time-ordered inputs find the next one at once. */
+struct ff_asof_window {
+	int64_t lo, hi; /* microseconds, both included */
+};
+
+/* The window of rows that may match time t. */
+struct ff_asof_window ff_asof_window(enum ff_match match, int64_t time, int64_t lookback);
+
+/* In memory: the row of key id (-1: no such key, a miss) that matches time
+ * (microseconds), or -1 for none. It remembers each key's last row (not
+ * thread-safe): time-ordered inputs find the next one at once. */
 int64_t ff_feature_table_find(struct ff_feature_table *t, int64_t key, enum ff_match match,
 			      int64_t time, int64_t lookback);
+
+/* In SQL (the online store, ff-online(5)): prepare the point query of the
+ * rule on db's table, whose key columns are keys (in the order of the key
+ * tuples given to ff_asof_query) and whose timestamp column ts holds whole
+ * seconds. The query selects the nfeat features, in order, then ts.
+ * Returns 0, or -1 (sqlite3_errmsg(db) tells why; nothing reported). */
+int ff_asof_prepare(sqlite3 *db, const char *table, const struct ff_strlist *keys, const char *ts,
+		    const struct ff_column *feat, size_t nfeat, sqlite3_stmt **out);
+/* Run it for a key tuple (values joined by NUL bytes, nkeys of them; NULL
+ * when a part is NULL, a miss) at time t. Returns 1 with st on the matching
+ * row (read it, then sqlite3_reset(st)), 0 for no match (st reset), or -1
+ * on an SQLite error (st reset; sqlite3_errmsg tells why). */
+int ff_asof_query(sqlite3_stmt *st, size_t nkeys, const char *key, size_t klen, enum ff_match match,
+		  int64_t time, int64_t lookback);
 
 /* The timestamp (microseconds) and the i-th feature value of a row. */
 int64_t ff_feature_table_time(const struct ff_feature_table *t, int64_t row);

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ff_cell.h"
 #include "ff_csv.h"
-#include "ff_time.h"
 #include "ff_util.h"
 
 /* The binary format, ff-rec(5). */
@@ -548,70 +548,32 @@ struct ff_rec_writer *ff_rec_writer_open(FILE *out, enum ff_rec_format format,
 	return w;
 }
 
-/* Decimal digits of v before end; returns the start. */
-static char *format_int(char *end, int64_t v)
-{
-	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-	char *p = end;
-	do
-		*--p = (char)('0' + u % 10);
-	while ((u /= 10) != 0);
-	if (v < 0)
-		*--p = '-';
-	return p;
-}
-
-/* Append a CSV field, quoted when it holds a comma, quote, CR or LF or is
- * the empty string (an unquoted empty field reads back as NULL). */
+/* Append a CSV field (ff_csv_quote). */
 static void csv_append_text(struct ff_rec_writer *w, const char *s, size_t len)
 {
-	size_t i = 0;
-	while (i < len && s[i] != ',' && s[i] != '"' && s[i] != '\r' && s[i] != '\n')
-		i++;
-	if (i == len && len > 0) {
-		bin_append(w, s, len);
-		return;
-	}
 	if (w->len + 2 * len + 2 > w->cap)
 		ff_grow(&w->buf, &w->cap, w->len + 2 * len + 2, 1);
-	char *p = (char *)w->buf + w->len;
-	*p++ = '"';
-	for (i = 0; i < len; i++) {
-		if (s[i] == '"')
-			*p++ = '"';
-		*p++ = s[i];
-	}
-	*p++ = '"';
-	w->len = (size_t)((unsigned char *)p - w->buf);
+	w->len += ff_csv_quote((char *)w->buf + w->len, s, len);
 }
 
 /* Rows are formatted into the writer's buffer and written a chunk at a time:
  * a stdio call per field cost as much as the formatting. */
 static int csv_put(struct ff_rec_writer *w, const struct ff_cell *cells)
 {
-	char buf[32];
+	char buf[FF_CELL_TEXT_MAX];
 	for (size_t i = 0; i < w->ncols; i++) {
 		const struct ff_cell *c = &cells[i];
 		if (i)
 			bin_append(w, ",", 1);
 		if (c->null)
 			continue;
-		switch (w->types[i]) {
-		case FF_TYPE_TEXT:
+		if (w->types[i] == FF_TYPE_TEXT) {
 			csv_append_text(w, c->s, c->len);
-			break;
-		case FF_TYPE_INTEGER: {
-			char *p = format_int(buf + sizeof buf, c->i);
-			bin_append(w, p, (size_t)(buf + sizeof buf - p));
-			break;
+			continue;
 		}
-		case FF_TYPE_REAL:
-			bin_append(w, buf, (size_t)ff_format_double(buf, c->d));
-			break;
-		case FF_TYPE_TIMESTAMP:
-			bin_append(w, buf, (size_t)ff_time_format(c->i, buf));
-			break;
-		}
+		size_t len; /* numbers and times: their text (ff_cell), never quoted */
+		const char *text = ff_cell_text(c, w->types[i], buf, &len);
+		bin_append(w, text, len);
 	}
 	bin_append(w, "\n", 1);
 	return w->len >= CHUNK ? bin_flush(w) : 0;

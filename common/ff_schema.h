@@ -6,7 +6,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Column types. Timestamps are stored as INTEGER seconds since the epoch. */
+/* Column types. A timestamp is microseconds since the epoch, UTC, in memory
+ * (struct ff_cell .i, record streams); stores keep INTEGER seconds, and
+ * the code that binds or reads them converts (ff_store, ff_lookup). */
 enum ff_type { FF_TYPE_TEXT, FF_TYPE_INTEGER, FF_TYPE_REAL, FF_TYPE_TIMESTAMP };
 const char *ff_type_name(enum ff_type t);
 /* Parse a type name; -1 if unknown. */
@@ -35,10 +37,11 @@ struct ff_table_def {
 
 void ff_table_def_release(struct ff_table_def *def);
 
-/* One value of a row, its column's type telling which member is meant. */
+/* One value of a row, its column's type telling which member is meant.
+ * Its text form, and text read as a value, are ff_cell.h. */
 struct ff_cell {
 	int null;
-	int64_t i;      /* integer, timestamp (seconds) */
+	int64_t i;      /* integer, timestamp (microseconds) */
 	double d;       /* real */
 	const char *s;  /* text */
 	size_t len;

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ff_cell.h"
 #include "ff_time.h"
 #include "ff_util.h"
 
@@ -301,7 +302,8 @@ struct ff_table_writer {
 	size_t *val_cols; /* the other columns */
 	size_t nval;
 	sqlite3_stmt *insert, *insert_many, *select, *update, *change, *seen;
-	sqlite3_stmt *state_get, *state_put, *state_put_many; /* keep_state */
+	sqlite3_stmt *state_get, *state_put, *state_put_many, *state_del; /* keep_state */
+	sqlite3_stmt *seen_get;
 	int64_t appended_from; /* earliest timestamp appended, INT64_MAX if none */
 	size_t ts_col;    /* the timestamp key's column */
 	int has_max;      /* the table had rows when the write began */
@@ -399,6 +401,16 @@ static void build_state_get(FILE *m, struct ff_table_writer *w)
 	}
 }
 
+static void build_state_del(FILE *m, struct ff_table_writer *w)
+{
+	char q[300];
+	fprintf(m, "DELETE FROM %s WHERE ", w->qstate);
+	for (size_t i = 0; i < w->nkey; i++) {
+		ff_sql_ident(q, sizeof q, w->def->cols[w->key_cols[i]].name);
+		fprintf(m, "%s%s = ?%zu", i ? " AND " : "", q, i + 1);
+	}
+}
+
 static void build_state_put(FILE *m, struct ff_table_writer *w)
 {
 	fprintf(m, "INSERT OR REPLACE INTO %s VALUES (", w->qstate);
@@ -486,6 +498,16 @@ static void build_seen(FILE *m, struct ff_table_writer *w)
 	fprintf(m, ", PRIMARY KEY (");
 	name_list(m, w->def, w->key_cols, w->nkey, ", ", "");
 	fprintf(m, ")) WITHOUT ROWID");
+}
+
+static void build_seen_get(FILE *m, struct ff_table_writer *w)
+{
+	char q[300];
+	fprintf(m, "SELECT 1 FROM temp.%s WHERE ", w->qseen);
+	for (size_t i = 0; i < w->nkey; i++) {
+		ff_sql_ident(q, sizeof q, w->def->cols[w->key_cols[i]].name);
+		fprintf(m, "%s%s = ?%zu", i ? " AND " : "", q, i + 1);
+	}
 }
 
 static void build_seen_insert(FILE *m, struct ff_table_writer *w)
@@ -765,7 +787,8 @@ int ff_table_writer_open(struct ff_store *st, const struct ff_table_def *def,
 	if (opt->keep_state &&
 	    (prepare_built(w, &w->state_get, build_state_get) < 0 ||
 	     prepare_built(w, &w->state_put, build_state_put) < 0 ||
-	     prepare_built(w, &w->state_put_many, build_state_put_many) < 0))
+	     prepare_built(w, &w->state_put_many, build_state_put_many) < 0 ||
+	     prepare_built(w, &w->state_del, build_state_del) < 0))
 		goto fail;
 	if (prepare_built(w, &w->select, build_select) < 0 ||
 	    (w->nval && prepare_built(w, &w->update, build_update) < 0) ||
@@ -779,7 +802,8 @@ int ff_table_writer_open(struct ff_store *st, const struct ff_table_def *def,
 			snprintf(drop, sizeof drop, "DROP TABLE IF EXISTS temp.%s", w->qseen);
 			if (exec(st, drop) < 0 ||
 			    exec_built(w, build_seen) < 0 ||
-			    prepare_built(w, &w->seen, build_seen_insert) < 0)
+			    prepare_built(w, &w->seen, build_seen_insert) < 0 ||
+			    prepare_built(w, &w->seen_get, build_seen_get) < 0)
 				goto fail;
 		}
 	}
@@ -792,15 +816,7 @@ fail:
 
 static void bind_cell(sqlite3_stmt *s, int idx, const struct ff_column *c, const struct ff_cell *v)
 {
-	if (v->null) {
-		sqlite3_bind_null(s, idx);
-		return;
-	}
-	switch (c->type) {
-	case FF_TYPE_TEXT: sqlite3_bind_text(s, idx, v->s, (int)v->len, SQLITE_STATIC); break;
-	case FF_TYPE_REAL: sqlite3_bind_double(s, idx, v->d); break;
-	default: sqlite3_bind_int64(s, idx, v->i); break;
-	}
+	ff_cell_bind(s, idx, c->type, v); /* timestamps stored in seconds */
 }
 
 /* Does the stored value (column i of the select) equal the cell? */
@@ -819,6 +835,8 @@ static int same_value(sqlite3_stmt *s, int i, const struct ff_column *c, const s
 		double d = sqlite3_column_double(s, i);
 		return memcmp(&d, &v->d, sizeof d) == 0;
 	}
+	case FF_TYPE_TIMESTAMP:
+		return sqlite3_column_int64(s, i) == ff_floor_div(v->i, FF_USEC);
 	default:
 		return sqlite3_column_int64(s, i) == v->i;
 	}
@@ -849,12 +867,12 @@ static int log_change(struct ff_table_writer *w, const char *op, const struct ff
 
 static int is_new(const struct ff_table_writer *w, const struct ff_cell *cells)
 {
-	return !w->has_max || cells[w->ts_col].i > w->max_ts;
+	return !w->has_max || ff_floor_div(cells[w->ts_col].i, FF_USEC) > w->max_ts;
 }
 
 int ff_table_writer_after_stored(const struct ff_table_writer *w, int64_t ts)
 {
-	return w->bulk || !w->has_max || ts > w->max_ts;
+	return w->bulk || !w->has_max || ff_floor_div(ts, FF_USEC) > w->max_ts;
 }
 
 /* Rows later than all the table held are appended. The change feed records
@@ -864,7 +882,7 @@ int ff_table_writer_after_stored(const struct ff_table_writer *w, int64_t ts)
 static void note_append(struct ff_table_writer *w, const struct ff_cell *first, size_t nrows)
 {
 	for (size_t r = 0; r < nrows; r++) {
-		int64_t ts = first[r * w->def->ncols + w->ts_col].i;
+		int64_t ts = ff_floor_div(first[r * w->def->ncols + w->ts_col].i, FF_USEC);
 		if (ts < w->appended_from)
 			w->appended_from = ts;
 	}
@@ -894,18 +912,63 @@ int ff_table_writer_state(struct ff_table_writer *w, const struct ff_cell *cells
 	return 0;
 }
 
+/* Keep a row's state, or forget it (NULL: the row itself says it). */
 static int put_state(struct ff_table_writer *w, const struct ff_cell *cells, const void *state, size_t len)
 {
-	if (!w->opt.keep_state)
+	if (!w->opt.keep_state || (!state && len == SIZE_MAX))
 		return 0;
+	if (!state) {
+		bind_keys(w, w->state_del, 1, cells);
+		return step_done(w, w->state_del, "window state");
+	}
 	bind_keys(w, w->state_put, 1, cells);
 	sqlite3_bind_blob(w->state_put, (int)w->nkey + 1, state, (int)len, SQLITE_STATIC);
 	return step_done(w, w->state_put, "window state");
 }
 
-int ff_table_writer_put(struct ff_table_writer *w, const struct ff_cell *cells,
-			const void *state, size_t len)
+int ff_table_writer_row(struct ff_table_writer *w, const struct ff_cell *cells, struct ff_cell *out)
 {
+	const struct ff_table_def *def = w->def;
+	/* An overwrite starts its range afresh: rows stored before it do not count. */
+	if (w->seen_get && !is_new(w, cells)) {
+		bind_keys(w, w->seen_get, 1, cells);
+		int rc = sqlite3_step(w->seen_get);
+		sqlite3_reset(w->seen_get);
+		if (rc == SQLITE_DONE)
+			return 0;
+		if (rc != SQLITE_ROW)
+			return db_error(w->st, "cannot read the table");
+	}
+	sqlite3_reset(w->select);
+	for (size_t i = 0; i < w->nkey; i++)
+		bind_cell(w->select, (int)w->key_cols[i] + 1, &def->cols[w->key_cols[i]], &cells[w->key_cols[i]]);
+	int rc = sqlite3_step(w->select);
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(w->select);
+		return rc == SQLITE_DONE ? 0 : db_error(w->st, "cannot read the table");
+	}
+	for (size_t i = 0; i < w->nkey; i++)
+		out[w->key_cols[i]] = cells[w->key_cols[i]];
+	for (size_t i = 0; i < w->nval; i++) {
+		struct ff_cell *c = &out[w->val_cols[i]];
+		int col = (int)i;
+		*c = (struct ff_cell){.null = sqlite3_column_type(w->select, col) == SQLITE_NULL};
+		switch (def->cols[w->val_cols[i]].type) {
+		case FF_TYPE_TEXT: c->null = 1; break;
+		case FF_TYPE_REAL: c->d = sqlite3_column_double(w->select, col); break;
+		default: c->i = sqlite3_column_int64(w->select, col); break;
+		}
+	}
+	sqlite3_reset(w->select);
+	return 1;
+}
+
+int ff_table_writer_put(struct ff_table_writer *w, const struct ff_cell *cells,
+			const void *state, size_t len, int had_state)
+{
+	/* No state stored and none to store: nothing to forget. */
+	if (!state && !had_state)
+		len = SIZE_MAX;
 	const struct ff_table_def *def = w->def;
 	if (w->seen) {
 		bind_keys(w, w->seen, 1, cells);
@@ -968,7 +1031,14 @@ static int insert_chunk(struct ff_table_writer *w, const struct ff_cell *row,
 		bind_cell(w->insert_many, (int)i + 1, &w->def->cols[i % ncols], &row[i]);
 	if (step_done(w, w->insert_many, "insert") < 0)
 		return -1;
-	if (w->opt.keep_state) {
+	size_t nstates = 0;
+	for (size_t r = 0; states && r < ROWS_PER_INSERT; r++)
+		nstates += states[r] != NULL;
+	if (nstates && nstates < ROWS_PER_INSERT) {
+		for (size_t r = 0; r < ROWS_PER_INSERT; r++)
+			if (states[r] && put_state(w, row + r * ncols, states[r], lens[r]) < 0)
+				return -1;
+	} else if (nstates) {
 		int per_row = (int)w->nkey + 1;
 		for (size_t r = 0; r < ROWS_PER_INSERT; r++) {
 			bind_keys(w, w->state_put_many, (int)r * per_row + 1, row + r * ncols);
@@ -1001,7 +1071,7 @@ int ff_table_writer_put_new(struct ff_table_writer *w, const struct ff_cell *cel
 			if (step_done(w, w->seen, "overwrite") < 0)
 				return -1;
 		}
-		if (states && put_state(w, row, states[r], lens[r]) < 0)
+		if (states && states[r] && put_state(w, row, states[r], lens[r]) < 0)
 			return -1;
 		if (is_new(w, row))
 			note_append(w, row, 1);
@@ -1097,6 +1167,8 @@ int ff_table_writer_finish(struct ff_table_writer *w, struct ff_write_stats *sta
 	if (w->seen) {
 		sqlite3_finalize(w->seen);
 		w->seen = NULL;
+		sqlite3_finalize(w->seen_get);
+		w->seen_get = NULL;
 		if (w->has_max && delete_unseen(w) < 0)
 			return -1;
 	}
@@ -1138,6 +1210,8 @@ void ff_table_writer_free(struct ff_table_writer *w)
 	sqlite3_finalize(w->state_get);
 	sqlite3_finalize(w->state_put);
 	sqlite3_finalize(w->state_put_many);
+	sqlite3_finalize(w->state_del);
+	sqlite3_finalize(w->seen_get);
 	free(w->key_cols);
 	free(w->val_cols);
 	free(w);

@@ -63,7 +63,7 @@ struct ff_table_writer;
  * Returns 0 or -1 (reported). */
 int ff_table_writer_open(struct ff_store *st, const struct ff_table_def *def,
 			 const struct ff_write_options *opt, struct ff_table_writer **out);
-/* 1 if a row with timestamp ts (seconds) is later than every row the table
+/* 1 if a row with timestamp ts (microseconds) is later than every row the table
  * held when the write began: only this write can have written it. */
 int ff_table_writer_after_stored(const struct ff_table_writer *w, int64_t ts);
 /* With keep_state: the state stored with the row whose primary key the
@@ -71,17 +71,23 @@ int ff_table_writer_after_stored(const struct ff_table_writer *w, int64_t ts);
  * until the next call), 0 if there is none, -1 on error (reported). */
 int ff_table_writer_state(struct ff_table_writer *w, const struct ff_cell *cells,
 			  const void **state, size_t *len);
+/* The stored row with the primary key of cells: 1 with its numbers in out
+ * (def's column order; other columns NULL but the key), 0 if there is none
+ * (in overwrite mode: none written by this write), -1 on error (reported). */
+int ff_table_writer_row(struct ff_table_writer *w, const struct ff_cell *cells, struct ff_cell *out);
 /* Write nrows new rows, cells laid out row after row in def's column order,
- * with their states (NULL without keep_state). The rows must be unique by
+ * with their states (NULL without keep_state; a NULL state stores none,
+ * for a row whose values say it all). The rows must be unique by
  * key, exist neither in the table nor among the rows this write wrote, and
  * come in primary-key order: they go in by the fastest path. */
 int ff_table_writer_put_new(struct ff_table_writer *w, const struct ff_cell *cells,
 			    const void *const *states, const size_t *lens, size_t nrows);
 /* Write one row that may exist, stored before this write or written by it
  * already: inserted or updated in place; the change feed names it once per
- * version. state may be NULL without keep_state. */
+ * version. A NULL state forgets the row's state, if had_state says it may
+ * have one. */
 int ff_table_writer_put(struct ff_table_writer *w, const struct ff_cell *cells,
-			const void *state, size_t len);
+			const void *state, size_t len, int had_state);
 /* 1 if this write created the table (new, or replaced). */
 int ff_table_writer_created(const struct ff_table_writer *w);
 /* Finish (overwrite deletes, version and change feed). Returns 0 or -1. */

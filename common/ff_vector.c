@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ff_cell.h"
 #include "ff_csv.h"
-#include "ff_time.h"
 #include "ff_util.h"
 
 int ff_vector_init(struct ff_vector *v, const struct ff_blueprint_info *bp,
@@ -56,17 +56,6 @@ int ff_vector_bind(struct ff_vector *v, const struct ff_rec_schema *s, const cha
 	return 0;
 }
 
-/* A cell as text, for categories: text as is, numbers in their CSV form. */
-static const char *cell_text(const struct ff_cell *c, enum ff_type type, char *buf, size_t *len)
-{
-	switch (type) {
-	case FF_TYPE_TEXT: *len = c->len; return c->s;
-	case FF_TYPE_REAL: *len = (size_t)ff_format_double(buf, c->d); return buf;
-	case FF_TYPE_TIMESTAMP: *len = (size_t)ff_time_format(c->i, buf); return buf;
-	default: *len = (size_t)snprintf(buf, 32, "%lld", (long long)c->i); return buf;
-	}
-}
-
 int ff_vector_fill(struct ff_vector *v, const struct ff_cell *cells, float *out, const char **bad)
 {
 	for (size_t i = 0; i < v->n; i++) {
@@ -78,9 +67,9 @@ int ff_vector_fill(struct ff_vector *v, const struct ff_cell *cells, float *out,
 			continue;
 		}
 		if (v->categorical[i]) {
-			char buf[32];
-			size_t len;
-			const char *t = cell_text(c, type, buf, &len);
+			char buf[FF_CELL_TEXT_MAX];
+			size_t len; /* categories: text as is, numbers in their CSV form */
+			const char *t = ff_cell_text(c, type, buf, &len);
 			int64_t code = v->frozen ? ff_keyset_find(v->codes[i], t, len)
 						 : (int64_t)ff_keyset_intern(v->codes[i], t, len);
 			out[i] = code < 0 ? NAN : (float)code;
@@ -118,23 +107,12 @@ char *ff_vector_codes_text(const struct ff_vector *v)
 			size_t len;
 			const char *s = ff_keyset_bytes(v->codes[i], k, &len);
 			fprintf(m, "%s\t%u\t", v->names->v[i], k);
-			for (size_t j = 0; j < len; j++) {
-				unsigned char c = (unsigned char)s[j];
-				if (c < 0x20 || c == '%' || c == 0x7f)
-					fprintf(m, "%%%02X", c);
-				else
-					putc(c, m);
-			}
+			ff_keyset_put_escaped(m, s, len);
 			putc('\n', m);
 		}
 	}
 	fclose(m);
 	return text;
-}
-
-static int hex(int c)
-{
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
 }
 
 int ff_vector_load_codes(struct ff_vector *v, const char *text, const char *origin)
@@ -162,16 +140,9 @@ int ff_vector_load_codes(struct ff_vector *v, const char *text, const char *orig
 			v->codes[i] = ff_keyset_new();
 		}
 		if (strcmp(tab1 + 1, "-") != 0) {
-			char *value = tab2 + 1, *w = value;
-			for (char *r = value; *r; r++) {
-				if (*r == '%' && hex(r[1]) >= 0 && hex(r[2]) >= 0) {
-					*w++ = (char)(hex(r[1]) * 16 + hex(r[2]));
-					r += 2;
-				} else {
-					*w++ = *r;
-				}
-			}
-			uint32_t code = ff_keyset_intern(v->codes[i], value, (size_t)(w - value));
+			char *value = tab2 + 1;
+			size_t value_len = ff_keyset_unescape(value);
+			uint32_t code = ff_keyset_intern(v->codes[i], value, value_len);
 			if (code != (uint32_t)strtoul(tab1 + 1, NULL, 10)) {
 				free(line);
 				return ff_error("%s: categories of '%s' out of order", origin, v->names->v[i]);

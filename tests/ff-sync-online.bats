@@ -15,7 +15,8 @@ TABLES="trip_dropoff_features trip_pickup_features"
 # For the whole file, in $BATS_FILE_TMPDIR: trips.csv, 3000 generated trips
 # over 3 days (2018-01-01 .. 2018-01-03), base.db their two taxi tables
 # (version 1 each), and fares.csv, the same trips with the fare of every
-# 100th trip raised by 7.
+# 100th trip raised by 7: recomputed over them with --mode overwrite, it
+# changes the windows of those trips.
 setup_file() {
 	cd "$BATS_FILE_TMPDIR" || return 1
 	ff-gen-trips -n 3000 --days 3 -o trips.csv
@@ -124,7 +125,7 @@ rounded_pickup_datetime|2"
 
 @test "after a merge, an incremental sync, a full copy and the offline table agree" {
 	ff-sync-online -s off.db -o on.db
-	compute -q fares.csv
+	compute -q --mode overwrite fares.csv
 	ff-sync-online -s off.db -o on.db
 	ff-sync-online -s off.db -o full.db
 	agree off.db on.db full.db
@@ -135,7 +136,7 @@ rounded_pickup_datetime|2"
 @test "a merge that updates 1% of the trips syncs exactly the rows it updated, and nothing else" {
 	ff-sync-online -s off.db -o on.db
 	log_changes on.db
-	run --separate-stderr compute -v fares.csv
+	run --separate-stderr compute -v --mode overwrite fares.csv
 	assert_success
 	read -r ins upd del <<<"$(counts_of trip_pickup_features)"
 	[ "$ins $del" = "0 0" ] && [ "$upd" -gt 0 ]
@@ -156,10 +157,10 @@ rounded_pickup_datetime|2"
 @test "two merges between syncs that update the same rows sync each row once" {
 	ff-sync-online -s off.db -o on.db
 	log_changes on.db
-	run --separate-stderr compute -v fares.csv
+	run --separate-stderr compute -v --mode overwrite fares.csv
 	read -r _ upd _ <<<"$(counts_of trip_pickup_features)"
 	# and back to the old fares: the same rows change again (version 3)
-	compute -q trips.csv
+	compute -q --mode overwrite trips.csv
 	[ "$(q off.db "SELECT count(*) FROM ff_changes_trip_pickup_features WHERE version = 3")" = "$upd" ]
 
 	run --separate-stderr ff-sync-online -v -s off.db -o on.db
@@ -218,7 +219,7 @@ EOF
 
 @test "running the same sync twice changes nothing the second time" {
 	ff-sync-online -s off.db -o on.db
-	compute -q fares.csv
+	compute -q --mode overwrite fares.csv
 	ff-sync-online -s off.db -o on.db
 	sqlite3 on.db .dump > first
 	sleep 1 # a second later: a rewritten synced_at would show
@@ -373,7 +374,7 @@ follow() {
 	ff-sync-online -v --follow --interval 1s -s off.db -o on.db 2> follow.err 3>&- &
 	local pid=$!
 	wait_for 10 eval '[ "$(version on.db trip_pickup_features)" = 1 ]'
-	compute -q fares.csv
+	compute -q --mode overwrite fares.csv
 	wait_for 5 eval '[ "$(version on.db trip_pickup_features)" = 2 ]'
 	kill -0 "$pid"
 	kill "-$1" "$pid"

@@ -1,4 +1,5 @@
 /* Unit tests of common/ff_agg: window membership, the watermark, ranges. */
+#include <math.h>
 #include <stdlib.h>
 
 #include "ff_agg.h"
@@ -27,6 +28,13 @@ static int emit(void *ctx, const struct ff_agg_row *row)
 				   (int)row->key_lens[0], row->keys[0], t + 11, (long long)v[0].i);
 	if (row->again && o->len < sizeof o->text - 10)
 		o->len += (size_t)snprintf(o->text + o->len, sizeof o->text - o->len, "again\n");
+	return 0;
+}
+
+/* Keep the state of the last window handed out. */
+static int emit_state(void *ctx, const struct ff_agg_row *row)
+{
+	memcpy(ctx, row->state, ff_agg_state_size(current));
 	return 0;
 }
 
@@ -144,6 +152,83 @@ int main(void)
 	const char *range[] = {"2018-01-01 10:00:00,a", "2018-01-01 10:40:00,a", "2018-01-01 11:00:00,a"};
 	feed(a, range, 3);
 	CHECK_STR(o.text, "a 11:00:00 1\n", "only windows whose end is in (start, end]");
+	ff_agg_free(a);
+	ff_spec_release(&s);
+
+	/* States: exact sums in any order, the stored form, what values say. */
+	ff_spec_init(&s, "test");
+	ff_spec_set(&s, "table", "t", "test");
+	ff_spec_set(&s, "time", "ts", "test");
+	ff_spec_set(&s, "key", "k", "test");
+	ff_spec_set(&s, "window", "1d", "test");
+	ff_spec_set(&s, "feature", "n=count(*)", "test");
+	ff_spec_set(&s, "feature", "m=mean(v)", "test");
+	ff_spec_set(&s, "feature", "sd=stddev(v)", "test");
+	ff_spec_set(&s, "feature", "lo=min(v)", "test");
+	ff_spec_finish(&s);
+	struct out o2[2];
+	static unsigned char states[2][512];
+	static const char *vals[] = {"0.1", "1e9", "0.2", "-1e9", "0.3", "12.35", "7.05", "1e-3"};
+	for (int pass = 0; pass < 2; pass++) {
+		memset(&o2[pass], 0, sizeof o2[pass]);
+		struct ff_agg_options sopt = {.lateness = -1};
+		a = ff_agg_new(&s, &sopt, emit_state, states[pass]);
+		current = a;
+		struct ff_field hdr[3] = {{"ts", 2}, {"k", 1}, {"v", 1}};
+		ff_agg_bind(a, hdr, 3, "test");
+		for (int i = 0; i < 8; i++) {
+			const char *v = vals[pass ? 7 - i : i];
+			struct ff_field f[3] = {{"2018-01-01 10:00:00", 19}, {"a", 1}, {v, strlen(v)}};
+			CHECK(ff_agg_stage(a, f, 3, msg, sizeof msg, &reason) == 0, "a value is staged");
+			ff_agg_commit(a);
+		}
+		ff_agg_finish(a);
+		if (pass)
+			break;
+		ff_agg_free(a);
+	}
+	struct ff_value v[4], w[4];
+	ff_agg_values(a, states[0], 0, v);
+	ff_agg_values(a, states[1], 0, w);
+	CHECK(v[1].d == w[1].d && v[3].d == w[3].d, "the same mean in either order: double-double sums are exact");
+	CHECK(fabs(v[2].d - w[2].d) <= 1e-12 * v[2].d, "the same stddev in either order, to the last digits");
+	CHECK(v[0].i == 8 && v[1].d == (0.1 + 0.2 + 0.3 + 12.35 + 7.05 + 1e-3) / 8,
+	      "the mean of values that cancel out is the correctly rounded one");
+	unsigned char enc[600], back[512], scratch[512];
+	size_t n = ff_agg_state_encode(a, states[0], enc);
+	CHECK(ff_agg_state_decode(a, enc, n, back) == 0, "a stored state reads back");
+	size_t n2 = ff_agg_state_encode(a, back, enc + 300);
+	CHECK(n2 == n && memcmp(enc, enc + 300, n) == 0, "and encodes to the same bytes");
+	CHECK(ff_agg_state_decode(a, enc, n - 1, back) < 0, "a cut state is refused");
+	CHECK(!ff_agg_state_derivable(a, states[0], v, scratch), "a stddev's state is not in its values");
+	ff_agg_free(a);
+	ff_spec_release(&s);
+
+	ff_spec_init(&s, "test");
+	ff_spec_set(&s, "table", "t", "test");
+	ff_spec_set(&s, "time", "ts", "test");
+	ff_spec_set(&s, "key", "k", "test");
+	ff_spec_set(&s, "window", "1d", "test");
+	ff_spec_set(&s, "feature", "n=count(*)", "test");
+	ff_spec_set(&s, "feature", "m=mean(v)", "test");
+	ff_spec_finish(&s);
+	struct ff_agg_options sopt = {.lateness = -1};
+	a = ff_agg_new(&s, &sopt, emit_state, states[0]);
+	current = a;
+	struct ff_field hdr[3] = {{"ts", 2}, {"k", 1}, {"v", 1}};
+	ff_agg_bind(a, hdr, 3, "test");
+	const char *two[] = {"9.5", "12"};
+	for (int i = 0; i < 2; i++) {
+		struct ff_field f[3] = {{"2018-01-01 10:00:00", 19}, {"a", 1}, {two[i], strlen(two[i])}};
+		ff_agg_stage(a, f, 3, msg, sizeof msg, &reason);
+		ff_agg_commit(a);
+	}
+	ff_agg_finish(a);
+	ff_agg_values(a, states[0], 0, v);
+	CHECK(ff_agg_state_derivable(a, states[0], v, scratch), "a count and a mean of 2 cents values say their state");
+	CHECK(ff_agg_state_derive(a, v, back) == 0 && (ff_agg_state_merge(a, back, states[0]), 1), "derived, merged");
+	ff_agg_values(a, back, 0, v);
+	CHECK(v[0].i == 4 && v[1].d == 10.75, "the merged state counts both halves");
 	ff_agg_free(a);
 	ff_spec_release(&s);
 	return UNIT_DONE();

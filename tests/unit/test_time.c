@@ -48,6 +48,14 @@ int main(void)
 	CHECK_STR(buf, "2018-07-04 12:34:56.25", "format a fraction");
 	ff_time_format(-FF_USEC, buf);
 	CHECK_STR(buf, "1969-12-31 23:59:59", "format before the epoch");
+	/* The lowest 775808 values once overflowed (seconds * 10^6 below
+	 * INT64_MIN); ff-cat carried its own fix for them. */
+	ff_time_format(INT64_MIN, buf);
+	CHECK_STR(buf, "-290308-12-21 19:59:05.224192", "format INT64_MIN");
+	ff_time_format(INT64_MIN + 775807, buf);
+	CHECK_STR(buf, "-290308-12-21 19:59:05.999999", "format the last value of the lowest second");
+	ff_time_format(INT64_MIN + 775808, buf);
+	CHECK_STR(buf, "-290308-12-21 19:59:06", "format the first whole second");
 	ff_time_yyyy_mm(T("2018-12-31 23:59:59"), buf);
 	CHECK_STR(buf, "2018-12", "yyyy_mm");
 
