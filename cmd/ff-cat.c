@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ff_cell.h"
+#include "ff_opt.h"
 #include "ff_output.h"
 #include "ff_rec.h"
 #include "ff_util.h"
@@ -133,30 +134,17 @@ static int cat_file(struct cat *c, const char *path)
 
 int main(int argc, char **argv)
 {
-	ff_set_progname(argv[0]);
-	argv[0] = (char *)ff_progname();
+	ff_opt_start(argc, argv);
 	signal(SIGPIPE, SIG_DFL);
 	const char *output = NULL;
 	int format = FF_REC_CSV;
 
 	int c;
-	opterr = 0; /* our own messages, with the short program name */
 	while ((c = getopt_long(argc, argv, ":o:qhV", options, NULL)) != -1) {
 		switch (c) {
-		case OPT_FORMAT:
-			if ((format = ff_rec_format_parse(optarg)) < 0)
-				ff_usage_error("bad --format '%s': use csv or bin", optarg);
-			break;
+		case OPT_FORMAT: format = ff_opt_enum("--format", optarg, ff_rec_format_names); break;
 		case 'o': output = optarg; break;
-		case 'q': ff_set_quiet(1); break;
-		case 'h':
-			fputs(usage_text, stdout);
-			return ff_close_stdout() ? FF_EXIT_FAIL : FF_EXIT_OK;
-		case 'V':
-			ff_print_version();
-			return ff_close_stdout() ? FF_EXIT_FAIL : FF_EXIT_OK;
-		default:
-			ff_usage_bad_option(c, argv);
+		default: ff_opt_default(c, argv, usage_text); break;
 		}
 	}
 	argc -= optind;

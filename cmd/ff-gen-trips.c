@@ -10,6 +10,7 @@
 
 #include "ff_gen_trips.h"
 #include "ff_output.h"
+#include "ff_opt.h"
 #include "ff_time.h"
 #include "ff_util.h"
 
@@ -41,50 +42,23 @@ static const struct option options[] = {
 	{NULL, 0, NULL, 0},
 };
 
-static int64_t parse_count(const char *opt, const char *value, int64_t min, int64_t max)
-{
-	int64_t v;
-	if (ff_parse_int64(value, strlen(value), &v) < 0 || v < min || v > max) {
-		fprintf(stderr, "%s: bad %s '%s': use a whole number ", ff_progname(), opt, value);
-		if (max == INT64_MAX)
-			fprintf(stderr, "%lld or more\n", (long long)min);
-		else
-			fprintf(stderr, "from %lld to %lld\n", (long long)min, (long long)max);
-		ff_usage_hint();
-		exit(FF_EXIT_USAGE);
-	}
-	return v;
-}
-
 int main(int argc, char **argv)
 {
-	ff_set_progname(argv[0]);
+	ff_opt_start(argc, argv);
 	signal(SIGPIPE, SIG_DFL);
 	int64_t rows = 100000, seed = 1, days = 31;
 	int64_t start = ff_days_from_civil(2018, 1, 1) * 86400 * FF_USEC;
 	const char *output = NULL;
 
 	int c;
-	opterr = 0; /* our own messages, with the short program name */
 	while ((c = getopt_long(argc, argv, ":n:o:qhV", options, NULL)) != -1) {
 		switch (c) {
-		case 'n': rows = parse_count("--rows", optarg, 0, INT64_MAX); break;
-		case OPT_SEED: seed = parse_count("--seed", optarg, 0, INT64_MAX); break;
-		case OPT_DAYS: days = parse_count("--days", optarg, 1, 36500); break;
-		case OPT_START:
-			if (strlen(optarg) != 10 || ff_time_parse(optarg, 10, 1, &start) < 0)
-				ff_usage_error("bad --start '%s': use a date YYYY-MM-DD", optarg);
-			break;
+		case 'n': rows = ff_opt_int("--rows", optarg, 0, INT64_MAX); break;
+		case OPT_SEED: seed = ff_opt_int("--seed", optarg, 0, INT64_MAX); break;
+		case OPT_DAYS: days = ff_opt_int("--days", optarg, 1, 36500); break;
+		case OPT_START: start = ff_opt_date("--start", optarg); break;
 		case 'o': output = optarg; break;
-		case 'q': ff_set_quiet(1); break;
-		case 'h':
-			fputs(usage_text, stdout);
-			return ff_close_stdout() ? FF_EXIT_FAIL : FF_EXIT_OK;
-		case 'V':
-			ff_print_version();
-			return ff_close_stdout() ? FF_EXIT_FAIL : FF_EXIT_OK;
-		default:
-			ff_usage_bad_option(c, argv);
+		default: ff_opt_default(c, argv, usage_text); break;
 		}
 	}
 	if (optind < argc)

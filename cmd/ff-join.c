@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "ff_join.h"
+#include "ff_opt.h"
 #include "ff_output.h"
 #include "ff_util.h"
 
@@ -59,35 +60,21 @@ static const struct option options[] = {
 
 int main(int argc, char **argv)
 {
-	ff_set_progname(argv[0]);
-	argv[0] = (char *)ff_progname();
+	ff_opt_start(argc, argv);
 	const char *store = NULL, *spec_file = NULL, *output = NULL;
 	enum ff_rec_format format = FF_REC_CSV;
 	struct ff_join_spec spec;
 	int have_inline = 0, c, idx;
 	ff_join_spec_init(&spec, "command line");
 
-	while ((c = getopt_long(argc, argv, "s:f:o:qhV", options, &idx)) != -1) {
+	while ((c = getopt_long(argc, argv, ":s:f:o:qhV", options, &idx)) != -1) {
 		switch (c) {
 		case 's': store = optarg; break;
 		case 'f': spec_file = optarg; break;
 		case 'o': output = optarg; break;
-		case OPT_FORMAT: {
-			int f = ff_rec_format_parse(optarg);
-			if (f < 0)
-				ff_usage_error("bad --format '%s': use csv or bin", optarg);
-			format = (enum ff_rec_format)f;
+		case OPT_FORMAT:
+			format = (enum ff_rec_format)ff_opt_enum("--format", optarg, ff_rec_format_names);
 			break;
-		}
-		case 'q': ff_set_quiet(1); break;
-		case 'h':
-		case 'V':
-			if (c == 'h')
-				fputs(usage_text, stdout);
-			else
-				ff_print_version();
-			ff_join_spec_release(&spec);
-			return ff_close_stdout() ? FF_EXIT_FAIL : FF_EXIT_OK;
 		case OPT_DIRECTIVE: {
 			char where[64];
 			snprintf(where, sizeof where, "option --%s", options[idx].name);
@@ -98,10 +85,7 @@ int main(int argc, char **argv)
 			have_inline = 1;
 			break;
 		}
-		default:
-			ff_usage_hint();
-			ff_join_spec_release(&spec);
-			return FF_EXIT_USAGE;
+		default: ff_opt_default(c, argv, usage_text); break;
 		}
 	}
 	argc -= optind;

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "ff_monitor.h"
+#include "ff_opt.h"
 #include "ff_time.h"
 #include "ff_util.h"
 
@@ -127,26 +128,6 @@ static void used(struct job_options *u, const char *name, int jobs)
 	}
 }
 
-static double parse_rate(const char *opt, const char *s, double max)
-{
-	double d;
-	if (ff_parse_double(s, strlen(s), &d) < 0 || !(d >= 0 && d <= max) || isinf(d)) {
-		if (isinf(max))
-			ff_usage_error("bad %s '%s': a finite number, 0 or more", opt, s);
-		ff_usage_error("bad %s '%s': a number from 0 to %g", opt, s, max);
-	}
-	return d;
-}
-
-static double parse_time(const char *opt, const char *s)
-{
-	int64_t usec;
-	if (ff_time_parse(s, strlen(s), 1, &usec) < 0)
-		ff_usage_error("bad %s '%s': a time such as 2018-07-01 or 2018-07-01 12:00:00", opt,
-			       s);
-	return (double)usec / FF_USEC;
-}
-
 static void parse_range(const char *opt, const char *s, struct ff_time_range *r)
 {
 	if (ff_time_range_parse(s, r) < 0)
@@ -157,8 +138,7 @@ static void parse_range(const char *opt, const char *s, struct ff_time_range *r)
 
 int main(int argc, char **argv)
 {
-	ff_set_progname(argv[0]);
-	argv[0] = (char *)ff_progname();
+	ff_opt_start(argc, argv);
 	/* Big arrays come and go per column: keep freed memory for the next one
 	 * rather than hand it back and fault it in again, which dominated the
 	 * profile of a store table (a page fault is dear in a VM). */
@@ -171,20 +151,16 @@ int main(int argc, char **argv)
 	o.bins = 10;
 	o.now = (double)time(NULL);
 	int ch, split = 0, ranges = 0;
-	int64_t i64;
 	struct job_options u = {0};
 	while ((ch = getopt_long(argc, argv, ":s:c:t:r:qhV", options, NULL)) != -1) {
 		switch (ch) {
 		case 's': o.store = optarg; break;
 		case 'c': ff_strlist_add_split(&o.columns, optarg); break;
 		case 't': o.time_column = optarg; break;
-		case OPT_FORMAT:
-			if ((int)(o.format = ff_report_format_parse(optarg)) < 0)
-				ff_usage_error("bad --format '%s': use text, csv or json", optarg);
-			break;
+		case OPT_FORMAT: o.format = (enum ff_report_format)ff_opt_enum("--format", optarg, ff_report_format_names); break;
 		case OPT_MAX_NULL_RATE:
 			used(&u, "--max-null-rate", J_PROFILE);
-			o.max_null_rate = parse_rate("--max-null-rate", optarg, 1);
+			o.max_null_rate = ff_opt_real("--max-null-rate", optarg, 0, 1);
 			break;
 		case OPT_UNIQUE_KEY:
 			used(&u, "--unique-key", J_PROFILE | J_FRESH);
@@ -197,34 +173,29 @@ int main(int argc, char **argv)
 			break;
 		case OPT_MAX_AGE:
 			used(&u, "--max-age", J_FRESH);
-			if (ff_duration_parse(optarg, &i64) < 0)
-				ff_usage_error("bad --max-age '%s': a duration such as 90m, 2h or 1d",
-					       optarg);
-			o.max_age = (double)i64 / FF_USEC;
+			o.max_age = (double)ff_opt_duration("--max-age", optarg, "90m, 2h or 1d") / FF_USEC;
 			break;
 		case OPT_NOW:
 			used(&u, "--now", J_FRESH);
-			o.now = parse_time("--now", optarg);
+			o.now = (double)ff_opt_time("--now", optarg) / FF_USEC;
 			break;
 		case OPT_BY_KEY: used(&u, "--by-key", J_FRESH); o.by_key = 1; break;
 		case OPT_PSI:
 			used(&u, "--psi-threshold", J_DRIFT);
-			o.psi_threshold = parse_rate("--psi-threshold", optarg, INFINITY);
+			o.psi_threshold = ff_opt_real("--psi-threshold", optarg, 0, INFINITY);
 			break;
 		case OPT_KS:
 			used(&u, "--ks-threshold", J_DRIFT);
-			o.ks_threshold = parse_rate("--ks-threshold", optarg, 1);
+			o.ks_threshold = ff_opt_real("--ks-threshold", optarg, 0, 1);
 			break;
 		case OPT_BINS:
 			used(&u, "--bins", J_DRIFT);
-			if (ff_parse_int64(optarg, strlen(optarg), &i64) < 0 || i64 < 2 || i64 > 1000)
-				ff_usage_error("bad --bins '%s': a whole number from 2 to 1000", optarg);
-			o.bins = (int)i64;
+			o.bins = (int)ff_opt_int("--bins", optarg, 2, 1000);
 			break;
 		case OPT_SPLIT: {
 			used(&u, "--split", J_DRIFT);
 			split = 1;
-			double t = parse_time("--split", optarg);
+			double t = (double)ff_opt_time("--split", optarg) / FF_USEC;
 			o.reference = (struct ff_time_range){1, -INFINITY, t};
 			o.current = (struct ff_time_range){1, t, INFINITY};
 			break;
@@ -246,15 +217,7 @@ int main(int argc, char **argv)
 			used(&u, "--blueprint", J_LINEAGE);
 			ff_strlist_add(&o.blueprints, optarg);
 			break;
-		case 'q': ff_set_quiet(1); break;
-		case 'h':
-		case 'V':
-			if (ch == 'h')
-				fputs(usage_text, stdout);
-			else
-				ff_print_version();
-			return ff_close_stdout() ? FF_EXIT_FAIL : FF_EXIT_OK;
-		default: ff_usage_bad_option(ch, argv);
+		default: ff_opt_default(ch, argv, usage_text); break;
 		}
 	}
 	argc -= optind;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "ff_model.h"
+#include "ff_opt.h"
 #include "ff_output.h"
 #include "ff_predict.h"
 #include "ff_registry.h"
@@ -78,43 +79,30 @@ static int open_model(const char *ref, const char *registry, struct ff_model **o
 
 int main(int argc, char **argv)
 {
-	ff_set_progname(argv[0]);
-	argv[0] = (char *)ff_progname();
+	ff_opt_start(argc, argv);
+	static const char *const fallbacks[] = {"mean", "missing", NULL};
 	struct ff_predict_options o = {.format = FF_REC_CSV, .fallback = FF_FALLBACK_MEAN};
 	const char *model = NULL, *registry = NULL, *output = NULL;
 	int c, skew = 0;
-	while ((c = getopt_long(argc, argv, "m:r:s:o:qhV", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":m:r:s:o:qhV", options, NULL)) != -1) {
 		switch (c) {
 		case 'm': model = optarg; break;
 		case 'r': registry = optarg; break;
 		case 's': o.store = optarg; break;
 		case 'o': output = optarg; break;
 		case OPT_FALLBACK:
-			if (strcmp(optarg, "mean") == 0)
-				o.fallback = FF_FALLBACK_MEAN;
-			else if (strcmp(optarg, "missing") == 0)
-				o.fallback = FF_FALLBACK_MISSING;
-			else
-				ff_usage_error("bad --fallback '%s': use mean or missing", optarg);
+			o.fallback = ff_opt_enum("--fallback", optarg, fallbacks) == 0 ? FF_FALLBACK_MEAN
+										 : FF_FALLBACK_MISSING;
 			break;
 		case OPT_WITH_FEATURES: o.with_features = 1; break;
 		case OPT_ONLINE: o.online = optarg; break;
 		case OPT_STATS: o.stats = 1; break;
 		case OPT_SKEW: skew = 1; break;
 		case OPT_WITH_FALLBACKS: o.with_fallbacks = 1; break;
-		case OPT_FORMAT: {
-			int f = ff_rec_format_parse(optarg);
-			if (f < 0)
-				ff_usage_error("bad --format '%s': use csv or bin", optarg);
-			o.format = (enum ff_rec_format)f;
+		case OPT_FORMAT:
+			o.format = (enum ff_rec_format)ff_opt_enum("--format", optarg, ff_rec_format_names);
 			break;
-		}
-		case 'q': ff_set_quiet(1); break;
-		case 'h': fputs(usage_text, stdout); return ff_close_stdout() ? FF_EXIT_FAIL : FF_EXIT_OK;
-		case 'V': ff_print_version(); return ff_close_stdout() ? FF_EXIT_FAIL : FF_EXIT_OK;
-		default:
-			ff_usage_hint();
-			return FF_EXIT_USAGE;
+		default: ff_opt_default(c, argv, usage_text); break;
 		}
 	}
 	argc -= optind;

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ff_opt.h"
 #include "ff_registry.h"
 #include "ff_serve.h"
 #include "ff_util.h"
@@ -61,29 +62,9 @@ static const struct option options[] = {
 	{NULL, 0, NULL, 0},
 };
 
-/* A whole number in [lo, hi] with an optional K or M (x1024) suffix when
- * sized; a usage error otherwise. */
-static unsigned long long number(const char *opt, const char *text, unsigned long long lo,
-				 unsigned long long hi, int sized)
-{
-	int64_t v;
-	size_t len = strlen(text);
-	unsigned long long scale = 1;
-	if (sized && len > 1 && strchr("kKmM", text[len - 1])) {
-		scale = strchr("kK", text[len - 1]) ? 1024 : 1024 * 1024;
-		len--;
-	}
-	if (ff_parse_int64(text, len, &v) < 0 || v < 0 || (unsigned long long)v > hi / scale ||
-	    (unsigned long long)v * scale < lo)
-		ff_usage_error("bad --%s '%s': give a whole number from %llu to %llu%s", opt, text, lo, hi,
-			       sized ? " (K and M suffixes)" : "");
-	return (unsigned long long)v * scale;
-}
-
 int main(int argc, char **argv)
 {
-	ff_set_progname(argv[0]);
-	argv[0] = (char *)ff_progname();
+	ff_opt_start(argc, argv);
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	struct ff_serve_options o = {
 		.address = "127.0.0.1",
@@ -103,24 +84,15 @@ int main(int argc, char **argv)
 		case OPT_ONLINE: o.online = optarg; break;
 		case 'r': registry = optarg; break;
 		case 'a': o.address = optarg; break;
-		case 'p': o.port = (unsigned)number("port", optarg, 0, 65535, 0); break;
+		case 'p': o.port = (unsigned)ff_opt_int("--port", optarg, 0, 65535); break;
 		case OPT_PORT_FILE: o.port_file = optarg; break;
-		case 't': o.threads = (unsigned)number("threads", optarg, 1, 256, 0); break;
-		case OPT_BODY_LIMIT: o.body_limit = (size_t)number("body-limit", optarg, 64, 1ULL << 30, 1); break;
-		case OPT_MAX_ROWS: o.max_rows = (size_t)number("max-rows", optarg, 1, 100000000, 0); break;
-		case OPT_TIMEOUT: o.timeout = (unsigned)number("timeout", optarg, 1, 86400, 0); break;
-		case OPT_GRACE: o.grace = (unsigned)number("grace", optarg, 0, 86400, 0); break;
+		case 't': o.threads = (unsigned)ff_opt_int("--threads", optarg, 1, 256); break;
+		case OPT_BODY_LIMIT: o.body_limit = (size_t)ff_opt_size("--body-limit", optarg, 64, 1ULL << 30); break;
+		case OPT_MAX_ROWS: o.max_rows = (size_t)ff_opt_int("--max-rows", optarg, 1, 100000000); break;
+		case OPT_TIMEOUT: o.timeout = (unsigned)ff_opt_int("--timeout", optarg, 1, 86400); break;
+		case OPT_GRACE: o.grace = (unsigned)ff_opt_int("--grace", optarg, 0, 86400); break;
 		case OPT_LOG: o.log = optarg; break;
-		case 'q': ff_set_quiet(1); break;
-		case 'h':
-			free(models);
-			fputs(usage_text, stdout);
-			return ff_close_stdout() ? FF_EXIT_FAIL : FF_EXIT_OK;
-		case 'V':
-			free(models);
-			ff_print_version();
-			return ff_close_stdout() ? FF_EXIT_FAIL : FF_EXIT_OK;
-		default: ff_usage_bad_option(c, argv);
+		default: ff_opt_default(c, argv, usage_text); break;
 		}
 	}
 	if (optind < argc)

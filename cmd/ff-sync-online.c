@@ -7,18 +7,19 @@
 #include <time.h>
 
 #include "ff_online.h"
+#include "ff_opt.h"
 #include "ff_time.h"
 #include "ff_util.h"
 
 static const char usage_text[] =
-	"usage: ff-sync-online -s OFFLINE -o ONLINE [options] [TABLE...]\n"
+	"usage: ff-sync-online -s OFFLINE --online ONLINE [options] [TABLE...]\n"
 	"Copy feature tables (default: all of the catalog) from an offline store into\n"
 	"an online store laid out for point lookups: the first time in full, then only\n"
 	"what the offline change feed recorded since the version last synced. All the\n"
 	"tables of a run change in one transaction.\n"
 	"\n"
 	"  -s, --store FILE         offline store to read\n"
-	"  -o, --online FILE        online store to write (created if missing)\n"
+	"      --online FILE        online store to write (created if missing)\n"
 	"      --full               copy the tables whole (needed after a table was\n"
 	"                           replaced or redefined)\n"
 	"      --retention DURATION keep only rows not older than the table's newest minus\n"
@@ -30,11 +31,11 @@ static const char usage_text[] =
 	"  -h, --help               show this help\n"
 	"  -V, --version            show the version\n";
 
-enum { OPT_FULL = 256, OPT_RETENTION, OPT_FOLLOW, OPT_INTERVAL };
+enum { OPT_ONLINE = 256, OPT_FULL, OPT_RETENTION, OPT_FOLLOW, OPT_INTERVAL };
 
 static const struct option options[] = {
 	{"store", required_argument, NULL, 's'},
-	{"online", required_argument, NULL, 'o'},
+	{"online", required_argument, NULL, OPT_ONLINE},
 	{"full", no_argument, NULL, OPT_FULL},
 	{"retention", required_argument, NULL, OPT_RETENTION},
 	{"follow", no_argument, NULL, OPT_FOLLOW},
@@ -82,36 +83,23 @@ static int sync_all(const char *offline, const char *online, char **tables, size
 
 int main(int argc, char **argv)
 {
-	ff_set_progname(argv[0]);
-	argv[0] = (char *)ff_progname();
+	ff_opt_start(argc, argv);
 	struct ff_sync_options o = {0};
 	const char *offline = NULL, *online = NULL;
 	int follow = 0, c;
 	int64_t interval = FF_USEC;
-	while ((c = getopt_long(argc, argv, "s:o:vqhV", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":s:vqhV", options, NULL)) != -1) {
 		switch (c) {
 		case 's': offline = optarg; break;
-		case 'o': online = optarg; break;
+		case OPT_ONLINE: online = optarg; break;
 		case OPT_FULL: o.full = 1; break;
-		case OPT_RETENTION: {
-			int64_t d;
-			if (ff_duration_parse(optarg, &d) < 0)
-				ff_usage_error("bad --retention '%s': a duration such as 7d or 12h", optarg);
-			o.retention = d / FF_USEC;
+		case OPT_RETENTION:
+			o.retention = ff_opt_duration("--retention", optarg, "7d or 12h") / FF_USEC;
 			break;
-		}
 		case OPT_FOLLOW: follow = 1; break;
-		case OPT_INTERVAL:
-			if (ff_duration_parse(optarg, &interval) < 0)
-				ff_usage_error("bad --interval '%s': a duration such as 1s or 1m", optarg);
-			break;
+		case OPT_INTERVAL: interval = ff_opt_duration("--interval", optarg, "1s or 1m"); break;
 		case 'v': o.verbose = 1; break;
-		case 'q': ff_set_quiet(1); break;
-		case 'h': fputs(usage_text, stdout); return ff_close_stdout() ? FF_EXIT_FAIL : FF_EXIT_OK;
-		case 'V': ff_print_version(); return ff_close_stdout() ? FF_EXIT_FAIL : FF_EXIT_OK;
-		default:
-			ff_usage_hint();
-			return FF_EXIT_USAGE;
+		default: ff_opt_default(c, argv, usage_text); break;
 		}
 	}
 	argc -= optind;
@@ -119,7 +107,7 @@ int main(int argc, char **argv)
 	if (!offline)
 		ff_usage_error("%s", "no offline store: give -s STORE");
 	if (!online)
-		ff_usage_error("%s", "no online store: give -o ONLINE");
+		ff_usage_error("%s", "no online store: give --online ONLINE");
 	if (follow) {
 		struct sigaction sa;
 		memset(&sa, 0, sizeof sa);

@@ -8,6 +8,7 @@
 
 #include "ff_blueprint_builder.h"
 #include "ff_join.h"
+#include "ff_opt.h"
 #include "ff_output.h"
 #include "ff_util.h"
 
@@ -77,31 +78,21 @@ static int same_file(const char *a, const char *b)
 
 int main(int argc, char **argv)
 {
-	ff_set_progname(argv[0]);
-	argv[0] = (char *)ff_progname();
+	ff_opt_start(argc, argv);
 	const char *store = NULL, *spec_file = NULL, *blueprint = NULL, *output = NULL;
 	enum ff_rec_format format = FF_REC_CSV;
 	int strict = 0, c;
-	while ((c = getopt_long(argc, argv, "s:f:b:o:qhV", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":s:f:b:o:qhV", options, NULL)) != -1) {
 		switch (c) {
 		case 's': store = optarg; break;
 		case 'f': spec_file = optarg; break;
 		case 'b': blueprint = optarg; break;
 		case 'o': output = optarg; break;
-		case OPT_FORMAT: {
-			int f = ff_rec_format_parse(optarg);
-			if (f < 0)
-				ff_usage_error("bad --format '%s': use csv or bin", optarg);
-			format = (enum ff_rec_format)f;
+		case OPT_FORMAT:
+			format = (enum ff_rec_format)ff_opt_enum("--format", optarg, ff_rec_format_names);
 			break;
-		}
 		case OPT_STRICT: strict = 1; break;
-		case 'q': ff_set_quiet(1); break;
-		case 'h': fputs(usage_text, stdout); return ff_close_stdout() ? FF_EXIT_FAIL : FF_EXIT_OK;
-		case 'V': ff_print_version(); return ff_close_stdout() ? FF_EXIT_FAIL : FF_EXIT_OK;
-		default:
-			ff_usage_hint();
-			return FF_EXIT_USAGE;
+		default: ff_opt_default(c, argv, usage_text); break;
 		}
 	}
 	argc -= optind;

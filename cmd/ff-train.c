@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ff_opt.h"
 #include "ff_output.h"
 #include "ff_train.h"
 #include "ff_util.h"
@@ -66,64 +67,34 @@ static const struct option options[] = {
 	{NULL, 0, NULL, 0},
 };
 
-static int int_arg(const char *opt, const char *v, long lo, long hi)
-{
-	int64_t n;
-	if (ff_parse_int64(v, strlen(v), &n) < 0 || n < lo || n > hi) {
-		char msg[200];
-		snprintf(msg, sizeof msg, "bad %s '%%s': a whole number from %ld to %ld", opt, lo, hi);
-		ff_usage_error(msg, v);
-	}
-	return (int)n;
-}
-
-static double real_arg(const char *opt, const char *v, double lo, double hi)
-{
-	double d;
-	if (ff_parse_double(v, strlen(v), &d) < 0 || d < lo || d > hi) {
-		char msg[200];
-		snprintf(msg, sizeof msg, "bad %s '%%s': a number from %g to %g", opt, lo, hi);
-		ff_usage_error(msg, v);
-	}
-	return d;
-}
-
 int main(int argc, char **argv)
 {
-	ff_set_progname(argv[0]);
-	argv[0] = (char *)ff_progname();
+	ff_opt_start(argc, argv);
 	struct ff_train_options o;
 	ff_train_options_init(&o);
 	o.report = stdout;
 	const char *blueprint = NULL, *output = NULL;
 	int c;
-	while ((c = getopt_long(argc, argv, "b:o:qhV", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":b:o:qhV", options, NULL)) != -1) {
 		switch (c) {
 		case 'b': blueprint = optarg; break;
 		case 'o': output = optarg; break;
-		case OPT_ROUNDS: o.rounds = int_arg("--rounds", optarg, 1, 1000000); break;
-		case OPT_DEPTH: o.depth = int_arg("--depth", optarg, 1, 64); break;
-		case OPT_ETA: o.eta = real_arg("--eta", optarg, 1e-9, 1); break;
-		case OPT_MCW: o.min_child_weight = real_arg("--min-child-weight", optarg, 0, 1e9); break;
-		case OPT_SUBSAMPLE: o.subsample = real_arg("--subsample", optarg, 1e-9, 1); break;
-		case OPT_COLSAMPLE: o.colsample = real_arg("--colsample", optarg, 1e-9, 1); break;
-		case OPT_LAMBDA: o.lambda = real_arg("--lambda", optarg, 0, 1e9); break;
-		case OPT_SEED: o.seed = int_arg("--seed", optarg, 0, 2147483647); break;
-		case OPT_THREADS: o.threads = int_arg("--threads", optarg, 1, 1024); break;
+		case OPT_ROUNDS: o.rounds = (int)ff_opt_int("--rounds", optarg, 1, 1000000); break;
+		case OPT_DEPTH: o.depth = (int)ff_opt_int("--depth", optarg, 1, 64); break;
+		case OPT_ETA: o.eta = ff_opt_real("--eta", optarg, 1e-9, 1); break;
+		case OPT_MCW: o.min_child_weight = ff_opt_real("--min-child-weight", optarg, 0, 1e9); break;
+		case OPT_SUBSAMPLE: o.subsample = ff_opt_real("--subsample", optarg, 1e-9, 1); break;
+		case OPT_COLSAMPLE: o.colsample = ff_opt_real("--colsample", optarg, 1e-9, 1); break;
+		case OPT_LAMBDA: o.lambda = ff_opt_real("--lambda", optarg, 0, 1e9); break;
+		case OPT_SEED: o.seed = (int)ff_opt_int("--seed", optarg, 0, 2147483647); break;
+		case OPT_THREADS: o.threads = (int)ff_opt_int("--threads", optarg, 1, 1024); break;
 		case OPT_OBJECTIVE: o.objective = optarg; break;
-		case OPT_HOLDOUT: o.holdout = real_arg("--holdout", optarg, 0, 0.9); break;
-		case OPT_EARLY: o.early_stopping = int_arg("--early-stopping", optarg, 0, 1000000); break;
+		case OPT_HOLDOUT: o.holdout = ff_opt_real("--holdout", optarg, 0, 0.9); break;
+		case OPT_EARLY: o.early_stopping = (int)ff_opt_int("--early-stopping", optarg, 0, 1000000); break;
 		case OPT_TIME: o.time_column = optarg; break;
 		case OPT_CATEGORICAL: ff_strlist_add_split(&o.categorical, optarg); break;
 		case 'q': o.report = NULL; ff_set_quiet(1); break;
-		case 'h': fputs(usage_text, stdout); ff_strlist_release(&o.categorical);
-			return ff_close_stdout() ? FF_EXIT_FAIL : FF_EXIT_OK;
-		case 'V': ff_print_version(); ff_strlist_release(&o.categorical);
-			return ff_close_stdout() ? FF_EXIT_FAIL : FF_EXIT_OK;
-		default:
-			ff_usage_hint();
-			ff_strlist_release(&o.categorical);
-			return FF_EXIT_USAGE;
+		default: ff_opt_default(c, argv, usage_text); break;
 		}
 	}
 	argc -= optind;

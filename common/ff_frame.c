@@ -9,6 +9,7 @@
 #include <xxhash.h>
 
 #include "ff_csv.h"
+#include "ff_db.h"
 #include "ff_rec.h"
 #include "ff_store.h"
 #include "ff_time.h"
@@ -244,49 +245,34 @@ static int is_sqlite_file(const char *path)
 	return yes;
 }
 
-static char *column_text(sqlite3_stmt *st, int i)
-{
-	const unsigned char *s = sqlite3_column_text(st, i);
-	return s ? ff_xstrdup((const char *)s) : NULL;
-}
-
 /* Keys, timestamp key, partition and roles from a store's catalog, when
  * the file is a store and the table one of its feature tables. */
-static void read_catalog(struct ff_frame *f, sqlite3 *db, const char *table)
+static void read_catalog(struct ff_frame *f, sqlite3 *db, const char *path, const char *table,
+			 struct ff_table_def *def)
 {
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(db,
-			       "SELECT primary_keys, timestamp_key, partition_column FROM ff_catalog "
-			       "WHERE name = ?1",
-			       -1, &st, NULL) != SQLITE_OK)
+	struct ff_store *st = NULL;
+	struct ff_catalog_entry e;
+	memset(def, 0, sizeof *def);
+	if (ff_store_borrow(db, path, "main", &st) != 1)
 		return; /* not a store */
-	sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		f->primary_keys = column_text(st, 0);
-		f->timestamp_key = column_text(st, 1);
-		f->partition = column_text(st, 2);
+	if (ff_store_catalog_entry(st, table, &e) == 1) {
+		f->primary_keys = e.primary_keys;
+		f->timestamp_key = e.timestamp_key;
+		f->partition = e.partition_column;
+		e.primary_keys = e.timestamp_key = e.partition_column = NULL;
+		ff_catalog_entry_release(&e);
+		if (ff_store_table(st, table, def, NULL) < 0)
+			memset(def, 0, sizeof *def);
 	}
-	sqlite3_finalize(st);
+	ff_store_close(st);
 }
 
-static const char *catalog_role(sqlite3 *db, const char *table, const char *column)
+static const char *catalog_role(const struct ff_table_def *def, const char *column)
 {
-	static const char *const roles[] = {"key", "timestamp", "feature", "partition"};
-	sqlite3_stmt *st;
-	const char *role = NULL;
-	if (sqlite3_prepare_v2(db, "SELECT role FROM ff_columns WHERE table_name = ?1 AND name = ?2",
-			       -1, &st, NULL) != SQLITE_OK)
-		return NULL;
-	sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, column, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		const char *r = (const char *)sqlite3_column_text(st, 0);
-		for (size_t i = 0; r && i < 4; i++)
-			if (strcmp(r, roles[i]) == 0)
-				role = roles[i];
-	}
-	sqlite3_finalize(st);
-	return role;
+	for (size_t i = 0; i < def->ncols; i++)
+		if (strcmp(def->cols[i].name, column) == 0)
+			return ff_role_name(def->cols[i].role);
+	return NULL;
 }
 
 static int read_rows(struct ff_frame *f, sqlite3_stmt *st)
@@ -319,22 +305,23 @@ static int read_table(struct ff_frame *f, const char *path, const char *table,
 	sqlite3 *db = NULL;
 	sqlite3_stmt *st = NULL;
 	char *sql = NULL;
+	struct ff_table_def def = {0};
 	int rc = -1;
 	f->is_sqlite = 1;
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-		ff_error("%s: %s", path, sqlite3_errmsg(db));
+	if (ff_db_open(path, FF_DB_READER, 0, &db) < 0)
+		goto out;
+	char ident[FF_DB_IDENT_SIZE];
+	char probe[FF_DB_IDENT_SIZE + 16];
+	if (ff_db_quote(ident, sizeof ident, table) < 0) {
+		ff_error("%s: no table '%s'", path, table);
 		goto out;
 	}
-	sqlite3_busy_timeout(db, 30000);
-	char ident[512];
-	ff_sql_ident(ident, sizeof ident, table);
-	char probe[600];
 	snprintf(probe, sizeof probe, "SELECT * FROM %s", ident);
 	if (sqlite3_prepare_v2(db, probe, -1, &st, NULL) != SQLITE_OK) {
 		ff_error("%s: no table '%s'", path, table);
 		goto out;
 	}
-	read_catalog(f, db, table);
+	read_catalog(f, db, path, table, &def);
 	size_t n = wanted ? nwanted : (size_t)sqlite3_column_count(st);
 	size_t len = 32;
 	for (size_t i = 0; i < n; i++) {
@@ -348,7 +335,7 @@ static int read_table(struct ff_frame *f, const char *path, const char *table,
 			goto out;
 		}
 		add_column(f, name);
-		f->cols[i].role = catalog_role(db, table, name);
+		f->cols[i].role = catalog_role(&def, name);
 		const char *decl = sqlite3_column_decltype(st, k);
 		if (decl && strstr(decl, "TEXT"))
 			f->cols[i].text_only = 1; /* keys such as zip codes stay text */
@@ -359,8 +346,11 @@ static int read_table(struct ff_frame *f, const char *path, const char *table,
 	sql = ff_xmalloc(len + strlen(ident));
 	char *p = sql + sprintf(sql, "SELECT ");
 	for (size_t i = 0; i < n; i++) {
-		char col[512];
-		ff_sql_ident(col, sizeof col, f->cols[i].name);
+		char col[FF_DB_IDENT_SIZE];
+		if (ff_db_quote(col, sizeof col, f->cols[i].name) < 0) {
+			ff_error("%s: column name '%.24s...' too long", f->name, f->cols[i].name);
+			goto out;
+		}
 		p += sprintf(p, "%s%s", i ? ", " : "", col);
 	}
 	sprintf(p, " FROM %s", ident);
@@ -371,8 +361,9 @@ static int read_table(struct ff_frame *f, const char *path, const char *table,
 	rc = 0;
 out:
 	free(sql);
+	ff_table_def_release(&def);
 	sqlite3_finalize(st);
-	sqlite3_close(db);
+	ff_db_close(db);
 	return rc;
 }
 

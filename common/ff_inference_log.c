@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "ff_db.h"
 #include "ff_util.h"
 
 #define QUEUE_MAX 65536   /* entries waiting; beyond this they are dropped */
@@ -50,7 +51,7 @@ struct ff_inference_log {
 
 static int db_error(struct ff_inference_log *log, const char *what)
 {
-	return ff_error("%s: %s: %s", log->path, what, sqlite3_errmsg(log->db));
+	return ff_db_error(log->db, log->path, what);
 }
 
 int ff_inference_log_open(const char *path, struct ff_inference_log **out)
@@ -62,32 +63,18 @@ int ff_inference_log_open(const char *path, struct ff_inference_log **out)
 	log->tables = ff_xcalloc(TABLES_MAX, sizeof *log->tables);
 	pthread_cond_init(&log->wake, NULL);
 	log->queue = ff_xcalloc(QUEUE_MAX, sizeof *log->queue);
-	if (sqlite3_open_v2(path, &log->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
-		db_error(log, "cannot open the inference log");
+	if (ff_db_open(path, FF_DB_WRITER, FF_DB_CREATE | FF_DB_THREADED, &log->db) < 0) {
 		ff_inference_log_close(log);
 		return -1;
 	}
-	sqlite3_busy_timeout(log->db, 30000);
 	/* Monitoring reads it while the server writes. */
-	if (sqlite3_exec(log->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL", NULL, NULL, NULL) !=
-	    SQLITE_OK) {
+	if (ff_db_wal(log->db, NULL) < 0) {
 		db_error(log, "not a SQLite file, or not writable");
 		ff_inference_log_close(log);
 		return -1;
 	}
 	*out = log;
 	return 0;
-}
-
-static void sql_name(FILE *f, const char *name)
-{
-	putc('"', f);
-	for (const char *p = name; *p; p++) {
-		if (*p == '"')
-			putc('"', f);
-		putc(*p, f);
-	}
-	putc('"', f);
 }
 
 static const char *const meta[] = {"logged_at", "model", "model_version", "request_id", "row",
@@ -132,10 +119,13 @@ int ff_inference_log_table(struct ff_inference_log *log, const char *model,
 static int add_table(struct ff_inference_log *log, const char *model, const struct ff_strlist *features)
 {
 	char *name = NULL, *create = NULL, *insert = NULL;
-	size_t nlen = 0, clen = 0, ilen = 0;
-	FILE *f = open_memstream(&name, &nlen);
-	fprintf(f, "inference_%s", model);
-	fclose(f);
+	size_t clen = 0, ilen = 0;
+	char qname[FF_DB_IDENT_SIZE], q[FF_DB_IDENT_SIZE];
+	if (ff_name_check(model, "model name", log->path) < 0 ||
+	    ff_db_side_name(qname, sizeof qname, "inference_", model) < 0)
+		return -1;
+	name = ff_xmalloc(strlen(model) + 16);
+	sprintf(name, "inference_%s", model);
 	/* A reload brings the model again: the same table, if the same features. */
 	for (size_t t = 0; t < log->ntables; t++)
 		if (strcmp(log->tables[t].name, name) == 0) {
@@ -159,18 +149,21 @@ static int add_table(struct ff_inference_log *log, const char *model, const stru
 		free(name);
 		return -1;
 	}
+	for (size_t i = 0; i < features->n; i++)
+		if (ff_db_quote(q, sizeof q, features->v[i]) < 0) {
+			free(name);
+			return ff_error("%s: feature name '%.24s...' too long for a column of %s", log->path,
+					features->v[i], qname);
+		}
 	FILE *c = open_memstream(&create, &clen), *ins = open_memstream(&insert, &ilen);
-	fputs("CREATE TABLE IF NOT EXISTS ", c);
-	sql_name(c, name);
+	fprintf(c, "CREATE TABLE IF NOT EXISTS %s", qname);
 	fputs(" (logged_at TEXT NOT NULL, model TEXT NOT NULL, model_version TEXT, request_id TEXT, "
 	      "row INTEGER, latency_us REAL, prediction REAL, fallbacks TEXT", c);
-	fputs("INSERT INTO ", ins);
-	sql_name(ins, name);
+	fprintf(ins, "INSERT INTO %s", qname);
 	fputs(" VALUES (?,?,?,?,?,?,?,?", ins);
 	for (size_t i = 0; i < features->n; i++) {
-		fputs(", ", c);
-		sql_name(c, features->v[i]);
-		fputs(" REAL", c);
+		ff_db_quote(q, sizeof q, features->v[i]);
+		fprintf(c, ", %s REAL", q);
 		fputs(",?", ins);
 	}
 	fputs(")", c);

@@ -7,6 +7,7 @@
 
 #include "ff_cell.h"
 #include "ff_csv.h"
+#include "ff_db.h"
 #include "ff_time.h"
 #include "ff_util.h"
 
@@ -302,15 +303,11 @@ out:
 static int open_online(struct ff_join *j, const char *path)
 {
 	j->online_path = path;
-	/* Read-write but query_only: a read-only connection reopened the WAL
-	 * files on every transaction (an open, fcntl and close per request);
-	 * this one keeps them open and still never writes. */
-	if (sqlite3_open_v2(path, &j->online_db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK &&
-	    (sqlite3_close_v2(j->online_db), j->online_db = NULL,
-	     sqlite3_open_v2(path, &j->online_db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK))
-		return ff_error("%s: %s", path, j->online_db ? sqlite3_errmsg(j->online_db) : "cannot open");
-	sqlite3_busy_timeout(j->online_db, 5000);
-	sqlite3_exec(j->online_db, "PRAGMA query_only=1", NULL, NULL, NULL);
+	/* Read-write but query_only (ff_db.h): a read-only connection reopened
+	 * the WAL files on every transaction (an open, fcntl and close per
+	 * request); this one keeps them open and still never writes. */
+	if (ff_db_open(path, FF_DB_ONLINE_READER, FF_DB_THREADED, &j->online_db) < 0)
+		return -1;
 	if (sqlite3_prepare_v2(j->online_db, "BEGIN", -1, &j->begin, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(j->online_db, "COMMIT", -1, &j->commit, NULL) != SQLITE_OK)
 		return ff_error("%s: %s", path, sqlite3_errmsg(j->online_db));

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ff_db.h"
 #include "ff_directive.h"
 #include "ff_spec.h"
 #include "ff_time.h"
@@ -136,6 +137,8 @@ int ff_join_spec_set(struct ff_join_spec *s, const char *directive, const char *
 		return 0;
 	}
 	if (strcmp(directive, "lookup") == 0) {
+		if (ff_name_check(value, "lookup table", where) < 0)
+			return -1;
 		if (!ff_is_identifier(value))
 			return ff_error("%s: lookup '%s' is not a table name", where, value);
 		s->lookups = ff_xrealloc(s->lookups, (s->nlookups + 1) * sizeof *s->lookups);
@@ -174,6 +177,8 @@ int ff_join_spec_set(struct ff_join_spec *s, const char *directive, const char *
 		ff_strlist_add_split(&l->features, value);
 	} else if (strcmp(directive, "rename") == 0) {
 		if (add_pair(&l->rename_from, &l->rename_to, value, "rename", where) < 0)
+			return -1;
+		if (ff_name_check(l->rename_to.v[l->rename_to.n - 1], "rename", where) < 0)
 			return -1;
 		if (!ff_is_identifier(l->rename_to.v[l->rename_to.n - 1]))
 			return ff_error("%s: rename: '%s' is not a column name", where,

@@ -2,7 +2,6 @@
  * store's catalog and the input columns it reads) and what uses it (models
  * in the registry, training sets by their blueprints); what a model needs. */
 #include <inttypes.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +10,7 @@
 #include "ff_monitor.h"
 #include "ff_registry.h"
 #include "ff_spec.h"
+#include "ff_store.h"
 #include "ff_util.h"
 
 static void edge(struct ff_report_table *t, const char *subject, const char *relation,
@@ -26,28 +26,25 @@ static void edge(struct ff_report_table *t, const char *subject, const char *rel
 static int from_catalog(const char *store, const char *table, const char *feature,
 			struct ff_report_table *t)
 {
-	sqlite3 *db = NULL;
-	sqlite3_stmt *st = NULL;
+	struct ff_store *st = NULL;
+	struct ff_catalog_entry e = {0};
 	struct ff_spec spec;
 	int rc = -1;
 	ff_spec_init(&spec, store);
-	if (sqlite3_open_v2(store, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, "SELECT version, updated_at, spec FROM ff_catalog WHERE name = ?1",
-			       -1, &st, NULL) != SQLITE_OK) {
-		ff_error("%s: not an ff store: %s", store, sqlite3_errmsg(db));
+	if (ff_store_open(store, FF_STORE_READ, &st) < 0)
 		goto out;
-	}
-	sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_ROW) {
-		ff_error("%s: no table '%s' in the catalog", store, table);
+	int found = ff_store_catalog_entry(st, table, &e);
+	if (found <= 0) {
+		if (found == 0)
+			ff_error("%s: no table '%s' in the catalog", store, table);
 		goto out;
 	}
 	char detail[200], obj[300];
-	snprintf(detail, sizeof detail, "version %" PRId64 ", updated %s",
-		 (int64_t)sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1));
+	snprintf(detail, sizeof detail, "version %" PRId64 ", updated %s", e.version,
+		 e.updated_at ? e.updated_at : "");
 	edge(t, table, "stored-in", store, detail);
 	/* The spec, one directive a line, read back as ff-compute read it. */
-	char *text = ff_xstrdup((const char *)sqlite3_column_text(st, 2));
+	char *text = ff_xstrdup(e.spec ? e.spec : "");
 	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
 		char *sp = strpbrk(line, " \t");
 		if (!sp)
@@ -67,7 +64,7 @@ static int from_catalog(const char *store, const char *table, const char *featur
 		snprintf(obj, sizeof obj, "input:%s", spec.keys[i].column);
 		edge(t, table, "key-from", obj, spec.keys[i].name);
 	}
-	int found = !feature;
+	found = !feature;
 	for (size_t i = 0; i < spec.nfeatures; i++) {
 		const struct ff_feature *f = &spec.features[i];
 		if (feature && strcmp(feature, f->name) != 0)
@@ -86,8 +83,8 @@ static int from_catalog(const char *store, const char *table, const char *featur
 	rc = 0;
 out:
 	ff_spec_release(&spec);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
+	ff_catalog_entry_release(&e);
+	ff_store_close(st);
 	return rc;
 }
 

@@ -7,6 +7,7 @@
 
 #include "ff_chart.h"
 #include "ff_drift.h"
+#include "ff_json.h"
 #include "ff_monitor.h"
 #include "ff_output.h"
 #include "ff_util.h"
@@ -164,9 +165,9 @@ static int compare(const struct ff_monitor_options *o, struct sample *ref, struc
 		ff_report_csv(&t, stdout);
 	} else {
 		printf("{\"reference\": ");
-		ff_report_json_string(stdout, rdesc);
+		ff_json_string(stdout, rdesc);
 		printf(",\n \"current\": ");
-		ff_report_json_string(stdout, cdesc);
+		ff_json_string(stdout, cdesc);
 		printf(",\n \"features\": ");
 		ff_report_json(&t, stdout, 1);
 		printf(",\n \"ok\": %s}\n", failed ? "false" : "true");

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ff_json.h"
 #include "ff_monitor.h"
 #include "ff_util.h"
 
@@ -131,20 +132,20 @@ static void print_json(const struct ff_frame *f, const struct ff_rows *sel, cons
 		       int ok, int first)
 {
 	printf("%s\n  {\"source\": ", first ? "" : ",");
-	ff_report_json_string(stdout, f->name);
+	ff_json_string(stdout, f->name);
 	printf(", \"rows\": %zu,\n   \"columns\": ", sel->n);
 	ff_report_json(&t->summary, stdout, 3);
 	printf(",\n   \"key\": ");
 	if (keys) {
 		printf("{\"columns\": ");
-		ff_report_json_string(stdout, keys);
+		ff_json_string(stdout, keys);
 		printf(", \"result\": ");
-		ff_report_json_string(stdout, key_text);
+		ff_json_string(stdout, key_text);
 		putchar('}');
 	} else
 		printf("null");
 	printf(",\n   \"partition\": ");
-	ff_report_json_string(stdout, partition);
+	ff_json_string(stdout, partition);
 	printf(", \"partitions\": ");
 	ff_report_json(&t->partitions, stdout, 3);
 	printf(",\n   \"ok\": %s}", ok ? "true" : "false");

@@ -4,14 +4,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
 
+#include "ff_db.h"
 #include "ff_schema.h"
 #include "ff_store.h"
-#include "ff_time.h"
 #include "ff_util.h"
 
 #define FF_ONLINE_APPLICATION_ID 0x66660003
@@ -38,31 +37,25 @@ struct sync {
 	const char *online, *offline, *table;
 	const struct ff_sync_options *o;
 	struct ff_sync_stats *stats;
-	char q[300];             /* the table, quoted */
+	struct ff_store *src;    /* the offline store, attached as src */
+	char q[FF_DB_IDENT_SIZE];  /* the table, quoted */
 	char *cols, *key_cols;   /* "a", "b" lists */
 	char *tcols, *ckey_cols; /* t."a", ... and c."k", ... */
 	char *key_match;         /* t.k = c.k AND ... */
-	char ts[300];            /* the timestamp key, quoted */
-	char *definition;
+	char ts[FF_DB_IDENT_SIZE]; /* the timestamp key, quoted */
+	struct ff_table_def def; /* the offline table, from its catalog */
 	int64_t version;
-	struct ff_column *columns;
-	size_t ncols;
 };
 
-static int db_fail(struct sync *s, const char *what)
-{
-	return ff_error("%s: %s: %s", s->online, what, sqlite3_errmsg(s->db));
-}
-
+/* Errors name the online store and the table being synced. */
 static int exec(struct sync *s, const char *sql)
 {
-	char *msg = NULL;
-	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		ff_error("%s: table %s: %s", s->online, s->table, msg ? msg : sqlite3_errmsg(s->db));
-		sqlite3_free(msg);
-		return -1;
-	}
-	return 0;
+	char where[FF_DB_IDENT_SIZE + 4096];
+	if (s->table)
+		snprintf(where, sizeof where, "%s: table %s", s->online, s->table);
+	else
+		snprintf(where, sizeof where, "%s", s->online);
+	return ff_db_exec(s->db, where, sql);
 }
 
 static int64_t query_int(struct sync *s, const char *sql, const char *text, int64_t dflt, int *found)
@@ -106,18 +99,16 @@ static int open_online(struct sync *s)
 {
 	if (access(s->offline, R_OK) < 0)
 		return ff_error("%s: %s", s->offline, strerror(errno));
-	if (sqlite3_open_v2(s->online, &s->db,
-			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI, NULL) != SQLITE_OK)
-		return ff_error("%s: %s", s->online, s->db ? sqlite3_errmsg(s->db) : "cannot open");
-	sqlite3_busy_timeout(s->db, 30000);
+	if (ff_db_open(s->online, FF_DB_WRITER, FF_DB_CREATE | FF_DB_URI, &s->db) < 0)
+		return -1;
 	int64_t app = query_int(s, "PRAGMA application_id", NULL, 0, NULL);
 	int64_t tables = query_int(s, "SELECT count(*) FROM sqlite_schema", NULL, 0, NULL);
 	if (app != FF_ONLINE_APPLICATION_ID && tables > 0)
 		return ff_error("%s: not an ff online store", s->online);
 	char sql[200];
-	snprintf(sql, sizeof sql, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA application_id=%d;"
-		 "PRAGMA user_version=1;", FF_ONLINE_APPLICATION_ID);
-	if (exec(s, sql) < 0 || exec(s, online_schema) < 0)
+	snprintf(sql, sizeof sql, "PRAGMA application_id=%d; PRAGMA user_version=1;",
+		 FF_ONLINE_APPLICATION_ID);
+	if (ff_db_wal(s->db, s->online) < 0 || exec(s, sql) < 0 || exec(s, online_schema) < 0)
 		return -1;
 	char *uri = file_uri(s->offline);
 	char *attach = sqlite3_mprintf("ATTACH %Q AS src", uri);
@@ -126,64 +117,50 @@ static int open_online(struct sync *s)
 	sqlite3_free(attach);
 	if (rc < 0)
 		return -1;
-	if (query_int(s, "PRAGMA src.application_id", NULL, 0, NULL) != 0x66660001)
+	int ok = ff_store_borrow(s->db, s->offline, "src", &s->src);
+	if (ok == 0)
 		return ff_error("%s: not an ff store", s->offline);
-	return 0;
+	return ok < 0 ? -1 : 0;
 }
 
 /* The offline table's version, definition and columns. */
 static int read_source(struct sync *s)
 {
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(s->db, "SELECT version, definition FROM src.ff_catalog WHERE name = ?", -1, &st,
-			       NULL) != SQLITE_OK)
-		return db_fail(s, "cannot read the offline catalog");
-	sqlite3_bind_text(st, 1, s->table, -1, SQLITE_STATIC);
-	int found = sqlite3_step(st) == SQLITE_ROW;
-	if (found) {
-		s->version = sqlite3_column_int64(st, 0);
-		s->definition = ff_xstrdup((const char *)sqlite3_column_text(st, 1));
-	}
-	sqlite3_finalize(st);
+	int found = ff_store_table(s->src, s->table, &s->def, &s->version);
+	if (found < 0)
+		return -1;
 	if (!found)
 		return ff_error("%s: no table %s in the store", s->offline, s->table);
-	if (sqlite3_prepare_v2(s->db, "SELECT name, type, role FROM src.ff_columns WHERE table_name = ? ORDER BY position",
-			       -1, &st, NULL) != SQLITE_OK)
-		return db_fail(s, "cannot read the offline catalog");
-	sqlite3_bind_text(st, 1, s->table, -1, SQLITE_STATIC);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		s->columns = ff_xrealloc(s->columns, (s->ncols + 1) * sizeof *s->columns);
-		struct ff_column *c = &s->columns[s->ncols++];
-		memset(c, 0, sizeof *c);
-		c->name = ff_xstrdup((const char *)sqlite3_column_text(st, 0));
-		int t = ff_type_parse((const char *)sqlite3_column_text(st, 1));
-		int r = ff_role_parse((const char *)sqlite3_column_text(st, 2));
-		c->type = t < 0 ? FF_TYPE_TEXT : (enum ff_type)t;
-		c->role = r < 0 ? FF_ROLE_FEATURE : (enum ff_role)r;
+	const struct ff_column *columns = s->def.cols;
+	size_t ncols = s->def.ncols;
+	for (size_t i = 0; i < ncols; i++) {
+		char q[FF_DB_IDENT_SIZE];
+		if (ff_db_quote(q, sizeof q, columns[i].name) < 0)
+			return ff_error("%s: table %s: column name '%.24s...' too long", s->offline, s->table,
+					columns[i].name);
 	}
-	sqlite3_finalize(st);
 	/* Column lists for the SQL below. */
 	char *cols = NULL, *keys = NULL, *match = NULL, *tcols = NULL, *ckeys = NULL;
 	size_t n1 = 0, n2 = 0, n3 = 0, n4 = 0, n5 = 0;
 	FILE *m1 = open_memstream(&cols, &n1), *m2 = open_memstream(&keys, &n2), *m3 = open_memstream(&match, &n3);
 	FILE *m4 = open_memstream(&tcols, &n4), *m5 = open_memstream(&ckeys, &n5);
 	int nk = 0;
-	for (size_t i = 0; i < s->ncols; i++) {
-		char q[300];
-		ff_sql_ident(q, sizeof q, s->columns[i].name);
+	for (size_t i = 0; i < ncols; i++) {
+		char q[FF_DB_IDENT_SIZE];
+		ff_db_quote(q, sizeof q, columns[i].name);
 		fprintf(m1, "%s%s", i ? ", " : "", q);
 		fprintf(m4, "%st.%s", i ? ", " : "", q);
-		if (s->columns[i].role == FF_ROLE_TIMESTAMP)
-			snprintf(s->ts, sizeof s->ts, "%s", q);
+		if (columns[i].role == FF_ROLE_TIMESTAMP)
+			memcpy(s->ts, q, sizeof q);
 	}
 	/* Point lookups go by key, then time: the online key order. */
 	for (int pass = 0; pass < 2; pass++)
-		for (size_t i = 0; i < s->ncols; i++) {
+		for (size_t i = 0; i < ncols; i++) {
 			enum ff_role want = pass == 0 ? FF_ROLE_KEY : FF_ROLE_TIMESTAMP;
-			if (s->columns[i].role != want)
+			if (columns[i].role != want)
 				continue;
-			char q[300];
-			ff_sql_ident(q, sizeof q, s->columns[i].name);
+			char q[FF_DB_IDENT_SIZE];
+			ff_db_quote(q, sizeof q, columns[i].name);
 			fprintf(m2, "%s%s", nk ? ", " : "", q);
 			fprintf(m3, "%st.%s = c.%s", nk ? " AND " : "", q, q);
 			fprintf(m5, "%sc.%s", nk ? ", " : "", q);
@@ -208,10 +185,10 @@ static int create_table(struct sync *s)
 	size_t n = 0;
 	FILE *m = open_memstream(&sql, &n);
 	fprintf(m, "DROP TABLE IF EXISTS main.%s; CREATE TABLE main.%s (", s->q, s->q);
-	for (size_t i = 0; i < s->ncols; i++) {
-		char q[300];
-		const struct ff_column *c = &s->columns[i];
-		ff_sql_ident(q, sizeof q, c->name);
+	for (size_t i = 0; i < s->def.ncols; i++) {
+		char q[FF_DB_IDENT_SIZE];
+		const struct ff_column *c = &s->def.cols[i];
+		ff_db_quote(q, sizeof q, c->name);
 		const char *type = c->type == FF_TYPE_REAL ? "REAL" : c->type == FF_TYPE_TEXT ? "TEXT" : "INTEGER";
 		fprintf(m, "%s%s %s%s", i ? ", " : "", q, type,
 			c->role == FF_ROLE_KEY || c->role == FF_ROLE_TIMESTAMP ? " NOT NULL" : "");
@@ -229,13 +206,13 @@ static int create_table(struct sync *s)
 
 static int apply_changes(struct sync *s, int64_t since)
 {
-	char changes[300], name[300];
-	snprintf(name, sizeof name, "ff_changes_%s", s->table);
-	ff_sql_ident(changes, sizeof changes, name);
-	int found;
-	int64_t appended = query_int(s, "SELECT min(appended_from) FROM src.ff_versions WHERE table_name = ?1 "
-				     "AND version > (SELECT version FROM main.ff_online_tables WHERE name = ?1)",
-				     s->table, 0, &found);
+	char changes[FF_DB_IDENT_SIZE];
+	if (ff_db_side_name(changes, sizeof changes, "ff_changes_", s->table) < 0)
+		return ff_error("%s: table %s: its change feed's name is too long", s->offline, s->table);
+	int64_t appended = 0;
+	int found = ff_store_appended_from(s->src, s->table, since, &appended);
+	if (found < 0)
+		return -1;
 	char *sql = NULL;
 	size_t n = 0;
 	FILE *m = open_memstream(&sql, &n);
@@ -287,10 +264,10 @@ static int expire(struct sync *s)
 	size_t n = 0;
 	FILE *m = open_memstream(&keys_eq, &n);
 	int first = 1;
-	for (size_t i = 0; i < s->ncols; i++)
-		if (s->columns[i].role == FF_ROLE_KEY) {
-			char q[300];
-			ff_sql_ident(q, sizeof q, s->columns[i].name);
+	for (size_t i = 0; i < s->def.ncols; i++)
+		if (s->def.cols[i].role == FF_ROLE_KEY) {
+			char q[FF_DB_IDENT_SIZE];
+			ff_db_quote(q, sizeof q, s->def.cols[i].name);
 			fprintf(m, "%sl.%s = t.%s", first ? "" : " AND ", q, q);
 			first = 0;
 		}
@@ -311,9 +288,7 @@ static int expire(struct sync *s)
 static int record(struct sync *s)
 {
 	char now[32];
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ff_time_format((int64_t)ts.tv_sec * FF_USEC, now);
+	ff_db_now_text(now);
 	char *real = realpath(s->offline, NULL);
 	char retention[32] = "NULL";
 	if (s->o->retention > 0)
@@ -321,15 +296,15 @@ static int record(struct sync *s)
 	char *sql = sqlite3_mprintf(
 		"INSERT OR REPLACE INTO ff_online_tables VALUES (%Q, %Q, %lld, %Q, %Q, (SELECT count(*) FROM main.%s), %s);"
 		"DELETE FROM ff_online_columns WHERE table_name = %Q;",
-		s->table, real ? real : s->offline, (long long)s->version, s->definition, now, s->q, retention,
+		s->table, real ? real : s->offline, (long long)s->version, s->def.definition, now, s->q, retention,
 		s->table);
 	free(real);
 	int rc = exec(s, sql);
 	sqlite3_free(sql);
-	for (size_t i = 0; rc == 0 && i < s->ncols; i++) {
+	for (size_t i = 0; rc == 0 && i < s->def.ncols; i++) {
+		const struct ff_column *c = &s->def.cols[i];
 		sql = sqlite3_mprintf("INSERT INTO ff_online_columns VALUES (%Q, %lld, %Q, %Q, %Q);", s->table,
-				      (long long)i + 1, s->columns[i].name, ff_type_name(s->columns[i].type),
-				      ff_role_name(s->columns[i].role));
+				      (long long)i + 1, c->name, ff_type_name(c->type), ff_role_name(c->role));
 		rc = exec(s, sql);
 		sqlite3_free(sql);
 	}
@@ -343,7 +318,8 @@ static int sync_one(struct sync *s)
 	struct ff_sync_stats *stats = s->stats;
 	const char *table = s->table;
 	memset(stats, 0, sizeof *stats);
-	ff_sql_ident(s->q, sizeof s->q, table);
+	if (ff_name_check(table, "table name", s->offline) < 0 || ff_db_quote(s->q, sizeof s->q, table) < 0)
+		return -1;
 	if (read_source(s) < 0)
 		return -1;
 	int synced;
@@ -366,7 +342,7 @@ static int sync_one(struct sync *s)
 			}
 			sqlite3_finalize(st);
 		}
-		int same = stored && strcmp(stored, s->definition) == 0;
+		int same = stored && strcmp(stored, s->def.definition) == 0;
 		char *real = realpath(s->offline, NULL);
 		int same_source = source && real && strcmp(source, real) == 0;
 		free(real);
@@ -379,10 +355,10 @@ static int sync_one(struct sync *s)
 			return -1;
 		}
 		free(source);
-		int replaced;
-		int64_t at = query_int(s, "SELECT min(version) FROM src.ff_versions WHERE table_name = ?1 AND "
-				       "operation IN ('create', 'replace') AND version > "
-				       "(SELECT version FROM main.ff_online_tables WHERE name = ?1)", table, 0, &replaced);
+		int64_t at = 0;
+		int replaced = ff_store_replaced_after(s->src, table, since, &at);
+		if (replaced < 0)
+			return -1;
 		if (!same || replaced)
 			return ff_error("%s: table %s was %s at offline version %lld, after version %lld synced "
 					"here: run ff-sync-online --full to copy it again", s->online, table,
@@ -407,15 +383,12 @@ static int sync_one(struct sync *s)
 
 static void sync_release(struct sync *s)
 {
-	for (size_t i = 0; i < s->ncols; i++)
-		free(s->columns[i].name);
-	free(s->columns);
+	ff_table_def_release(&s->def);
 	free(s->cols);
 	free(s->key_cols);
 	free(s->key_match);
 	free(s->tcols);
 	free(s->ckey_cols);
-	free(s->definition);
 }
 
 int ff_sync_tables(const char *offline, const char *online, char **tables, size_t n,
@@ -445,8 +418,8 @@ int ff_sync_tables(const char *offline, const char *online, char **tables, size_
 out:
 	if (in_tx)
 		sqlite3_exec(conn.db, "ROLLBACK", NULL, NULL, NULL);
-	if (conn.db)
-		sqlite3_close_v2(conn.db);
+	ff_store_close(conn.src);
+	ff_db_close(conn.db);
 	return rc;
 }
 
@@ -455,21 +428,7 @@ int ff_offline_tables(const char *offline, char ***tables)
 	struct ff_store *st;
 	if (ff_store_open(offline, FF_STORE_READ, &st) < 0)
 		return -1;
-	sqlite3_stmt *s;
-	size_t n = 0;
-	char **v = ff_xcalloc(1, sizeof *v);
-	if (sqlite3_prepare_v2(ff_store_db(st), "SELECT name FROM ff_catalog ORDER BY name", -1, &s, NULL) != SQLITE_OK) {
-		ff_store_close(st);
-		free(v);
-		return ff_error("%s: cannot read the catalog", offline);
-	}
-	while (sqlite3_step(s) == SQLITE_ROW) {
-		v = ff_xrealloc(v, (n + 2) * sizeof *v);
-		v[n++] = ff_xstrdup((const char *)sqlite3_column_text(s, 0));
-		v[n] = NULL;
-	}
-	sqlite3_finalize(s);
+	int rc = ff_store_tables(st, tables);
 	ff_store_close(st);
-	*tables = v;
-	return 0;
+	return rc;
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ff_db.h"
 #include "ff_spec.h"
 #include "ff_time.h"
 #include "ff_util.h"
@@ -40,6 +41,8 @@ int ff_prep_parse(struct ff_prep *p, const char *text, const char *where)
 		p->op = FF_PREP_FLOOR;
 	else
 		rc = ff_error("%s: unknown step '%s' (ceil or floor)", where, func);
+	if (rc == 0 && ff_name_check(p->name, "derived column", where) < 0)
+		rc = -1;
 	if (rc == 0 && !ff_is_identifier(p->name))
 		rc = ff_error("%s: '%s' is not a column name", where, p->name);
 	if (rc == 0 && !*p->column)

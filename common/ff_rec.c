@@ -21,12 +21,13 @@ enum {
 };
 #define MAX_RECORD ((uint32_t)1 << 30)
 
+const char *const ff_rec_format_names[] = {"csv", "bin", NULL};
+
 int ff_rec_format_parse(const char *name)
 {
-	if (strcmp(name, "csv") == 0)
-		return FF_REC_CSV;
-	if (strcmp(name, "bin") == 0)
-		return FF_REC_BIN;
+	for (int i = 0; ff_rec_format_names[i]; i++)
+		if (strcmp(name, ff_rec_format_names[i]) == 0)
+			return i;
 	return -1;
 }
 

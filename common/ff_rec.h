@@ -12,6 +12,8 @@
 
 enum ff_rec_format { FF_REC_CSV, FF_REC_BIN };
 
+/* The names of the formats by enum value, NULL-terminated (for ff_opt_enum). */
+extern const char *const ff_rec_format_names[];
 /* Parse "csv" or "bin"; -1 if neither. */
 int ff_rec_format_parse(const char *name);
 

@@ -9,11 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <xxhash.h>
 
+#include "ff_db.h"
 #include "ff_model.h"
-#include "ff_time.h"
 #include "ff_util.h"
 
 #define FF_REGISTRY_APPLICATION_ID 0x66660002 /* "ff", format 2: a registry, not a store */
@@ -80,10 +79,11 @@ int ff_registry_is_name(const char *s)
 {
 	if (!s || !(isalpha((unsigned char)*s) || *s == '_'))
 		return 0;
-	for (s++; *s; s++)
+	size_t n = 1;
+	for (s++; *s; s++, n++)
 		if (!(isalnum((unsigned char)*s) || *s == '_' || *s == '.' || *s == '-'))
 			return 0;
-	return 1;
+	return n <= FF_NAME_MAX;
 }
 
 char *ff_registry_ref_text(const char *name, int64_t version)
@@ -110,7 +110,9 @@ int ff_registry_ref_parse(const char *text, struct ff_registry_ref *out)
 	size_t n = strcspn(s, "/@");
 	out->name = ff_xstrndup(s, n);
 	const char *why = NULL;
-	if (!ff_registry_is_name(out->name)) {
+	if (strlen(out->name) > FF_NAME_MAX) {
+		why = "a model name longer than " FF_NAME_MAX_TEXT " bytes";
+	} else if (!ff_registry_is_name(out->name)) {
 		why = "a bad model name";
 	} else if (s[n] == '/') {
 		int64_t v;
@@ -137,18 +139,12 @@ int ff_registry_ref_parse(const char *text, struct ff_registry_ref *out)
 
 static int db_error(struct ff_registry *r, const char *what)
 {
-	return ff_error("%s: %s: %s", r->path, what, sqlite3_errmsg(r->db));
+	return ff_db_error(r->db, r->path, what);
 }
 
 static int exec(struct ff_registry *r, const char *sql)
 {
-	char *msg = NULL;
-	if (sqlite3_exec(r->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		ff_error("%s: %s", r->path, msg ? msg : sqlite3_errmsg(r->db));
-		sqlite3_free(msg);
-		return -1;
-	}
-	return 0;
+	return ff_db_exec(r->db, r->path, sql);
 }
 
 static int prepare(struct ff_registry *r, const char *sql, sqlite3_stmt **s)
@@ -206,23 +202,14 @@ static int check_format(struct ff_registry *r)
  * itself: if another process is in it, the next change switches. */
 static void try_wal(struct ff_registry *r)
 {
-	sqlite3_exec(r->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
-	sqlite3_exec(r->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
+	ff_db_wal(r->db, NULL);
 }
 
 static int open_db(struct ff_registry *r, int create)
 {
-	int flags = r->writable ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY;
-	if (create)
-		flags |= SQLITE_OPEN_CREATE;
-	if (sqlite3_open_v2(r->path, &r->db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-		ff_error("%s: %s", r->path, r->db ? sqlite3_errmsg(r->db) : "cannot open");
-		sqlite3_close_v2(r->db);
-		r->db = NULL;
+	if (ff_db_open(r->path, r->writable ? FF_DB_WRITER : FF_DB_READER, create ? FF_DB_CREATE : 0,
+		       &r->db) < 0)
 		return -1;
-	}
-	sqlite3_busy_timeout(r->db, 30000);
-	sqlite3_extended_result_codes(r->db, 1);
 	/* The header and the schema read in one transaction: a registry being
 	 * created by another process is seen before or after, not half made. */
 	if (exec(r, "BEGIN") < 0)
@@ -528,10 +515,7 @@ static int next_version(struct ff_registry *r, const char *name, int64_t *versio
 
 static int step_done(struct ff_registry *r, sqlite3_stmt *s, const char *what)
 {
-	int rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
-	return rc == SQLITE_DONE ? 0 : db_error(r, what);
+	return ff_db_step_done(r->db, r->path, s, what);
 }
 
 static int insert_lineage(struct ff_registry *r, const char *name, int64_t version,
@@ -591,23 +575,20 @@ static int put_alias(struct ff_registry *r, const char *name, int64_t version, c
 	return rc;
 }
 
-static void now_text(char *buf)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ff_time_format((int64_t)ts.tv_sec * FF_USEC, buf);
-}
-
 int ff_registry_register(struct ff_registry *r, const char *name, const void *data, size_t len,
 			 const char *origin, const char *description,
 			 const struct ff_strlist *aliases, int64_t *version, int *existed)
 {
+	if (ff_name_check(name, "model name", NULL) < 0)
+		return -1;
 	if (!ff_registry_is_name(name))
 		return ff_error(
 		    "bad model name '%s': use letters, digits, _ . - and a letter or _ first",
 		    name);
 	for (size_t i = 0; aliases && i < aliases->n; i++)
-		if (!ff_registry_is_name(aliases->v[i]))
+		if (ff_name_check(aliases->v[i], "alias", NULL) < 0)
+			return -1;
+		else if (!ff_registry_is_name(aliases->v[i]))
 			return ff_error(
 			    "bad alias '%s': use letters, digits, _ . - and a letter or _ first",
 			    aliases->v[i]);
@@ -634,7 +615,7 @@ int ff_registry_register(struct ff_registry *r, const char *name, const void *da
 	char hash[64], created[32];
 	snprintf(hash, sizeof hash, "xxh3-128:%016" PRIx64 "%016" PRIx64, (uint64_t)h.high64,
 		 (uint64_t)h.low64);
-	now_text(created);
+	ff_db_now_text(created);
 	sqlite3_stmt *s = NULL;
 	int rc = -1;
 	*existed = 0;
@@ -695,6 +676,8 @@ int ff_registry_set_alias(struct ff_registry *r, const char *name, int64_t versi
 			  const char *alias)
 {
 	if (need_db(r) < 0)
+		return -1;
+	if (ff_name_check(alias, "alias", NULL) < 0)
 		return -1;
 	if (!ff_registry_is_name(alias))
 		return ff_error(
@@ -807,12 +790,6 @@ void ff_registry_entry_release(struct ff_registry_entry *e)
 	memset(e, 0, sizeof *e);
 }
 
-static char *column_text(sqlite3_stmt *s, int i)
-{
-	const unsigned char *t = sqlite3_column_text(s, i);
-	return t ? ff_xstrdup((const char *)t) : NULL;
-}
-
 static const char *entry_sql =
     "SELECT m.name, m.version, m.created_at, m.size, m.hash, m.source, m.description, m.metrics,"
     " (SELECT group_concat(alias, ',') FROM (SELECT alias FROM aliases a"
@@ -822,14 +799,14 @@ static const char *entry_sql =
 static void read_entry(sqlite3_stmt *s, struct ff_registry_entry *e)
 {
 	memset(e, 0, sizeof *e);
-	e->name = column_text(s, 0);
+	e->name = ff_db_column_text(s, 0);
 	e->version = sqlite3_column_int64(s, 1);
-	e->created = column_text(s, 2);
+	e->created = ff_db_column_text(s, 2);
 	e->size = sqlite3_column_int64(s, 3);
-	e->hash = column_text(s, 4);
-	e->source = column_text(s, 5);
-	e->description = column_text(s, 6);
-	e->metrics = column_text(s, 7);
+	e->hash = ff_db_column_text(s, 4);
+	e->source = ff_db_column_text(s, 5);
+	e->description = ff_db_column_text(s, 6);
+	e->metrics = ff_db_column_text(s, 7);
 	if (sqlite3_column_type(s, 8) != SQLITE_NULL)
 		ff_strlist_add_split(&e->aliases, (const char *)sqlite3_column_text(s, 8));
 }
@@ -914,7 +891,7 @@ static int walk_lookups(struct ff_registry *r, sqlite3_stmt *s, ff_registry_need
 			name = ff_xstrdup(n);
 			version = v;
 			lookup = l;
-			table = column_text(s, 3);
+			table = ff_db_column_text(s, 3);
 			table_version = sqlite3_column_int64(s, 4);
 		}
 		if (sqlite3_column_type(s, 5) != SQLITE_NULL)

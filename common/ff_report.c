@@ -5,13 +5,15 @@
 #include <string.h>
 
 #include "ff_csv.h"
+#include "ff_json.h"
 #include "ff_util.h"
+
+const char *const ff_report_format_names[] = {"text", "csv", "json", NULL};
 
 int ff_report_format_parse(const char *name)
 {
-	static const char *const names[] = {"text", "csv", "json"};
-	for (int i = 0; i < 3; i++)
-		if (strcmp(name, names[i]) == 0)
+	for (int i = 0; ff_report_format_names[i]; i++)
+		if (strcmp(name, ff_report_format_names[i]) == 0)
 			return i;
 	return -1;
 }
@@ -79,8 +81,8 @@ void ff_report_text(const struct ff_report_table *t, FILE *out, const char *inde
 	size_t *width = ff_xcalloc(t->ncols, sizeof *width);
 	int *right = ff_xcalloc(t->ncols, sizeof *right);
 	for (size_t c = 0; c < t->ncols; c++) {
-		width[c] = width_of(t->heads.v[c]);
-		right[c] = 1;
+		width[c] = t->headless ? 0 : width_of(t->heads.v[c]);
+		right[c] = !t->left;
 	}
 	for (size_t i = 0; i < t->cells.n; i++) {
 		const char *s = t->cells.v[i];
@@ -90,7 +92,7 @@ void ff_report_text(const struct ff_report_table *t, FILE *out, const char *inde
 		if (*s && !is_number(s))
 			right[c] = 0;
 	}
-	for (size_t i = 0; i < t->cells.n + t->ncols; i++) {
+	for (size_t i = t->headless ? t->ncols : 0; i < t->cells.n + t->ncols; i++) {
 		size_t c = i % t->ncols;
 		const char *s = i < t->ncols ? t->heads.v[i] : t->cells.v[i - t->ncols];
 		if (!*s)
@@ -119,64 +121,6 @@ void ff_report_csv(const struct ff_report_table *t, FILE *out)
 	}
 }
 
-void ff_report_json_string(FILE *out, const char *s)
-{
-	if (!s) {
-		fputs("null", out);
-		return;
-	}
-	putc('"', out);
-	/* Bytes that are not UTF-8 (a column name from a Latin-1 file) become
-	 * U+FFFD: the answer must stay JSON. */
-	size_t n = strlen(s);
-	for (size_t i = 0; i < n;) {
-		const unsigned char *p = (const unsigned char *)s + i;
-		size_t len = ff_utf8_length(s + i, n - i);
-		if (len == 0)
-			fputs("\\ufffd", out), len = 1;
-		else if (*p == '"' || *p == '\\')
-			fprintf(out, "\\%c", *p);
-		else if (*p == '\n')
-			fputs("\\n", out);
-		else if (*p < 0x20 || *p == 0x7f)
-			fprintf(out, "\\u%04x", *p);
-		else
-			fwrite(p, 1, len, out);
-		i += len;
-	}
-	putc('"', out);
-}
-
-/* JSON's own grammar of numbers: "007", "+1", ".5" and "inf" are strings. */
-static int is_json_number(const char *s)
-{
-	if (*s == '-')
-		s++;
-	if (*s == '0')
-		s++;
-	else if (*s >= '1' && *s <= '9')
-		while (*s >= '0' && *s <= '9')
-			s++;
-	else
-		return 0;
-	if (*s == '.') {
-		if (!(*++s >= '0' && *s <= '9'))
-			return 0;
-		while (*s >= '0' && *s <= '9')
-			s++;
-	}
-	if (*s == 'e' || *s == 'E') {
-		s++;
-		if (*s == '+' || *s == '-')
-			s++;
-		if (!(*s >= '0' && *s <= '9'))
-			return 0;
-		while (*s >= '0' && *s <= '9')
-			s++;
-	}
-	return *s == '\0';
-}
-
 void ff_report_json(const struct ff_report_table *t, FILE *out, int indent)
 {
 	size_t rows = ff_report_rows(t);
@@ -186,14 +130,14 @@ void ff_report_json(const struct ff_report_table *t, FILE *out, int indent)
 		for (size_t c = 0; c < t->ncols; c++) {
 			const char *s = t->cells.v[r * t->ncols + c];
 			fputs(c ? ", " : "", out);
-			ff_report_json_string(out, t->heads.v[c]);
+			ff_json_string(out, t->heads.v[c]);
 			fputs(": ", out);
 			if (!*s)
 				fputs("null", out);
-			else if (is_json_number(s))
+			else if (ff_json_is_number(s))
 				fputs(s, out);
 			else
-				ff_report_json_string(out, s);
+				ff_json_string(out, s);
 		}
 		putc('}', out);
 	}

@@ -11,6 +11,8 @@
 
 enum ff_report_format { FF_REPORT_TEXT, FF_REPORT_CSV, FF_REPORT_JSON };
 
+/* The names of the formats by enum value, NULL-terminated (for ff_opt_enum). */
+extern const char *const ff_report_format_names[];
 /* Parse "text", "csv" or "json"; -1 if none. */
 int ff_report_format_parse(const char *name);
 
@@ -19,6 +21,8 @@ struct ff_report_table {
 	struct ff_strlist heads;
 	struct ff_strlist cells; /* row after row */
 	int rounded;             /* numbers to 6 significant digits, for people */
+	int left;                /* text: every column aligned left, numbers too */
+	int headless;            /* text: no header line (a list of name, value) */
 };
 
 /* A table with the comma-separated column names heads. */
@@ -43,7 +47,5 @@ void ff_report_json(const struct ff_report_table *t, FILE *out, int indent);
 /* The whole of a report that is one table, in format: aligned text, CSV,
  * or a JSON list of objects and a newline. */
 void ff_report_write(const struct ff_report_table *t, enum ff_report_format format, FILE *out);
-/* A JSON string (null for NULL). */
-void ff_report_json_string(FILE *out, const char *s);
 
 #endif

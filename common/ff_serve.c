@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ff_json.h"
 #include "ff_metrics.h"
 #include "ff_output.h"
 #include "ff_request.h"
@@ -118,33 +119,12 @@ static void put(struct scratch *s, const char *p, size_t n)
 
 static void puts_(struct scratch *s, const char *p) { put(s, p, strlen(p)); }
 
-/* A JSON string; bytes that are not UTF-8 (a request's own, echoed in a
- * message) become U+FFFD so that the answer stays valid JSON. */
+/* A JSON string (ff_json.h): bytes that are not UTF-8 (a request's own,
+ * echoed in a message) become U+FFFD, so that the answer stays JSON. */
 static void put_json_string(struct scratch *s, const char *p, size_t n)
 {
-	put(s, "\"", 1);
-	for (size_t i = 0; i < n;) {
-		unsigned char c = (unsigned char)p[i];
-		char esc[8];
-		size_t len = ff_utf8_length(p + i, n - i);
-		if (len == 0) {
-			put(s, "\\ufffd", 6);
-			i++;
-			continue;
-		}
-		if (c == '"' || c == '\\') {
-			esc[0] = '\\';
-			esc[1] = (char)c;
-			put(s, esc, 2);
-		} else if (c < 0x20 || c == 0x7f) {
-			snprintf(esc, sizeof esc, "\\u%04x", c);
-			put(s, esc, 6);
-		} else {
-			put(s, p + i, len);
-		}
-		i += len;
-	}
-	put(s, "\"", 1);
+	ff_grow(&s->out, &s->out_cap, s->out_len + FF_JSON_QUOTED_SIZE(n), 1);
+	s->out_len += ff_json_quote(s->out + s->out_len, p, n);
 }
 
 static void put_float(struct scratch *s, float f)

@@ -6,6 +6,7 @@
 #include <time.h>
 #include <xxhash.h>
 
+#include "ff_db.h"
 #include "ff_registry.h"
 #include "ff_util.h"
 
@@ -46,6 +47,8 @@ static int load_one(struct ff_served_model *s, const char *spec, const char *reg
 	}
 	if (!*s->ref)
 		return ff_error("model '%s': an empty reference: give a file or models:/NAME", s->name);
+	if (ff_name_check(s->name, "model name", s->ref) < 0)
+		return -1;
 	if (!ff_registry_is_name(s->name))
 		return ff_error("model name '%s' (of %s): use letters, digits, '_', '.' and '-'", s->name, s->ref);
 	void *data = NULL;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ff_db.h"
 #include "ff_directive.h"
 #include "ff_time.h"
 #include "ff_util.h"
@@ -58,16 +59,6 @@ void ff_spec_release(struct ff_spec *spec)
 	memset(spec, 0, sizeof *spec);
 }
 
-int ff_is_identifier(const char *s)
-{
-	if (!s || !(isalpha((unsigned char)*s) || *s == '_'))
-		return 0;
-	for (s++; *s; s++)
-		if (!(isalnum((unsigned char)*s) || *s == '_'))
-			return 0;
-	return 1;
-}
-
 int ff_spec_is_directive(const char *name)
 {
 	for (size_t i = 0; i < sizeof directives / sizeof *directives; i++)
@@ -100,6 +91,8 @@ static int set_once(char **slot, const char *value, const char *what, const char
 
 static int set_name(char **slot, const char *value, const char *what, const char *where)
 {
+	if (ff_name_check(value, what, where) < 0)
+		return -1;
 	if (!ff_is_identifier(value))
 		return ff_error("%s: %s '%s' is not a name (letters, digits, _)", where, what, value);
 	return set_once(slot, value, what, where);
@@ -116,6 +109,8 @@ static int add_feature(struct ff_spec *spec, const char *value, const char *wher
 	char *open = strchr(expr, '(');
 	char *close = strrchr(expr, ')');
 	int rc = -1;
+	if (ff_name_check(name, "feature name", where) < 0)
+		goto out;
 	if (!ff_is_identifier(name)) {
 		ff_error("%s: feature name '%s' is not a name (letters, digits, _)", where, name);
 		goto out;
@@ -183,8 +178,9 @@ static int add_key(struct ff_spec *spec, const char *value, const char *where)
 	const char *eq = strchr(value, '=');
 	char *name = eq ? trimmed_n(value, (size_t)(eq - value)) : trimmed(value);
 	char *column = eq ? trimmed(eq + 1) : ff_xstrdup(name);
-	if (!ff_is_identifier(name) || !*column) {
-		ff_error("%s: key '%s' is not [NAME=]COLUMN", where, value);
+	if (ff_name_check(name, "key name", where) < 0 || !ff_is_identifier(name) || !*column) {
+		if (strlen(name) <= FF_NAME_MAX)
+			ff_error("%s: key '%s' is not [NAME=]COLUMN", where, value);
 		free(name);
 		free(column);
 		return -1;

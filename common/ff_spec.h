@@ -81,7 +81,5 @@ char *ff_spec_text(const struct ff_spec *spec, int descriptions);
 /* The stored table this spec produces (columns, definition, spec text). */
 void ff_spec_table_def(const struct ff_spec *spec, struct ff_table_def *def);
 
-/* 1 if s is a plain identifier [A-Za-z_][A-Za-z0-9_]*. */
-int ff_is_identifier(const char *s);
 
 #endif

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "ff_cell.h"
+#include "ff_db.h"
 #include "ff_time.h"
 #include "ff_util.h"
 
@@ -20,6 +21,8 @@ struct ff_store {
 	char *tmp_path;  /* a new store being built, renamed on commit */
 	sqlite3 *db;
 	int in_tx;
+	int borrowed;    /* db is the caller's (ff_store_borrow) */
+	char schema[FF_NAME_MAX + 1]; /* where the catalog is: main, or an ATTACH name */
 };
 
 static const char *catalog_sql =
@@ -54,73 +57,83 @@ static const char *catalog_sql =
 	" appended_from INTEGER,"
 	" PRIMARY KEY (table_name, version)) WITHOUT ROWID;";
 
-void ff_sql_ident(char *buf, size_t size, const char *name)
+int ff_sql_ident(char *buf, size_t size, const char *name)
 {
-	size_t n = 0;
-	if (size < 3)
-		return;
-	buf[n++] = '"';
-	for (const char *p = name; *p && n + 3 < size; p++) {
-		if (*p == '"')
-			buf[n++] = '"';
-		buf[n++] = *p;
-	}
-	buf[n++] = '"';
-	buf[n] = '\0';
+	return ff_db_quote(buf, size, name);
 }
 
 static int db_error(struct ff_store *st, const char *what)
 {
-	return ff_error("%s: %s: %s", st->path, what, sqlite3_errmsg(st->db));
+	return ff_db_error(st->db, st->path, what);
 }
 
 static int exec(struct ff_store *st, const char *sql)
 {
-	char *msg = NULL;
-	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		ff_error("%s: %s", st->path, msg ? msg : sqlite3_errmsg(st->db));
-		sqlite3_free(msg);
-		return -1;
-	}
-	return 0;
+	return ff_db_exec(st->db, st->path, sql);
 }
 
-static int pragma_int(struct ff_store *st, const char *sql, int64_t *out)
+/* A statement on the catalog tables: each '@' in sql stands for the schema. */
+static int prepare_catalog(struct ff_store *st, const char *sql, sqlite3_stmt **s)
+{
+	char text[1024];
+	size_t n = 0, ns = strlen(st->schema);
+	for (const char *p = sql; *p && n + ns + 1 < sizeof text; p++) {
+		if (*p == '@') {
+			memcpy(text + n, st->schema, ns);
+			n += ns;
+		} else {
+			text[n++] = *p;
+		}
+	}
+	text[n] = '\0';
+	return ff_db_prepare(st->db, st->path, text, s, "cannot read the catalog");
+}
+
+static int pragma_int(struct ff_store *st, const char *pragma, int64_t *out)
 {
 	sqlite3_stmt *s;
-	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
-		return db_error(st, "cannot read the store");
+	char sql[200];
+	snprintf(sql, sizeof sql, "PRAGMA %s.%s", st->schema, pragma);
+	if (ff_db_prepare(st->db, st->path, sql, &s, "cannot read the store") < 0)
+		return -1;
 	int rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		*out = sqlite3_column_int64(s, 0);
+	*out = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
 	sqlite3_finalize(s);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return db_error(st, "cannot read the store");
 	return 0;
 }
 
+/* 1 if the file is a store this ff reads, 0 if it is not a store (nothing
+ * reported), -1 otherwise (reported). */
 static int check_format(struct ff_store *st)
 {
 	int64_t app = 0, ver = 0;
-	if (pragma_int(st, "PRAGMA application_id", &app) < 0)
+	if (pragma_int(st, "application_id", &app) < 0)
 		return -1;
 	if (app != FF_APPLICATION_ID)
-		return ff_error("%s: not an ff store", st->path);
-	if (pragma_int(st, "PRAGMA user_version", &ver) < 0)
+		return 0;
+	if (pragma_int(st, "user_version", &ver) < 0)
 		return -1;
 	if (ver > FF_STORE_FORMAT)
 		return ff_error("%s: store format %lld is newer than this ff understands (%d)",
 				st->path, (long long)ver, FF_STORE_FORMAT);
-	return 0;
+	return 1;
+}
+
+static struct ff_store *store_new(const char *path)
+{
+	struct ff_store *st = ff_xcalloc(1, sizeof *st);
+	st->path = ff_xstrdup(path);
+	strcpy(st->schema, "main");
+	return st;
 }
 
 int ff_store_open(const char *path, enum ff_store_mode mode, struct ff_store **out)
 {
-	struct ff_store *st = ff_xcalloc(1, sizeof *st);
-	st->path = ff_xstrdup(path);
+	struct ff_store *st = store_new(path);
 	struct stat sb;
 	int fresh = mode == FF_STORE_WRITE && stat(path, &sb) < 0 && errno == ENOENT;
-	int flags = mode == FF_STORE_READ ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
 	const char *open_path = path;
 	if (fresh) {
 		size_t n = strlen(path) + 32;
@@ -128,17 +141,13 @@ int ff_store_open(const char *path, enum ff_store_mode mode, struct ff_store **o
 		snprintf(st->tmp_path, n, "%s.new-%ld", path, (long)getpid());
 		unlink(st->tmp_path);
 		open_path = st->tmp_path;
-		flags |= SQLITE_OPEN_CREATE;
 	} else if (stat(path, &sb) < 0) {
 		ff_error("%s: %s", path, strerror(errno));
 		goto fail;
 	}
-	if (sqlite3_open_v2(open_path, &st->db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-		ff_error("%s: %s", path, st->db ? sqlite3_errmsg(st->db) : "cannot open");
+	if (ff_db_open_as(open_path, path, mode == FF_STORE_READ ? FF_DB_READER : FF_DB_WRITER,
+			  fresh ? FF_DB_CREATE : 0, &st->db) < 0)
 		goto fail;
-	}
-	sqlite3_busy_timeout(st->db, 30000);
-	sqlite3_extended_result_codes(st->db, 1);
 	if (fresh) {
 		/* Nobody can see the file before the rename: no journal needed. */
 		char sql[256];
@@ -149,10 +158,13 @@ int ff_store_open(const char *path, enum ff_store_mode mode, struct ff_store **o
 		if (exec(st, sql) < 0 || exec(st, catalog_sql) < 0)
 			goto fail;
 	} else {
-		if (check_format(st) < 0)
+		int ok = check_format(st);
+		if (ok == 0)
+			ff_error("%s: not an ff store", st->path);
+		if (ok <= 0)
 			goto fail;
 		if (mode == FF_STORE_WRITE &&
-		    exec(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-32768;") < 0)
+		    (ff_db_wal(st->db, st->path) < 0 || exec(st, "PRAGMA cache_size=-32768;") < 0))
 			goto fail;
 	}
 	*out = st;
@@ -162,14 +174,30 @@ fail:
 	return -1;
 }
 
+int ff_store_borrow(sqlite3 *db, const char *path, const char *schema, struct ff_store **out)
+{
+	struct ff_store *st = store_new(path);
+	st->db = db;
+	st->borrowed = 1;
+	snprintf(st->schema, sizeof st->schema, "%s", schema);
+	int ok = ff_is_identifier(schema) ? check_format(st) : ff_error("%s: bad schema name", path);
+	if (ok <= 0) {
+		ff_store_close(st);
+		*out = NULL;
+		return ok;
+	}
+	*out = st;
+	return 1;
+}
+
 void ff_store_close(struct ff_store *st)
 {
 	if (!st)
 		return;
-	if (st->db) {
+	if (st->db && !st->borrowed) {
 		if (st->in_tx)
 			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-		sqlite3_close_v2(st->db);
+		ff_db_close(st->db);
 	}
 	if (st->tmp_path)
 		unlink(st->tmp_path);
@@ -177,7 +205,6 @@ void ff_store_close(struct ff_store *st)
 	free(st->path);
 	free(st);
 }
-
 sqlite3 *ff_store_db(struct ff_store *st) { return st->db; }
 const char *ff_store_path(const struct ff_store *st) { return st->path; }
 
@@ -234,20 +261,15 @@ int ff_store_commit(struct ff_store *st)
 	return st->tmp_path ? publish_new_store(st) : 0;
 }
 
-static char *column_text(sqlite3_stmt *s, int i)
-{
-	const unsigned char *t = sqlite3_column_text(s, i);
-	return t ? ff_xstrdup((const char *)t) : NULL;
-}
+/* ---- reading the catalog ---- */
 
 int ff_store_table(struct ff_store *st, const char *name, struct ff_table_def *def, int64_t *version)
 {
 	sqlite3_stmt *s = NULL;
 	int found = 0;
 	memset(def, 0, sizeof *def);
-	if (sqlite3_prepare_v2(st->db, "SELECT version, definition, spec FROM ff_catalog WHERE name = ?",
-			       -1, &s, NULL) != SQLITE_OK)
-		return db_error(st, "cannot read the catalog");
+	if (prepare_catalog(st, "SELECT version, definition, spec FROM @.ff_catalog WHERE name = ?", &s) < 0)
+		return -1;
 	sqlite3_bind_text(s, 1, name, -1, SQLITE_TRANSIENT);
 	int rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
@@ -255,30 +277,31 @@ int ff_store_table(struct ff_store *st, const char *name, struct ff_table_def *d
 		if (version)
 			*version = sqlite3_column_int64(s, 0);
 		def->name = ff_xstrdup(name);
-		def->definition = column_text(s, 1);
-		def->spec = column_text(s, 2);
+		def->definition = ff_db_column_text(s, 1);
+		def->spec = ff_db_column_text(s, 2);
 	}
 	sqlite3_finalize(s);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return db_error(st, "cannot read the catalog");
 	if (!found)
 		return 0;
-	if (sqlite3_prepare_v2(st->db,
-			       "SELECT name, type, role, description FROM ff_columns"
-			       " WHERE table_name = ? ORDER BY position", -1, &s, NULL) != SQLITE_OK)
-		return db_error(st, "cannot read the catalog");
+	if (prepare_catalog(st, "SELECT name, type, role, description FROM @.ff_columns"
+				" WHERE table_name = ? ORDER BY position", &s) < 0) {
+		ff_table_def_release(def);
+		return -1;
+	}
 	sqlite3_bind_text(s, 1, name, -1, SQLITE_TRANSIENT);
 	size_t cap = 0;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		ff_grow(&def->cols, &cap, def->ncols + 1, sizeof *def->cols);
 		struct ff_column *c = &def->cols[def->ncols++];
-		c->name = column_text(s, 0);
+		c->name = ff_db_column_text(s, 0);
 		const char *type = (const char *)sqlite3_column_text(s, 1);
 		const char *role = (const char *)sqlite3_column_text(s, 2);
 		int t = type ? ff_type_parse(type) : -1, r = role ? ff_role_parse(role) : -1;
 		c->type = t < 0 ? FF_TYPE_TEXT : (enum ff_type)t;
 		c->role = r < 0 ? FF_ROLE_FEATURE : (enum ff_role)r;
-		c->description = column_text(s, 3);
+		c->description = ff_db_column_text(s, 3);
 	}
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE) {
@@ -286,6 +309,108 @@ int ff_store_table(struct ff_store *st, const char *name, struct ff_table_def *d
 		return db_error(st, "cannot read the catalog");
 	}
 	return 1;
+}
+
+/* The text fields of a catalog entry, in the order of the catalog's columns
+ * after its version. */
+#define ENTRY_TEXTS 7
+static void entry_texts(struct ff_catalog_entry *e, char **texts[ENTRY_TEXTS])
+{
+	char **t[ENTRY_TEXTS] = {&e->primary_keys, &e->timestamp_key, &e->partition_column,
+				 &e->created_at, &e->updated_at, &e->definition, &e->spec};
+	memcpy(texts, t, sizeof t);
+}
+
+void ff_catalog_entry_release(struct ff_catalog_entry *e)
+{
+	if (!e)
+		return;
+	char **texts[ENTRY_TEXTS];
+	entry_texts(e, texts);
+	for (size_t i = 0; i < ENTRY_TEXTS; i++)
+		free(*texts[i]);
+	memset(e, 0, sizeof *e);
+}
+
+int ff_store_catalog_entry(struct ff_store *st, const char *name, struct ff_catalog_entry *e)
+{
+	sqlite3_stmt *s;
+	memset(e, 0, sizeof *e);
+	if (prepare_catalog(st, "SELECT version, primary_keys, timestamp_key, partition_column,"
+				" created_at, updated_at, definition, spec FROM @.ff_catalog WHERE name = ?",
+			    &s) < 0)
+		return -1;
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_TRANSIENT);
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		char **texts[ENTRY_TEXTS];
+		entry_texts(e, texts);
+		e->version = sqlite3_column_int64(s, 0);
+		for (size_t i = 0; i < ENTRY_TEXTS; i++)
+			*texts[i] = ff_db_column_text(s, (int)i + 1);
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_error(st, "cannot read the catalog");
+	return rc == SQLITE_ROW;
+}
+
+int ff_store_tables(struct ff_store *st, char ***tables)
+{
+	sqlite3_stmt *s;
+	*tables = NULL;
+	if (prepare_catalog(st, "SELECT name FROM @.ff_catalog ORDER BY name", &s) < 0)
+		return -1;
+	size_t n = 0;
+	char **v = ff_xcalloc(1, sizeof *v);
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		v = ff_xrealloc(v, (n + 2) * sizeof *v);
+		v[n++] = ff_db_column_text(s, 0);
+		v[n] = NULL;
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		for (size_t i = 0; i < n; i++)
+			free(v[i]);
+		free(v);
+		return db_error(st, "cannot read the catalog");
+	}
+	*tables = v;
+	return 0;
+}
+
+/* One integer (NULL: not found) of the versions of table after since. */
+static int versions_int(struct ff_store *st, const char *sql, const char *table, int64_t since,
+			int64_t *out)
+{
+	sqlite3_stmt *s;
+	if (prepare_catalog(st, sql, &s) < 0)
+		return -1;
+	sqlite3_bind_text(s, 1, table, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(s, 2, since);
+	int rc = sqlite3_step(s), found = 0;
+	if (rc == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL) {
+		*out = sqlite3_column_int64(s, 0);
+		found = 1;
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_error(st, "cannot read the versions");
+	return found;
+}
+
+int ff_store_appended_from(struct ff_store *st, const char *table, int64_t since, int64_t *from)
+{
+	return versions_int(st, "SELECT min(appended_from) FROM @.ff_versions"
+				" WHERE table_name = ?1 AND version > ?2", table, since, from);
+}
+
+int ff_store_replaced_after(struct ff_store *st, const char *table, int64_t since, int64_t *version)
+{
+	return versions_int(st, "SELECT min(version) FROM @.ff_versions WHERE table_name = ?1"
+				" AND operation IN ('create', 'replace') AND version > ?2",
+			    table, since, version);
 }
 
 /* ---- writing a table ---- */

@@ -32,9 +32,43 @@ void ff_store_rollback(struct ff_store *st);
 /* Commit it (and put a new store in place). Returns 0 or -1. */
 int ff_store_commit(struct ff_store *st);
 
+/* Use a connection opened elsewhere (ff_db_open) as a store whose catalog
+ * lies in schema: "main", or the name the store was ATTACHed as (its
+ * catalog then reads in the connection's own transaction). For catalog
+ * reads; the connection stays the caller's. path names it in messages.
+ * Returns 1, 0 if it is not an ff store (nothing reported), or -1
+ * (reported: a newer format, an error). */
+int ff_store_borrow(sqlite3 *db, const char *path, const char *schema, struct ff_store **out);
+
+/* ---- reading the catalog (ff-store(5)); the other modules read it only here ---- */
+
 /* Read a table's definition from the catalog: 1 found, 0 not there, -1 error. */
 int ff_store_table(struct ff_store *st, const char *name, struct ff_table_def *def,
 		   int64_t *version);
+
+/* A table's row in the catalog, as stored. */
+struct ff_catalog_entry {
+	int64_t version;
+	char *primary_keys;      /* comma-separated */
+	char *timestamp_key;     /* NULL if none */
+	char *partition_column;  /* NULL if none */
+	char *created_at, *updated_at;
+	char *definition, *spec;
+};
+/* Read name's catalog row: 1 found, 0 not there, -1 error (reported). */
+int ff_store_catalog_entry(struct ff_store *st, const char *name, struct ff_catalog_entry *e);
+void ff_catalog_entry_release(struct ff_catalog_entry *e);
+
+/* The tables of the catalog by name (NULL-terminated; caller frees each and
+ * the array). Returns 0 or -1 (reported). */
+int ff_store_tables(struct ff_store *st, char ***tables);
+
+/* The earliest timestamp appended to table by a version after since:
+ * 1 and *from, 0 if none, -1 error (reported). */
+int ff_store_appended_from(struct ff_store *st, const char *table, int64_t since, int64_t *from);
+/* The first version after since that created or replaced table: 1 and
+ * *version, 0 if none, -1 error (reported). */
+int ff_store_replaced_after(struct ff_store *st, const char *table, int64_t since, int64_t *version);
 
 enum ff_write_mode {
 	FF_WRITE_MERGE,     /* upsert by primary key */
@@ -126,7 +160,9 @@ int ff_store_batch_record(struct ff_store *st, const char *table, const struct f
 /* Forget the batches of a table created anew. Returns 0 or -1. */
 int ff_store_batch_forget(struct ff_store *st, const char *table);
 
-/* Quote an SQL identifier into buf ("name" with quotes doubled). */
-void ff_sql_ident(char *buf, size_t size, const char *name);
+/* Quote an SQL identifier into buf ("name" with quotes doubled): ff_db_quote,
+ * which fails (-1, and a buf no statement accepts) rather than truncate. A
+ * buffer of FF_DB_IDENT_SIZE holds any valid name (ff_db.h). */
+int ff_sql_ident(char *buf, size_t size, const char *name);
 
 #endif

@@ -46,6 +46,22 @@ commands() {
 	done
 }
 
+@test "a bad option is reported one way by every command (ff_opt)" {
+	for c in $(commands); do
+		[ "$c" = ff-compute ] && continue # its options are not on ff_opt yet
+		try="Try '$c --help' for more information."
+		run -2 --separate-stderr "$c" --no-such-option
+		[ "$stderr" = "$c: unknown option '--no-such-option'
+$try" ] || fail "$c --no-such-option: $stderr"
+		run -2 --separate-stderr "$c" -Z
+		[ "$stderr" = "$c: unknown option '-Z'
+$try" ] || fail "$c -Z: $stderr"
+		run -2 --separate-stderr "$c" --help=yes
+		[ "$stderr" = "$c: option '--help=yes' takes no value
+$try" ] || fail "$c --help=yes: $stderr"
+	done
+}
+
 @test "every long option of --help is in the bash and zsh completions" {
 	for c in $(commands); do
 		for opt in $("$c" --help | grep -o -- '--[a-z][a-z-]*' | sort -u); do

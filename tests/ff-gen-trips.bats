@@ -192,7 +192,7 @@ Try 'ff-gen-trips --help' for more information." ]
 	run --separate-stderr ff-gen-trips -n abc
 	[ "$status" -eq 2 ]
 	[ -z "$output" ]
-	[ "${stderr_lines[0]}" = "ff-gen-trips: bad --rows 'abc': use a whole number 0 or more" ]
+	[ "${stderr_lines[0]}" = "ff-gen-trips: bad --rows 'abc': a whole number, 0 or more" ]
 	for bad in "-n -1" "-n 1.5" "-n 10M" "-n" "--seed x" "--days 0" "--days 36501" \
 		"--start 2018-02-30" "--start 2018-1-1" "--start 2018-01-01T00:00:00" \
 		"--start 9999-12-31" "-x" "--help=1" "extra"; do

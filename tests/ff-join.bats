@@ -845,7 +845,7 @@ Try 'ff-join --help' for more information."
 Try 'ff-join --help' for more information."
 	run -2 --separate-stderr ff-join -s store.db --lookup zone --key zip --no-such-option in.csv
 	no_output
-	stderr_is "ff-join: unrecognized option '--no-such-option'
+	stderr_is "ff-join: unknown option '--no-such-option'
 Try 'ff-join --help' for more information."
 }
 

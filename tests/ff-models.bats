@@ -697,3 +697,14 @@ mask_time() {
 	EOF
 	ff-models export taxi_fare | cmp - m.json
 }
+
+@test "list and show --format json stay JSON with a description that is not UTF-8" {
+	ff-models register --description "$(printf 'caf\351 \tcr\350me\001')" taxi a.json >/dev/null
+	for cmd in "list" "show taxi"; do
+		ff-models $cmd --format json > out.json
+		run -0 python3 -c 'import json, sys
+d = json.load(open("out.json"))
+print((d[0] if isinstance(d, list) else d)["description"])'
+		assert_output "$(printf 'caf\357\277\275 \tcr\357\277\275me\001')"
+	done
+}

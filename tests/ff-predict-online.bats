@@ -23,7 +23,7 @@ setup_file() {
 	ff-compute -q -s off.db -f "$EXAMPLES/pickup_features.spec" -f "$EXAMPLES/dropoff_features.spec" trips.csv
 	ff-train-set -q -s off.db -f "$EXAMPLES/training_set.spec" -b bp -o ts.csv trips.csv
 	ff-train -q -b bp -o model.json --rounds 5 ts.csv
-	ff-sync-online -s off.db -o on.db
+	ff-sync-online -s off.db --online on.db
 	awk -F, -v OFS=, 'NR == 1 { print; next } { $4 += 100; print; print }' trips.csv > other.csv
 	ff-compute -q -s other.db -f "$EXAMPLES/pickup_features.spec" -f "$EXAMPLES/dropoff_features.spec" other.csv
 }
@@ -225,7 +225,7 @@ EOF
 # ---- retention ---------------------------------------------------------
 
 @test "after --retention, a key's latest row kept still answers later requests, as of" {
-	ff-sync-online --retention 1d -s off.db -o ret.db
+	ff-sync-online --retention 1d -s off.db --online ret.db
 	max=$(q ret.db "SELECT max(rounded_pickup_datetime) FROM trip_pickup_features")
 	# A pickup zip whose latest row is older than the horizon and not its only row.
 	read -r zip latest < <(q off.db "SELECT pickup_zip, max(rounded_pickup_datetime) FROM trip_pickup_features
@@ -264,8 +264,8 @@ EOF
 	(
 		n=0
 		while [ ! -e stop ]; do
-			ff-sync-online --full -s other.db -o on.db || exit 1
-			ff-sync-online --full -s off.db -o on.db || exit 1
+			ff-sync-online --full -s other.db --online on.db || exit 1
+			ff-sync-online --full -s off.db --online on.db || exit 1
 			echo $((n += 2)) > syncs
 		done
 	) 3>&- &
@@ -312,7 +312,7 @@ Try 'ff-predict --help' for more information."
 	run -1 ff-predict -m model.json --online nope.db req.csv
 	assert_output "ff-predict: nope.db: unable to open database file"
 	[ ! -e nope.db ]
-	ff-sync-online -s off.db -o part.db trip_pickup_features
+	ff-sync-online -s off.db --online part.db trip_pickup_features
 	run -1 ff-predict -m model.json --online part.db req.csv
 	assert_output "ff-predict: part.db: no table trip_dropoff_features in the online store: run ff-sync-online"
 }

@@ -308,7 +308,7 @@ EOF
 # ---- online ------------------------------------------------------------------
 
 @test "--online: the batch predictions, fallbacks included; --skew-check finds a planted difference" {
-	ff-sync-online -q -s small.db -o online.db
+	ff-sync-online -q -s small.db --online online.db
 	fallback_trips > /dev/null
 	ff-predict -m model.json --online online.db trips.csv | cmp - <(ff-predict -m model.json trips.csv)
 	ff-predict -m model.json --online online.db --with-features --with-fallbacks fb.csv |

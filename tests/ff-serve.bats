@@ -27,7 +27,7 @@ setup_file() {
 	ff-train-set -q -s off.db -f "$EXAMPLES/training_set.spec" -b bp -o ts.csv trips.csv
 	ff-train -q -b bp -o model.json --rounds 5 ts.csv
 	ff-train -q -b bp -o model2.json --rounds 12 ts.csv
-	ff-sync-online -s off.db -o on.db
+	ff-sync-online -s off.db --online on.db
 	head -n 201 trips.csv > req.csv
 }
 
@@ -646,7 +646,7 @@ Try 'ff-serve --help' for more information."
 	[[ $stderr == *nope* ]]
 	run --separate-stderr ff-serve --online on.db -r reg.db -m models:/taxi/7 -p 0
 	[ "$status" = 1 ] || fail "exit $status: $stderr"
-	ff-sync-online -s "$BATS_FILE_TMPDIR/off.db" -o part.db trip_pickup_features
+	ff-sync-online -s "$BATS_FILE_TMPDIR/off.db" --online part.db trip_pickup_features
 	run --separate-stderr ff-serve --online part.db -m model.json -p 0
 	[ "$status" = 1 ] && [ -z "$output" ] || fail "exit $status: $stderr"
 	[[ $stderr == *trip_dropoff_features* ]] || fail "stderr: $stderr"

@@ -84,7 +84,7 @@ wait_for() {
 # ---- full copy ---------------------------------------------------------
 
 @test "a first sync copies every table of the catalog whole" {
-	run --separate-stderr ff-sync-online -v -s off.db -o on.db
+	run --separate-stderr ff-sync-online -v -s off.db --online on.db
 	assert_success
 	assert_output ""
 	diff -u - <(printf '%s\n' "$stderr") <<EOF
@@ -107,14 +107,14 @@ trip_pickup_features|$src|$(q off.db 'SELECT count(*) FROM trip_pickup_features'
 }
 
 @test "the online tables are keyed by key, then time" {
-	ff-sync-online -s off.db -o on.db
+	ff-sync-online -s off.db --online on.db
 	run q on.db "SELECT name, pk FROM pragma_table_info('trip_pickup_features') WHERE pk > 0 ORDER BY pk"
 	assert_output "pickup_zip|1
 rounded_pickup_datetime|2"
 }
 
 @test "the tables named are the only ones synced" {
-	ff-sync-online -s off.db -o on.db trip_pickup_features
+	ff-sync-online -s off.db --online on.db trip_pickup_features
 	run q on.db "SELECT name FROM ff_online_tables"
 	assert_output trip_pickup_features
 	run q on.db "SELECT count(*) FROM sqlite_schema WHERE name = 'trip_dropoff_features'"
@@ -124,17 +124,17 @@ rounded_pickup_datetime|2"
 # ---- incremental sync --------------------------------------------------
 
 @test "after a merge, an incremental sync, a full copy and the offline table agree" {
-	ff-sync-online -s off.db -o on.db
+	ff-sync-online -s off.db --online on.db
 	compute -q --mode overwrite fares.csv
-	ff-sync-online -s off.db -o on.db
-	ff-sync-online -s off.db -o full.db
+	ff-sync-online -s off.db --online on.db
+	ff-sync-online -s off.db --online full.db
 	agree off.db on.db full.db
 	[ "$(version on.db trip_pickup_features)" = 2 ]
 	[ "$(version on.db trip_dropoff_features)" = 1 ]
 }
 
 @test "a merge that updates 1% of the trips syncs exactly the rows it updated, and nothing else" {
-	ff-sync-online -s off.db -o on.db
+	ff-sync-online -s off.db --online on.db
 	log_changes on.db
 	run --separate-stderr compute -v --mode overwrite fares.csv
 	assert_success
@@ -144,7 +144,7 @@ rounded_pickup_datetime|2"
 	[ "$(counts_of trip_dropoff_features)" = "0 0 0" ]
 	[ "$(q off.db "SELECT count(*) FROM ff_changes_trip_pickup_features WHERE version = 2")" = "$upd" ]
 
-	run --separate-stderr ff-sync-online -v -s off.db -o on.db
+	run --separate-stderr ff-sync-online -v -s off.db --online on.db
 	assert_success
 	diff -u <(echo "ff-sync-online: trip_pickup_features: changes of version 1 -> 2: $upd upserted, 0 deleted, 0 expired") \
 		<(printf '%s\n' "$stderr")
@@ -155,7 +155,7 @@ rounded_pickup_datetime|2"
 }
 
 @test "two merges between syncs that update the same rows sync each row once" {
-	ff-sync-online -s off.db -o on.db
+	ff-sync-online -s off.db --online on.db
 	log_changes on.db
 	run --separate-stderr compute -v --mode overwrite fares.csv
 	read -r _ upd _ <<<"$(counts_of trip_pickup_features)"
@@ -163,7 +163,7 @@ rounded_pickup_datetime|2"
 	compute -q --mode overwrite trips.csv
 	[ "$(q off.db "SELECT count(*) FROM ff_changes_trip_pickup_features WHERE version = 3")" = "$upd" ]
 
-	run --separate-stderr ff-sync-online -v -s off.db -o on.db
+	run --separate-stderr ff-sync-online -v -s off.db --online on.db
 	assert_success
 	agree off.db on.db
 	diff -u <(echo "ff-sync-online: trip_pickup_features: changes of version 1 -> 3: $upd upserted, 0 deleted, 0 expired") \
@@ -174,7 +174,7 @@ rounded_pickup_datetime|2"
 @test "appended windows sync through the appended range" {
 	rm off.db
 	compute -q --end '2018-01-02 12:00:00' trips.csv
-	ff-sync-online -s off.db -o on.db
+	ff-sync-online -s off.db --online on.db
 	log_changes on.db
 	run --separate-stderr compute -v --start '2018-01-02 12:00:00' trips.csv
 	assert_success
@@ -185,19 +185,19 @@ rounded_pickup_datetime|2"
 	[ "$(q off.db 'SELECT count(*) FROM ff_changes_trip_pickup_features')" = 0 ]
 	from=$(q off.db "SELECT appended_from FROM ff_versions WHERE table_name = 'trip_pickup_features' AND version = 2")
 
-	run --separate-stderr ff-sync-online -v -s off.db -o on.db
+	run --separate-stderr ff-sync-online -v -s off.db --online on.db
 	assert_success
 	diff -u - <(printf '%s\n' "$stderr") <<EOF
 ff-sync-online: trip_dropoff_features: changes of version 1 -> 2: $dins upserted, 0 deleted, 0 expired
 ff-sync-online: trip_pickup_features: changes of version 1 -> 2: $pins upserted, 0 deleted, 0 expired
 EOF
 	[ "$(q on.db "SELECT count(*), min(t) >= $from FROM touched")" = "$pins|1" ]
-	ff-sync-online -s off.db -o full.db
+	ff-sync-online -s off.db --online full.db
 	agree off.db on.db full.db
 }
 
 @test "rows deleted offline are deleted online" {
-	ff-sync-online -s off.db -o on.db
+	ff-sync-online -s off.db --online on.db
 	log_changes on.db
 	awk 'NR == 1 || NR % 2 == 0' trips.csv > half.csv
 	run --separate-stderr compute -v --mode overwrite --start '2018-01-02 00:00:00' --end '2018-01-02 12:00:00' half.csv
@@ -206,24 +206,24 @@ EOF
 	read -r dins dupd ddel <<<"$(counts_of trip_dropoff_features)"
 	[ "$pdel" -gt 0 ] && [ "$ddel" -gt 0 ]
 
-	run --separate-stderr ff-sync-online -v -s off.db -o on.db
+	run --separate-stderr ff-sync-online -v -s off.db --online on.db
 	assert_success
 	diff -u - <(printf '%s\n' "$stderr") <<EOF
 ff-sync-online: trip_dropoff_features: changes of version 1 -> 2: $((dins + dupd)) upserted, $ddel deleted, 0 expired
 ff-sync-online: trip_pickup_features: changes of version 1 -> 2: $((pins + pupd)) upserted, $pdel deleted, 0 expired
 EOF
 	[ "$(q on.db "SELECT count(*) FROM touched WHERE op = 'delete'")" = "$pdel" ]
-	ff-sync-online -s off.db -o full.db
+	ff-sync-online -s off.db --online full.db
 	agree off.db on.db full.db
 }
 
 @test "running the same sync twice changes nothing the second time" {
-	ff-sync-online -s off.db -o on.db
+	ff-sync-online -s off.db --online on.db
 	compute -q --mode overwrite fares.csv
-	ff-sync-online -s off.db -o on.db
+	ff-sync-online -s off.db --online on.db
 	sqlite3 on.db .dump > first
 	sleep 1 # a second later: a rewritten synced_at would show
-	run --separate-stderr ff-sync-online -v -s off.db -o on.db
+	run --separate-stderr ff-sync-online -v -s off.db --online on.db
 	assert_success
 	assert_output ""
 	[ -z "$stderr" ]
@@ -231,10 +231,10 @@ EOF
 }
 
 @test "running the same sync with --retention twice changes nothing the second time" {
-	ff-sync-online --retention 1d -s off.db -o on.db
+	ff-sync-online --retention 1d -s off.db --online on.db
 	sqlite3 on.db .dump > first
 	sleep 1
-	run --separate-stderr ff-sync-online -v --retention 1d -s off.db -o on.db
+	run --separate-stderr ff-sync-online -v --retention 1d -s off.db --online on.db
 	assert_success
 	sqlite3 on.db .dump | diff -u first -
 	[ -z "$stderr" ]
@@ -243,7 +243,7 @@ EOF
 # ---- schema changes and other stores -----------------------------------
 
 @test "a table replaced offline: an incremental sync fails and asks for --full, which propagates it" {
-	ff-sync-online -s off.db -o on.db
+	ff-sync-online -s off.db --online on.db
 	rows on.db trip_pickup_features > before
 	sqlite3 on.db .dump > dump.before
 	# another window, and one more feature
@@ -251,14 +251,14 @@ EOF
 	echo 'feature  max_fare=max(fare_amount)' >> pickup2.spec
 	ff-compute -q --replace -s off.db -f pickup2.spec trips.csv
 
-	run --separate-stderr ff-sync-online -s off.db -o on.db
+	run --separate-stderr ff-sync-online -s off.db --online on.db
 	assert_failure 1
 	assert_output ""
 	diff -u <(echo "ff-sync-online: on.db: table trip_pickup_features was replaced at offline version 2, after version 1 synced here: run ff-sync-online --full to copy it again") \
 		<(printf '%s\n' "$stderr")
 	sqlite3 on.db .dump | diff -u dump.before -
 
-	run --separate-stderr ff-sync-online -v --full -s off.db -o on.db
+	run --separate-stderr ff-sync-online -v --full -s off.db --online on.db
 	assert_success
 	agree off.db on.db
 	[ "$(version on.db trip_pickup_features)" = 2 ]
@@ -266,18 +266,18 @@ EOF
 		<(q on.db "SELECT position, name, type, role FROM ff_online_columns WHERE table_name = 'trip_pickup_features' ORDER BY 1")
 	q on.db "SELECT max_fare FROM trip_pickup_features LIMIT 1"
 	# and the next incremental sync is fine again
-	run ff-sync-online -s off.db -o on.db
+	run ff-sync-online -s off.db --online on.db
 	assert_success
 }
 
 @test "an incremental sync from another offline store than the one synced refuses and asks for --full" {
-	ff-sync-online -s off.db -o on.db
+	ff-sync-online -s off.db --online on.db
 	# other.db: the same tables from other fares, one more version
 	awk -F, -v OFS=, 'NR > 1 { $4 += 1 } 1' trips.csv > other.csv
 	ff-compute -q -s other.db -f "$PICKUP" -f "$DROPOFF" other.csv
 	ff-compute -q -s other.db -f "$PICKUP" -f "$DROPOFF" fares.csv
 	sqlite3 on.db .dump > dump.before
-	run ff-sync-online -s other.db -o on.db
+	run ff-sync-online -s other.db --online on.db
 	assert_failure 1
 	assert_output --partial "run ff-sync-online --full"
 	sqlite3 on.db .dump | diff -u dump.before -
@@ -292,12 +292,12 @@ killed_midway() {
 	ff-gen-trips -n 200000 --days 30 -o big.csv
 	rm off.db
 	compute -q --end 2018-01-20 big.csv
-	ff-sync-online -s off.db -o on.db trip_pickup_features
+	ff-sync-online -s off.db --online on.db trip_pickup_features
 	sqlite3 on.db .dump > dump.before
 	compute -q --start 2018-01-20 big.csv
 	[ "$(q off.db "SELECT version FROM ff_catalog WHERE name = 'trip_pickup_features'")" = 2 ]
 
-	ff-sync-online --full -s off.db -o on.db trip_pickup_features 3>&- &
+	ff-sync-online --full -s off.db --online on.db trip_pickup_features 3>&- &
 	local pid=$!
 	# Midway: a megabyte of the new copy is in the write-ahead log.
 	wait_for 20 eval '[ "$(stat -c %s on.db-wal 2>/dev/null || echo 0)" -gt 1000000 ]' || true
@@ -309,7 +309,7 @@ killed_midway() {
 
 	sqlite3 on.db .dump | diff -u dump.before -
 	[ "$(version on.db trip_pickup_features)" = 1 ]
-	ff-sync-online -s off.db -o on.db trip_pickup_features
+	ff-sync-online -s off.db --online on.db trip_pickup_features
 	[ "$(version on.db trip_pickup_features)" = 2 ]
 	diff -u <(rows off.db trip_pickup_features) <(rows on.db trip_pickup_features)
 }
@@ -332,7 +332,7 @@ kept() {
 }
 
 @test "--retention keeps the rows newer than the horizon and each key's latest row" {
-	run --separate-stderr ff-sync-online -v --retention 1d -s off.db -o on.db
+	run --separate-stderr ff-sync-online -v --retention 1d -s off.db --online on.db
 	assert_success
 	kept off.db trip_pickup_features pickup_zip rounded_pickup_datetime 86400 > pickup.kept
 	kept off.db trip_dropoff_features dropoff_zip rounded_dropoff_datetime 86400 > dropoff.kept
@@ -357,9 +357,9 @@ trip_pickup_features|$kp|86400"
 @test "--retention applies again as incremental syncs move the table forward" {
 	rm off.db
 	compute -q --end '2018-01-02 12:00:00' trips.csv
-	ff-sync-online --retention 12h -s off.db -o on.db
+	ff-sync-online --retention 12h -s off.db --online on.db
 	compute -q --start '2018-01-02 12:00:00' fares.csv
-	ff-sync-online --retention 12h -s off.db -o on.db
+	ff-sync-online --retention 12h -s off.db --online on.db
 	diff -u <(kept off.db trip_pickup_features pickup_zip rounded_pickup_datetime 43200) \
 		<(rows on.db trip_pickup_features)
 	diff -u <(kept off.db trip_dropoff_features dropoff_zip rounded_dropoff_datetime 43200) \
@@ -371,7 +371,7 @@ trip_pickup_features|$kp|86400"
 # follow SIGNAL: --follow syncs at once, picks a new offline version up
 # within a few intervals, and exits 0 on SIGNAL.
 follow() {
-	ff-sync-online -v --follow --interval 1s -s off.db -o on.db 2> follow.err 3>&- &
+	ff-sync-online -v --follow --interval 1s -s off.db --online on.db 2> follow.err 3>&- &
 	local pid=$!
 	wait_for 10 eval '[ "$(version on.db trip_pickup_features)" = 1 ]'
 	compute -q --mode overwrite fares.csv
@@ -402,43 +402,51 @@ EOF
 
 @test "usage errors exit 2" {
 	local try="Try 'ff-sync-online --help' for more information."
-	run -2 ff-sync-online -o on.db
+	run -2 ff-sync-online --online on.db
 	assert_output "ff-sync-online: no offline store: give -s STORE
 $try"
 	run -2 ff-sync-online -s off.db
-	assert_output "ff-sync-online: no online store: give -o ONLINE
+	assert_output "ff-sync-online: no online store: give --online ONLINE
 $try"
 	for bad in 7 abc 0d -1d ''; do
-		run -2 ff-sync-online -s off.db -o on.db --retention "$bad"
+		run -2 ff-sync-online -s off.db --online on.db --retention "$bad"
 		assert_output "ff-sync-online: bad --retention '$bad': a duration such as 7d or 12h
 $try"
-		run -2 ff-sync-online -s off.db -o on.db --follow --interval "$bad"
+		run -2 ff-sync-online -s off.db --online on.db --follow --interval "$bad"
 		assert_output "ff-sync-online: bad --interval '$bad': a duration such as 1s or 1m
 $try"
 	done
 	[ ! -e on.db ]
 }
 
+@test "-o is --output everywhere: ff-sync-online has no -o, and -o - makes no file named -" {
+	run -2 --separate-stderr ff-sync-online -s off.db -o -
+	[ -z "$output" ]
+	[ "$stderr" = "ff-sync-online: unknown option '-o'
+Try 'ff-sync-online --help' for more information." ]
+	[ ! -e ./- ]
+}
+
 @test "a missing offline store or table exits 1" {
-	run -1 ff-sync-online -s nope.db -o on.db
+	run -1 ff-sync-online -s nope.db --online on.db
 	assert_output "ff-sync-online: nope.db: No such file or directory"
-	run -1 ff-sync-online -s off.db -o on.db no_such_table
+	run -1 ff-sync-online -s off.db --online on.db no_such_table
 	assert_output "ff-sync-online: off.db: no table no_such_table in the store"
-	run -1 ff-sync-online -s trips.csv -o on.db
+	run -1 ff-sync-online -s trips.csv --online on.db
 	assert_output "ff-sync-online: trips.csv: cannot read the store: file is not a database"
 }
 
 @test "a missing offline store is reported as such when tables are named" {
-	run -1 ff-sync-online -s nope.db -o on.db trip_pickup_features
+	run -1 ff-sync-online -s nope.db --online on.db trip_pickup_features
 	assert_output "ff-sync-online: nope.db: No such file or directory"
 }
 
 @test "an offline store whose name holds # or ? syncs like any other" {
 	cp off.db 'a#1.db'
 	cp off.db 'b?1.db'
-	run ff-sync-online -s 'a#1.db' -o on1.db
+	run ff-sync-online -s 'a#1.db' --online on1.db
 	assert_success
-	run ff-sync-online -s 'b?1.db' -o on2.db
+	run ff-sync-online -s 'b?1.db' --online on2.db
 	assert_success
 	agree off.db on1.db on2.db
 	# and no stray database appears under a part of the name
@@ -447,8 +455,8 @@ $try"
 
 @test "an online store that is another SQLite file is refused" {
 	sqlite3 other.db 'CREATE TABLE t (x)'
-	run -1 ff-sync-online -s off.db -o other.db
+	run -1 ff-sync-online -s off.db --online other.db
 	assert_output "ff-sync-online: other.db: not an ff online store"
-	run -1 ff-sync-online -s off.db -o off.db
+	run -1 ff-sync-online -s off.db --online off.db
 	assert_output "ff-sync-online: off.db: not an ff online store"
 }

@@ -1,0 +1,170 @@
+#include "ff_db.h"
+
+#include <ctype.h>
+#include <string.h>
+#include <time.h>
+
+#include "ff_time.h"
+#include "ff_util.h"
+
+int ff_db_open(const char *path, enum ff_db_role role, int options, sqlite3 **out)
+{
+	return ff_db_open_as(path, path, role, options, out);
+}
+
+int ff_db_open_as(const char *path, const char *shown, enum ff_db_role role, int options,
+		  sqlite3 **out)
+{
+	int flags = role == FF_DB_READER ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+	if (role == FF_DB_WRITER && (options & FF_DB_CREATE))
+		flags |= SQLITE_OPEN_CREATE;
+	if (options & FF_DB_URI)
+		flags |= SQLITE_OPEN_URI;
+	if (!(options & FF_DB_THREADED))
+		flags |= SQLITE_OPEN_NOMUTEX;
+	sqlite3 *db = NULL;
+	int rc = sqlite3_open_v2(path, &db, flags, NULL);
+	if (rc != SQLITE_OK && role == FF_DB_ONLINE_READER) {
+		sqlite3_close_v2(db);
+		db = NULL;
+		flags = (flags & ~SQLITE_OPEN_READWRITE) | SQLITE_OPEN_READONLY;
+		rc = sqlite3_open_v2(path, &db, flags, NULL);
+	}
+	if (rc != SQLITE_OK) {
+		ff_error("%s: %s", shown, db ? sqlite3_errmsg(db) : "cannot open");
+		sqlite3_close_v2(db);
+		*out = NULL;
+		return -1;
+	}
+	sqlite3_busy_timeout(db, FF_DB_BUSY_MS);
+	sqlite3_extended_result_codes(db, 1);
+	if (role == FF_DB_ONLINE_READER)
+		sqlite3_exec(db, "PRAGMA query_only=1", NULL, NULL, NULL);
+	*out = db;
+	return 0;
+}
+
+void ff_db_close(sqlite3 *db)
+{
+	if (db)
+		sqlite3_close_v2(db);
+}
+
+int ff_db_wal(sqlite3 *db, const char *path)
+{
+	static const char *const pragmas[] = {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL"};
+	int rc = 0;
+	for (size_t i = 0; i < 2; i++)
+		if (path ? ff_db_exec(db, path, pragmas[i]) < 0
+			 : sqlite3_exec(db, pragmas[i], NULL, NULL, NULL) != SQLITE_OK)
+			rc = -1;
+	return rc;
+}
+
+int ff_db_error(sqlite3 *db, const char *path, const char *what)
+{
+	return ff_error("%s: %s: %s", path, what, sqlite3_errmsg(db));
+}
+
+int ff_db_exec(sqlite3 *db, const char *path, const char *sql)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		ff_error("%s: %s", path, msg ? msg : sqlite3_errmsg(db));
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+int ff_db_prepare(sqlite3 *db, const char *path, const char *sql, sqlite3_stmt **s,
+		  const char *what)
+{
+	if (sqlite3_prepare_v2(db, sql, -1, s, NULL) != SQLITE_OK) {
+		*s = NULL;
+		return ff_db_error(db, path, what);
+	}
+	return 0;
+}
+
+int ff_db_step_done(sqlite3 *db, const char *path, sqlite3_stmt *s, const char *what)
+{
+	int rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return rc == SQLITE_DONE ? 0 : ff_db_error(db, path, what);
+}
+
+char *ff_db_column_text(sqlite3_stmt *s, int i)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+	return t ? ff_xstrdup((const char *)t) : NULL;
+}
+
+void ff_db_now_text(char *buf)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ff_time_format((int64_t)ts.tv_sec * FF_USEC, buf);
+}
+
+/* ---- names ---- */
+
+int ff_is_identifier(const char *s)
+{
+	if (!s || !(isalpha((unsigned char)*s) || *s == '_'))
+		return 0;
+	size_t n = 1;
+	for (s++; *s; s++, n++)
+		if (!(isalnum((unsigned char)*s) || *s == '_'))
+			return 0;
+	return n <= FF_NAME_MAX;
+}
+
+int ff_name_check(const char *name, const char *what, const char *where)
+{
+	size_t n = strlen(name);
+	if (n <= FF_NAME_MAX)
+		return 0;
+	return ff_error("%s%s%s '%.24s...' is %zu bytes long, more than the %d a name may have",
+			where ? where : "", where ? ": " : "", what, name, n, FF_NAME_MAX);
+}
+
+/* The failed quote: a lone '"', which no statement accepts. */
+static int quote_failed(char *buf, size_t size)
+{
+	if (size >= 2)
+		memcpy(buf, "\"", 2);
+	else if (size)
+		buf[0] = '\0';
+	return -1;
+}
+
+int ff_db_quote(char *buf, size_t size, const char *name)
+{
+	size_t n = 0;
+	if (size < 3)
+		return quote_failed(buf, size);
+	buf[n++] = '"';
+	for (const char *p = name; *p; p++) {
+		if (n + (*p == '"') + 3 > size)
+			return quote_failed(buf, size);
+		if (*p == '"')
+			buf[n++] = '"';
+		buf[n++] = *p;
+	}
+	buf[n++] = '"';
+	buf[n] = '\0';
+	return 0;
+}
+
+int ff_db_side_name(char *buf, size_t size, const char *prefix, const char *name)
+{
+	char joined[FF_DB_IDENT_SIZE];
+	size_t np = strlen(prefix), nn = strlen(name);
+	if (np + nn >= sizeof joined)
+		return quote_failed(buf, size);
+	memcpy(joined, prefix, np);
+	memcpy(joined + np, name, nn + 1);
+	return ff_db_quote(buf, size, joined);
+}
