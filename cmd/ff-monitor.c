@@ -21,7 +21,8 @@ static const char usage_text[] =
 	"       ff-monitor lineage [options] TABLE[.FEATURE]|models:/REF...\n"
 	"Check feature data: profile columns, the age of the newest rows, the drift\n"
 	"of a feature between two samples, and the lineage of tables and models.\n"
-	"Exit status 0 when every check passes, 1 when one fails (or on an error).\n"
+	"Exit status 0 when every check passes, 1 when one fails, 2 on a usage\n"
+	"error, 3 when a check could not be made (a source unreadable).\n"
 	"\n"
 	"A SOURCE is a record stream (CSV or binary, - for stdin), DB:TABLE for a\n"
 	"table of an SQLite file, or with --store a TABLE of the store.\n"
@@ -257,5 +258,5 @@ int main(int argc, char **argv)
 	ff_strlist_release(&o.blueprints);
 	if (ff_close_stdout() < 0)
 		rc = -1;
-	return rc == 0 ? FF_EXIT_OK : FF_EXIT_FAIL;
+	return rc == 0 ? FF_EXIT_OK : rc > 0 ? FF_EXIT_FAIL : FF_EXIT_NO_CHECK;
 }

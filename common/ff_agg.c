@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ff_csv.h"
 #include "ff_keyset.h"
 #include "ff_time.h"
 #include "ff_util.h"
@@ -190,18 +191,31 @@ static int find_column(const struct ff_field *header, size_t n, const char *name
 	return -1;
 }
 
+/* "no column 'name' (role [feature] of table T)", with a hint when the
+ * header looks mistaken. */
+static int missing(const struct ff_field *header, size_t n, const char *where, const char *name,
+		   const char *role, const char *feature, const char *table)
+{
+	const char **names = ff_xcalloc(n, sizeof *names);
+	for (size_t i = 0; i < n; i++)
+		names[i] = header[i].ptr;
+	char hint[160];
+	ff_csv_header_hint(names, n, name, hint, sizeof hint);
+	free(names);
+	return ff_error("%s: no column '%s' (%s%s%s of table %s)%s", where, name, role,
+			feature ? " " : "", feature ? feature : "", table, hint);
+}
+
 int ff_agg_bind(struct ff_agg *a, const struct ff_field *header, size_t n, const char *where)
 {
 	const struct ff_spec *s = a->spec;
 	size_t need = 0;
 	if (find_column(header, n, s->time_column, &a->time_col) < 0)
-		return ff_error("%s: no column '%s' (time column of table %s)", where, s->time_column,
-				s->table);
+		return missing(header, n, where, s->time_column, "time column", NULL, s->table);
 	need = a->time_col;
 	for (size_t i = 0; i < s->nkeys; i++) {
 		if (find_column(header, n, s->keys[i].column, &a->key_cols[i]) < 0)
-			return ff_error("%s: no column '%s' (key of table %s)", where,
-					s->keys[i].column, s->table);
+			return missing(header, n, where, s->keys[i].column, "key", NULL, s->table);
 		if (a->key_cols[i] > need)
 			need = a->key_cols[i];
 	}
@@ -210,8 +224,8 @@ int ff_agg_bind(struct ff_agg *a, const struct ff_field *header, size_t n, const
 			for (size_t i = 0; i < s->nfeatures; i++)
 				if (s->features[i].column && a->feature_num[i] == j &&
 				    s->features[i].kind != FF_COUNT_ROWS && s->features[i].kind < FF_IS_WEEKEND)
-					return ff_error("%s: no column '%s' (feature %s of table %s)", where,
-							a->num_names[j], s->features[i].name, s->table);
+					return missing(header, n, where, a->num_names[j], "feature",
+						       s->features[i].name, s->table);
 		}
 		if (a->num_cols[j] > need)
 			need = a->num_cols[j];

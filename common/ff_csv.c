@@ -1,7 +1,7 @@
 #include "ff_csv.h"
 
 #include <csv.h>
-#include <errno.h>
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -99,6 +99,53 @@ static void on_row(int c, void *user)
 	r->stop = r->fn(r->ctx, r->out, n, r->row_line);
 }
 
+static unsigned char delimiter = ',';
+
+int ff_csv_set_delimiter(const char *spec)
+{
+	unsigned char c = (unsigned char)spec[0];
+	if (strcmp(spec, "tab") == 0 || strcmp(spec, "\\t") == 0)
+		c = '\t';
+	else if (!c || spec[1] || c == '"' || c == '\n' || c == '\r' || isalnum(c) || c >= 0x80)
+		return -1;
+	delimiter = c;
+	return 0;
+}
+
+const char *ff_csv_header_hint(const char *const *names, size_t n, const char *name, char *buf,
+			       size_t size)
+{
+	static const struct {
+		char c;
+		const char *said, *as;
+	} others[] = {{';', "';'", "';'"}, {'\t', "a tab", "tabs"}, {'|', "'|'", "'|'"}};
+	buf[0] = '\0';
+	if (n == 1 && names[0] && strcmp(names[0], name) != 0)
+		for (size_t k = 0; k < sizeof others / sizeof *others; k++)
+			if (strchr(names[0], others[k].c)) {
+				snprintf(buf, size,
+					 "; the header is one field holding %s: is the file delimited by %s?",
+					 others[k].said, others[k].as);
+				return buf;
+			}
+	size_t want = strlen(name);
+	for (size_t i = 0; i < n; i++) {
+		const char *p = names[i];
+		if (!p)
+			continue;
+		size_t len = strlen(p);
+		while (len && isspace((unsigned char)*p))
+			p++, len--;
+		while (len && isspace((unsigned char)p[len - 1]))
+			len--;
+		if (len == want && memcmp(p, name, len) == 0 && strlen(names[i]) != len) {
+			snprintf(buf, size, "; column '%.64s' has spaces around it", names[i]);
+			return buf;
+		}
+	}
+	return buf;
+}
+
 struct ff_csv_reader *ff_csv_open(FILE *f, const char *name)
 {
 	struct ff_csv_reader *r = ff_xcalloc(1, sizeof *r);
@@ -107,6 +154,7 @@ struct ff_csv_reader *ff_csv_open(FILE *f, const char *name)
 	if (csv_init(&r->parser, CSV_APPEND_NULL | CSV_EMPTY_IS_NULL | CSV_REPALL_NL) != 0)
 		ff_die(1, "out of memory");
 	csv_set_space_func(&r->parser, keep_blanks);
+	csv_set_delim(&r->parser, delimiter);
 	r->buf = ff_xmalloc(CHUNK);
 	r->line = 1;
 	return r;
@@ -172,7 +220,7 @@ int ff_csv_each(struct ff_csv_reader *r, ff_csv_row_fn fn, void *ctx)
 		long n = ff_read(r->in, r->buf, CHUNK);
 		if (n <= 0) {
 			if (n < 0)
-				return ff_error("%s: read error: %s", r->name, strerror(errno));
+				return ff_read_error(r->name);
 			break;
 		}
 		if (feed(r, r->buf, (size_t)n) < 0)

@@ -31,6 +31,19 @@ const char *ff_csv_name(const struct ff_csv_reader *r);
 /* Feed bytes already read from f (a sniffed magic number) before the rest. */
 void ff_csv_unread(struct ff_csv_reader *r, const void *data, size_t len);
 
+/* The delimiter of the CSV files read from now on (written CSV keeps the
+ * comma): one byte, or "tab". Returns 0, or -1 for anything else (a quote,
+ * a line end, a letter or digit, more than one byte). For a --delimiter
+ * option. */
+int ff_csv_set_delimiter(const char *spec);
+
+/* A hint to append to "no column 'name'" when a CSV header of n names lacks
+ * name: "; the header is one field holding ';': is the file delimited by
+ * ';'?" (likewise '|' and a tab), "; column ' name' has spaces around it",
+ * or "". Written into buf (160 bytes will do); returns buf. */
+const char *ff_csv_header_hint(const char *const *names, size_t n, const char *name, char *buf,
+			       size_t size);
+
 /* Have fn(ctx, bytes, n) see every byte of the input as it is read, the
  * bytes given back by ff_csv_unread included (to hash an input in passing). */
 typedef void (*ff_csv_tap_fn)(void *ctx, const void *bytes, size_t n);

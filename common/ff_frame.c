@@ -8,6 +8,7 @@
 #include <string.h>
 #include <xxhash.h>
 
+#include "ff_csv.h"
 #include "ff_db.h"
 #include "ff_rec.h"
 #include "ff_store.h"
@@ -156,8 +157,11 @@ static int rec_schema(void *arg, const struct ff_rec_schema *s)
 	for (size_t i = 0; i < n; i++) {
 		const char *name = x->wanted ? x->wanted[i] : s->names[i];
 		long k = x->wanted ? ff_rec_schema_find(s, name) : (long)i;
+		char hint[160];
 		if (k < 0)
-			return ff_error("%s: no column '%s'", x->f->name, name);
+			return ff_error("%s: no column '%s'%s", x->f->name, name,
+					ff_csv_header_hint((const char *const *)s->names, s->ncols, name,
+							   hint, sizeof hint));
 		x->map[i] = k;
 		add_column(x->f, name);
 	}

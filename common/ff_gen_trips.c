@@ -6,6 +6,7 @@
  * table of powers of two), so no libm, FPU mode or locale can change a digit. */
 #include "ff_gen_trips.h"
 
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -579,15 +580,19 @@ static int generate(struct gen *g, FILE *out, char *buf, int64_t rows, int64_t d
 				int64_t t = minute + (int64_t)sec;
 				len = (size_t)(trip(g, t, buf + len) - buf);
 				if (len > BUF_SIZE - ROW_MAX) {
-					if (fwrite(buf, 1, len, out) != len)
+					if (fwrite(buf, 1, len, out) != len) {
+						ff_write_failed(out, errno);
 						return -1;
+					}
 					len = 0;
 				}
 			}
 		}
 	}
-	if (len && fwrite(buf, 1, len, out) != len)
+	if (len && fwrite(buf, 1, len, out) != len) {
+		ff_write_failed(out, errno);
 		return -1;
+	}
 	return 0;
 }
 

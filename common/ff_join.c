@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ff_cell.h"
+#include "ff_csv.h"
 #include "ff_db.h"
 #include "ff_time.h"
 #include "ff_util.h"
@@ -463,9 +464,11 @@ static long resolve(const struct ff_join *j, const char *name, size_t before)
 
 static int missing_column(const struct ff_join *j, const char *name, const char *what)
 {
-	char where[600];
+	char where[600], hint[160];
 	where_of(j, 1, where, sizeof where);
-	return ff_error("%s: no column '%s' (%s)", where, name, what);
+	return ff_error("%s: no column '%s' (%s)%s", where, name, what,
+			ff_csv_header_hint((const char *const *)j->in.names, j->in.ncols, name, hint,
+					   sizeof hint));
 }
 
 /* The output: input columns, derived columns, features; minus exclusions. */
@@ -743,8 +746,9 @@ int ff_join_run(struct ff_join *j, char **inputs, size_t ninputs, FILE *out,
 		if (f != stdin)
 			fclose(f);
 	}
-	if (ff_rec_writer_close(j->writer) < 0 && rc == 0)
-		rc = ff_error("write error");
+	/* A write error is told once, by whoever closes the output. */
+	if (ff_rec_writer_close(j->writer) < 0)
+		rc = -1;
 	j->writer = NULL;
 	return rc;
 }

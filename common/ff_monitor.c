@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ff_csv.h"
 #include "ff_time.h"
 #include "ff_util.h"
 
@@ -57,13 +58,24 @@ static long not_time(const struct ff_frame *f, size_t col)
 	return (long)col;
 }
 
+int ff_monitor_no_column(const struct ff_frame *f, const char *name)
+{
+	const char **names = ff_xcalloc(f->ncols, sizeof *names);
+	for (size_t i = 0; i < f->ncols; i++)
+		names[i] = f->cols[i].name;
+	char hint[160];
+	ff_csv_header_hint(names, f->ncols, name, hint, sizeof hint);
+	free(names);
+	return ff_error("%s: no column '%s'%s", f->name, name, hint);
+}
+
 long ff_monitor_time_column(const struct ff_frame *f, const char *given)
 {
 	const char *name = given ? given : f->timestamp_key;
 	if (name) {
 		long col = ff_frame_find(f, name);
 		if (col < 0)
-			return ff_error("%s: no column '%s'", f->name, name);
+			return ff_monitor_no_column(f, name);
 		if (f->cols[col].kind != FF_KIND_TIME)
 			return not_time(f, (size_t)col);
 		return col;
@@ -99,7 +111,7 @@ int ff_monitor_columns(const struct ff_frame *f, const char *list, size_t **cols
 	for (size_t i = 0; i < names.n; i++) {
 		long c = ff_frame_find(f, names.v[i]);
 		if (c < 0) {
-			ff_error("%s: no column '%s'", f->name, names.v[i]);
+			ff_monitor_no_column(f, names.v[i]);
 			ff_strlist_release(&names);
 			free(*cols);
 			*cols = NULL;

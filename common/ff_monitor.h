@@ -65,6 +65,9 @@ void ff_monitor_select(const struct ff_frame *f, long time_col, const struct ff_
 /* Column indices of a comma-separated list (malloc'd). -1 (reported) for a
  * missing column. */
 int ff_monitor_columns(const struct ff_frame *f, const char *list, size_t **cols, size_t *n);
+/* Report "source: no column 'name'", with a hint when the source's header
+ * looks mistaken (one field holding ';', spaces around a name). Returns -1. */
+int ff_monitor_no_column(const struct ff_frame *f, const char *name);
 /* Report a failed check on stderr: "prog: source: message". Returns 1. */
 int ff_monitor_fail(const char *source, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -45,7 +45,7 @@ static int pick_columns(const struct ff_monitor_options *o, const struct sample 
 		for (int k = 0; k < 2; k++) {
 			long c = ff_frame_find(s[k]->f, o->columns.v[i]);
 			if (c < 0)
-				return ff_error("%s: no column '%s'", s[k]->f->name, o->columns.v[i]);
+				return ff_monitor_no_column(s[k]->f, o->columns.v[i]);
 			const struct ff_frame_col *col = &s[k]->f->cols[c];
 			if (col->kind != FF_KIND_NUMBER && col->kind != FF_KIND_EMPTY)
 				return ff_error("%s: column '%s' holds %s, not numbers", s[k]->f->name,

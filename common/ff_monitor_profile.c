@@ -115,7 +115,7 @@ static int partition_counts(const struct ff_frame *f, const char *name, const st
 {
 	long col = ff_frame_find(f, name);
 	if (col < 0)
-		return ff_error("%s: no column '%s'", f->name, name);
+		return ff_monitor_no_column(f, name);
 	struct ff_group_count *g;
 	size_t col_index = (size_t)col, ng = ff_profile_groups(f, &col_index, 1, -1, sel, &g);
 	for (size_t i = 0; i < ng; i++) {

@@ -71,11 +71,18 @@ int ff_output_close(struct ff_output *out, int ok)
 	if (!out->path) {
 		rc = ff_close_stdout();
 	} else {
-		int failed = ferror(out->f);
-		if (fclose(out->f) != 0)
+		/* A write error is told here, once, whoever saw it first. */
+		int failed = ferror(out->f), err = ff_write_errno(out->f);
+		errno = 0;
+		if (fclose(out->f) != 0) {
 			failed = 1;
-		if (ok && failed)
-			rc = ff_error("%s: write error: %s", out->path, strerror(errno ? errno : EIO));
+			if (!err)
+				err = errno;
+		}
+		if (failed && err)
+			rc = ff_error("%s: write error: %s", out->path, strerror(err));
+		else if (failed)
+			rc = ff_error("%s: write error", out->path);
 		if (out->tmp_path) {
 			if (ok && rc == 0 && rename(out->tmp_path, out->path) < 0)
 				rc = ff_error("%s: %s", out->path, strerror(errno));

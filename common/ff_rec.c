@@ -236,7 +236,7 @@ static int fill(struct ff_rec_reader *r, size_t need)
 		long got = ff_read(r->in, r->buf + r->end, r->cap - r->end);
 		if (got <= 0) {
 			if (got < 0)
-				return ff_error("%s: read error: %s", r->name, strerror(errno));
+				return ff_read_error(r->name);
 			r->eof = 1;
 			return 0;
 		}
@@ -420,7 +420,7 @@ int ff_rec_each(struct ff_rec_reader *r, ff_rec_schema_fn on_schema, ff_rec_row_
 	unsigned char sniffed[sizeof magic];
 	long got = ff_read_full(r->in, sniffed, sizeof sniffed);
 	if (got < 0)
-		return ff_error("%s: read error: %s", r->name, strerror(errno));
+		return ff_read_error(r->name);
 	size_t n = (size_t)got;
 	if (n == sizeof magic && memcmp(sniffed, magic, sizeof magic) == 0) {
 		r->format = FF_REC_BIN;
@@ -492,6 +492,7 @@ static int bin_flush(struct ff_rec_writer *w)
 	if (w->len && fwrite(w->buf, 1, w->len, w->out) != w->len) {
 		w->failed = 1;
 		w->error = errno; /* errno is per thread: keep it for the caller */
+		ff_write_failed(w->out, errno);
 	}
 	w->len = 0;
 	return w->failed ? -1 : 0;
@@ -789,6 +790,8 @@ int ff_rec_writer_flush(struct ff_rec_writer *w)
 	if (atomic_load(&w->thread_failed))
 		w->failed = 1;
 	if (w->failed || bin_flush(w) < 0 || fflush(w->out) != 0) {
+		if (!w->failed)
+			ff_write_failed(w->out, errno);
 		w->failed = 1;
 		return -1;
 	}
@@ -806,6 +809,8 @@ int ff_rec_writer_close(struct ff_rec_writer *w)
 		w->failed = 1;
 	if (!w->failed)
 		rc = bin_flush(w);
+	if (!w->failed && fflush(w->out) != 0)
+		ff_write_failed(w->out, errno);
 	if (w->failed || fflush(w->out) != 0 || ferror(w->out))
 		rc = -1;
 	if (w->failed && w->error)

@@ -931,6 +931,9 @@ int ff_serve_run(const struct ff_serve_options *o)
 		fprintf(stderr, "%s: serving %zu model%s on http://%s%s%s:%u/\n", ff_progname(), sv.current->n,
 			sv.current->n == 1 ? "" : "s", sa.ss_family == AF_INET6 ? "[" : "", o->address,
 			sa.ss_family == AF_INET6 ? "]" : "", port);
+	else /* cron, systemd: one line for the log */
+		fprintf(stderr, "%s: listening on %s%s%s:%u\n", ff_progname(), sa.ss_family == AF_INET6 ? "[" : "",
+			o->address, sa.ss_family == AF_INET6 ? "]" : "", port);
 	for (;;) {
 		/* Each second without a signal, the late requests are cut. */
 		struct timespec second = {1, 0};

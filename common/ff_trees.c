@@ -1,5 +1,6 @@
 #include "ff_trees.h"
 
+#include <jansson.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -21,147 +22,221 @@ struct ff_trees {
 	struct node *nodes;
 };
 
-/* The text of "key": in [p, end), or NULL. */
-static const char *find_key(const char *p, const char *end, const char *key)
+/* Why the last model of this thread was left to XGBoost. */
+static _Thread_local char refusal[160];
+
+const char *ff_trees_refusal(void) { return refusal; }
+
+/* The model is of a kind not matched bit for bit: 1, and why. */
+static int unsupported(const char *fmt, const char *what)
 {
-	size_t n = strlen(key);
-	while (p && p < end) {
-		p = memchr(p, '"', (size_t)(end - p));
-		if (!p || (size_t)(end - p) < n + 3)
-			return NULL;
-		if (memcmp(p + 1, key, n) == 0 && p[n + 1] == '"' && p[n + 2] == ':')
-			return p + n + 3;
-		p++;
-	}
-	return NULL;
+	snprintf(refusal, sizeof refusal, fmt, what);
+	return 1;
 }
 
-/* A JSON array of numbers at p into out; returns the position after ']',
- * or NULL. */
-static const char *numbers(const char *p, const char *end, double *out, size_t cap, size_t *n)
+/* The model is not what XGBoost writes: -1, said loudly, since XGBoost
+ * read it and will score it, one row at a time, slower. */
+static int malformed(const char *what)
 {
-	if (!p || p >= end || *p != '[')
-		return NULL;
-	p++;
-	*n = 0;
-	while (p < end && *p != ']') {
-		char *next;
-		/* strtof: XGBoost writes each float in the shortest text that
-		 * reads back to it as a float; through a double it could round twice. */
-		double v = strtof(p, &next);
-		if (next == p || *n >= cap)
-			return NULL;
-		out[(*n)++] = v;
-		p = next;
-		if (p < end && *p == ',')
-			p++;
-	}
-	return p < end ? p + 1 : NULL;
+	snprintf(refusal, sizeof refusal, "%s", what);
+	ff_warn("the model's trees are not as XGBoost writes them (%s): XGBoost scores each "
+		"row itself, slower", what);
+	return -1;
 }
 
-/* A string value "..." at p (no escapes expected). */
-static int string_is(const char *p, const char *end, const char *want)
+/* obj.key as a string, or NULL. */
+static const char *text_of(const json_t *obj, const char *key)
 {
-	size_t n = strlen(want);
-	return p && p + n + 2 <= end && p[0] == '"' && memcmp(p + 1, want, n) == 0 && p[n + 1] == '"';
+	return json_string_value(json_object_get(obj, key));
+}
+
+/* A float written as XGBoost writes it, "5E-1" (2.x: "[5E-1]"). */
+static int float_text(const char *s, float *out)
+{
+	if (!s)
+		return -1;
+	char *end;
+	s += *s == '[';
+	*out = strtof(s, &end);
+	return end == s ? -1 : 0;
+}
+
+/* A number as a float, as XGBoost reads it from the model's text: the
+ * text's nearest float. jansson gives the text's nearest double, and that
+ * double's nearest float is the same: the two could differ only for a text
+ * within half a double's ulp of a point halfway between two floats, yet not
+ * on it. For the shortest texts XGBoost writes, the double is such a point
+ * only when the text is that very point (a large integer), where both
+ * roundings take the even float (30 million random floats checked: no
+ * difference). */
+static int as_float(const json_t *v, float *out)
+{
+	if (!json_is_number(v))
+		return -1;
+	*out = (float)json_number_value(v);
+	return 0;
+}
+
+/* An integer array member of a tree: its n items into out (grown). */
+static int int_array(const json_t *tree, const char *key, int64_t **out, size_t *cap, size_t *n)
+{
+	const json_t *a = json_object_get(tree, key);
+	if (!json_is_array(a))
+		return -1;
+	*n = json_array_size(a);
+	ff_grow(out, cap, *n, sizeof **out);
+	for (size_t i = 0; i < *n; i++) {
+		const json_t *v = json_array_get(a, i);
+		if (json_is_boolean(v))
+			(*out)[i] = json_is_true(v);
+		else if (json_is_integer(v))
+			(*out)[i] = json_integer_value(v);
+		else
+			return -1;
+	}
+	return 0;
+}
+
+/* The nodes of one tree of XGBoost's JSON model, appended to t. */
+static int read_tree(struct ff_trees *t, const json_t *tree, size_t *cap, size_t nfeatures,
+		     int64_t *ints[4], size_t icap[4])
+{
+	static const char *keys[4] = {"default_left", "left_children", "right_children",
+				      "split_indices"};
+	size_t n[4];
+	for (int k = 0; k < 4; k++)
+		if (int_array(tree, keys[k], &ints[k], &icap[k], &n[k]) < 0)
+			return malformed(keys[k]);
+	const json_t *cond = json_object_get(tree, "split_conditions");
+	const json_t *type = json_object_get(tree, "split_type");
+	size_t nodes = n[0];
+	if (n[1] != nodes || n[2] != nodes || n[3] != nodes || nodes == 0 ||
+	    json_array_size(cond) != nodes || (type && json_array_size(type) != nodes))
+		return malformed("arrays of a tree differ in length");
+	ff_grow(&t->nodes, cap, t->start[t->ntrees] + nodes, sizeof *t->nodes);
+	struct node *out = t->nodes + t->start[t->ntrees];
+	for (size_t j = 0; j < nodes; j++) {
+		struct node *nd = &out[j];
+		/* A categorical split is XGBoost's to take. */
+		if (type && json_integer_value(json_array_get(type, j)) != 0)
+			return unsupported("%s", "a split on a category");
+		nd->default_left = ints[0][j] != 0;
+		nd->left = (int32_t)ints[1][j];
+		nd->right = (int32_t)ints[2][j];
+		if (as_float(json_array_get(cond, j), &nd->value) < 0)
+			return malformed("a split condition that is not a number");
+		nd->feature = 0;
+		if (ints[1][j] < 0)
+			continue;
+		/* Children follow their parent (no loops), features are inputs. */
+		if (ints[1][j] <= (int64_t)j || ints[1][j] >= (int64_t)nodes ||
+		    ints[2][j] <= (int64_t)j || ints[2][j] >= (int64_t)nodes ||
+		    ints[3][j] < 0 || (uint64_t)ints[3][j] >= nfeatures)
+			return malformed("a node's children or feature out of range");
+		nd->feature = (uint32_t)ints[3][j];
+	}
+	t->start[t->ntrees + 1] = t->start[t->ntrees] + nodes;
+	t->ntrees++;
+	return 0;
+}
+
+static int read_model(const json_t *root, struct ff_trees *t)
+{
+	const json_t *learner = json_object_get(root, "learner");
+	const json_t *gb = json_object_get(learner, "gradient_booster");
+	const json_t *param = json_object_get(learner, "learner_model_param");
+	const json_t *model = json_object_get(gb, "model");
+	const json_t *trees = json_object_get(model, "trees");
+	const json_t *gbparam = json_object_get(model, "gbtree_model_param");
+	const char *booster = text_of(gb, "name");
+	const char *objective = text_of(json_object_get(learner, "objective"), "name");
+	if (!booster || !objective || !param)
+		return malformed("no learner, booster or objective");
+	/* Only what is matched bit for bit. */
+	if (strcmp(booster, "gbtree") != 0)
+		return unsupported("booster %s", booster);
+	if (strcmp(objective, "reg:squarederror") != 0)
+		return unsupported("objective %s", objective);
+	const char *num_class = text_of(param, "num_class"), *num_target = text_of(param, "num_target");
+	if ((num_class && strcmp(num_class, "0") != 0) || (num_target && strcmp(num_target, "1") != 0))
+		return unsupported("%s", "more than one output");
+	const char *parallel = text_of(gbparam, "num_parallel_tree");
+	if (parallel && strcmp(parallel, "1") != 0)
+		return unsupported("%s", "parallel trees (a forest)");
+	const char *num_trees = text_of(gbparam, "num_trees");
+	const char *num_feature = text_of(param, "num_feature");
+	if (float_text(text_of(param, "base_score"), &t->base_score) < 0 || !num_trees ||
+	    !num_feature || !json_is_array(trees))
+		return malformed("no base_score, num_trees, num_feature or trees");
+	size_t ntrees = (size_t)strtoull(num_trees, NULL, 10);
+	size_t nfeatures = (size_t)strtoull(num_feature, NULL, 10);
+	if (json_array_size(trees) != ntrees)
+		return malformed("num_trees is not the number of trees");
+	t->start = ff_xcalloc(ntrees + 1, sizeof *t->start);
+	int64_t *ints[4] = {NULL};
+	size_t icap[4] = {0}, cap = 0;
+	int rc = 0;
+	for (size_t i = 0; i < ntrees && rc == 0; i++)
+		rc = read_tree(t, json_array_get(trees, i), &cap, nfeatures, ints, icap);
+	for (int k = 0; k < 4; k++)
+		free(ints[k]);
+	return rc;
+}
+
+/* XGBoost writes NaN, Infinity and -Infinity (a categorical split's
+ * condition, for one), which JSON does not have: a copy of the text with
+ * them as null, for jansson. */
+static char *without_nan(const char *json, size_t len, size_t *out_len)
+{
+	char *out = ff_xmalloc(len + len / 3 + 1);
+	size_t n = 0;
+	int in_string = 0;
+	for (size_t i = 0; i < len; i++) {
+		char c = json[i];
+		if (in_string) {
+			if (c == '\\' && i + 1 < len)
+				out[n++] = json[i++];
+			else if (c == '"')
+				in_string = 0;
+		} else if (c == '"') {
+			in_string = 1;
+		} else if (c == 'N' && len - i >= 3 && memcmp(json + i, "NaN", 3) == 0) {
+			memcpy(out + n, "null", 4);
+			n += 4;
+			i += 2;
+			continue;
+		} else if ((c == 'I' || c == '-') && len - i >= 8 + (c == '-') &&
+			   memcmp(json + i + (c == '-'), "Infinity", 8) == 0) {
+			memcpy(out + n, "null", 4);
+			n += 4;
+			i += 7 + (c == '-');
+			continue;
+		}
+		out[n++] = json[i];
+	}
+	*out_len = n;
+	return out;
 }
 
 int ff_trees_from_json(const char *json, size_t len, struct ff_trees **out)
 {
-	const char *end = json + len;
-	const char *gb = find_key(json, end, "gradient_booster");
-	const char *obj = find_key(json, end, "objective");
-	const char *param = find_key(json, end, "learner_model_param");
-	if (!gb || !obj || !param)
-		return -1;
-	/* Only what is matched bit for bit. */
-	if (!string_is(find_key(gb, end, "name"), end, "gbtree") ||
-	    !string_is(find_key(obj, end, "name"), end, "reg:squarederror") ||
-	    !string_is(find_key(param, end, "num_class"), end, "0") ||
-	    !string_is(find_key(param, end, "num_target"), end, "1") ||
-	    !string_is(find_key(gb, end, "num_parallel_tree"), end, "1"))
-		return 1;
-	const char *bs = find_key(param, end, "base_score");
-	const char *nt = find_key(gb, end, "num_trees");
-	const char *nf = find_key(param, end, "num_feature");
-	if (!bs || *bs != '"' || !nt || *nt != '"' || !nf || *nf != '"')
-		return -1;
-	unsigned long nfeatures = strtoul(nf + 1, NULL, 10);
+	refusal[0] = '\0';
+	json_error_t err;
+	size_t n;
+	char *text = without_nan(json, len, &n);
+	json_t *root = json_loadb(text, n, 0, &err);
+	free(text);
+	if (!root)
+		return malformed(err.text);
 	struct ff_trees *t = ff_xcalloc(1, sizeof *t);
-	t->base_score = strtof(bs + 1, NULL);
-	t->ntrees = (size_t)strtoul(nt + 1, NULL, 10);
-	t->start = ff_xcalloc(t->ntrees + 1, sizeof *t->start);
-	size_t cap = 0, total = 0;
-	double *buf[5] = {NULL};
-	size_t bufcap = 0;
-	const char *p = find_key(gb, end, "trees");
-	int rc = 1;
-	static const char *keys[5] = {"default_left", "left_children", "right_children",
-				      "split_conditions", "split_indices"};
-	for (size_t i = 0; p && i < t->ntrees; i++) {
-		size_t n[5];
-		const char *tree_end = find_key(p, end, "tree_param");
-		if (!tree_end)
-			goto bad;
-		/* All splits numeric: a categorical one is XGBoost's to take. */
-		const char *st = find_key(p, tree_end, "split_type");
-		const char *q;
-		for (q = st ? st + 1 : NULL; q && q < tree_end && *q != ']'; q++)
-			if (*q == '1')
-				goto unsupported;
-		for (int k = 0; k < 5; k++) {
-			const char *a = find_key(p, tree_end, keys[k]);
-			/* Count the items to size the buffers. */
-			size_t items = 1;
-			for (q = a; q && q < tree_end && *q != ']'; q++)
-				items += *q == ',';
-			if (items > bufcap) {
-				bufcap = items * 2;
-				for (int b = 0; b < 5; b++)
-					buf[b] = ff_xrealloc(buf[b], bufcap * sizeof *buf[b]);
-			}
-			if (!numbers(a, tree_end, buf[k], bufcap, &n[k]))
-				goto bad;
-		}
-		if (n[1] != n[0] || n[2] != n[0] || n[3] != n[0] || n[4] != n[0])
-			goto bad;
-		ff_grow(&t->nodes, &cap, total + n[0], sizeof *t->nodes);
-		for (size_t j = 0; j < n[0]; j++) {
-			struct node *nd = &t->nodes[total + j];
-			/* ff_model_check has seen a tree; this walk also needs
-			 * children after their parent (so that it ends): a tree that
-			 * reused pruned nodes is left to XGBoost. Ranges are checked
-			 * on the doubles, before a cast could overflow. */
-			double l = buf[1][j], r = buf[2][j], f = buf[4][j];
-			if (!(l >= -1 && l < (double)n[0] && r >= -1 && r < (double)n[0] && f >= 0 &&
-			      f < (double)nfeatures) || (l < 0) != (r < 0))
-				goto bad;
-			nd->default_left = buf[0][j] != 0;
-			nd->left = (int32_t)l;
-			nd->right = (int32_t)r;
-			nd->value = (float)buf[3][j];
-			nd->feature = (uint32_t)f;
-			if (nd->left >= 0 && (nd->left <= (int32_t)j || nd->right <= (int32_t)j))
-				goto unsupported;
-		}
-		t->start[i] = total;
-		total += n[0];
-		t->start[i + 1] = total;
-		p = tree_end;
+	int rc = read_model(root, t);
+	json_decref(root);
+	if (rc != 0) {
+		ff_trees_free(t);
+		return rc;
 	}
-	if (!p)
-		goto bad;
-	for (int b = 0; b < 5; b++)
-		free(buf[b]);
 	*out = t;
 	return 0;
-bad:
-	rc = -1;
-unsupported:
-	for (int b = 0; b < 5; b++)
-		free(buf[b]);
-	ff_trees_free(t);
-	return rc;
 }
 
 void ff_trees_free(struct ff_trees *t)

@@ -12,10 +12,14 @@
 
 struct ff_trees;
 
-/* Read the trees of an XGBoost JSON model. Returns 0 and *out, 1 if the
- * model is of a kind this evaluator does not take (use XGBoost), -1 if the
- * JSON is not as expected. */
+/* Read the trees of an XGBoost JSON model, parsed as JSON (any layout:
+ * pretty-printed, keys in any order). Returns 0 and *out; 1 if the model is
+ * of a kind this evaluator does not take (use XGBoost); -1, with a warning,
+ * if it is not a model as XGBoost writes them. */
 int ff_trees_from_json(const char *json, size_t len, struct ff_trees **out);
+/* Why the last ff_trees_from_json of this thread did not take its model
+ * ("objective binary:logistic", "a split on a category"), or "". */
+const char *ff_trees_refusal(void);
 void ff_trees_free(struct ff_trees *t);
 
 /* The prediction for one row of floats (NaN: missing). */

@@ -1,8 +1,10 @@
 #include "ff_util.h"
 
 #include <errno.h>
+#include <float.h>
 #include <getopt.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,81 +125,38 @@ void ff_print_version(void)
 	printf("%s (ff) %s\n", progname, FF_VERSION);
 }
 
+static _Atomic(FILE *) failed_stream;
+static atomic_int failed_errno;
+
+void ff_write_failed(FILE *f, int err)
+{
+	FILE *none = NULL;
+	if (err && atomic_compare_exchange_strong(&failed_stream, &none, f))
+		atomic_store(&failed_errno, err);
+}
+
+int ff_write_errno(FILE *f)
+{
+	FILE *was = f;
+	if (!f || !atomic_compare_exchange_strong(&failed_stream, &was, NULL))
+		return 0;
+	return atomic_exchange(&failed_errno, 0);
+}
+
 int ff_close_stdout(void)
 {
-	int failed = ferror(stdout);
-	if (fclose(stdout) != 0 && errno != EPIPE)
+	int failed = ferror(stdout), err = ff_write_errno(stdout);
+	errno = 0;
+	if (fclose(stdout) != 0) {
 		failed = 1;
-	if (failed)
-		return ff_error("write error on standard output: %s", strerror(errno ? errno : EIO));
-	return 0;
-}
-
-FILE *ff_open_input(const char *path)
-{
-	if (!path || strcmp(path, "-") == 0)
-		return stdin;
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		ff_error("%s: %s", path, strerror(errno));
-	return f;
-}
-
-int ff_read_file(const char *path, char **data, size_t *len)
-{
-	FILE *f = ff_open_input(path);
-	if (!f)
-		return -1;
-	char *buf = NULL;
-	size_t n = 0, cap = 0, got;
-	do {
-		ff_grow(&buf, &cap, n + 65536 + 1, 1);
-		got = fread(buf + n, 1, cap - n - 1, f);
-		n += got;
-	} while (got > 0);
-	int bad = ferror(f), err = errno;
-	if (f != stdin)
-		fclose(f);
-	if (bad) {
-		free(buf);
-		return ff_error("%s: %s", ff_input_name(path), strerror(err ? err : EIO));
+		if (!err)
+			err = errno;
 	}
-	buf[n] = '\0';
-	*data = buf;
-	*len = n;
-	return 0;
-}
-
-long ff_read(FILE *f, void *buf, size_t n)
-{
-	if (fileno(f) < 0) { /* a memory stream (tests): no descriptor */
-		size_t got = fread(buf, 1, n, f);
-		return got == 0 && ferror(f) ? -1 : (long)got;
-	}
-	for (;;) {
-		ssize_t got = read(fileno(f), buf, n);
-		if (got >= 0 || errno != EINTR)
-			return (long)got;
-	}
-}
-
-long ff_read_full(FILE *f, void *buf, size_t n)
-{
-	size_t total = 0;
-	while (total < n) {
-		long got = ff_read(f, (char *)buf + total, n - total);
-		if (got < 0)
-			return -1;
-		if (got == 0)
-			break;
-		total += (size_t)got;
-	}
-	return (long)total;
-}
-
-const char *ff_input_name(const char *path)
-{
-	return (!path || strcmp(path, "-") == 0) ? "stdin" : path;
+	if (!failed || err == EPIPE) /* a reader that stopped reading (| head) */
+		return 0;
+	if (!err) /* the failed write was not told why: say no more than we know */
+		return ff_error("write error on standard output");
+	return ff_error("write error on standard output: %s", strerror(err));
 }
 
 /* Only digits, sign, point and exponent: strtod alone would take "nan", "inf",
@@ -321,9 +280,8 @@ int ff_format_double(char *buf, double v)
 	}
 	if (v == 0)
 		return snprintf(buf, 32, "%s", signbit(v) ? "-0" : "0");
-	/* 17 significant digits always read back to the same bits. printf is
-	 * slow, and a feature value is written for many rows in a row: keep the
-	 * last texts by bits. */
+	/* printf is slow, and a feature value is written for many rows in a
+	 * row: keep the last texts by bits. */
 	static _Thread_local struct {
 		uint64_t bits;
 		int len;
@@ -336,7 +294,17 @@ int ff_format_double(char *buf, double v)
 		memcpy(buf, cache[slot].text, (size_t)cache[slot].len + 1);
 		return cache[slot].len;
 	}
-	int n = snprintf(buf, 32, "%.17g", v);
+	/* The fewest significant digits that read back: a normal double's
+	 * shortest text of up to 15 digits is also its %.15g (one ulp is finer
+	 * than the 15-digit grid), so only 15, 16 and 17 need trying; a
+	 * subnormal has fewer bits, and may need as little as one digit
+	 * (5e-324). 17 always read back. */
+	int n = 0;
+	for (int prec = a < DBL_MIN ? 1 : 15; prec <= 17; prec++) {
+		n = snprintf(buf, 32, "%.*g", prec, v);
+		if (prec == 17 || strtod(buf, NULL) == v)
+			break;
+	}
 	if (n < (int)sizeof cache[slot].text) {
 		cache[slot].bits = bits;
 		cache[slot].len = n;

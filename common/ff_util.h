@@ -7,10 +7,15 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "ff_input.h" /* opening and reading inputs, once part of ff_util */
+
 #define FF_VERSION "0.1.0"
 
-/* Exit statuses of every ff command. */
-enum { FF_EXIT_OK = 0, FF_EXIT_FAIL = 1, FF_EXIT_USAGE = 2 };
+/* Exit statuses of every ff command. A check (ff-monitor, ff-predict
+ * --skew-check) exits FF_EXIT_FAIL when it failed and FF_EXIT_NO_CHECK when
+ * it could not be made (a source unreadable, a write error), so that cron
+ * tells bad data from a broken job. */
+enum { FF_EXIT_OK = 0, FF_EXIT_FAIL = 1, FF_EXIT_USAGE = 2, FF_EXIT_NO_CHECK = 3 };
 
 /* Remember the program name (basename of argv[0]) for messages. Commands
  * also set argv[0] = (char *)ff_progname() so that getopt's own messages
@@ -55,35 +60,28 @@ void ff_grow(void *buf, size_t *cap, size_t need, size_t elem);
 /* Print the --version line shared by every command. */
 void ff_print_version(void);
 
-/* Close stdout and report a write error (full disk, closed pipe aside). Returns
- * 0 or -1. Call before a successful exit. */
+/* Close stdout and report a write error once, with the errno of the write
+ * that failed (see ff_write_failed): "write error on standard output: No
+ * space left on device". A closed pipe is not reported. Returns 0 or -1. */
 int ff_close_stdout(void);
 
-/* Open FILE for reading, "-" or NULL meaning stdin. NULL and an error message
- * on failure. */
-FILE *ff_open_input(const char *path);
-/* Read what is there, up to n bytes, from f's descriptor (not its stdio
- * buffer: inputs are read only this way, so that a request on a pipe is
- * handled as soon as it arrives). Returns the bytes read, 0 at the end, -1
- * on error. ff_read_full reads until n bytes or the end. */
-long ff_read(FILE *f, void *buf, size_t n);
-long ff_read_full(FILE *f, void *buf, size_t n);
-
-/* Read a whole file ("-" or NULL: stdin) into *data (malloc'd, with a NUL
- * after the *len bytes). Returns 0, or -1 with "file: why" reported. */
-int ff_read_file(const char *path, char **data, size_t *len);
-
-/* Display name of an input path for messages: "-" and NULL give "stdin". */
-const char *ff_input_name(const char *path);
+/* Remember that a write on f failed with errno err, for the one message
+ * given when f is closed (ff_close_stdout, ff_output_close): by then errno
+ * may say something else (SQLite's clean-up sets it). The first failure is
+ * kept; any thread may call this. ff_write_errno takes it back (0 if none). */
+void ff_write_failed(FILE *f, int err);
+int ff_write_errno(FILE *f);
 
 /* Strict number parsers: the whole string must be a number in the C locale.
  * Return 0 on success, -1 otherwise (no message). */
 int ff_parse_double(const char *s, size_t len, double *out);
 int ff_parse_int64(const char *s, size_t len, int64_t *out);
 
-/* Format a double so that it reads back to the same bits: the fewest
- * decimals (up to 6) that do, else %.17g. The same bits always give the same
- * text. Returns the length written; buf needs 32 bytes. */
+/* Format a double in the shortest text that reads back to the same bits:
+ * plain decimals when at most 6 decimals do (12.5, not 1.25e+01), else the
+ * fewest significant digits in %g form (9.333333333333334, 1e+21, 5e-324).
+ * The same bits always give the same text. Returns the length written; buf
+ * needs 32 bytes. */
 int ff_format_double(char *buf, double v);
 
 /* Format a float (XGBoost's predictions) in the fewest digits that read

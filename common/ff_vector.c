@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ff_cell.h"
+#include "ff_csv.h"
 #include "ff_util.h"
 
 int ff_vector_init(struct ff_vector *v, const struct ff_blueprint_info *bp,
@@ -45,9 +46,12 @@ void ff_vector_release(struct ff_vector *v)
 
 int ff_vector_bind(struct ff_vector *v, const struct ff_rec_schema *s, const char *where)
 {
+	char hint[160];
 	for (size_t i = 0; i < v->n; i++)
 		if ((v->col[i] = ff_rec_schema_find(s, v->names->v[i])) < 0)
-			return ff_error("%s: no column '%s' (input of the model)", where, v->names->v[i]);
+			return ff_error("%s: no column '%s' (input of the model)%s", where, v->names->v[i],
+					ff_csv_header_hint((const char *const *)s->names, s->ncols,
+							   v->names->v[i], hint, sizeof hint));
 	v->schema = s;
 	return 0;
 }

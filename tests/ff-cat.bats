@@ -294,3 +294,67 @@ typed_bin() {
 	run -0 ff-cat bom.csv
 	[ "$output" = "$(printf 'a,b\n1,2')" ]
 }
+
+@test "gzip and zstd inputs are read decompressed, told by their bytes, not their names" {
+	ff-gen-trips -n 300 --seed 3 >trips.csv
+	gzip -c trips.csv >trips.csv.gz
+	zstd -q -c trips.csv >packed.csv   # a zstd file whatever its name
+	ff-cat trips.csv.gz >out.csv
+	diff -u trips.csv out.csv
+	ff-cat packed.csv >out.csv
+	diff -u trips.csv out.csv
+	ff-cat <trips.csv.gz >out.csv
+	diff -u trips.csv out.csv
+	zstd -q -c trips.csv | ff-cat >out.csv
+	diff -u trips.csv out.csv
+	# several gzip members and zstd frames, one after the other
+	{ head -n 100 trips.csv | gzip -c; tail -n +101 trips.csv | gzip -c; } | ff-cat >out.csv
+	diff -u trips.csv out.csv
+	{ head -n 100 trips.csv | zstd -q -c; tail -n +101 trips.csv | zstd -q -c; } >two.zst
+	ff-cat two.zst >out.csv
+	diff -u trips.csv out.csv
+	# and binary ff-rec, compressed
+	ff-cat --format bin trips.csv | gzip -c >trips.bin.gz
+	ff-cat trips.bin.gz >out.csv
+	diff -u trips.csv out.csv
+}
+
+@test "a cut or damaged compressed input is an error, not a short answer" {
+	ff-gen-trips -n 300 --seed 3 >trips.csv
+	gzip -c trips.csv >trips.csv.gz
+	head -c 2000 trips.csv.gz >cut.gz
+	run -1 ff-cat cut.gz
+	assert_line 'ff-cat: cut.gz: gzip data: cut short (truncated file?)'
+	zstd -q -c trips.csv | head -c 2000 >cut.zst
+	run -1 ff-cat cut.zst
+	assert_line 'ff-cat: cut.zst: zstd data: cut short (truncated file?)'
+	printf '\037\213\010\000garbage, not deflate' >bad.gz
+	run -1 --separate-stderr ff-cat bad.gz
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[[ "$stderr" == "ff-cat: bad.gz: gzip data: "* ]]
+}
+
+@test "ff-cat refuses inputs it cannot read, saying what they are, and prints nothing" {
+	printf 'a,b\n1,2\n' >t.csv
+	printf 'BZh91AY&SY\001\002' >t.bz2
+	printf '\3757zXZ\000\000\004' >t.xz
+	printf 'PK\003\004rest' >t.zip
+	sqlite3 t.db 'CREATE TABLE x(a)'
+	run -1 --separate-stderr ff-cat t.bz2
+	assert_equal "$output" ""
+	assert_equal "$stderr" "ff-cat: t.bz2: compressed with bzip2, which ff does not read (it reads gzip and zstd): decompress it first"
+	run -1 --separate-stderr ff-cat - <t.xz
+	assert_equal "$output" ""
+	assert_equal "$stderr" "ff-cat: stdin: compressed with xz, which ff does not read (it reads gzip and zstd): decompress it first"
+	run -1 --separate-stderr ff-cat t.zip
+	assert_equal "$stderr" "ff-cat: t.zip: a zip archive, which ff does not read: extract the file first"
+	run -1 --separate-stderr ff-cat t.db
+	assert_equal "$output" ""
+	assert_equal "$stderr" "ff-cat: t.db: an SQLite database, not CSV or ff-rec records"
+	# a text that merely begins like a magic number is text
+	printf 'SQ,BZh\n1,2\n' >s.csv
+	run -0 ff-cat s.csv
+	assert_output "$(cat s.csv)"
+	printf 'B\n' | ff-cat >one.csv
+	diff -u - one.csv <<<'B'
+}

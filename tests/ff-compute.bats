@@ -1522,3 +1522,46 @@ EOF
 	# a live run's file stays
 	[ -e "s.db.new-$$" ]
 }
+
+# ---- input formats ----------------------------------------------------
+
+@test "gzip and zstd trips give the same table as plain trips, by file and on stdin" {
+	sliding_input
+	ff-compute -f "$PICKUP" t.csv > plain.csv
+	gzip -c t.csv > trips.csv.gz
+	zstd -q -c t.csv > trips.zst
+	ff-compute -f "$PICKUP" trips.csv.gz > out.csv
+	diff -u plain.csv out.csv
+	ff-compute -f "$PICKUP" < trips.zst > out.csv
+	diff -u plain.csv out.csv
+}
+
+@test "a missing column says when the header is one field holding ';' or a tab, or has spaces" {
+	sliding_input
+	tr , ';' < t.csv > semi.csv
+	run -1 --separate-stderr ff-compute -f "$PICKUP" semi.csv
+	no_output
+	stderr_is "^ff-compute: semi.csv:1: no column 'tpep_pickup_datetime' \(time column of table trip_pickup_features\); the header is one field holding ';': is the file delimited by ';'\?$"
+	tr , '\t' < t.csv > tabs.csv
+	run -1 --separate-stderr ff-compute -f "$PICKUP" tabs.csv
+	stderr_is "; the header is one field holding a tab: is the file delimited by tabs\?$"
+	sed '1s/,fare_amount,/, fare_amount ,/' t.csv > spaced.csv
+	run -1 --separate-stderr ff-compute -f "$PICKUP" spaced.csv
+	stderr_is "^ff-compute: spaced.csv:1: no column 'fare_amount' \(feature mean_fare_window_1h_pickup_zip of table trip_pickup_features\); column ' fare_amount ' has spaces around it$"
+}
+
+@test "CSV on stdout: a bad first row or a bad header writes nothing, not a lone header" {
+	trips bad.csv <<'EOF2'
+2018-01-01 10:05:00,2018-01-01 10:20:00,1.0,ten,A,X
+EOF2
+	run -1 --separate-stderr ff-compute -f "$PICKUP" bad.csv
+	no_output
+	stderr_is "^ff-compute: bad\.csv:2: column 'fare_amount': "
+	echo 'when,fare' > nohead.csv
+	run -1 --separate-stderr ff-compute -f "$PICKUP" - < nohead.csv
+	no_output
+	# no rows at all still gives the header
+	trips empty.csv < /dev/null
+	run -0 ff-compute -f "$PICKUP" empty.csv
+	assert_output "pickup_zip,rounded_pickup_datetime,mean_fare_window_1h_pickup_zip,count_trips_window_1h_pickup_zip,yyyy_mm"
+}

@@ -807,9 +807,12 @@ id,when,zip,n,total,mean
 EOF
 	[ ! -s err ]
 	[ -w /dev/full ] || skip "no /dev/full"
+	# one line, with the errno of the write
 	run -1 --separate-stderr bash -c 'ff-join -s store.db --lookup zone --key zip --timestamp when big.csv > /dev/full'
 	no_output
-	[[ "$stderr" == *"No space left on device"* ]]
+	stderr_is "ff-join: write error on standard output: No space left on device"
+	run -1 --separate-stderr ff-join -s store.db --lookup zone --key zip --timestamp when -o /dev/full big.csv
+	stderr_is "ff-join: /dev/full: write error: No space left on device"
 }
 
 @test "usage errors exit 2 with nothing on stdout" {
@@ -877,4 +880,16 @@ Try 'ff-join --help' for more information."
 	assert_output --regexp '^ff-join \(ff\) [0-9]+\.[0-9]+\.[0-9]+$'
 	run -0 ff-join -V
 	assert_output --regexp '^ff-join \(ff\) [0-9]+\.[0-9]+\.[0-9]+$'
+}
+
+@test "a missing column hints at another delimiter or spaces around a name" {
+	printf 'id;when;zip\n1;2018-01-01 10:00:00;10001\n' > semi.csv
+	run -1 --separate-stderr ff-join -s store.db --derive 'up=ceil(when, 15m)' \
+		--lookup zone --key zip --timestamp up semi.csv
+	no_output
+	stderr_is "ff-join: semi.csv:1: no column 'when' (source of a derived column); the header is one field holding ';': is the file delimited by ';'?"
+	printf 'id, when,zip\n1,2018-01-01 10:00:00,10001\n' > spaced.csv
+	run -1 --separate-stderr ff-join -s store.db --derive 'up=ceil(when, 15m)' \
+		--lookup zone --key zip --timestamp up spaced.csv
+	stderr_is "ff-join: spaced.csv:1: no column 'when' (source of a derived column); column ' when' has spaces around it"
 }

@@ -49,7 +49,7 @@ close_to() {
 source,column,type,rows,nulls,null_rate,distinct,min,max,mean,stddev,p1,p5,p25,p50,p75,p95,p99,top
 t.csv,id,text,5,0,0,5,,,,,,,,,,,,"a (1), b (1), c (1), d (1), e (1)"
 t.csv,ts,timestamp,5,0,0,5,2024-01-01 00:00:00,2024-01-01 04:00:00,,,2024-01-01 00:02:24,2024-01-01 00:12:00,2024-01-01 01:00:00,2024-01-01 02:00:00,2024-01-01 03:00:00,2024-01-01 03:48:00,2024-01-01 03:57:36,
-t.csv,x,number,5,0,0,5,1,10,4,3.5355339059327378,1.04,1.2,2,3,4,8.7999999999999989,9.76,
+t.csv,x,number,5,0,0,5,1,10,4,3.5355339059327378,1.04,1.2,2,3,4,8.799999999999999,9.76,
 t.csv,colour,text,5,0,0,3,,,,,,,,,,,,"red (3), blue (1), green (1)"
 CSV
 	diff -u expected <(echo "$output")
@@ -127,6 +127,11 @@ TXT
 	assert_line 'nulls.csv,a,empty,2,2,1,0,,,,,,,,,,,,'
 	assert_line 'nulls.csv,b,number,2,0,0,1,1,1,1,0,1,1,1,1,1,1,1,'
 	run -1 ff-monitor profile --max-null-rate 0.5 nulls.csv
+	# a check that fails exits 1; one that cannot be made, 3
+	run -3 ff-monitor profile --max-null-rate 0.5 nulls.csv nope.csv
+	run -3 ff-monitor profile --max-null-rate 0.5 nope.csv nulls.csv
+	run -3 ff-monitor freshness --max-age 1d nope.csv
+	run -3 bash -c 'ff-monitor profile nulls.csv > /dev/full'
 	printf 'a\n7\n' >one.csv
 	run -0 ff-monitor profile --format csv one.csv
 	assert_line 'one.csv,a,number,1,0,0,1,7,7,7,,7,7,7,7,7,7,7,'
@@ -143,7 +148,7 @@ TXT
 @test "profile: --range keeps rows whose time is in [FROM, UNTIL)" {
 	clean_csv >t.csv
 	run -0 ff-monitor profile --format csv -c x --range '2024-01-01 01:00:00..2024-01-01 03:00:00' t.csv
-	assert_line 't.csv,x,number,2,0,0,2,2,3,2.5,0.70710678118654757,2.01,2.05,2.25,2.5,2.75,2.95,2.99,'
+	assert_line 't.csv,x,number,2,0,0,2,2,3,2.5,0.7071067811865476,2.01,2.05,2.25,2.5,2.75,2.95,2.99,'
 }
 
 @test "profile: a store table uses the catalog's key and partition" {
@@ -162,9 +167,9 @@ TXT
 	clean_csv >t.csv
 	ff-cat --format bin t.csv >t.bin
 	run -0 ff-monitor profile --format csv -c x t.bin
-	assert_line 't.bin,x,number,5,0,0,5,1,10,4,3.5355339059327378,1.04,1.2,2,3,4,8.7999999999999989,9.76,'
+	assert_line 't.bin,x,number,5,0,0,5,1,10,4,3.5355339059327378,1.04,1.2,2,3,4,8.799999999999999,9.76,'
 	run -0 ff-monitor profile --format csv -c x - <t.csv
-	assert_line 'stdin,x,number,5,0,0,5,1,10,4,3.5355339059327378,1.04,1.2,2,3,4,8.7999999999999989,9.76,'
+	assert_line 'stdin,x,number,5,0,0,5,1,10,4,3.5355339059327378,1.04,1.2,2,3,4,8.799999999999999,9.76,'
 }
 
 # ---- freshness ----
@@ -206,9 +211,9 @@ CSV
 
 @test "freshness: a column that is not a timestamp is an error with file:line" {
 	printf 'ts,x\n2024-01-01,1\nyesterday,2\n' >t.csv
-	run --separate-stderr -1 ff-monitor freshness -t ts t.csv
+	run --separate-stderr -3 ff-monitor freshness -t ts t.csv
 	[ "$stderr" = "ff-monitor: t.csv:3: column 'ts': not a timestamp: 'yesterday'" ]
-	run --separate-stderr -1 ff-monitor freshness -t x t.csv
+	run --separate-stderr -3 ff-monitor freshness -t x t.csv
 	[ "$stderr" = "ff-monitor: t.csv:2: column 'x': not a timestamp: '1'" ]
 }
 
@@ -317,10 +322,10 @@ CSV
 @test "drift: errors: no shared column, a text column, no values" {
 	printf 'a\n1\n' >a.csv
 	printf 'b\n1\n' >b.csv
-	run --separate-stderr -1 ff-monitor drift a.csv b.csv
+	run --separate-stderr -3 ff-monitor drift a.csv b.csv
 	[ "$stderr" = "ff-monitor: a.csv and b.csv share no numeric column to compare" ]
 	printf 'a\nx\n' >t.csv
-	run --separate-stderr -1 ff-monitor drift -c a a.csv t.csv
+	run --separate-stderr -3 ff-monitor drift -c a a.csv t.csv
 	[ "$stderr" = "ff-monitor: t.csv: column 'a' holds text, not numbers" ]
 	printf 'a\n\n' >n.csv
 	run --separate-stderr -1 ff-monitor drift -c a a.csv n.csv
@@ -342,9 +347,9 @@ ts.blueprint,reads,trip_pickup_features,"features mean_fare_window_1h_pickup_zip
 CSV
 	updated=$(q off.db "SELECT updated_at FROM ff_catalog WHERE name = 'trip_pickup_features'")
 	diff -u <(sed "s/UPDATED/$updated/" expected) <(echo "$output")
-	run --separate-stderr -1 ff-monitor lineage -s off.db trip_pickup_features.nope
+	run --separate-stderr -3 ff-monitor lineage -s off.db trip_pickup_features.nope
 	[ "$stderr" = "ff-monitor: off.db: table 'trip_pickup_features' has no feature 'nope'" ]
-	run --separate-stderr -1 ff-monitor lineage -s off.db nope
+	run --separate-stderr -3 ff-monitor lineage -s off.db nope
 	[ "$stderr" = "ff-monitor: off.db: no table 'nope' in the catalog" ]
 }
 
@@ -358,25 +363,32 @@ CSV
 	assert_line 'models:/taxi/1,reads,trip_dropoff_features,"table version 1; features count_trips_window_30m_dropoff_zip,dropoff_is_weekend"'
 	run -0 ff-monitor lineage -r reg.db models:/taxi/1
 	assert_line --regexp '^models:/taxi/1 +reads +trip_pickup_features +table version 1; features mean_fare'
-	run -1 ff-monitor lineage -r reg.db models:/nope/1
+	run -3 ff-monitor lineage -r reg.db models:/nope/1
 }
 
 # ---- errors and usage ----
 
 @test "errors: a missing file, a missing column, a missing table, a bad CSV" {
-	run --separate-stderr -1 ff-monitor profile nope.csv
+	run --separate-stderr -3 ff-monitor profile nope.csv
 	[[ "$stderr" == "ff-monitor: nope.csv: "* ]]
 	clean_csv >t.csv
-	run --separate-stderr -1 ff-monitor profile -c nope t.csv
+	run --separate-stderr -3 ff-monitor profile -c nope t.csv
 	[ "$stderr" = "ff-monitor: t.csv: no column 'nope'" ]
+	# a header that looks mistaken says so
+	printf 'ts;x\n2024-01-01 10:00:00;1\n' >semi.csv
+	run --separate-stderr -3 ff-monitor freshness -t ts semi.csv
+	[ "$stderr" = "ff-monitor: semi.csv: no column 'ts'; the header is one field holding ';': is the file delimited by ';'?" ]
+	printf 'ts, x\n2024-01-01 10:00:00,1\n' >spaced.csv
+	run --separate-stderr -3 ff-monitor profile -c x spaced.csv
+	[ "$stderr" = "ff-monitor: spaced.csv: no column 'x'; column ' x' has spaces around it" ]
 	sqlite3 db.sqlite 'CREATE TABLE x (a)'
-	run --separate-stderr -1 ff-monitor profile db.sqlite:nope
+	run --separate-stderr -3 ff-monitor profile db.sqlite:nope
 	[ "$stderr" = "ff-monitor: db.sqlite: no table 'nope'" ]
 	printf 'a,b\n1,2\n1\n' >bad.csv
-	run --separate-stderr -1 ff-monitor profile bad.csv
+	run --separate-stderr -3 ff-monitor profile bad.csv
 	[ "$stderr" = "ff-monitor: bad.csv:3: 1 field, the header has 2" ]
-	run -1 ff-monitor freshness t.csv -t colour
-	run --separate-stderr -1 ff-monitor freshness -s db.sqlite x
+	run -3 ff-monitor freshness t.csv -t colour
+	run --separate-stderr -3 ff-monitor freshness -s db.sqlite x
 	[ "$stderr" = "ff-monitor: db.sqlite:x: no column of timestamps: name one with --time-column" ]
 }
 
@@ -434,13 +446,13 @@ ff-monitor: nulls.csv: no rows with a time in 'ts'" ]
 
 @test "drift: a --report path that cannot be written fails before any output" {
 	clean_csv >a.csv
-	run --separate-stderr -1 ff-monitor drift a.csv a.csv --report "$WORK/no/such/dir/r.svg"
+	run --separate-stderr -3 ff-monitor drift a.csv a.csv --report "$WORK/no/such/dir/r.svg"
 	[ -z "$output" ]
 	[[ $stderr == "ff-monitor: $WORK/no/such/dir/r.svg: "* ]]
 }
 
 @test "lineage: nothing found is an error that says where it looked" {
-	run --separate-stderr -1 ff-monitor lineage trip_pickup_features
+	run --separate-stderr -3 ff-monitor lineage trip_pickup_features
 	[ "$stderr" = "ff-monitor: trip_pickup_features: nothing to look in: give -s STORE, -r REGISTRY or --blueprint FILE" ]
 	[ -z "$output" ]
 }

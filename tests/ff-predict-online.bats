@@ -152,10 +152,10 @@ EOF
 	assert_success
 	[ "$(wc -l < out.csv)" = 6 ]
 	local us='[0-9]+\.[0-9] us'
-	[[ $stderr =~ ^ff-predict:\ 5\ requests:\ latency\ p50\ $us,\ p90\ $us,\ p99\ $us,\ max\ $us\;\ 10\ lookups,\ 4\ misses,\ 8\ fallbacks$ ]] ||
+	[[ $stderr =~ ^ff-predict:\ 5\ requests:\ latency\ p50\ $us,\ p90\ $us,\ p99\ $us,\ max\ $us\;\ 10\ lookups,\ 4\ misses,\ 8\ fallbacks\;\ scorer\ ff_trees$ ]] ||
 		fail "stderr: $stderr"
 	run --separate-stderr ff-predict -m model.json --online on.db --stats --fallback missing -o out.csv req.csv
-	[[ $stderr =~ \;\ 10\ lookups,\ 4\ misses,\ 0\ fallbacks$ ]] || fail "stderr: $stderr"
+	[[ $stderr =~ \;\ 10\ lookups,\ 4\ misses,\ 0\ fallbacks\;\ scorer\ ff_trees$ ]] || fail "stderr: $stderr"
 	# without --stats, nothing
 	run --separate-stderr ff-predict -m model.json --online on.db -o out.csv req.csv
 	[ -z "$stderr" ]
@@ -195,9 +195,9 @@ EOF
 
 @test "--skew-check refuses stdin" {
 	requests 5 > req.csv
-	run -1 ff-predict -m model.json --online on.db --skew-check - < req.csv
+	run -3 ff-predict -m model.json --online on.db --skew-check - < req.csv
 	assert_output "ff-predict: the skew check reads its requests twice: give them as files, not stdin"
-	run -1 ff-predict -m model.json --online on.db --skew-check < req.csv
+	run -3 ff-predict -m model.json --online on.db --skew-check < req.csv
 	assert_output "ff-predict: the skew check reads its requests twice: give them as files"
 }
 
@@ -208,7 +208,18 @@ EOF
 	requests 5 > req.csv
 	run valgrind -q --error-exitcode=99 "$bin" -m model.json -s nope.db --online on.db --skew-check req.csv
 	assert_output "ff-predict: nope.db: No such file or directory"
-	assert_failure 1
+	assert_failure 3
+}
+
+@test "--skew-check exits 3 when it cannot compare, 1 only for differences" {
+	requests 5 > req.csv
+	run -3 --separate-stderr ff-predict -m model.json --online on.db --skew-check nope.csv
+	assert_equal "$stderr" "ff-predict: nope.csv: No such file or directory"
+	run -3 --separate-stderr ff-predict -m model.json --online nope.db --skew-check req.csv
+	run -3 --separate-stderr ff-predict -m nope.json --online on.db --skew-check req.csv
+	run -3 --separate-stderr ff-predict -m model.json --online on.db --skew-check -o /dev/full req.csv
+	assert_equal "$stderr" "ff-predict: /dev/full: write error: No space left on device"
+	run -2 ff-predict -m model.json --skew-check req.csv
 }
 
 # ---- retention ---------------------------------------------------------
@@ -316,4 +327,56 @@ Try 'ff-predict --help' for more information."
 	ff-predict -m deep.json --fallback missing --online on.db -o online.csv req.csv
 	[ "$(wc -l < online.csv)" -eq 550 ]
 	cmp batch.csv online.csv
+}
+
+@test "a pretty-printed or re-saved model is scored by ff_trees, byte for byte the same" {
+	# ff_trees parses the model's JSON: its layout (indentation, spaces
+	# after colons, keys in another order, numbers re-written) does not
+	# send it back to XGBoost's slower path. (jq 1.6 cannot make one:
+	# it writes 0E0 as 0, which XGBoost 1.7 refuses as an integer.)
+	requests 200 > req.csv
+	ff-predict -m model.json --online on.db --stats -o plain.csv req.csv 2> plain.err
+	[[ "$(cat plain.err)" == *"; scorer ff_trees" ]] || fail "$(cat plain.err)"
+	python3 -c 'import json, sys; json.dump(json.load(sys.stdin), sys.stdout, indent=2)' \
+		< model.json > pretty.json
+	python3 -c 'import json, sys; json.dump(json.load(sys.stdin), sys.stdout, sort_keys=True)' \
+		< model.json > sorted.json
+	grep -q '^  "learner": {' pretty.json
+	for m in pretty sorted; do
+		run -0 --separate-stderr ff-predict -m $m.json --online on.db --stats -o $m.csv req.csv
+		[[ "$stderr" == *"; scorer ff_trees" ]] || fail "$m: $stderr"
+		cmp plain.csv $m.csv
+	done
+	ff-predict -m model.json -s off.db -o batch.csv req.csv
+	cmp plain.csv batch.csv
+}
+
+@test "a model ff_trees does not take is scored by XGBoost, and --stats says why" {
+	requests 20 > req.csv
+	python3 -c 'import json, sys; m = json.load(sys.stdin)
+m["learner"]["objective"]["name"] = "reg:absoluteerror"; json.dump(m, sys.stdout)' \
+		< model.json > other.json
+	run -0 --separate-stderr ff-predict -m other.json --online on.db --stats -o got.csv req.csv
+	[[ "$stderr" == *"; scorer XGBoost, one row at a time (ff_trees does not take objective reg:absoluteerror)" ]] ||
+		fail "$stderr"
+	[[ "$stderr" != *$'\n'* ]]
+	run -0 --separate-stderr ff-predict -m model.json -s off.db --stats -o got.csv req.csv
+	[[ "$stderr" == *"; scorer XGBoost, in batches" ]] || fail "$stderr"
+}
+
+@test "a write error is one line with the errno of the write, batch and online" {
+	[ -w /dev/full ] || skip "no /dev/full"
+	requests 50 > req.csv
+	# The store's clean-up (SQLite) sets errno after the failed write: the
+	# message must still say why the write failed, once.
+	run -1 --separate-stderr bash -c 'ff-predict -m model.json -s off.db req.csv > /dev/full'
+	assert_equal "$stderr" "ff-predict: write error on standard output: No space left on device"
+	run -1 --separate-stderr bash -c 'ff-predict -m model.json --online on.db req.csv > /dev/full'
+	assert_equal "$stderr" "ff-predict: write error on standard output: No space left on device"
+	run -1 --separate-stderr ff-predict -m model.json -s off.db -o /dev/full req.csv
+	assert_equal "$stderr" "ff-predict: /dev/full: write error: No space left on device"
+	# a reader that stops, SIGPIPE ignored: no message
+	requests 3000 > big.csv
+	run --separate-stderr bash -c 'trap "" PIPE; ff-predict -m model.json -s off.db big.csv | head -1'
+	assert_equal "$stderr" ""
 }

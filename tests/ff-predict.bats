@@ -328,7 +328,7 @@ EOF
 	# --stats: one line on stderr.
 	run -0 --separate-stderr ff-predict -m model.json --online online.db --stats -o pred.csv trips.csv
 	no_output
-	[[ "$stderr" == "ff-predict: 3000 requests: latency p50 "*"; 6000 lookups, 0 misses, 0 fallbacks" ]]
+	[[ "$stderr" == "ff-predict: 3000 requests: latency p50 "*"; 6000 lookups, 0 misses, 0 fallbacks; scorer ff_trees" ]]
 	[[ "$stderr" != *$'\n'* ]]
 	run -2 --separate-stderr ff-predict -m model.json --skew-check trips.csv
 	no_output
@@ -547,7 +547,7 @@ EOF
 	same <(printf '%s\n' "${lines[@]}" | cut -d, -f5-) <<'EOF'
 pickup_zip,dropoff_zip,prediction,mean_fare_window_1h_pickup_zip,count_trips_window_1h_pickup_zip,count_trips_window_30m_dropoff_zip,dropoff_is_weekend,fallbacks
 230,237,12.669984,13.073136329650879,1.6182703971862793,1.3726736307144165,0.20880617201328278,mean_fare_window_1h_pickup_zip count_trips_window_1h_pickup_zip count_trips_window_30m_dropoff_zip dropoff_is_weekend
-99999,237,4.8828545,16.673589706420898,1.4395749568939209,2,0,mean_fare_window_1h_pickup_zip count_trips_window_1h_pickup_zip
+99999,237,4.8828545,16.6735897064209,1.439574956893921,2,0,mean_fare_window_1h_pickup_zip count_trips_window_1h_pickup_zip
 EOF
 	run -0 ff-predict -m taxi.json -s real.db --fallback missing new.csv
 	same <(printf '%s\n' "${lines[@]}" | cut -d, -f5-) <<'EOF'

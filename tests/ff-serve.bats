@@ -1410,3 +1410,14 @@ PY
 		"trip-42 1,trip-42 2,${ids[0]} 1,${ids[1]} 1" ]
 }
 
+
+@test "started by cron or systemd (stderr not a terminal), it logs one 'listening on' line" {
+	start_server --online on.db -m model.json
+	local i
+	for ((i = 0; i < 100; i++)); do
+		[ -s "$SERR" ] && break
+		sleep 0.05
+	done
+	stop_server
+	diff -u - "$SERR" <<<"ff-serve: listening on 127.0.0.1:$PORT"
+}

@@ -75,5 +75,28 @@ int main(void)
 	fclose(m);
 	CHECK_STR(out, "plain,\"a,b\",\"say \"\"hi\"\"\",\"\",", "writer quotes what needs it");
 	free(out);
+
+	/* Hints for a missing column. */
+	char hint[160];
+	const char *semi[] = {"when;zip;fare"}, *tab[] = {"when\tzip"}, *spaced[] = {"when", " zip "};
+	const char *fine[] = {"when", "zip"}, *one[] = {"a;b"};
+	CHECK_STR(ff_csv_header_hint(semi, 1, "zip", hint, sizeof hint),
+		  "; the header is one field holding ';': is the file delimited by ';'?", "hint: ';'");
+	CHECK_STR(ff_csv_header_hint(tab, 1, "zip", hint, sizeof hint),
+		  "; the header is one field holding a tab: is the file delimited by tabs?", "hint: tab");
+	CHECK_STR(ff_csv_header_hint(spaced, 2, "zip", hint, sizeof hint),
+		  "; column ' zip ' has spaces around it", "hint: spaces around a name");
+	CHECK_STR(ff_csv_header_hint(fine, 2, "fare", hint, sizeof hint), "", "no hint for a plain miss");
+	CHECK_STR(ff_csv_header_hint(one, 1, "a;b", hint, sizeof hint), "", "no hint when the one field is the name");
+
+	/* Another delimiter for the readers. */
+	CHECK(ff_csv_set_delimiter("xy") < 0 && ff_csv_set_delimiter("\"") < 0 &&
+	      ff_csv_set_delimiter("a") < 0 && ff_csv_set_delimiter("") < 0, "bad delimiters refused");
+	CHECK(ff_csv_set_delimiter(";") == 0, "';' taken");
+	CHECK_STR(parse("a;b\n1;\"x;y\"\n", &s), "1:a|b\n2:1|x;y\n", "read with ';'");
+	CHECK(ff_csv_set_delimiter("tab") == 0, "'tab' taken");
+	CHECK_STR(parse("a\tb\n1,5\t2\n", &s), "1:a|b\n2:1,5|2\n", "read with tabs");
+	ff_csv_set_delimiter(",");
+	CHECK_STR(parse("a,b\n1,2\n", &s), "1:a|b\n2:1|2\n", "back to commas");
 	return UNIT_DONE();
 }

@@ -16,6 +16,43 @@ static int round_trips(double v)
 	return memcmp(&back, &v, sizeof v) == 0;
 }
 
+/* The significant digits of a formatted number, and the fewest that any
+ * %g text of v needs to read back (by trying every precision). */
+static int digits(const char *text)
+{
+	int n = 0, lead = 1;
+	for (const char *p = text; *p && *p != 'e'; p++) {
+		if (*p < '0' || *p > '9')
+			continue;
+		if (*p != '0')
+			lead = 0;
+		n += !lead;
+	}
+	/* trailing zeros of an integer written in full are not significant */
+	const char *e = strchr(text, 'e'), *end = e ? e : text + strlen(text);
+	if (!strchr(text, '.'))
+		while (end > text && end[-1] == '0' && n > 1)
+			end--, n--;
+	return n ? n : 1;
+}
+
+static int fewest_digits(double v)
+{
+	char buf[40];
+	for (int prec = 1;; prec++) {
+		snprintf(buf, sizeof buf, "%.*g", prec, v);
+		if (strtod(buf, NULL) == v)
+			return prec;
+	}
+}
+
+static int shortest(double v)
+{
+	char buf[32];
+	ff_format_double(buf, v);
+	return digits(buf) == fewest_digits(v);
+}
+
 static const char *fmt(double v)
 {
 	static char buf[32];
@@ -50,8 +87,18 @@ int main(void)
 	CHECK_STR(fmt(-0.25), "-0.25", "negative");
 	CHECK_STR(fmt(0.0), "0", "zero");
 	CHECK_STR(fmt(-0.0), "-0", "negative zero");
-	CHECK_STR(fmt(1.0 / 3), "0.33333333333333331", "17 digits when needed");
-	CHECK_STR(fmt(1e300), "1.0000000000000001e+300", "large");
+	CHECK_STR(fmt(1.0 / 3), "0.3333333333333333", "1/3 in its shortest form");
+	CHECK_STR(fmt(28.0 / 3), "9.333333333333334", "shortest, not 17 digits");
+	CHECK_STR(fmt(1e300), "1e+300", "large");
+	CHECK_STR(fmt(0.1), "0.1", "0.1");
+	CHECK_STR(fmt(0.1 + 0.2), "0.30000000000000004", "17 digits when needed");
+	CHECK_STR(fmt(5e-324), "5e-324", "smallest subnormal");
+	CHECK_STR(fmt(1e21), "1e+21", "1e21");
+	CHECK_STR(fmt(9007199254740993.0), "9007199254740992", "2^53+1 (rounds to 2^53)");
+	CHECK_STR(fmt(9007199254740994.0), "9007199254740994", "2^53+2");
+	CHECK_STR(fmt(1e-7), "1e-07", "below the plain-decimal range");
+	CHECK_STR(fmt(2.2250738585072014e-308), "2.2250738585072014e-308", "smallest normal");
+	CHECK_STR(fmt(1.7976931348623157e308), "1.7976931348623157e+308", "largest");
 	int all = 1;
 	uint64_t x = 88172645463325252ULL;
 	for (int k = 0; k < 200000; k++) {
@@ -63,13 +110,14 @@ int main(void)
 		if (!isfinite(v))
 			continue;
 		if (!round_trips(v) || !round_trips((double)(x % 100000) / 100) ||
-		    !round_trips((double)(x % 1000) / 7)) {
+		    !round_trips((double)(x % 1000) / 7) || !shortest(v) ||
+		    !shortest((double)(x % 1000) / 7)) {
 			all = 0;
 			printf("# %.17g does not round-trip\n", v);
 			break;
 		}
 	}
-	CHECK(all, "random doubles read back to the same bits");
+	CHECK(all, "random doubles read back to the same bits, in the fewest digits");
 	CHECK(round_trips(4.9e-324) && round_trips(1.7976931348623157e308), "extremes round-trip");
 	return UNIT_DONE();
 }
