@@ -108,7 +108,6 @@ int main(int argc, char **argv)
 
 	struct ff_output out;
 	int rc = -1;
-	o.output_name = ff_input_name(output);
 	if (ff_output_open(&out, output) == 0) {
 		rc = ff_train_run(blueprint, argv, (size_t)argc, &o, out.f);
 		if (ff_output_close(&out, rc == 0) < 0)

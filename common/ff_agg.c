@@ -749,7 +749,10 @@ static void order_by_key(struct ff_agg *a, struct bucket *b)
 	ff_grow(&a->order, &a->order_cap, b->nstates, sizeof *a->order);
 	sort_agg = a;
 	sort_bucket = b;
-	if (ff_keyset_count(a->keys) > 65536) {
+	/* Ranking every key pays when the keys are few and come back (zips);
+	 * when new keys keep coming, sort the bucket's own. */
+	uint32_t count = ff_keyset_count(a->keys);
+	if (count > 65536 || (a->nranked != count && count > 4 * b->nstates)) {
 		for (uint32_t i = 0; i < b->nstates; i++)
 			a->order[i] = i;
 		qsort(a->order, b->nstates, sizeof *a->order, by_key);
@@ -869,6 +872,47 @@ static int relieve_memory(struct ff_agg *a)
 	return rc;
 }
 
+/* Keys are interned for the open windows; once most interned keys have no
+ * open window left (new keys keep coming: trips, users), intern again only
+ * those that have, so that memory follows the open windows, not every key
+ * ever seen. Amortised: it runs after at least as many new keys. */
+static void forget_closed_keys(struct ff_agg *a)
+{
+	uint32_t nkeys = ff_keyset_count(a->keys);
+	size_t live_bound = a->nstates > 65536 ? a->nstates : 65536;
+	if (nkeys < 2 * live_bound)
+		return;
+	struct ff_keyset *keep = ff_keyset_new();
+	uint32_t *map = ff_xmalloc((size_t)nkeys * sizeof *map);
+	memset(map, 0xff, (size_t)nkeys * sizeof *map);
+	for (size_t i = 0; i < a->nopen; i++) {
+		struct bucket *b = a->open[i];
+		for (uint32_t j = 0; j < b->nstates; j++) {
+			uint32_t id = b->ids[j];
+			if (map[id] == UINT32_MAX) {
+				size_t len;
+				const char *bytes = ff_keyset_bytes(a->keys, id, &len);
+				map[id] = ff_keyset_intern(keep, bytes, len);
+			}
+			b->ids[j] = map[id];
+		}
+		/* The slots hash the ids: rebuild them. */
+		if (b->slots) {
+			memset(b->slots, 0, b->slots_cap * sizeof *b->slots);
+			for (uint32_t j = 0; j < b->nstates; j++) {
+				uint32_t k = (b->ids[j] * 2654435761u) & (b->slots_cap - 1);
+				while (b->slots[k])
+					k = (k + 1) & (b->slots_cap - 1);
+				b->slots[k] = j + 1;
+			}
+		}
+	}
+	free(map);
+	ff_keyset_free(a->keys);
+	a->keys = keep;
+	a->nranked = 0; /* key ranks are by id */
+}
+
 int ff_agg_commit(struct ff_agg *a)
 {
 	const struct ff_spec *s = a->spec;
@@ -892,9 +936,10 @@ int ff_agg_commit(struct ff_agg *a)
 		accumulate(a, state_for(a, b, a->st_key));
 	}
 	a->late_rows += late;
-	if (a->nstates * a->state_size > a->opt.memory)
-		return relieve_memory(a);
-	return 0;
+	int rc = a->nstates * a->state_size > a->opt.memory ? relieve_memory(a) : 0;
+	if (rc == 0)
+		forget_closed_keys(a);
+	return rc;
 }
 
 int ff_agg_finish(struct ff_agg *a)

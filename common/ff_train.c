@@ -380,7 +380,8 @@ int ff_train_run(const char *blueprint_path, char **inputs, size_t ninputs,
 			 "xgboost: save") < 0)
 		goto out;
 	if (fwrite(json, 1, (size_t)len, out) != (size_t)len || fflush(out) != 0) {
-		ff_error("%s: write error: %s", o->output_name ? o->output_name : "the model", strerror(errno));
+		/* Told once, with this errno, when the output is closed. */
+		ff_write_failed(out, errno);
 		goto out;
 	}
 	rc = 0;

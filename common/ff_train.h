@@ -23,7 +23,6 @@ struct ff_train_options {
 	const char *time_column; /* orders rows for the holdout; NULL: the blueprint's */
 	struct ff_strlist categorical;
 	FILE *report;           /* metrics and importance, for people */
-	const char *output_name; /* the artifact's name in messages */
 };
 
 void ff_train_options_init(struct ff_train_options *o);

@@ -60,7 +60,7 @@ small_disk() {
 # ff-sync-online said "table (null): database or disk is full".
 @test "full disk: ff-sync-online fails in one line that names no null table" {
 	small_disk 32
-	run -1 --separate-stderr ff-sync-online -s off.db -o disk/on.db
+	run -1 --separate-stderr ff-sync-online -s off.db --online disk/on.db
 	[[ $stderr != *$'\n'* && $stderr == "ff-sync-online: disk/on.db: "* && $stderr != *"(null)"* ]] ||
 		fail "$stderr"
 	[[ $stderr == *"disk is full" || $stderr == *"disk I/O error" ]] || fail "$stderr"
