@@ -949,3 +949,4 @@ int ff_agg_finish(struct ff_agg *a)
 
 size_t ff_agg_open_windows(const struct ff_agg *a) { return a->nstates; }
 int64_t ff_agg_late_rows(const struct ff_agg *a) { return a->late_rows; }
+size_t ff_agg_keys(const struct ff_agg *a) { return ff_keyset_count(a->keys); }

@@ -76,6 +76,8 @@ int ff_agg_finish(struct ff_agg *a);
 /* Windows (key states) currently open, and rows added to a window start
  * that had been handed out already (late rows), for reports and tests. */
 size_t ff_agg_open_windows(const struct ff_agg *a);
+/* Keys interned: at most about twice those of the open windows. */
+size_t ff_agg_keys(const struct ff_agg *a);
 int64_t ff_agg_late_rows(const struct ff_agg *a);
 
 /* ---- window states: valid once ff_agg_bind succeeded; these only read the

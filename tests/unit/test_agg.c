@@ -143,6 +143,28 @@ int main(void)
 	CHECK(o.rows == 7 * 48, "every window of the day emitted once");
 	ff_agg_free(a);
 
+	/* Memory follows open windows, not keys ever seen: 400000 keys, each
+	 * seen once, in time order. */
+	memset(&o, 0, sizeof o);
+	a = ff_agg_new(&s, &opt, emit, &o);
+	current = a;
+	ff_agg_bind(a, header, 2, "test");
+	size_t most_keys = 0;
+	for (int i = 0; i < 400000; i++) {
+		char t[32], k[16];
+		ff_time_format((1514764800LL + i) * FF_USEC, t);
+		snprintf(k, sizeof k, "user%d", i);
+		struct ff_field f[2] = {{t, strlen(t)}, {k, strlen(k)}};
+		ff_agg_stage(a, f, 2, msg, sizeof msg, &reason);
+		ff_agg_commit(a);
+		if (ff_agg_keys(a) > most_keys)
+			most_keys = ff_agg_keys(a);
+	}
+	ff_agg_finish(a);
+	CHECK(most_keys <= 2 * 65536 + 1, "keys of closed windows are forgotten");
+	CHECK(o.rows == 400000, "every key's window handed out once");
+	ff_agg_free(a);
+
 	/* Range: windows ending in (10:30, 11:00]. */
 	memset(&o, 0, sizeof o);
 	opt = (struct ff_agg_options){.lateness = -1, .has_start = 1, .has_end = 1};
