@@ -466,10 +466,10 @@ Try 'ff-sync-online --help' for more information." ]
 @test "--retention over 100 years is refused, exit 2" {
 	local d
 	for d in 36526d 1000000000d 9223372036854775807s; do
-		run -2 --separate-stderr ff-sync-online -s off.db -o on.db --retention "$d"
+		run -2 --separate-stderr ff-sync-online -s off.db --online on.db --retention "$d"
 		[[ ${stderr%%$'\n'*} == "ff-sync-online: bad --retention '$d': a duration such as 7d or 12h" ]] ||
 			fail "$stderr"
 		[ ! -e on.db ]
 	done
-	run -0 ff-sync-online -q -s off.db -o on.db --retention 36525d
+	run -0 ff-sync-online -q -s off.db --online on.db --retention 36525d
 }
