@@ -518,24 +518,26 @@ static void build_create(FILE *m, struct ff_table_writer *w)
 	}
 }
 
-static void build_state_get(FILE *m, struct ff_table_writer *w)
+/* "k1 = ?1 AND k2 = ?2 ...": a row of a side table by the primary key. */
+static void where_key(FILE *m, struct ff_table_writer *w)
 {
 	char q[300];
-	fprintf(m, "SELECT state FROM %s WHERE ", w->qstate);
 	for (size_t i = 0; i < w->nkey; i++) {
 		ff_sql_ident(q, sizeof q, w->def->cols[w->key_cols[i]].name);
 		fprintf(m, "%s%s = ?%zu", i ? " AND " : "", q, i + 1);
 	}
 }
 
+static void build_state_get(FILE *m, struct ff_table_writer *w)
+{
+	fprintf(m, "SELECT state FROM %s WHERE ", w->qstate);
+	where_key(m, w);
+}
+
 static void build_state_del(FILE *m, struct ff_table_writer *w)
 {
-	char q[300];
 	fprintf(m, "DELETE FROM %s WHERE ", w->qstate);
-	for (size_t i = 0; i < w->nkey; i++) {
-		ff_sql_ident(q, sizeof q, w->def->cols[w->key_cols[i]].name);
-		fprintf(m, "%s%s = ?%zu", i ? " AND " : "", q, i + 1);
-	}
+	where_key(m, w);
 }
 
 static void build_state_put(FILE *m, struct ff_table_writer *w)
@@ -629,12 +631,8 @@ static void build_seen(FILE *m, struct ff_table_writer *w)
 
 static void build_seen_get(FILE *m, struct ff_table_writer *w)
 {
-	char q[300];
 	fprintf(m, "SELECT 1 FROM temp.%s WHERE ", w->qseen);
-	for (size_t i = 0; i < w->nkey; i++) {
-		ff_sql_ident(q, sizeof q, w->def->cols[w->key_cols[i]].name);
-		fprintf(m, "%s%s = ?%zu", i ? " AND " : "", q, i + 1);
-	}
+	where_key(m, w);
 }
 
 static void build_seen_insert(FILE *m, struct ff_table_writer *w)

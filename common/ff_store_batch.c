@@ -6,10 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <xxhash.h>
 
+#include "ff_db.h"
 #include "ff_store.h"
 #include "ff_time.h"
 #include "ff_util.h"
@@ -33,21 +33,24 @@ static const char batches_sql[] =
 
 static int ensure_table(struct ff_store *st)
 {
-	char *msg = NULL;
-	if (sqlite3_exec(ff_store_db(st), batches_sql, NULL, NULL, &msg) != SQLITE_OK) {
-		ff_error("%s: cannot record batches: %s", ff_store_path(st), msg ? msg : "?");
-		sqlite3_free(msg);
+	return ff_db_exec(ff_store_db(st), ff_store_path(st), batches_sql);
+}
+
+/* Prepare sql with ?1 bound to the table and ?2 to the batch id, if any. */
+static int prepare(struct ff_store *st, const char *sql, const char *table, const char *id,
+		   sqlite3_stmt **s)
+{
+	if (ff_db_prepare(ff_store_db(st), ff_store_path(st), sql, s, "cannot read batches") < 0)
 		return -1;
-	}
+	sqlite3_bind_text(*s, 1, table, -1, SQLITE_STATIC);
+	if (id)
+		sqlite3_bind_text(*s, 2, id, -1, SQLITE_STATIC);
 	return 0;
 }
 
-static int prepare(struct ff_store *st, const char *sql, sqlite3_stmt **s)
+static int read_error(struct ff_store *st)
 {
-	if (sqlite3_prepare_v2(ff_store_db(st), sql, -1, s, NULL) != SQLITE_OK)
-		return ff_error("%s: cannot read batches: %s", ff_store_path(st),
-				sqlite3_errmsg(ff_store_db(st)));
-	return 0;
+	return ff_db_error(ff_store_db(st), ff_store_path(st), "cannot read batches");
 }
 
 static int by_hash(const void *a, const void *b)
@@ -98,10 +101,8 @@ static int check_id(struct ff_store *st, const char *table, const struct ff_batc
 {
 	sqlite3_stmt *s;
 	if (prepare(st, "SELECT input_hash, version, first_window, last_window FROM ff_batches"
-			" WHERE table_name = ? AND batch = ?", &s) < 0)
+			" WHERE table_name = ?1 AND batch = ?2", table, id, &s) < 0)
 		return -1;
-	sqlite3_bind_text(s, 1, table, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, id, -1, SQLITE_STATIC);
 	int seen = 0, same = 1, rc;
 	int64_t version = 0, first = INT64_MAX, last = INT64_MIN;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -118,7 +119,7 @@ static int check_id(struct ff_store *st, const char *table, const struct ff_batc
 	}
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE)
-		return ff_error("%s: cannot read batches: %s", ff_store_path(st), sqlite3_errmsg(ff_store_db(st)));
+		return read_error(st);
 	if (!seen || (same && (size_t)seen == b->ninputs))
 		return 0;
 	char fs[32] = "", ls[32] = "";
@@ -148,14 +149,13 @@ int ff_store_batch_check(struct ff_store *st, const char *table, const struct ff
 		return 0; /* a recompute replaces the windows it covers */
 	sqlite3_stmt *s;
 	if (prepare(st, "SELECT range_start, range_end, version, batch, mode FROM ff_batches"
-			" WHERE table_name = ? AND input_hash = ? ORDER BY version", &s) < 0)
+			" WHERE table_name = ?1 AND input_hash = ?2 ORDER BY version", table, NULL, &s) < 0)
 		return -1;
 	size_t folded = 0;
 	const char *folded_name = NULL;
 	int rc = SQLITE_DONE, refused = 0;
 	for (size_t i = 0; i < b->ninputs && !refused; i++) {
 		sqlite3_reset(s);
-		sqlite3_bind_text(s, 1, table, -1, SQLITE_STATIC);
 		sqlite3_bind_text(s, 2, b->inputs[i].hash, -1, SQLITE_STATIC);
 		int same = 0, overlap = 0;
 		int64_t ors = 0, ore = 0, ov = 0;
@@ -196,7 +196,7 @@ int ff_store_batch_check(struct ff_store *st, const char *table, const struct ff
 	if (refused)
 		return -1;
 	if (rc != SQLITE_DONE)
-		return ff_error("%s: cannot read batches: %s", ff_store_path(st), sqlite3_errmsg(ff_store_db(st)));
+		return read_error(st);
 	if (folded && folded < b->ninputs)
 		return ff_error("%s: %s was folded into %s already (version %lld) but other inputs of this "
 				"run were not: run again without it", ff_store_path(st), folded_name, table,
@@ -207,14 +207,11 @@ int ff_store_batch_check(struct ff_store *st, const char *table, const struct ff
 int ff_store_batch_forget(struct ff_store *st, const char *table)
 {
 	sqlite3_stmt *s;
-	if (ensure_table(st) < 0 || prepare(st, "DELETE FROM ff_batches WHERE table_name = ?", &s) < 0)
+	if (ensure_table(st) < 0 || prepare(st, "DELETE FROM ff_batches WHERE table_name = ?1", table, NULL, &s) < 0)
 		return -1;
-	sqlite3_bind_text(s, 1, table, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(s);
+	int rc = ff_db_step_done(ff_store_db(st), ff_store_path(st), s, "cannot record batches");
 	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE)
-		return ff_error("%s: cannot record batches: %s", ff_store_path(st), sqlite3_errmsg(ff_store_db(st)));
-	return 0;
+	return rc;
 }
 
 /* 1 if this batch was recorded over the same range before. */
@@ -222,10 +219,8 @@ static int recorded(struct ff_store *st, const char *table, const struct ff_batc
 {
 	sqlite3_stmt *s;
 	if (prepare(st, "SELECT count(*) FROM ff_batches WHERE table_name = ?1 AND batch = ?2"
-			" AND range_start IS ?3 AND range_end IS ?4", &s) < 0)
+			" AND range_start IS ?3 AND range_end IS ?4", table, id, &s) < 0)
 		return -1;
-	sqlite3_bind_text(s, 1, table, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, id, -1, SQLITE_STATIC);
 	if (b->range_start != INT64_MIN)
 		sqlite3_bind_int64(s, 3, b->range_start);
 	if (b->range_end != INT64_MAX)
@@ -234,7 +229,7 @@ static int recorded(struct ff_store *st, const char *table, const struct ff_batc
 	int64_t n = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
 	sqlite3_finalize(s);
 	if (rc != SQLITE_ROW)
-		return ff_error("%s: cannot read batches: %s", ff_store_path(st), sqlite3_errmsg(ff_store_db(st)));
+		return read_error(st);
 	return n > 0;
 }
 
@@ -250,16 +245,14 @@ int ff_store_batch_record(struct ff_store *st, const char *table, const struct f
 		if (r)
 			return r < 0 ? -1 : 0;
 	}
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ff_time_format((int64_t)ts.tv_sec * FF_USEC, now);
+	ff_db_now_text(now);
 	sqlite3_stmt *s;
-	if (prepare(st, "INSERT INTO ff_batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &s) < 0)
+	if (ff_db_prepare(ff_store_db(st), ff_store_path(st),
+			  "INSERT INTO ff_batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &s,
+			  "cannot record the batch") < 0)
 		return -1;
-	int rc = SQLITE_DONE;
-	for (size_t i = 0; i < b->ninputs && rc == SQLITE_DONE; i++) {
-		sqlite3_reset(s);
-		sqlite3_clear_bindings(s);
+	int rc = 0;
+	for (size_t i = 0; i < b->ninputs && rc == 0; i++) {
 		sqlite3_bind_text(s, 1, table, -1, SQLITE_STATIC);
 		sqlite3_bind_text(s, 2, id, -1, SQLITE_STATIC);
 		sqlite3_bind_text(s, 3, b->inputs[i].hash, -1, SQLITE_STATIC);
@@ -276,11 +269,8 @@ int ff_store_batch_record(struct ff_store *st, const char *table, const struct f
 			sqlite3_bind_int64(s, 11, last_end);
 		}
 		sqlite3_bind_text(s, 12, now, -1, SQLITE_STATIC);
-		rc = sqlite3_step(s);
+		rc = ff_db_step_done(ff_store_db(st), ff_store_path(st), s, "cannot record the batch");
 	}
 	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE)
-		return ff_error("%s: cannot record the batch: %s", ff_store_path(st),
-				sqlite3_errmsg(ff_store_db(st)));
-	return 0;
+	return rc;
 }

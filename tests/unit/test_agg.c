@@ -38,6 +38,23 @@ static int emit_state(void *ctx, const struct ff_agg_row *row)
 	return 0;
 }
 
+/* A day's count and mean of column v, with its stddev and min if asked. */
+static void spec_stats(struct ff_spec *s, int more)
+{
+	ff_spec_init(s, "test");
+	ff_spec_set(s, "table", "t", "test");
+	ff_spec_set(s, "time", "ts", "test");
+	ff_spec_set(s, "key", "k", "test");
+	ff_spec_set(s, "window", "1d", "test");
+	ff_spec_set(s, "feature", "n=count(*)", "test");
+	ff_spec_set(s, "feature", "m=mean(v)", "test");
+	if (more) {
+		ff_spec_set(s, "feature", "sd=stddev(v)", "test");
+		ff_spec_set(s, "feature", "lo=min(v)", "test");
+	}
+	ff_spec_finish(s);
+}
+
 static void spec_window(struct ff_spec *s, const char *window, const char *slide)
 {
 	ff_spec_init(s, "test");
@@ -178,16 +195,7 @@ int main(void)
 	ff_spec_release(&s);
 
 	/* States: exact sums in any order, the stored form, what values say. */
-	ff_spec_init(&s, "test");
-	ff_spec_set(&s, "table", "t", "test");
-	ff_spec_set(&s, "time", "ts", "test");
-	ff_spec_set(&s, "key", "k", "test");
-	ff_spec_set(&s, "window", "1d", "test");
-	ff_spec_set(&s, "feature", "n=count(*)", "test");
-	ff_spec_set(&s, "feature", "m=mean(v)", "test");
-	ff_spec_set(&s, "feature", "sd=stddev(v)", "test");
-	ff_spec_set(&s, "feature", "lo=min(v)", "test");
-	ff_spec_finish(&s);
+	spec_stats(&s, 1);
 	struct out o2[2];
 	static unsigned char states[2][512];
 	static const char *vals[] = {"0.1", "1e9", "0.2", "-1e9", "0.3", "12.35", "7.05", "1e-3"};
@@ -226,14 +234,7 @@ int main(void)
 	ff_agg_free(a);
 	ff_spec_release(&s);
 
-	ff_spec_init(&s, "test");
-	ff_spec_set(&s, "table", "t", "test");
-	ff_spec_set(&s, "time", "ts", "test");
-	ff_spec_set(&s, "key", "k", "test");
-	ff_spec_set(&s, "window", "1d", "test");
-	ff_spec_set(&s, "feature", "n=count(*)", "test");
-	ff_spec_set(&s, "feature", "m=mean(v)", "test");
-	ff_spec_finish(&s);
+	spec_stats(&s, 0);
 	struct ff_agg_options sopt = {.lateness = -1};
 	a = ff_agg_new(&s, &sopt, emit_state, states[0]);
 	current = a;
