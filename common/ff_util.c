@@ -96,8 +96,11 @@ void ff_usage_bad_option(int c, char **argv)
 static void *check(void *p)
 {
 	if (!p) {
+		/* Exit 1 like any failure, at once: no atexit handler nor other
+		 * thread can be trusted now. The store's transaction and an -o
+		 * file's temporary are left unfinished, so nothing is written. */
 		fprintf(stderr, "%s: out of memory\n", progname);
-		abort();
+		_exit(FF_EXIT_FAIL);
 	}
 	return p;
 }

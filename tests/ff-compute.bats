@@ -1565,3 +1565,22 @@ EOF2
 	run -0 ff-compute -f "$PICKUP" empty.csv
 	assert_output "pickup_zip,rounded_pickup_datetime,mean_fare_window_1h_pickup_zip,count_trips_window_1h_pickup_zip,yyyy_mm"
 }
+
+@test "out of memory: exit 1 with one message, the store as it was" {
+	trips t.csv <<'EOF'
+2018-01-01 10:05:00,2018-01-01 10:20:00,1.0,10,A,X
+EOF
+	ff-compute -s s.db -f "$PICKUP" t.csv
+	q s.db .dump > before.sql
+	awk 'BEGIN { print "ts,k"; for (i = 0; i < 200000; i++) printf "2018-01-01 10:%02d:00,key%d\n", i % 60, i }' > keys.csv
+	# The sanitizer build lets a large allocation fail instead of aborting.
+	ASAN_OPTIONS=allocator_may_return_null=1:max_allocation_size_mb=4:detect_leaks=0 \
+		run --separate-stderr ff-compute -s s.db --table k --time ts --key k --window 1h \
+		--feature 'n=count(*)' --lateness unbounded keys.csv
+	[ "$status" -ne 0 ] || skip "not a sanitizer build: no allocation limit to hit"
+	[ "$status" -eq 1 ]
+	# (the sanitizer warns of the failed allocation first)
+	[ "$(grep -v '^==[0-9]*==WARNING: AddressSanitizer failed to allocate' <<<"$stderr")" = "ff-compute: out of memory" ]
+	q s.db .dump > after.sql
+	diff -u before.sql after.sql
+}
