@@ -29,6 +29,7 @@ enum { NEED_SUM = 1, NEED_SQ = 2, NEED_MIN = 4, NEED_MAX = 8 };
 struct bucket {
 	int64_t k;          /* window start = k * slide */
 	int again;          /* k was handed out before in this run */
+	size_t pos, opos;   /* its place in open[], and in ontime[] unless again */
 	uint32_t nstates;
 	uint32_t slots_cap; /* power of two */
 	uint32_t *slots;    /* key id + 1 -> via ids[]; 0 = empty */
@@ -69,6 +70,8 @@ struct ff_agg {
 	size_t state_size;
 	struct bucket **open;
 	size_t nopen, open_cap;
+	struct bucket **ontime;   /* the open buckets that are not again: few */
+	size_t nontime, ontime_cap;
 	struct bucket **map;      /* open addressing on k; map_cap a power of two */
 	size_t map_cap;
 	struct bucket *last;      /* the bucket found last */
@@ -162,6 +165,7 @@ void ff_agg_free(struct ff_agg *a)
 	for (size_t i = 0; i < a->nopen; i++)
 		bucket_free(a->open[i]);
 	free(a->open);
+	free(a->ontime);
 	free(a->map);
 	free(a->closing);
 	free(a->key_cols);
@@ -311,29 +315,65 @@ static size_t map_slot(const struct ff_agg *a, int64_t k)
 	return (size_t)(((uint64_t)k * 0x9E3779B97F4A7C15ull) >> 20) & (a->map_cap - 1);
 }
 
+static void map_put(struct ff_agg *a, struct bucket *b)
+{
+	size_t j = map_slot(a, b->k);
+	while (a->map[j])
+		j = (j + 1) & (a->map_cap - 1);
+	a->map[j] = b;
+}
+
 static void map_rebuild(struct ff_agg *a)
 {
 	size_t cap = 64;
 	while (cap < a->nopen * 2 + 2)
 		cap *= 2;
-	if (cap != a->map_cap) {
-		free(a->map);
-		a->map = ff_xcalloc(cap, sizeof *a->map);
-		a->map_cap = cap;
-	} else {
-		memset(a->map, 0, cap * sizeof *a->map);
+	free(a->map);
+	a->map = ff_xcalloc(cap, sizeof *a->map);
+	a->map_cap = cap;
+	for (size_t i = 0; i < a->nopen; i++)
+		map_put(a, a->open[i]);
+}
+
+/* Linear probing: after a removal, move up the entries of the cluster that
+ * the hole would cut off from their slot. */
+static void map_remove(struct ff_agg *a, const struct bucket *b)
+{
+	size_t mask = a->map_cap - 1, i = map_slot(a, b->k);
+	while (a->map[i] != b)
+		i = (i + 1) & mask;
+	a->map[i] = NULL;
+	for (size_t j = (i + 1) & mask; a->map[j]; j = (j + 1) & mask) {
+		size_t home = map_slot(a, a->map[j]->k);
+		/* Keep map[j] where it is if its home lies cyclically in (i, j]. */
+		if (i <= j ? (i < home && home <= j) : (i < home || home <= j))
+			continue;
+		a->map[i] = a->map[j];
+		a->map[j] = NULL;
+		i = j;
 	}
+}
+
+static void min_ontime(struct ff_agg *a)
+{
 	a->k_min_ontime = INT64_MAX;
-	for (size_t i = 0; i < a->nopen; i++) {
-		struct bucket *b = a->open[i];
-		size_t j = map_slot(a, b->k);
-		while (a->map[j])
-			j = (j + 1) & (a->map_cap - 1);
-		a->map[j] = b;
-		if (!b->again && b->k < a->k_min_ontime)
-			a->k_min_ontime = b->k;
+	for (size_t i = 0; i < a->nontime; i++)
+		if (a->ontime[i]->k < a->k_min_ontime)
+			a->k_min_ontime = a->ontime[i]->k;
+}
+
+/* Forget an open bucket (the caller frees it). */
+static void bucket_remove(struct ff_agg *a, struct bucket *b)
+{
+	map_remove(a, b);
+	a->open[b->pos] = a->open[--a->nopen];
+	a->open[b->pos]->pos = b->pos;
+	if (!b->again) {
+		a->ontime[b->opos] = a->ontime[--a->nontime];
+		a->ontime[b->opos]->opos = b->opos;
 	}
-	a->last = NULL;
+	if (a->last == b)
+		a->last = NULL;
 }
 
 static struct bucket *bucket_for(struct ff_agg *a, int64_t k)
@@ -349,17 +389,19 @@ static struct bucket *bucket_for(struct ff_agg *a, int64_t k)
 	b->k = k;
 	b->again = k <= a->k_emitted;
 	ff_grow(&a->open, &a->open_cap, a->nopen + 1, sizeof *a->open);
+	b->pos = a->nopen;
 	a->open[a->nopen++] = b;
-	if ((a->nopen + 1) * 2 > a->map_cap) {
-		map_rebuild(a);
-	} else {
-		size_t j = map_slot(a, k);
-		while (a->map[j])
-			j = (j + 1) & (a->map_cap - 1);
-		a->map[j] = b;
-		if (!b->again && k < a->k_min_ontime)
+	if (!b->again) {
+		ff_grow(&a->ontime, &a->ontime_cap, a->nontime + 1, sizeof *a->ontime);
+		b->opos = a->nontime;
+		a->ontime[a->nontime++] = b;
+		if (k < a->k_min_ontime)
 			a->k_min_ontime = k;
 	}
+	if ((a->nopen + 1) * 2 > a->map_cap)
+		map_rebuild(a);
+	else
+		map_put(a, b);
 	return a->last = b;
 }
 
@@ -805,25 +847,23 @@ static int emit_bucket(struct ff_agg *a, struct bucket *b)
 	return rc;
 }
 
-/* Hand out the open buckets that pick() chooses, in order of window start,
- * and forget them. */
-static int close_where(struct ff_agg *a, int (*pick)(const struct ff_agg *, const struct bucket *, int64_t),
-		       int64_t arg)
+/* Hand out the open buckets that pick() chooses, among the on-time ones
+ * only or all, in order of window start, and forget them. */
+static int close_where(struct ff_agg *a, int ontime_only,
+		       int (*pick)(const struct ff_agg *, const struct bucket *, int64_t), int64_t arg)
 {
-	size_t nclose = 0, keep = 0;
-	for (size_t i = 0; i < a->nopen; i++) {
-		struct bucket *b = a->open[i];
-		if (pick(a, b, arg)) {
+	struct bucket **list = ontime_only ? a->ontime : a->open;
+	size_t n = ontime_only ? a->nontime : a->nopen, nclose = 0;
+	for (size_t i = 0; i < n; i++)
+		if (pick(a, list[i], arg)) {
 			ff_grow(&a->closing, &a->closing_cap, nclose + 1, sizeof *a->closing);
-			a->closing[nclose++] = b;
-		} else {
-			a->open[keep++] = b;
+			a->closing[nclose++] = list[i];
 		}
-	}
 	if (!nclose)
 		return 0;
-	a->nopen = keep;
-	map_rebuild(a);
+	for (size_t i = 0; i < nclose; i++)
+		bucket_remove(a, a->closing[i]);
+	min_ontime(a);
 	qsort(a->closing, nclose, sizeof *a->closing, by_bucket_k);
 	int rc = 0;
 	for (size_t i = 0; i < nclose; i++) {
@@ -858,7 +898,7 @@ static int is_again(const struct ff_agg *a, const struct bucket *b, int64_t unus
  * half the budget is free. */
 static int relieve_memory(struct ff_agg *a)
 {
-	int rc = close_where(a, is_again, 0);
+	int rc = close_where(a, 0, is_again, 0);
 	if (rc)
 		return rc;
 	size_t budget = a->opt.memory / 2;
@@ -867,7 +907,7 @@ static int relieve_memory(struct ff_agg *a)
 		for (size_t i = 0; i < a->nopen; i++)
 			if (a->open[i]->k < k)
 				k = a->open[i]->k;
-		rc = close_where(a, any_through, k);
+		rc = close_where(a, 0, any_through, k);
 	}
 	return rc;
 }
@@ -923,7 +963,7 @@ int ff_agg_commit(struct ff_agg *a)
 		if (a->opt.lateness >= 0) {
 			int64_t limit = ff_floor_div(a->max_time - a->opt.lateness - s->window, s->slide);
 			if (limit >= a->k_min_ontime) {
-				int rc = close_where(a, ontime_through, limit);
+				int rc = close_where(a, 1, ontime_through, limit);
 				if (rc)
 					return rc;
 			}
@@ -944,7 +984,7 @@ int ff_agg_commit(struct ff_agg *a)
 
 int ff_agg_finish(struct ff_agg *a)
 {
-	return close_where(a, any_through, INT64_MAX);
+	return close_where(a, 0, any_through, INT64_MAX);
 }
 
 size_t ff_agg_open_windows(const struct ff_agg *a) { return a->nstates; }
