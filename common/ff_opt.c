@@ -69,6 +69,22 @@ double ff_opt_real(const char *opt, const char *text, double lo, double hi)
 	bad_value(opt, text, expected);
 }
 
+int64_t ff_opt_count_or_percent(const char *opt, const char *text, double *percent)
+{
+	int64_t v;
+	double d;
+	size_t len = strlen(text);
+	if (len > 1 && text[len - 1] == '%') {
+		if (ff_parse_double(text, len - 1, &d) == 0 && isfinite(d) && d >= 0 && d <= 100) {
+			*percent = d;
+			return -1;
+		}
+	} else if (ff_parse_int64(text, len, &v) == 0 && v >= 0) {
+		return v;
+	}
+	bad_value(opt, text, "a number of rows such as 100, or a percentage such as 1%");
+}
+
 uint64_t ff_opt_size(const char *opt, const char *text, uint64_t lo, uint64_t hi)
 {
 	int64_t v;

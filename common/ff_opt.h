@@ -29,6 +29,10 @@ void ff_opt_default(int c, char **argv, const char *usage);
 int64_t ff_opt_int(const char *opt, const char *text, int64_t lo, int64_t hi);
 /* A finite number from lo to hi (hi may be INFINITY). */
 double ff_opt_real(const char *opt, const char *text, double lo, double hi);
+/* A count of rows or a share of them (--max-bad): "N" (a whole number, 0
+ * or more) returns N; "N%" (a number from 0 to 100) returns -1 and sets
+ * *percent (ff_count_limit in ff_util.h applies it). */
+int64_t ff_opt_count_or_percent(const char *opt, const char *text, double *percent);
 /* A size: a whole number with an optional K, M or G (powers of 1024)
  * suffix, from lo to hi once scaled. */
 uint64_t ff_opt_size(const char *opt, const char *text, uint64_t lo, uint64_t hi);

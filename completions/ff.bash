@@ -6,7 +6,7 @@ _ff_opts() {
 	ff-cat)
 		echo "--format --output --quiet --help --version" ;;
 	ff-compute)
-		echo "--store --spec --output --start --end --mode --batch --replace --lateness --memory --skip-bad
+		echo "--store --spec --output --start --end --mode --batch --replace --lateness --memory --skip-bad --max-bad
 		      --quiet --verbose --help --version --table --time --key --timestamp-key
 		      --window --slide --timezone --partition --feature --describe" ;;
 	ff-gen-trips)
