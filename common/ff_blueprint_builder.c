@@ -23,6 +23,7 @@ struct stat {
 enum seen { SEEN_NOTHING, SEEN_INTEGER, SEEN_REAL, SEEN_TEXT };
 struct input_seen {
 	enum seen number;  /* SEEN_NOTHING, SEEN_INTEGER or SEEN_REAL */
+	int code;          /* a number with a leading zero seen ("07030") */
 	int64_t nnumber, ntext;
 	char *first_text, *first_where;
 };
@@ -229,8 +230,10 @@ int ff_blueprint_observe(void *blueprint, const struct ff_join_row *row)
 		enum seen now = SEEN_TEXT;
 		int64_t iv;
 		double dv;
-		/* "07030" is a code, not a number: a leading zero keeps it text. */
+		/* "07030" is a code, not a number: a leading zero makes the column text. */
 		int leading_zero = type == FF_TYPE_TEXT && c->len > 1 && c->s[0] == '0' && c->s[1] != '.';
+		if (leading_zero && ff_parse_double(c->s, c->len, &dv) == 0)
+			in->code = 1;
 		if (leading_zero)
 			now = SEEN_TEXT;
 		else if (type == FF_TYPE_INTEGER || (type == FF_TYPE_TEXT && ff_parse_int64(c->s, c->len, &iv) == 0))
@@ -241,7 +244,7 @@ int ff_blueprint_observe(void *blueprint, const struct ff_join_row *row)
 			in->nnumber++;
 			if (now > in->number)
 				in->number = now;
-		} else if (in->ntext++ == 0) {
+		} else if (!in->code && in->ntext++ == 0) {
 			in->first_text = ff_xstrndup(c->s, c->len);
 			in->first_where = ff_xstrdup(row->where);
 		}
@@ -280,13 +283,17 @@ int ff_blueprint_observe(void *blueprint, const struct ff_join_row *row)
 	return 0;
 }
 
-/* The one typing rule of an input column (ff-blueprint(5)): numeric when
- * every value is a number (empty ones aside), text when most values are not
- * (a code some of whose values look like numbers), and an error naming the
- * first value that is not a number when most values are numbers: one "n/a"
- * must not turn a numeric column into categories. */
+/* The one typing rule of an input column (ff-blueprint(5)): text when a
+ * value is a number with a leading zero (a code such as "07030"); else
+ * numeric when every value is a number (empty ones aside), text when at
+ * least half of the values are not numbers (codes some of which look like
+ * numbers), and an error naming the first value that is not a number when
+ * most values are numbers: one "n/a" must not turn a numeric column into
+ * categories. SEEN_NOTHING with ntext > 0 is that error. */
 static enum seen input_type(const struct input_seen *in)
 {
+	if (in->code)
+		return SEEN_TEXT;
 	if (in->ntext == 0)
 		return in->number;
 	return in->ntext >= in->nnumber ? SEEN_TEXT : SEEN_NOTHING;
@@ -313,7 +320,7 @@ int ff_blueprint_write(const struct ff_blueprint *b, FILE *out)
 		return -1;
 	for (size_t i = 0; i < spec->inputs.n; i++) {
 		const struct input_seen *in = &b->input_seen[i];
-		if (in->ntext && input_type(in) == SEEN_NOTHING)
+		if (!in->code && in->ntext && input_type(in) == SEEN_NOTHING)
 			return ff_error("%s: column '%s': not a number '%s' (%" PRId64 " of its %" PRId64
 					" values are not numbers; a column is text only when most are)",
 					in->first_where, spec->inputs.v[i], in->first_text, in->ntext,
