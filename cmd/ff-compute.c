@@ -33,6 +33,8 @@ static const char usage_text[] =
 	"      --skip-bad           skip bad rows, report them on stderr\n"
 	"      --max-bad N|N%       with --skip-bad, fail (writing nothing) past N bad\n"
 	"                           rows or N% of the rows (default 1%)\n"
+	"      --delimiter CHAR     the delimiter of CSV input: one byte, or tab\n"
+	"      --wait SECONDS       wait this long for another run's lock (default 30 s)\n"
 	"  -q, --quiet              no warnings\n"
 	"  -v, --verbose            report what was written\n"
 	"  -h, --help               show this help\n"
@@ -66,6 +68,8 @@ static const struct option options[] = {
 	{"memory", required_argument, NULL, OPT_MEMORY},
 	{"skip-bad", no_argument, NULL, OPT_SKIP_BAD},
 	{"max-bad", required_argument, NULL, OPT_MAX_BAD},
+	{"delimiter", required_argument, NULL, FF_OPT_DELIMITER},
+	{"wait", required_argument, NULL, FF_OPT_WAIT},
 	{"quiet", no_argument, NULL, 'q'},
 	{"verbose", no_argument, NULL, 'v'},
 	{"help", no_argument, NULL, 'h'},

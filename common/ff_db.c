@@ -1,11 +1,30 @@
 #include "ff_db.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "ff_time.h"
 #include "ff_util.h"
+
+static int busy_ms = FF_DB_BUSY_MS;
+
+void ff_db_set_wait(int ms)
+{
+	busy_ms = ms;
+}
+
+/* The message of db's last error: SQLite's, or for a lock still held when
+ * the wait ended, who holds it and what to do. */
+static const char *db_message(sqlite3 *db, const char *sqlite_msg, char *buf, size_t size)
+{
+	if ((sqlite3_errcode(db) & 0xff) != SQLITE_BUSY)
+		return sqlite_msg ? sqlite_msg : sqlite3_errmsg(db);
+	snprintf(buf, size, "another ff run is writing this store (waited %g s); try again or "
+		 "raise --wait", busy_ms / 1000.0);
+	return buf;
+}
 
 int ff_db_open(const char *path, enum ff_db_role role, int options, sqlite3 **out)
 {
@@ -36,7 +55,7 @@ int ff_db_open_as(const char *path, const char *shown, enum ff_db_role role, int
 		*out = NULL;
 		return -1;
 	}
-	sqlite3_busy_timeout(db, FF_DB_BUSY_MS);
+	sqlite3_busy_timeout(db, busy_ms);
 	sqlite3_extended_result_codes(db, 1);
 	if (role == FF_DB_ONLINE_READER)
 		sqlite3_exec(db, "PRAGMA query_only=1", NULL, NULL, NULL);
@@ -63,14 +82,18 @@ int ff_db_wal(sqlite3 *db, const char *path)
 
 int ff_db_error(sqlite3 *db, const char *path, const char *what)
 {
+	char buf[160];
+	const char *msg = db_message(db, NULL, buf, sizeof buf);
+	if (msg == buf)
+		return ff_error("%s: %s", path, msg);
 	return ff_error("%s: %s: %s", path, what, sqlite3_errmsg(db));
 }
 
 int ff_db_exec(sqlite3 *db, const char *path, const char *sql)
 {
-	char *msg = NULL;
+	char *msg = NULL, buf[160];
 	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		ff_error("%s: %s", path, msg ? msg : sqlite3_errmsg(db));
+		ff_error("%s: %s", path, db_message(db, msg, buf, sizeof buf));
 		sqlite3_free(msg);
 		return -1;
 	}

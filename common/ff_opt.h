@@ -24,6 +24,13 @@ void ff_opt_start(int argc, char **argv);
  * "option '--x' takes no value"), and exit 2. */
 void ff_opt_default(int c, char **argv, const char *usage);
 
+/* Options that every command having them spells and handles alike: give
+ * them these getopt_long values and ff_opt_default does the rest.
+ * --delimiter CHAR: the delimiter of the CSV files read (ff_csv_set_delimiter);
+ * --wait SECONDS: how long to wait for another run's lock on a store
+ * (ff_db_set_wait). */
+enum { FF_OPT_DELIMITER = 0x10000, FF_OPT_WAIT };
+
 /* A whole number from lo to hi ("a whole number, LO or more" when hi is
  * INT64_MAX). */
 int64_t ff_opt_int(const char *opt, const char *text, int64_t lo, int64_t hi);

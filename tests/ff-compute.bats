@@ -765,6 +765,20 @@ EOF
 	[[ "$stderr" == "ff-compute: bad --max-bad '101%': a number of rows such as 100, or a percentage such as 1%"* ]]
 }
 
+@test "--delimiter: a ';' file computes the tables of its comma form" {
+	trips t.csv <<'EOF'
+2018-01-01 10:05:00,2018-01-01 10:20:00,1.0,10,A,X
+2018-01-01 10:10:00,2018-01-01 10:20:00,1.0,20,A,X
+EOF
+	run -0 ff-compute -f "$PICKUP" t.csv
+	echo "$output" > comma.out
+	tr , ';' < t.csv > semi.csv
+	run -0 ff-compute -f "$PICKUP" --delimiter ';' semi.csv
+	diff -u comma.out - <<<"$output"
+	run -1 --separate-stderr ff-compute -f "$PICKUP" semi.csv
+	[[ "$stderr" == *"is the file delimited by ';'?"* ]]
+}
+
 @test "a row bad for one table is left out of every table of the run" {
 	trips t.csv <<'EOF'
 2018-01-01 10:05:00,2018-01-01 10:20:00,1.0,10,A,X

@@ -893,3 +893,16 @@ Try 'ff-join --help' for more information."
 		--lookup zone --key zip --timestamp up spaced.csv
 	stderr_is "ff-join: spaced.csv:1: no column 'when' (source of a derived column); column ' when' has spaces around it"
 }
+
+@test "--delimiter: a TSV input joins as its CSV form does" {
+	printf 'id\twhen\tzip\n2\t2018-01-01 10:15:00\t10001\n9\t2018-01-01 10:30:00\t10002\n' > in.tsv
+	run -0 --separate-stderr ff-join "${ZONE[@]}" --delimiter tab in.tsv
+	assert_output - <<'EOF'
+id,when,zip,n,total,mean
+2,2018-01-01 10:15:00,10001,2,30,15
+9,2018-01-01 10:30:00,10002,2,15,7.5
+EOF
+	# Without it, the header is one field: the hint names the tab.
+	run -1 --separate-stderr ff-join "${ZONE[@]}" in.tsv
+	[[ "$stderr" == *"is the file delimited by tabs?"* ]]
+}
