@@ -779,6 +779,28 @@ EOF
 	[[ "$stderr" == *"is the file delimited by ';'?"* ]]
 }
 
+@test "--wait: a store another run holds is waited for, then named as held" {
+	trips t.csv <<'EOF'
+2018-01-01 10:05:00,2018-01-01 10:20:00,1.0,10,A,X
+EOF
+	run -0 ff-compute -s store.db -f "$PICKUP" t.csv
+	cp store.db before.db
+	# Another writer holds the store for 5 s.
+	{ echo 'BEGIN IMMEDIATE;'; sleep 5; echo 'COMMIT;'; } | sqlite3 store.db &
+	local holder=$!
+	sleep 0.5
+	sed -i 's/,10,A,X$/,11,A,X/' t.csv
+	SECONDS=0
+	run -1 --separate-stderr ff-compute --wait 1 -s store.db -f "$PICKUP" t.csv
+	local took=$SECONDS
+	wait "$holder"
+	[ "$stderr" = "ff-compute: store.db: another ff run is writing this store (waited 1 s); try again or raise --wait" ]
+	[ "$took" -lt 4 ]
+	cmp store.db before.db
+	run -2 --separate-stderr ff-compute --wait soon -s store.db -f "$PICKUP" t.csv
+	[[ "$stderr" == "ff-compute: bad --wait 'soon': a number from 0 to 86400"* ]]
+}
+
 @test "a row bad for one table is left out of every table of the run" {
 	trips t.csv <<'EOF'
 2018-01-01 10:05:00,2018-01-01 10:20:00,1.0,10,A,X
