@@ -18,7 +18,8 @@
 void ff_opt_start(int argc, char **argv);
 /* The cases every command's option switch shares, for its default: -q
  * turns warnings off and returns; -h prints usage on stdout and -V the
- * version line, then exit 0 (1 if stdout fails); anything else is the one
+ * version line, then exit 0 (1 if stdout fails); FF_OPT_DELIMITER and
+ * FF_OPT_WAIT (below) are set, or end as a bad value; anything else is the one
  * bad-option path: the option getopt_long returned ':' or '?' for, by its
  * own spelling ("unknown option '--x'", "option '--x' needs a value",
  * "option '--x' takes no value"), and exit 2. */
