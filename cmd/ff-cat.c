@@ -20,6 +20,7 @@ static const char usage_text[] =
 	"\n"
 	"      --format FORMAT  output format: csv (default) or bin (ff-rec(5))\n"
 	"  -o, --output FILE    write to FILE instead of stdout\n"
+	"      --delimiter CHAR CSV input delimiter: one byte, or tab\n"
 	"  -q, --quiet          no warnings\n"
 	"  -h, --help           show this help\n"
 	"  -V, --version        show the version\n";
@@ -29,6 +30,7 @@ enum { OPT_FORMAT = 256 };
 static const struct option options[] = {
 	{"format", required_argument, NULL, OPT_FORMAT},
 	{"output", required_argument, NULL, 'o'},
+	{"delimiter", required_argument, NULL, FF_OPT_DELIMITER},
 	{"quiet", no_argument, NULL, 'q'},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},

@@ -31,6 +31,10 @@ static const char usage_text[] =
 	"                           event (default 1d); late rows are merged all the same\n"
 	"      --memory SIZE        memory for open windows (default 64M)\n"
 	"      --skip-bad           skip bad rows, report them on stderr\n"
+	"      --max-bad N|N%       with --skip-bad, fail (writing nothing) past N bad\n"
+	"                           rows or N% of the rows (default 1%)\n"
+	"      --delimiter CHAR     the delimiter of CSV input: one byte, or tab\n"
+	"      --wait SECONDS       wait this long for another run's lock (default 30 s)\n"
 	"  -q, --quiet              no warnings\n"
 	"  -v, --verbose            report what was written\n"
 	"  -h, --help               show this help\n"
@@ -46,7 +50,7 @@ static const char usage_text[] =
 	"as in the data (YYYY-MM-DD HH:MM:SS, UTC unless it has an offset).\n";
 
 enum {
-	OPT_START = 256, OPT_END, OPT_MODE, OPT_REPLACE, OPT_LATENESS, OPT_SKIP_BAD, OPT_BATCH,
+	OPT_START = 256, OPT_END, OPT_MODE, OPT_REPLACE, OPT_LATENESS, OPT_SKIP_BAD, OPT_MAX_BAD, OPT_BATCH,
 	OPT_MEMORY,
 	OPT_DIRECTIVE, /* spec directives: the option name is the directive */
 };
@@ -63,6 +67,9 @@ static const struct option options[] = {
 	{"batch", required_argument, NULL, OPT_BATCH},
 	{"memory", required_argument, NULL, OPT_MEMORY},
 	{"skip-bad", no_argument, NULL, OPT_SKIP_BAD},
+	{"max-bad", required_argument, NULL, OPT_MAX_BAD},
+	{"delimiter", required_argument, NULL, FF_OPT_DELIMITER},
+	{"wait", required_argument, NULL, FF_OPT_WAIT},
 	{"quiet", no_argument, NULL, 'q'},
 	{"verbose", no_argument, NULL, 'v'},
 	{"help", no_argument, NULL, 'h'},
@@ -83,7 +90,8 @@ static const struct option options[] = {
 int main(int argc, char **argv)
 {
 	ff_opt_start(argc, argv);
-	struct ff_compute_options opt = {.out = stdout, .mode = FF_WRITE_MERGE, .lateness = 86400 * FF_USEC};
+	struct ff_compute_options opt = {.out = stdout, .mode = FF_WRITE_MERGE, .lateness = 86400 * FF_USEC,
+					   .max_bad = -1, .max_bad_percent = 1};
 	struct ff_spec inline_spec;
 	int have_inline = 0;
 	char **spec_files = ff_xcalloc((size_t)argc, sizeof *spec_files);
@@ -115,6 +123,9 @@ int main(int argc, char **argv)
 				opt.lateness = ff_opt_duration("--lateness", optarg, "1h or 2d, or unbounded");
 			break;
 		case OPT_SKIP_BAD: opt.skip_bad = 1; break;
+		case OPT_MAX_BAD:
+			opt.max_bad = ff_opt_count_or_percent("--max-bad", optarg, &opt.max_bad_percent);
+			break;
 		case OPT_BATCH:
 			if (!*optarg || strlen(optarg) > 200)
 				ff_usage_error("bad --batch '%s': give a name of 1 to 200 bytes", optarg);

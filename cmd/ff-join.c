@@ -18,6 +18,7 @@ static const char usage_text[] =
 	"  -f, --spec FILE          lookups and preprocessing from a file (ff-join-spec(5))\n"
 	"  -o, --output FILE        output file (default stdout)\n"
 	"      --format FORMAT      output as csv (default) or bin (ff-rec(5))\n"
+	"      --delimiter CHAR     the delimiter of CSV input: one byte, or tab\n"
 	"  -q, --quiet              no warnings\n"
 	"  -h, --help               show this help\n"
 	"  -V, --version            show the version\n"
@@ -42,6 +43,7 @@ static const struct option options[] = {
 	{"spec", required_argument, NULL, 'f'},
 	{"output", required_argument, NULL, 'o'},
 	{"format", required_argument, NULL, OPT_FORMAT},
+	{"delimiter", required_argument, NULL, FF_OPT_DELIMITER},
 	{"quiet", no_argument, NULL, 'q'},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},

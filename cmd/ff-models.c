@@ -41,6 +41,7 @@ static const char usage_text[] =
 	"      --format FORMAT     list, uses, needs: text (default), csv or json;\n"
 	"                          show: text or json\n"
 	"  -o, --output FILE       export: write to FILE instead of stdout\n"
+	"      --wait SECONDS      wait this long for another run's lock (default 30 s)\n"
 	"  -q, --quiet             no warnings\n"
 	"  -h, --help              show this help\n"
 	"  -V, --version           show the version\n";
@@ -54,6 +55,7 @@ static const struct option options[] = {
 	{"force", no_argument, NULL, OPT_FORCE},
 	{"format", required_argument, NULL, OPT_FORMAT},
 	{"output", required_argument, NULL, 'o'},
+	{"wait", required_argument, NULL, FF_OPT_WAIT},
 	{"quiet", no_argument, NULL, 'q'},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},

@@ -59,6 +59,7 @@ static const char usage_text[] =
 	"                           models.db)\n"
 	"      --blueprint FILE     a training set's blueprint to search (repeatable)\n"
 	"\n"
+	"      --delimiter CHAR     the delimiter of CSV input: one byte, or tab\n"
 	"  -q, --quiet              no warnings\n"
 	"  -h, --help               show this help\n"
 	"  -V, --version            show the version\n";
@@ -105,6 +106,7 @@ static const struct option options[] = {
 	{"ascii", no_argument, NULL, OPT_ASCII},
 	{"registry", required_argument, NULL, 'r'},
 	{"blueprint", required_argument, NULL, OPT_BLUEPRINT},
+	{"delimiter", required_argument, NULL, FF_OPT_DELIMITER},
 	{"quiet", no_argument, NULL, 'q'},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},

@@ -36,6 +36,7 @@ static const char usage_text[] =
 	"      --with-fallbacks     add a column naming the features that fell back\n"
 	"      --format FORMAT      output as csv (default) or bin\n"
 	"  -o, --output FILE        output file (default stdout)\n"
+	"      --delimiter CHAR     the delimiter of CSV input: one byte, or tab\n"
 	"  -q, --quiet              no warnings\n"
 	"  -h, --help               show this help\n"
 	"  -V, --version            show the version\n";
@@ -55,6 +56,7 @@ static const struct option options[] = {
 	{"stats", no_argument, NULL, OPT_STATS},
 	{"skew-check", no_argument, NULL, OPT_SKEW},
 	{"output", required_argument, NULL, 'o'},
+	{"delimiter", required_argument, NULL, FF_OPT_DELIMITER},
 	{"quiet", no_argument, NULL, 'q'},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},

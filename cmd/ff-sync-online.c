@@ -27,6 +27,7 @@ static const char usage_text[] =
 	"      --follow             sync again every --interval until SIGTERM or SIGINT\n"
 	"      --interval DURATION  pause between syncs with --follow (default 1s)\n"
 	"  -v, --verbose            report each sync on stderr\n"
+	"      --wait SECONDS       wait this long for another run's lock (default 30 s)\n"
 	"  -q, --quiet              no warnings\n"
 	"  -h, --help               show this help\n"
 	"  -V, --version            show the version\n";
@@ -41,6 +42,7 @@ static const struct option options[] = {
 	{"follow", no_argument, NULL, OPT_FOLLOW},
 	{"interval", required_argument, NULL, OPT_INTERVAL},
 	{"verbose", no_argument, NULL, 'v'},
+	{"wait", required_argument, NULL, FF_OPT_WAIT},
 	{"quiet", no_argument, NULL, 'q'},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},

@@ -25,6 +25,7 @@ static const char usage_text[] =
 	"      --format FORMAT      training set as csv (default) or bin (ff-rec(5))\n"
 	"      --strict             fail when a row sees a feature window that ends after\n"
 	"                           the row's own time (leakage), instead of warning\n"
+	"      --delimiter CHAR     the delimiter of CSV input: one byte, or tab\n"
 	"  -q, --quiet              no warnings\n"
 	"  -h, --help               show this help\n"
 	"  -V, --version            show the version\n";
@@ -38,6 +39,7 @@ static const struct option options[] = {
 	{"output", required_argument, NULL, 'o'},
 	{"format", required_argument, NULL, OPT_FORMAT},
 	{"strict", no_argument, NULL, OPT_STRICT},
+	{"delimiter", required_argument, NULL, FF_OPT_DELIMITER},
 	{"quiet", no_argument, NULL, 'q'},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},

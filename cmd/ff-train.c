@@ -35,6 +35,7 @@ static const char usage_text[] =
 	"      --time-column NAME     order rows by this time for the holdout (default:\n"
 	"                             the blueprint's first derived time's source)\n"
 	"      --categorical COLS     treat these numeric vector columns as categories\n"
+	"      --delimiter CHAR       the delimiter of CSV input: one byte, or tab\n"
 	"  -q, --quiet                no report\n"
 	"  -h, --help                 show this help\n"
 	"  -V, --version              show the version\n";
@@ -61,6 +62,7 @@ static const struct option options[] = {
 	{"early-stopping", required_argument, NULL, OPT_EARLY},
 	{"time-column", required_argument, NULL, OPT_TIME},
 	{"categorical", required_argument, NULL, OPT_CATEGORICAL},
+	{"delimiter", required_argument, NULL, FF_OPT_DELIMITER},
 	{"quiet", no_argument, NULL, 'q'},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},

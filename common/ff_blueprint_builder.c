@@ -17,8 +17,16 @@ struct stat {
 	int64_t *key_n;
 };
 
-/* What the values of an input column look like, to type the vector. */
+/* What the values of an input column look like, to type the vector: the
+ * widest numeric type seen, and how many values were numbers and text, with
+ * the first text value and where it was (the type is known only at the end). */
 enum seen { SEEN_NOTHING, SEEN_INTEGER, SEEN_REAL, SEEN_TEXT };
+struct input_seen {
+	enum seen number;  /* SEEN_NOTHING, SEEN_INTEGER or SEEN_REAL */
+	int code;          /* a number with a leading zero seen ("07030") */
+	int64_t nnumber, ntext;
+	char *first_text, *first_where;
+};
 
 struct ff_blueprint {
 	const struct ff_join_spec *spec;
@@ -27,7 +35,7 @@ struct ff_blueprint {
 	int ready;                 /* columns found in the first row */
 	long label_col;
 	size_t *input_cols;        /* output columns of spec->inputs */
-	enum seen *input_seen;
+	struct input_seen *input_seen;
 	size_t nfeat;              /* features over all lookups */
 	size_t *feat_col;          /* their output column, SIZE_MAX if excluded */
 	size_t *feat_lookup;       /* and their lookup, index within it */
@@ -93,6 +101,10 @@ void ff_blueprint_free(struct ff_blueprint *b)
 	free(b->misses);
 	free(b->leaks);
 	free(b->input_cols);
+	for (size_t i = 0; i < b->spec->inputs.n; i++) {
+		free(b->input_seen[i].first_text);
+		free(b->input_seen[i].first_where);
+	}
 	free(b->input_seen);
 	free(b->store);
 	ff_rec_schema_release(&b->columns);
@@ -212,21 +224,30 @@ int ff_blueprint_observe(void *blueprint, const struct ff_join_row *row)
 	for (size_t i = 0; i < b->spec->inputs.n; i++) {
 		const struct ff_cell *c = &row->cells[b->input_cols[i]];
 		enum ff_type type = s->types[b->input_cols[i]];
-		if (c->null || b->input_seen[i] == SEEN_TEXT)
+		struct input_seen *in = &b->input_seen[i];
+		if (c->null)
 			continue;
 		enum seen now = SEEN_TEXT;
 		int64_t iv;
 		double dv;
-		/* "07030" is a code, not a number: a leading zero keeps it text. */
+		/* "07030" is a code, not a number: a leading zero makes the column text. */
 		int leading_zero = type == FF_TYPE_TEXT && c->len > 1 && c->s[0] == '0' && c->s[1] != '.';
+		if (leading_zero && ff_parse_double(c->s, c->len, &dv) == 0)
+			in->code = 1;
 		if (leading_zero)
 			now = SEEN_TEXT;
 		else if (type == FF_TYPE_INTEGER || (type == FF_TYPE_TEXT && ff_parse_int64(c->s, c->len, &iv) == 0))
 			now = SEEN_INTEGER;
 		else if (type == FF_TYPE_REAL || (type == FF_TYPE_TEXT && ff_parse_double(c->s, c->len, &dv) == 0))
 			now = SEEN_REAL;
-		if (now > b->input_seen[i])
-			b->input_seen[i] = now;
+		if (now != SEEN_TEXT) {
+			in->nnumber++;
+			if (now > in->number)
+				in->number = now;
+		} else if (!in->code && in->ntext++ == 0) {
+			in->first_text = ff_xstrndup(c->s, c->len);
+			in->first_where = ff_xstrdup(row->where);
+		}
 	}
 	int leaky = 0;
 	for (size_t l = 0; l < ff_join_nlookups(b->join); l++) {
@@ -262,6 +283,22 @@ int ff_blueprint_observe(void *blueprint, const struct ff_join_row *row)
 	return 0;
 }
 
+/* The one typing rule of an input column (ff-blueprint(5)): text when a
+ * value is a number with a leading zero (a code such as "07030"); else
+ * numeric when every value is a number (empty ones aside), text when at
+ * least half of the values are not numbers (codes some of which look like
+ * numbers), and an error naming the first value that is not a number when
+ * most values are numbers: one "n/a" must not turn a numeric column into
+ * categories. SEEN_NOTHING with ntext > 0 is that error. */
+static enum seen input_type(const struct input_seen *in)
+{
+	if (in->code)
+		return SEEN_TEXT;
+	if (in->ntext == 0)
+		return in->number;
+	return in->ntext >= in->nnumber ? SEEN_TEXT : SEEN_NOTHING;
+}
+
 static const char *seen_type(enum seen s)
 {
 	return s == SEEN_INTEGER ? "integer" : s == SEEN_REAL ? "real" : "text";
@@ -281,6 +318,14 @@ int ff_blueprint_write(const struct ff_blueprint *b, FILE *out)
 	/* No rows: the columns are still those of the join. */
 	if (!b->ready && setup((struct ff_blueprint *)b, ff_join_output_schema(b->join)) < 0)
 		return -1;
+	for (size_t i = 0; i < spec->inputs.n; i++) {
+		const struct input_seen *in = &b->input_seen[i];
+		if (!in->code && in->ntext && input_type(in) == SEEN_NOTHING)
+			return ff_error("%s: column '%s': not a number '%s' (%" PRId64 " of its %" PRId64
+					" values are not numbers; a column is text only when most are)",
+					in->first_where, spec->inputs.v[i], in->first_text, in->ntext,
+					in->ntext + in->nnumber);
+	}
 	/* No creation time: the same inputs give the same bytes. */
 	fprintf(out, "# ff-blueprint(5): how this training set was made, to make its rows again\n");
 	fprintf(out, "format 1\nstore %s\n", b->store);
@@ -298,7 +343,7 @@ int ff_blueprint_write(const struct ff_blueprint *b, FILE *out)
 	for (size_t i = 0; i < b->columns.ncols; i++)
 		fprintf(out, "column %s %s\n", b->columns.names[i], ff_type_name(b->columns.types[i]));
 	for (size_t i = 0; i < spec->inputs.n; i++)
-		fprintf(out, "vector %s %s\n", spec->inputs.v[i], seen_type(b->input_seen[i]));
+		fprintf(out, "vector %s %s\n", spec->inputs.v[i], seen_type(input_type(&b->input_seen[i])));
 	for (size_t f = 0; f < b->nfeat; f++) {
 		if (b->feat_col[f] == SIZE_MAX || (long)b->feat_col[f] == b->label_col)
 			continue;

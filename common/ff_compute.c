@@ -359,10 +359,13 @@ static void count_bad(struct bad_counts *b, const char *reason)
 	}
 }
 
-static void report_bad(const struct bad_counts *bad)
+/* Report the rows skipped; -1 (reported, nothing to be written) when they
+ * are more than --max-bad allows of the nrows read. */
+static int report_bad(const struct bad_counts *bad, const struct ff_compute_options *opt,
+		      int64_t nrows)
 {
 	if (!bad->total)
-		return;
+		return 0;
 	char detail[512];
 	size_t n = 0;
 	detail[0] = '\0';
@@ -372,6 +375,16 @@ static void report_bad(const struct bad_counts *bad)
 	/* Not a warning that -q silences: rows left out must always be said. */
 	fprintf(stderr, "%s: skipped %lld bad row%s (%s)\n", ff_progname(), (long long)bad->total,
 		bad->total == 1 ? "" : "s", detail);
+	int64_t limit = ff_count_limit(opt->max_bad, opt->max_bad_percent, nrows);
+	if (bad->total <= limit)
+		return 0;
+	char given[64];
+	if (opt->max_bad >= 0)
+		snprintf(given, sizeof given, "%lld", (long long)opt->max_bad);
+	else
+		snprintf(given, sizeof given, "%g%%", opt->max_bad_percent);
+	return ff_error("%lld of %lld rows are bad, more than --max-bad %s allows (%lld); nothing "
+			"written", (long long)bad->total, (long long)nrows, given, (long long)limit);
 }
 
 /* One input being read through every target. */
@@ -623,7 +636,8 @@ int ff_compute_run(struct ff_spec *specs, size_t nspecs, char **inputs, size_t n
 					 ins[j].name, ins[i].name);
 				goto out;
 			}
-	report_bad(&bad);
+	if (report_bad(&bad, opt, nrows) < 0)
+		goto out;
 	if (!opt->store) {
 		if (dump_csv(st, &targets[0].def, opt->out) < 0)
 			goto out;

@@ -23,6 +23,9 @@ struct ff_compute_options {
 	size_t memory;          /* bytes of open window state; 0: the default */
 	const char *batch;      /* --batch: the batch's name, or NULL */
 	int skip_bad;
+	int64_t max_bad;        /* with skip_bad: the most rows skipped, or -1
+				 * for max_bad_percent of the rows read */
+	double max_bad_percent;
 	int verbose;
 	int progress;           /* report rows read on stderr */
 };

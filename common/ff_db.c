@@ -1,11 +1,82 @@
 #include "ff_db.h"
 
 #include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "ff_time.h"
 #include "ff_util.h"
+
+static int busy_ms = FF_DB_BUSY_MS;
+
+void ff_db_set_wait(int ms)
+{
+	busy_ms = ms;
+}
+
+/* The message of db's last error: SQLite's, or for a lock still held when
+ * the wait ended, who holds it and what to do. */
+static const char *db_message(sqlite3 *db, const char *sqlite_msg, char *buf, size_t size)
+{
+	if ((sqlite3_errcode(db) & 0xff) != SQLITE_BUSY)
+		return sqlite_msg ? sqlite_msg : sqlite3_errmsg(db);
+	snprintf(buf, size, "another ff run is writing this store (waited %g s); try again or "
+		 "raise --wait", busy_ms / 1000.0);
+	return buf;
+}
+
+/* The file: URI of path opened as immutable: no locks and no -shm, for a
+ * WAL store in a directory the reader cannot write. Returns a malloc'd string. */
+static char *immutable_uri(const char *path)
+{
+	size_t n = strlen(path);
+	char *uri = ff_xmalloc(3 * n + 32), *p = uri;
+	p += sprintf(p, "file:%s", path[0] == '/' ? "//" : "");
+	for (const char *c = path; *c; c++)
+		if (*c == '?' || *c == '#' || *c == '%')
+			p += sprintf(p, "%%%02X", (unsigned char)*c);
+		else
+			*p++ = *c;
+	strcpy(p, "?immutable=1");
+	return uri;
+}
+
+/* A reader of a store in WAL mode needs the -shm file beside it, which it
+ * cannot create in a directory it cannot write. When that is what failed
+ * (SQLite says "attempt to write a readonly database" or "unable to open"),
+ * and no other process has the store open (in WAL mode the -wal file lives
+ * as long as a connection does, so none is there), the store is read as
+ * immutable; else the failure is said as it is. Returns 0, 1 (*db reopened)
+ * or -1 (reported). */
+static int open_unshared(const char *path, const char *shown, int flags, sqlite3 **db)
+{
+	if (sqlite3_exec(*db, "SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL) == SQLITE_OK)
+		return 0;
+	int code = sqlite3_errcode(*db) & 0xff;
+	if (code != SQLITE_READONLY && code != SQLITE_CANTOPEN)
+		return 0; /* not this failure: the caller's first statement reports it */
+	size_t n = strlen(path) + 8;
+	char *wal = ff_xmalloc(n);
+	snprintf(wal, n, "%s-wal", path);
+	int in_use = access(wal, F_OK) == 0;
+	free(wal);
+	if (in_use)
+		return ff_error("%s: cannot read the store: another process has it open (%s-wal "
+				"exists) and its directory is not writable, so the %s-shm file "
+				"readers share cannot be created; read it once that process is done, "
+				"or from a copy", shown, shown, shown);
+	char *uri = immutable_uri(path);
+	sqlite3_close_v2(*db);
+	*db = NULL;
+	int rc = sqlite3_open_v2(uri, db, flags | SQLITE_OPEN_URI, NULL);
+	free(uri);
+	if (rc != SQLITE_OK)
+		return ff_error("%s: %s", shown, *db ? sqlite3_errmsg(*db) : "cannot open");
+	return 1;
+}
 
 int ff_db_open(const char *path, enum ff_db_role role, int options, sqlite3 **out)
 {
@@ -36,7 +107,12 @@ int ff_db_open_as(const char *path, const char *shown, enum ff_db_role role, int
 		*out = NULL;
 		return -1;
 	}
-	sqlite3_busy_timeout(db, FF_DB_BUSY_MS);
+	if (role == FF_DB_READER && !(options & FF_DB_URI) && open_unshared(path, shown, flags, &db) < 0) {
+		sqlite3_close_v2(db);
+		*out = NULL;
+		return -1;
+	}
+	sqlite3_busy_timeout(db, busy_ms);
 	sqlite3_extended_result_codes(db, 1);
 	if (role == FF_DB_ONLINE_READER)
 		sqlite3_exec(db, "PRAGMA query_only=1", NULL, NULL, NULL);
@@ -63,14 +139,18 @@ int ff_db_wal(sqlite3 *db, const char *path)
 
 int ff_db_error(sqlite3 *db, const char *path, const char *what)
 {
+	char buf[160];
+	const char *msg = db_message(db, NULL, buf, sizeof buf);
+	if (msg == buf)
+		return ff_error("%s: %s", path, msg);
 	return ff_error("%s: %s: %s", path, what, sqlite3_errmsg(db));
 }
 
 int ff_db_exec(sqlite3 *db, const char *path, const char *sql)
 {
-	char *msg = NULL;
+	char *msg = NULL, buf[160];
 	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		ff_error("%s: %s", path, msg ? msg : sqlite3_errmsg(db));
+		ff_error("%s: %s", path, db_message(db, msg, buf, sizeof buf));
 		sqlite3_free(msg);
 		return -1;
 	}

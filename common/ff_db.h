@@ -10,8 +10,14 @@
 #include <sqlite3.h>
 #include <stddef.h>
 
-/* How long a statement waits for another process's lock, in ms. */
+/* How long a statement waits for another process's lock, in ms, unless
+ * ff_db_set_wait says otherwise (--wait). */
 #define FF_DB_BUSY_MS 30000
+
+/* The busy timeout of the handles opened from now on, in ms. When a wait
+ * ends with the lock still held, errors read "path: another ff run is
+ * writing this store (waited N s); try again or raise --wait". */
+void ff_db_set_wait(int ms);
 
 enum ff_db_role {
 	FF_DB_READER,        /* an existing file, read-only */
@@ -44,7 +50,8 @@ void ff_db_close(sqlite3 *db);
  * not reported, for a file another process holds, which switches later). */
 int ff_db_wal(sqlite3 *db, const char *path);
 
-/* Report "path: what: sqlite's message" and return -1. */
+/* Report "path: what: sqlite's message" and return -1 (a lock held past
+ * the wait: the message above, without what). */
 int ff_db_error(sqlite3 *db, const char *path, const char *what);
 /* Run sql (one or more statements). Returns 0, or -1 with "path: message". */
 int ff_db_exec(sqlite3 *db, const char *path, const char *sql);

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ff_csv.h"
+#include "ff_db.h"
 #include "ff_time.h"
 #include "ff_util.h"
 
@@ -27,20 +29,24 @@ static _Noreturn void print_and_exit(const char *text)
 	exit(ff_close_stdout() ? FF_EXIT_FAIL : FF_EXIT_OK);
 }
 
+/* The one message of a bad value. */
+static _Noreturn void bad_value(const char *opt, const char *text, const char *expected)
+{
+	ff_usage_error("bad %s '%s': %s", opt, text, expected);
+}
+
 void ff_opt_default(int c, char **argv, const char *usage)
 {
 	if (c == 'q')
 		ff_set_quiet(1);
 	else if (c == 'h' || c == 'V')
 		print_and_exit(c == 'h' ? usage : NULL);
-	else
+	else if (c == FF_OPT_DELIMITER && ff_csv_set_delimiter(optarg) < 0)
+		bad_value("--delimiter", optarg, "one byte such as ';' or '|', or tab");
+	else if (c == FF_OPT_WAIT)
+		ff_db_set_wait((int)(ff_opt_real("--wait", optarg, 0, 86400) * 1000));
+	else if (c != FF_OPT_DELIMITER)
 		ff_usage_bad_option(c, argv);
-}
-
-/* The one message of a bad value. */
-static _Noreturn void bad_value(const char *opt, const char *text, const char *expected)
-{
-	ff_usage_error("bad %s '%s': %s", opt, text, expected);
 }
 
 int64_t ff_opt_int(const char *opt, const char *text, int64_t lo, int64_t hi)
@@ -67,6 +73,22 @@ double ff_opt_real(const char *opt, const char *text, double lo, double hi)
 	else
 		snprintf(expected, sizeof expected, "a number from %g to %g", lo, hi);
 	bad_value(opt, text, expected);
+}
+
+int64_t ff_opt_count_or_percent(const char *opt, const char *text, double *percent)
+{
+	int64_t v;
+	double d;
+	size_t len = strlen(text);
+	if (len > 1 && text[len - 1] == '%') {
+		if (ff_parse_double(text, len - 1, &d) == 0 && isfinite(d) && d >= 0 && d <= 100) {
+			*percent = d;
+			return -1;
+		}
+	} else if (ff_parse_int64(text, len, &v) == 0 && v >= 0) {
+		return v;
+	}
+	bad_value(opt, text, "a number of rows such as 100, or a percentage such as 1%");
 }
 
 uint64_t ff_opt_size(const char *opt, const char *text, uint64_t lo, uint64_t hi)

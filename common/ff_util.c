@@ -111,6 +111,11 @@ void *ff_xrealloc(void *p, size_t n) { return check(realloc(p, n ? n : 1)); }
 char *ff_xstrdup(const char *s) { return check(strdup(s)); }
 char *ff_xstrndup(const char *s, size_t n) { return check(strndup(s, n)); }
 
+int64_t ff_count_limit(int64_t limit, double percent, int64_t total)
+{
+	return limit >= 0 ? limit : (int64_t)((double)total * percent / 100.0);
+}
+
 void ff_grow(void *buf, size_t *cap, size_t need, size_t elem)
 {
 	void **p = buf;

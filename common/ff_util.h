@@ -57,6 +57,10 @@ char *ff_xstrndup(const char *s, size_t n);
 /* Grow *buf (capacity *cap, element size elem) to hold at least need elements. */
 void ff_grow(void *buf, size_t *cap, size_t need, size_t elem);
 
+/* The count a limit allows of total: limit itself, or percent of total
+ * (rounded down) when limit is -1 (ff_opt_count_or_percent's two forms). */
+int64_t ff_count_limit(int64_t limit, double percent, int64_t total);
+
 /* Print the --version line shared by every command. */
 void ff_print_version(void);
 

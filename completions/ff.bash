@@ -4,10 +4,10 @@
 _ff_opts() {
 	case $1 in
 	ff-cat)
-		echo "--format --output --quiet --help --version" ;;
+		echo "--format --output --delimiter --quiet --help --version" ;;
 	ff-compute)
-		echo "--store --spec --output --start --end --mode --batch --replace --lateness --memory --skip-bad
-		      --quiet --verbose --help --version --table --time --key --timestamp-key
+		echo "--store --spec --output --start --end --mode --batch --replace --lateness --memory --skip-bad --max-bad
+		      --delimiter --wait --quiet --verbose --help --version --table --time --key --timestamp-key
 		      --window --slide --timezone --partition --feature --describe" ;;
 	ff-gen-trips)
 		echo "--rows --seed --start --days --output --quiet --help --version" ;;
@@ -15,23 +15,23 @@ _ff_opts() {
 		echo "--store --columns --time-column --format --max-null-rate --unique-key
 		      --partition --range --max-age --now --by-key --psi-threshold --ks-threshold
 		      --bins --split --reference-range --current-range --report --ascii --registry
-		      --blueprint --quiet --help --version" ;;
+		      --blueprint --delimiter --quiet --help --version" ;;
 	ff-models)
-		echo "--registry --alias --description --force --format --output --quiet --help --version" ;;
+		echo "--registry --alias --description --force --format --output --wait --quiet --help --version" ;;
 	ff-join)
-		echo "--store --spec --output --format --quiet --help --version --derive --lookup
+		echo "--store --spec --output --format --delimiter --quiet --help --version --derive --lookup
 		      --key --timestamp --features --rename --default --lookback --exact --exclude" ;;
 	ff-train-set)
-		echo "--store --spec --blueprint --output --format --strict --quiet --help --version" ;;
+		echo "--store --spec --blueprint --output --format --strict --delimiter --quiet --help --version" ;;
 	ff-train)
 		echo "--blueprint --output --rounds --depth --eta --min-child-weight --subsample
 		      --colsample --lambda --seed --threads --objective --holdout --early-stopping
-		      --time-column --categorical --quiet --help --version" ;;
+		      --time-column --categorical --delimiter --quiet --help --version" ;;
 	ff-predict)
 		echo "--model --registry --store --online --stats --skew-check --fallback
-		      --with-features --with-fallbacks --format --output --quiet --help --version" ;;
+		      --with-features --with-fallbacks --format --output --delimiter --quiet --help --version" ;;
 	ff-sync-online)
-		echo "--store --online --full --retention --follow --interval --verbose --quiet
+		echo "--store --online --full --retention --follow --interval --verbose --wait --quiet
 		      --help --version" ;;
 	ff-serve)
 		echo "--model --online --registry --address --port --port-file --threads

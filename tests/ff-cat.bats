@@ -358,3 +358,19 @@ typed_bin() {
 	printf 'B\n' | ff-cat >one.csv
 	diff -u - one.csv <<<'B'
 }
+
+@test "--delimiter: TSV and ';' files read, CSV written with commas; a bad delimiter is a usage error" {
+	printf 'a\tb c\tnote\n1\tx,y\t"q\tq"\n' > t.tsv
+	run -0 ff-cat --delimiter tab t.tsv
+	assert_output - <<'EOF'
+a,b c,note
+1,"x,y",q	q
+EOF
+	printf 'a;b\n1;2\n' | ff-cat --delimiter ';' > out.csv
+	printf 'a,b\n1,2\n' | diff -u - out.csv
+	for bad in ab '"' a 1 ''; do
+		run -2 --separate-stderr ff-cat --delimiter "$bad" t.tsv
+		[ "$stderr" = "ff-cat: bad --delimiter '$bad': one byte such as ';' or '|', or tab
+Try 'ff-cat --help' for more information." ]
+	done
+}

@@ -700,7 +700,7 @@ EOF
 2018-01-01 10:08:00,2018-01-01 10:20:00,1.0,1..2,A,X
 2018-01-01 10:10:00,2018-01-01 10:20:00,1.0,20,A,X
 EOF
-	run -0 --separate-stderr ff-compute -f "$PICKUP" --skip-bad t.csv
+	run -0 --separate-stderr ff-compute -f "$PICKUP" --skip-bad --max-bad 5 t.csv
 	assert_output - <<'EOF'
 pickup_zip,rounded_pickup_datetime,mean_fare_window_1h_pickup_zip,count_trips_window_1h_pickup_zip,yyyy_mm
 A,2018-01-01 10:15:00,15,2,2018-01
@@ -723,8 +723,8 @@ EOF
 
 	# In a store, too, the table holds the good rows only; -q silences the
 	# warnings about each row, not the count of the rows left out.
-	run -0 --separate-stderr ff-compute -q -s store.db -f "$PICKUP" --skip-bad t.csv
-	stderr_is "^ff-compute: .*skipped 5 bad rows"
+	run -0 --separate-stderr ff-compute -q -s store.db -f "$PICKUP" --skip-bad --max-bad 100% t.csv
+	[ "$stderr" = "ff-compute: skipped 5 bad rows (1 bad timestamp, 2 bad number, 1 empty time, 1 wrong field count)" ]
 	run q store.db "SELECT pickup_zip, rounded_pickup_datetime, mean_fare_window_1h_pickup_zip,
 		count_trips_window_1h_pickup_zip FROM trip_pickup_features ORDER BY 2"
 	assert_output - <<EOF
@@ -735,12 +735,78 @@ A|$T11_00|15.0|2
 EOF
 }
 
+@test "--max-bad: past it the run fails, names the count and the limit, writes nothing" {
+	{
+		for i in $(seq 10 59); do
+			echo "2018-01-01 10:$i:00,2018-01-01 11:00:00,1.0,10,A,X"
+		done
+		echo "2018-01-01 10:00:00,2018-01-01 11:00:00,1.0,n/a,A,X"
+		echo "2018-01-01 10:01:00,2018-01-01 11:00:00,1.0,n/a,A,X"
+	} | trips t.csv
+	# 2 bad rows of 52: more than the default 1% (0 rows) allows.
+	run -1 --separate-stderr ff-compute -s store.db -f "$PICKUP" --skip-bad t.csv
+	[[ "$stderr" == *"ff-compute: 2 of 52 rows are bad, more than --max-bad 1% allows (0); nothing written" ]]
+	[ ! -e store.db ]
+	run -1 --separate-stderr ff-compute -o out.csv -f "$PICKUP" --skip-bad --max-bad 1 t.csv
+	[[ "$stderr" == *"ff-compute: 2 of 52 rows are bad, more than --max-bad 1 allows (1); nothing written" ]]
+	[ ! -e out.csv ]
+	no_output
+	# An existing store is left as it was.
+	run -0 ff-compute -s store.db -f "$PICKUP" --skip-bad --max-bad 2 t.csv
+	cp store.db before.db
+	sed -i 's/,10,A,X$/,11,A,X/' t.csv
+	run -1 --separate-stderr ff-compute -s store.db -f "$PICKUP" --skip-bad --max-bad 3% t.csv
+	[[ "$stderr" == *"more than --max-bad 3% allows (1); nothing written" ]]
+	cmp store.db before.db
+	# Within the limit the run succeeds.
+	run -0 --separate-stderr ff-compute -f "$PICKUP" --skip-bad --max-bad 4% t.csv
+	[[ "$stderr" == *"skipped 2 bad rows (2 bad number)" ]]
+	run -2 --separate-stderr ff-compute -f "$PICKUP" --skip-bad --max-bad 101% t.csv
+	[[ "$stderr" == "ff-compute: bad --max-bad '101%': a number of rows such as 100, or a percentage such as 1%"* ]]
+}
+
+@test "--delimiter: a ';' file computes the tables of its comma form" {
+	trips t.csv <<'EOF'
+2018-01-01 10:05:00,2018-01-01 10:20:00,1.0,10,A,X
+2018-01-01 10:10:00,2018-01-01 10:20:00,1.0,20,A,X
+EOF
+	run -0 ff-compute -f "$PICKUP" t.csv
+	echo "$output" > comma.out
+	tr , ';' < t.csv > semi.csv
+	run -0 ff-compute -f "$PICKUP" --delimiter ';' semi.csv
+	diff -u comma.out - <<<"$output"
+	run -1 --separate-stderr ff-compute -f "$PICKUP" semi.csv
+	[[ "$stderr" == *"is the file delimited by ';'?"* ]]
+}
+
+@test "--wait: a store another run holds is waited for, then named as held" {
+	trips t.csv <<'EOF'
+2018-01-01 10:05:00,2018-01-01 10:20:00,1.0,10,A,X
+EOF
+	run -0 ff-compute -s store.db -f "$PICKUP" t.csv
+	cp store.db before.db
+	# Another writer holds the store for 5 s.
+	{ echo 'BEGIN IMMEDIATE;'; sleep 5; echo 'COMMIT;'; } | sqlite3 store.db &
+	local holder=$!
+	sleep 0.5
+	sed -i 's/,10,A,X$/,11,A,X/' t.csv
+	SECONDS=0
+	run -1 --separate-stderr ff-compute --wait 1 -s store.db -f "$PICKUP" t.csv
+	local took=$SECONDS
+	wait "$holder"
+	[ "$stderr" = "ff-compute: store.db: another ff run is writing this store (waited 1 s); try again or raise --wait" ]
+	[ "$took" -lt 4 ]
+	cmp store.db before.db
+	run -2 --separate-stderr ff-compute --wait soon -s store.db -f "$PICKUP" t.csv
+	[[ "$stderr" == "ff-compute: bad --wait 'soon': a number from 0 to 86400"* ]]
+}
+
 @test "a row bad for one table is left out of every table of the run" {
 	trips t.csv <<'EOF'
 2018-01-01 10:05:00,2018-01-01 10:20:00,1.0,10,A,X
 2018-01-01 10:06:00,2018-01-01 10:21:00,1.0,oops,A,X
 EOF
-	run -0 --separate-stderr ff-compute -s store.db -f "$PICKUP" -f "$DROPOFF" --skip-bad t.csv
+	run -0 --separate-stderr ff-compute -s store.db -f "$PICKUP" -f "$DROPOFF" --skip-bad --max-bad 1 t.csv
 	[[ "$stderr" == *"skipped 1 bad row (1 bad number)"* ]]
 	[ "$(grep -c 't\.csv:3:' <<<"$stderr")" -eq 1 ]
 	run q store.db "SELECT dropoff_zip, count_trips_window_30m_dropoff_zip FROM trip_dropoff_features"
@@ -753,7 +819,7 @@ EOF
 	for i in $(seq 10 21); do
 		echo "2018-01-01 10:$i:00,,,x$i,A,"
 	done | trips t.csv
-	run -0 --separate-stderr ff-compute -f "$PICKUP" --skip-bad t.csv
+	run -0 --separate-stderr ff-compute -f "$PICKUP" --skip-bad --max-bad 100% t.csv
 	assert_output pickup_zip,rounded_pickup_datetime,mean_fare_window_1h_pickup_zip,count_trips_window_1h_pickup_zip,yyyy_mm
 	printf '%s\n' "$stderr" > err
 	[ "$(grep -c "t\.csv:" err)" -eq 10 ]

@@ -893,3 +893,58 @@ Try 'ff-join --help' for more information."
 		--lookup zone --key zip --timestamp up spaced.csv
 	stderr_is "ff-join: spaced.csv:1: no column 'when' (source of a derived column); column ' when' has spaces around it"
 }
+
+@test "--delimiter: a TSV input joins as its CSV form does" {
+	printf 'id\twhen\tzip\n2\t2018-01-01 10:15:00\t10001\n9\t2018-01-01 10:30:00\t10002\n' > in.tsv
+	run -0 --separate-stderr ff-join "${ZONE[@]}" --delimiter tab in.tsv
+	assert_output - <<'EOF'
+id,when,zip,n,total,mean
+2,2018-01-01 10:15:00,10001,2,30,15
+9,2018-01-01 10:30:00,10002,2,15,7.5
+EOF
+	# Without it, the header is one field: the hint names the tab.
+	run -1 --separate-stderr ff-join "${ZONE[@]}" in.tsv
+	[[ "$stderr" == *"is the file delimited by tabs?"* ]]
+}
+
+# Run "$@" as a user who cannot write the current directory (root here
+# writes anywhere): nobody through setpriv, or skip saying why.
+as_other_user() {
+	setpriv --reuid nobody --regid nogroup --clear-groups "$@"
+}
+
+@test "a store in a directory the reader cannot write: read, or a true message" {
+	command -v setpriv >/dev/null || skip "no setpriv to run the reader as another user"
+	[ "$(id -u)" -eq 0 ] || skip "not root: cannot switch to another user"
+	local dir
+	dir=$(mktemp -d /tmp/ff-ro.XXXXXX)
+	chmod 755 "$dir"
+	cp store.db "$dir/store.db"
+	printf 'id,when,zip\n2,2018-01-01 10:15:00,10001\n' > "$dir/in.csv"
+	chmod 555 "$dir"
+	chmod 444 "$dir/store.db" "$dir/in.csv"
+	as_other_user true 2>/dev/null || skip "setpriv cannot switch to nobody here"
+	as_other_user test -x "$FF_BIN/ff-join" || skip "nobody cannot run $FF_BIN"
+	cd "$dir"
+	! as_other_user touch x 2>/dev/null || skip "nobody can write $dir"
+	run -0 --separate-stderr as_other_user ff-join "${ZONE[@]}" in.csv
+	assert_output - <<'EOF'
+id,when,zip,n,total,mean
+2,2018-01-01 10:15:00,10001,2,30,15
+EOF
+	run -0 --separate-stderr as_other_user ff-monitor profile -s store.db zone
+	[[ "$output" == "store.db:zone: 4 rows"* ]]
+	# Another process has the store open (its -wal file is there): reading
+	# without the -shm file could see a half-written store, so it says why.
+	chmod 755 "$dir"
+	{ echo 'BEGIN IMMEDIATE; DELETE FROM zone;'; sleep 3; echo 'ROLLBACK;'; } | sqlite3 store.db &
+	local holder=$!
+	sleep 0.5
+	rm -f store.db-shm
+	chmod 555 "$dir"
+	run -1 --separate-stderr as_other_user ff-join "${ZONE[@]}" in.csv
+	wait "$holder"
+	chmod 755 "$dir"
+	rm -rf "$dir"
+	[ "$stderr" = "ff-join: store.db: cannot read the store: another process has it open (store.db-wal exists) and its directory is not writable, so the store.db-shm file readers share cannot be created; read it once that process is done, or from a copy" ]
+}

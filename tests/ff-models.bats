@@ -725,3 +725,15 @@ print((d[0] if isinstance(d, list) else d)["description"])'
 		assert_output "$(printf 'caf\357\277\275 \tcr\357\277\275me\001')"
 	done
 }
+
+@test "--wait: a registry another run holds is waited for, then named as held" {
+	ff-models register taxi a.json
+	{ echo 'BEGIN IMMEDIATE;'; sleep 4; echo 'COMMIT;'; } | sqlite3 models.db &
+	local holder=$!
+	sleep 0.5
+	run -1 --separate-stderr ff-models --wait 0.5 register taxi b.json
+	wait "$holder"
+	[ "$stderr" = "ff-models: models.db: another ff run is writing this store (waited 0.5 s); try again or raise --wait" ]
+	run -0 q models.db "SELECT count(*) FROM models"
+	assert_output 1
+}

@@ -473,3 +473,13 @@ Try 'ff-sync-online --help' for more information." ]
 	done
 	run -0 ff-sync-online -q -s off.db --online on.db --retention 36525d
 }
+
+@test "--wait: an online store another run holds is waited for, then named as held" {
+	ff-sync-online -s off.db --online on.db
+	{ echo 'BEGIN IMMEDIATE;'; sleep 4; echo 'COMMIT;'; } | sqlite3 on.db &
+	local holder=$!
+	sleep 0.5
+	run -1 --separate-stderr ff-sync-online --full --wait 0.5 -s off.db --online on.db
+	wait "$holder"
+	[ "$stderr" = "ff-sync-online: on.db: another ff run is writing this store (waited 0.5 s); try again or raise --wait" ]
+}

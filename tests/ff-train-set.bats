@@ -493,3 +493,20 @@ EOF
 	sed "s/15m)/36525d)/" small.spec > big.spec
 	run -0 ff-train-set -q -s store.db -f big.spec -b bp -o out.csv small.csv
 }
+
+@test "the vector: one value that is not a number is bad input, not a text column" {
+	# dist holds 1.5, 2, n/a, 3: most values are numbers.
+	sed 's/,0\.5,/,n\/a,/' small.csv > bad.csv
+	run -1 --separate-stderr ff-train-set -q -s store.db -f small.spec -b bp -o ts.csv bad.csv
+	[ "$stderr" = "ff-train-set: bad.csv:4: column 'dist': not a number 'n/a' (1 of its 4 values are not numbers; a column is text only when most are)" ]
+	[ ! -e bp ] && [ ! -e ts.csv ]
+	# Text throughout, or half text at least (codes some of which look like
+	# numbers): a text column.
+	sed -e 's/,1\.5,/,a,/' -e 's/,2,/,b,/' small.csv > codes.csv
+	run -0 ff-train-set -q -s store.db -f small.spec -b bp -o ts.csv codes.csv
+	grep -x 'vector dist text' bp
+	# Empty values do not count.
+	sed 's/,0\.5,/,,/' small.csv > empty.csv
+	run -0 ff-train-set -q -s store.db -f small.spec -b bp -o ts.csv empty.csv
+	grep -x 'vector dist real' bp
+}
