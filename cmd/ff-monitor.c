@@ -18,6 +18,7 @@ static const char usage_text[] =
 	"usage: ff-monitor profile [options] SOURCE...\n"
 	"       ff-monitor freshness [options] SOURCE...\n"
 	"       ff-monitor drift [options] REFERENCE [CURRENT]\n"
+	"       ff-monitor drift --by PERIOD [options] SOURCE [CURRENT]\n"
 	"       ff-monitor lineage [options] TABLE[.FEATURE]|models:/REF...\n"
 	"Check feature data: profile columns, the age of the newest rows, the drift\n"
 	"of a feature between two samples, and the lineage of tables and models.\n"
@@ -52,7 +53,11 @@ static const char usage_text[] =
 	"      --split TIME         reference: rows before TIME; current: the others\n"
 	"      --reference-range FROM..UNTIL  the rows of the reference\n"
 	"      --current-range FROM..UNTIL    the rows of the current sample\n"
+	"      --by PERIOD          day, week, month, or a partition column: compare\n"
+	"                           each period of the current rows with the reference\n"
+	"                           (default: the first period)\n"
 	"      --report FILE        also write the histograms as FILE.svg or FILE.html\n"
+	"                           (with --by the line charts, FILE.html)\n"
 	"      --ascii              histogram bars in ASCII, not Unicode blocks\n"
 	"lineage:\n"
 	"  -r, --registry FILE      the model registry (default $FF_REGISTRY, else\n"
@@ -81,6 +86,7 @@ enum {
 	OPT_REPORT,
 	OPT_ASCII,
 	OPT_BLUEPRINT,
+	OPT_BY,
 };
 
 static const struct option options[] = {
@@ -103,6 +109,7 @@ static const struct option options[] = {
 	{"current-range", required_argument, NULL, OPT_CURRENT_RANGE},
 	{"report", required_argument, NULL, OPT_REPORT},
 	{"ascii", no_argument, NULL, OPT_ASCII},
+	{"by", required_argument, NULL, OPT_BY},
 	{"registry", required_argument, NULL, 'r'},
 	{"blueprint", required_argument, NULL, OPT_BLUEPRINT},
 	{"quiet", no_argument, NULL, 'q'},
@@ -212,6 +219,12 @@ int main(int argc, char **argv)
 			break;
 		case OPT_REPORT: used(&u, "--report", J_DRIFT); o.report = optarg; break;
 		case OPT_ASCII: used(&u, "--ascii", J_DRIFT); o.ascii = 1; break;
+		case OPT_BY:
+			used(&u, "--by", J_DRIFT);
+			if (!*optarg)
+				ff_usage_error("%s", "bad --by '': day, week, month or a column");
+			o.by = optarg;
+			break;
 		case 'r': used(&u, "--registry", J_LINEAGE); o.registry = optarg; break;
 		case OPT_BLUEPRINT:
 			used(&u, "--blueprint", J_LINEAGE);
@@ -250,7 +263,10 @@ int main(int argc, char **argv)
 		ff_usage_error("%s: give a %s", argv[0], j == 3 ? "table or model" : "source");
 	if (argc - 1 > jobs[j].max)
 		ff_usage_error("drift: give a reference and at most one current sample");
-	if (j == 2 && argc == 2 && !(o.reference.set && o.current.set))
+	size_t rlen = o.report ? strlen(o.report) : 0;
+	if (o.by && rlen >= 4 && strcmp(o.report + rlen - 4, ".svg") == 0)
+		ff_usage_error("%s", "drift: --by draws its report as a page: give --report FILE.html");
+	if (j == 2 && argc == 2 && !o.by && !(o.reference.set && o.current.set))
 		ff_usage_error("drift: one source needs --split, or --reference-range and "
 			       "--current-range");
 	int rc = jobs[j].run(&o, argv + 1, argc - 1);

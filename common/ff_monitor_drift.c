@@ -12,13 +12,7 @@
 #include "ff_output.h"
 #include "ff_util.h"
 
-struct sample {
-	struct ff_frame frame;
-	struct ff_frame *f; /* frame, or the reference's when both come from one source */
-	struct ff_rows rows;
-};
-
-static int select_rows(const struct ff_monitor_options *o, struct sample *s,
+static int select_rows(const struct ff_monitor_options *o, struct ff_monitor_sample *s,
 		       const struct ff_time_range *range)
 {
 	long tc = -1;
@@ -37,11 +31,11 @@ static int comparable(const struct ff_frame_col *c)
 }
 
 /* The columns compared: --columns, else the numeric features both share. */
-static int pick_columns(const struct ff_monitor_options *o, const struct sample *ref,
-			const struct sample *cur, struct ff_strlist *names)
+static int pick_columns(const struct ff_monitor_options *o, const struct ff_monitor_sample *ref,
+			const struct ff_monitor_sample *cur, struct ff_strlist *names)
 {
 	for (size_t i = 0; i < o->columns.n; i++) {
-		const struct sample *s[2] = {ref, cur};
+		const struct ff_monitor_sample *s[2] = {ref, cur};
 		for (int k = 0; k < 2; k++) {
 			long c = ff_frame_find(s[k]->f, o->columns.v[i]);
 			if (c < 0)
@@ -64,7 +58,7 @@ static int pick_columns(const struct ff_monitor_options *o, const struct sample 
 	return 0;
 }
 
-static void describe(const struct sample *s, const struct ff_time_range *r, char *buf, size_t size)
+static void describe(const struct ff_monitor_sample *s, const struct ff_time_range *r, char *buf, size_t size)
 {
 	int n = snprintf(buf, size, "%s, %zu rows", s->f->name, s->rows.n);
 	if (r->set) {
@@ -93,7 +87,7 @@ static int write_report(struct ff_output *out, const char *path, const struct ff
 	return ff_output_close(out, rc == 0) == 0 && rc == 0 ? 0 : -1;
 }
 
-static int compare(const struct ff_monitor_options *o, struct sample *ref, struct sample *cur,
+static int compare(const struct ff_monitor_options *o, struct ff_monitor_sample *ref, struct ff_monitor_sample *cur,
 		   struct ff_output *report)
 {
 	struct ff_strlist names = {0};
@@ -104,6 +98,12 @@ static int compare(const struct ff_monitor_options *o, struct sample *ref, struc
 	t.rounded = o->format == FF_REPORT_TEXT;
 	if (pick_columns(o, ref, cur, &names) < 0)
 		goto out;
+	if (o->by) {
+		char rdesc[700];
+		describe(ref, &o->reference, rdesc, sizeof rdesc);
+		rc = ff_monitor_drift_by(o, ref, cur, &names, report, rdesc, sizeof rdesc);
+		goto out;
+	}
 	charts = ff_xcalloc(names.n, sizeof *charts);
 	double *cuts = ff_xmalloc((size_t)o->bins * sizeof *cuts);
 	double *p = ff_xmalloc((size_t)o->bins * sizeof *p), *q = ff_xmalloc((size_t)o->bins * sizeof *q);
@@ -186,7 +186,7 @@ out:
 
 int ff_monitor_drift(const struct ff_monitor_options *o, char **sources, int n)
 {
-	struct sample ref = {0}, cur = {0};
+	struct ff_monitor_sample ref = {0}, cur = {0};
 	struct ff_output report = {0};
 	int rc = -1;
 	if (o->report && ff_output_open(&report, o->report) < 0)
@@ -199,6 +199,7 @@ int ff_monitor_drift(const struct ff_monitor_options *o, char **sources, int n)
 	cur.f = n == 2 ? &cur.frame : &ref.frame;
 	if (select_rows(o, &ref, &o->reference) < 0 || select_rows(o, &cur, &o->current) < 0)
 		goto out;
+	ref.first_period = o->by && n == 1 && !o->reference.set;
 	rc = compare(o, &ref, &cur, &report);
 out:
 	ff_output_close(&report, 0); /* written and closed by compare, unless it failed first */
