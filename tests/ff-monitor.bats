@@ -485,3 +485,156 @@ ff-monitor: nulls.csv: no rows with a time in 'ts'" ]
 	[ "${stderr%%$'\n'*}" = "ff-monitor: drift: stdin can be read once: give one of the samples as a file" ]
 	[ -z "$output" ]
 }
+
+# Eight weeks of a row every 10 minutes from Monday 2024-01-01: x a
+# pseudo-random sample around 10 (the sum of four uniforms of the Park-Miller
+# generator, exact in awk's doubles), y around 100 with a NULL every 50th
+# row; in the week of 2024-02-05 (the sixth) x is planted 3 higher.
+weeks_csv() {
+	awk 'function u() { s = (s * 16807) % 2147483647; return s / 2147483647 }
+	BEGIN {
+		s = 7; print "ts,zone,x,y"
+		for (i = 0; i < 8 * 7 * 144; i++) {
+			vx = u() + u() + u() + u(); vy = u() + u() + u() + u()
+			d = int(i / 144); m = d < 31 ? 1 : 2; dd = d < 31 ? d + 1 : d - 30
+			x = 10 + (vx - 2) * 2 + (d >= 35 && d < 42 ? 3 : 0)
+			y = i % 50 == 0 ? "" : sprintf("%.4f", 100 + (vy - 2) * 5)
+			printf "2024-%02d-%02d %02d:%02d:00,%s,%.4f,%s\n", m, dd, i % 144 / 6, i % 6 * 10, i % 2 ? "east" : "west", x, y
+		}
+	}'
+}
+
+@test "drift --by week: a drift planted in one week is found in that week only" {
+	weeks_csv >w.csv
+	run --separate-stderr -1 ff-monitor drift --by week --format csv w.csv
+	[ "${lines[0]}" = "period,rows,column,null_share,psi,ks,status" ]
+	[ "${#lines[@]}" -eq 17 ]
+	[ "$(printf '%s\n' "${lines[@]}" | grep -c ',drift$')" -eq 1 ]
+	[[ "$(printf '%s\n' "${lines[@]}" | grep ',drift$')" == 2024-02-05,1008,x,0,*,drift ]]
+	# The first week is the reference: nothing apart from itself.
+	[[ "${lines[1]}" == 2024-01-01,1008,x,0,0,0,ok ]]
+	[[ "${lines[2]}" == 2024-01-01,1008,y,0.02083333333333*,0,0,ok ]]
+	[ "$stderr" = "ff-monitor: w.csv: column 'x': period 2024-02-05: drift from the reference: PSI $(printf '%s\n' "${lines[@]}" | awk -F, '$7 == "drift" { printf "%.6g", $5 }') (threshold 0.2), KS $(printf '%s\n' "${lines[@]}" | awk -F, '$7 == "drift" { printf "%.6g", $6 }') (threshold 0.1)" ]
+	# Without the planted week every period passes.
+	awk -F, 'NR == 1 || $1 < "2024-02-05" || $1 >= "2024-02-12"' w.csv >clean.csv
+	run -0 ff-monitor drift --by week clean.csv
+}
+
+@test "drift --by: days, months, a partition column, a reference range, a second source" {
+	weeks_csv >w.csv
+	# 144 rows a day are a noisy sample: thresholds for a planted shift.
+	run --separate-stderr -1 ff-monitor drift --by day --psi-threshold 1 --ks-threshold 0.5 --format csv -c x w.csv
+	[ "${#lines[@]}" -eq 57 ]
+	[ "$(printf '%s\n' "${lines[@]}" | grep ',drift$' | cut -d, -f1 | tr '\n' ' ')" = \
+		"2024-02-05 2024-02-06 2024-02-07 2024-02-08 2024-02-09 2024-02-10 2024-02-11 " ]
+	[ "$(printf '%s\n' "${lines[@]}" | grep -c ',drift$')" -eq 7 ]
+	run --separate-stderr -1 ff-monitor drift --by month --format csv -c x w.csv
+	[ "${lines[1]%%,*}" = 2024-01 ]
+	[ "${lines[2]%%,*}" = 2024-02 ]
+	run -0 ff-monitor drift --by zone --format csv -c y w.csv
+	[ "${lines[1]%%,*}" = east ]
+	[ "${lines[2]%%,*}" = west ]
+	# The reference: the weeks of January; the current sample: another source.
+	run --separate-stderr -1 ff-monitor drift --by week --reference-range 2024-01-01..2024-02-01 --format csv -c x w.csv
+	[[ "${lines[1]}" == 2024-01-01,1008,x,0,*,ok ]]
+	head -n 3000 w.csv >ref.csv
+	run -0 ff-monitor drift --by week --format csv -c y ref.csv w.csv
+	[ "${#lines[@]}" -eq 9 ]
+}
+
+@test "drift --by on an inference log (DB:TABLE) and a store table" {
+	weeks_csv >w.csv
+	sqlite3 log.db 'CREATE TABLE inference_log (ts TEXT, zone TEXT, x REAL, y REAL)' \
+		'.mode csv' '.import --skip 1 w.csv inference_log'
+	run --separate-stderr -1 ff-monitor drift --by week --format csv -c x log.db:inference_log
+	[ "$(printf '%s\n' "${lines[@]}" | grep ',drift$' | cut -d, -f1)" = 2024-02-05 ]
+	[[ "$stderr" == "ff-monitor: log.db:inference_log: column 'x': period 2024-02-05: "* ]]
+	printf 'table t\ntime ts\nkey zone\ntimestamp-key rounded_ts\nwindow 1h\nslide 1h\n\nfeature mean_x=mean(x)\n' >t.spec
+	run -0 ff-compute -q -s st.db -f t.spec w.csv
+	# The windows that end on the Monday after are left out (2 rows).
+	run --separate-stderr -1 ff-monitor drift -s st.db --by week --current-range ..2024-02-26 \
+		--psi-threshold 0.5 --ks-threshold 0.3 --format csv t
+	[ "$(printf '%s\n' "${lines[@]}" | grep ',drift$' | cut -d, -f1,3 | sort -u)" = 2024-02-05,mean_x ]
+}
+
+@test "drift --by: usage errors" {
+	weeks_csv >w.csv
+	run --separate-stderr -2 ff-monitor drift --by week --report r.svg w.csv
+	[ "${stderr%%$'\n'*}" = "ff-monitor: drift: --by draws its report as a page: give --report FILE.html" ]
+	run --separate-stderr -2 ff-monitor profile --by week w.csv
+	run --separate-stderr -3 ff-monitor drift --by nosuch w.csv
+	[ "$stderr" = "ff-monitor: w.csv: no column 'nosuch'" ]
+}
+
+# chromium_check PAGE: render PAGE in headless Chromium: no console message
+# of the page's own (its script errors, bad markup reported), its text into
+# dom.html and a screenshot into shot.png, which must hold more than one
+# colour. Skips when Chromium is not installed (scripts/deps test installs it).
+chromium_check() {
+	local chromium
+	chromium=$(command -v chromium || command -v chromium-browser) ||
+		skip "chromium is not installed (scripts/deps test installs it)"
+	local flags=(--headless --disable-gpu --no-sandbox --no-first-run --hide-scrollbars
+		--user-data-dir="$BATS_TEST_TMPDIR/chromium" --enable-logging=stderr --v=0)
+	"$chromium" "${flags[@]}" --dump-dom "file://$PWD/$1" >dom.html 2>console.log ||
+		fail "chromium could not render $1: $(cat console.log)"
+	! grep -i 'CONSOLE' console.log || fail "console messages while rendering $1"
+	"$chromium" "${flags[@]}" --window-size=800,1200 --screenshot="$PWD/shot.png" \
+		"file://$PWD/$1" >/dev/null 2>>console.log || fail "no screenshot of $1"
+	/usr/bin/python3 - shot.png <<'PY' || fail "the screenshot of $1 is blank"
+import sys, zlib, struct
+data = open(sys.argv[1], "rb").read()
+assert data[:8] == b"\x89PNG\r\n\x1a\n"
+pos, idat, width, height, ctype = 8, b"", 0, 0, 0
+while pos < len(data):
+    n, kind = struct.unpack(">I4s", data[pos:pos + 8])
+    body = data[pos + 8:pos + 8 + n]
+    if kind == b"IHDR":
+        width, height, depth, ctype = struct.unpack(">IIBB", body[:10])
+    elif kind == b"IDAT":
+        idat += body
+    pos += 12 + n
+raw = zlib.decompress(idat)
+bpp = {2: 3, 6: 4}[ctype]
+stride = width * bpp + 1
+colours = set()
+for y in range(0, height, 7):
+    row = raw[y * stride + 1:(y + 1) * stride]
+    if raw[y * stride] == 0:  # unfiltered scanlines are enough for a census
+        colours.update(row[x:x + 3] for x in range(0, len(row), bpp * 5))
+# any filter: the raw bytes still vary when the picture does
+assert len(set(raw[::97])) > 2, "one colour only"
+PY
+	if [ -n "${FF_SCREENSHOT:-}" ]; then cp shot.png "$FF_SCREENSHOT"; fi
+}
+
+@test "drift --by --report: a page Chromium renders, with each feature's PSI" {
+	weeks_csv >w.csv
+	run --separate-stderr -1 ff-monitor drift --by week --report r.html w.csv
+	run --separate-stderr -1 ff-monitor drift --by week --format csv w.csv
+	! grep -Eq '<script|src=|href="(https?:|//)|@import|url\(' r.html
+	grep -q '<meta name="viewport"' r.html
+	chromium_check r.html
+	local line
+	for line in "${lines[@]:1}"; do
+		IFS=, read -r period rows column nulls psi ks status <<<"$line"
+		grep -q ">$column<" dom.html || fail "no title for $column"
+		grep -q "<td>$period</td><td>$rows</td><td>$(printf '%.6g' "$nulls")</td><td>$(printf '%.6g' "$psi")</td>" dom.html ||
+			fail "no PSI $psi of $column in $period"
+	done
+	grep -q 'threshold 0.2' dom.html
+}
+
+@test "drift --report: the histogram page has a legend, axes, shares and whole titles" {
+	sample 200 10 2 1 >ref.csv
+	sample 200 13 2 2 >cur.csv
+	run -1 ff-monitor drift --report r.html ref.csv cur.csv
+	chromium_check r.html
+	grep -q '>reference</text>' dom.html
+	grep -q '>current</text>' dom.html
+	grep -q 'share of rows' dom.html
+	run -1 ff-monitor drift --report r.svg ref.csv cur.csv
+	# The title, wrapped at words, is whole.
+	[ "$(grep -o '<text x="10" y="[0-9]*" font-size="14">[^<]*' r.svg | sed 's/.*>//' | tr '\n' ' ')" = \
+		"Drift of cur.csv, 200 rows against ref.csv, 200 rows " ]
+}
