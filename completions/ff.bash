@@ -66,6 +66,8 @@ _ff() {
 		return ;;
 	ff-monitor:--format)
 		COMPREPLY=($(compgen -W "text csv json" -- "$cur")); return ;;
+	ff-monitor:--by)
+		COMPREPLY=($(compgen -W "day week month" -- "$cur")); return ;;
 	ff-monitor:--report)
 		COMPREPLY=($(compgen -f -- "$cur")); return ;;
 	ff-monitor:-c|ff-monitor:--columns|ff-monitor:--unique-key|ff-monitor:--partition|\

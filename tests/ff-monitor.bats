@@ -423,6 +423,30 @@ CSV
 	assert_line --regexp '^mean_fare_window_1h_pickup_zip,196290,196574,'
 }
 
+@test "the real sample: drift --by month against the first quarter, in under 2 s, in Chromium" {
+	need_sample
+	ff-compute -q -s off.db -f "$EXAMPLES/pickup_features.spec" "$SHARED_DATA/nyctaxi_sample.csv"
+	local start end
+	start=$(date +%s%N)
+	run --separate-stderr -1 ff-monitor drift -s off.db --by month --reference-range 2018-01-01..2018-04-01 \
+		--report r.html trip_pickup_features
+	end=$(date +%s%N)
+	[ $(((end - start) / 1000000)) -lt 2000 ] || fail "took $(((end - start) / 1000000)) ms"
+	[ "${lines[0]}" = "reference: off.db:trip_pickup_features, 97793 rows in [2018-01-01 00:00:00, 2018-04-01 00:00:00)" ]
+	# The windows that end in January 2019 (28 rows) are the only drift.
+	[ "$(printf '%s\n' "$stderr" | grep -o 'period [0-9-]*' | sort -u)" = "period 2019-01" ]
+	run --separate-stderr -1 ff-monitor drift -s off.db --by month --reference-range 2018-01-01..2018-04-01 \
+		--format csv trip_pickup_features
+	[ "${#lines[@]}" -eq 27 ]
+	chromium_check r.html
+	local line
+	for line in "${lines[@]:1}"; do
+		IFS=, read -r period rows column nulls psi ks status <<<"$line"
+		grep -q "<td>$period</td><td>$rows</td><td>$(printf '%.6g' "$nulls")</td><td>$(printf '%.6g' "$psi")</td>" dom.html ||
+			fail "no PSI $psi of $column in $period"
+	done
+}
+
 # Found in review: a source without times hid the others; a report path
 # that cannot be written printed the report first; lineage answered
 # nothing with 0; text that is not UTF-8 broke JSON and SVG; a constant
