@@ -44,13 +44,13 @@ struct ff_trend {
 	const double *nulls;        /* share of NULLs of the feature in each period */
 	const double *psi, *ks;
 	const int *bad;             /* each period: over a threshold */
-	double psi_threshold;       /* < 0: none */
+	double psi_threshold, ks_threshold; /* < 0: none */
 };
 
 /* Sparklines of the PSI, KS, NULL share and rows over the periods, scaled
- * from 0 to the largest value (the PSI's to its threshold at least, so a
- * line that stays low stays low), with a line of '^' under the periods over
- * a threshold. */
+ * from 0 to the largest value (the PSI and KS from 0 to twice their
+ * threshold, clipped, so that the threshold is at half height), with a line of '^'
+ * under the periods over a threshold. */
 void ff_trend_text(const struct ff_trend *t, FILE *out, int ascii);
 /* A page of every trend: a summary table (a table of contents when there
  * are many features), then per feature a line chart of the PSI over the

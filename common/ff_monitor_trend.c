@@ -235,7 +235,7 @@ int ff_monitor_drift_by(const struct ff_monitor_options *o, struct ff_monitor_sa
 	for (size_t i = 0; i < names->n; i++)
 		trends[i] = (struct ff_trend){names->v[i], p.n,	    p.label,	 p.count,
 					      fts[i].nulls, fts[i].psi, fts[i].ks, fts[i].bad,
-					      o->psi_threshold};
+					      o->psi_threshold, o->ks_threshold};
 	if (o->format == FF_REPORT_TEXT) {
 		printf("reference: %s\ncurrent:   %s\n\n", rdesc, cdesc);
 		ff_report_text(&t, stdout, "");
