@@ -45,6 +45,10 @@ static const char usage_text[] =
 	"      --now TIME           the time to measure ages from (default: now)\n"
 	"      --by-key             the newest row of each key (--unique-key or the\n"
 	"                           store's keys)\n"
+	"      --history            also each version of a store's table: its time,\n"
+	"                           rows inserted, updated, deleted, rows after it\n"
+	"      --report FILE        also write a page of it with the rows over the\n"
+	"                           versions as a chart (HTML)\n"
 	"drift:\n"
 	"      --psi-threshold X    fail when a feature's PSI is above X (default 0.2)\n"
 	"      --ks-threshold X     fail when a feature's KS statistic is above X\n"
@@ -87,6 +91,7 @@ enum {
 	OPT_ASCII,
 	OPT_BLUEPRINT,
 	OPT_BY,
+	OPT_HISTORY,
 };
 
 static const struct option options[] = {
@@ -110,6 +115,7 @@ static const struct option options[] = {
 	{"report", required_argument, NULL, OPT_REPORT},
 	{"ascii", no_argument, NULL, OPT_ASCII},
 	{"by", required_argument, NULL, OPT_BY},
+	{"history", no_argument, NULL, OPT_HISTORY},
 	{"registry", required_argument, NULL, 'r'},
 	{"blueprint", required_argument, NULL, OPT_BLUEPRINT},
 	{"quiet", no_argument, NULL, 'q'},
@@ -217,7 +223,8 @@ int main(int argc, char **argv)
 			ranges = 1;
 			parse_range("--current-range", optarg, &o.current);
 			break;
-		case OPT_REPORT: used(&u, "--report", J_DRIFT); o.report = optarg; break;
+		case OPT_REPORT: used(&u, "--report", J_DRIFT | J_FRESH); o.report = optarg; break;
+		case OPT_HISTORY: used(&u, "--history", J_FRESH); o.history = 1; break;
 		case OPT_ASCII: used(&u, "--ascii", J_DRIFT); o.ascii = 1; break;
 		case OPT_BY:
 			used(&u, "--by", J_DRIFT);
@@ -264,6 +271,8 @@ int main(int argc, char **argv)
 	if (argc - 1 > jobs[j].max)
 		ff_usage_error("drift: give a reference and at most one current sample");
 	size_t rlen = o.report ? strlen(o.report) : 0;
+	if (j == 1 && rlen >= 4 && strcmp(o.report + rlen - 4, ".svg") == 0)
+		ff_usage_error("%s", "freshness: its report is a page: give --report FILE.html");
 	if (o.by && rlen >= 4 && strcmp(o.report + rlen - 4, ".svg") == 0)
 		ff_usage_error("%s", "drift: --by draws its report as a page: give --report FILE.html");
 	if (j == 2 && argc == 2 && !o.by && !(o.reference.set && o.current.set))

@@ -280,7 +280,7 @@ void ff_chart_page_begin(FILE *out, const char *title)
 	      "body{font-family:sans-serif;margin:1em auto;padding:0 1em;max-width:60em;color:#222}\n"
 	      "h1{font-size:1.3em;overflow-wrap:anywhere}h2{font-size:1.1em;overflow-wrap:anywhere}\n"
 	      ".scroll{overflow-x:auto}table{border-collapse:collapse;margin:.5em 0}\n"
-	      "td,th{padding:2px 10px;text-align:right;border-bottom:1px solid #eee}\n"
+	      "td,th{padding:2px 10px;text-align:right;border-bottom:1px solid #eee;white-space:nowrap}\n"
 	      "td:first-child,th:first-child{text-align:left}\n"
 	      "svg{max-width:100%;height:auto;display:block}\n"
 	      ".drift{color:#b00;font-weight:bold}.ok{color:#060}\n"

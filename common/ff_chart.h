@@ -59,6 +59,20 @@ void ff_trend_text(const struct ff_trend *t, FILE *out, int ascii);
 int ff_trend_html(const struct ff_trend *t, size_t n, const char *title, const char *subtitle,
 		  FILE *out);
 
+/* A line over labelled points, for a page. */
+struct ff_line {
+	char *const *x;         /* the label of each point */
+	const double *y;        /* its value; NaN: no point */
+	const int *bad;         /* each point: drawn as over the limit (may be NULL) */
+	size_t n;
+	const char *series, *ylabel, *xlabel;
+	double limit;           /* a dashed threshold line; < 0: none */
+};
+/* An SVG line chart of l: a legend, a y axis from 0 with ticks, the x
+ * labels slanted (every kth when there are many), a dot per point with its
+ * value as a tooltip. */
+void ff_chart_line(const struct ff_line *l, FILE *out);
+
 /* ---- the parts of a page, shared with ff_chart_trend ---- */
 
 /* Text for XML and HTML: markup escaped; bytes that are not UTF-8, and

@@ -1,5 +1,6 @@
-/* ff_chart_trend: a feature's drift over periods, as terminal sparklines
- * and as line charts in a self-contained HTML page (see ff_chart.h). */
+/* ff_chart_trend: numbers over time: a feature's drift over periods as
+ * terminal sparklines and as line charts in a self-contained HTML page, and
+ * the line chart itself (see ff_chart.h). */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -85,10 +86,10 @@ static double tick_step(double top)
 	return p * (m <= 1 ? 1 : m <= 2 ? 2 : m <= 5 ? 5 : 10);
 }
 
-static void line_chart(const struct ff_trend *t, FILE *out)
+void ff_chart_line(const struct ff_line *l, FILE *out)
 {
 	double x0 = 60, y0 = 40, w = CHART_W - 80, h = CHART_H - 110, base = y0 + h;
-	double top = fmax(largest(t->psi, t->n), t->psi_threshold) * 1.1;
+	double top = fmax(largest(l->y, l->n), l->limit) * 1.1;
 	if (!(top > 0))
 		top = 1;
 	double step = tick_step(top);
@@ -97,56 +98,60 @@ static void line_chart(const struct ff_trend *t, FILE *out)
 		     "height=\"%d\" font-family=\"sans-serif\" font-size=\"12\" role=\"img\">\n",
 		CHART_W, CHART_H, CHART_W, CHART_H);
 	fprintf(out, "<g class=\"legend\"><line x1=\"%.0f\" y1=\"16\" x2=\"%.0f\" y2=\"16\" stroke=\"" LINE_FILL "\" stroke-width=\"2\"/>"
-		     "<text x=\"%.0f\" y=\"20\">PSI of the period against the reference</text>",
+		     "<text x=\"%.0f\" y=\"20\">",
 		x0, x0 + 24, x0 + 30);
-	if (t->psi_threshold >= 0)
+	ff_chart_xml_text(out, l->series);
+	fputs("</text>", out);
+	if (l->limit >= 0)
 		fprintf(out, "<line x1=\"%.0f\" y1=\"16\" x2=\"%.0f\" y2=\"16\" stroke=\"" LIMIT_FILL "\" stroke-dasharray=\"6 4\" stroke-width=\"2\"/>"
 			     "<text x=\"%.0f\" y=\"20\">threshold %.4g</text>",
-			x0 + 330, x0 + 354, x0 + 360, t->psi_threshold);
+			x0 + 330, x0 + 354, x0 + 360, l->limit);
 	fputs("</g>\n", out);
 	for (double v = 0; v <= top * (1 + 1e-9); v += step) {
 		double y = base - v / top * h;
 		fprintf(out, "<line x1=\"%.0f\" y1=\"%.1f\" x2=\"%.0f\" y2=\"%.1f\" stroke=\"#e4e4e4\"/>"
-			     "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\" font-size=\"10\">%.4g</text>\n",
+			     "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\" font-size=\"10\">%.6g</text>\n",
 			x0, y, x0 + w, y, x0 - 4, y + 3, v);
 	}
 	fprintf(out, "<text x=\"14\" y=\"%.0f\" font-size=\"10\" text-anchor=\"middle\" "
-		     "transform=\"rotate(-90 14 %.0f)\">PSI</text>\n",
+		     "transform=\"rotate(-90 14 %.0f)\">",
 		base - h / 2, base - h / 2);
-	fprintf(out, "<line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\" stroke=\"#333\"/>"
+	ff_chart_xml_text(out, l->ylabel);
+	fprintf(out, "</text>\n<line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\" stroke=\"#333\"/>"
 		     "<line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\" stroke=\"#333\"/>\n",
 		x0, base, x0 + w, base, x0, base, x0, y0);
-	double dx = t->n > 1 ? w / (double)(t->n - 1) : 0;
-	size_t every = t->n / 16 + 1; /* labels that do not run into each other */
-	for (size_t i = 0; i < t->n; i++) {
-		double x = x0 + (t->n > 1 ? dx * (double)i : w / 2);
-		if (i % every)
-			continue;
+	double dx = l->n > 1 ? w / (double)(l->n - 1) : 0;
+	size_t every = l->n / 16 + 1; /* labels that do not run into each other */
+	for (size_t i = 0; i < l->n; i += every) {
+		double x = x0 + (l->n > 1 ? dx * (double)i : w / 2);
 		fprintf(out, "<text x=\"%.1f\" y=\"%.0f\" font-size=\"10\" text-anchor=\"end\" "
 			     "transform=\"rotate(-45 %.1f %.0f)\">",
 			x, base + 14, x, base + 14);
-		ff_chart_xml_text(out, t->period[i]);
+		ff_chart_xml_text(out, l->x[i]);
 		fputs("</text>\n", out);
 	}
-	fprintf(out, "<text x=\"%.0f\" y=\"%d\" font-size=\"10\" text-anchor=\"middle\">period</text>\n",
+	fprintf(out, "<text x=\"%.0f\" y=\"%d\" font-size=\"10\" text-anchor=\"middle\">",
 		x0 + w / 2, CHART_H - 4);
-	if (t->psi_threshold >= 0 && t->psi_threshold <= top)
+	ff_chart_xml_text(out, l->xlabel);
+	fputs("</text>\n", out);
+	if (l->limit >= 0 && l->limit <= top)
 		fprintf(out, "<line x1=\"%.0f\" y1=\"%.1f\" x2=\"%.0f\" y2=\"%.1f\" stroke=\"" LIMIT_FILL "\" stroke-dasharray=\"6 4\" stroke-width=\"2\"/>\n",
-			x0, base - t->psi_threshold / top * h, x0 + w, base - t->psi_threshold / top * h);
+			x0, base - l->limit / top * h, x0 + w, base - l->limit / top * h);
 	fputs("<polyline fill=\"none\" stroke=\"" LINE_FILL "\" stroke-width=\"2\" points=\"", out);
-	for (size_t i = 0; i < t->n; i++)
-		if (t->psi[i] == t->psi[i])
-			fprintf(out, "%.1f,%.1f ", x0 + (t->n > 1 ? dx * (double)i : w / 2),
-				base - t->psi[i] / top * h);
+	for (size_t i = 0; i < l->n; i++)
+		if (l->y[i] == l->y[i])
+			fprintf(out, "%.1f,%.1f ", x0 + (l->n > 1 ? dx * (double)i : w / 2),
+				base - l->y[i] / top * h);
 	fputs("\"/>\n", out);
-	for (size_t i = 0; i < t->n; i++) {
-		if (t->psi[i] != t->psi[i])
+	for (size_t i = 0; i < l->n; i++) {
+		if (l->y[i] != l->y[i])
 			continue;
+		int bad = l->bad && l->bad[i];
 		fprintf(out, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%d\" fill=\"%s\"><title>",
-			x0 + (t->n > 1 ? dx * (double)i : w / 2), base - t->psi[i] / top * h,
-			t->bad[i] ? 5 : 3, t->bad[i] ? LIMIT_FILL : LINE_FILL);
-		ff_chart_xml_text(out, t->period[i]);
-		fprintf(out, ": PSI %.6g</title></circle>\n", t->psi[i]);
+			x0 + (l->n > 1 ? dx * (double)i : w / 2), base - l->y[i] / top * h, bad ? 5 : 3,
+			bad ? LIMIT_FILL : LINE_FILL);
+		ff_chart_xml_text(out, l->x[i]);
+		fprintf(out, ": %.6g</title></circle>\n", l->y[i]);
 	}
 	fputs("</svg>\n", out);
 }
@@ -200,7 +205,10 @@ int ff_trend_html(const struct ff_trend *t, size_t n, const char *title, const c
 		fprintf(out, "<section id=\"f%zu\"><h2>", i);
 		ff_chart_xml_text(out, t[i].name);
 		fputs("</h2>\n", out);
-		line_chart(&t[i], out);
+		struct ff_line l = {t[i].period, t[i].psi, t[i].bad, t[i].n,
+				    "PSI of the period against the reference", "PSI", "period",
+				    t[i].psi_threshold};
+		ff_chart_line(&l, out);
 		fputs("<div class=\"scroll\"><table><tr><th>period</th><th>rows</th><th>null share</th>"
 		      "<th>PSI</th><th>KS</th><th>status</th></tr>\n",
 		      out);

@@ -35,11 +35,12 @@ struct ff_monitor_options {
 	double now;                     /* --now, seconds */
 	double max_age;                 /* --max-age, seconds; < 0: no check */
 	int by_key;                     /* --by-key */
+	int history;                    /* --history: a store table's versions */
 	/* drift */
 	double psi_threshold, ks_threshold; /* < 0: no check */
 	int bins;                       /* --bins, for the PSI */
 	struct ff_time_range reference, current; /* --reference-range, --current-range */
-	const char *report;             /* --report FILE (.svg or .html) */
+	const char *report;             /* --report FILE (.svg or .html; freshness .html) */
 	const char *by;                 /* --by day|week|month|COLUMN, or NULL */
 	int ascii;                      /* --ascii bars */
 	/* lineage */

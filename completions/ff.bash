@@ -13,8 +13,8 @@ _ff_opts() {
 		echo "--rows --seed --start --days --output --quiet --help --version" ;;
 	ff-monitor)
 		echo "--store --columns --time-column --format --max-null-rate --unique-key
-		      --partition --range --max-age --now --by-key --psi-threshold --ks-threshold
-		      --bins --split --reference-range --current-range --report --ascii --registry
+		      --partition --range --max-age --now --by-key --history --psi-threshold --ks-threshold
+		      --bins --split --reference-range --current-range --by --report --ascii --registry
 		      --blueprint --quiet --help --version" ;;
 	ff-models)
 		echo "--registry --alias --description --force --format --output --quiet --help --version" ;;

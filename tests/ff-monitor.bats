@@ -653,3 +653,30 @@ PY
 	[ "$(grep -o '<text x="10" y="[0-9]*" font-size="14">[^<]*' r.svg | sed 's/.*>//' | tr '\n' ' ')" = \
 		"Drift of cur.csv, 200 rows against ref.csv, 200 rows " ]
 }
+
+@test "freshness --history and --report: each version of a store table, its rows over time" {
+	weeks_csv >w.csv
+	awk -F, 'NR == 1 || $1 < "2024-02"' w.csv >jan.csv
+	awk -F, 'NR == 1 || $1 >= "2024-02"' w.csv >feb.csv
+	printf 'table t\ntime ts\nkey zone\ntimestamp-key rounded_ts\nwindow 1h\nslide 1h\n\nfeature mean_x=mean(x)\n' >t.spec
+	ff-compute -q -s st.db -f t.spec jan.csv
+	ff-compute -q -s st.db -f t.spec feb.csv
+	run -0 --separate-stderr ff-monitor freshness -s st.db --now 2024-02-26 --history --format csv t
+	[ "${lines[0]}" = "source,newest,age,age_seconds,status" ]
+	[ "${lines[2]}" = "table,version,operation,committed_at,inserted,updated,deleted,rows" ]
+	[ "${#lines[@]}" -eq 5 ]
+	IFS=, read -r _ v1 op1 _ in1 up1 del1 rows1 <<<"${lines[3]}"
+	IFS=, read -r _ v2 op2 _ in2 up2 del2 rows2 <<<"${lines[4]}"
+	[ "$v1,$op1,$up1,$del1,$rows1" = "1,create,0,0,$in1" ]
+	[ "$v2,$op2" = "2,merge" ]
+	[ "$rows2" -eq $((in1 + in2)) ]
+	[ "$rows2" -eq "$(q st.db 'SELECT count(*) FROM t')" ]
+	run -0 ff-monitor freshness -s st.db --now 2024-02-26 --report fresh.html t
+	chromium_check fresh.html
+	grep -q 'rows after each version' dom.html
+	grep -q "<td>$rows2</td></tr>" dom.html
+	run --separate-stderr -3 ff-monitor freshness --history w.csv
+	[ "$stderr" = "ff-monitor: freshness: --history and --report read a store's versions: give --store" ]
+	run --separate-stderr -2 ff-monitor freshness -s st.db --report r.svg t
+	[ ! -e r.svg ]
+}
