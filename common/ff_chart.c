@@ -129,52 +129,43 @@ void ff_chart_xml_text(FILE *out, const char *s)
 /* The lines of text wrapped at spaces to at most width bytes (a word
  * longer than a line gets a line of its own, whole): SVG text does not wrap,
  * and a title cut at the edge of the picture loses its end. */
-static void svg_lines(FILE *out, const char *text, double x, double y, size_t width,
-		      const char *attrs)
+/* The length of the first line of s wrapped at spaces to at most width
+ * bytes (a word longer than a line gets a line of its own, whole). */
+static size_t wrap_cut(const char *s, size_t width)
 {
-	const char *s = text;
-	while (*s) {
-		size_t len = strlen(s), cut = len;
-		if (len > width) {
-			cut = width;
-			while (cut > 0 && s[cut] != ' ')
-				cut--;
-			if (cut == 0) /* one long word */
-				for (cut = width; s[cut] && s[cut] != ' '; cut++)
-					;
-		}
-		char *line = ff_xmalloc(cut + 1);
-		memcpy(line, s, cut);
-		line[cut] = '\0';
-		fprintf(out, "<text x=\"%.0f\" y=\"%.0f\"%s>", x, y, attrs);
-		ff_chart_xml_text(out, line);
-		fputs("</text>\n", out);
-		free(line);
-		s += cut;
-		while (*s == ' ')
-			s++;
-		y += 18;
+	size_t len = strlen(s), cut = len;
+	if (len > width) {
+		cut = width;
+		while (cut > 0 && s[cut] != ' ')
+			cut--;
+		if (cut == 0) /* one long word */
+			for (cut = width; s[cut] && s[cut] != ' '; cut++)
+				;
 	}
+	return cut;
 }
 
-static size_t svg_line_count(const char *text, size_t width)
+/* The lines of text wrapped to width from y down (none if out is NULL):
+ * SVG text does not wrap, and a title cut at the edge of the picture loses
+ * its end. Returns the number of lines. */
+static size_t svg_lines(FILE *out, const char *text, double x, double y, size_t width,
+			const char *attrs)
 {
 	size_t n = 0;
-	const char *s = text;
-	while (*s) {
-		size_t len = strlen(s), cut = len;
-		if (len > width) {
-			cut = width;
-			while (cut > 0 && s[cut] != ' ')
-				cut--;
-			if (cut == 0)
-				for (cut = width; s[cut] && s[cut] != ' '; cut++)
-					;
+	for (const char *s = text; *s; n++, y += 18) {
+		size_t cut = wrap_cut(s, width);
+		if (out) {
+			fprintf(out, "<text x=\"%.0f\" y=\"%.0f\"%s>", x, y, attrs);
+			char *line = ff_xmalloc(cut + 1);
+			memcpy(line, s, cut);
+			line[cut] = '\0';
+			ff_chart_xml_text(out, line);
+			free(line);
+			fputs("</text>\n", out);
 		}
 		s += cut;
 		while (*s == ' ')
 			s++;
-		n++;
 	}
 	return n;
 }
@@ -252,7 +243,7 @@ static void svg_panel(const struct ff_chart *c, double y, FILE *out)
 
 static void svg_charts(const struct ff_chart *charts, size_t n, const char *title, FILE *out)
 {
-	size_t lines = title ? svg_line_count(title, 90) : 0;
+	size_t lines = title ? svg_lines(NULL, title, 0, 0, 90, "") : 0;
 	double head = 10 + 18 * (double)lines, height = head + (double)n * PANEL_H;
 	fprintf(out, "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %.0f\" width=\"%d\" "
 		     "height=\"%.0f\" font-family=\"sans-serif\" font-size=\"12\">\n",

@@ -38,22 +38,30 @@ static double largest(const double *v, size_t n)
 	return top;
 }
 
+/* "  label  sparkline  0 .. top" and a newline; with a threshold > 0 the
+ * scale is twice the threshold, clipped: a bar of half height or more is at
+ * or over it, whatever the other periods hold (one wild period would
+ * flatten a scale to its largest). */
+static void spark_line(FILE *out, const char *label, const double *v, size_t n, double threshold,
+		       int ascii)
+{
+	double top = threshold > 0 ? 2 * threshold : largest(v, n);
+	fprintf(out, "  %-6s ", label);
+	spark(out, v, n, top, ascii);
+	fprintf(out, "  0 .. %.6g", top);
+	if (threshold > 0)
+		fprintf(out, ", threshold %.6g at half height", threshold);
+	putc('\n', out);
+}
+
 void ff_trend_text(const struct ff_trend *t, FILE *out, int ascii)
 {
 	double rows[t->n > 0 ? t->n : 1];
 	for (size_t i = 0; i < t->n; i++)
 		rows[i] = (double)t->rows[i];
-	/* The PSI on a fixed scale of twice the threshold, clipped: a bar of
-	 * half height or more is at or over the threshold, whatever the other
-	 * periods hold (one wild period would flatten a scale to its largest). */
-	double psi_top = t->psi_threshold > 0 ? 2 * t->psi_threshold : largest(t->psi, t->n);
 	fprintf(out, "%s\n", t->name);
-	fputs("  psi    ", out);
-	spark(out, t->psi, t->n, psi_top, ascii);
-	fprintf(out, "  0 .. %.4g", psi_top);
-	if (t->psi_threshold > 0)
-		fprintf(out, ", threshold %.4g at half height", t->psi_threshold);
-	fputs("\n         ", out);
+	spark_line(out, "psi", t->psi, t->n, t->psi_threshold, ascii);
+	fputs("         ", out);
 	int any = 0;
 	for (size_t i = 0; i < t->n; i++) {
 		putc(t->bad[i] ? '^' : ' ', out);
@@ -63,17 +71,10 @@ void ff_trend_text(const struct ff_trend *t, FILE *out, int ascii)
 	for (size_t i = 0; i < t->n; i++)
 		if (t->bad[i])
 			fprintf(out, " %s", t->period[i]);
-	double ks_top = t->ks_threshold > 0 ? 2 * t->ks_threshold : largest(t->ks, t->n);
-	fputs("\n  ks     ", out);
-	spark(out, t->ks, t->n, ks_top, ascii);
-	fprintf(out, "  0 .. %.4g", ks_top);
-	if (t->ks_threshold > 0)
-		fprintf(out, ", threshold %.4g at half height", t->ks_threshold);
-	fputs("\n  nulls  ", out);
-	spark(out, t->nulls, t->n, largest(t->nulls, t->n), ascii);
-	fprintf(out, "  0 .. %.4g\n  rows   ", largest(t->nulls, t->n));
-	spark(out, rows, t->n, largest(rows, t->n), ascii);
-	fprintf(out, "  0 .. %.0f\n", largest(rows, t->n));
+	putc('\n', out);
+	spark_line(out, "ks", t->ks, t->n, t->ks_threshold, ascii);
+	spark_line(out, "nulls", t->nulls, t->n, -1, ascii);
+	spark_line(out, "rows", rows, t->n, -1, ascii);
 }
 
 #define CHART_W 760

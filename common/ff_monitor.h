@@ -79,6 +79,12 @@ struct ff_monitor_sample {
 	int first_period;     /* --by with no reference given: the first period */
 };
 struct ff_output;
+/* The report of drift on stdout in o->format: in text the reference and
+ * current descriptions, a blank line and t (returns 1: the caller's charts
+ * follow); CSV t alone; JSON an object of "reference", "current", key: t and
+ * "ok" (!failed). */
+int ff_monitor_drift_print(const struct ff_monitor_options *o, const char *rdesc, const char *cdesc,
+			   const struct ff_report_table *t, const char *key, int failed);
 /* drift --by (ff_monitor_trend.c): cut cur's rows into periods and compare
  * each with ref on the columns names; print the report and write the HTML
  * page to report (opened, closed here) when o->report. rdesc describes the

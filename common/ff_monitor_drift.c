@@ -76,6 +76,30 @@ static void describe(const struct ff_monitor_sample *s, const struct ff_time_ran
 	}
 }
 
+int ff_monitor_drift_print(const struct ff_monitor_options *o, const char *rdesc, const char *cdesc,
+			   const struct ff_report_table *t, const char *key, int failed)
+{
+	if (o->format == FF_REPORT_TEXT) {
+		printf("reference: %s\ncurrent:   %s\n\n", rdesc, cdesc);
+		ff_report_text(t, stdout, "");
+		return 1;
+	}
+	if (o->format == FF_REPORT_CSV) {
+		ff_report_csv(t, stdout);
+		return 0;
+	}
+	printf("{\"reference\": ");
+	ff_json_string(stdout, rdesc);
+	printf(",\n \"current\": ");
+	ff_json_string(stdout, cdesc);
+	printf(",\n ");
+	ff_json_string(stdout, key);
+	printf(": ");
+	ff_report_json(t, stdout, 1);
+	printf(",\n \"ok\": %s}\n", failed ? "false" : "true");
+	return 0;
+}
+
 /* The report goes to out, opened before anything is read so that a path
  * that cannot be written fails the run before a word is printed. */
 static int write_report(struct ff_output *out, const char *path, const struct ff_chart *charts,
@@ -154,24 +178,11 @@ static int compare(const struct ff_monitor_options *o, struct ff_monitor_sample 
 	char rdesc[700], cdesc[700];
 	describe(ref, &o->reference, rdesc, sizeof rdesc);
 	describe(cur, &o->current, cdesc, sizeof cdesc);
-	if (o->format == FF_REPORT_TEXT) {
-		printf("reference: %s\ncurrent:   %s\n\n", rdesc, cdesc);
-		ff_report_text(&t, stdout, "");
+	if (ff_monitor_drift_print(o, rdesc, cdesc, &t, "features", failed))
 		for (size_t i = 0; i < ncharts; i++) {
 			putchar('\n');
 			ff_chart_text(&charts[i], stdout, o->ascii);
 		}
-	} else if (o->format == FF_REPORT_CSV) {
-		ff_report_csv(&t, stdout);
-	} else {
-		printf("{\"reference\": ");
-		ff_json_string(stdout, rdesc);
-		printf(",\n \"current\": ");
-		ff_json_string(stdout, cdesc);
-		printf(",\n \"features\": ");
-		ff_report_json(&t, stdout, 1);
-		printf(",\n \"ok\": %s}\n", failed ? "false" : "true");
-	}
 	char title[1500];
 	snprintf(title, sizeof title, "Drift of %s against %s", cdesc, rdesc);
 	if (o->report && write_report(report, o->report, charts, ncharts, title) < 0)

@@ -9,7 +9,6 @@
 
 #include "ff_chart.h"
 #include "ff_drift.h"
-#include "ff_json.h"
 #include "ff_monitor.h"
 #include "ff_output.h"
 #include "ff_time.h"
@@ -236,24 +235,11 @@ int ff_monitor_drift_by(const struct ff_monitor_options *o, struct ff_monitor_sa
 		trends[i] = (struct ff_trend){names->v[i], p.n,	    p.label,	 p.count,
 					      fts[i].nulls, fts[i].psi, fts[i].ks, fts[i].bad,
 					      o->psi_threshold, o->ks_threshold};
-	if (o->format == FF_REPORT_TEXT) {
-		printf("reference: %s\ncurrent:   %s\n\n", rdesc, cdesc);
-		ff_report_text(&t, stdout, "");
+	if (ff_monitor_drift_print(o, rdesc, cdesc, &t, "periods", failed))
 		for (size_t i = 0; i < names->n; i++) {
 			putchar('\n');
 			ff_trend_text(&trends[i], stdout, o->ascii);
 		}
-	} else if (o->format == FF_REPORT_CSV) {
-		ff_report_csv(&t, stdout);
-	} else {
-		printf("{\"reference\": ");
-		ff_json_string(stdout, rdesc);
-		printf(",\n \"current\": ");
-		ff_json_string(stdout, cdesc);
-		printf(",\n \"periods\": ");
-		ff_report_json(&t, stdout, 1);
-		printf(",\n \"ok\": %s}\n", failed ? "false" : "true");
-	}
 	ff_report_release(&t);
 	if (o->report) {
 		char title[1600], sub[1600];

@@ -539,6 +539,8 @@ weeks_csv() {
 	[[ "${lines[1]}" == 2024-01-01,1008,x,0,0,0,ok ]]
 	[[ "${lines[2]}" == 2024-01-01,1008,y,0.02083333333333*,0,0,ok ]]
 	[ "$stderr" = "ff-monitor: w.csv: column 'x': period 2024-02-05: drift from the reference: PSI $(printf '%s\n' "${lines[@]}" | awk -F, '$7 == "drift" { printf "%.6g", $5 }') (threshold 0.2), KS $(printf '%s\n' "${lines[@]}" | awk -F, '$7 == "drift" { printf "%.6g", $6 }') (threshold 0.1)" ]
+	run --separate-stderr -1 ff-monitor drift --by week --format json w.csv
+	jq -e '(.periods | length) == 16 and .ok == false and ([.periods[] | select(.status == "drift") | .period] == ["2024-02-05"])' <<<"$output"
 	# Without the planted week every period passes.
 	awk -F, 'NR == 1 || $1 < "2024-02-05" || $1 >= "2024-02-12"' w.csv >clean.csv
 	run -0 ff-monitor drift --by week clean.csv
