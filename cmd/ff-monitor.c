@@ -18,6 +18,7 @@ static const char usage_text[] =
 	"usage: ff-monitor profile [options] SOURCE...\n"
 	"       ff-monitor freshness [options] SOURCE...\n"
 	"       ff-monitor drift [options] REFERENCE [CURRENT]\n"
+	"       ff-monitor drift --by PERIOD [options] SOURCE [CURRENT]\n"
 	"       ff-monitor lineage [options] TABLE[.FEATURE]|models:/REF...\n"
 	"Check feature data: profile columns, the age of the newest rows, the drift\n"
 	"of a feature between two samples, and the lineage of tables and models.\n"
@@ -44,6 +45,10 @@ static const char usage_text[] =
 	"      --now TIME           the time to measure ages from (default: now)\n"
 	"      --by-key             the newest row of each key (--unique-key or the\n"
 	"                           store's keys)\n"
+	"      --history            also each version of a store's table: its time,\n"
+	"                           rows inserted, updated, deleted, rows after it\n"
+	"      --report FILE        also write a page of it with the rows over the\n"
+	"                           versions as a chart (HTML)\n"
 	"drift:\n"
 	"      --psi-threshold X    fail when a feature's PSI is above X (default 0.2)\n"
 	"      --ks-threshold X     fail when a feature's KS statistic is above X\n"
@@ -52,7 +57,11 @@ static const char usage_text[] =
 	"      --split TIME         reference: rows before TIME; current: the others\n"
 	"      --reference-range FROM..UNTIL  the rows of the reference\n"
 	"      --current-range FROM..UNTIL    the rows of the current sample\n"
+	"      --by PERIOD          day, week, month, or a partition column: compare\n"
+	"                           each period of the current rows with the reference\n"
+	"                           (default: the first period)\n"
 	"      --report FILE        also write the histograms as FILE.svg or FILE.html\n"
+	"                           (with --by the line charts, FILE.html)\n"
 	"      --ascii              histogram bars in ASCII, not Unicode blocks\n"
 	"lineage:\n"
 	"  -r, --registry FILE      the model registry (default $FF_REGISTRY, else\n"
@@ -82,6 +91,8 @@ enum {
 	OPT_REPORT,
 	OPT_ASCII,
 	OPT_BLUEPRINT,
+	OPT_BY,
+	OPT_HISTORY,
 };
 
 static const struct option options[] = {
@@ -104,6 +115,8 @@ static const struct option options[] = {
 	{"current-range", required_argument, NULL, OPT_CURRENT_RANGE},
 	{"report", required_argument, NULL, OPT_REPORT},
 	{"ascii", no_argument, NULL, OPT_ASCII},
+	{"by", required_argument, NULL, OPT_BY},
+	{"history", no_argument, NULL, OPT_HISTORY},
 	{"registry", required_argument, NULL, 'r'},
 	{"blueprint", required_argument, NULL, OPT_BLUEPRINT},
 	{"delimiter", required_argument, NULL, FF_OPT_DELIMITER},
@@ -212,8 +225,15 @@ int main(int argc, char **argv)
 			ranges = 1;
 			parse_range("--current-range", optarg, &o.current);
 			break;
-		case OPT_REPORT: used(&u, "--report", J_DRIFT); o.report = optarg; break;
+		case OPT_REPORT: used(&u, "--report", J_DRIFT | J_FRESH); o.report = optarg; break;
+		case OPT_HISTORY: used(&u, "--history", J_FRESH); o.history = 1; break;
 		case OPT_ASCII: used(&u, "--ascii", J_DRIFT); o.ascii = 1; break;
+		case OPT_BY:
+			used(&u, "--by", J_DRIFT);
+			if (!*optarg)
+				ff_usage_error("%s", "bad --by '': day, week, month or a column");
+			o.by = optarg;
+			break;
 		case 'r': used(&u, "--registry", J_LINEAGE); o.registry = optarg; break;
 		case OPT_BLUEPRINT:
 			used(&u, "--blueprint", J_LINEAGE);
@@ -252,7 +272,12 @@ int main(int argc, char **argv)
 		ff_usage_error("%s: give a %s", argv[0], j == 3 ? "table or model" : "source");
 	if (argc - 1 > jobs[j].max)
 		ff_usage_error("drift: give a reference and at most one current sample");
-	if (j == 2 && argc == 2 && !(o.reference.set && o.current.set))
+	size_t rlen = o.report ? strlen(o.report) : 0;
+	if (j == 1 && rlen >= 4 && strcmp(o.report + rlen - 4, ".svg") == 0)
+		ff_usage_error("%s", "freshness: its report is a page: give --report FILE.html");
+	if (o.by && rlen >= 4 && strcmp(o.report + rlen - 4, ".svg") == 0)
+		ff_usage_error("%s", "drift: --by draws its report as a page: give --report FILE.html");
+	if (j == 2 && argc == 2 && !o.by && !(o.reference.set && o.current.set))
 		ff_usage_error("drift: one source needs --split, or --reference-range and "
 			       "--current-range");
 	int rc = jobs[j].run(&o, argv + 1, argc - 1);

@@ -35,11 +35,13 @@ struct ff_monitor_options {
 	double now;                     /* --now, seconds */
 	double max_age;                 /* --max-age, seconds; < 0: no check */
 	int by_key;                     /* --by-key */
+	int history;                    /* --history: a store table's versions */
 	/* drift */
 	double psi_threshold, ks_threshold; /* < 0: no check */
 	int bins;                       /* --bins, for the PSI */
 	struct ff_time_range reference, current; /* --reference-range, --current-range */
-	const char *report;             /* --report FILE (.svg or .html) */
+	const char *report;             /* --report FILE (.svg or .html; freshness .html) */
+	const char *by;                 /* --by day|week|month|COLUMN, or NULL */
 	int ascii;                      /* --ascii bars */
 	/* lineage */
 	const char *registry;           /* --registry */
@@ -69,6 +71,27 @@ int ff_monitor_columns(const struct ff_frame *f, const char *list, size_t **cols
  * looks mistaken (one field holding ';', spaces around a name). Returns -1. */
 int ff_monitor_no_column(const struct ff_frame *f, const char *name);
 /* Report a failed check on stderr: "prog: source: message". Returns 1. */
+/* A sample of drift: the rows of a frame (its own, or another sample's). */
+struct ff_monitor_sample {
+	struct ff_frame frame;
+	struct ff_frame *f;   /* frame, or the reference's when both come from one source */
+	struct ff_rows rows;
+	int first_period;     /* --by with no reference given: the first period */
+};
+struct ff_output;
+/* The report of drift on stdout in o->format: in text the reference and
+ * current descriptions, a blank line and t (returns 1: the caller's charts
+ * follow); CSV t alone; JSON an object of "reference", "current", key: t and
+ * "ok" (!failed). */
+int ff_monitor_drift_print(const struct ff_monitor_options *o, const char *rdesc, const char *cdesc,
+			   const struct ff_report_table *t, const char *key, int failed);
+/* drift --by (ff_monitor_trend.c): cut cur's rows into periods and compare
+ * each with ref on the columns names; print the report and write the HTML
+ * page to report (opened, closed here) when o->report. rdesc describes the
+ * reference (rewritten when it is the first period). 0, 1 or -1. */
+int ff_monitor_drift_by(const struct ff_monitor_options *o, struct ff_monitor_sample *ref,
+			const struct ff_monitor_sample *cur, const struct ff_strlist *names,
+			struct ff_output *report, char *rdesc, size_t rsize);
 int ff_monitor_fail(const char *source, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

@@ -12,13 +12,7 @@
 #include "ff_output.h"
 #include "ff_util.h"
 
-struct sample {
-	struct ff_frame frame;
-	struct ff_frame *f; /* frame, or the reference's when both come from one source */
-	struct ff_rows rows;
-};
-
-static int select_rows(const struct ff_monitor_options *o, struct sample *s,
+static int select_rows(const struct ff_monitor_options *o, struct ff_monitor_sample *s,
 		       const struct ff_time_range *range)
 {
 	long tc = -1;
@@ -37,11 +31,11 @@ static int comparable(const struct ff_frame_col *c)
 }
 
 /* The columns compared: --columns, else the numeric features both share. */
-static int pick_columns(const struct ff_monitor_options *o, const struct sample *ref,
-			const struct sample *cur, struct ff_strlist *names)
+static int pick_columns(const struct ff_monitor_options *o, const struct ff_monitor_sample *ref,
+			const struct ff_monitor_sample *cur, struct ff_strlist *names)
 {
 	for (size_t i = 0; i < o->columns.n; i++) {
-		const struct sample *s[2] = {ref, cur};
+		const struct ff_monitor_sample *s[2] = {ref, cur};
 		for (int k = 0; k < 2; k++) {
 			long c = ff_frame_find(s[k]->f, o->columns.v[i]);
 			if (c < 0)
@@ -64,7 +58,7 @@ static int pick_columns(const struct ff_monitor_options *o, const struct sample 
 	return 0;
 }
 
-static void describe(const struct sample *s, const struct ff_time_range *r, char *buf, size_t size)
+static void describe(const struct ff_monitor_sample *s, const struct ff_time_range *r, char *buf, size_t size)
 {
 	int n = snprintf(buf, size, "%s, %zu rows", s->f->name, s->rows.n);
 	if (r->set) {
@@ -82,6 +76,30 @@ static void describe(const struct sample *s, const struct ff_time_range *r, char
 	}
 }
 
+int ff_monitor_drift_print(const struct ff_monitor_options *o, const char *rdesc, const char *cdesc,
+			   const struct ff_report_table *t, const char *key, int failed)
+{
+	if (o->format == FF_REPORT_TEXT) {
+		printf("reference: %s\ncurrent:   %s\n\n", rdesc, cdesc);
+		ff_report_text(t, stdout, "");
+		return 1;
+	}
+	if (o->format == FF_REPORT_CSV) {
+		ff_report_csv(t, stdout);
+		return 0;
+	}
+	printf("{\"reference\": ");
+	ff_json_string(stdout, rdesc);
+	printf(",\n \"current\": ");
+	ff_json_string(stdout, cdesc);
+	printf(",\n ");
+	ff_json_string(stdout, key);
+	printf(": ");
+	ff_report_json(t, stdout, 1);
+	printf(",\n \"ok\": %s}\n", failed ? "false" : "true");
+	return 0;
+}
+
 /* The report goes to out, opened before anything is read so that a path
  * that cannot be written fails the run before a word is printed. */
 static int write_report(struct ff_output *out, const char *path, const struct ff_chart *charts,
@@ -93,7 +111,7 @@ static int write_report(struct ff_output *out, const char *path, const struct ff
 	return ff_output_close(out, rc == 0) == 0 && rc == 0 ? 0 : -1;
 }
 
-static int compare(const struct ff_monitor_options *o, struct sample *ref, struct sample *cur,
+static int compare(const struct ff_monitor_options *o, struct ff_monitor_sample *ref, struct ff_monitor_sample *cur,
 		   struct ff_output *report)
 {
 	struct ff_strlist names = {0};
@@ -104,6 +122,12 @@ static int compare(const struct ff_monitor_options *o, struct sample *ref, struc
 	t.rounded = o->format == FF_REPORT_TEXT;
 	if (pick_columns(o, ref, cur, &names) < 0)
 		goto out;
+	if (o->by) {
+		char rdesc[700];
+		describe(ref, &o->reference, rdesc, sizeof rdesc);
+		rc = ff_monitor_drift_by(o, ref, cur, &names, report, rdesc, sizeof rdesc);
+		goto out;
+	}
 	charts = ff_xcalloc(names.n, sizeof *charts);
 	double *cuts = ff_xmalloc((size_t)o->bins * sizeof *cuts);
 	double *p = ff_xmalloc((size_t)o->bins * sizeof *p), *q = ff_xmalloc((size_t)o->bins * sizeof *q);
@@ -154,24 +178,11 @@ static int compare(const struct ff_monitor_options *o, struct sample *ref, struc
 	char rdesc[700], cdesc[700];
 	describe(ref, &o->reference, rdesc, sizeof rdesc);
 	describe(cur, &o->current, cdesc, sizeof cdesc);
-	if (o->format == FF_REPORT_TEXT) {
-		printf("reference: %s\ncurrent:   %s\n\n", rdesc, cdesc);
-		ff_report_text(&t, stdout, "");
+	if (ff_monitor_drift_print(o, rdesc, cdesc, &t, "features", failed))
 		for (size_t i = 0; i < ncharts; i++) {
 			putchar('\n');
 			ff_chart_text(&charts[i], stdout, o->ascii);
 		}
-	} else if (o->format == FF_REPORT_CSV) {
-		ff_report_csv(&t, stdout);
-	} else {
-		printf("{\"reference\": ");
-		ff_json_string(stdout, rdesc);
-		printf(",\n \"current\": ");
-		ff_json_string(stdout, cdesc);
-		printf(",\n \"features\": ");
-		ff_report_json(&t, stdout, 1);
-		printf(",\n \"ok\": %s}\n", failed ? "false" : "true");
-	}
 	char title[1500];
 	snprintf(title, sizeof title, "Drift of %s against %s", cdesc, rdesc);
 	if (o->report && write_report(report, o->report, charts, ncharts, title) < 0)
@@ -186,7 +197,7 @@ out:
 
 int ff_monitor_drift(const struct ff_monitor_options *o, char **sources, int n)
 {
-	struct sample ref = {0}, cur = {0};
+	struct ff_monitor_sample ref = {0}, cur = {0};
 	struct ff_output report = {0};
 	int rc = -1;
 	if (o->report && ff_output_open(&report, o->report) < 0)
@@ -199,6 +210,7 @@ int ff_monitor_drift(const struct ff_monitor_options *o, char **sources, int n)
 	cur.f = n == 2 ? &cur.frame : &ref.frame;
 	if (select_rows(o, &ref, &o->reference) < 0 || select_rows(o, &cur, &o->current) < 0)
 		goto out;
+	ref.first_period = o->by && n == 1 && !o->reference.set;
 	rc = compare(o, &ref, &cur, &report);
 out:
 	ff_output_close(&report, 0); /* written and closed by compare, unless it failed first */

@@ -5,7 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ff_chart.h"
 #include "ff_monitor.h"
+#include "ff_output.h"
+#include "ff_store.h"
 #include "ff_time.h"
 #include "ff_util.h"
 
@@ -106,18 +109,101 @@ out:
 	return rc;
 }
 
+/* The versions of a store's table, oldest first, with the rows after each
+ * write (a create or replace starts again from its rows), into t, and as a
+ * line chart with its table on the page out (if not NULL). */
+static int history_one(struct ff_store *st, const char *table, struct ff_report_table *t,
+		       FILE *page)
+{
+	struct ff_store_version *v;
+	size_t n;
+	if (ff_store_versions(st, table, &v, &n) < 0)
+		return -1;
+	struct ff_report_table own;
+	ff_report_init(&own, "version,operation,committed_at,inserted,updated,deleted,rows");
+	char **labels = ff_xcalloc(n ? n : 1, sizeof *labels);
+	double *rows = ff_xmalloc((n ? n : 1) * sizeof *rows), total = 0;
+	for (size_t i = 0; i < n; i++) {
+		int fresh = strcmp(v[i].operation, "create") == 0 || strcmp(v[i].operation, "replace") == 0;
+		total = (fresh ? 0 : total) + (double)v[i].inserted - (double)(fresh ? 0 : v[i].deleted);
+		rows[i] = total;
+		char label[64];
+		snprintf(label, sizeof label, "v%lld %.16s", (long long)v[i].version, v[i].committed_at);
+		labels[i] = ff_xstrdup(label);
+		struct ff_report_table *dst[2] = {t, &own};
+		for (int k = 0; k < 2; k++) {
+			if (k == 0)
+				ff_report_add(dst[k], table);
+			ff_report_addf(dst[k], "%lld", (long long)v[i].version);
+			ff_report_add(dst[k], v[i].operation);
+			ff_report_add(dst[k], v[i].committed_at);
+			ff_report_addf(dst[k], "%lld", (long long)v[i].inserted);
+			ff_report_addf(dst[k], "%lld", (long long)v[i].updated);
+			ff_report_addf(dst[k], "%lld", (long long)v[i].deleted);
+			ff_report_addf(dst[k], "%.0f", total);
+		}
+	}
+	if (page) {
+		fputs("<section><h2>", page);
+		ff_chart_xml_text(page, table);
+		fputs(": rows after each version</h2>\n", page);
+		struct ff_line l = {labels, rows, NULL, n, "rows of the table after the version", "rows",
+				    "version and time of commit (UTC)", -1};
+		ff_chart_line(&l, page);
+		ff_report_html(&own, page);
+		fputs("</section>\n", page);
+	}
+	for (size_t i = 0; i < n; i++)
+		free(labels[i]);
+	free(labels);
+	free(rows);
+	ff_report_release(&own);
+	free(v);
+	return 0;
+}
+
 int ff_monitor_freshness(const struct ff_monitor_options *o, char **sources, int n)
 {
-	struct ff_report_table t;
+	struct ff_report_table t, h;
+	struct ff_output page = {0};
+	struct ff_store *st = NULL;
 	int rc = 0;
+	if ((o->history || o->report) && !o->store)
+		return ff_error("freshness: --history and --report read a store's versions: give --store");
+	if (o->report && ff_output_open(&page, o->report) < 0)
+		return -1;
 	ff_report_init(&t, o->by_key ? "source,key,newest,age,age_seconds,status"
 				     : "source,newest,age,age_seconds,status");
+	ff_report_init(&h, "table,version,operation,committed_at,inserted,updated,deleted,rows");
 	for (int i = 0; i < n && rc >= 0; i++) {
 		int r = fresh_one(o, sources[i], &t);
 		rc = r < 0 ? -1 : rc | r;
 	}
-	if (rc >= 0)
+	if (rc >= 0 && (o->history || o->report) && ff_store_open(o->store, FF_STORE_READ, &st) < 0)
+		rc = -1;
+	if (rc >= 0 && o->report) {
+		char title[600];
+		snprintf(title, sizeof title, "Freshness and versions of %s", o->store);
+		ff_chart_page_begin(page.f, title);
+		ff_report_html(&t, page.f);
+	}
+	for (int i = 0; i < n && rc >= 0 && st; i++)
+		if (history_one(st, sources[i], &h, o->report ? page.f : NULL) < 0)
+			rc = -1;
+	if (rc >= 0) {
 		ff_report_write(&t, o->format, stdout);
+		if (o->history && o->format == FF_REPORT_TEXT)
+			putchar('\n');
+		if (o->history)
+			ff_report_write(&h, o->format, stdout);
+	}
+	if (o->report) {
+		int w = rc >= 0 ? ff_chart_page_end(page.f) : -1;
+		if (ff_output_close(&page, w == 0) < 0 && rc >= 0)
+			rc = -1;
+	}
+	ff_store_close(st);
+	ff_report_release(&h);
 	ff_report_release(&t);
 	return rc;
 }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ff_chart.h"
 #include "ff_csv.h"
 #include "ff_json.h"
 #include "ff_util.h"
@@ -144,6 +145,23 @@ void ff_report_json(const struct ff_report_table *t, FILE *out, int indent)
 	if (rows)
 		fprintf(out, "\n%*s", indent, "");
 	putc(']', out);
+}
+
+void ff_report_html(const struct ff_report_table *t, FILE *out)
+{
+	fputs("<div class=\"scroll\"><table>\n", out);
+	for (size_t i = 0; i < t->cells.n + t->ncols; i++) {
+		size_t c = i % t->ncols;
+		const char *s = i < t->ncols ? t->heads.v[i] : t->cells.v[i - t->ncols];
+		const char *tag = i < t->ncols ? "th" : "td";
+		fprintf(out, "%s<%s", c ? "" : "<tr>", tag);
+		if (strcmp(s, "stale") == 0 || strcmp(s, "drift") == 0)
+			fputs(" class=\"drift\"", out);
+		putc('>', out);
+		ff_chart_xml_text(out, *s ? s : "-");
+		fprintf(out, "</%s>%s", tag, c + 1 == t->ncols ? "</tr>\n" : "");
+	}
+	fputs("</table></div>\n", out);
 }
 
 void ff_report_write(const struct ff_report_table *t, enum ff_report_format format, FILE *out)

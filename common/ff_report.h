@@ -44,6 +44,9 @@ void ff_report_text(const struct ff_report_table *t, FILE *out, const char *inde
 void ff_report_csv(const struct ff_report_table *t, FILE *out);
 /* [{"head": cell, ...}, ...] on lines indented by indent spaces. */
 void ff_report_json(const struct ff_report_table *t, FILE *out, int indent);
+/* An HTML <table> in a scrolling <div> (for a page of ff_chart), a
+ * header row and a row per row; empty cells print as "-". */
+void ff_report_html(const struct ff_report_table *t, FILE *out);
 /* The whole of a report that is one table, in format: aligned text, CSV,
  * or a JSON list of objects and a newline. */
 void ff_report_write(const struct ff_report_table *t, enum ff_report_format format, FILE *out);

@@ -415,6 +415,41 @@ int ff_store_replaced_after(struct ff_store *st, const char *table, int64_t sinc
 			    table, since, version);
 }
 
+int ff_store_versions(struct ff_store *st, const char *table, struct ff_store_version **out,
+		      size_t *n)
+{
+	sqlite3_stmt *s;
+	*out = NULL;
+	*n = 0;
+	if (prepare_catalog(st, "SELECT version, operation, committed_at, inserted, updated, deleted"
+				" FROM @.ff_versions WHERE table_name = ? ORDER BY version", &s) < 0)
+		return -1;
+	sqlite3_bind_text(s, 1, table, -1, SQLITE_TRANSIENT);
+	int rc;
+	size_t cap = 0;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? 2 * cap : 16;
+			*out = ff_xrealloc(*out, cap * sizeof **out);
+		}
+		struct ff_store_version *v = &(*out)[(*n)++];
+		v->version = sqlite3_column_int64(s, 0);
+		snprintf(v->operation, sizeof v->operation, "%s", (const char *)sqlite3_column_text(s, 1));
+		snprintf(v->committed_at, sizeof v->committed_at, "%s", (const char *)sqlite3_column_text(s, 2));
+		v->inserted = sqlite3_column_int64(s, 3);
+		v->updated = sqlite3_column_int64(s, 4);
+		v->deleted = sqlite3_column_int64(s, 5);
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		free(*out);
+		*out = NULL;
+		*n = 0;
+		return db_error(st, "cannot read the versions");
+	}
+	return 0;
+}
+
 /* ---- writing a table ---- */
 
 struct ff_table_writer {

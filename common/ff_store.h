@@ -70,6 +70,18 @@ int ff_store_appended_from(struct ff_store *st, const char *table, int64_t since
  * *version, 0 if none, -1 error (reported). */
 int ff_store_replaced_after(struct ff_store *st, const char *table, int64_t since, int64_t *version);
 
+/* One write of a table, as ff_versions records it. */
+struct ff_store_version {
+	int64_t version;
+	char operation[16];      /* create, replace, merge or overwrite */
+	char committed_at[32];   /* UTC, as stored */
+	int64_t inserted, updated, deleted;
+};
+/* The writes of table, oldest first (*out malloc'd, *n of them; none for a
+ * table never written). Returns 0 or -1 (reported). */
+int ff_store_versions(struct ff_store *st, const char *table, struct ff_store_version **out,
+		      size_t *n);
+
 enum ff_write_mode {
 	FF_WRITE_MERGE,     /* upsert by primary key */
 	FF_WRITE_OVERWRITE, /* the written rows replace the table (or its range) */

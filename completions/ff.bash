@@ -13,8 +13,8 @@ _ff_opts() {
 		echo "--rows --seed --start --days --output --quiet --help --version" ;;
 	ff-monitor)
 		echo "--store --columns --time-column --format --max-null-rate --unique-key
-		      --partition --range --max-age --now --by-key --psi-threshold --ks-threshold
-		      --bins --split --reference-range --current-range --report --ascii --registry
+		      --partition --range --max-age --now --by-key --history --psi-threshold --ks-threshold
+		      --bins --split --reference-range --current-range --by --report --ascii --registry
 		      --blueprint --delimiter --quiet --help --version" ;;
 	ff-models)
 		echo "--registry --alias --description --force --format --output --wait --quiet --help --version" ;;
@@ -66,6 +66,8 @@ _ff() {
 		return ;;
 	ff-monitor:--format)
 		COMPREPLY=($(compgen -W "text csv json" -- "$cur")); return ;;
+	ff-monitor:--by)
+		COMPREPLY=($(compgen -W "day week month" -- "$cur")); return ;;
 	ff-monitor:--report)
 		COMPREPLY=($(compgen -f -- "$cur")); return ;;
 	ff-monitor:-c|ff-monitor:--columns|ff-monitor:--unique-key|ff-monitor:--partition|\

@@ -423,6 +423,30 @@ CSV
 	assert_line --regexp '^mean_fare_window_1h_pickup_zip,196290,196574,'
 }
 
+@test "the real sample: drift --by month against the first quarter, in under 2 s, in Chromium" {
+	need_sample
+	ff-compute -q -s off.db -f "$EXAMPLES/pickup_features.spec" "$SHARED_DATA/nyctaxi_sample.csv"
+	local start end
+	start=$(date +%s%N)
+	run --separate-stderr -1 ff-monitor drift -s off.db --by month --reference-range 2018-01-01..2018-04-01 \
+		--report r.html trip_pickup_features
+	end=$(date +%s%N)
+	[ $(((end - start) / 1000000)) -lt 2000 ] || fail "took $(((end - start) / 1000000)) ms"
+	[ "${lines[0]}" = "reference: off.db:trip_pickup_features, 97793 rows in [2018-01-01 00:00:00, 2018-04-01 00:00:00)" ]
+	# The windows that end in January 2019 (28 rows) are the only drift.
+	[ "$(printf '%s\n' "$stderr" | grep -o 'period [0-9-]*' | sort -u)" = "period 2019-01" ]
+	run --separate-stderr -1 ff-monitor drift -s off.db --by month --reference-range 2018-01-01..2018-04-01 \
+		--format csv trip_pickup_features
+	[ "${#lines[@]}" -eq 27 ]
+	chromium_check r.html
+	local line
+	for line in "${lines[@]:1}"; do
+		IFS=, read -r period rows column nulls psi ks status <<<"$line"
+		grep -q "<td>$period</td><td>$rows</td><td>$(printf '%.6g' "$nulls")</td><td>$(printf '%.6g' "$psi")</td>" dom.html ||
+			fail "no PSI $psi of $column in $period"
+	done
+}
+
 # Found in review: a source without times hid the others; a report path
 # that cannot be written printed the report first; lineage answered
 # nothing with 0; text that is not UTF-8 broke JSON and SVG; a constant
@@ -484,4 +508,177 @@ ff-monitor: nulls.csv: no rows with a time in 'ts'" ]
 	run --separate-stderr -2 ff-monitor drift - - <a.csv
 	[ "${stderr%%$'\n'*}" = "ff-monitor: drift: stdin can be read once: give one of the samples as a file" ]
 	[ -z "$output" ]
+}
+
+# Eight weeks of a row every 10 minutes from Monday 2024-01-01: x a
+# pseudo-random sample around 10 (the sum of four uniforms of the Park-Miller
+# generator, exact in awk's doubles), y around 100 with a NULL every 50th
+# row; in the week of 2024-02-05 (the sixth) x is planted 3 higher.
+weeks_csv() {
+	awk 'function u() { s = (s * 16807) % 2147483647; return s / 2147483647 }
+	BEGIN {
+		s = 7; print "ts,zone,x,y"
+		for (i = 0; i < 8 * 7 * 144; i++) {
+			vx = u() + u() + u() + u(); vy = u() + u() + u() + u()
+			d = int(i / 144); m = d < 31 ? 1 : 2; dd = d < 31 ? d + 1 : d - 30
+			x = 10 + (vx - 2) * 2 + (d >= 35 && d < 42 ? 3 : 0)
+			y = i % 50 == 0 ? "" : sprintf("%.4f", 100 + (vy - 2) * 5)
+			printf "2024-%02d-%02d %02d:%02d:00,%s,%.4f,%s\n", m, dd, i % 144 / 6, i % 6 * 10, i % 2 ? "east" : "west", x, y
+		}
+	}'
+}
+
+@test "drift --by week: a drift planted in one week is found in that week only" {
+	weeks_csv >w.csv
+	run --separate-stderr -1 ff-monitor drift --by week --format csv w.csv
+	[ "${lines[0]}" = "period,rows,column,null_share,psi,ks,status" ]
+	[ "${#lines[@]}" -eq 17 ]
+	[ "$(printf '%s\n' "${lines[@]}" | grep -c ',drift$')" -eq 1 ]
+	[[ "$(printf '%s\n' "${lines[@]}" | grep ',drift$')" == 2024-02-05,1008,x,0,*,drift ]]
+	# The first week is the reference: nothing apart from itself.
+	[[ "${lines[1]}" == 2024-01-01,1008,x,0,0,0,ok ]]
+	[[ "${lines[2]}" == 2024-01-01,1008,y,0.02083333333333*,0,0,ok ]]
+	[ "$stderr" = "ff-monitor: w.csv: column 'x': period 2024-02-05: drift from the reference: PSI $(printf '%s\n' "${lines[@]}" | awk -F, '$7 == "drift" { printf "%.6g", $5 }') (threshold 0.2), KS $(printf '%s\n' "${lines[@]}" | awk -F, '$7 == "drift" { printf "%.6g", $6 }') (threshold 0.1)" ]
+	run --separate-stderr -1 ff-monitor drift --by week --format json w.csv
+	jq -e '(.periods | length) == 16 and .ok == false and ([.periods[] | select(.status == "drift") | .period] == ["2024-02-05"])' <<<"$output"
+	# Without the planted week every period passes.
+	awk -F, 'NR == 1 || $1 < "2024-02-05" || $1 >= "2024-02-12"' w.csv >clean.csv
+	run -0 ff-monitor drift --by week clean.csv
+}
+
+@test "drift --by: days, months, a partition column, a reference range, a second source" {
+	weeks_csv >w.csv
+	# 144 rows a day are a noisy sample: thresholds for a planted shift.
+	run --separate-stderr -1 ff-monitor drift --by day --psi-threshold 1 --ks-threshold 0.5 --format csv -c x w.csv
+	[ "${#lines[@]}" -eq 57 ]
+	[ "$(printf '%s\n' "${lines[@]}" | grep ',drift$' | cut -d, -f1 | tr '\n' ' ')" = \
+		"2024-02-05 2024-02-06 2024-02-07 2024-02-08 2024-02-09 2024-02-10 2024-02-11 " ]
+	[ "$(printf '%s\n' "${lines[@]}" | grep -c ',drift$')" -eq 7 ]
+	run --separate-stderr -1 ff-monitor drift --by month --format csv -c x w.csv
+	[ "${lines[1]%%,*}" = 2024-01 ]
+	[ "${lines[2]%%,*}" = 2024-02 ]
+	run -0 ff-monitor drift --by zone --format csv -c y w.csv
+	[ "${lines[1]%%,*}" = east ]
+	[ "${lines[2]%%,*}" = west ]
+	# The reference: the weeks of January; the current sample: another source.
+	run --separate-stderr -1 ff-monitor drift --by week --reference-range 2024-01-01..2024-02-01 --format csv -c x w.csv
+	[[ "${lines[1]}" == 2024-01-01,1008,x,0,*,ok ]]
+	head -n 3000 w.csv >ref.csv
+	run -0 ff-monitor drift --by week --format csv -c y ref.csv w.csv
+	[ "${#lines[@]}" -eq 9 ]
+}
+
+@test "drift --by on an inference log (DB:TABLE) and a store table" {
+	weeks_csv >w.csv
+	sqlite3 log.db 'CREATE TABLE inference_log (ts TEXT, zone TEXT, x REAL, y REAL)' \
+		'.mode csv' '.import --skip 1 w.csv inference_log'
+	run --separate-stderr -1 ff-monitor drift --by week --format csv -c x log.db:inference_log
+	[ "$(printf '%s\n' "${lines[@]}" | grep ',drift$' | cut -d, -f1)" = 2024-02-05 ]
+	[[ "$stderr" == "ff-monitor: log.db:inference_log: column 'x': period 2024-02-05: "* ]]
+	printf 'table t\ntime ts\nkey zone\ntimestamp-key rounded_ts\nwindow 1h\nslide 1h\n\nfeature mean_x=mean(x)\n' >t.spec
+	run -0 ff-compute -q -s st.db -f t.spec w.csv
+	# The windows that end on the Monday after are left out (2 rows).
+	run --separate-stderr -1 ff-monitor drift -s st.db --by week --current-range ..2024-02-26 \
+		--psi-threshold 0.5 --ks-threshold 0.3 --format csv t
+	[ "$(printf '%s\n' "${lines[@]}" | grep ',drift$' | cut -d, -f1,3 | sort -u)" = 2024-02-05,mean_x ]
+}
+
+@test "drift --by: usage errors" {
+	weeks_csv >w.csv
+	run --separate-stderr -2 ff-monitor drift --by week --report r.svg w.csv
+	[ "${stderr%%$'\n'*}" = "ff-monitor: drift: --by draws its report as a page: give --report FILE.html" ]
+	run --separate-stderr -2 ff-monitor profile --by week w.csv
+	run --separate-stderr -3 ff-monitor drift --by nosuch w.csv
+	[ "$stderr" = "ff-monitor: w.csv: no column 'nosuch'" ]
+}
+
+# chromium_check PAGE: render PAGE in headless Chromium: no console message
+# of the page's own (its script errors, bad markup reported), its text into
+# dom.html and a screenshot into shot.png, which must hold more than one
+# colour (FF_SCREENSHOT=FILE keeps the one of the weekly page: README's). Skips when Chromium is not installed (scripts/deps test installs it).
+chromium_check() {
+	local chromium
+	chromium=$(command -v chromium || command -v chromium-browser) ||
+		skip "chromium is not installed (scripts/deps test installs it)"
+	local flags=(--headless --disable-gpu --no-sandbox --no-first-run --hide-scrollbars
+		--user-data-dir="$BATS_TEST_TMPDIR/chromium" --enable-logging=stderr --v=0)
+	"$chromium" "${flags[@]}" --dump-dom "file://$PWD/$1" >dom.html 2>console.log ||
+		fail "chromium could not render $1: $(cat console.log)"
+	! grep -i 'CONSOLE' console.log || fail "console messages while rendering $1"
+	"$chromium" "${flags[@]}" --window-size=800,1000 --screenshot="$PWD/shot.png" \
+		"file://$PWD/$1" >/dev/null 2>>console.log || fail "no screenshot of $1"
+	/usr/bin/python3 - shot.png <<'PY' || fail "the screenshot of $1 is blank"
+# A page of one colour filters to the filter-type bytes (0-4) and 0 or
+# 255 (its pixels and their zero differences); a drawing gives many more.
+import sys, zlib, struct
+data = open(sys.argv[1], "rb").read()
+assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+pos, idat = 8, b""
+while pos < len(data):
+    n, kind = struct.unpack(">I4s", data[pos:pos + 8])
+    if kind == b"IDAT":
+        idat += data[pos + 8:pos + 8 + n]
+    pos += 12 + n
+values = set(zlib.decompress(idat)) - {0, 1, 2, 3, 4, 255}
+assert len(values) > 16, "one colour only"
+PY
+}
+
+@test "drift --by --report: a page Chromium renders, with each feature's PSI" {
+	weeks_csv >w.csv
+	run --separate-stderr -1 ff-monitor drift --by week --report r.html w.csv
+	run --separate-stderr -1 ff-monitor drift --by week --format csv w.csv
+	! grep -Eq '<script|src=|href="(https?:|//)|@import|url\(' r.html
+	grep -q '<meta name="viewport"' r.html
+	chromium_check r.html
+	local line
+	for line in "${lines[@]:1}"; do
+		IFS=, read -r period rows column nulls psi ks status <<<"$line"
+		grep -q ">$column<" dom.html || fail "no title for $column"
+		grep -q "<td>$period</td><td>$rows</td><td>$(printf '%.6g' "$nulls")</td><td>$(printf '%.6g' "$psi")</td>" dom.html ||
+			fail "no PSI $psi of $column in $period"
+	done
+	grep -q 'threshold 0.2' dom.html
+	[ -z "${FF_SCREENSHOT:-}" ] || cp shot.png "$FF_SCREENSHOT"
+}
+
+@test "drift --report: the histogram page has a legend, axes, shares and whole titles" {
+	sample 200 10 2 1 >ref.csv
+	sample 200 13 2 2 >cur.csv
+	run -1 ff-monitor drift --report r.html ref.csv cur.csv
+	chromium_check r.html
+	grep -q '>reference</text>' dom.html
+	grep -q '>current</text>' dom.html
+	grep -q 'share of rows' dom.html
+	run -1 ff-monitor drift --report r.svg ref.csv cur.csv
+	# The title, wrapped at words, is whole.
+	[ "$(grep -o '<text x="10" y="[0-9]*" font-size="14">[^<]*' r.svg | sed 's/.*>//' | tr '\n' ' ')" = \
+		"Drift of cur.csv, 200 rows against ref.csv, 200 rows " ]
+}
+
+@test "freshness --history and --report: each version of a store table, its rows over time" {
+	weeks_csv >w.csv
+	awk -F, 'NR == 1 || $1 < "2024-02"' w.csv >jan.csv
+	awk -F, 'NR == 1 || $1 >= "2024-02"' w.csv >feb.csv
+	printf 'table t\ntime ts\nkey zone\ntimestamp-key rounded_ts\nwindow 1h\nslide 1h\n\nfeature mean_x=mean(x)\n' >t.spec
+	ff-compute -q -s st.db -f t.spec jan.csv
+	ff-compute -q -s st.db -f t.spec feb.csv
+	run -0 --separate-stderr ff-monitor freshness -s st.db --now 2024-02-26 --history --format csv t
+	[ "${lines[0]}" = "source,newest,age,age_seconds,status" ]
+	[ "${lines[2]}" = "table,version,operation,committed_at,inserted,updated,deleted,rows" ]
+	[ "${#lines[@]}" -eq 5 ]
+	IFS=, read -r _ v1 op1 _ in1 up1 del1 rows1 <<<"${lines[3]}"
+	IFS=, read -r _ v2 op2 _ in2 up2 del2 rows2 <<<"${lines[4]}"
+	[ "$v1,$op1,$up1,$del1,$rows1" = "1,create,0,0,$in1" ]
+	[ "$v2,$op2" = "2,merge" ]
+	[ "$rows2" -eq $((in1 + in2)) ]
+	[ "$rows2" -eq "$(q st.db 'SELECT count(*) FROM t')" ]
+	run -0 ff-monitor freshness -s st.db --now 2024-02-26 --report fresh.html t
+	chromium_check fresh.html
+	grep -q 'rows after each version' dom.html
+	grep -q "<td>$rows2</td></tr>" dom.html
+	run --separate-stderr -3 ff-monitor freshness --history w.csv
+	[ "$stderr" = "ff-monitor: freshness: --history and --report read a store's versions: give --store" ]
+	run --separate-stderr -2 ff-monitor freshness -s st.db --report r.svg t
+	[ ! -e r.svg ]
 }
