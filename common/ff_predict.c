@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "ff_join.h"
+#include "ff_store_bind.h"
 #include "ff_trees.h"
 #include "ff_util.h"
 
@@ -259,10 +260,11 @@ int ff_predict_run(struct ff_model *m, char **inputs, size_t ninputs, FILE *out,
 	/* One row at a time: XGBoost's threads would only wait on each other. */
 	if (o->online && ff_xgb_check(XGBoosterSetParam(m->booster, "nthread", "1"), "xgboost") < 0)
 		return -1;
-	const char *store = o->store ? o->store : m->bp.store;
-	if (!store && !o->online)
-		return ff_error("%s: the blueprint names no store: give -s STORE", m->origin);
-	int rc = ff_join_open(&m->bp.spec, store, o->online, &sc.join);
+	struct ff_store_binding bound;
+	memset(&bound, 0, sizeof bound);
+	if (!o->online && ff_store_bind(&m->bp, m->origin, o->store, o->any_store, &bound) < 0)
+		return -1;
+	int rc = ff_join_open(&m->bp.spec, bound.path, o->online, &sc.join);
 	if (rc == 0) {
 		ff_join_on_schema(sc.join, bind);
 		rc = ff_join_run(sc.join, inputs, ninputs, NULL, o->format, observe, &sc);
@@ -271,8 +273,11 @@ int ff_predict_run(struct ff_model *m, char **inputs, size_t ninputs, FILE *out,
 		rc = flush(&sc);
 	if (ff_rec_writer_close(sc.writer) < 0 && rc == 0)
 		rc = -1;
-	if (rc == 0 && o->stats)
+	if (rc == 0 && o->stats) {
 		report_stats(&sc);
+		ff_store_binding_report(&bound);
+	}
+	ff_store_binding_release(&bound);
 	for (size_t r = 0; sc.fell_back && r < sc.chunk; r++)
 		free(sc.fell_back[r]);
 	free(sc.started_ns);
@@ -322,12 +327,17 @@ static int collect(void *ctx, const struct ff_join_row *row)
 }
 
 static int vectors_of(struct ff_model *m, const char *store, const char *online, char **inputs,
-		      size_t ninputs, struct vectors *vs)
+		      size_t ninputs, int any_store, struct vectors *vs)
 {
 	struct ff_join *j = NULL;
+	struct ff_store_binding bound;
+	memset(&bound, 0, sizeof bound);
 	memset(vs, 0, sizeof *vs);
 	vs->m = m;
-	int rc = ff_join_open(&m->bp.spec, store, online, &j);
+	if (!online && ff_store_bind(&m->bp, m->origin, store, any_store, &bound) < 0)
+		return -1;
+	int rc = ff_join_open(&m->bp.spec, bound.path, online, &j);
+	ff_store_binding_release(&bound);
 	if (rc == 0)
 		rc = ff_join_run(j, inputs, ninputs, NULL, FF_REC_CSV, collect, vs);
 	ff_join_free(j);
@@ -342,22 +352,20 @@ static void vectors_free(struct vectors *vs)
 	free(vs->x);
 }
 
-int ff_skew_check(struct ff_model *m, const char *store, const char *online, char **inputs,
-		  size_t ninputs, FILE *out)
+int ff_skew_check(struct ff_model *m, const char *store, int any_store, const char *online,
+		  char **inputs, size_t ninputs, FILE *out)
 {
 	struct vectors off, on;
 	memset(&off, 0, sizeof off);
 	memset(&on, 0, sizeof on);
-	if (!store)
-		store = m->bp.store;
 	if (ninputs == 0)
 		return ff_error("the skew check reads its requests twice: give them as files");
 	for (size_t i = 0; i < ninputs; i++)
 		if (strcmp(inputs[i], "-") == 0)
 			return ff_error("the skew check reads its requests twice: give them as files, not stdin");
-	int rc = vectors_of(m, store, NULL, inputs, ninputs, &off);
+	int rc = vectors_of(m, store, NULL, inputs, ninputs, any_store, &off);
 	if (rc == 0)
-		rc = vectors_of(m, store, online, inputs, ninputs, &on);
+		rc = vectors_of(m, store, online, inputs, ninputs, any_store, &on);
 	size_t diffs = 0, d = m->vector.n;
 	if (rc == 0) {
 		for (size_t r = 0; r < off.n && r < on.n; r++)
