@@ -445,12 +445,13 @@ Try 'ff-predict --help' for more information."
 	[[ "$stderr" == "ff-predict: no-such.json: "* && "$stderr" != *$'\n'* ]]
 }
 
+# The blueprint names its store by absolute path (it used to be the path
+# as typed, read from the current directory): run from elsewhere, the model
+# reads the store it was trained on. More in ff-predict-store.bats.
 @test "the store: the blueprint's, or -s" {
 	mkdir elsewhere
 	cd elsewhere
-	run -1 --separate-stderr ff-predict -m ../model.json ../trips.csv
-	no_output
-	[[ "$stderr" == "ff-predict: "*"small.db"* ]]
+	ff-predict -m ../model.json ../trips.csv | cmp - <(cd .. && ff-predict -m model.json trips.csv)
 	ff-predict -m ../model.json -s ../small.db ../trips.csv | cmp - <(cd .. && ff-predict -m model.json trips.csv)
 }
 
