@@ -225,7 +225,7 @@ static int by_ns(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-static void report_stats(struct scoring *sc)
+static void report_stats(struct scoring *sc, const struct ff_store_binding *bound)
 {
 	size_t n = sc->nlatency;
 	if (n)
@@ -241,9 +241,11 @@ static void report_stats(struct scoring *sc)
 		snprintf(scorer, sizeof scorer, "XGBoost, one row at a time (ff_trees does not take %s)",
 			 *ff_trees_refusal() ? ff_trees_refusal() : "this model");
 	fprintf(stderr, "%s: %zu requests: latency p50 %.1f us, p90 %.1f us, p99 %.1f us, max %.1f us; "
-		"%lld lookups, %lld misses, %lld fallbacks; scorer %s\n", ff_progname(), n, Q(0.5),
+		"%lld lookups, %lld misses, %lld fallbacks", ff_progname(), n, Q(0.5),
 		Q(0.9), Q(0.99), n ? (double)sc->latency_ns[n - 1] / 1000.0 : 0.0,
-		(long long)sc->lookups, (long long)sc->misses, (long long)sc->fallbacks, scorer);
+		(long long)sc->lookups, (long long)sc->misses, (long long)sc->fallbacks);
+	ff_store_binding_report(bound, stderr);
+	fprintf(stderr, "; scorer %s\n", scorer);
 #undef Q
 }
 
@@ -262,9 +264,10 @@ int ff_predict_run(struct ff_model *m, char **inputs, size_t ninputs, FILE *out,
 		return -1;
 	struct ff_store_binding bound;
 	memset(&bound, 0, sizeof bound);
-	if (!o->online && ff_store_bind(&m->bp, m->origin, o->store, o->any_store, &bound) < 0)
+	if ((o->online ? ff_store_bind_online(&m->bp, m->origin, o->online, o->any_store, &bound)
+		       : ff_store_bind(&m->bp, m->origin, o->store, o->any_store, &bound)) < 0)
 		return -1;
-	int rc = ff_join_open(&m->bp.spec, bound.path, o->online, &sc.join);
+	int rc = ff_join_open(&m->bp.spec, o->online ? NULL : bound.path, o->online, &sc.join);
 	if (rc == 0) {
 		ff_join_on_schema(sc.join, bind);
 		rc = ff_join_run(sc.join, inputs, ninputs, NULL, o->format, observe, &sc);
@@ -273,10 +276,8 @@ int ff_predict_run(struct ff_model *m, char **inputs, size_t ninputs, FILE *out,
 		rc = flush(&sc);
 	if (ff_rec_writer_close(sc.writer) < 0 && rc == 0)
 		rc = -1;
-	if (rc == 0 && o->stats) {
-		report_stats(&sc);
-		ff_store_binding_report(&bound);
-	}
+	if (rc == 0 && o->stats)
+		report_stats(&sc, &bound);
 	ff_store_binding_release(&bound);
 	for (size_t r = 0; sc.fell_back && r < sc.chunk; r++)
 		free(sc.fell_back[r]);
@@ -334,9 +335,10 @@ static int vectors_of(struct ff_model *m, const char *store, const char *online,
 	memset(&bound, 0, sizeof bound);
 	memset(vs, 0, sizeof *vs);
 	vs->m = m;
-	if (!online && ff_store_bind(&m->bp, m->origin, store, any_store, &bound) < 0)
+	if ((online ? ff_store_bind_online(&m->bp, m->origin, online, any_store, &bound)
+		    : ff_store_bind(&m->bp, m->origin, store, any_store, &bound)) < 0)
 		return -1;
-	int rc = ff_join_open(&m->bp.spec, bound.path, online, &j);
+	int rc = ff_join_open(&m->bp.spec, online ? NULL : bound.path, online, &j);
 	ff_store_binding_release(&bound);
 	if (rc == 0)
 		rc = ff_join_run(j, inputs, ninputs, NULL, FF_REC_CSV, collect, vs);

@@ -9,6 +9,7 @@
 #define FF_STORE_BIND_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "ff_blueprint.h"
 
@@ -31,7 +32,8 @@ struct ff_store_binding {
 /* The expected identity and tables, and what the store holds. id: the
  * store's (NULL if it has none); definition: a lookup table's definition
  * text in the store, NULL if the store has no such table. A table checked
- * by ff_store_bind_table; the identity by ff_store_bind_identity. Both
+ * by ff_store_bind_table; the identity by ff_store_bind_identity (table:
+ * NULL for an offline store, else the online table synced from it). Both
  * return 0 or -1 (reported, with path and from in the message). */
 struct ff_bind_source {
 	const char *model;        /* the model, in messages */
@@ -41,7 +43,7 @@ struct ff_bind_source {
 	int any_store;            /* accept another identity, with a warning */
 };
 int ff_store_bind_identity(const struct ff_blueprint_info *bp, const struct ff_bind_source *src,
-			   const char *id);
+			   const char *table, const char *id);
 int ff_store_bind_table(const struct ff_blueprint_info *bp, const struct ff_bind_source *src,
 			size_t lookup, const char *definition);
 
@@ -52,10 +54,16 @@ int ff_store_bind_table(const struct ff_blueprint_info *bp, const struct ff_bind
  * tables' versions into b. Returns 0, or -1 (reported). */
 int ff_store_bind(const struct ff_blueprint_info *bp, const char *model, const char *given,
 		  int any_store, struct ff_store_binding *b);
+/* The same for an online store (ff-online(5)): each table of the
+ * blueprint's lookups must have been synced from a store with the
+ * blueprint's identity (when both record one) and have its definition;
+ * the versions read are those last synced. Returns 0, or -1 (reported). */
+int ff_store_bind_online(const struct ff_blueprint_info *bp, const char *model, const char *online,
+			 int any_store, struct ff_store_binding *b);
 void ff_store_binding_release(struct ff_store_binding *b);
 
-/* One line per table on stderr ("table T: version N, K after the model's M"),
- * for --stats. */
-void ff_store_binding_report(const struct ff_store_binding *b);
+/* For --stats: "; table versions T N (model M, +K), ..." on out, N the
+ * version read, M training's, K how many it moved on since. */
+void ff_store_binding_report(const struct ff_store_binding *b, FILE *out);
 
 #endif

@@ -328,7 +328,7 @@ EOF
 	# --stats: one line on stderr.
 	run -0 --separate-stderr ff-predict -m model.json --online online.db --stats -o pred.csv trips.csv
 	no_output
-	[[ "$stderr" == "ff-predict: 3000 requests: latency p50 "*"; 6000 lookups, 0 misses, 0 fallbacks; scorer ff_trees" ]]
+	[[ "$stderr" == "ff-predict: 3000 requests: latency p50 "*"; 6000 lookups, 0 misses, 0 fallbacks; table versions trip_pickup_features 1 (model 1, +0), trip_dropoff_features 1 (model 1, +0); scorer ff_trees" ]]
 	[[ "$stderr" != *$'\n'* ]]
 	run -2 --separate-stderr ff-predict -m model.json --skew-check trips.csv
 	no_output
