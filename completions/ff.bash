@@ -28,13 +28,13 @@ _ff_opts() {
 		      --colsample --lambda --seed --threads --objective --holdout --early-stopping
 		      --time-column --categorical --quiet --help --version" ;;
 	ff-predict)
-		echo "--model --registry --store --online --stats --skew-check --fallback
+		echo "--model --registry --store --any-store --online --stats --skew-check --fallback
 		      --with-features --with-fallbacks --format --output --quiet --help --version" ;;
 	ff-sync-online)
 		echo "--store --online --full --retention --follow --interval --verbose --quiet
 		      --help --version" ;;
 	ff-serve)
-		echo "--model --online --registry --address --port --port-file --threads
+		echo "--model --online --any-store --registry --address --port --port-file --threads
 		      --body-limit --max-rows --timeout --grace --log --quiet --help --version" ;;
 	esac
 }
