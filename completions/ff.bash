@@ -8,7 +8,7 @@ _ff_opts() {
 	ff-compute)
 		echo "--store --spec --output --start --end --mode --batch --replace --lateness --memory --skip-bad
 		      --quiet --verbose --help --version --table --time --key --timestamp-key
-		      --window --slide --timezone --partition --feature --describe" ;;
+		      --window --slide --timezone --input-timezone --partition --feature --describe" ;;
 	ff-gen-trips)
 		echo "--rows --seed --start --days --output --quiet --help --version" ;;
 	ff-monitor)
@@ -20,9 +20,11 @@ _ff_opts() {
 		echo "--registry --alias --description --force --format --output --quiet --help --version" ;;
 	ff-join)
 		echo "--store --spec --output --format --quiet --help --version --derive --lookup
-		      --key --timestamp --features --rename --default --lookback --exact --exclude" ;;
+		      --key --timestamp --features --rename --default --lookback --exact --exclude
+		      --input-timezone" ;;
 	ff-train-set)
-		echo "--store --spec --blueprint --output --format --strict --quiet --help --version" ;;
+		echo "--store --spec --blueprint --output --format --strict --input-timezone --quiet
+		      --help --version" ;;
 	ff-train)
 		echo "--blueprint --output --rounds --depth --eta --min-child-weight --subsample
 		      --colsample --lambda --seed --threads --objective --holdout --early-stopping
