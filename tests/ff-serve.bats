@@ -1452,3 +1452,19 @@ PY
 		fail "$(cat "$SERR")"
 	stop_server
 }
+
+# ---- the zone of naive times (input-timezone.bats) ----------------------
+
+@test "a model trained with input-timezone reads requests in that zone" {
+	ff-train-set -q -s "$BATS_FILE_TMPDIR/off.db" -f "$EXAMPLES/training_set.spec" \
+		--input-timezone America/New_York -b bp_ny -o ts_ny.csv trips.csv
+	ff-train -q -b bp_ny -o ny.json --rounds 5 ts_ny.csv
+	start_server --online on.db -m ny=ny.json -m model.json
+	local gap=${REC//2018-01-01 00:01:31/2018-03-11 02:30:00}
+	printf '%s' "{\"dataframe_records\":[$gap]}" > gap.json
+	post /models/ny/invocations gap.json
+	expect_error 400 BAD_REQUEST "'2018-03-11 02:30:00' does not exist in America/New_York"
+	post /models/model/invocations gap.json
+	[ "$CODE" = 200 ] || fail "$CODE $BODY"
+	stop_server
+}
