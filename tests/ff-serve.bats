@@ -1453,6 +1453,19 @@ PY
 	stop_server
 }
 
+@test "a table redefined since training is refused, --any-store or not" {
+	cp "$BATS_FILE_TMPDIR/off.db" "$BATS_FILE_TMPDIR/trips.csv" .
+	sed 's/^window .*/window 2h/' "$EXAMPLES/pickup_features.spec" > pickup.spec
+	ff-compute -q -s off.db -f pickup.spec --replace trips.csv
+	ff-sync-online -q -s off.db --online re_on.db
+	local any
+	for any in "" --any-store; do
+		run -1 --separate-stderr ff-serve -p 0 --online re_on.db -m model.json $any
+		[[ $stderr == "ff-serve: re_on.db, given with --online: table trip_pickup_features was redefined since model.json was trained (definition xxh3-128:"*"; retrain the model" ]] ||
+			fail "$stderr"
+	done
+}
+
 # ---- the zone of naive times (input-timezone.bats) ----------------------
 
 @test "a model trained with input-timezone reads requests in that zone" {
