@@ -34,7 +34,9 @@ static const char usage_text[] =
 	"      --lookback DURATION      ignore rows older than the time minus DURATION\n"
 	"      --exact                  only a row at exactly the time\n"
 	"And for the whole output:\n"
-	"      --exclude COLUMN[,...]   leave columns out of the output\n";
+	"      --exclude COLUMN[,...]   leave columns out of the output\n"
+	"      --input-timezone ZONE    zone of the input's naive times, such as\n"
+	"                               America/New_York (default UTC)\n";
 
 enum { OPT_FORMAT = 256, OPT_DIRECTIVE };
 
@@ -57,6 +59,7 @@ static const struct option options[] = {
 	{"lookback", required_argument, NULL, OPT_DIRECTIVE},
 	{"exact", no_argument, NULL, OPT_DIRECTIVE},
 	{"exclude", required_argument, NULL, OPT_DIRECTIVE},
+	{"input-timezone", required_argument, NULL, OPT_DIRECTIVE},
 	{NULL, 0, NULL, 0},
 };
 

@@ -22,7 +22,10 @@ static const char usage_text[] =
 	"                           or models:/NAME (its latest version)\n"
 	"  -r, --registry FILE      model registry for models:/ (default $FF_REGISTRY,\n"
 	"                           else models.db)\n"
-	"  -s, --store FILE         offline store (default: the one of the blueprint)\n"
+	"  -s, --store FILE         offline store (default: the one of the blueprint); it\n"
+	"                           must be the store the model was trained on, or a copy\n"
+	"      --any-store          use a store other than the one the model was trained on\n"
+	"                           (warned on every run)\n"
 	"      --online FILE        look features up in this online store (ff-sync-online)\n"
 	"                           instead, and answer each record as soon as it is read\n"
 	"      --stats              latency percentiles, lookups, misses and fallbacks on\n"
@@ -42,12 +45,13 @@ static const char usage_text[] =
 	"  -V, --version            show the version\n";
 
 enum { OPT_FALLBACK = 256, OPT_WITH_FEATURES, OPT_WITH_FALLBACKS, OPT_FORMAT, OPT_ONLINE, OPT_STATS,
-       OPT_SKEW };
+       OPT_SKEW, OPT_ANY_STORE };
 
 static const struct option options[] = {
 	{"model", required_argument, NULL, 'm'},
 	{"registry", required_argument, NULL, 'r'},
 	{"store", required_argument, NULL, 's'},
+	{"any-store", no_argument, NULL, OPT_ANY_STORE},
 	{"fallback", required_argument, NULL, OPT_FALLBACK},
 	{"with-features", no_argument, NULL, OPT_WITH_FEATURES},
 	{"with-fallbacks", no_argument, NULL, OPT_WITH_FALLBACKS},
@@ -100,6 +104,7 @@ int main(int argc, char **argv)
 		case OPT_ONLINE: o.online = optarg; break;
 		case OPT_STATS: o.stats = 1; break;
 		case OPT_SKEW: skew = 1; break;
+		case OPT_ANY_STORE: o.any_store = 1; break;
 		case OPT_WITH_FALLBACKS: o.with_fallbacks = 1; break;
 		case OPT_FORMAT:
 			o.format = (enum ff_rec_format)ff_opt_enum("--format", optarg, ff_rec_format_names);
@@ -119,7 +124,7 @@ int main(int argc, char **argv)
 	int rc = -1;
 	if (open_model(model, ff_registry_path(registry), &m) == 0 && ff_output_open(&out, output) == 0) {
 		if (skew) {
-			rc = ff_skew_check(m, o.store, o.online, argv, (size_t)argc, out.f);
+			rc = ff_skew_check(m, o.store, o.any_store, o.online, argv, (size_t)argc, out.f);
 			if (ff_output_close(&out, rc >= 0) < 0)
 				rc = -1;
 		} else {

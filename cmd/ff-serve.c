@@ -23,6 +23,8 @@ static const char usage_text[] =
 	"                           or models:/NAME; the first also answers /invocations,\n"
 	"                           each answers /models/NAME/invocations\n"
 	"      --online FILE        the online store (ff-sync-online), read only\n"
+	"      --any-store          serve a model whose tables were synced from a store\n"
+	"                           other than the one it was trained on (warned at each load)\n"
 	"  -r, --registry FILE      model registry for models:/ (default $FF_REGISTRY,\n"
 	"                           else models.db)\n"
 	"  -a, --address ADDR       address to listen on (default 127.0.0.1)\n"
@@ -41,11 +43,13 @@ static const char usage_text[] =
 	"  -h, --help               show this help\n"
 	"  -V, --version            show the version\n";
 
-enum { OPT_ONLINE = 256, OPT_PORT_FILE, OPT_BODY_LIMIT, OPT_MAX_ROWS, OPT_TIMEOUT, OPT_GRACE, OPT_LOG };
+enum { OPT_ONLINE = 256, OPT_PORT_FILE, OPT_BODY_LIMIT, OPT_MAX_ROWS, OPT_TIMEOUT, OPT_GRACE, OPT_LOG,
+       OPT_ANY_STORE };
 
 static const struct option options[] = {
 	{"model", required_argument, NULL, 'm'},
 	{"online", required_argument, NULL, OPT_ONLINE},
+	{"any-store", no_argument, NULL, OPT_ANY_STORE},
 	{"registry", required_argument, NULL, 'r'},
 	{"address", required_argument, NULL, 'a'},
 	{"port", required_argument, NULL, 'p'},
@@ -82,6 +86,7 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'm': models[o.nmodels++] = optarg; break;
 		case OPT_ONLINE: o.online = optarg; break;
+		case OPT_ANY_STORE: o.any_store = 1; break;
 		case 'r': registry = optarg; break;
 		case 'a': o.address = optarg; break;
 		case 'p': o.port = (unsigned)ff_opt_int("--port", optarg, 0, 65535); break;

@@ -26,11 +26,13 @@ static const char usage_text[] =
 	"      --strict             fail when a row sees a feature window that ends after\n"
 	"                           the row's own time (leakage), instead of warning\n"
 	"      --delimiter CHAR     the delimiter of CSV input: one byte, or tab\n"
+	"      --input-timezone ZONE  zone of the input's naive times, such as\n"
+	"                           America/New_York (default: the spec's, else UTC)\n"
 	"  -q, --quiet              no warnings\n"
 	"  -h, --help               show this help\n"
 	"  -V, --version            show the version\n";
 
-enum { OPT_FORMAT = 256, OPT_STRICT };
+enum { OPT_FORMAT = 256, OPT_STRICT, OPT_INPUT_TZ };
 
 static const struct option options[] = {
 	{"store", required_argument, NULL, 's'},
@@ -40,6 +42,7 @@ static const struct option options[] = {
 	{"format", required_argument, NULL, OPT_FORMAT},
 	{"strict", no_argument, NULL, OPT_STRICT},
 	{"delimiter", required_argument, NULL, FF_OPT_DELIMITER},
+	{"input-timezone", required_argument, NULL, OPT_INPUT_TZ},
 	{"quiet", no_argument, NULL, 'q'},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
@@ -83,6 +86,7 @@ int main(int argc, char **argv)
 	ff_opt_start(argc, argv);
 	const char *store = NULL, *spec_file = NULL, *blueprint = NULL, *output = NULL;
 	enum ff_rec_format format = FF_REC_CSV;
+	const char *input_tz = NULL;
 	int strict = 0, c;
 	while ((c = getopt_long(argc, argv, ":s:f:b:o:qhV", options, NULL)) != -1) {
 		switch (c) {
@@ -94,6 +98,7 @@ int main(int argc, char **argv)
 			format = (enum ff_rec_format)ff_opt_enum("--format", optarg, ff_rec_format_names);
 			break;
 		case OPT_STRICT: strict = 1; break;
+		case OPT_INPUT_TZ: input_tz = optarg; break;
 		default: ff_opt_default(c, argv, usage_text); break;
 		}
 	}
@@ -116,7 +121,8 @@ int main(int argc, char **argv)
 	struct ff_output out = {0}, bout = {0};
 	int rc = -1;
 	ff_join_spec_init(&spec, spec_file);
-	if (ff_join_spec_load(&spec, spec_file) < 0 || ff_join_spec_finish(&spec) < 0)
+	if (ff_join_spec_load(&spec, spec_file) < 0 || ff_join_spec_finish(&spec) < 0 ||
+	    (input_tz && ff_join_spec_set(&spec, "input-timezone", input_tz, "--input-timezone") < 0))
 		goto done;
 	if (!spec.label) {
 		ff_error("%s: a training set needs a label (label COLUMN)", spec_file);

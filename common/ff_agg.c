@@ -253,7 +253,14 @@ int ff_agg_stage(struct ff_agg *a, const struct ff_field *row, size_t n, char *m
 		snprintf(msg, msgsize, "column '%s': empty time", s->time_column);
 		return -1;
 	}
-	if (ff_time_parse(tf->ptr, tf->len, 0, &a->st_time) < 0) {
+	int trc = ff_time_parse_zone(tf->ptr, tf->len, 0, s->input_timezone, &a->st_time);
+	if (trc == FF_TIME_GAP) {
+		*reason = "bad timestamp";
+		snprintf(msg, msgsize, "column '%s': '%.64s' does not exist in %s (the clocks skipped it)",
+			 s->time_column, tf->ptr, s->input_timezone);
+		return -1;
+	}
+	if (trc < 0) {
 		*reason = "bad timestamp";
 		snprintf(msg, msgsize, "column '%s': bad timestamp '%.64s'", s->time_column, tf->ptr);
 		return -1;

@@ -28,6 +28,40 @@ static int parse_key_mean(struct ff_blueprint_info *b, char *value, const char *
 	return 0;
 }
 
+static void grow_tables(struct ff_blueprint_info *b, size_t n)
+{
+	if (n <= b->ntables)
+		return;
+	b->table_versions = ff_xrealloc(b->table_versions, n * sizeof *b->table_versions);
+	b->table_definitions = ff_xrealloc(b->table_definitions, n * sizeof *b->table_definitions);
+	for (size_t i = b->ntables; i < n; i++) {
+		b->table_versions[i] = -1;
+		b->table_definitions[i] = NULL;
+	}
+	b->ntables = n;
+}
+
+/* "table-version N" or "table-definition HASH" after a lookup line: of
+ * the last lookup read. The arrays grow with the lookups. */
+static int parse_table_line(struct ff_blueprint_info *b, const char *name, const char *value,
+			    const char *where)
+{
+	size_t n = b->spec.nlookups;
+	if (n == 0)
+		return ff_error("%s: %s before any lookup", where, name);
+	grow_tables(b, n);
+	if (strcmp(name, "table-definition") == 0) {
+		free(b->table_definitions[n - 1]);
+		b->table_definitions[n - 1] = ff_xstrdup(value);
+		return 0;
+	}
+	int64_t v;
+	if (ff_parse_int64(value, strlen(value), &v) < 0 || v < 0)
+		return ff_error("%s: table-version '%s' is not a version", where, value);
+	b->table_versions[n - 1] = v;
+	return 0;
+}
+
 int ff_blueprint_fallback(const struct ff_blueprint_info *b, const char *feature, const char *key,
 			  size_t key_len, double *value)
 {
@@ -46,6 +80,12 @@ void ff_blueprint_info_release(struct ff_blueprint_info *b)
 		return;
 	free(b->text);
 	free(b->store);
+	free(b->store_path);
+	free(b->store_id);
+	for (size_t i = 0; i < b->ntables; i++)
+		free(b->table_definitions[i]);
+	free(b->table_definitions);
+	free(b->table_versions);
 	ff_join_spec_release(&b->spec);
 	ff_strlist_release(&b->vector);
 	free(b->vector_types);
@@ -88,6 +128,12 @@ int ff_blueprint_parse(const char *text, const char *origin, struct ff_blueprint
 		} else if (strcmp(line, "store") == 0) {
 			free(out->store);
 			out->store = ff_xstrdup(value);
+		} else if (strcmp(line, "store-path") == 0 || strcmp(line, "store-id") == 0) {
+			char **field = line[6] == 'p' ? &out->store_path : &out->store_id;
+			free(*field);
+			*field = ff_xstrdup(value);
+		} else if (strcmp(line, "table-version") == 0 || strcmp(line, "table-definition") == 0) {
+			rc = parse_table_line(out, line, value, where);
 		} else if (strcmp(line, "vector") == 0) {
 			char *type = strrchr(value, ' ');
 			int t = type ? ff_type_parse(type + 1) : -1;
@@ -125,6 +171,8 @@ int ff_blueprint_parse(const char *text, const char *origin, struct ff_blueprint
 		rc = ff_error("%s: the blueprint has no label", origin);
 	if (rc == 0 && out->vector.n == 0)
 		rc = ff_error("%s: the blueprint has no vector", origin);
+	if (rc == 0 && out->ntables) /* every lookup has an entry, if any has */
+		grow_tables(out, out->spec.nlookups);
 	if (rc == 0 && out->spec.npreps)
 		out->first_event = ff_xstrdup(out->spec.preps[0].column);
 	if (rc < 0)

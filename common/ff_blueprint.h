@@ -11,6 +11,7 @@
 #define FF_BLUEPRINT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "ff_join_spec.h"
 #include "ff_keyset.h"
@@ -26,7 +27,13 @@ struct ff_key_means {
 /* A blueprint read back: what ff-train and ff-predict need of it. */
 struct ff_blueprint_info {
 	char *text;                  /* the whole blueprint */
-	char *store;                 /* the store the training set was made from */
+	char *store;                 /* the store the training set was made from, as given */
+	char *store_path;            /* its absolute path; NULL in older blueprints */
+	char *store_id;              /* its identity (ff_store_id); NULL if not recorded */
+	int64_t *table_versions;     /* per lookup: the version read, -1 if not recorded */
+	char **table_definitions;    /* per lookup: "xxh3-128:HEX" of the table's
+					definition (ff_store_bind.h), NULL if not recorded */
+	size_t ntables;              /* entries of the two: 0 in older blueprints */
 	struct ff_join_spec spec;    /* preprocessing, lookups, label, exclusions */
 	struct ff_strlist vector;    /* the model's input columns, in order */
 	enum ff_type *vector_types;

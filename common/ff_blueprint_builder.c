@@ -1,11 +1,15 @@
 #include "ff_blueprint_builder.h"
 
+#include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
 
 #include "ff_keyset.h"
+#include "ff_store.h"
+#include "ff_store_bind.h"
 #include "ff_time.h"
 #include "ff_util.h"
 
@@ -311,6 +315,24 @@ static void put_hash(FILE *out, const char *name, XXH3_state_t *h)
 		(uint64_t)d.low64);
 }
 
+/* The store's absolute path and identity (none for a store made before
+ * identities and not written since). */
+static int store_identity(const struct ff_blueprint *b, FILE *out)
+{
+	char *real = realpath(b->store, NULL);
+	if (!real)
+		return ff_error("%s: %s", b->store, strerror(errno));
+	fprintf(out, "store-path %s\n", real);
+	free(real);
+	struct ff_store *st = NULL;
+	char id[FF_STORE_ID_SIZE];
+	int has = ff_store_open(b->store, FF_STORE_READ, &st) < 0 ? -1 : ff_store_id(st, id);
+	ff_store_close(st);
+	if (has > 0)
+		fprintf(out, "store-id %s\n", id);
+	return has < 0 ? -1 : 0;
+}
+
 int ff_blueprint_write(const struct ff_blueprint *b, FILE *out)
 {
 	const struct ff_join_spec *spec = b->spec;
@@ -329,14 +351,21 @@ int ff_blueprint_write(const struct ff_blueprint *b, FILE *out)
 	/* No creation time: the same inputs give the same bytes. */
 	fprintf(out, "# ff-blueprint(5): how this training set was made, to make its rows again\n");
 	fprintf(out, "format 1\nstore %s\n", b->store);
+	if (store_identity(b, out) < 0)
+		return -1;
 	/* The spec, as ff-join-spec(5) lines, with the table versions read. */
 	char *text = ff_join_spec_text(spec);
 	size_t lookup = 0;
 	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
 		fprintf(out, "%s\n", line);
 		if (strncmp(line, "lookup ", 7) == 0)
-			fprintf(out, "table-version %" PRId64 "\n",
-				ff_feature_table_version(ff_join_table(b->join, lookup++)));
+		{
+			const struct ff_feature_table *t = ff_join_table(b->join, lookup++);
+			char hash[FF_DEFINITION_HASH_SIZE];
+			ff_definition_hash(ff_feature_table_def(t)->definition, hash);
+			fprintf(out, "table-version %" PRId64 "\ntable-definition %s\n",
+				ff_feature_table_version(t), hash);
+		}
 	}
 	free(text);
 	/* The training set's columns, then the model's input vector. */

@@ -362,6 +362,12 @@ int ff_join_open(const struct ff_join_spec *spec, const char *store, const char 
 	j->spec = spec;
 	j->nlookups = spec->nlookups;
 	j->lookups = ff_xcalloc(spec->nlookups ? spec->nlookups : 1, sizeof *j->lookups);
+	/* Load the input zone now, before a server's threads read times. */
+	struct ff_local_time lt;
+	if (spec->input_timezone && ff_time_local(spec->input_timezone, 0, &lt) < 0) {
+		ff_error("%s: unknown time zone '%s'", spec->origin, spec->input_timezone);
+		goto fail;
+	}
 	for (size_t i = 0; i < spec->nlookups; i++)
 		j->lookups[i].def = &spec->lookups[i];
 	if (online) {
@@ -589,7 +595,18 @@ static int cell_time(const struct ff_join *j, const struct ff_cell *cells, long 
 	}
 	if (j->in.types[ref] != FF_TYPE_TEXT)
 		return -1;
-	return ff_time_parse(c->s, c->len, 0, t);
+	return ff_time_parse_zone(c->s, c->len, 0, j->spec->input_timezone, t);
+}
+
+static const char *ref_name(const struct ff_join *j, long ref);
+
+/* The message of a time cell_time could not read. */
+static int bad_time(const struct ff_join *j, const char *where, long ref, const char *text, int rc)
+{
+	if (rc == FF_TIME_GAP)
+		return ff_error("%s: column '%s': '%.64s' does not exist in %s (the clocks skipped it)", where,
+				ref_name(j, ref), text, j->spec->input_timezone);
+	return ff_error("%s: column '%s': bad timestamp '%.64s'", where, ref_name(j, ref), text);
 }
 
 static const char *ref_name(const struct ff_join *j, long ref)
@@ -643,10 +660,10 @@ static int on_row(void *ctx, const struct ff_cell *cells, size_t n, long pos)
 	}
 	for (size_t k = 0; k < spec->npreps; k++) {
 		int64_t t;
-		if (cell_time(j, cells, j->prep_src[k], &t, &text) < 0) {
+		int rc = cell_time(j, cells, j->prep_src[k], &t, &text);
+		if (rc < 0) {
 			where_of(j, pos, where, sizeof where);
-			return ff_error("%s: column '%s': bad timestamp '%.64s'", where,
-					ref_name(j, j->prep_src[k]), text);
+			return bad_time(j, where, j->prep_src[k], text, rc);
 		}
 		j->derived[k] = ff_prep_apply(&spec->preps[k], t);
 	}
@@ -662,12 +679,12 @@ static int on_row(void *ctx, const struct ff_cell *cells, size_t n, long pos)
 		int64_t t = 0;
 		j->event_times[l] = INT64_MIN;
 		if (lk->ts_ref >= 0) {
-			if (cell_time(j, cells, lk->ts_ref, &t, &text) < 0) {
+			int rc = cell_time(j, cells, lk->ts_ref, &t, &text);
+			if (rc < 0) {
 				if (j->online_db)
 					step_reset(j->commit);
 				where_of(j, pos, where, sizeof where);
-				return ff_error("%s: column '%s': bad timestamp '%.64s'", where,
-						ref_name(j, lk->ts_ref), text);
+				return bad_time(j, where, lk->ts_ref, text, rc);
 			}
 			int64_t ev;
 			j->event_times[l] = cell_time(j, cells, lk->event_ref, &ev, &text) == 0 ? ev : t;

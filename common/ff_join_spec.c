@@ -18,7 +18,7 @@ static const struct {
 } directives[] = {
 	{"derive", 1}, {"lookup", 1}, {"key", 1}, {"timestamp", 1}, {"features", 1},
 	{"rename", 1}, {"default", 1}, {"lookback", 1}, {"exact", 0}, {"label", 1},
-	{"exclude", 1}, {"inputs", 1},
+	{"exclude", 1}, {"inputs", 1}, {"input-timezone", 1},
 };
 
 void ff_strlist_add(struct ff_strlist *l, const char *s)
@@ -95,6 +95,7 @@ void ff_join_spec_release(struct ff_join_spec *s)
 		lookup_release(&s->lookups[i]);
 	free(s->lookups);
 	free(s->label);
+	free(s->input_timezone);
 	free(s->origin);
 	ff_strlist_release(&s->exclude);
 	ff_strlist_release(&s->inputs);
@@ -155,6 +156,15 @@ int ff_join_spec_set(struct ff_join_spec *s, const char *directive, const char *
 	}
 	if (strcmp(directive, "exclude") == 0) {
 		ff_strlist_add_split(&s->exclude, value);
+		return 0;
+	}
+	if (strcmp(directive, "input-timezone") == 0) {
+		/* A later one wins: an option overrides the spec file. */
+		if (ff_zone_check(value) < 0)
+			return ff_error("%s: input-timezone '%s' is not a time zone this machine knows "
+					"(an IANA name such as America/New_York, or UTC)", where, value);
+		free(s->input_timezone);
+		s->input_timezone = strcmp(value, "UTC") == 0 ? NULL : ff_xstrdup(value);
 		return 0;
 	}
 	if (strcmp(directive, "inputs") == 0) {
@@ -243,6 +253,8 @@ char *ff_join_spec_text(const struct ff_join_spec *s)
 	if (!m)
 		ff_die(1, "out of memory");
 	char buf[600];
+	if (s->input_timezone)
+		fprintf(m, "input-timezone %s\n", s->input_timezone);
 	for (size_t i = 0; i < s->npreps; i++) {
 		ff_prep_text(&s->preps[i], buf, sizeof buf);
 		fprintf(m, "derive %s\n", buf);

@@ -42,6 +42,8 @@ struct ff_join_spec {
 	char *label;                  /* training sets */
 	struct ff_strlist exclude;
 	struct ff_strlist inputs;     /* base columns the model reads */
+	char *input_timezone;         /* the zone of naive input times (IANA name);
+					 NULL: UTC (ff_time_parse_zone) */
 };
 
 void ff_join_spec_init(struct ff_join_spec *s, const char *origin);

@@ -30,7 +30,12 @@ static const char *online_schema =
 	" name TEXT NOT NULL,"
 	" type TEXT NOT NULL,"
 	" role TEXT NOT NULL,"
-	" PRIMARY KEY (table_name, position)) WITHOUT ROWID;";
+	" PRIMARY KEY (table_name, position)) WITHOUT ROWID;"
+	/* The identity of the offline store each table was synced from (ff_store_id):
+	 * a table of its own, so that online stores made before it read as they did. */
+	"CREATE TABLE IF NOT EXISTS ff_online_sources ("
+	" table_name TEXT PRIMARY KEY,"
+	" store_id TEXT);";
 
 struct sync {
 	sqlite3 *db;
@@ -289,15 +294,20 @@ static int record(struct sync *s)
 {
 	char now[32];
 	ff_db_now_text(now);
+	char id[FF_STORE_ID_SIZE];
+	int has_id = ff_store_id(s->src, id);
+	if (has_id < 0)
+		return -1;
 	char *real = realpath(s->offline, NULL);
 	char retention[32] = "NULL";
 	if (s->o->retention > 0)
 		snprintf(retention, sizeof retention, "%lld", (long long)s->o->retention);
 	char *sql = sqlite3_mprintf(
 		"INSERT OR REPLACE INTO ff_online_tables VALUES (%Q, %Q, %lld, %Q, %Q, (SELECT count(*) FROM main.%s), %s);"
-		"DELETE FROM ff_online_columns WHERE table_name = %Q;",
+		"DELETE FROM ff_online_columns WHERE table_name = %Q;"
+		"INSERT OR REPLACE INTO ff_online_sources VALUES (%Q, %Q);",
 		s->table, real ? real : s->offline, (long long)s->version, s->def.definition, now, s->q, retention,
-		s->table);
+		s->table, s->table, has_id > 0 ? id : NULL);
 	free(real);
 	int rc = exec(s, sql);
 	sqlite3_free(sql);

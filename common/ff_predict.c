@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "ff_join.h"
+#include "ff_store_bind.h"
 #include "ff_trees.h"
 #include "ff_util.h"
 
@@ -224,7 +225,7 @@ static int by_ns(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-static void report_stats(struct scoring *sc)
+static void report_stats(struct scoring *sc, const struct ff_store_binding *bound)
 {
 	size_t n = sc->nlatency;
 	if (n)
@@ -240,9 +241,11 @@ static void report_stats(struct scoring *sc)
 		snprintf(scorer, sizeof scorer, "XGBoost, one row at a time (ff_trees does not take %s)",
 			 *ff_trees_refusal() ? ff_trees_refusal() : "this model");
 	fprintf(stderr, "%s: %zu requests: latency p50 %.1f us, p90 %.1f us, p99 %.1f us, max %.1f us; "
-		"%lld lookups, %lld misses, %lld fallbacks; scorer %s\n", ff_progname(), n, Q(0.5),
+		"%lld lookups, %lld misses, %lld fallbacks", ff_progname(), n, Q(0.5),
 		Q(0.9), Q(0.99), n ? (double)sc->latency_ns[n - 1] / 1000.0 : 0.0,
-		(long long)sc->lookups, (long long)sc->misses, (long long)sc->fallbacks, scorer);
+		(long long)sc->lookups, (long long)sc->misses, (long long)sc->fallbacks);
+	ff_store_binding_report(bound, stderr);
+	fprintf(stderr, "; scorer %s\n", scorer);
 #undef Q
 }
 
@@ -259,10 +262,12 @@ int ff_predict_run(struct ff_model *m, char **inputs, size_t ninputs, FILE *out,
 	/* One row at a time: XGBoost's threads would only wait on each other. */
 	if (o->online && ff_xgb_check(XGBoosterSetParam(m->booster, "nthread", "1"), "xgboost") < 0)
 		return -1;
-	const char *store = o->store ? o->store : m->bp.store;
-	if (!store && !o->online)
-		return ff_error("%s: the blueprint names no store: give -s STORE", m->origin);
-	int rc = ff_join_open(&m->bp.spec, store, o->online, &sc.join);
+	struct ff_store_binding bound;
+	memset(&bound, 0, sizeof bound);
+	if ((o->online ? ff_store_bind_online(&m->bp, m->origin, o->online, o->any_store, &bound)
+		       : ff_store_bind(&m->bp, m->origin, o->store, o->any_store, &bound)) < 0)
+		return -1;
+	int rc = ff_join_open(&m->bp.spec, o->online ? NULL : bound.path, o->online, &sc.join);
 	if (rc == 0) {
 		ff_join_on_schema(sc.join, bind);
 		rc = ff_join_run(sc.join, inputs, ninputs, NULL, o->format, observe, &sc);
@@ -272,7 +277,8 @@ int ff_predict_run(struct ff_model *m, char **inputs, size_t ninputs, FILE *out,
 	if (ff_rec_writer_close(sc.writer) < 0 && rc == 0)
 		rc = -1;
 	if (rc == 0 && o->stats)
-		report_stats(&sc);
+		report_stats(&sc, &bound);
+	ff_store_binding_release(&bound);
 	for (size_t r = 0; sc.fell_back && r < sc.chunk; r++)
 		free(sc.fell_back[r]);
 	free(sc.started_ns);
@@ -322,12 +328,18 @@ static int collect(void *ctx, const struct ff_join_row *row)
 }
 
 static int vectors_of(struct ff_model *m, const char *store, const char *online, char **inputs,
-		      size_t ninputs, struct vectors *vs)
+		      size_t ninputs, int any_store, struct vectors *vs)
 {
 	struct ff_join *j = NULL;
+	struct ff_store_binding bound;
+	memset(&bound, 0, sizeof bound);
 	memset(vs, 0, sizeof *vs);
 	vs->m = m;
-	int rc = ff_join_open(&m->bp.spec, store, online, &j);
+	if ((online ? ff_store_bind_online(&m->bp, m->origin, online, any_store, &bound)
+		    : ff_store_bind(&m->bp, m->origin, store, any_store, &bound)) < 0)
+		return -1;
+	int rc = ff_join_open(&m->bp.spec, online ? NULL : bound.path, online, &j);
+	ff_store_binding_release(&bound);
 	if (rc == 0)
 		rc = ff_join_run(j, inputs, ninputs, NULL, FF_REC_CSV, collect, vs);
 	ff_join_free(j);
@@ -342,22 +354,20 @@ static void vectors_free(struct vectors *vs)
 	free(vs->x);
 }
 
-int ff_skew_check(struct ff_model *m, const char *store, const char *online, char **inputs,
-		  size_t ninputs, FILE *out)
+int ff_skew_check(struct ff_model *m, const char *store, int any_store, const char *online,
+		  char **inputs, size_t ninputs, FILE *out)
 {
 	struct vectors off, on;
 	memset(&off, 0, sizeof off);
 	memset(&on, 0, sizeof on);
-	if (!store)
-		store = m->bp.store;
 	if (ninputs == 0)
 		return ff_error("the skew check reads its requests twice: give them as files");
 	for (size_t i = 0; i < ninputs; i++)
 		if (strcmp(inputs[i], "-") == 0)
 			return ff_error("the skew check reads its requests twice: give them as files, not stdin");
-	int rc = vectors_of(m, store, NULL, inputs, ninputs, &off);
+	int rc = vectors_of(m, store, NULL, inputs, ninputs, any_store, &off);
 	if (rc == 0)
-		rc = vectors_of(m, store, online, inputs, ninputs, &on);
+		rc = vectors_of(m, store, online, inputs, ninputs, any_store, &on);
 	size_t diffs = 0, d = m->vector.n;
 	if (rc == 0) {
 		for (size_t r = 0; r < off.n && r < on.n; r++)

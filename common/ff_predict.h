@@ -19,6 +19,7 @@ enum ff_fallback {
 
 struct ff_predict_options {
 	const char *store;          /* the offline store; NULL: the blueprint's */
+	int any_store;              /* accept a store with another identity (warned) */
 	const char *online;         /* an online store: look features up there, row by
 				       row, and answer each row at once (streaming) */
 	int stats;                  /* latency statistics on stderr at the end */
@@ -34,10 +35,11 @@ int ff_predict_run(struct ff_model *m, char **inputs, size_t ninputs, FILE *out,
 
 /* Build each input row's feature vector from the offline store and from the
  * online store, and report on out every value that differs (missing values
- * compare equal to each other only). Returns 0 when none differ, 1 when
+ * compare equal to each other only). The offline store is found and
+ * checked as ff_store_bind.h says (store: --store or NULL). Returns 0 when none differ, 1 when
  * some do, -1 on error. Inputs must be files: they are read twice. */
-int ff_skew_check(struct ff_model *m, const char *store, const char *online, char **inputs,
-		  size_t ninputs, FILE *out);
+int ff_skew_check(struct ff_model *m, const char *store, int any_store, const char *online,
+		  char **inputs, size_t ninputs, FILE *out);
 
 /* The fallbacks of misses, the one rule of batch and online scoring and of
  * ff-serve. The plan: per vector column of m, the lookup of j that gives

@@ -521,6 +521,20 @@ static enum MHD_Result metrics(struct server *sv, struct MHD_Connection *c, stru
 		label_value(out, g->models[i].label);
 		fputs("\"} 1\n", out);
 	}
+	fputs("# HELP ff_serve_table_versions_behind How many versions each table a model reads\n"
+	      "# has moved on since the model was trained (the online store's last sync).\n"
+	      "# TYPE ff_serve_table_versions_behind gauge\n", out);
+	for (size_t i = 0; i < g->n; i++)
+		for (size_t t = 0; t < g->models[i].bound.ntables; t++) {
+			const struct ff_table_binding *tb = &g->models[i].bound.tables[t];
+			if (tb->trained < 0)
+				continue; /* a blueprint that does not say */
+			fputs("ff_serve_table_versions_behind{model=\"", out);
+			label_value(out, g->models[i].name);
+			fputs("\",table=\"", out);
+			label_value(out, tb->table);
+			fprintf(out, "\"} %lld\n", (long long)(tb->current - tb->trained));
+		}
 	fprintf(out, "# HELP ff_serve_model_loaded_time_seconds When the models were (re)loaded.\n"
 		"# TYPE ff_serve_model_loaded_time_seconds gauge\nff_serve_model_loaded_time_seconds %lld\n",
 		g->loaded_at);
@@ -833,7 +847,8 @@ static int write_port_file(const char *path, unsigned port)
 static void reload(struct server *sv)
 {
 	struct ff_generation *g;
-	if (ff_generation_load(sv->o->models, sv->o->nmodels, sv->o->registry, sv->o->online, sv->o->threads,
+	if (ff_generation_load(sv->o->models, sv->o->nmodels, sv->o->registry, sv->o->online, sv->o->any_store,
+			       sv->o->threads,
 			       sv->log, &g) < 0) {
 		atomic_fetch_add(&sv->metrics.reload_failures, 1);
 		ff_error("reload failed: the models loaded before go on serving");
@@ -887,7 +902,8 @@ int ff_serve_run(const struct ff_serve_options *o)
 		goto out;
 	if (o->log && ff_inference_log_open(o->log, &sv.log) < 0)
 		goto out;
-	if (ff_generation_load(o->models, o->nmodels, o->registry, o->online, o->threads, sv.log, &sv.current) < 0)
+	if (ff_generation_load(o->models, o->nmodels, o->registry, o->online, o->any_store, o->threads, sv.log,
+			       &sv.current) < 0)
 		goto out;
 	/* Turbo: no shutdown() before close and optimistic reads, 15% less
 	 * CPU per request measured. */

@@ -27,6 +27,8 @@ struct ff_serve_options {
 				     connection's start or its last answer) may take */
 	unsigned grace;           /* seconds to let requests finish on SIGTERM */
 	const char *online;       /* the online store */
+	int any_store;            /* serve models whose tables come from another store
+				     (ff_store_bind.h), warned at each load */
 	const char *registry;     /* for models:/ references */
 	const char *log;          /* inference log file, or NULL */
 	char **models;            /* [NAME=]REF: a file or a models:/ reference */

@@ -78,7 +78,7 @@ static int load_one(struct ff_served_model *s, const char *spec, const char *reg
 	return rc;
 }
 
-int ff_generation_load(char **specs, size_t n, const char *registry, const char *online,
+int ff_generation_load(char **specs, size_t n, const char *registry, const char *online, int any_store,
 		       size_t workers, struct ff_inference_log *log, struct ff_generation **out)
 {
 	struct ff_generation *g = ff_xcalloc(1, sizeof *g);
@@ -98,6 +98,8 @@ int ff_generation_load(char **specs, size_t n, const char *registry, const char 
 				ff_error("two models named %s: name them NAME=REF", s->name);
 				goto fail;
 			}
+		if (ff_store_bind_online(&s->m->bp, s->label, online, any_store, &s->bound) < 0)
+			goto fail;
 		s->scorers = ff_xcalloc(workers + 1, sizeof *s->scorers);
 		for (size_t w = 0; w <= workers; w++)
 			if (ff_scorer_open(s->m, online, &s->scorers[w]) < 0)
@@ -122,6 +124,7 @@ void ff_generation_release(struct ff_generation *g)
 			ff_scorer_free(s->scorers[w]);
 		free(s->scorers);
 		ff_model_free(s->m);
+		ff_store_binding_release(&s->bound);
 		pthread_mutex_destroy(&s->spare_lock);
 		free(s->name);
 		free(s->ref);

@@ -13,6 +13,7 @@
 #include "ff_inference_log.h"
 #include "ff_model.h"
 #include "ff_scorer.h"
+#include "ff_store_bind.h"
 
 struct ff_served_model {
 	char *name;              /* in routes and in the inference log */
@@ -20,6 +21,7 @@ struct ff_served_model {
 	char *label;             /* what was loaded: models:/NAME/VERSION or the file */
 	char *version;           /* the registry version, or file:HASH of the file's bytes */
 	struct ff_model *m;
+	struct ff_store_binding bound; /* its tables in the online store (ff_store_bind.h) */
 	struct ff_scorer **scorers; /* one per worker, and a spare shared under lock */
 	pthread_mutex_t spare_lock;
 	int log_table;           /* -1: not logged */
@@ -33,10 +35,11 @@ struct ff_generation {
 	long long loaded_at;     /* wall clock, seconds */
 };
 
-/* Load the models ("[NAME=]REF" each) and open workers scorers per model
- * on the online store; with log, make each model's inference table. Returns
+/* Load the models ("[NAME=]REF" each), check that the online store holds
+ * the tables each was trained on (ff_store_bind_online; any_store: from
+ * another store too, warned), and open workers scorers per model on it; with log, make each model's inference table. Returns
  * 0 and *out (one reference held), or -1 (reported). */
-int ff_generation_load(char **specs, size_t n, const char *registry, const char *online,
+int ff_generation_load(char **specs, size_t n, const char *registry, const char *online, int any_store,
 		       size_t workers, struct ff_inference_log *log, struct ff_generation **out);
 /* Drop a reference; the last frees the generation. */
 void ff_generation_release(struct ff_generation *g);

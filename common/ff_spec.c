@@ -26,7 +26,7 @@ static const struct {
 
 static const char *directives[] = {
 	"table", "time", "key", "timestamp-key", "window", "slide",
-	"timezone", "partition", "feature", "describe",
+	"timezone", "partition", "feature", "describe", "input-timezone",
 };
 
 void ff_spec_init(struct ff_spec *spec, const char *origin)
@@ -49,6 +49,7 @@ void ff_spec_release(struct ff_spec *spec)
 	free(spec->keys);
 	free(spec->timestamp_key);
 	free(spec->timezone);
+	free(spec->input_timezone);
 	free(spec->partition);
 	for (size_t i = 0; i < spec->nfeatures; i++) {
 		free(spec->features[i].name);
@@ -239,6 +240,11 @@ int ff_spec_set(struct ff_spec *spec, const char *directive, const char *value, 
 			return ff_error("%s: unknown time zone '%s'", where, value);
 		return set_once(&spec->timezone, value, "time zone", where);
 	}
+	if (strcmp(directive, "input-timezone") == 0) {
+		if (ff_zone_check(value) < 0)
+			return ff_error("%s: unknown time zone '%s'", where, value);
+		return set_once(&spec->input_timezone, value, "input time zone", where);
+	}
 	if (strcmp(directive, "partition") == 0) {
 		if (spec->partition_set)
 			return ff_error("%s: partition given twice", where);
@@ -364,6 +370,9 @@ char *ff_spec_text(const struct ff_spec *spec, int descriptions)
 	ff_duration_format(spec->slide, dur);
 	fprintf(m, "slide %s\n", dur);
 	fprintf(m, "timezone %s\n", spec->timezone);
+	/* Only when not UTC: the tables defined before it keep their definition. */
+	if (spec->input_timezone && strcmp(spec->input_timezone, "UTC") != 0)
+		fprintf(m, "input-timezone %s\n", spec->input_timezone);
 	fprintf(m, "partition %s\n", spec->partition ? spec->partition : "none");
 	for (size_t i = 0; i < spec->nfeatures; i++) {
 		char expr[512];

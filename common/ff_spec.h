@@ -46,6 +46,7 @@ struct ff_spec {
 	char *timestamp_key; /* default "window_end" */
 	int64_t window, slide; /* microseconds; slide defaults to window */
 	char *timezone;      /* default "UTC" */
+	char *input_timezone; /* the zone of the input's naive times; NULL: UTC */
 	char *partition;     /* default "yyyy_mm"; NULL when "none" */
 	struct ff_feature *features;
 	size_t nfeatures;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -210,12 +211,65 @@ void ff_store_close(struct ff_store *st)
 sqlite3 *ff_store_db(struct ff_store *st) { return st->db; }
 const char *ff_store_path(const struct ff_store *st) { return st->path; }
 
+static void now_text(char *buf);
+
+/* The store's identity, made in the first write of a store that has none
+ * (a new store, or one made before identities): 128 random bits in hex. */
+static int ensure_id(struct ff_store *st)
+{
+	unsigned char bytes[16];
+	size_t got = 0;
+	while (got < sizeof bytes) {
+		ssize_t n = getrandom(bytes + got, sizeof bytes - got, 0);
+		if (n < 0 && errno != EINTR)
+			return ff_error("%s: cannot make the store's identity: %s", st->path, strerror(errno));
+		got += n > 0 ? (size_t)n : 0;
+	}
+	char id[FF_STORE_ID_SIZE], now[32], sql[400];
+	for (size_t i = 0; i < sizeof bytes; i++)
+		snprintf(id + 2 * i, 3, "%02x", bytes[i]);
+	now_text(now);
+	snprintf(sql, sizeof sql,
+		 "CREATE TABLE IF NOT EXISTS ff_store_info (id TEXT NOT NULL, created_at TEXT NOT NULL);"
+		 "INSERT INTO ff_store_info SELECT '%s', '%s' WHERE NOT EXISTS (SELECT 1 FROM ff_store_info);",
+		 id, now);
+	return exec(st, sql);
+}
+
 int ff_store_begin(struct ff_store *st)
 {
 	if (exec(st, st->tmp_path ? "BEGIN" : "BEGIN IMMEDIATE") < 0)
 		return -1;
 	st->in_tx = 1;
+	if (ensure_id(st) < 0) {
+		ff_store_rollback(st);
+		return -1;
+	}
 	return 0;
+}
+
+int ff_store_id(struct ff_store *st, char id[FF_STORE_ID_SIZE])
+{
+	sqlite3_stmt *s;
+	if (prepare_catalog(st, "SELECT count(*) FROM @.sqlite_master WHERE type = 'table' AND name = 'ff_store_info'",
+			    &s) < 0)
+		return -1;
+	int rc = sqlite3_step(s), has = rc == SQLITE_ROW && sqlite3_column_int(s, 0) > 0;
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW)
+		return db_error(st, "cannot read the store");
+	if (!has)
+		return 0;
+	if (prepare_catalog(st, "SELECT id FROM @.ff_store_info LIMIT 1", &s) < 0)
+		return -1;
+	rc = sqlite3_step(s);
+	int found = rc == SQLITE_ROW && sqlite3_column_type(s, 0) == SQLITE_TEXT;
+	if (found)
+		snprintf(id, FF_STORE_ID_SIZE, "%s", (const char *)sqlite3_column_text(s, 0));
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_error(st, "cannot read the store");
+	return found;
 }
 
 static int publish_new_store(struct ff_store *st)

@@ -40,6 +40,13 @@ int ff_store_commit(struct ff_store *st);
  * (reported: a newer format, an error). */
 int ff_store_borrow(sqlite3 *db, const char *path, const char *schema, struct ff_store **out);
 
+/* The store's identity (ff-store(5)): 32 lower-case hexadecimal digits,
+ * 128 random bits made by the store's first write (ff_store_begin makes
+ * one for a store that has none) and kept by copies of the file. Returns
+ * 1 with id, 0 if the store has none yet, -1 on error (reported). */
+#define FF_STORE_ID_SIZE 33
+int ff_store_id(struct ff_store *st, char id[FF_STORE_ID_SIZE]);
+
 /* ---- reading the catalog (ff-store(5)); the other modules read it only here ---- */
 
 /* Read a table's definition from the catalog: 1 found, 0 not there, -1 error. */

@@ -56,8 +56,58 @@ static int days_in_month(int y, int m)
 static _Thread_local char last_date[10];
 static _Thread_local int64_t last_days;
 
+/* ff_time_parse, telling whether the text gave its offset (or Z). */
+static int parse(const char *s, size_t len, int allow_date, int64_t *usec, int *has_offset);
+
 int ff_time_parse(const char *s, size_t len, int allow_date, int64_t *usec)
 {
+	int has_offset;
+	return parse(s, len, allow_date, usec, &has_offset);
+}
+
+/* The offset of zone from UTC at t (seconds), in seconds: 0 or -1. */
+static int zone_offset(const char *zone, int64_t t, int64_t *offset)
+{
+	struct ff_local_time lt;
+	if (ff_time_local(zone, t * FF_USEC, &lt) < 0)
+		return -1;
+	int64_t local = ff_days_from_civil(lt.year, (unsigned)lt.month, (unsigned)lt.day) * 86400 +
+			lt.hour * 3600 + lt.minute * 60 + lt.second;
+	*offset = local - t;
+	return 0;
+}
+
+int ff_time_parse_zone(const char *s, size_t len, int allow_date, const char *zone, int64_t *usec)
+{
+	int has_offset;
+	if (parse(s, len, allow_date, usec, &has_offset) < 0)
+		return -1;
+	if (has_offset || !zone || strcmp(zone, "UTC") == 0)
+		return 0;
+	/* The wall time read as UTC, L: the instants it may be are L less the
+	 * zone's offset a day before and a day after (no zone changes twice
+	 * within two days); one is right if the zone has that offset then. */
+	int64_t frac = *usec - ff_floor_div(*usec, FF_USEC) * FF_USEC, wall = ff_floor_div(*usec, FF_USEC);
+	int64_t before, after, found = INT64_MAX;
+	if (zone_offset(zone, wall - 86400, &before) < 0 || zone_offset(zone, wall + 86400, &after) < 0)
+		return -1;
+	int64_t tries[2] = {wall - before, wall - after};
+	for (int k = 0; k < 2; k++) {
+		int64_t at;
+		if (zone_offset(zone, tries[k], &at) < 0)
+			return -1;
+		if (tries[k] + at == wall && tries[k] < found)
+			found = tries[k]; /* an overlap: the earlier of the two */
+	}
+	if (found == INT64_MAX)
+		return FF_TIME_GAP; /* skipped by a change to summer time */
+	*usec = found * FF_USEC + frac;
+	return 0;
+}
+
+static int parse(const char *s, size_t len, int allow_date, int64_t *usec, int *has_offset)
+{
+	*has_offset = 0;
 	int Y, M, D, h = 0, mi = 0, sec = 0;
 	int64_t days;
 	if (len < 10)
@@ -102,6 +152,7 @@ int ff_time_parse(const char *s, size_t len, int allow_date, int64_t *usec)
 				return -1;
 		}
 		if (i < len) {
+			*has_offset = 1;
 			if (s[i] == 'Z' && i + 1 == len) {
 				i++;
 			} else if (s[i] == '+' || s[i] == '-') {

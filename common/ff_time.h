@@ -19,6 +19,16 @@
  * "YYYY-MM-DD" is midnight. Returns 0 or -1 (no message). */
 int ff_time_parse(const char *s, size_t len, int allow_date, int64_t *usec);
 
+/* The one reader of input times (ff-semantics(7), Input time zone): as
+ * ff_time_parse, but a naive time is wall-clock time in zone (an IANA name;
+ * NULL or "UTC": UTC, the default). A wall time that happens twice (clocks
+ * set back) is the earlier instant, the first offset; one that never
+ * happens (clocks set forward over it) is refused: FF_TIME_GAP. Times with
+ * an offset or Z keep it. Returns 0, -1 (not a time, or an unknown zone)
+ * or FF_TIME_GAP; no message. */
+#define FF_TIME_GAP (-2)
+int ff_time_parse_zone(const char *s, size_t len, int allow_date, const char *zone, int64_t *usec);
+
 /* Parse a duration: a positive whole number of seconds written as one or more
  * NUMBER+UNIT parts (units d, h, m, s), e.g. "1h", "15m", "1h30m", "900s",
  * at most FF_DURATION_MAX (36525d) in all. Returns 0 or -1 (also for any

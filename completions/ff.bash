@@ -8,7 +8,7 @@ _ff_opts() {
 	ff-compute)
 		echo "--store --spec --output --start --end --mode --batch --replace --lateness --memory --skip-bad --max-bad
 		      --delimiter --wait --quiet --verbose --help --version --table --time --key --timestamp-key
-		      --window --slide --timezone --partition --feature --describe" ;;
+		      --window --slide --timezone --input-timezone --partition --feature --describe" ;;
 	ff-gen-trips)
 		echo "--rows --seed --start --days --output --quiet --help --version" ;;
 	ff-monitor)
@@ -20,21 +20,22 @@ _ff_opts() {
 		echo "--registry --alias --description --force --format --output --wait --quiet --help --version" ;;
 	ff-join)
 		echo "--store --spec --output --format --delimiter --quiet --help --version --derive --lookup
-		      --key --timestamp --features --rename --default --lookback --exact --exclude" ;;
+		      --key --timestamp --features --rename --default --lookback --exact --exclude
+		      --input-timezone" ;;
 	ff-train-set)
-		echo "--store --spec --blueprint --output --format --strict --delimiter --quiet --help --version" ;;
+		echo "--store --spec --blueprint --output --format --strict --delimiter --input-timezone --quiet --help --version" ;;
 	ff-train)
 		echo "--blueprint --output --rounds --depth --eta --min-child-weight --subsample
 		      --colsample --lambda --seed --threads --objective --holdout --early-stopping
 		      --time-column --categorical --delimiter --quiet --help --version" ;;
 	ff-predict)
-		echo "--model --registry --store --online --stats --skew-check --fallback
+		echo "--model --registry --store --any-store --online --stats --skew-check --fallback
 		      --with-features --with-fallbacks --format --output --delimiter --quiet --help --version" ;;
 	ff-sync-online)
 		echo "--store --online --full --retention --follow --interval --verbose --wait --quiet
 		      --help --version" ;;
 	ff-serve)
-		echo "--model --online --registry --address --port --port-file --threads
+		echo "--model --online --any-store --registry --address --port --port-file --threads
 		      --body-limit --max-rows --timeout --grace --log --quiet --help --version" ;;
 	esac
 }

@@ -328,7 +328,7 @@ EOF
 	# --stats: one line on stderr.
 	run -0 --separate-stderr ff-predict -m model.json --online online.db --stats -o pred.csv trips.csv
 	no_output
-	[[ "$stderr" == "ff-predict: 3000 requests: latency p50 "*"; 6000 lookups, 0 misses, 0 fallbacks; scorer ff_trees" ]]
+	[[ "$stderr" == "ff-predict: 3000 requests: latency p50 "*"; 6000 lookups, 0 misses, 0 fallbacks; table versions trip_pickup_features 1 (model 1, +0), trip_dropoff_features 1 (model 1, +0); scorer ff_trees" ]]
 	[[ "$stderr" != *$'\n'* ]]
 	run -2 --separate-stderr ff-predict -m model.json --skew-check trips.csv
 	no_output
@@ -445,12 +445,13 @@ Try 'ff-predict --help' for more information."
 	[[ "$stderr" == "ff-predict: no-such.json: "* && "$stderr" != *$'\n'* ]]
 }
 
+# The blueprint names its store by absolute path (it used to be the path
+# as typed, read from the current directory): run from elsewhere, the model
+# reads the store it was trained on. More in ff-predict-store.bats.
 @test "the store: the blueprint's, or -s" {
 	mkdir elsewhere
 	cd elsewhere
-	run -1 --separate-stderr ff-predict -m ../model.json ../trips.csv
-	no_output
-	[[ "$stderr" == "ff-predict: "*"small.db"* ]]
+	ff-predict -m ../model.json ../trips.csv | cmp - <(cd .. && ff-predict -m model.json trips.csv)
 	ff-predict -m ../model.json -s ../small.db ../trips.csv | cmp - <(cd .. && ff-predict -m model.json trips.csv)
 }
 

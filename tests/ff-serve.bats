@@ -1421,3 +1421,63 @@ PY
 	stop_server
 	diff -u - "$SERR" <<<"ff-serve: listening on 127.0.0.1:$PORT"
 }
+
+# ---- the store a model was trained on (ff-predict-store.bats) ----------
+
+@test "/metrics: how many versions each table moved on since training" {
+	cp "$BATS_FILE_TMPDIR/off.db" .
+	ff-gen-trips -n 100 --days 1 --start 2018-01-05 -o more.csv
+	ff-compute -q -s off.db -f "$EXAMPLES/pickup_features.spec" more.csv
+	ff-sync-online -q -s off.db --online on2.db
+	start_server --online on2.db -m model.json
+	http GET /metrics
+	[ "$(metric 'ff_serve_table_versions_behind{model="model",table="trip_pickup_features"}')" = 1 ]
+	[ "$(metric 'ff_serve_table_versions_behind{model="model",table="trip_dropoff_features"}')" = 0 ]
+	stop_server
+}
+
+@test "tables synced from another store are refused; --any-store serves them, warned" {
+	ff-gen-trips -n 300 --days 3 --seed 9 -o other.csv
+	ff-compute -q -s other.db -f "$EXAMPLES/pickup_features.spec" -f "$EXAMPLES/dropoff_features.spec" other.csv
+	ff-sync-online -q -s other.db --online other_on.db
+	local want have
+	want=$(q "$BATS_FILE_TMPDIR/off.db" 'SELECT id FROM ff_store_info')
+	have=$(q other.db 'SELECT id FROM ff_store_info')
+	run -1 --separate-stderr ff-serve -p 0 --online other_on.db -m model.json
+	diff -u - <(printf '%s\n' "$stderr") <<-EOF
+	ff-serve: other_on.db, given with --online: table trip_pickup_features was synced from another store (id $have, the model was trained on $want); sync it from the model's store, or give --any-store
+	EOF
+	start_server --online other_on.db -m model.json --any-store
+	grep -qx "ff-serve: warning: other_on.db, given with --online: table trip_pickup_features was synced from another store (id $have, the model was trained on $want); used because of --any-store" "$SERR" ||
+		fail "$(cat "$SERR")"
+	stop_server
+}
+
+@test "a table redefined since training is refused, --any-store or not" {
+	cp "$BATS_FILE_TMPDIR/off.db" "$BATS_FILE_TMPDIR/trips.csv" .
+	sed 's/^window .*/window 2h/' "$EXAMPLES/pickup_features.spec" > pickup.spec
+	ff-compute -q -s off.db -f pickup.spec --replace trips.csv
+	ff-sync-online -q -s off.db --online re_on.db
+	local any
+	for any in "" --any-store; do
+		run -1 --separate-stderr ff-serve -p 0 --online re_on.db -m model.json $any
+		[[ $stderr == "ff-serve: re_on.db, given with --online: table trip_pickup_features was redefined since model.json was trained (definition xxh3-128:"*"; retrain the model" ]] ||
+			fail "$stderr"
+	done
+}
+
+# ---- the zone of naive times (input-timezone.bats) ----------------------
+
+@test "a model trained with input-timezone reads requests in that zone" {
+	ff-train-set -q -s "$BATS_FILE_TMPDIR/off.db" -f "$EXAMPLES/training_set.spec" \
+		--input-timezone America/New_York -b bp_ny -o ts_ny.csv trips.csv
+	ff-train -q -b bp_ny -o ny.json --rounds 5 ts_ny.csv
+	start_server --online on.db -m ny=ny.json -m model.json
+	local gap=${REC//2018-01-01 00:01:31/2018-03-11 02:30:00}
+	printf '%s' "{\"dataframe_records\":[$gap]}" > gap.json
+	post /models/ny/invocations gap.json
+	expect_error 400 BAD_REQUEST "'2018-03-11 02:30:00' does not exist in America/New_York"
+	post /models/model/invocations gap.json
+	[ "$CODE" = 200 ] || fail "$CODE $BODY"
+	stop_server
+}

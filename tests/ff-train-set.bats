@@ -96,13 +96,19 @@ EOF
 	leak_message "ff-train-set: warning:" 1 4 "$stderr"
 	# Means over the matched rows: n (2+2+1)/3, mean (15+7.5+6)/3; per key
 	# 10001 (2+1)/2 and (15+6)/2; the label over the 3 non-empty fares.
-	same <(sed -E 's/xxh3-128:[0-9a-f]{32}$/xxh3-128:HASH/' bp) <<'EOF'
+	# The store's absolute path and identity, and the table's definition
+	# hash, bind the model to this store (ff-predict-store.bats).
+	same <(sed -E -e 's/xxh3-128:[0-9a-f]{32}$/xxh3-128:HASH/' -e "s|^store-path $PWD/|store-path PWD/|" \
+		-e 's/^store-id [0-9a-f]{32}$/store-id ID/' bp) <<'EOF'
 # ff-blueprint(5): how this training set was made, to make its rows again
 format 1
 store store.db
+store-path PWD/store.db
+store-id ID
 derive r=ceil(when, 15m)
 lookup zone
 table-version 1
+table-definition xxh3-128:HASH
 key zip
 timestamp r
 features n,mean

@@ -105,6 +105,28 @@ int main(void)
 	CHECK(ff_time_local("America/New_York", T("2018-11-04 06:00:00"), &lt) == 0 && lt.hour == 1 &&
 		      lt.day_of_week == 7, "fall back");
 	CHECK(ff_time_local("UTC", T("2018-01-06 04:30:00"), &lt) == 0 && lt.day_of_week == 6, "UTC Saturday");
+
+	/* Naive input times in a zone (ff_time_parse_zone): New York wall clock. */
+	const char *ny = "America/New_York";
+#define Z(text) (ff_time_parse_zone(text, strlen(text), 1, ny, &t) == 0 ? t : -1)
+	CHECK(Z("2018-01-06 02:00:00") == T("2018-01-06 07:00:00"), "EST: UTC-5");
+	CHECK(Z("2018-07-06 02:00:00") == T("2018-07-06 06:00:00"), "EDT: UTC-4");
+	CHECK(Z("2018-01-06 02:00:00.25") == T("2018-01-06 07:00:00") + 250000, "fraction kept");
+	CHECK(Z("2018-01-06") == T("2018-01-06 05:00:00"), "a date: local midnight");
+	CHECK(Z("2018-01-06 02:00:00Z") == T("2018-01-06 02:00:00"), "Z kept");
+	CHECK(Z("2018-01-06 02:00:00+01:00") == T("2018-01-06 01:00:00"), "an offset kept");
+	/* Spring forward 2018-03-11: 02:00-02:59 never happens; 01:59:59 EST, 03:00 EDT do. */
+	CHECK(ff_time_parse_zone("2018-03-11 02:30:00", 19, 0, ny, &t) == FF_TIME_GAP, "the gap is refused");
+	CHECK(Z("2018-03-11 01:59:59") == T("2018-03-11 06:59:59"), "before the gap");
+	CHECK(Z("2018-03-11 03:00:00") == T("2018-03-11 07:00:00"), "after the gap");
+	/* Fall back 2018-11-04: 01:30 happens at 05:30 UTC (EDT) and 06:30 UTC (EST): the first. */
+	CHECK(Z("2018-11-04 01:30:00") == T("2018-11-04 05:30:00"), "the overlap: the earlier instant");
+	CHECK(Z("2018-11-04 02:00:00") == T("2018-11-04 07:00:00"), "after the overlap");
+	CHECK(ff_time_parse_zone("2018-01-06 02:00:00", 19, 0, NULL, &t) == 0 && t == T("2018-01-06 02:00:00"),
+	      "no zone: UTC");
+	CHECK(ff_time_parse_zone("2018-01-06 02:00:00", 19, 0, "Mars/Olympus", &t) == -1, "unknown zone");
+	CHECK(ff_time_parse_zone("2018-01-06 2:00:00", 18, 0, ny, &t) == -1, "not a time");
+#undef Z
 	CHECK(ff_zone_check("Mars/Olympus") < 0, "unknown zone");
 	CHECK(ff_zone_check("../etc/passwd") < 0, "zone path refused");
 	return UNIT_DONE();
