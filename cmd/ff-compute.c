@@ -71,10 +71,7 @@ static const struct option options[] = {
 	{"max-bad", required_argument, NULL, OPT_MAX_BAD},
 	{"delimiter", required_argument, NULL, FF_OPT_DELIMITER},
 	{"wait", required_argument, NULL, FF_OPT_WAIT},
-	{"quiet", no_argument, NULL, 'q'},
 	{"verbose", no_argument, NULL, 'v'},
-	{"help", no_argument, NULL, 'h'},
-	{"version", no_argument, NULL, 'V'},
 	{"table", required_argument, NULL, OPT_DIRECTIVE},
 	{"time", required_argument, NULL, OPT_DIRECTIVE},
 	{"key", required_argument, NULL, OPT_DIRECTIVE},
@@ -86,7 +83,7 @@ static const struct option options[] = {
 	{"partition", required_argument, NULL, OPT_DIRECTIVE},
 	{"feature", required_argument, NULL, OPT_DIRECTIVE},
 	{"describe", required_argument, NULL, OPT_DIRECTIVE},
-	{NULL, 0, NULL, 0},
+	FF_OPT_COMMON,
 };
 
 int main(int argc, char **argv)

@@ -36,10 +36,7 @@ static const struct option options[] = {
 	{"start", required_argument, NULL, OPT_START},
 	{"days", required_argument, NULL, OPT_DAYS},
 	{"output", required_argument, NULL, 'o'},
-	{"quiet", no_argument, NULL, 'q'},
-	{"help", no_argument, NULL, 'h'},
-	{"version", no_argument, NULL, 'V'},
-	{NULL, 0, NULL, 0},
+	FF_OPT_COMMON,
 };
 
 int main(int argc, char **argv)

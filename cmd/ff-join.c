@@ -46,9 +46,6 @@ static const struct option options[] = {
 	{"output", required_argument, NULL, 'o'},
 	{"format", required_argument, NULL, OPT_FORMAT},
 	{"delimiter", required_argument, NULL, FF_OPT_DELIMITER},
-	{"quiet", no_argument, NULL, 'q'},
-	{"help", no_argument, NULL, 'h'},
-	{"version", no_argument, NULL, 'V'},
 	{"derive", required_argument, NULL, OPT_DIRECTIVE},
 	{"lookup", required_argument, NULL, OPT_DIRECTIVE},
 	{"key", required_argument, NULL, OPT_DIRECTIVE},
@@ -60,7 +57,7 @@ static const struct option options[] = {
 	{"exact", no_argument, NULL, OPT_DIRECTIVE},
 	{"exclude", required_argument, NULL, OPT_DIRECTIVE},
 	{"input-timezone", required_argument, NULL, OPT_DIRECTIVE},
-	{NULL, 0, NULL, 0},
+	FF_OPT_COMMON,
 };
 
 int main(int argc, char **argv)

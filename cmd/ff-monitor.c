@@ -120,10 +120,7 @@ static const struct option options[] = {
 	{"registry", required_argument, NULL, 'r'},
 	{"blueprint", required_argument, NULL, OPT_BLUEPRINT},
 	{"delimiter", required_argument, NULL, FF_OPT_DELIMITER},
-	{"quiet", no_argument, NULL, 'q'},
-	{"help", no_argument, NULL, 'h'},
-	{"version", no_argument, NULL, 'V'},
-	{NULL, 0, NULL, 0},
+	FF_OPT_COMMON,
 };
 
 /* Options of one job only: a cron line that gives one to another job has

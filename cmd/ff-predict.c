@@ -61,10 +61,7 @@ static const struct option options[] = {
 	{"skew-check", no_argument, NULL, OPT_SKEW},
 	{"output", required_argument, NULL, 'o'},
 	{"delimiter", required_argument, NULL, FF_OPT_DELIMITER},
-	{"quiet", no_argument, NULL, 'q'},
-	{"help", no_argument, NULL, 'h'},
-	{"version", no_argument, NULL, 'V'},
-	{NULL, 0, NULL, 0},
+	FF_OPT_COMMON,
 };
 
 /* A model from a file or from the registry. */

@@ -60,10 +60,7 @@ static const struct option options[] = {
 	{"timeout", required_argument, NULL, OPT_TIMEOUT},
 	{"grace", required_argument, NULL, OPT_GRACE},
 	{"log", required_argument, NULL, OPT_LOG},
-	{"quiet", no_argument, NULL, 'q'},
-	{"help", no_argument, NULL, 'h'},
-	{"version", no_argument, NULL, 'V'},
-	{NULL, 0, NULL, 0},
+	FF_OPT_COMMON,
 };
 
 int main(int argc, char **argv)

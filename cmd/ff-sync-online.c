@@ -43,10 +43,7 @@ static const struct option options[] = {
 	{"interval", required_argument, NULL, OPT_INTERVAL},
 	{"verbose", no_argument, NULL, 'v'},
 	{"wait", required_argument, NULL, FF_OPT_WAIT},
-	{"quiet", no_argument, NULL, 'q'},
-	{"help", no_argument, NULL, 'h'},
-	{"version", no_argument, NULL, 'V'},
-	{NULL, 0, NULL, 0},
+	FF_OPT_COMMON,
 };
 
 static volatile sig_atomic_t stopping;

@@ -43,10 +43,7 @@ static const struct option options[] = {
 	{"strict", no_argument, NULL, OPT_STRICT},
 	{"delimiter", required_argument, NULL, FF_OPT_DELIMITER},
 	{"input-timezone", required_argument, NULL, OPT_INPUT_TZ},
-	{"quiet", no_argument, NULL, 'q'},
-	{"help", no_argument, NULL, 'h'},
-	{"version", no_argument, NULL, 'V'},
-	{NULL, 0, NULL, 0},
+	FF_OPT_COMMON,
 };
 
 /* A path made absolute through its directory, so that two spellings of one

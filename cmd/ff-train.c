@@ -63,10 +63,7 @@ static const struct option options[] = {
 	{"time-column", required_argument, NULL, OPT_TIME},
 	{"categorical", required_argument, NULL, OPT_CATEGORICAL},
 	{"delimiter", required_argument, NULL, FF_OPT_DELIMITER},
-	{"quiet", no_argument, NULL, 'q'},
-	{"help", no_argument, NULL, 'h'},
-	{"version", no_argument, NULL, 'V'},
-	{NULL, 0, NULL, 0},
+	FF_OPT_COMMON,
 };
 
 int main(int argc, char **argv)

@@ -13,6 +13,14 @@
 
 #include <stdint.h>
 
+/* The options every command has, to end its option table with: -q, -h,
+ * -V (ff_opt_default handles them) and the table's end. */
+#define FF_OPT_COMMON                                 \
+	{"quiet", no_argument, NULL, 'q'},           \
+	{"help", no_argument, NULL, 'h'},            \
+	{"version", no_argument, NULL, 'V'},         \
+	{NULL, 0, NULL, 0}
+
 /* Start main: the program name for messages (argv[0] becomes it) and
  * getopt's own messages off (ff_opt_default reports). */
 void ff_opt_start(int argc, char **argv);

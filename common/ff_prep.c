@@ -10,16 +10,6 @@
 #include "ff_time.h"
 #include "ff_util.h"
 
-static char *trim(const char *s, size_t n)
-{
-	while (n && isspace((unsigned char)*s)) {
-		s++;
-		n--;
-	}
-	while (n && isspace((unsigned char)s[n - 1]))
-		n--;
-	return ff_xstrndup(s, n);
-}
 
 int ff_prep_parse(struct ff_prep *p, const char *text, const char *where)
 {
@@ -30,10 +20,10 @@ int ff_prep_parse(struct ff_prep *p, const char *text, const char *where)
 	const char *close = comma ? strchr(comma, ')') : NULL;
 	if (!close)
 		return ff_error("%s: '%s' is not NAME=ceil(COLUMN, DURATION) or floor", where, text);
-	char *func = trim(eq + 1, (size_t)(open - eq - 1));
-	char *dur = trim(comma + 1, (size_t)(close - comma - 1));
-	p->name = trim(text, (size_t)(eq - text));
-	p->column = trim(open + 1, (size_t)(comma - open - 1));
+	char *func = ff_xstrndup_trimmed(eq + 1, (size_t)(open - eq - 1));
+	char *dur = ff_xstrndup_trimmed(comma + 1, (size_t)(close - comma - 1));
+	p->name = ff_xstrndup_trimmed(text, (size_t)(eq - text));
+	p->column = ff_xstrndup_trimmed(open + 1, (size_t)(comma - open - 1));
 	int rc = 0;
 	if (strcmp(func, "ceil") == 0)
 		p->op = FF_PREP_CEIL;

@@ -68,19 +68,8 @@ int ff_spec_is_directive(const char *name)
 	return 0;
 }
 
-/* A copy of the first n bytes of s without surrounding blanks. */
-static char *trimmed_n(const char *s, size_t n)
-{
-	while (n && isspace((unsigned char)*s)) {
-		s++;
-		n--;
-	}
-	while (n && isspace((unsigned char)s[n - 1]))
-		n--;
-	return ff_xstrndup(s, n);
-}
 
-static char *trimmed(const char *s) { return trimmed_n(s, strlen(s)); }
+static char *trimmed(const char *s) { return ff_xstrndup_trimmed(s, strlen(s)); }
 
 static int set_once(char **slot, const char *value, const char *what, const char *where)
 {
@@ -105,7 +94,7 @@ static int add_feature(struct ff_spec *spec, const char *value, const char *wher
 	const char *eq = strchr(value, '=');
 	if (!eq)
 		return ff_error("%s: feature '%s' is not NAME=FUNCTION(COLUMN)", where, value);
-	char *name = trimmed_n(value, (size_t)(eq - value));
+	char *name = ff_xstrndup_trimmed(value, (size_t)(eq - value));
 	char *expr = trimmed(eq + 1);
 	char *open = strchr(expr, '(');
 	char *close = strrchr(expr, ')');
@@ -177,7 +166,7 @@ out:
 static int add_key(struct ff_spec *spec, const char *value, const char *where)
 {
 	const char *eq = strchr(value, '=');
-	char *name = eq ? trimmed_n(value, (size_t)(eq - value)) : trimmed(value);
+	char *name = eq ? ff_xstrndup_trimmed(value, (size_t)(eq - value)) : trimmed(value);
 	char *column = eq ? trimmed(eq + 1) : ff_xstrdup(name);
 	if (ff_name_check(name, "key name", where) < 0 || !ff_is_identifier(name) || !*column) {
 		if (strlen(name) <= FF_NAME_MAX)
@@ -198,7 +187,7 @@ static int describe(struct ff_spec *spec, const char *value, const char *where)
 	const char *eq = strchr(value, '=');
 	if (!eq)
 		return ff_error("%s: describe '%s' is not NAME=TEXT", where, value);
-	char *name = trimmed_n(value, (size_t)(eq - value));
+	char *name = ff_xstrndup_trimmed(value, (size_t)(eq - value));
 	for (size_t i = 0; i < spec->nfeatures; i++) {
 		if (strcmp(spec->features[i].name, name) == 0) {
 			free(spec->features[i].description);

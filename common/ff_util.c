@@ -1,5 +1,6 @@
 #include "ff_util.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <float.h>
 #include <getopt.h>
@@ -110,6 +111,17 @@ void *ff_xcalloc(size_t n, size_t size) { return check(calloc(n ? n : 1, size ? 
 void *ff_xrealloc(void *p, size_t n) { return check(realloc(p, n ? n : 1)); }
 char *ff_xstrdup(const char *s) { return check(strdup(s)); }
 char *ff_xstrndup(const char *s, size_t n) { return check(strndup(s, n)); }
+
+char *ff_xstrndup_trimmed(const char *s, size_t n)
+{
+	while (n && isspace((unsigned char)*s)) {
+		s++;
+		n--;
+	}
+	while (n && isspace((unsigned char)s[n - 1]))
+		n--;
+	return ff_xstrndup(s, n);
+}
 
 int64_t ff_count_limit(int64_t limit, double percent, int64_t total)
 {

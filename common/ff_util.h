@@ -53,6 +53,8 @@ void *ff_xcalloc(size_t n, size_t size);
 void *ff_xrealloc(void *p, size_t n);
 char *ff_xstrdup(const char *s);
 char *ff_xstrndup(const char *s, size_t n);
+/* A copy of the first n bytes of s without the blanks around them. */
+char *ff_xstrndup_trimmed(const char *s, size_t n);
 
 /* Grow *buf (capacity *cap, element size elem) to hold at least need elements. */
 void ff_grow(void *buf, size_t *cap, size_t need, size_t elem);
