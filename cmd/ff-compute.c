@@ -45,6 +45,7 @@ static const char usage_text[] =
 	"      --timestamp-key NAME     --window DURATION      --slide DURATION\n"
 	"      --timezone ZONE          --partition NAME|none\n"
 	"      --input-timezone ZONE    the zone of the input's naive times (default UTC)\n"
+	"      --input-time-format text|date|epoch-s|epoch-ms  how the times are written\n"
 	"      --feature NAME=FUNCTION(COLUMN)                 --describe NAME=TEXT\n"
 	"Functions: count sum mean avg min max stddev variance, and of window_end or\n"
 	"window_start: is_weekend hour day_of_week. TIME is YYYY-MM-DD or a timestamp\n"
@@ -80,6 +81,7 @@ static const struct option options[] = {
 	{"slide", required_argument, NULL, OPT_DIRECTIVE},
 	{"timezone", required_argument, NULL, OPT_DIRECTIVE},
 	{"input-timezone", required_argument, NULL, OPT_DIRECTIVE},
+	{"input-time-format", required_argument, NULL, OPT_DIRECTIVE},
 	{"partition", required_argument, NULL, OPT_DIRECTIVE},
 	{"feature", required_argument, NULL, OPT_DIRECTIVE},
 	{"describe", required_argument, NULL, OPT_DIRECTIVE},

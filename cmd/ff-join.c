@@ -36,7 +36,8 @@ static const char usage_text[] =
 	"And for the whole output:\n"
 	"      --exclude COLUMN[,...]   leave columns out of the output\n"
 	"      --input-timezone ZONE    zone of the input's naive times, such as\n"
-	"                               America/New_York (default UTC)\n";
+	"                               America/New_York (default UTC)\n"
+	"      --input-time-format F    text (default), date, epoch-s or epoch-ms\n";
 
 enum { OPT_FORMAT = 256, OPT_DIRECTIVE };
 
@@ -57,6 +58,7 @@ static const struct option options[] = {
 	{"exact", no_argument, NULL, OPT_DIRECTIVE},
 	{"exclude", required_argument, NULL, OPT_DIRECTIVE},
 	{"input-timezone", required_argument, NULL, OPT_DIRECTIVE},
+	{"input-time-format", required_argument, NULL, OPT_DIRECTIVE},
 	FF_OPT_COMMON,
 };
 

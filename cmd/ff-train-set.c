@@ -28,11 +28,13 @@ static const char usage_text[] =
 	"      --delimiter CHAR     the delimiter of CSV input: one byte, or tab\n"
 	"      --input-timezone ZONE  zone of the input's naive times, such as\n"
 	"                           America/New_York (default: the spec's, else UTC)\n"
+	"      --input-time-format F  how the input's times are written: text, date,\n"
+	"                           epoch-s or epoch-ms (default: the spec's, else text)\n"
 	"  -q, --quiet              no warnings\n"
 	"  -h, --help               show this help\n"
 	"  -V, --version            show the version\n";
 
-enum { OPT_FORMAT = 256, OPT_STRICT, OPT_INPUT_TZ };
+enum { OPT_FORMAT = 256, OPT_STRICT, OPT_INPUT_TZ, OPT_INPUT_TF };
 
 static const struct option options[] = {
 	{"store", required_argument, NULL, 's'},
@@ -43,6 +45,7 @@ static const struct option options[] = {
 	{"strict", no_argument, NULL, OPT_STRICT},
 	{"delimiter", required_argument, NULL, FF_OPT_DELIMITER},
 	{"input-timezone", required_argument, NULL, OPT_INPUT_TZ},
+	{"input-time-format", required_argument, NULL, OPT_INPUT_TF},
 	FF_OPT_COMMON,
 };
 
@@ -83,7 +86,7 @@ int main(int argc, char **argv)
 	ff_opt_start(argc, argv);
 	const char *store = NULL, *spec_file = NULL, *blueprint = NULL, *output = NULL;
 	enum ff_rec_format format = FF_REC_CSV;
-	const char *input_tz = NULL;
+	const char *input_tz = NULL, *input_tf = NULL;
 	int strict = 0, c;
 	while ((c = getopt_long(argc, argv, ":s:f:b:o:qhV", options, NULL)) != -1) {
 		switch (c) {
@@ -96,6 +99,7 @@ int main(int argc, char **argv)
 			break;
 		case OPT_STRICT: strict = 1; break;
 		case OPT_INPUT_TZ: input_tz = optarg; break;
+		case OPT_INPUT_TF: input_tf = optarg; break;
 		default: ff_opt_default(c, argv, usage_text); break;
 		}
 	}
@@ -119,7 +123,8 @@ int main(int argc, char **argv)
 	int rc = -1;
 	ff_join_spec_init(&spec, spec_file);
 	if (ff_join_spec_load(&spec, spec_file) < 0 || ff_join_spec_finish(&spec) < 0 ||
-	    (input_tz && ff_join_spec_set(&spec, "input-timezone", input_tz, "--input-timezone") < 0))
+	    (input_tz && ff_join_spec_set(&spec, "input-timezone", input_tz, "--input-timezone") < 0) ||
+	    (input_tf && ff_join_spec_set(&spec, "input-time-format", input_tf, "--input-time-format") < 0))
 		goto done;
 	if (!spec.label) {
 		ff_error("%s: a training set needs a label (label COLUMN)", spec_file);

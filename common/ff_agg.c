@@ -253,7 +253,7 @@ int ff_agg_stage(struct ff_agg *a, const struct ff_field *row, size_t n, char *m
 		snprintf(msg, msgsize, "column '%s': empty time", s->time_column);
 		return -1;
 	}
-	int trc = ff_time_parse_zone(tf->ptr, tf->len, 0, s->input_timezone, &a->st_time);
+	int trc = ff_time_parse_input(tf->ptr, tf->len, s->input_time_format, s->input_timezone, &a->st_time);
 	if (trc == FF_TIME_GAP) {
 		*reason = "bad timestamp";
 		snprintf(msg, msgsize, "column '%s': '%.64s' does not exist in %s (the clocks skipped it)",

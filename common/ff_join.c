@@ -593,9 +593,11 @@ static int cell_time(const struct ff_join *j, const struct ff_cell *cells, long 
 		*t = c->i;
 		return 0;
 	}
+	if (j->in.types[ref] == FF_TYPE_INTEGER)
+		return ff_time_from_epoch(c->i, j->spec->input_time_format, t);
 	if (j->in.types[ref] != FF_TYPE_TEXT)
 		return -1;
-	return ff_time_parse_zone(c->s, c->len, 0, j->spec->input_timezone, t);
+	return ff_time_parse_input(c->s, c->len, j->spec->input_time_format, j->spec->input_timezone, t);
 }
 
 static const char *ref_name(const struct ff_join *j, long ref);

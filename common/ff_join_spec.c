@@ -18,7 +18,7 @@ static const struct {
 } directives[] = {
 	{"derive", 1}, {"lookup", 1}, {"key", 1}, {"timestamp", 1}, {"features", 1},
 	{"rename", 1}, {"default", 1}, {"lookback", 1}, {"exact", 0}, {"label", 1},
-	{"exclude", 1}, {"inputs", 1}, {"input-timezone", 1},
+	{"exclude", 1}, {"inputs", 1}, {"input-timezone", 1}, {"input-time-format", 1},
 };
 
 void ff_strlist_add(struct ff_strlist *l, const char *s)
@@ -158,6 +158,15 @@ int ff_join_spec_set(struct ff_join_spec *s, const char *directive, const char *
 		ff_strlist_add_split(&s->exclude, value);
 		return 0;
 	}
+	if (strcmp(directive, "input-time-format") == 0) {
+		/* A later one wins, as for the zone. */
+		int f = ff_time_input_parse(value);
+		if (f < 0)
+			return ff_error("%s: input-time-format '%s': use text, date, epoch-s or epoch-ms",
+					where, value);
+		s->input_time_format = f;
+		return 0;
+	}
 	if (strcmp(directive, "input-timezone") == 0) {
 		/* A later one wins: an option overrides the spec file. */
 		if (ff_zone_check(value) < 0)
@@ -255,6 +264,8 @@ char *ff_join_spec_text(const struct ff_join_spec *s)
 	char buf[600];
 	if (s->input_timezone)
 		fprintf(m, "input-timezone %s\n", s->input_timezone);
+	if (s->input_time_format != FF_TIME_TEXT)
+		fprintf(m, "input-time-format %s\n", ff_time_input_name(s->input_time_format));
 	for (size_t i = 0; i < s->npreps; i++) {
 		ff_prep_text(&s->preps[i], buf, sizeof buf);
 		fprintf(m, "derive %s\n", buf);

@@ -42,6 +42,7 @@ struct ff_join_spec {
 	char *label;                  /* training sets */
 	struct ff_strlist exclude;
 	struct ff_strlist inputs;     /* base columns the model reads */
+	int input_time_format;        /* enum ff_time_input of the input's times */
 	char *input_timezone;         /* the zone of naive input times (IANA name);
 					 NULL: UTC (ff_time_parse_zone) */
 };

@@ -26,7 +26,7 @@ static const struct {
 
 static const char *directives[] = {
 	"table", "time", "key", "timestamp-key", "window", "slide",
-	"timezone", "partition", "feature", "describe", "input-timezone",
+	"timezone", "partition", "feature", "describe", "input-timezone", "input-time-format",
 };
 
 void ff_spec_init(struct ff_spec *spec, const char *origin)
@@ -234,6 +234,14 @@ int ff_spec_set(struct ff_spec *spec, const char *directive, const char *value, 
 			return ff_error("%s: unknown time zone '%s'", where, value);
 		return set_once(&spec->input_timezone, value, "input time zone", where);
 	}
+	if (strcmp(directive, "input-time-format") == 0) {
+		int f = ff_time_input_parse(value);
+		if (f < 0)
+			return ff_error("%s: input-time-format '%s': use text, date, epoch-s or epoch-ms", where,
+					value);
+		spec->input_time_format = f;
+		return 0;
+	}
 	if (strcmp(directive, "partition") == 0) {
 		if (spec->partition_set)
 			return ff_error("%s: partition given twice", where);
@@ -362,6 +370,8 @@ char *ff_spec_text(const struct ff_spec *spec, int descriptions)
 	/* Only when not UTC: the tables defined before it keep their definition. */
 	if (spec->input_timezone && strcmp(spec->input_timezone, "UTC") != 0)
 		fprintf(m, "input-timezone %s\n", spec->input_timezone);
+	if (spec->input_time_format != FF_TIME_TEXT)
+		fprintf(m, "input-time-format %s\n", ff_time_input_name(spec->input_time_format));
 	fprintf(m, "partition %s\n", spec->partition ? spec->partition : "none");
 	for (size_t i = 0; i < spec->nfeatures; i++) {
 		char expr[512];

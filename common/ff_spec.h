@@ -47,6 +47,7 @@ struct ff_spec {
 	int64_t window, slide; /* microseconds; slide defaults to window */
 	char *timezone;      /* default "UTC" */
 	char *input_timezone; /* the zone of the input's naive times; NULL: UTC */
+	int input_time_format; /* enum ff_time_input: how the time column is written */
 	char *partition;     /* default "yyyy_mm"; NULL when "none" */
 	struct ff_feature *features;
 	size_t nfeatures;

@@ -105,6 +105,44 @@ int ff_time_parse_zone(const char *s, size_t len, int allow_date, const char *zo
 	return 0;
 }
 
+static const char *const input_names[] = {"text", "date", "epoch-s", "epoch-ms"};
+
+int ff_time_input_parse(const char *name)
+{
+	for (int i = 0; i < 4; i++)
+		if (strcmp(name, input_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+const char *ff_time_input_name(int format)
+{
+	return format >= 0 && format < 4 ? input_names[format] : "text";
+}
+
+int ff_time_from_epoch(int64_t v, int format, int64_t *usec)
+{
+	int64_t scale = format == FF_TIME_EPOCH_S ? FF_USEC : format == FF_TIME_EPOCH_MS ? 1000 : 0;
+	int64_t t;
+	/* The years 1 to 9999, as text times. */
+	if (!scale || __builtin_mul_overflow(v, scale, &t) || t < -62135596800LL * FF_USEC ||
+	    t > 253402300799LL * FF_USEC)
+		return -1;
+	*usec = t;
+	return 0;
+}
+
+int ff_time_parse_input(const char *s, size_t len, int format, const char *zone, int64_t *usec)
+{
+	if (format == FF_TIME_EPOCH_S || format == FF_TIME_EPOCH_MS) {
+		int64_t v;
+		if (ff_parse_int64(s, len, &v) < 0)
+			return -1;
+		return ff_time_from_epoch(v, format, usec);
+	}
+	return ff_time_parse_zone(s, len, format == FF_TIME_DATE, zone, usec);
+}
+
 static int parse(const char *s, size_t len, int allow_date, int64_t *usec, int *has_offset)
 {
 	*has_offset = 0;

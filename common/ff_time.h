@@ -29,6 +29,19 @@ int ff_time_parse(const char *s, size_t len, int allow_date, int64_t *usec);
 #define FF_TIME_GAP (-2)
 int ff_time_parse_zone(const char *s, size_t len, int allow_date, const char *zone, int64_t *usec);
 
+/* How input times are written (the input-time-format directive): text, a
+ * date and a time of day as above (the default); date, text that may also
+ * be a date alone (midnight); epoch-s and epoch-ms, whole seconds or
+ * milliseconds since 1970-01-01 UTC (no zone applies). */
+enum ff_time_input { FF_TIME_TEXT, FF_TIME_DATE, FF_TIME_EPOCH_S, FF_TIME_EPOCH_MS };
+/* The format of a name, or -1; and the name of a format. */
+int ff_time_input_parse(const char *name);
+const char *ff_time_input_name(int format);
+/* Read an input time written in format: as ff_time_parse_zone. */
+int ff_time_parse_input(const char *s, size_t len, int format, const char *zone, int64_t *usec);
+/* An integer input time (a binary record's) in an epoch format. Returns 0 or -1. */
+int ff_time_from_epoch(int64_t v, int format, int64_t *usec);
+
 /* Parse a duration: a positive whole number of seconds written as one or more
  * NUMBER+UNIT parts (units d, h, m, s), e.g. "1h", "15m", "1h30m", "900s",
  * at most FF_DURATION_MAX (36525d) in all. Returns 0 or -1 (also for any

@@ -32,6 +32,7 @@ struct rows {
 	struct ff_vector *vec;
 	const char *label;
 	const char *time_column;
+	const struct ff_join_spec *spec; /* how the input's times are written, their zone */
 	long label_col, time_col;
 	const struct ff_rec_reader *reader;
 	float *x;
@@ -95,8 +96,16 @@ static int on_row(void *ctx, const struct ff_cell *cells, size_t n, long pos)
 	if (r->time_col >= 0) {
 		const struct ff_cell *c = &cells[r->time_col];
 		enum ff_type type = s->types[r->time_col];
-		if (c->null || (type == FF_TYPE_TIMESTAMP ? (r->t[r->n] = c->i, 0)
-				: type != FF_TYPE_TEXT || ff_time_parse(c->s, c->len, 0, &r->t[r->n]) < 0)) {
+		int bad_time = c->null;
+		if (!bad_time && type == FF_TYPE_TIMESTAMP)
+			r->t[r->n] = c->i;
+		else if (!bad_time && type == FF_TYPE_INTEGER)
+			bad_time = ff_time_from_epoch(c->i, r->spec->input_time_format, &r->t[r->n]) < 0;
+		else if (!bad_time)
+			bad_time = type != FF_TYPE_TEXT ||
+			      ff_time_parse_input(c->s, c->len, r->spec->input_time_format,
+						  r->spec->input_timezone, &r->t[r->n]) != 0;
+		if (bad_time) {
 			ff_rec_where(r->reader, pos, where, sizeof where);
 			return ff_error("%s: column '%s': bad timestamp", where, r->time_column);
 		}
@@ -255,6 +264,7 @@ int ff_train_run(const char *blueprint_path, char **inputs, size_t ninputs,
 	r.vec = &vec;
 	r.label = bp.spec.label;
 	r.time_column = o->time_column ? o->time_column : bp.first_event;
+	r.spec = &bp.spec;
 
 	char *stdin_only[] = {"-"};
 	if (ninputs == 0) {

@@ -8,7 +8,7 @@ _ff_opts() {
 	ff-compute)
 		echo "--store --spec --output --start --end --mode --batch --replace --lateness --memory --skip-bad --max-bad
 		      --delimiter --wait --quiet --verbose --help --version --table --time --key --timestamp-key
-		      --window --slide --timezone --input-timezone --partition --feature --describe" ;;
+		      --window --slide --timezone --input-timezone --input-time-format --partition --feature --describe" ;;
 	ff-gen-trips)
 		echo "--rows --seed --start --days --output --quiet --help --version" ;;
 	ff-monitor)
@@ -21,9 +21,9 @@ _ff_opts() {
 	ff-join)
 		echo "--store --spec --output --format --delimiter --quiet --help --version --derive --lookup
 		      --key --timestamp --features --rename --default --lookback --exact --exclude
-		      --input-timezone" ;;
+		      --input-timezone --input-time-format" ;;
 	ff-train-set)
-		echo "--store --spec --blueprint --output --format --strict --delimiter --input-timezone --quiet --help --version" ;;
+		echo "--store --spec --blueprint --output --format --strict --delimiter --input-timezone --input-time-format --quiet --help --version" ;;
 	ff-train)
 		echo "--blueprint --output --rounds --depth --eta --min-child-weight --subsample
 		      --colsample --lambda --seed --threads --objective --holdout --early-stopping
@@ -103,6 +103,8 @@ _ff() {
 		COMPREPLY=($(compgen -W "merge overwrite" -- "$cur")); return ;;
 	--format)
 		COMPREPLY=($(compgen -W "csv bin" -- "$cur")); return ;;
+	--input-time-format)
+		COMPREPLY=($(compgen -W "text date epoch-s epoch-ms" -- "$cur")); return ;;
 	--lateness)
 		COMPREPLY=($(compgen -W "1h 1d 7d 35d unbounded" -- "$cur")); return ;;
 	--memory)
