@@ -100,13 +100,48 @@ static char *joined(const struct ff_strlist *l)
 	return s;
 }
 
+/* Where a model's edges go, and the store whose versions they are compared with. */
+struct needs {
+	struct ff_report_table *t;
+	const char *store;
+};
+
+/* The table's version in the store: 1 and *version, 0 if not there, -1. */
+static int store_version(const char *store, const char *table, int64_t *version)
+{
+	struct ff_store *st = NULL;
+	struct ff_catalog_entry e = {0};
+	if (ff_store_open(store, FF_STORE_READ, &st) < 0)
+		return -1;
+	int found = ff_store_catalog_entry(st, table, &e);
+	if (found > 0)
+		*version = e.version;
+	ff_catalog_entry_release(&e);
+	ff_store_close(st);
+	return found;
+}
+
 static int need_edge(const struct ff_registry_need *n, void *arg)
 {
-	struct ff_report_table *t = arg;
-	char *ref = ff_registry_ref_text(n->name, n->version), detail[1200];
+	struct needs *ctx = arg;
+	struct ff_report_table *t = ctx->t;
+	char *ref = ff_registry_ref_text(n->name, n->version), detail[1200], behind[160] = "";
 	char *features = n->features->n ? joined(n->features) : ff_xstrdup("*");
-	snprintf(detail, sizeof detail, "table version %" PRId64 "; features %s", n->table_version,
-		 features);
+	int64_t now;
+	/* How far the table moved on since the model was trained. */
+	if (ctx->store && n->table_version > 0) {
+		int found = store_version(ctx->store, n->table, &now);
+		if (found < 0) {
+			free(features);
+			free(ref);
+			return -1;
+		}
+		if (found)
+			snprintf(behind, sizeof behind, " (the store has %" PRId64 ", %" PRId64 " behind)", now,
+				 now - n->table_version);
+	}
+	snprintf(detail, sizeof detail, "table version %" PRId64 "%s; features %s", n->table_version,
+		 behind, features);
 	edge(t, ref, "reads", n->table, detail);
 	free(features);
 	free(ref);
@@ -149,7 +184,8 @@ static int lineage_one(const struct ff_monitor_options *o, struct ff_registry **
 		int rc = -1;
 		if ((*reg || ff_registry_open(path, FF_REGISTRY_READ, reg) == 0) &&
 		    ff_registry_resolve(*reg, &ref, &version) == 0)
-			rc = ff_registry_needs(*reg, ref.name, version, need_edge, t);
+			rc = ff_registry_needs(*reg, ref.name, version, need_edge,
+					       &(struct needs){t, o->store});
 		ff_registry_ref_release(&ref);
 		return rc;
 	}
@@ -161,7 +197,7 @@ static int lineage_one(const struct ff_monitor_options *o, struct ff_registry **
 		goto out;
 	if ((o->registry || getenv("FF_REGISTRY")) &&
 	    ((!*reg && ff_registry_open(path, FF_REGISTRY_READ, reg) < 0) ||
-	     ff_registry_uses(*reg, table, feature, need_edge, t) < 0))
+	     ff_registry_uses(*reg, table, feature, need_edge, &(struct needs){t, o->store}) < 0))
 		goto out;
 	rc = from_blueprints(o, table, feature, t);
 out:

@@ -364,6 +364,11 @@ CSV
 	run -0 ff-monitor lineage -r reg.db models:/taxi/1
 	assert_line --regexp '^models:/taxi/1 +reads +trip_pickup_features +table version 1; features mean_fare'
 	run -3 ff-monitor lineage -r reg.db models:/nope/1
+	# With the store: how far each table moved on since the model was trained.
+	ff-gen-trips -n 100 --seed 5 --start 2018-02-01 --days 1 -o more.csv
+	ff-compute -q -s off.db -f "$EXAMPLES/pickup_features.spec" -f "$EXAMPLES/dropoff_features.spec" more.csv
+	run -0 ff-monitor lineage --format csv -s off.db -r reg.db models:/taxi/1
+	assert_line 'models:/taxi/1,reads,trip_dropoff_features,"table version 1 (the store has 2, 1 behind); features count_trips_window_30m_dropoff_zip,dropoff_is_weekend"'
 }
 
 # ---- errors and usage ----
