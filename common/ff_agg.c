@@ -53,6 +53,7 @@ struct ff_agg {
 	unsigned *num_need;   /* NEED_* per numeric column */
 	size_t *feature_num;  /* per feature: index into num columns */
 	int need_rows;        /* a count(*) feature: rows are part of the stored state */
+	int calendar;         /* a feature of the window's local time (is_weekend, ...) */
 	size_t min_fields;
 
 	/* staged row */
@@ -128,6 +129,7 @@ struct ff_agg *ff_agg_new(const struct ff_spec *spec, const struct ff_agg_option
 	for (size_t i = 0; i < spec->nfeatures; i++) {
 		const struct ff_feature *f = &spec->features[i];
 		a->need_rows |= f->kind == FF_COUNT_ROWS;
+		a->calendar |= f->kind >= FF_IS_WEEKEND;
 		if (f->kind == FF_COUNT_ROWS || f->kind >= FF_IS_WEEKEND)
 			continue;
 		size_t j = 0;
@@ -422,20 +424,26 @@ static void state_init(const struct ff_agg *a, unsigned char *st)
 	}
 }
 
+/* Hash the bucket's key ids into its slots (slots_cap of them). */
+static void rehash_slots(struct bucket *b)
+{
+	uint32_t mask = b->slots_cap - 1;
+	memset(b->slots, 0, b->slots_cap * sizeof *b->slots);
+	for (uint32_t i = 0; i < b->nstates; i++) {
+		uint32_t j = (b->ids[i] * 2654435761u) & mask;
+		while (b->slots[j])
+			j = (j + 1) & mask;
+		b->slots[j] = i + 1;
+	}
+}
+
 static unsigned char *state_for(struct ff_agg *a, struct bucket *b, uint32_t key)
 {
 	if (!b->slots || (b->nstates + 1) * 2 > b->slots_cap) {
-		uint32_t cap = b->slots_cap ? b->slots_cap * 2 : 16;
-		uint32_t *slots = ff_xcalloc(cap, sizeof *slots);
-		for (uint32_t i = 0; i < b->nstates; i++) {
-			uint32_t j = (b->ids[i] * 2654435761u) & (cap - 1);
-			while (slots[j])
-				j = (j + 1) & (cap - 1);
-			slots[j] = i + 1;
-		}
 		free(b->slots);
-		b->slots = slots;
-		b->slots_cap = cap;
+		b->slots_cap = b->slots_cap ? b->slots_cap * 2 : 16;
+		b->slots = ff_xmalloc(b->slots_cap * sizeof *b->slots);
+		rehash_slots(b);
 	}
 	uint32_t mask = b->slots_cap - 1;
 	uint32_t j = (key * 2654435761u) & mask;
@@ -729,11 +737,7 @@ void ff_agg_values(const struct ff_agg *a, const unsigned char *state, int64_t w
 	int64_t rows = *(const int64_t *)state;
 	const struct acc *acc = (const struct acc *)(state + sizeof(int64_t));
 	struct ff_local_time lt_end, lt_start;
-	int have_local = 0;
-	for (size_t f = 0; f < s->nfeatures; f++)
-		if (s->features[f].kind >= FF_IS_WEEKEND)
-			have_local = 1;
-	if (have_local) {
+	if (a->calendar) {
 		ff_time_local(s->timezone, window_end, &lt_end);
 		ff_time_local(s->timezone, window_end - s->window, &lt_start);
 	}
@@ -944,15 +948,8 @@ static void forget_closed_keys(struct ff_agg *a)
 			b->ids[j] = map[id];
 		}
 		/* The slots hash the ids: rebuild them. */
-		if (b->slots) {
-			memset(b->slots, 0, b->slots_cap * sizeof *b->slots);
-			for (uint32_t j = 0; j < b->nstates; j++) {
-				uint32_t k = (b->ids[j] * 2654435761u) & (b->slots_cap - 1);
-				while (b->slots[k])
-					k = (k + 1) & (b->slots_cap - 1);
-				b->slots[k] = j + 1;
-			}
-		}
+		if (b->slots)
+			rehash_slots(b);
 	}
 	free(map);
 	ff_keyset_free(a->keys);

@@ -11,6 +11,7 @@
 #include "ff_agg.h"
 #include "ff_cell.h"
 #include "ff_csv.h"
+#include "ff_db.h"
 #include "ff_time.h"
 #include "ff_util.h"
 
@@ -499,13 +500,24 @@ static int dump_csv(struct ff_store *st, const struct ff_table_def *def, FILE *o
 		fprintf(m, "%s%s", i ? ", " : "", q);
 	}
 	ff_sql_ident(q, sizeof q, def->name);
-	fprintf(m, " FROM %s", q); /* the primary key's order: window end, then keys */
+	fprintf(m, " FROM %s ORDER BY ", q);
+	/* Window end, then keys: the primary key, read in its own order. */
+	for (size_t i = 0; i < def->ncols; i++)
+		if (def->cols[i].role == FF_ROLE_TIMESTAMP) {
+			ff_sql_ident(q, sizeof q, def->cols[i].name);
+			fprintf(m, "%s", q);
+		}
+	for (size_t i = 0; i < def->ncols; i++)
+		if (def->cols[i].role == FF_ROLE_KEY) {
+			ff_sql_ident(q, sizeof q, def->cols[i].name);
+			fprintf(m, ", %s", q);
+		}
 	fclose(m);
 	sqlite3_stmt *s;
-	int rc = sqlite3_prepare_v2(ff_store_db(st), sql, -1, &s, NULL);
+	int rc = ff_db_prepare(ff_store_db(st), ff_store_path(st), sql, &s, "cannot read the computed table");
 	free(sql);
-	if (rc != SQLITE_OK)
-		return ff_error("cannot read the computed table: %s", sqlite3_errmsg(ff_store_db(st)));
+	if (rc < 0)
+		return -1;
 	write_csv_header(out, def);
 	char buf[FF_CELL_TEXT_MAX];
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -522,7 +534,7 @@ static int dump_csv(struct ff_store *st, const struct ff_table_def *def, FILE *o
 	}
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE)
-		return ff_error("cannot read the computed table: %s", sqlite3_errmsg(ff_store_db(st)));
+		return ff_db_error(ff_store_db(st), ff_store_path(st), "cannot read the computed table");
 	return 0;
 }
 
