@@ -11,6 +11,7 @@
 #include "ff_db.h"
 #include "ff_schema.h"
 #include "ff_store.h"
+#include "ff_store_history.h"
 #include "ff_util.h"
 
 #define FF_ONLINE_APPLICATION_ID 0x66660003
@@ -136,6 +137,8 @@ static int read_source(struct sync *s)
 		return -1;
 	if (!found)
 		return ff_error("%s: no table %s in the store", s->offline, s->table);
+	if (s->o->as_of && ff_store_as_of_version(s->src, s->table, s->o->as_of, &s->version) < 0)
+		return -1;
 	const struct ff_column *columns = s->def.cols;
 	size_t ncols = s->def.ncols;
 	for (size_t i = 0; i < ncols; i++) {
@@ -199,8 +202,26 @@ static int create_table(struct sync *s)
 			c->role == FF_ROLE_KEY || c->role == FF_ROLE_TIMESTAMP ? " NOT NULL" : "");
 	}
 	fprintf(m, ", PRIMARY KEY (%s)) WITHOUT ROWID;", s->key_cols);
-	fprintf(m, "INSERT INTO main.%s (%s) SELECT %s FROM src.%s ORDER BY %s;", s->q, s->cols, s->cols, s->q,
-		s->key_cols);
+	char *rows = NULL;
+	if (s->o->as_of) {
+		/* The rows as of the version (ff_store_history.h). */
+		const char **names = ff_xcalloc(s->def.ncols + 1, sizeof *names);
+		for (size_t i = 0; i < s->def.ncols; i++)
+			names[i] = s->def.cols[i].name;
+		int bad = ff_store_rows_sql(s->src, s->table, names, s->def.ncols, s->version, 0, &rows);
+		free((void *)names);
+		if (bad < 0) {
+			fclose(m);
+			free(sql);
+			return -1;
+		}
+		fprintf(m, "INSERT INTO main.%s (%s) SELECT %s FROM (%s) ORDER BY %s;", s->q, s->cols, s->cols, rows,
+			s->key_cols);
+		free(rows);
+	} else {
+		fprintf(m, "INSERT INTO main.%s (%s) SELECT %s FROM src.%s ORDER BY %s;", s->q, s->cols, s->cols,
+			s->q, s->key_cols);
+	}
 	fclose(m);
 	int rc = exec(s, sql);
 	free(sql);
