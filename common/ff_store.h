@@ -184,6 +184,9 @@ int ff_store_batch_record(struct ff_store *st, const char *table, const struct f
 			  int64_t version, int64_t first_end, int64_t last_end, int changed);
 /* Forget the batches of a table created anew. Returns 0 or -1. */
 int ff_store_batch_forget(struct ff_store *st, const char *table);
+/* Forget the batches folded into table after version (a table rolled
+ * back to it: they may be fed again). Returns 0 or -1. */
+int ff_store_batch_forget_after(struct ff_store *st, const char *table, int64_t version);
 
 /* Quote an SQL identifier into buf ("name" with quotes doubled): ff_db_quote,
  * which fails (-1, and a buf no statement accepts) rather than truncate. A
