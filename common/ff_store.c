@@ -919,7 +919,7 @@ static int open_state(struct ff_table_writer *w)
 				w->st->path, w->def->name);
 	if (w->opt.mode != FF_WRITE_OVERWRITE)
 		return 0;
-	char sql[2400], q[300], range[700] = "1", old[FF_DB_IDENT_SIZE];
+	char sql[4000], q[300], range[700] = "1", old[FF_DB_IDENT_SIZE];
 	ff_sql_ident(q, sizeof q, w->def->cols[w->ts_col].name);
 	if (w->opt.has_range)
 		snprintf(range, sizeof range, "%s > %lld AND %s <= %lld", q, (long long)w->opt.start, q,
