@@ -51,13 +51,25 @@ void ff_feature_table_free(struct ff_feature_table *t)
 	free(t);
 }
 
+/* 1 if definition has the line "feature NAME=...". */
+static int defines(const char *definition, const char *name)
+{
+	size_t n = strlen(name);
+	for (const char *p = definition; p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (strncmp(p, "feature ", 8) == 0 && strncmp(p + 8, name, n) == 0 && p[8 + n] == '=')
+			return 1;
+	return 0;
+}
+
 static int pick_features(struct ff_feature_table *t, const struct ff_strlist *features,
 			 const char *store)
 {
 	t->feat_cols = ff_xcalloc(t->def.ncols, sizeof *t->feat_cols);
 	if (features->n == 0) {
+		/* All the features of the definition read: a table widened by
+		 * features since had fewer. */
 		for (size_t i = 0; i < t->def.ncols; i++)
-			if (t->def.cols[i].role == FF_ROLE_FEATURE)
+			if (t->def.cols[i].role == FF_ROLE_FEATURE && defines(t->def.definition, t->def.cols[i].name))
 				t->feat_cols[t->nfeat++] = i;
 		return 0;
 	}
@@ -151,8 +163,14 @@ int ff_feature_table_load_as_of(struct ff_store *st, const char *table, const st
 			ff_error("%s: no table %s in the store", store, table);
 		goto fail;
 	}
-	if (as_of && ff_store_as_of_version(st, table, as_of, &t->version) < 0)
-		goto fail;
+	if (as_of) {
+		char *definition;
+		if (ff_store_as_of_version(st, table, as_of, &t->version) < 0 ||
+		    ff_store_definition_as_of(st, table, t->version, &definition) < 0)
+			goto fail;
+		free(t->def.definition);
+		t->def.definition = definition;
+	}
 	size_t ts_col = SIZE_MAX;
 	for (size_t i = 0; i < t->def.ncols; i++) {
 		if (t->def.cols[i].role == FF_ROLE_KEY)

@@ -13,6 +13,7 @@
 #include "ff_cell.h"
 #include "ff_db.h"
 #include "ff_output.h"
+#include "ff_spec.h"
 #include "ff_store_history.h"
 #include "ff_time.h"
 #include "ff_util.h"
@@ -649,9 +650,23 @@ static void build_state_put(FILE *m, struct ff_table_writer *w)
 	fprintf(m, ")");
 }
 
+/* "INSERT INTO t (columns) VALUES ": by name, for a table widened by
+ * features (ff_spec_definition_adds) has its columns in another order. */
+static void insert_into(FILE *m, struct ff_table_writer *w)
+{
+	char q[300];
+	fprintf(m, "INSERT INTO %s (", w->qtable);
+	for (size_t i = 0; i < w->def->ncols; i++) {
+		ff_sql_ident(q, sizeof q, w->def->cols[i].name);
+		fprintf(m, "%s%s", i ? ", " : "", q);
+	}
+	fprintf(m, ") VALUES ");
+}
+
 static void build_insert(FILE *m, struct ff_table_writer *w)
 {
-	fprintf(m, "INSERT INTO %s VALUES (", w->qtable);
+	insert_into(m, w);
+	fprintf(m, "(");
 	for (size_t i = 0; i < w->def->ncols; i++)
 		fprintf(m, "%s?%zu", i ? ", " : "", i + 1);
 	fprintf(m, ")");
@@ -663,7 +678,7 @@ static void build_insert(FILE *m, struct ff_table_writer *w)
 
 static void build_insert_many(FILE *m, struct ff_table_writer *w)
 {
-	fprintf(m, "INSERT INTO %s VALUES ", w->qtable);
+	insert_into(m, w);
 	for (size_t r = 0; r < ROWS_PER_INSERT; r++) {
 		fprintf(m, "%s(", r ? ", " : "");
 		for (size_t i = 0; i < w->def->ncols; i++)
@@ -931,6 +946,42 @@ static int open_state(struct ff_table_writer *w)
 	return exec(w->st, sql);
 }
 
+/* A spec that adds features to the stored table: add their columns (NULL
+ * in every row, and so in every earlier version) to the table and its
+ * history. Their values come from a recompute of the events: an
+ * overwrite of the whole table, whose window states are all made anew. */
+static int widen(struct ff_table_writer *w, const struct ff_table_def *stored)
+{
+	const struct ff_table_def *def = w->def;
+	if (w->opt.mode != FF_WRITE_OVERWRITE || w->opt.has_range)
+		return ff_error("%s: table %s gains features: compute them from all the events of the table with "
+				"--mode overwrite and no --start or --end (or drop the table with --replace)",
+				w->st->path, def->name);
+	char qh[FF_DB_IDENT_SIZE], name[FF_DB_IDENT_SIZE];
+	ff_db_side_name(qh, sizeof qh, "ff_history_", def->name);
+	snprintf(name, sizeof name, "ff_history_%s", def->name);
+	int has_history = sqlite_table_exists(w->st, name);
+	if (has_history < 0)
+		return -1;
+	for (size_t i = 0; i < def->ncols; i++) {
+		size_t j = 0;
+		while (j < stored->ncols && strcmp(stored->cols[j].name, def->cols[i].name) != 0)
+			j++;
+		if (j < stored->ncols)
+			continue;
+		char q[300], sql[1024];
+		ff_sql_ident(q, sizeof q, def->cols[i].name);
+		const char *type = def->cols[i].type == FF_TYPE_REAL ? "REAL" : "INTEGER";
+		snprintf(sql, sizeof sql, "ALTER TABLE %s ADD COLUMN %s %s;", w->qtable, q, type);
+		if (has_history)
+			snprintf(sql + strlen(sql), sizeof sql - strlen(sql), "ALTER TABLE %s ADD COLUMN %s %s;", qh, q,
+				 type);
+		if (exec(w->st, sql) < 0)
+			return -1;
+	}
+	return ff_history_widened(w->st, def->name, w->old_version, stored->definition);
+}
+
 int ff_table_writer_open(struct ff_store *st, const struct ff_table_def *def,
 			 const struct ff_write_options *opt, struct ff_table_writer **out)
 {
@@ -973,7 +1024,14 @@ int ff_table_writer_open(struct ff_store *st, const struct ff_table_def *def,
 		goto fail;
 	if (found) {
 		w->exists = 1;
-		if (strcmp(stored.definition, def->definition) != 0) {
+		int adds = strcmp(stored.definition, def->definition) != 0 &&
+			   ff_spec_definition_adds(stored.definition, def->definition);
+		if (adds && !opt->replace) {
+			int rc = widen(w, &stored);
+			ff_table_def_release(&stored);
+			if (rc < 0)
+				goto fail;
+		} else if (strcmp(stored.definition, def->definition) != 0) {
 			if (!opt->replace) {
 				char diff[400];
 				first_difference(stored.definition, def->definition, diff, sizeof diff);

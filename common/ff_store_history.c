@@ -22,6 +22,15 @@ static const char retention_sql[] =
 	" feed_from INTEGER NOT NULL,"
 	" kept_by TEXT NOT NULL)";
 
+/* The definitions of tables before features were added to them: in force
+ * up to until_version. */
+static const char definitions_sql[] =
+	"CREATE TABLE IF NOT EXISTS ff_definitions ("
+	" table_name TEXT NOT NULL,"
+	" until_version INTEGER NOT NULL,"
+	" definition TEXT NOT NULL,"
+	" PRIMARY KEY (table_name, until_version)) WITHOUT ROWID";
+
 struct ff_history {
 	struct ff_store *st;
 	sqlite3_stmt *save, *absent;
@@ -369,7 +378,9 @@ void ff_history_drop_sql(FILE *m, const char *table)
 	char q[FF_DB_IDENT_SIZE];
 	ff_db_side_name(q, sizeof q, "ff_history_", table);
 	fprintf(m, "DROP TABLE IF EXISTS %s;%s;", q, retention_sql);
-	char *del = sqlite3_mprintf("DELETE FROM ff_retention WHERE table_name = %Q;", table);
+	char *del = sqlite3_mprintf("DELETE FROM ff_retention WHERE table_name = %Q;%s;"
+				    "DELETE FROM ff_definitions WHERE table_name = %Q;",
+				    table, definitions_sql, table);
 	fprintf(m, "%s", del);
 	sqlite3_free(del);
 }
@@ -623,5 +634,48 @@ int ff_store_vacuum(struct ff_store *st, int64_t keep_versions, int64_t keep, st
 	}
 	*out = res;
 	*n = count;
+	return 0;
+}
+
+int ff_history_widened(struct ff_store *st, const char *table, int64_t version, const char *definition)
+{
+	char *sql = sqlite3_mprintf("%s; INSERT OR REPLACE INTO ff_definitions VALUES (%Q, %lld, %Q)", definitions_sql,
+				    table, (long long)version, definition);
+	int rc = exec_sql(st, sql);
+	sqlite3_free(sql);
+	return rc;
+}
+
+int ff_store_definition_as_of(struct ff_store *st, const char *table, int64_t version, char **definition)
+{
+	*definition = NULL;
+	int has = has_table(st, "ff_definitions");
+	if (has < 0)
+		return -1;
+	if (has) {
+		char sql[300];
+		snprintf(sql, sizeof sql, "SELECT definition FROM \"%s\".ff_definitions WHERE table_name = ?1"
+			 " AND until_version >= ?2 ORDER BY until_version LIMIT 1", schema_of(st));
+		sqlite3_stmt *s;
+		if (ff_db_prepare(ff_store_db(st), ff_store_path(st), sql, &s, "cannot read the catalog") < 0)
+			return -1;
+		sqlite3_bind_text(s, 1, table, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(s, 2, version);
+		int rc = sqlite3_step(s);
+		if (rc == SQLITE_ROW)
+			*definition = ff_db_column_text(s, 0);
+		sqlite3_finalize(s);
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+			return ff_db_error(ff_store_db(st), ff_store_path(st), "cannot read the catalog");
+	}
+	if (!*definition) {
+		struct ff_table_def def;
+		int found = ff_store_table(st, table, &def, NULL);
+		if (found <= 0)
+			return found < 0 ? -1 : ff_error("%s: no table %s in the store", ff_store_path(st), table);
+		*definition = def.definition;
+		def.definition = NULL;
+		ff_table_def_release(&def);
+	}
 	return 0;
 }

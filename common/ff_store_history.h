@@ -64,6 +64,10 @@ struct ff_vacuum_result {
 int ff_store_vacuum(struct ff_store *st, int64_t keep_versions, int64_t keep, struct ff_vacuum_result **out,
 		    size_t *n);
 
+/* The definition of table as of version (a table widened by features
+ * since had fewer): *definition malloc'd. Returns 0 or -1 (reported). */
+int ff_store_definition_as_of(struct ff_store *st, const char *table, int64_t version, char **definition);
+
 /* The one SELECT of the rows of table as of version (a version checked by
  * ff_store_as_of_version), in primary-key order (timestamp, then keys):
  * the ncols columns named (which must include the timestamp key and the
@@ -106,6 +110,9 @@ int ff_history_absent(struct ff_history *h, const struct ff_cell *cells);
 /* Keep the stored rows "t" that match cond (SQL on alias t) before the
  * version deletes them. */
 int ff_history_save_where(struct ff_history *h, const char *cond);
+/* Record that table was widened by features after version, when its
+ * definition was definition (ff_definitions). Returns 0 or -1. */
+int ff_history_widened(struct ff_store *st, const char *table, int64_t version, const char *definition);
 /* Forget the history of table (dropped or replaced): SQL for its drop. */
 void ff_history_drop_sql(FILE *m, const char *table);
 
