@@ -299,7 +299,7 @@ int ff_store_rows_sql(struct ff_store *st, const char *table, const char *const 
 			fclose(m);
 			goto out;
 		}
-		/* Current rows no later version changed. */
+		/* Current rows no later version changed (but appended). */
 		fprintf(m, " WHERE t.%s < %lld AND NOT EXISTS (SELECT 1 FROM %s.%s AS h WHERE ", qts,
 			(long long)appended, sc, qh);
 		key_match(m, &def, "h", "t");
@@ -309,11 +309,17 @@ int ff_store_rows_sql(struct ff_store *st, const char *table, const char *const 
 		put_cols(m, "t", cols, ncols);
 		if (with_state)
 			fprintf(m, ", t.ff_state");
-		fprintf(m, " FROM %s.%s AS t WHERE t.%s < %lld AND t.ff_valid_to > %lld AND t.ff_present = 1"
-			   " AND NOT EXISTS (SELECT 1 FROM %s.%s AS h WHERE ", sc, qh, qts, (long long)appended,
-			(long long)version, sc, qh);
+		fprintf(m, " FROM %s.%s AS t WHERE t.ff_valid_to > %lld AND t.ff_present = 1"
+			   " AND NOT EXISTS (SELECT 1 FROM %s.%s AS h WHERE ", sc, qh, (long long)version, sc, qh);
 		key_match(m, &def, "h", "t");
 		fprintf(m, " AND h.ff_valid_to > %lld AND h.ff_valid_to < t.ff_valid_to)", (long long)version);
+		/* An image of a row appended after version (and replaced since)
+		 * lies at or after what a version between them appended. */
+		char *qname = sqlite3_mprintf("%Q", table);
+		fprintf(m, " AND NOT EXISTS (SELECT 1 FROM %s.ff_versions AS v WHERE v.table_name = %s AND"
+			   " v.version > %lld AND v.version < t.ff_valid_to AND v.appended_from <= t.%s)",
+			sc, qname, (long long)version, qts);
+		sqlite3_free(qname);
 	}
 	fprintf(m, " ORDER BY ");
 	key_order(m, &def);
