@@ -291,7 +291,7 @@ int ff_store_rows_sql(struct ff_store *st, const char *table, const char *const 
 	fprintf(m, " FROM %s.%s AS t", sc, qt);
 	if (version != current) {
 		/* Rows appended after version are newer than it: at or after A. */
-		char q[300];
+		char q[1200];
 		snprintf(q, sizeof q, "SELECT min(appended_from) FROM \"%s\".ff_versions WHERE table_name = ?1"
 			 " AND version > %lld", ff_store_schema(st), (long long)version);
 		int64_t appended = INT64_MAX;
@@ -299,27 +299,39 @@ int ff_store_rows_sql(struct ff_store *st, const char *table, const char *const 
 			fclose(m);
 			goto out;
 		}
-		/* Current rows no later version changed (but appended). */
-		fprintf(m, " WHERE t.%s < %lld AND NOT EXISTS (SELECT 1 FROM %s.%s AS h WHERE ", qts,
-			(long long)appended, sc, qh);
-		key_match(m, &def, "h", "t");
-		fprintf(m, " AND h.ff_valid_to > %lld)", (long long)version);
-		/* With the images the first change after version replaced. */
-		fprintf(m, " UNION ALL SELECT ");
-		put_cols(m, "t", cols, ncols);
-		if (with_state)
-			fprintf(m, ", t.ff_state");
-		fprintf(m, " FROM %s.%s AS t WHERE t.ff_valid_to > %lld AND t.ff_present = 1"
-			   " AND NOT EXISTS (SELECT 1 FROM %s.%s AS h WHERE ", sc, qh, (long long)version, sc, qh);
-		key_match(m, &def, "h", "t");
-		fprintf(m, " AND h.ff_valid_to > %lld AND h.ff_valid_to < t.ff_valid_to)", (long long)version);
-		/* An image of a row appended after version (and replaced since)
-		 * lies at or after what a version between them appended. */
-		char *qname = sqlite3_mprintf("%Q", table);
-		fprintf(m, " AND NOT EXISTS (SELECT 1 FROM %s.ff_versions AS v WHERE v.table_name = %s AND"
-			   " v.version > %lld AND v.version < t.ff_valid_to AND v.appended_from <= t.%s)",
-			sc, qname, (long long)version, qts);
-		sqlite3_free(qname);
+		/* The earliest row a later version replaced: the rows before it
+		 * need no look at the history (appends leave none). */
+		snprintf(q, sizeof q, "SELECT min(%s) FROM %s.%s WHERE ff_valid_to > %lld", qts, sc,
+			 qh, (long long)version);
+		int64_t changed = INT64_MAX;
+		if (query_int(st, q, table, NULL, &changed) < 0) {
+			fclose(m);
+			goto out;
+		}
+		fprintf(m, " WHERE t.%s < %lld", qts, (long long)appended);
+		if (changed != INT64_MAX) {
+			/* Current rows no later version changed (but appended). */
+			fprintf(m, " AND (t.%s < %lld OR NOT EXISTS (SELECT 1 FROM %s.%s AS h WHERE ", qts,
+				(long long)changed, sc, qh);
+			key_match(m, &def, "h", "t");
+			fprintf(m, " AND h.ff_valid_to > %lld))", (long long)version);
+			/* With the images the first change after version replaced. */
+			fprintf(m, " UNION ALL SELECT ");
+			put_cols(m, "t", cols, ncols);
+			if (with_state)
+				fprintf(m, ", t.ff_state");
+			fprintf(m, " FROM %s.%s AS t WHERE t.ff_valid_to > %lld AND t.ff_present = 1"
+				   " AND NOT EXISTS (SELECT 1 FROM %s.%s AS h WHERE ", sc, qh, (long long)version, sc, qh);
+			key_match(m, &def, "h", "t");
+			fprintf(m, " AND h.ff_valid_to > %lld AND h.ff_valid_to < t.ff_valid_to)", (long long)version);
+			/* An image of a row appended after version (and replaced since)
+			 * lies at or after what a version between them appended. */
+			char *qname = sqlite3_mprintf("%Q", table);
+			fprintf(m, " AND NOT EXISTS (SELECT 1 FROM %s.ff_versions AS v WHERE v.table_name = %s AND"
+				   " v.version > %lld AND v.version < t.ff_valid_to AND v.appended_from <= t.%s)",
+				sc, qname, (long long)version, qts);
+			sqlite3_free(qname);
+		}
 	}
 	fprintf(m, " ORDER BY ");
 	key_order(m, &def);
