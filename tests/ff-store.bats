@@ -323,3 +323,35 @@ EOF
 	[ "$(q store.db 'SELECT group_concat(top) FROM zone')" = "20.0,8.0,6.0" ]
 	[ "$(q store.db "SELECT count(*) FROM ff_versions")" = 2 ]
 }
+
+@test "property: generated trips, random merges, range overwrites and a restore read back at every version" {
+	ff-gen-trips -q -n 6000 --seed 7 --days 3 -o trips.csv
+	# Six batches of trips drawn at random: late trips for every window.
+	awk -v seed=7 'BEGIN { srand(seed) } NR == 1 { h = $0; for (i = 0; i < 6; i++) print h > ("b" i ".csv"); next }
+		{ print > ("b" int(rand() * 6) ".csv") }' trips.csv
+	specs=(-f "$EXAMPLES/pickup_features.spec" -f "$EXAMPLES/dropoff_features.spec")
+	tables="trip_pickup_features trip_dropoff_features"
+	v=0
+	snap_all() {
+		v=$((v + 1))
+		for t in $tables; do
+			q store.db "SELECT * FROM $t ORDER BY 2, 1" > "$t.$v"
+		done
+	}
+	ff-compute -q -s store.db "${specs[@]}" b0.csv && snap_all
+	ff-compute -q -s store.db "${specs[@]}" b1.csv && snap_all
+	ff-compute -q -s store.db "${specs[@]}" --mode overwrite --start 2018-01-02 --end 2018-01-03 b2.csv && snap_all
+	ff-compute -q -s store.db "${specs[@]}" b3.csv && snap_all
+	for t in $tables; do ff-store restore store.db $t 2 > /dev/null; done && snap_all
+	ff-compute -q -s store.db "${specs[@]}" b4.csv b5.csv && snap_all
+	[ "$(q store.db 'SELECT group_concat(version) FROM ff_catalog')" = "6,6" ]
+	for t in $tables; do
+		for i in $(seq 1 $v); do
+			rm -f online.db
+			ff-sync-online -q -s store.db --online online.db --full --as-of $i $t
+			q online.db "SELECT * FROM $t ORDER BY 2, 1" | diff -q "$t.$i" - > /dev/null || fail "$t version $i"
+		done
+	done
+	diff -u trip_pickup_features.2 trip_pickup_features.5
+	[ "$(q store.db 'SELECT count(*) FROM ff_history_trip_pickup_features')" -gt 0 ]
+}
