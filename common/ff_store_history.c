@@ -347,22 +347,6 @@ out:
 	return rc;
 }
 
-int64_t ff_store_history_bytes(struct ff_store *st, const char *table)
-{
-	char name[FF_DB_IDENT_SIZE + 16], sql[300];
-	snprintf(name, sizeof name, "ff_history_%s", table);
-	snprintf(sql, sizeof sql, "SELECT sum(pgsize) FROM dbstat(%s) WHERE name = ?1", "'main'");
-	sqlite3_stmt *s;
-	int64_t n = 0;
-	if (sqlite3_prepare_v2(ff_store_db(st), sql, -1, &s, NULL) != SQLITE_OK)
-		return 0;
-	sqlite3_bind_text(s, 1, name, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		n = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	return n;
-}
-
 /* ---- writing history ---- */
 
 static void type_sql(FILE *m, const struct ff_column *c)

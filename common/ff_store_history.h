@@ -78,10 +78,6 @@ int ff_store_definition_as_of(struct ff_store *st, const char *table, int64_t ve
 int ff_store_rows_sql(struct ff_store *st, const char *table, const char *const *cols, size_t ncols,
 		      int64_t version, int with_state, char **sql);
 
-/* Bytes of a table's history (ff_history_NAME), from SQLite's dbstat when
- * it is there, else 0. */
-int64_t ff_store_history_bytes(struct ff_store *st, const char *table);
-
 /* ---- for the table writer (ff_store.c) ---- */
 
 /* The history of one table while a version is written. */

@@ -15,10 +15,10 @@ derive    r=ceil(when, 15m)
 lookup    zone
 key       zip
 timestamp r
-features  n,mean
+features  total,n
 label     fare
 exclude   r
-inputs    dist
+inputs    dist,zip
 EOF
 	cat > small.csv <<'EOF'
 id,when,zip,dist,fare
