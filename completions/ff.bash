@@ -12,7 +12,7 @@ _ff_opts() {
 	ff-gen-trips)
 		echo "--rows --seed --start --days --output --quiet --help --version" ;;
 	ff-monitor)
-		echo "--store --columns --time-column --format --max-null-rate --unique-key
+		echo "--store --columns --time-column --format --as-of --max-null-rate --unique-key
 		      --partition --range --max-age --now --by-key --history --psi-threshold --ks-threshold
 		      --bins --split --reference-range --current-range --by --report --ascii --registry
 		      --blueprint --delimiter --quiet --help --version" ;;

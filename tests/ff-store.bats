@@ -355,3 +355,20 @@ EOF
 	diff -u trip_pickup_features.2 trip_pickup_features.5
 	[ "$(q store.db 'SELECT count(*) FROM ff_history_trip_pickup_features')" -gt 0 ]
 }
+
+@test "ff-monitor --as-of profiles a store's table as of a version" {
+	compute "$EVENTS"
+	compute m1.csv
+	run -0 ff-monitor profile -s store.db --as-of 1 --format csv -c zip,n zone
+	assert_output - <<'EOF'
+source,column,type,rows,nulls,null_rate,distinct,min,max,mean,stddev,p1,p5,p25,p50,p75,p95,p99,top
+store.db:zone,zip,text,4,0,0,2,,,,,,,,,,,,"10001 (3), 10002 (1)"
+store.db:zone,n,number,4,0,0,2,1,2,1.5,0.5773502691896257,1,1,1,1.5,2,2,2,
+EOF
+	run -0 ff-monitor profile -s store.db --format csv -c n zone
+	[ "${lines[1]}" = "store.db:zone,n,number,5,0,0,3,1,3,1.6,0.8944271909999159,1,1,1,1,2,2.8,2.96," ]
+	run -3 --separate-stderr ff-monitor profile --as-of 1 "$EVENTS"
+	[[ "$stderr" == *"--as-of reads a table of a store, not a record stream" ]]
+	run -2 --separate-stderr ff-monitor lineage --as-of 1 zone
+	[ -n "$stderr" ]
+}
