@@ -10,7 +10,7 @@ _ff_opts() {
 		      --delimiter --wait --quiet --verbose --help --version --table --time --key --timestamp-key
 		      --window --slide --timezone --input-timezone --input-time-format --partition --feature --describe" ;;
 	ff-gen-trips)
-		echo "--rows --seed --start --days --output --quiet --help --version" ;;
+		echo "--rows --seed --start --days --zones --output --quiet --help --version" ;;
 	ff-monitor)
 		echo "--store --columns --time-column --format --max-null-rate --unique-key
 		      --partition --range --max-age --now --by-key --history --psi-threshold --ks-threshold
