@@ -1,6 +1,7 @@
 #include "ff_join.h"
 
 #include <pthread.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <stdlib.h>
 #include <string.h>
@@ -785,8 +786,11 @@ int ff_join_run(struct ff_join *j, char **inputs, size_t ninputs, FILE *out,
 		}
 		struct ff_rec_reader *r = ff_rec_open(f, ff_input_name(inputs[i]));
 		j->reader = r;
-		/* Parsing runs a few thousand rows ahead, on a thread of its own. */
-		rc = ff_rec_each_ahead(r, on_schema, on_row, j) == 0 ? 0 : -1;
+		/* A file is parsed a few thousand rows ahead, on a thread of its
+		 * own; a pipe may be a client waiting for each answer. */
+		struct stat sb;
+		int ahead = !j->online_db && fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode);
+		rc = (ahead ? ff_rec_each_ahead : ff_rec_each)(r, on_schema, on_row, j) == 0 ? 0 : -1;
 		j->reader = NULL;
 		ff_rec_close(r);
 		if (f != stdin)
