@@ -10,6 +10,7 @@
 #include "ff_csv.h"
 #include "ff_db.h"
 #include "ff_rec_ahead.h"
+#include "ff_store_history.h"
 #include "ff_time.h"
 #include "ff_util.h"
 
@@ -43,6 +44,8 @@ struct lookup {
 struct ff_join {
 	const struct ff_join_spec *spec;
 	struct ff_store *store;
+	const struct ff_as_of *as_of; /* while loading: one for all tables, or one per lookup */
+	size_t nas_of;
 	struct lookup *lookups;
 	size_t nlookups, nslots;
 	char **slot_names;       /* output name of each feature slot */
@@ -179,6 +182,7 @@ struct loading {
 	pthread_t thread;
 	const char *store;
 	const struct ff_lookup_def *def;
+	const struct ff_as_of *as_of;
 	struct ff_feature_table *table;
 	int rc, started;
 	char *messages;
@@ -193,7 +197,8 @@ static void *load_table(void *arg)
 	ff_hold_messages(m);
 	ld->rc = ff_store_open(ld->store, FF_STORE_READ, &st);
 	if (ld->rc == 0) {
-		ld->rc = ff_feature_table_load(st, ld->def->table, &ld->def->features, &ld->table);
+		ld->rc = ff_feature_table_load_as_of(st, ld->def->table, &ld->def->features, ld->as_of,
+						     &ld->table);
 		ff_store_close(st);
 	}
 	ff_hold_messages(NULL);
@@ -209,6 +214,8 @@ static int load_tables(struct ff_join *j, const char *store)
 	int rc = 0;
 	for (size_t i = 0; i < n; i++) {
 		ld[i] = (struct loading){.store = store, .def = j->lookups[i].def};
+		if (j->nas_of)
+			ld[i].as_of = &j->as_of[j->nas_of == n ? i : 0];
 		ld[i].started = i + 1 < n && pthread_create(&ld[i].thread, NULL, load_table, &ld[i]) == 0;
 		if (!ld[i].started)
 			load_table(&ld[i]); /* the last one here, meanwhile */
@@ -363,8 +370,16 @@ static int online_find(struct ff_join *j, struct lookup *lk, size_t l, const cha
 int ff_join_open(const struct ff_join_spec *spec, const char *store, const char *online,
 		 struct ff_join **out)
 {
+	return ff_join_open_as_of(spec, store, online, NULL, 0, out);
+}
+
+int ff_join_open_as_of(const struct ff_join_spec *spec, const char *store, const char *online,
+		       const struct ff_as_of *as_of, size_t nas_of, struct ff_join **out)
+{
 	struct ff_join *j = ff_xcalloc(1, sizeof *j);
 	j->spec = spec;
+	j->as_of = as_of;
+	j->nas_of = nas_of;
 	j->nlookups = spec->nlookups;
 	j->lookups = ff_xcalloc(spec->nlookups ? spec->nlookups : 1, sizeof *j->lookups);
 	/* Load the input zone now, before a server's threads read times. */
@@ -402,6 +417,7 @@ int ff_join_open(const struct ff_join_spec *spec, const char *store, const char 
 	j->event_times = ff_xcalloc(n, sizeof *j->event_times);
 	j->key_bytes = ff_xcalloc(n, sizeof *j->key_bytes);
 	j->key_lens = ff_xcalloc(n, sizeof *j->key_lens);
+	j->as_of = NULL;
 	*out = j;
 	return 0;
 fail:

@@ -13,6 +13,7 @@
 #include "ff_keyset.h"
 #include "ff_schema.h"
 #include "ff_store.h"
+#include "ff_store_history.h"
 #include "ff_util.h"
 
 #define FF_ONLINE_APPLICATION_ID 0x66660003
@@ -138,6 +139,8 @@ static int read_source(struct sync *s)
 		return -1;
 	if (!found)
 		return ff_error("%s: no table %s in the store", s->offline, s->table);
+	if (s->o->as_of && ff_store_as_of_version(s->src, s->table, s->o->as_of, &s->version) < 0)
+		return -1;
 	const struct ff_column *columns = s->def.cols;
 	size_t ncols = s->def.ncols;
 	for (size_t i = 0; i < ncols; i++) {
@@ -336,11 +339,33 @@ static int key_rank_cmp(const void *a, const void *b)
 	return c ? c : (x->len > y->len) - (x->len < y->len);
 }
 
+/* The SELECT of the offline rows to copy, the cols of s in that order: the
+ * table as it is, or as of the version asked for (ff_store_history.h).
+ * Returns it (sqlite3_free), or NULL (reported). */
+static char *source_rows(struct sync *s)
+{
+	if (!s->o->as_of)
+		return sqlite3_mprintf("SELECT %s FROM src.%s", s->cols, s->q);
+	const char **names = ff_xcalloc(s->def.ncols + 1, sizeof *names);
+	for (size_t i = 0; i < s->def.ncols; i++)
+		names[i] = s->def.cols[i].name;
+	char *rows = NULL;
+	int bad = ff_store_rows_sql(s->src, s->table, names, s->def.ncols, s->version, 0, &rows);
+	free((void *)names);
+	if (bad < 0)
+		return NULL;
+	char *sql = sqlite3_mprintf("SELECT %s FROM (%s)", s->cols, rows);
+	free(rows);
+	return sql;
+}
+
 /* Read the offline table into c. Returns 1 when read, 0 when it outgrew
  * COPY_MEMORY, -1 on an error (reported). */
 static int copy_read(struct sync *s, struct copy *c)
 {
-	char *sql = sqlite3_mprintf("SELECT %s FROM src.%s", s->cols, s->q);
+	char *sql = source_rows(s);
+	if (!sql)
+		return -1;
 	sqlite3_stmt *st = NULL;
 	int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) == SQLITE_OK ? 1 : -1;
 	sqlite3_free(sql);
@@ -488,8 +513,12 @@ static int create_table(struct sync *s)
 	if (read != 0)
 		return read < 0 ? -1 : rc;
 	/* Too large to hold: SQLite's sort. */
-	sql = sqlite3_mprintf("INSERT INTO main.%s (%s) SELECT %s FROM src.%s ORDER BY %s;", s->q, s->cols,
-			      s->cols, s->q, s->key_cols);
+	char *rows = source_rows(s);
+	if (!rows)
+		return -1;
+	sql = sqlite3_mprintf("INSERT INTO main.%s (%s) SELECT * FROM (%s) ORDER BY %s;", s->q, s->cols, rows,
+			   s->key_cols);
+	sqlite3_free(rows);
 	rc = exec(s, sql);
 	sqlite3_free(sql);
 	if (rc == 0)

@@ -14,6 +14,8 @@ struct ff_sync_options {
 	int64_t retention;     /* seconds; > 0: drop rows older than the newest
 				  minus this, but each key's latest row */
 	int verbose;
+	const struct ff_as_of *as_of; /* with full: the tables as of a version or
+					 time (ff_store_history.h); NULL: the latest */
 };
 
 /* What one table's sync did. */
