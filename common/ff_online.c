@@ -9,6 +9,8 @@
 #include <sqlite3.h>
 
 #include "ff_db.h"
+#include "ff_online_redis.h"
+#include "ff_redis.h"
 #include "ff_schema.h"
 #include "ff_store.h"
 #include "ff_util.h"
@@ -404,6 +406,8 @@ static void sync_release(struct sync *s)
 int ff_sync_tables(const char *offline, const char *online, char **tables, size_t n,
 		   const struct ff_sync_options *o, struct ff_sync_stats *stats)
 {
+	if (ff_redis_is_url(online))
+		return ff_online_redis_sync(offline, online, tables, n, o, stats) < 0 ? -1 : 0;
 	struct sync conn = {.online = online, .offline = offline, .o = o};
 	int rc = -1, in_tx = 0;
 	if (open_online(&conn) < 0)

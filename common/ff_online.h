@@ -13,6 +13,8 @@ struct ff_sync_options {
 	int full;              /* copy whole tables (also across a schema change) */
 	int64_t retention;     /* seconds; > 0: drop rows older than the newest
 				  minus this, but each key's latest row */
+	int64_t key_ttl;       /* seconds; > 0: Redis keys expire this long after
+				  their last write (ff-online(5), Redis) */
 	int verbose;
 };
 
@@ -24,8 +26,9 @@ struct ff_sync_stats {
 };
 
 /* Sync tables[0..n) from the offline store into the online store (created
- * if missing), all in one transaction, stats[i] for each. Returns 0 or -1
- * (reported; the online store as it was). */
+ * if missing), all in one transaction, stats[i] for each. The online store
+ * is a SQLite file, or a Redis address (ff_redis_is_url: ff_online_redis.h).
+ * Returns 0 or -1 (reported; the online store as it was). */
 int ff_sync_tables(const char *offline, const char *online, char **tables, size_t n,
 		   const struct ff_sync_options *o, struct ff_sync_stats *stats);
 
