@@ -310,8 +310,10 @@ int ff_redis_open(const char *url, const struct ff_redis_timeouts *dflt, struct 
 	r->nmasters = 1;
 	if ((rc = connect_node(r, &r->nodes[0])) < 0) {
 		ff_error("%s: %s", r->name, r->err);
+		down = rc == FF_REDIS_DOWN;
 		goto fail;
 	}
+	down = 0;
 	rc = r->nodes[0].path ? 0 : load_slots(r, 0);
 	if (rc < 0)
 		goto fail;
