@@ -723,8 +723,7 @@ int ff_online_redis_sync(const char *offline, const char *url, char **tables, si
 	struct ff_redis_timeouts t = {2000, 60000};
 	int rc = ff_redis_open(url, &t, &r);
 	/* One read transaction: every table as of one moment offline. */
-	if (rc == 0)
-		rc = ff_db_exec(ff_store_db(st), offline, "BEGIN");
+	int in_tx = rc == 0 && (rc = ff_db_exec(ff_store_db(st), offline, "BEGIN")) == 0;
 	struct rsync *all = ff_xcalloc(n ? n : 1, sizeof *all);
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		struct rsync *s = &all[i];
@@ -757,8 +756,8 @@ int ff_online_redis_sync(const char *offline, const char *url, char **tables, si
 					      x->type == REDIS_REPLY_ERROR ? x->str : "aborted");
 		}
 	}
-	if (st)
-		ff_db_exec(ff_store_db(st), offline, "COMMIT");
+	if (in_tx)
+		sqlite3_exec(ff_store_db(st), "COMMIT", NULL, NULL, NULL);
 	for (size_t i = 0; i < n; i++)
 		rsync_release(&all[i]);
 	free(all);
