@@ -4,7 +4,6 @@
  *
  *   ff:{catalog}:ptr          hash  T -> "GEN VERSION", the version readers see
  *   ff:{catalog}:table:T      hash  the catalog record of T (ff-online(5))
- *   ff:{catalog}:gen          counter of generations
  *   ff:{catalog}:dirty:T      list  rows the last sync superseded, cleaned next
  *   ff:T:GEN:{KEY}            zset  one per key tuple (values joined by NUL):
  *                                   score the timestamp in seconds, member

@@ -410,10 +410,11 @@ static int read_source(struct rsync *s)
 
 static int full_copy(struct rsync *s)
 {
-	char gen_key[] = "ff:{catalog}:gen", tk[400];
+	char tk[400];
 	key_name(tk, sizeof tk, "table", s->table);
-	const char *incr[] = {"INCR", gen_key};
-	ff_redis_addv(s->r, 0, gen_key, 2, incr);
+	/* Generations count per table, never reused. */
+	const char *incr[] = {"HINCRBY", tk, "last_gen", "1"};
+	ff_redis_addv(s->r, 0, tk, 4, incr);
 	redisReply **rep;
 	int rc = run(s, &rep);
 	if (rc < 0)
@@ -584,20 +585,29 @@ static int64_t count_rows(struct rsync *s, int64_t cutoff)
 	return n;
 }
 
-/* The catalog record and pointer of the table, queued inside the run's
- * MULTI. */
-static void queue_record(struct rsync *s)
+/* The arguments of the publication (publish_script) for the table: its
+ * name, its pointer, the fields of its record. */
+struct args {
+	char **v;
+	size_t n, cap;
+};
+
+static void arg(struct args *a, const char *v)
 {
-	int64_t cutoff = s->cutoff;
-	char tk[400], now[32], version[24], gen[24], rows[24], retention[24], ptr[64], old[24];
+	ff_grow(&a->v, &a->cap, a->n + 1, sizeof *a->v);
+	a->v[a->n++] = ff_xstrdup(v);
+}
+
+static void record_args(struct rsync *s, struct args *keys, struct args *a)
+{
+	char tk[400], now[32], num[64];
 	key_name(tk, sizeof tk, "table", s->table);
+	arg(keys, tk);
+	arg(a, s->table);
+	snprintf(num, sizeof num, "%" PRId64 " %" PRId64, s->gen, s->version);
+	arg(a, num);
+	arg(a, "10");
 	ff_db_now_text(now);
-	snprintf(version, sizeof version, "%" PRId64, s->version);
-	snprintf(gen, sizeof gen, "%" PRId64, s->gen);
-	snprintf(rows, sizeof rows, "%" PRId64, count_rows(s, cutoff));
-	snprintf(retention, sizeof retention, "%" PRId64, s->o->retention > 0 ? s->o->retention : 0);
-	snprintf(ptr, sizeof ptr, "%" PRId64 " %" PRId64, s->gen, s->version);
-	snprintf(old, sizeof old, "%" PRId64, s->old.found && s->old.gen && s->old.gen != s->gen ? s->old.gen : 0);
 	char id[FF_STORE_ID_SIZE] = "";
 	if (ff_store_id(s->st, id) <= 0)
 		id[0] = '\0';
@@ -611,17 +621,51 @@ static void queue_record(struct rsync *s)
 	fclose(m);
 	if (n)
 		cols[--n] = '\0';
-	const char *argv[] = {"HSET", tk, "gen", gen, "version", version, "source", real ? real : s->offline,
-			      "definition", s->def.definition, "synced_at", now, "rows", rows, "retention", retention,
-			      "store_id", id, "columns", cols, "old_gen", old};
-	ff_redis_addv(s->r, 0, tk, 22, argv);
-	const char *hdel[] = {"HDEL", tk, "pending_gen"};
-	ff_redis_addv(s->r, 0, tk, 3, hdel);
-	const char *p[] = {"HSET", "ff:{catalog}:ptr", s->table, ptr};
-	ff_redis_addv(s->r, 0, p[1], 4, p);
+	arg(a, "gen");
+	snprintf(num, sizeof num, "%" PRId64, s->gen);
+	arg(a, num);
+	arg(a, "version");
+	snprintf(num, sizeof num, "%" PRId64, s->version);
+	arg(a, num);
+	arg(a, "source");
+	arg(a, real ? real : s->offline);
+	arg(a, "definition");
+	arg(a, s->def.definition);
+	arg(a, "synced_at");
+	arg(a, now);
+	arg(a, "rows");
+	snprintf(num, sizeof num, "%" PRId64, count_rows(s, s->cutoff));
+	arg(a, num);
+	arg(a, "retention");
+	snprintf(num, sizeof num, "%" PRId64, s->o->retention > 0 ? s->o->retention : 0);
+	arg(a, num);
+	arg(a, "store_id");
+	arg(a, id);
+	arg(a, "columns");
+	arg(a, cols);
+	/* The generation a full copy replaced: the next run removes it. */
+	arg(a, "old_gen");
+	snprintf(num, sizeof num, "%" PRId64, s->old.found && s->old.gen && s->old.gen != s->gen ? s->old.gen : 0);
+	arg(a, num);
 	free(real);
 	free(cols);
 }
+
+/* Every table's record and pointer in one script, which Redis runs
+ * whole: readers see all of the run or none of it. KEYS: the pointer
+ * hash, then each table's record; ARGV per table: name, pointer, the
+ * number of fields, the fields and values. */
+static const char publish_script[] =
+	"local a = 1\n"
+	"for i = 2, #KEYS do\n"
+	"  local name, ptr, n = ARGV[a], ARGV[a + 1], tonumber(ARGV[a + 2])\n"
+	"  a = a + 3\n"
+	"  for k = 0, n - 1 do redis.call('HSET', KEYS[i], ARGV[a + 2 * k], ARGV[a + 2 * k + 1]) end\n"
+	"  a = a + 2 * n\n"
+	"  redis.call('HDEL', KEYS[i], 'pending_gen')\n"
+	"  redis.call('HSET', KEYS[1], name, ptr)\n"
+	"end\n"
+	"return #KEYS - 1\n";
 
 /* Sync one table up to (not including) its publication. */
 static int sync_one(struct rsync *s)
@@ -732,28 +776,33 @@ int ff_online_redis_sync(const char *offline, const char *url, char **tables, si
 		s->ks = ff_keyset_new();
 		rc = sync_one(s);
 	}
-	/* Every table's record and pointer in one transaction: readers see
-	 * all of the run or none of it. */
 	size_t publish = 0;
 	for (size_t i = 0; rc == 0 && i < n; i++)
 		publish += all[i].publish;
 	if (rc == 0 && publish) {
-		const char *multi[] = {"MULTI"}, *exec[] = {"EXEC"};
-		ff_redis_addv(r, 0, "ff:{catalog}:ptr", 1, multi);
+		struct args keys = {0}, a = {0};
+		arg(&keys, "ff:{catalog}:ptr");
 		for (size_t i = 0; i < n; i++)
 			if (all[i].publish)
-				queue_record(&all[i]);
-		ff_redis_addv(r, 0, "ff:{catalog}:ptr", 1, exec);
-		size_t nq = ff_redis_queued(r);
+				record_args(&all[i], &keys, &a);
+		struct args cmd = {0};
+		char nkeys[24];
+		snprintf(nkeys, sizeof nkeys, "%zu", keys.n);
+		arg(&cmd, "EVAL");
+		arg(&cmd, publish_script);
+		arg(&cmd, nkeys);
+		for (size_t i = 0; i < keys.n; i++)
+			arg(&cmd, keys.v[i]);
+		for (size_t i = 0; i < a.n; i++)
+			arg(&cmd, a.v[i]);
+		ff_redis_addv(r, 0, keys.v[0], (int)cmd.n, (const char *const *)cmd.v);
 		redisReply **rep;
-		if ((rc = ff_redis_run(r, &rep)) == 0) {
-			const redisReply *x = rep[nq - 1];
-			for (size_t i = 0; rc == 0 && i + 1 < nq; i++)
-				if (rep[i]->type == REDIS_REPLY_ERROR)
-					rc = ff_error("%s: %s", ff_redis_name(r), rep[i]->str);
-			if (rc == 0 && x->type != REDIS_REPLY_ARRAY)
-				rc = ff_error("%s: the sync's transaction failed: %s", ff_redis_name(r),
-					      x->type == REDIS_REPLY_ERROR ? x->str : "aborted");
+		if ((rc = ff_redis_run(r, &rep)) == 0 && rep[0]->type == REDIS_REPLY_ERROR)
+			rc = ff_error("%s: publishing the sync failed: %s", ff_redis_name(r), rep[0]->str);
+		for (struct args *x = &keys; x; x = x == &keys ? &a : x == &a ? &cmd : NULL) {
+			for (size_t i = 0; i < x->n; i++)
+				free(x->v[i]);
+			free(x->v);
 		}
 	}
 	if (in_tx)

@@ -15,13 +15,14 @@ free_port() {
 	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }
 
-# redis_start DIR [ARGS...]: a redis-server in DIR (made), on a free port,
-# which it prints; extra ARGS go to redis-server. Waits until it answers.
+# redis_start DIR [ARGS...]: a redis-server in DIR (made), on a free port
+# (or $REDIS_PORT), which it prints; extra ARGS go to redis-server. Waits
+# until it answers.
 redis_start() {
 	local dir=$1 port
 	shift
 	mkdir -p "$dir"
-	port=$(free_port)
+	port=${REDIS_PORT:-$(free_port)}
 	redis-server --port "$port" --bind 127.0.0.1 --dir "$dir" --save '' --appendonly no \
 		--daemonize yes --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" "$@" >/dev/null
 	redis_wait "$port" || return 1
