@@ -105,9 +105,10 @@ void ff_online_redis_put(char **buf, size_t *cap, size_t *len, enum ff_type type
 	}
 }
 
-/* The features of a member into cells[0..n). Returns 0 or -1 (malformed). */
-static int decode(const char *m, size_t len, struct ff_cell *cells, size_t n)
+int ff_online_redis_decode(const char *m, size_t len, struct ff_cell *cells, size_t n)
 {
+	if (len < FF_ONLINE_REDIS_HEAD)
+		return -1;
 	const unsigned char *p = (const unsigned char *)m + FF_ONLINE_REDIS_HEAD, *end = (const unsigned char *)m + len;
 	for (size_t i = 0; i < n; i++) {
 		struct ff_cell *c = &cells[i];
@@ -138,7 +139,7 @@ static int decode(const char *m, size_t len, struct ff_cell *cells, size_t n)
 		default: return -1;
 		}
 	}
-	return 0;
+	return p == end ? 0 : -1;
 }
 
 /* ---- the catalog record ---- */
@@ -440,7 +441,7 @@ int ff_online_reader_result(struct ff_online_reader *rd, size_t l, struct ff_cel
 	struct slot *s = &rd->slots[l];
 	if (!s->queued || s->found != 1)
 		return 0;
-	if (nfeat != s->nfeat || decode(s->row, s->rowlen, cells, nfeat) < 0)
+	if (nfeat != s->nfeat || ff_online_redis_decode(s->row, s->rowlen, cells, nfeat) < 0)
 		return ff_error("%s: table %s: a damaged row", ff_redis_name(rd->r), s->table);
 	return 1;
 }

@@ -90,6 +90,9 @@ size_t ff_online_redis_key(char **buf, size_t *cap, const char *table, int64_t g
 void ff_online_redis_head(char **buf, size_t *cap, size_t *len, int64_t version, int64_t ts, int kind);
 /* Append one feature value of type. */
 void ff_online_redis_put(char **buf, size_t *cap, size_t *len, enum ff_type type, const struct ff_cell *c);
+/* The n features of a member into cells (text points into m). Returns 0,
+ * or -1 if the member is malformed. */
+int ff_online_redis_decode(const char *m, size_t len, struct ff_cell *cells, size_t n);
 /* A member's version, timestamp (seconds) and kind; -1 if it is too short. */
 int ff_online_redis_parse_head(const char *m, size_t len, int64_t *version, int64_t *ts, int *kind);
 
