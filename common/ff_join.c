@@ -345,38 +345,36 @@ static int open_online(struct ff_join *j, const char *path)
 	if (ff_redis_is_url(path)) {
 		if (ff_online_reader_open(path, &j->remote) < 0)
 			return -1;
-		for (size_t i = 0; i < j->nlookups; i++)
-			if (prepare_online(j, &j->lookups[i]) < 0)
-				return -1;
-		return 0;
+	} else {
+		/* Read-write but query_only (ff_db.h): a read-only connection
+		 * reopened the WAL files on every transaction (an open, fcntl and
+		 * close per request); this one keeps them open and still never
+		 * writes. */
+		if (ff_db_open(path, FF_DB_ONLINE_READER, FF_DB_THREADED, &j->online_db) < 0)
+			return -1;
+		if (sqlite3_prepare_v2(j->online_db, "BEGIN", -1, &j->begin, NULL) != SQLITE_OK ||
+		    sqlite3_prepare_v2(j->online_db, "COMMIT", -1, &j->commit, NULL) != SQLITE_OK)
+			return ff_error("%s: %s", path, sqlite3_errmsg(j->online_db));
 	}
-	/* Read-write but query_only (ff_db.h): a read-only connection reopened
-	 * the WAL files on every transaction (an open, fcntl and close per
-	 * request); this one keeps them open and still never writes. */
-	if (ff_db_open(path, FF_DB_ONLINE_READER, FF_DB_THREADED, &j->online_db) < 0)
-		return -1;
-	if (sqlite3_prepare_v2(j->online_db, "BEGIN", -1, &j->begin, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(j->online_db, "COMMIT", -1, &j->commit, NULL) != SQLITE_OK)
-		return ff_error("%s: %s", path, sqlite3_errmsg(j->online_db));
 	for (size_t i = 0; i < j->nlookups; i++)
 		if (prepare_online(j, &j->lookups[i]) < 0)
 			return -1;
 	return 0;
 }
 
-/* Redis: the lookup's answer, after the request's one round trip. */
-static int remote_found(struct ff_join *j, struct lookup *lk, size_t l)
+/* An online lookup's answer, its features in the feature cells: text
+ * copied out of the store's buffers, which the next lookup reuses; a miss
+ * takes the defaults. */
+static void online_answer(struct ff_join *j, struct lookup *lk, size_t l, int found)
 {
-	int found = ff_online_reader_result(j->remote, l, lk->remote_cells, lk->remote_nall);
-	if (found < 0)
-		return -1;
 	size_t used = 0;
 	for (size_t f = 0; found && f < lk->nfeat; f++) {
 		struct ff_cell *c = &j->feature_cells[lk->first_slot + f];
-		*c = lk->remote_cells[lk->remote_feat[f]];
 		if (!c->null && lk->feat[f].type == FF_TYPE_TEXT) {
+			/* Copied, pointed at once the buffer is final. */
 			ff_grow(&lk->textbuf, &lk->textbuf_cap, used + c->len + 1, 1);
 			memcpy(lk->textbuf + used, c->s, c->len);
+			lk->textbuf[used + c->len] = '\0';
 			c->i = (int64_t)used;
 			used += c->len + 1;
 		}
@@ -391,6 +389,17 @@ static int remote_found(struct ff_join *j, struct lookup *lk, size_t l)
 	if (!found)
 		for (size_t f = 0; f < lk->nfeat; f++)
 			j->feature_cells[lk->first_slot + f] = lk->defaults[f];
+}
+
+/* Redis: the lookup's answer, after the request's one round trip. */
+static int remote_found(struct ff_join *j, struct lookup *lk, size_t l)
+{
+	int found = ff_online_reader_result(j->remote, l, lk->remote_cells, lk->remote_nall);
+	if (found < 0)
+		return -1;
+	for (size_t f = 0; found && f < lk->nfeat; f++)
+		j->feature_cells[lk->first_slot + f] = lk->remote_cells[lk->remote_feat[f]];
+	online_answer(j, lk, l, found);
 	return 0;
 }
 
@@ -403,32 +412,11 @@ static int online_find(struct ff_join *j, struct lookup *lk, size_t l, const cha
 	int found = ff_asof_query(st, d->keys.n, key, klen, lk->match, t, d->lookback);
 	if (found < 0)
 		return ff_error("%s: table %s: %s", j->online_path, d->table, sqlite3_errmsg(j->online_db));
-	if (found) {
-		size_t used = 0;
-		for (size_t f = 0; f < lk->nfeat; f++) {
-			struct ff_cell *c = &j->feature_cells[lk->first_slot + f];
-			ff_cell_column(st, (int)f, lk->feat[f].type, c);
-			if (!c->null && lk->feat[f].type == FF_TYPE_TEXT) {
-				/* Kept past the reset: copied, pointed at once the buffer is final. */
-				ff_grow(&lk->textbuf, &lk->textbuf_cap, used + c->len + 1, 1);
-				memcpy(lk->textbuf + used, c->s, c->len);
-				lk->textbuf[used + c->len] = '\0';
-				c->i = (int64_t)used;
-				used += c->len + 1;
-			}
-		}
-		for (size_t f = 0; f < lk->nfeat; f++) {
-			struct ff_cell *c = &j->feature_cells[lk->first_slot + f];
-			if (!c->null && lk->feat[f].type == FF_TYPE_TEXT)
-				c->s = lk->textbuf + c->i;
-		}
+	for (size_t f = 0; found && f < lk->nfeat; f++)
+		ff_cell_column(st, (int)f, lk->feat[f].type, &j->feature_cells[lk->first_slot + f]);
+	online_answer(j, lk, l, found);
+	if (found)
 		sqlite3_reset(st);
-	}
-	j->key_ids[l] = -1;
-	j->matches[l] = found ? 0 : -1;
-	if (!found)
-		for (size_t f = 0; f < lk->nfeat; f++)
-			j->feature_cells[lk->first_slot + f] = lk->defaults[f];
 	return 0;
 }
 

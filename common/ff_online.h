@@ -32,6 +32,21 @@ struct ff_sync_stats {
 int ff_sync_tables(const char *offline, const char *online, char **tables, size_t n,
 		   const struct ff_sync_options *o, struct ff_sync_stats *stats);
 
+/* Whether a table synced before can follow the change feed (the rule of
+ * both back-ends): synced from the same offline store (its real path), with
+ * the same definition, not replaced offline since, not ahead of it.
+ * Returns 0, or -1 naming the table and asking for --full (reported). */
+struct ff_store;
+struct ff_sync_follow {
+	const char *online, *offline, *table;   /* for messages; offline as given */
+	const char *synced_source;              /* as recorded by the last sync */
+	const char *synced_definition;
+	int64_t since;                          /* the version synced */
+	const char *definition;                 /* the offline table's now */
+	int64_t version;
+};
+int ff_sync_can_follow(struct ff_store *src, const struct ff_sync_follow *f);
+
 /* The tables of an offline store's catalog (NULL-terminated, caller frees
  * each and the array). Returns 0 or -1. */
 int ff_offline_tables(const char *offline, char ***tables);

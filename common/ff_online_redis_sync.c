@@ -80,8 +80,11 @@ static int run(struct rsync *s, redisReply ***rep)
 
 /* ---- what a previous run left ---- */
 
-/* Every key matching pattern, on each master, unlinked. */
-static int unlink_matching(struct rsync *s, const char *pattern)
+/* Each key matching pattern, on each master, a batch at a time: fn(s,
+ * keys, lens, n). Returns 0, or what fn or Redis returned first. */
+typedef int (*keys_fn)(struct rsync *s, char **keys, const size_t *lens, size_t n);
+
+static int scan_keys(struct rsync *s, const char *pattern, keys_fn fn)
 {
 	for (size_t m = 0; m < ff_redis_masters(s->r); m++) {
 		char cursor[32] = "0";
@@ -96,18 +99,37 @@ static int unlink_matching(struct rsync *s, const char *pattern)
 			if (sc->type != REDIS_REPLY_ARRAY || sc->elements != 2)
 				return ff_error("%s: SCAN: unexpected reply", ff_redis_name(s->r));
 			snprintf(cursor, sizeof cursor, "%s", sc->element[0]->str);
-			redisReply *keys = sc->element[1];
-			/* Each key on its own: in a cluster they lie in many slots. */
-			for (size_t k = 0; k < keys->elements; k++) {
-				const char *a[] = {"UNLINK", keys->element[k]->str};
-				size_t l[] = {6, keys->element[k]->len};
-				ff_redis_add(s->r, 0, a[1], l[1], 2, a, l);
+			/* Copied: fn's own commands replace these replies. */
+			size_t n = sc->element[1]->elements;
+			char **keys = ff_xcalloc(n ? n : 1, sizeof *keys);
+			size_t *lens = ff_xcalloc(n ? n : 1, sizeof *lens);
+			for (size_t k = 0; k < n; k++) {
+				const redisReply *e = sc->element[1]->element[k];
+				keys[k] = ff_xstrndup(e->str, e->len);
+				lens[k] = e->len;
 			}
-			if (keys->elements && (rc = run(s, &rep)) < 0)
+			rc = n ? fn(s, keys, lens, n) : 0;
+			for (size_t k = 0; k < n; k++)
+				free(keys[k]);
+			free(keys);
+			free(lens);
+			if (rc < 0)
 				return rc;
 		} while (strcmp(cursor, "0") != 0);
 	}
 	return 0;
+}
+
+/* Each key on its own: in a cluster they lie in many slots. */
+static int unlink_keys(struct rsync *s, char **keys, const size_t *lens, size_t n)
+{
+	for (size_t k = 0; k < n; k++) {
+		const char *a[] = {"UNLINK", keys[k]};
+		size_t l[] = {6, lens[k]};
+		ff_redis_add(s->r, 0, keys[k], lens[k], 2, a, l);
+	}
+	redisReply **rep;
+	return run(s, &rep);
 }
 
 static int drop_generation(struct rsync *s, int64_t gen)
@@ -121,7 +143,7 @@ static int drop_generation(struct rsync *s, int64_t gen)
 		pattern[n++] = *p;
 	}
 	snprintf(pattern + n, sizeof pattern - n, ":%" PRId64 ":*", gen);
-	return unlink_matching(s, pattern);
+	return scan_keys(s, pattern, unlink_keys);
 }
 
 /* The members a previous incremental run superseded: per row it wrote (at
@@ -491,9 +513,40 @@ static int apply_changes(struct rsync *s, int64_t since)
 	return rc;
 }
 
+/* Retention of keys: the members older than the cutoff, but those of the
+ * key's latest time. */
+static int expire_keys(struct rsync *s, char **keys, const size_t *lens, size_t n)
+{
+	for (size_t k = 0; k < n; k++) {
+		const char *a[] = {"ZREVRANGEBYSCORE", keys[k], "+inf", "-inf", "WITHSCORES", "LIMIT", "0", "1"};
+		size_t l[] = {16, lens[k], 4, 4, 10, 5, 1, 1};
+		ff_redis_add(s->r, 0, keys[k], lens[k], 8, a, l);
+	}
+	redisReply **rep;
+	int rc = run(s, &rep);
+	if (rc < 0)
+		return rc;
+	size_t queued = 0;
+	for (size_t k = 0; k < n; k++) {
+		if (rep[k]->elements < 2)
+			continue;
+		int64_t latest = strtoll(rep[k]->element[1]->str, NULL, 10);
+		char bound[32];
+		snprintf(bound, sizeof bound, "(%" PRId64, latest < s->cutoff ? latest : s->cutoff);
+		const char *a[] = {"ZREMRANGEBYSCORE", keys[k], "-inf", bound};
+		size_t l[] = {16, lens[k], 4, strlen(bound)};
+		ff_redis_add(s->r, 0, keys[k], lens[k], 4, a, l);
+		queued++;
+	}
+	if (queued && (rc = run(s, &rep)) == 0)
+		for (size_t k = 0; k < queued; k++)
+			s->stats->expired += rep[k]->integer;
+	return rc;
+}
+
 /* Retention: per key of the generation, the members older than the
  * newest time of the table minus the retention, but the key's latest. */
-static int expire(struct rsync *s, int64_t *cutoff_out)
+static int expire(struct rsync *s)
 {
 	char q[FF_DB_IDENT_SIZE];
 	ff_db_quote(q, sizeof q, s->table);
@@ -509,57 +562,10 @@ static int expire(struct rsync *s, int64_t *cutoff_out)
 	if (!has)
 		return 0;
 	int64_t cutoff = newest - s->o->retention;
-	*cutoff_out = cutoff;
+	s->cutoff = cutoff;
 	char pattern[FF_DB_IDENT_SIZE + 64];
 	snprintf(pattern, sizeof pattern, "ff:%s:%" PRId64 ":*", s->table, s->gen);
-	for (size_t m = 0; m < ff_redis_masters(s->r); m++) {
-		char cursor[32] = "0";
-		do {
-			const char *argv[] = {"SCAN", cursor, "MATCH", pattern, "COUNT", "1000"};
-			ff_redis_add_master(s->r, m, 6, argv, NULL);
-			redisReply **rep;
-			if ((rc = run(s, &rep)) < 0)
-				return rc;
-			snprintf(cursor, sizeof cursor, "%s", rep[0]->element[0]->str);
-			size_t nkeys = rep[0]->element[1]->elements;
-			char **keys = ff_xcalloc(nkeys ? nkeys : 1, sizeof *keys);
-			size_t *lens = ff_xcalloc(nkeys ? nkeys : 1, sizeof *lens);
-			for (size_t k = 0; k < nkeys; k++) {
-				const redisReply *e = rep[0]->element[1]->element[k];
-				keys[k] = ff_xstrndup(e->str, e->len);
-				lens[k] = e->len;
-			}
-			for (size_t k = 0; k < nkeys; k++) {
-				const char *a[] = {"ZREVRANGEBYSCORE", keys[k], "+inf", "-inf", "WITHSCORES", "LIMIT", "0", "1"};
-				size_t l[] = {16, lens[k], 4, 4, 10, 5, 1, 1};
-				ff_redis_add(s->r, 0, keys[k], lens[k], 8, a, l);
-			}
-			if (nkeys && (rc = run(s, &rep)) < 0)
-				return rc;
-			size_t queued = 0;
-			for (size_t k = 0; k < nkeys; k++) {
-				if (rep[k]->elements < 2)
-					continue;
-				int64_t latest = strtoll(rep[k]->element[1]->str, NULL, 10);
-				char bound[32];
-				snprintf(bound, sizeof bound, "(%" PRId64, latest < cutoff ? latest : cutoff);
-				const char *a[] = {"ZREMRANGEBYSCORE", keys[k], "-inf", bound};
-				size_t l[] = {16, lens[k], 4, strlen(bound)};
-				ff_redis_add(s->r, 0, keys[k], lens[k], 4, a, l);
-				queued++;
-			}
-			if (queued && (rc = run(s, &rep)) == 0)
-				for (size_t k = 0; k < queued; k++)
-					s->stats->expired += rep[k]->integer;
-			for (size_t k = 0; k < nkeys; k++)
-				free(keys[k]);
-			free(keys);
-			free(lens);
-			if (rc < 0)
-				return rc;
-		} while (strcmp(cursor, "0") != 0);
-	}
-	return 0;
+	return scan_keys(s, pattern, expire_keys);
 }
 
 /* The rows of the online table: the offline table's, less what the
@@ -702,40 +708,22 @@ static int sync_one(struct rsync *s)
 		stats->full = 1;
 		rc = full_copy(s);
 	} else {
-		char *real = realpath(s->offline, NULL);
-		int same_source = s->old.source && real && strcmp(s->old.source, real) == 0;
-		free(real);
-		if (!same_source)
-			return ff_error("%s: table %s was synced from %s, not %s: its change feed does not apply; run "
-					"ff-sync-online --full to copy it from the new store", ff_redis_name(s->r), s->table,
-					s->old.source ? s->old.source : "?", s->offline);
-		int same = s->old.definition && strcmp(s->old.definition, s->def.definition) == 0;
-		int64_t at = 0;
-		int replaced = ff_store_replaced_after(s->st, s->table, since, &at);
-		if (replaced < 0)
+		struct ff_sync_follow f = {.online = ff_redis_name(s->r), .offline = s->offline, .table = s->table,
+					   .synced_source = s->old.source, .synced_definition = s->old.definition,
+					   .since = since, .definition = s->def.definition, .version = s->version};
+		if (ff_sync_can_follow(s->st, &f) < 0)
 			return -1;
-		if (!same || replaced)
-			return ff_error("%s: table %s was %s at offline version %lld, after version %lld synced "
-					"here: run ff-sync-online --full to copy it again", ff_redis_name(s->r), s->table,
-					replaced ? "replaced" : "redefined", (long long)(replaced ? at : s->version),
-					(long long)since);
-		if (since > s->version)
-			return ff_error("%s: table %s is at version %lld here but %lld in %s: run "
-					"ff-sync-online --full", ff_redis_name(s->r), s->table, (long long)since,
-					(long long)s->version, s->offline);
 		s->gen = s->old.gen;
 		rc = since < s->version ? apply_changes(s, since) : 0;
 	}
-	int64_t cutoff = 0;
 	if (rc == 0 && s->o->retention > 0)
-		rc = expire(s, &cutoff);
+		rc = expire(s);
 	if (rc < 0)
 		return rc;
 	if (!stats->full && since == s->version && stats->expired == 0) {
 		stats->unchanged = 1;
 		return 0;
 	}
-	s->cutoff = cutoff;
 	s->publish = 1;
 	return 0;
 }

@@ -15,6 +15,22 @@ free_port() {
 	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }
 
+# free_cluster_port: a free port P below 55536 whose cluster bus port,
+# P + 10000, is free too.
+free_cluster_port() {
+	python3 -c '
+import random, socket
+while True:
+    p = random.randint(20000, 50000)
+    try:
+        for q in (p, p + 10000):
+            s = socket.socket(); s.bind(("127.0.0.1", q)); s.close()
+    except OSError:
+        continue
+    print(p)
+    break'
+}
+
 # redis_start DIR [ARGS...]: a redis-server in DIR (made), on a free port
 # (or $REDIS_PORT), which it prints; extra ARGS go to redis-server. Waits
 # until it answers.
@@ -71,7 +87,7 @@ redis_stop() {
 redis_cluster_start() {
 	local dir=$1 ports="" p i nodes=""
 	for i in 1 2 3; do
-		p=$(redis_start "$dir/$i" --cluster-enabled yes --cluster-config-file "$dir/$i/nodes.conf" \
+		p=$(REDIS_PORT=$(free_cluster_port) redis_start "$dir/$i" --cluster-enabled yes --cluster-config-file "$dir/$i/nodes.conf" \
 			--cluster-node-timeout 2000) || return 1
 		ports="$ports $p"
 		nodes="$nodes 127.0.0.1:$p"
