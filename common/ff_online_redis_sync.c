@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ff_cell.h"
@@ -76,6 +77,48 @@ static int run(struct rsync *s, redisReply ***rep)
 		if ((*rep)[i]->type == REDIS_REPLY_ERROR)
 			return ff_error("%s: table %s: %s", ff_redis_name(s->r), s->table, (*rep)[i]->str);
 	return 0;
+}
+
+/* ---- one sync at a time ---- */
+
+/* The lock of the store's syncs: a key holding this run's token, which
+ * expires by itself if the run dies. */
+#define LOCK_KEY "ff:{catalog}:lock"
+#define LOCK_MS "600000"
+
+static int take_lock(struct ff_redis *r, char *token, size_t size)
+{
+	char host[256] = "?";
+	gethostname(host, sizeof host - 1);
+	snprintf(token, size, "%s:%ld:%lld", host, (long)getpid(), (long long)time(NULL));
+	int waited = 0, wait = ff_db_wait();
+	for (;;) {
+		const char *argv[] = {"SET", LOCK_KEY, token, "NX", "PX", LOCK_MS};
+		ff_redis_addv(r, 0, LOCK_KEY, 6, argv);
+		redisReply **rep;
+		int rc = ff_redis_run(r, &rep);
+		if (rc < 0)
+			return rc;
+		if (rep[0]->type == REDIS_REPLY_STATUS)
+			return 0;
+		if (rep[0]->type == REDIS_REPLY_ERROR)
+			return ff_error("%s: %s", ff_redis_name(r), rep[0]->str);
+		if (waited >= wait)
+			return ff_error("%s: another ff run is writing this store (waited %g s); try again or raise "
+					"--wait", ff_redis_name(r), waited / 1000.0);
+		struct timespec pause = {0, 100 * 1000000};
+		nanosleep(&pause, NULL);
+		waited += 100;
+	}
+}
+
+static void drop_lock(struct ff_redis *r, const char *token)
+{
+	const char *argv[] = {"EVAL", "if redis.call('GET', KEYS[1]) == ARGV[1] then "
+				      "return redis.call('DEL', KEYS[1]) end return 0", "1", LOCK_KEY, token};
+	redisReply **rep;
+	ff_redis_addv(r, 0, LOCK_KEY, 5, argv);
+	ff_redis_run(r, &rep);
 }
 
 /* ---- what a previous run left ---- */
@@ -755,6 +798,8 @@ int ff_online_redis_sync(const char *offline, const char *url, char **tables, si
 	struct ff_redis_timeouts t = {2000, 60000};
 	int rc = ff_redis_open(url, &t, &r);
 	/* One read transaction: every table as of one moment offline. */
+	char token[400] = "";
+	int locked = rc == 0 && (rc = take_lock(r, token, sizeof token)) == 0;
 	int in_tx = rc == 0 && (rc = ff_db_exec(ff_store_db(st), offline, "BEGIN")) == 0;
 	struct rsync *all = ff_xcalloc(n ? n : 1, sizeof *all);
 	for (size_t i = 0; rc == 0 && i < n; i++) {
@@ -795,6 +840,8 @@ int ff_online_redis_sync(const char *offline, const char *url, char **tables, si
 	}
 	if (in_tx)
 		sqlite3_exec(ff_store_db(st), "COMMIT", NULL, NULL, NULL);
+	if (locked && !ff_redis_down())
+		drop_lock(r, token);
 	for (size_t i = 0; i < n; i++)
 		rsync_release(&all[i]);
 	free(all);

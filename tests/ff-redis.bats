@@ -268,6 +268,35 @@ ff-sync-online: trip_pickup_features: full copy, version 0 -> 2: 8461 upserted, 
 	assert_output "ff-sync-online: redis://127.0.0.1:$port: cannot connect to 127.0.0.1:$port: Connection refused"
 }
 
+@test "syncs of one Redis take turns; --follow syncs again until SIGTERM" {
+	port=$(redis_start "$BATS_TEST_TMPDIR/r")
+	redis-cli -p "$port" set 'ff:{catalog}:lock' someone-else > /dev/null
+	run ff-sync-online --wait 0.5 -s off.db --online "redis://127.0.0.1:$port"
+	assert_failure 1
+	assert_output "ff-sync-online: redis://127.0.0.1:$port: another ff run is writing this store (waited 0.5 s); try again or raise --wait"
+	redis-cli -p "$port" del 'ff:{catalog}:lock' > /dev/null
+	ff-sync-online -s off.db --online "redis://127.0.0.1:$port" --follow --interval 1s 2> follow.err &
+	pid=$!
+	echo "$pid" >> "$BATS_TEST_TMPDIR/pids"
+	for i in $(seq 100); do
+		[ "$(redis-cli -p "$port" hget 'ff:{catalog}:ptr' $PICKUP)" = "1 1" ] && break
+		sleep 0.05
+	done
+	later
+	for i in $(seq 100); do
+		[ "$(redis-cli -p "$port" hget 'ff:{catalog}:ptr' $PICKUP)" = "1 2" ] && break
+		sleep 0.1
+	done
+	[ "$(redis-cli -p "$port" hget 'ff:{catalog}:ptr' $PICKUP)" = "1 2" ]
+	kill -TERM "$pid"
+	rc=0
+	wait "$pid" || rc=$?
+	[ "$rc" = 0 ] || fail "exit $rc: $(cat follow.err)"
+	[ "$(redis-cli -p "$port" exists 'ff:{catalog}:lock')" = 0 ]
+	ff-sync-online -s off.db --online on.db
+	same_as_sqlite "redis://127.0.0.1:$port"
+}
+
 @test "ff-serve on Redis: 503 and not ready while it is down, recovers by itself, and waits for it at start" {
 	port=$(redis_start "$BATS_TEST_TMPDIR/r")
 	ff-sync-online -s off.db --online "redis://127.0.0.1:$port"
