@@ -427,11 +427,13 @@ static int pipeline(struct ff_redis *r, char *err, size_t errsize)
 		if (c->has_slot)
 			c->node = route(r, c->read, c->slot); /* the map may have changed */
 		struct node *n = &r->nodes[c->node];
-		if (!n->c || n->c->err) {
-			if (connect_node(r, n) < 0) {
-				snprintf(err, errsize, "%s", r->err);
-				return FF_REDIS_DOWN;
-			}
+		if ((!n->c || n->c->err) && connect_node(r, n) < 0) {
+			snprintf(err, errsize, "%s", r->err);
+			/* Commands queued on the other nodes would go with the next
+			 * try's: drop them with their connections. */
+			for (size_t k = 0; k < r->nnodes; k++)
+				disconnect(&r->nodes[k]);
+			return FF_REDIS_DOWN;
 		}
 		redisAppendCommandArgv(n->c, (int)c->argc, argv_of(r, c), r->arg_len + c->arg0);
 	}
