@@ -114,11 +114,15 @@ static int take_lock(struct ff_redis *r, char *token, size_t size)
 
 static void drop_lock(struct ff_redis *r, const char *token)
 {
-	const char *argv[] = {"EVAL", "if redis.call('GET', KEYS[1]) == ARGV[1] then "
-				      "return redis.call('DEL', KEYS[1]) end return 0", "1", LOCK_KEY, token};
+	/* Ours still (it has not expired and been taken since): gone. */
+	const char *get[] = {"GET", LOCK_KEY};
 	redisReply **rep;
-	ff_redis_addv(r, 0, LOCK_KEY, 5, argv);
-	ff_redis_run(r, &rep);
+	ff_redis_addv(r, 0, LOCK_KEY, 2, get);
+	if (ff_redis_run(r, &rep) == 0 && rep[0]->type == REDIS_REPLY_STRING && strcmp(rep[0]->str, token) == 0) {
+		const char *del[] = {"DEL", LOCK_KEY};
+		ff_redis_addv(r, 0, LOCK_KEY, 2, del);
+		ff_redis_run(r, &rep);
+	}
 }
 
 /* ---- what a previous run left ---- */

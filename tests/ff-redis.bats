@@ -254,6 +254,7 @@ ff-sync-online: trip_pickup_features: full copy, version 0 -> 2: 8461 upserted, 
 	assert_failure 1
 	assert_output --partial "publishing the sync failed: NOPERM"
 	[ "$(redis-cli -p "$port" hget 'ff:{catalog}:ptr' $PICKUP)" = "1 1" ]
+	[ "$(redis-cli -p "$port" exists 'ff:{catalog}:lock')" = 0 ]
 	same_as_sqlite "redis://127.0.0.1:$port"
 	redis-cli -p "$port" acl setuser default +eval > /dev/null
 	run ff-sync-online -v -s off.db --online "redis://127.0.0.1:$port"
