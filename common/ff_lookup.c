@@ -368,17 +368,20 @@ static int64_t ceil_div(int64_t a, int64_t b)
 	return a / b + (a % b > 0);
 }
 
+int ff_asof_seconds(enum ff_match match, int64_t time, int64_t lookback, int64_t *lo, int64_t *hi)
+{
+	struct ff_asof_window w = ff_asof_window(match, time, lookback);
+	*lo = ceil_div(w.lo, FF_USEC);
+	*hi = ff_floor_div(w.hi, FF_USEC);
+	return *lo <= *hi;
+}
+
 int ff_asof_query(sqlite3_stmt *st, size_t nkeys, const char *key, size_t klen, enum ff_match match,
 		  int64_t time, int64_t lookback)
 {
-	if (!key)
+	int64_t lo, hi;
+	if (!key || !ff_asof_seconds(match, time, lookback, &lo, &hi))
 		return 0;
-	/* Rows at second s are at s * 10^6: those in the window are the
-	 * seconds from ceil(lo / 10^6) to floor(hi / 10^6). */
-	struct ff_asof_window w = ff_asof_window(match, time, lookback);
-	int64_t lo = ceil_div(w.lo, FF_USEC), hi = ff_floor_div(w.hi, FF_USEC);
-	if (lo > hi)
-		return 0; /* no whole second in it: an exact time with a fraction */
 	const char *p = key, *end = key + klen;
 	for (size_t k = 0; k < nkeys; k++) {
 		const char *z = memchr(p, '\0', (size_t)(end - p));

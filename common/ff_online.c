@@ -11,6 +11,8 @@
 
 #include "ff_db.h"
 #include "ff_keyset.h"
+#include "ff_online_redis.h"
+#include "ff_redis.h"
 #include "ff_schema.h"
 #include "ff_store.h"
 #include "ff_store_history.h"
@@ -669,32 +671,14 @@ static int sync_one(struct sync *s)
 			}
 			sqlite3_finalize(st);
 		}
-		int same = stored && strcmp(stored, s->def.definition) == 0;
-		char *real = realpath(s->offline, NULL);
-		int same_source = source && real && strcmp(source, real) == 0;
-		free(real);
+		struct ff_sync_follow f = {.online = s->online, .offline = s->offline, .table = table,
+					   .synced_source = source, .synced_definition = stored, .since = since,
+					   .definition = s->def.definition, .version = s->version};
+		int ok = ff_sync_can_follow(s->src, &f);
 		free(stored);
-		if (!same_source) {
-			ff_error("%s: table %s was synced from %s, not %s: its change feed does not apply; run "
-				 "ff-sync-online --full to copy it from the new store", s->online, table,
-				 source ? source : "?", s->offline);
-			free(source);
-			return -1;
-		}
 		free(source);
-		int64_t at = 0;
-		int replaced = ff_store_replaced_after(s->src, table, since, &at);
-		if (replaced < 0)
+		if (ok < 0)
 			return -1;
-		if (!same || replaced)
-			return ff_error("%s: table %s was %s at offline version %lld, after version %lld synced "
-					"here: run ff-sync-online --full to copy it again", s->online, table,
-					replaced ? "replaced" : "redefined", (long long)(replaced ? at : s->version),
-					(long long)since);
-		if (since > s->version)
-			return ff_error("%s: table %s is at version %lld here but %lld in %s: run "
-					"ff-sync-online --full", s->online, table, (long long)since,
-					(long long)s->version, s->offline);
 		if (since < s->version && apply_changes(s, since) < 0)
 			return -1;
 	}
@@ -706,6 +690,32 @@ static int sync_one(struct sync *s)
 		return 0;
 	}
 	return record(s);
+}
+
+int ff_sync_can_follow(struct ff_store *src, const struct ff_sync_follow *f)
+{
+	char *real = realpath(f->offline, NULL);
+	int same_source = f->synced_source && real && strcmp(f->synced_source, real) == 0;
+	free(real);
+	if (!same_source)
+		return ff_error("%s: table %s was synced from %s, not %s: its change feed does not apply; run "
+				"ff-sync-online --full to copy it from the new store", f->online, f->table,
+				f->synced_source ? f->synced_source : "?", f->offline);
+	int same = f->synced_definition && strcmp(f->synced_definition, f->definition) == 0;
+	int64_t at = 0;
+	int replaced = ff_store_replaced_after(src, f->table, f->since, &at);
+	if (replaced < 0)
+		return -1;
+	if (!same || replaced)
+		return ff_error("%s: table %s was %s at offline version %lld, after version %lld synced "
+				"here: run ff-sync-online --full to copy it again", f->online, f->table,
+				replaced ? "replaced" : "redefined", (long long)(replaced ? at : f->version),
+				(long long)f->since);
+	if (f->since > f->version)
+		return ff_error("%s: table %s is at version %lld here but %lld in %s: run "
+				"ff-sync-online --full", f->online, f->table, (long long)f->since,
+				(long long)f->version, f->offline);
+	return 0;
 }
 
 static void sync_release(struct sync *s)
@@ -721,6 +731,8 @@ static void sync_release(struct sync *s)
 int ff_sync_tables(const char *offline, const char *online, char **tables, size_t n,
 		   const struct ff_sync_options *o, struct ff_sync_stats *stats)
 {
+	if (ff_redis_is_url(online))
+		return ff_online_redis_sync(offline, online, tables, n, o, stats) < 0 ? -1 : 0;
 	struct sync conn = {.online = online, .offline = offline, .o = o};
 	int rc = -1, in_tx = 0;
 	if (open_online(&conn) < 0)

@@ -33,7 +33,7 @@ _ff_opts() {
 		echo "--model --registry --store --any-store --online --stats --skew-check --fallback
 		      --with-features --with-fallbacks --format --output --delimiter --quiet --help --version" ;;
 	ff-sync-online)
-		echo "--store --online --full --as-of --retention --follow --interval --verbose --wait --quiet
+		echo "--store --online --full --as-of --retention --key-ttl --follow --interval --verbose --wait --quiet
 		      --help --version" ;;
 	ff-store)
 		echo "--format --online --keep-versions --keep --wait --quiet --help --version" ;;
@@ -85,7 +85,12 @@ _ff() {
 		return ;;
 	esac
 	case $prev in
-	-s|--store|-o|--output|-b|--blueprint|-r|--registry|--online|-m|--model|--port-file|--log)
+	--online) # a file, or a Redis address (ff-online(5))
+		COMPREPLY=($(compgen -f -- "$cur") $(compgen -W "redis://127.0.0.1:6379/0 unix:///" -- "$cur"))
+		return ;;
+	--key-ttl)
+		COMPREPLY=($(compgen -W "12h 1d 7d 30d" -- "$cur")); return ;;
+	-s|--store|-o|--output|-b|--blueprint|-r|--registry|-m|--model|--port-file|--log)
 		COMPREPLY=($(compgen -f -- "$cur")); return ;;
 	-a|--address)
 		COMPREPLY=($(compgen -W "127.0.0.1 0.0.0.0" -- "$cur")); return ;;
