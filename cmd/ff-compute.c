@@ -27,6 +27,8 @@ static const char usage_text[] =
 	"      --batch NAME         name this batch (default: its content hash); a batch\n"
 	"                           folded in already changes nothing\n"
 	"      --replace            drop a stored table whose definition differs\n"
+	"      --shard K/N          only the keys of shard K of N (ff-compute(1) says\n"
+	"                           which); a shard's write is a version of its own\n"
 	"      --lateness DURATION  keep windows in memory this long behind the newest\n"
 	"                           event (default 1d); late rows are merged all the same\n"
 	"      --memory SIZE        memory for open windows (default 64M)\n"
@@ -53,7 +55,7 @@ static const char usage_text[] =
 
 enum {
 	OPT_START = 256, OPT_END, OPT_MODE, OPT_REPLACE, OPT_LATENESS, OPT_SKIP_BAD, OPT_MAX_BAD, OPT_BATCH,
-	OPT_MEMORY,
+	OPT_MEMORY, OPT_SHARD,
 	OPT_DIRECTIVE, /* spec directives: the option name is the directive */
 };
 
@@ -65,6 +67,7 @@ static const struct option options[] = {
 	{"end", required_argument, NULL, OPT_END},
 	{"mode", required_argument, NULL, OPT_MODE},
 	{"replace", no_argument, NULL, OPT_REPLACE},
+	{"shard", required_argument, NULL, OPT_SHARD},
 	{"lateness", required_argument, NULL, OPT_LATENESS},
 	{"batch", required_argument, NULL, OPT_BATCH},
 	{"memory", required_argument, NULL, OPT_MEMORY},
@@ -115,6 +118,10 @@ int main(int argc, char **argv)
 			break;
 		}
 		case OPT_REPLACE: opt.replace = 1; break;
+		case OPT_SHARD:
+			if (ff_shard_parse(optarg, &opt.shard) < 0)
+				ff_usage_error("bad --shard '%s': give K/N with 1 <= K <= N, as 2/4", optarg);
+			break;
 		case OPT_LATENESS:
 			if (strcmp(optarg, "unbounded") == 0)
 				opt.lateness = -1;

@@ -12,6 +12,7 @@
 #include "ff_cell.h"
 #include "ff_csv.h"
 #include "ff_db.h"
+#include "ff_shard.h"
 #include "ff_time.h"
 #include "ff_util.h"
 
@@ -400,6 +401,24 @@ struct reading {
 	size_t header_n; /* 0 until the header is read */
 };
 
+/* 1 if the row's key for target t lies in the shard (ff_shard.h): other
+ * shards' keys are never aggregated (ff_compute_run checks that the keys
+ * are at most FF_SHARD_KEYS_MAX). */
+static int owns(const struct ff_shard *shard, const struct target *t, const struct ff_field *fields)
+{
+	if (!shard->n)
+		return 1;
+	size_t nkeys = t->spec->nkeys;
+	const size_t *cols = ff_agg_key_columns(t->agg);
+	const char *values[FF_SHARD_KEYS_MAX];
+	size_t lens[FF_SHARD_KEYS_MAX];
+	for (size_t k = 0; k < nkeys; k++) {
+		values[k] = fields[cols[k]].ptr;
+		lens[k] = fields[cols[k]].len;
+	}
+	return ff_shard_owns(shard, values, lens, nkeys);
+}
+
 static int on_row(void *ctx, const struct ff_field *fields, size_t n, long line)
 {
 	struct reading *rd = ctx;
@@ -436,7 +455,7 @@ static int on_row(void *ctx, const struct ff_field *fields, size_t n, long line)
 		return 0;
 	}
 	for (size_t i = 0; i < rd->ntargets; i++)
-		if (ff_agg_commit(rd->targets[i].agg) != 0)
+		if (owns(&rd->opt->shard, &rd->targets[i], fields) && ff_agg_commit(rd->targets[i].agg) != 0)
 			return -1;
 	return 0;
 }
@@ -590,14 +609,19 @@ int ff_compute_run(struct ff_spec *specs, size_t nspecs, char **inputs, size_t n
 		.has_range = opt->has_start || opt->has_end,
 		.start = opt->has_start ? ff_floor_div(opt->start, FF_USEC) : INT64_MIN,
 		.end = opt->has_end ? ff_floor_div(opt->end, FF_USEC) : INT64_MAX,
-		.keep_state = 1,
+		.keep_state = 1, .shard = opt->shard,
 	};
 	struct ff_batch batch = {
 		.id = opt->batch, .inputs = ins, .ninputs = ninputs,
 		.overwrite = opt->mode == FF_WRITE_OVERWRITE,
-		.range_start = wopt.start, .range_end = wopt.end,
+		.range_start = wopt.start, .range_end = wopt.end, .shard = opt->shard,
 	};
 
+	for (size_t i = 0; i < nspecs; i++)
+		if (opt->shard.n && specs[i].nkeys > FF_SHARD_KEYS_MAX) {
+			ff_error("table %s: --shard takes at most %d keys", specs[i].table, FF_SHARD_KEYS_MAX);
+			goto out;
+		}
 	for (size_t i = 0; i < nspecs; i++)
 		for (size_t j = 0; j < i; j++)
 			if (strcmp(specs[i].table, specs[j].table) == 0) {

@@ -884,6 +884,21 @@ static int read_max_ts(struct ff_table_writer *w)
 	return rc == SQLITE_ROW ? 0 : db_error(w->st, "cannot read the table");
 }
 
+/* " AND ff_shard(N, keys) = K": a sharded write touches only its keys. */
+static void shard_filter(FILE *m, struct ff_table_writer *w, const char *alias)
+{
+	if (!w->opt.shard.n)
+		return;
+	char q[300];
+	fprintf(m, " AND ff_shard(%u", (unsigned)w->opt.shard.n);
+	for (size_t i = 0; i < w->def->ncols; i++)
+		if (w->def->cols[i].role == FF_ROLE_KEY) {
+			ff_sql_ident(q, sizeof q, w->def->cols[i].name);
+			fprintf(m, ", %s%s", alias, q);
+		}
+	fprintf(m, ") = %u", (unsigned)w->opt.shard.k);
+}
+
 /* An existing table keeps states: they must be there, and an overwrite
  * starts its range afresh. */
 static int open_state(struct ff_table_writer *w)
@@ -899,14 +914,20 @@ static int open_state(struct ff_table_writer *w)
 				w->st->path, w->def->name);
 	if (w->opt.mode != FF_WRITE_OVERWRITE)
 		return 0;
-	char sql[1400], q[300];
+	char *sql = NULL, q[300];
+	size_t size = 0;
+	FILE *m = open_memstream(&sql, &size);
+	if (!m)
+		ff_die(1, "out of memory");
 	ff_sql_ident(q, sizeof q, w->def->cols[w->ts_col].name);
+	fprintf(m, "DELETE FROM %s WHERE 1", w->qstate);
 	if (w->opt.has_range)
-		snprintf(sql, sizeof sql, "DELETE FROM %s WHERE %s > %lld AND %s <= %lld", w->qstate, q,
-			 (long long)w->opt.start, q, (long long)w->opt.end);
-	else
-		snprintf(sql, sizeof sql, "DELETE FROM %s", w->qstate);
-	return exec(w->st, sql);
+		fprintf(m, " AND %s > %lld AND %s <= %lld", q, (long long)w->opt.start, q, (long long)w->opt.end);
+	shard_filter(m, w, "");
+	fclose(m);
+	int rc = exec(w->st, sql);
+	free(sql);
+	return rc;
 }
 
 int ff_table_writer_open(struct ff_store *st, const struct ff_table_def *def,
@@ -941,6 +962,10 @@ int ff_table_writer_open(struct ff_store *st, const struct ff_table_def *def,
 	ff_sql_ident(w->qseen, sizeof w->qseen, changes);
 	snprintf(changes, sizeof changes, "ff_state_%s", def->name);
 	ff_sql_ident(w->qstate, sizeof w->qstate, changes);
+	if (opt->shard.n && ff_shard_sql_register(st->db) < 0) {
+		db_error(st, "cannot register ff_shard");
+		goto fail;
+	}
 	if (strncmp(def->name, "ff_", 3) == 0) {
 		ff_error("%s: table name %s: names starting with ff_ are the store's own", st->path, def->name);
 		goto fail;
@@ -1313,6 +1338,7 @@ static int delete_unseen(struct ff_table_writer *w)
 		fprintf(m, "%ss.%s = t.%s", i ? " AND " : "", q, q);
 	}
 	fprintf(m, ")");
+	shard_filter(m, w, "t.");
 	ff_sql_ident(q, sizeof q, def->cols[w->ts_col].name);
 	fprintf(m, " AND t.%s <= %lld", q, (long long)w->max_ts); /* later rows are this write's */
 	if (w->opt.has_range) {

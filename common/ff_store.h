@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "ff_schema.h"
+#include "ff_shard.h"
 
 #define FF_STORE_FORMAT 1
 
@@ -100,6 +101,8 @@ struct ff_write_options {
 	int has_range;       /* overwrite only timestamps in (start, end] */
 	int64_t start, end;  /* seconds; INT64_MIN / INT64_MAX for an open end */
 	int keep_state;      /* keep an opaque state per row in ff_state_NAME */
+	struct ff_shard shard; /* the write gives only this shard's keys: an
+				* overwrite deletes and forgets only theirs */
 };
 
 /* What one table write did. */
@@ -163,6 +166,7 @@ struct ff_batch {
 	int overwrite;         /* a recompute: replaces, never counts twice */
 	int64_t range_start, range_end; /* window ends in (start, end], seconds;
 					 * INT64_MIN / INT64_MAX when open */
+	struct ff_shard shard;  /* the keys it folded in: a shard, or all (n == 0) */
 };
 
 /* Was batch b folded into table already? Returns 0 if not (fold it), 1 if
