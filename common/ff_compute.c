@@ -12,6 +12,8 @@
 #include "ff_cell.h"
 #include "ff_csv.h"
 #include "ff_db.h"
+#include "ff_pg.h"
+#include "ff_pg_store.h"
 #include "ff_shard.h"
 #include "ff_time.h"
 #include "ff_util.h"
@@ -588,6 +590,7 @@ int ff_compute_run(struct ff_spec *specs, size_t nspecs, char **inputs, size_t n
 {
 	struct target *targets = ff_xcalloc(nspecs, sizeof *targets);
 	struct ff_store *st = NULL;
+	struct ff_pg_writer *pgw = NULL;
 	struct bad_counts bad = {0};
 	int64_t nrows = 0;
 	struct writer wr;
@@ -629,10 +632,20 @@ int ff_compute_run(struct ff_spec *specs, size_t nspecs, char **inputs, size_t n
 					 specs[j].origin, specs[i].origin);
 				goto out;
 			}
-	if (opt->store ? ff_store_open(opt->store, FF_STORE_WRITE, &st) < 0 : open_private_store(&st) < 0)
+	if (opt->store && ff_pg_is_uri(opt->store)) {
+		/* A PostgreSQL store: written through a private copy (ff_pg_store.h). */
+		const char **names = ff_xcalloc(nspecs ? nspecs : 1, sizeof *names);
+		for (size_t i = 0; i < nspecs; i++)
+			names[i] = specs[i].table;
+		int pg_rc = ff_pg_writer_open(opt->store, names, nspecs, &opt->shard, &pgw);
+		free(names);
+		if (pg_rc < 0)
+			goto out;
+		st = ff_pg_writer_store(pgw);
+	} else if (opt->store ? ff_store_open(opt->store, FF_STORE_WRITE, &st) < 0 || ff_store_begin(st) < 0
+			      : open_private_store(&st) < 0 || ff_store_begin(st) < 0) {
 		goto out;
-	if (ff_store_begin(st) < 0)
-		goto out;
+	}
 	for (size_t i = 0; i < nspecs; i++) {
 		struct target *t = &targets[i];
 		t->spec = &specs[i];
@@ -697,7 +710,8 @@ int ff_compute_run(struct ff_spec *specs, size_t nspecs, char **inputs, size_t n
 		ff_warn("%s: already folded into the table%s (version %lld); nothing written",
 			ninputs == 1 ? ff_input_name(inputs[0]) : "these inputs", nspecs == 1 ? "" : "s",
 			(long long)folded_version);
-		rc = keep_descriptions(st, targets, nspecs);
+		/* A PostgreSQL store: nothing to push (descriptions wait for the next write). */
+		rc = pgw ? 0 : keep_descriptions(st, targets, nspecs);
 		goto out;
 	}
 	if (skipped) {
@@ -718,8 +732,17 @@ int ff_compute_run(struct ff_spec *specs, size_t nspecs, char **inputs, size_t n
 					  changed) < 0)
 			goto out;
 	}
-	if (ff_store_commit(st) < 0)
+	if (pgw) {
+		int64_t *versions = ff_xcalloc(nspecs, sizeof *versions);
+		int pushed = ff_pg_writer_push(pgw, versions);
+		for (size_t i = 0; i < nspecs; i++)
+			ws[i].version = versions[i];
+		free(versions);
+		if (pushed < 0)
+			goto out;
+	} else if (ff_store_commit(st) < 0) {
 		goto out;
+	}
 	for (size_t i = 0; i < nspecs && opt->verbose; i++)
 		fprintf(stderr, "%s: %s: version %lld: %lld inserted, %lld updated, %lld deleted, "
 			"%lld unchanged\n", ff_progname(), targets[i].def.name, (long long)ws[i].version,
@@ -752,6 +775,9 @@ out:
 	free(targets);
 	free(ins);
 	free(ws);
-	ff_store_close(st);
+	if (pgw)
+		ff_pg_writer_close(pgw); /* and its private store */
+	else
+		ff_store_close(st);
 	return rc;
 }

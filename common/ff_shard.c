@@ -44,6 +44,24 @@ int ff_shard_owns(const struct ff_shard *s, const char *const *values, const siz
 	return s->n == 0 || ff_shard_hash(values, lens, n) % s->n == s->k - 1;
 }
 
+static uint32_t gcd(uint32_t a, uint32_t b)
+{
+	while (b) {
+		uint32_t t = a % b;
+		a = b;
+		b = t;
+	}
+	return a;
+}
+
+int ff_shard_meet(const struct ff_shard *a, const struct ff_shard *b)
+{
+	if (!a->n || !b->n)
+		return 1;
+	uint32_t g = gcd(a->n, b->n);
+	return (a->k - 1) % g == (b->k - 1) % g;
+}
+
 void ff_shard_text(const struct ff_shard *s, char buf[16])
 {
 	if (s->n)

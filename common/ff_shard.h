@@ -25,6 +25,10 @@ int ff_shard_parse(const char *text, struct ff_shard *out);
 uint64_t ff_shard_hash(const char *const *values, const size_t *lens, size_t n);
 /* 1 if the key values belong to shard s (always, for n == 0). */
 int ff_shard_owns(const struct ff_shard *s, const char *const *values, const size_t *lens, size_t n);
+/* 1 if two shards may share a key: every key (n == 0) meets any shard, and
+ * k-1 = h mod n, k'-1 = h mod n' have a solution h when k-1 and k'-1 agree
+ * modulo gcd(n, n') (shard 1/2 meets 1/4 and 3/4, not 2/4). */
+int ff_shard_meet(const struct ff_shard *a, const struct ff_shard *b);
 /* "K/N" into buf (16 bytes), or "" for every key. */
 void ff_shard_text(const struct ff_shard *s, char buf[16]);
 /* Register ff_shard(N, key...) -> the shard (1..N) of the key on db.

@@ -13,6 +13,8 @@
 #include "ff_cell.h"
 #include "ff_db.h"
 #include "ff_output.h"
+#include "ff_pg.h"
+#include "ff_pg_store.h"
 #include "ff_time.h"
 #include "ff_util.h"
 
@@ -133,6 +135,12 @@ static struct ff_store *store_new(const char *path)
 
 int ff_store_open(const char *path, enum ff_store_mode mode, struct ff_store **out)
 {
+	if (ff_pg_is_uri(path)) {
+		*out = NULL;
+		if (mode == FF_STORE_READ)
+			return ff_pg_store_open(path, out);
+		return ff_error("%s: a PostgreSQL store is written by ff-compute only", path);
+	}
 	struct ff_store *st = store_new(path);
 	struct stat sb;
 	int fresh = mode == FF_STORE_WRITE && stat(path, &sb) < 0 && errno == ENOENT;
@@ -209,6 +217,11 @@ void ff_store_close(struct ff_store *st)
 	free(st);
 }
 sqlite3 *ff_store_db(struct ff_store *st) { return st->db; }
+void ff_store_set_name(struct ff_store *st, const char *name)
+{
+	free(st->path);
+	st->path = ff_xstrdup(name);
+}
 const char *ff_store_path(const struct ff_store *st) { return st->path; }
 
 static void now_text(char *buf);
@@ -930,11 +943,11 @@ static int open_state(struct ff_table_writer *w)
 	return rc;
 }
 
-int ff_table_writer_open(struct ff_store *st, const struct ff_table_def *def,
-			 const struct ff_write_options *opt, struct ff_table_writer **out)
+/* A writer's columns and names, before it looks at the store. */
+static struct ff_table_writer *writer_new(struct ff_store *st, const struct ff_table_def *def,
+					  const struct ff_write_options *opt)
 {
 	struct ff_table_writer *w = ff_xcalloc(1, sizeof *w);
-	struct ff_table_def stored;
 	w->st = st;
 	w->def = def;
 	w->opt = *opt;
@@ -962,6 +975,23 @@ int ff_table_writer_open(struct ff_store *st, const struct ff_table_def *def,
 	ff_sql_ident(w->qseen, sizeof w->qseen, changes);
 	snprintf(changes, sizeof changes, "ff_state_%s", def->name);
 	ff_sql_ident(w->qstate, sizeof w->qstate, changes);
+	return w;
+}
+
+int ff_store_create_table(struct ff_store *st, const struct ff_table_def *def, int keep_state)
+{
+	struct ff_write_options opt = {.keep_state = keep_state};
+	struct ff_table_writer *w = writer_new(st, def, &opt);
+	int rc = exec_built(w, build_create);
+	ff_table_writer_free(w);
+	return rc;
+}
+
+int ff_table_writer_open(struct ff_store *st, const struct ff_table_def *def,
+			 const struct ff_write_options *opt, struct ff_table_writer **out)
+{
+	struct ff_table_writer *w = writer_new(st, def, opt);
+	struct ff_table_def stored;
 	if (opt->shard.n && ff_shard_sql_register(st->db) < 0) {
 		db_error(st, "cannot register ff_shard");
 		goto fail;

@@ -33,7 +33,7 @@ static const char batches_sql[] =
 	"CREATE INDEX IF NOT EXISTS ff_batches_input ON ff_batches (table_name, input_hash);"
 	"CREATE INDEX IF NOT EXISTS ff_batches_batch ON ff_batches (table_name, batch);";
 
-static int ensure_table(struct ff_store *st)
+int ff_store_batch_table(struct ff_store *st)
 {
 	if (ff_db_exec(ff_store_db(st), ff_store_path(st), batches_sql) < 0)
 		return -1;
@@ -62,26 +62,14 @@ static void bind_shard(sqlite3_stmt *s, int i, const struct ff_batch *b)
 		sqlite3_bind_null(s, i);
 }
 
-static unsigned gcd(unsigned a, unsigned b)
-{
-	while (b) {
-		unsigned t = a % b;
-		a = b;
-		b = t;
-	}
-	return a;
-}
-
 /* 1 if the keys of the stored shard text (NULL: every key) and of b's
- * shard may meet: k-1 = h mod n and k'-1 = h mod n' have a solution h
- * when k-1 and k'-1 agree mod gcd(n, n'). */
+ * shard may meet (ff_shard_meet). */
 static int shards_meet(const unsigned char *stored, const struct ff_batch *b)
 {
-	struct ff_shard o;
-	if (!stored || !b->shard.n || ff_shard_parse((const char *)stored, &o) < 0)
+	struct ff_shard o = {0, 0};
+	if (stored && ff_shard_parse((const char *)stored, &o) < 0)
 		return 1;
-	unsigned g = gcd(o.n, b->shard.n);
-	return (o.k - 1) % g == (b->shard.k - 1) % g;
+	return ff_shard_meet(&o, &b->shard);
 }
 
 static int same_shard(const unsigned char *stored, const struct ff_batch *b)
@@ -197,7 +185,7 @@ int ff_store_batch_check(struct ff_store *st, const char *table, const struct ff
 {
 	char id[256];
 	*version = 0;
-	if (ensure_table(st) < 0)
+	if (ff_store_batch_table(st) < 0)
 		return -1;
 	batch_id(b, id);
 	if (b->id && check_id(st, table, b, id) < 0)
@@ -267,7 +255,7 @@ int ff_store_batch_check(struct ff_store *st, const char *table, const struct ff
 int ff_store_batch_forget(struct ff_store *st, const char *table)
 {
 	sqlite3_stmt *s;
-	if (ensure_table(st) < 0 || prepare(st, "DELETE FROM ff_batches WHERE table_name = ?1", table, NULL, &s) < 0)
+	if (ff_store_batch_table(st) < 0 || prepare(st, "DELETE FROM ff_batches WHERE table_name = ?1", table, NULL, &s) < 0)
 		return -1;
 	int rc = ff_db_step_done(ff_store_db(st), ff_store_path(st), s, "cannot record batches");
 	sqlite3_finalize(s);
@@ -299,7 +287,7 @@ int ff_store_batch_record(struct ff_store *st, const char *table, const struct f
 {
 	char id[256], now[32];
 	batch_id(b, id);
-	if (ensure_table(st) < 0)
+	if (ff_store_batch_table(st) < 0)
 		return -1;
 	if (b->overwrite && !changed) {
 		int r = recorded(st, table, b, id);
