@@ -388,9 +388,8 @@ out:
 	return rc;
 }
 
-int ff_pg_store_open(const char *conninfo, struct ff_store **out)
+const char *ff_pg_store_file(const char *conninfo)
 {
-	*out = NULL;
 	pthread_mutex_lock(&copies_mu);
 	struct copy *c = copies;
 	while (c && strcmp(c->conninfo, conninfo) != 0)
@@ -400,7 +399,7 @@ int ff_pg_store_open(const char *conninfo, struct ff_store **out)
 		if (make_copy(conninfo, path) < 0) {
 			free(path);
 			pthread_mutex_unlock(&copies_mu);
-			return -1;
+			return NULL;
 		}
 		if (!copies)
 			atexit(remove_copies);
@@ -411,7 +410,14 @@ int ff_pg_store_open(const char *conninfo, struct ff_store **out)
 		copies = c;
 	}
 	pthread_mutex_unlock(&copies_mu);
-	if (ff_store_open(c->file, FF_STORE_READ, out) < 0)
+	return c->file;
+}
+
+int ff_pg_store_open(const char *conninfo, struct ff_store **out)
+{
+	*out = NULL;
+	const char *file = ff_pg_store_file(conninfo);
+	if (!file || ff_store_open(file, FF_STORE_READ, out) < 0)
 		return -1;
 	ff_store_set_name(*out, conninfo);
 	return 0;

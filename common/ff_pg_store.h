@@ -27,6 +27,10 @@
  * named conninfo in messages. Returns 0 or -1 (reported). */
 int ff_pg_store_open(const char *conninfo, struct ff_store **out);
 
+/* The file of that private copy (made if need be), for a reader that
+ * opens SQLite files itself; NULL on error (reported). */
+const char *ff_pg_store_file(const char *conninfo);
+
 struct ff_pg_writer;
 
 /* Connect and copy what a write of tables[0..n) needs (only the keys of
