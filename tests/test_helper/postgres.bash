@@ -2,8 +2,8 @@
 # and pg_ctl on a unix socket in a temporary directory, run as an unprivileged
 # user when the tests run as root (initdb refuses root), stopped in teardown.
 # Never a system service. Skips the test when the binaries are absent.
-#   pg_start   sets PGHOST (the socket directory), PGPORT, PGDATABASE, PGUSER and
-#              PG_URL, a conninfo string for --store
+#   pg_start   (in setup_file) sets PGHOST (the socket directory), PGPORT and
+#              PGUSER for psql and libpq
 #   pg_stop    stops it (call it in teardown)
 
 PG_BIN="${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}"
@@ -29,10 +29,19 @@ pg_start() {
 	chown "$PG_OWNER" "$PG_DIR"
 	chmod 700 "$PG_DIR"
 	as_pg "$PG_BIN/initdb" -D "$PG_DIR/data" -U ff -A trust --no-sync -E UTF8 --locale=C >/dev/null
+	# 3>&-: the server must not hold bats' output open.
 	as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/log" -w -s \
-		-o "-k $PG_DIR -c listen_addresses='' -c fsync=off -c synchronous_commit=off -c full_page_writes=off" start
-	export PGHOST=$PG_DIR PGPORT=5432 PGUSER=ff PGDATABASE=postgres
-	PG_URL="postgresql:///postgres?host=$PG_DIR&user=ff"
+		-o "-k $PG_DIR -c listen_addresses='' -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+		start 3>&-
+	export PGHOST=$PG_DIR PGPORT=5432 PGUSER=ff PGDATABASE=postgres PG_DIR PG_OWNER
+}
+
+# pg_newdb NAME: a new empty database; sets PGDATABASE and PG_URL, the
+# --store URI of it.
+pg_newdb() {
+	psql -X -q -d postgres -c "CREATE DATABASE $1"
+	export PGDATABASE=$1
+	PG_URL="postgresql:///$1?host=$PGHOST&user=ff"
 }
 
 pg_stop() {
