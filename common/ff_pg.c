@@ -1,6 +1,7 @@
 #include "ff_pg.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -122,61 +123,23 @@ const char *ff_pg_type(enum ff_pg_kind kind)
 	}
 }
 
-/* ---- COPY out ---- */
+/* ---- COPY in binary form: big-endian integers, timestamps as
+ * microseconds since 2000-01-01 ---- */
 
-static int hexval(int c)
+#define PG_EPOCH_US INT64_C(946684800000000) /* 2000-01-01 in Unix microseconds */
+static const char copy_signature[11] = "PGCOPY\n\377\r\n";
+
+static uint64_t get64(const unsigned char *p)
 {
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
 }
 
-/* Undo COPY's text escapes in place (p[0..n)); returns the new length. */
-static size_t unescape(char *p, size_t n)
+static uint32_t get32(const unsigned char *p)
 {
-	size_t o = 0;
-	for (size_t i = 0; i < n; i++) {
-		char c = p[i];
-		if (c != '\\' || i + 1 == n) {
-			p[o++] = c;
-			continue;
-		}
-		c = p[++i];
-		switch (c) {
-		case 'b': p[o++] = '\b'; break;
-		case 'f': p[o++] = '\f'; break;
-		case 'n': p[o++] = '\n'; break;
-		case 'r': p[o++] = '\r'; break;
-		case 't': p[o++] = '\t'; break;
-		case 'v': p[o++] = '\v'; break;
-		case 'x': {
-			int v = 0, d = 0;
-			while (d < 2 && i + 1 < n && hexval(p[i + 1]) >= 0)
-				v = v * 16 + hexval(p[++i]), d++;
-			p[o++] = (char)v;
-			break;
-		}
-		default:
-			if (c >= '0' && c <= '7') {
-				int v = c - '0', d = 1;
-				while (d < 3 && i + 1 < n && p[i + 1] >= '0' && p[i + 1] <= '7')
-					v = v * 8 + (p[++i] - '0'), d++;
-				p[o++] = (char)v;
-			} else {
-				p[o++] = c;
-			}
-		}
-	}
-	return o;
-}
-
-/* A bytea's hex text ("\x0a1b...") to its bytes, in place. */
-static size_t unhex(char *p, size_t n)
-{
-	if (n < 2 || p[0] != '\\' || p[1] != 'x')
-		return n;
-	size_t o = 0;
-	for (size_t i = 2; i + 1 < n; i += 2)
-		p[o++] = (char)(hexval(p[i]) * 16 + hexval(p[i + 1]));
-	return o;
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
 static void select_list(FILE *m, const struct ff_pg_col *cols, size_t ncols)
@@ -185,13 +148,49 @@ static void select_list(FILE *m, const struct ff_pg_col *cols, size_t ncols)
 	for (size_t i = 0; i < ncols; i++) {
 		ff_db_quote(q, sizeof q, cols[i].name);
 		fputs(i ? ", " : "", m);
-		if (cols[i].kind == FF_PG_EPOCH)
-			fprintf(m, "extract(epoch from %s)::bigint", q);
-		else if (cols[i].kind == FF_PG_CLOCK)
+		if (cols[i].kind == FF_PG_CLOCK)
 			fprintf(m, "to_char(%s, 'YYYY-MM-DD HH24:MI:SS')", q);
 		else
-			fputs(q, m);
+			fprintf(m, "%s::%s", q, ff_pg_type(cols[i].kind));
 	}
+}
+
+/* One binary row into cells; -1 if it is not a row of ncols fields. */
+static int decode_row(const unsigned char *p, size_t n, const struct ff_pg_col *cols, size_t ncols,
+		      struct ff_cell *cells)
+{
+	const unsigned char *end = p + n;
+	if (n < 2 || (size_t)(p[0] << 8 | p[1]) != ncols)
+		return -1;
+	p += 2;
+	for (size_t i = 0; i < ncols; i++) {
+		if (end - p < 4)
+			return -1;
+		int32_t len = (int32_t)get32(p);
+		p += 4;
+		struct ff_cell *c = &cells[i];
+		*c = (struct ff_cell){0};
+		if (len < 0) {
+			c->null = 1;
+			continue;
+		}
+		if (end - p < len)
+			return -1;
+		switch (cols[i].kind) {
+		case FF_PG_INT: c->i = (int64_t)get64(p); break;
+		case FF_PG_REAL: {
+			uint64_t bits = get64(p);
+			memcpy(&c->d, &bits, sizeof c->d);
+			break;
+		}
+		case FF_PG_EPOCH: c->i = (int64_t)get64(p) + PG_EPOCH_US; break;
+		default:
+			c->s = (const char *)p;
+			c->len = (size_t)len;
+		}
+		p += len;
+	}
+	return 0;
 }
 
 int ff_pg_copy_out(struct ff_pg *pg, const struct ff_pg_col *cols, size_t ncols, const char *from,
@@ -204,7 +203,7 @@ int ff_pg_copy_out(struct ff_pg *pg, const struct ff_pg_col *cols, size_t ncols,
 		ff_die(1, "out of memory");
 	fputs("COPY (SELECT ", m);
 	select_list(m, cols, ncols);
-	fprintf(m, " FROM %s) TO STDOUT", from);
+	fprintf(m, " FROM %s) TO STDOUT (FORMAT binary)", from);
 	fclose(m);
 	PGresult *r = PQexec(pg->conn, sql);
 	free(sql);
@@ -214,47 +213,37 @@ int ff_pg_copy_out(struct ff_pg *pg, const struct ff_pg_col *cols, size_t ncols,
 		return -1;
 	}
 	PQclear(r);
-	char **fields = ff_xcalloc(ncols ? ncols : 1, sizeof *fields);
-	size_t *lens = ff_xcalloc(ncols ? ncols : 1, sizeof *lens);
-	int rc = 0, stopped = 0;
+	struct ff_cell *cells = ff_xcalloc(ncols ? ncols : 1, sizeof *cells);
+	int rc = 0, stopped = 0, first = 1;
 	char *line;
 	int n;
 	while ((n = PQgetCopyData(pg->conn, &line, 0)) > 0) {
-		if (stopped) {
-			PQfreemem(line);
-			continue;
-		}
-		/* One row, ending in a newline; fields split by tabs. */
+		const unsigned char *p = (const unsigned char *)line;
 		size_t len = (size_t)n;
-		if (len && line[len - 1] == '\n')
-			line[--len] = '\0';
-		char *p = line, *end = line + len;
-		for (size_t i = 0; i < ncols; i++) {
-			char *tab = memchr(p, '\t', (size_t)(end - p));
-			char *stop = tab ? tab : end;
-			*stop = '\0';
-			size_t flen = (size_t)(stop - p);
-			if (flen == 2 && p[0] == '\\' && p[1] == 'N') {
-				fields[i] = NULL;
-				lens[i] = 0;
+		if (first) { /* the header comes with the first row */
+			first = 0;
+			if (len < 19 || memcmp(p, copy_signature, sizeof copy_signature) != 0) {
+				stopped = 1;
+				rc = ff_error("%s: cannot read: not a binary COPY", pg->name);
 			} else {
-				flen = unescape(p, flen);
-				if (cols[i].kind == FF_PG_BLOB)
-					flen = unhex(p, flen);
-				p[flen] = '\0';
-				fields[i] = p;
-				lens[i] = flen;
+				size_t ext = get32(p + 15);
+				p += 19 + ext;
+				len -= 19 + ext;
 			}
-			p = tab ? tab + 1 : end;
 		}
-		if (fn(ctx, fields, lens) != 0) {
-			rc = -1;
-			stopped = 1; /* read the rest: the connection must end the COPY */
+		int trailer = len == 2 && p[0] == 0xff && p[1] == 0xff;
+		if (!stopped && !trailer) {
+			if (decode_row(p, len, cols, ncols, cells) < 0) {
+				rc = ff_error("%s: cannot read: a row of another shape", pg->name);
+				stopped = 1;
+			} else if (fn(ctx, cells) != 0) {
+				rc = -1;
+				stopped = 1; /* read the rest: the connection must end the COPY */
+			}
 		}
 		PQfreemem(line);
 	}
-	free(fields);
-	free(lens);
+	free(cells);
 	if (n == -2)
 		return pg_error(pg, "cannot read", NULL);
 	while ((r = PQgetResult(pg->conn)) != NULL) {
@@ -269,14 +258,14 @@ int ff_pg_copy_out(struct ff_pg *pg, const struct ff_pg_col *cols, size_t ncols,
 
 struct outbuf {
 	struct ff_pg *pg;
-	char *p;
+	unsigned char *p;
 	size_t len, cap;
 	int failed;
 };
 
 static void flush(struct outbuf *b)
 {
-	if (b->len && !b->failed && PQputCopyData(b->pg->conn, b->p, (int)b->len) != 1)
+	if (b->len && !b->failed && PQputCopyData(b->pg->conn, (const char *)b->p, (int)b->len) != 1)
 		b->failed = 1;
 	b->len = 0;
 }
@@ -292,62 +281,64 @@ static void put(struct outbuf *b, const void *p, size_t n)
 	b->len += n;
 }
 
-static void put_escaped(struct outbuf *b, const char *s, size_t n)
+static void put32(struct outbuf *b, uint32_t v)
 {
-	size_t from = 0;
-	for (size_t i = 0; i < n; i++) {
-		const char *esc = NULL;
-		switch (s[i]) {
-		case '\\': esc = "\\\\"; break;
-		case '\t': esc = "\\t"; break;
-		case '\n': esc = "\\n"; break;
-		case '\r': esc = "\\r"; break;
-		}
-		if (esc) {
-			put(b, s + from, i - from);
-			put(b, esc, 2);
-			from = i + 1;
-		}
-	}
-	put(b, s + from, n - from);
+	unsigned char x[4] = {(unsigned char)(v >> 24), (unsigned char)(v >> 16), (unsigned char)(v >> 8),
+			      (unsigned char)v};
+	put(b, x, 4);
 }
 
-static void put_value(struct outbuf *b, sqlite3_stmt *s, int i, enum ff_pg_kind kind)
+static void put64(struct outbuf *b, uint64_t v)
 {
-	char buf[64];
+	put32(b, 8);
+	put32(b, (uint32_t)(v >> 32));
+	put32(b, (uint32_t)v);
+}
+
+/* Column i of s as a binary field of kind; -1 for a clock that is not one. */
+static int put_value(struct outbuf *b, sqlite3_stmt *s, int i, enum ff_pg_kind kind)
+{
 	if (sqlite3_column_type(s, i) == SQLITE_NULL) {
-		put(b, "\\N", 2);
-		return;
+		put32(b, UINT32_MAX);
+		return 0;
 	}
 	switch (kind) {
-	case FF_PG_INT:
-		put(b, buf, (size_t)snprintf(buf, sizeof buf, "%" PRId64, (int64_t)sqlite3_column_int64(s, i)));
+	case FF_PG_INT: put64(b, (uint64_t)sqlite3_column_int64(s, i)); break;
+	case FF_PG_REAL: {
+		double d = sqlite3_column_double(s, i);
+		uint64_t bits;
+		memcpy(&bits, &d, sizeof bits);
+		put64(b, bits);
 		break;
-	case FF_PG_REAL:
-		put(b, buf, (size_t)ff_format_double(buf, sqlite3_column_double(s, i)));
+	}
+	case FF_PG_EPOCH: put64(b, (uint64_t)(sqlite3_column_int64(s, i) * FF_USEC - PG_EPOCH_US)); break;
+	case FF_PG_CLOCK: {
+		int64_t us;
+		const char *t = (const char *)sqlite3_column_text(s, i);
+		if (ff_time_parse(t, (size_t)sqlite3_column_bytes(s, i), 1, &us) < 0)
+			return -1;
+		put64(b, (uint64_t)(us - PG_EPOCH_US));
 		break;
-	case FF_PG_EPOCH:
-		ff_time_format((int64_t)sqlite3_column_int64(s, i) * FF_USEC, buf);
-		put(b, buf, strlen(buf));
-		break;
+	}
 	case FF_PG_BLOB: {
-		static const char hex[] = "0123456789abcdef";
-		const unsigned char *p = sqlite3_column_blob(s, i);
 		size_t n = (size_t)sqlite3_column_bytes(s, i);
-		put(b, "\\\\x", 3);
-		for (size_t j = 0; j < n; j++) {
-			char two[2] = {hex[p[j] >> 4], hex[p[j] & 15]};
-			put(b, two, 2);
-		}
+		const void *p = sqlite3_column_blob(s, i);
+		put32(b, (uint32_t)n);
+		put(b, p, n);
 		break;
 	}
-	default:
-		put_escaped(b, (const char *)sqlite3_column_text(s, i), (size_t)sqlite3_column_bytes(s, i));
+	default: {
+		const unsigned char *t = sqlite3_column_text(s, i);
+		size_t n = (size_t)sqlite3_column_bytes(s, i);
+		put32(b, (uint32_t)n);
+		put(b, t, n);
 	}
+	}
+	return 0;
 }
 
 int ff_pg_copy_in(struct ff_pg *pg, const char *pg_table, const struct ff_pg_col *cols, size_t ncols,
-		  sqlite3 *db, const char *db_name, const char *select, int64_t *rows)
+		  sqlite3 *db, const char *db_name, const char *select)
 {
 	char *sql = NULL, q[FF_DB_IDENT_SIZE];
 	size_t size = 0;
@@ -359,7 +350,7 @@ int ff_pg_copy_in(struct ff_pg *pg, const char *pg_table, const struct ff_pg_col
 		ff_db_quote(q, sizeof q, cols[i].name);
 		fprintf(m, "%s%s", i ? ", " : "", q);
 	}
-	fputs(") FROM STDIN", m);
+	fputs(") FROM STDIN (FORMAT binary)", m);
 	fclose(m);
 	sqlite3_stmt *s;
 	if (ff_db_prepare(db, db_name, select, &s, "cannot read the rows to write") < 0) {
@@ -377,21 +368,24 @@ int ff_pg_copy_in(struct ff_pg *pg, const char *pg_table, const struct ff_pg_col
 	PQclear(r);
 	struct outbuf b = {.pg = pg};
 	ff_grow(&b.p, &b.cap, 1 << 16, 1);
-	int rc;
-	int64_t n = 0;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW && !b.failed) {
-		for (size_t i = 0; i < ncols; i++) {
-			if (i)
-				put(&b, "\t", 1);
-			put_value(&b, s, (int)i, cols[i].kind);
-		}
-		put(&b, "\n", 1);
-		n++;
+	put(&b, copy_signature, sizeof copy_signature);
+	put32(&b, 0); /* flags */
+	put32(&b, 0); /* header extension */
+	int rc, bad = 0;
+	while (!bad && (rc = sqlite3_step(s)) == SQLITE_ROW && !b.failed) {
+		unsigned char nf[2] = {(unsigned char)(ncols >> 8), (unsigned char)ncols};
+		put(&b, nf, 2);
+		for (size_t i = 0; i < ncols && !bad; i++)
+			bad = put_value(&b, s, (int)i, cols[i].kind) < 0;
 	}
+	unsigned char trailer[2] = {0xff, 0xff};
+	put(&b, trailer, 2);
 	flush(&b);
 	free(b.p);
-	int failed = rc != SQLITE_DONE || b.failed;
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+	int failed = bad || rc != SQLITE_DONE || b.failed;
+	if (bad)
+		ff_error("%s: a time that is not YYYY-MM-DD HH:MM:SS", db_name);
+	else if (rc != SQLITE_DONE && rc != SQLITE_ROW)
 		ff_db_error(db, db_name, "cannot read the rows to write");
 	sqlite3_finalize(s);
 	if (PQputCopyEnd(pg->conn, failed ? "ff: the copy failed" : NULL) != 1)
@@ -402,7 +396,5 @@ int ff_pg_copy_in(struct ff_pg *pg, const char *pg_table, const struct ff_pg_col
 			out = pg_error(pg, "cannot write", r);
 		PQclear(r);
 	}
-	if (rows)
-		*rows = n;
 	return out;
 }

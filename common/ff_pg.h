@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ff_schema.h"
+
 struct ff_pg;
 
 /* 1 if store names a PostgreSQL database: a postgresql:// or postgres://
@@ -50,22 +52,22 @@ struct ff_pg_col {
 /* The PostgreSQL type of a kind. */
 const char *ff_pg_type(enum ff_pg_kind kind);
 
-/* One row read by ff_pg_copy_out: ncols fields as text in their SQLite
- * form (an epoch as decimal seconds, a clock as 'YYYY-MM-DD HH:MM:SS', a
- * blob as its raw bytes), NUL-terminated, NULL for SQL NULL, valid until
- * the next row. A non-zero return stops the copy. */
-typedef int (*ff_pg_row_fn)(void *ctx, char *const *fields, const size_t *lens);
+/* One row read by ff_pg_copy_out: ncols cells (ff_schema.h), valid until
+ * the next row: text, a clock and a blob in s and len (not NUL-terminated),
+ * an integer in i, a real in d, an epoch in i as microseconds since
+ * 1970-01-01 UTC. A non-zero return stops the copy. */
+typedef int (*ff_pg_row_fn)(void *ctx, const struct ff_cell *cells);
 
-/* COPY (SELECT cols FROM from) TO STDOUT: from is the rest of the query
- * ("table WHERE ..."). Returns 0, or -1 (reported; a callback's non-zero
- * return is -1 too, reported by the callback). */
+/* COPY (SELECT cols FROM from) TO STDOUT in binary form: from is the rest
+ * of the query ("table WHERE ..."). Returns 0, or -1 (reported; a
+ * callback's non-zero return is -1 too, reported by the callback). */
 int ff_pg_copy_out(struct ff_pg *pg, const struct ff_pg_col *cols, size_t ncols, const char *from,
 		   ff_pg_row_fn fn, void *ctx);
 
-/* COPY pg_table (cols) FROM STDIN with the rows of the SQLite query
- * select on db (its columns those of cols, in their SQLite form). *rows
- * (may be NULL) says how many. Returns 0 or -1 (reported). */
+/* COPY pg_table (cols) FROM STDIN in binary form with the rows of the
+ * SQLite query select on db (its columns those of cols, in their SQLite
+ * form). Returns 0 or -1 (reported). */
 int ff_pg_copy_in(struct ff_pg *pg, const char *pg_table, const struct ff_pg_col *cols, size_t ncols,
-		  sqlite3 *db, const char *db_name, const char *select, int64_t *rows);
+		  sqlite3 *db, const char *db_name, const char *select);
 
 #endif

@@ -10,6 +10,7 @@
 
 #include "ff_db.h"
 #include "ff_pg.h"
+#include "ff_time.h"
 #include "ff_util.h"
 
 /* ---- the catalog tables, as ff-store(5) has them, column by column ---- */
@@ -180,15 +181,15 @@ struct pull {
 	size_t nkeys;
 };
 
-static int pull_row(void *ctx, char *const *f, const size_t *lens)
+static int pull_row(void *ctx, const struct ff_cell *f)
 {
 	struct pull *p = ctx;
 	if (p->shard && p->shard->n) {
 		const char *v[FF_SHARD_KEYS_MAX];
 		size_t l[FF_SHARD_KEYS_MAX];
 		for (size_t k = 0; k < p->nkeys; k++) {
-			v[k] = f[p->keys[k]] ? f[p->keys[k]] : "";
-			l[k] = lens[p->keys[k]];
+			v[k] = f[p->keys[k]].s ? f[p->keys[k]].s : "";
+			l[k] = f[p->keys[k]].len;
 		}
 		if (!ff_shard_owns(p->shard, v, l, p->nkeys))
 			return 0;
@@ -196,16 +197,17 @@ static int pull_row(void *ctx, char *const *f, const size_t *lens)
 	sqlite3_stmt *s = p->ins;
 	for (size_t i = 0; i < p->ncols; i++) {
 		int idx = (int)i + 1;
-		if (!f[i]) {
+		const struct ff_cell *c = &f[i];
+		if (c->null) {
 			sqlite3_bind_null(s, idx);
 			continue;
 		}
 		switch (p->cols[i].kind) {
-		case FF_PG_INT:
-		case FF_PG_EPOCH: sqlite3_bind_int64(s, idx, strtoll(f[i], NULL, 10)); break;
-		case FF_PG_REAL: sqlite3_bind_double(s, idx, strtod(f[i], NULL)); break;
-		case FF_PG_BLOB: sqlite3_bind_blob(s, idx, f[i], (int)lens[i], SQLITE_STATIC); break;
-		default: sqlite3_bind_text(s, idx, f[i], (int)lens[i], SQLITE_STATIC); break;
+		case FF_PG_INT: sqlite3_bind_int64(s, idx, c->i); break;
+		case FF_PG_EPOCH: sqlite3_bind_int64(s, idx, ff_floor_div(c->i, FF_USEC)); break;
+		case FF_PG_REAL: sqlite3_bind_double(s, idx, c->d); break;
+		case FF_PG_BLOB: sqlite3_bind_blob(s, idx, c->s, (int)c->len, SQLITE_STATIC); break;
+		default: sqlite3_bind_text(s, idx, c->s ? c->s : "", (int)c->len, SQLITE_STATIC); break;
 		}
 	}
 	return ff_db_step_done(p->db, p->db_name, s, "cannot copy the store");
@@ -575,7 +577,7 @@ static int bootstrap(struct ff_pg *pg)
 static int copy_in(struct ff_pg_writer *w, const char *qtable, const struct ff_pg_col *cols, size_t n,
 		   const char *select)
 {
-	return ff_pg_copy_in(w->pg, qtable, cols, n, ff_store_db(w->st), w->path, select, NULL);
+	return ff_pg_copy_in(w->pg, qtable, cols, n, ff_store_db(w->st), w->path, select);
 }
 
 static int is_pk(const struct tcols *c, const char *name)
@@ -745,8 +747,10 @@ static int push_rows(struct ff_pg_writer *w, const struct tcols *c, int recreate
 	int rc = 0;
 	for (int t = 0; t < 2 && rc == 0; t++) {
 		char *sel = select_rows(c, qt[t], cols[t], ncols[t], recreate || all ? NULL : touched[t], 1);
-		rc = recreate ? copy_in(w, qt[t], cols[t], ncols[t], sel)
-			      : upsert(w, qt[t], cols[t], ncols[t], c->pk, c->npk, sel);
+		/* Into a table another shard created meanwhile, our keys' rows
+		 * are all new: the table had none of them when we read it. */
+		rc = recreate || all ? copy_in(w, qt[t], cols[t], ncols[t], sel)
+				     : upsert(w, qt[t], cols[t], ncols[t], c->pk, c->npk, sel);
 		free(sel);
 		if (rc == 0 && !recreate && !all) {
 			sel = select_rows(c, qt[t], cols[t], ncols[t], touched[t], 0);
