@@ -319,8 +319,13 @@ fail:
 
 /* ---- readers ---- */
 
+/* A private copy of a store for the readers of this process, as of one
+ * snapshot, which the transaction that made it keeps open (exported, so
+ * that rows read later through other connections are of that snapshot). */
 struct copy {
-	char *conninfo, *file;
+	char *conninfo, *file, *snapshot;
+	int whole;             /* feature tables and change feeds too */
+	struct ff_pg *pg;      /* its transaction */
 	struct copy *next;
 };
 static struct copy *copies;
@@ -335,34 +340,35 @@ static void remove_copies(void)
 		unlink(side);
 		snprintf(side, sizeof side, "%s-shm", c->file);
 		unlink(side);
+		ff_pg_close(c->pg);
 	}
 }
 
-/* Copy the whole store (tables and change feeds; not the window states,
- * which only writers read) as of one snapshot into a new file. */
-static int make_copy(const char *conninfo, const char *path)
+/* Copy the catalog (and with whole, the tables and change feeds; never
+ * the window states, which only writers read) into a new file. */
+static int make_copy(struct copy *cp)
 {
-	struct ff_pg *pg = NULL;
 	struct ff_store *st = NULL;
 	char **tables = NULL;
 	int rc = -1;
-	if (ff_pg_connect(conninfo, &pg) < 0 ||
-	    ff_pg_exec(pg, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "cannot read the store") < 0)
+	if (ff_pg_connect(cp->conninfo, &cp->pg) < 0 ||
+	    ff_pg_exec(cp->pg, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "cannot read the store") < 0 ||
+	    ff_pg_value(cp->pg, "SELECT pg_export_snapshot()", 0, NULL, &cp->snapshot, "cannot read the store") < 0)
 		goto out;
-	int has = pg_has(pg, "ff_catalog");
+	int has = pg_has(cp->pg, "ff_catalog");
 	if (has <= 0) {
 		if (has == 0)
-			ff_error("%s: not an ff store (no ff_catalog)", conninfo);
+			ff_error("%s: not an ff store (no ff_catalog)", cp->conninfo);
 		goto out;
 	}
-	if (open_copy(pg, path, 1, &st) < 0)
+	if (open_copy(cp->pg, cp->file, 1, &st) < 0)
 		goto out;
 	for (int i = CAT_CATALOG; i < CAT_INFO; i++)
-		if (pull_catalog(pg, st, i, NULL) < 0)
+		if (pull_catalog(cp->pg, st, i, NULL) < 0)
 			goto out;
 	if (ff_store_tables(st, &tables) < 0)
 		goto out;
-	for (size_t i = 0; tables[i]; i++) {
+	for (size_t i = 0; tables[i] && cp->whole; i++) {
 		struct ff_table_def def;
 		if (ff_store_table(st, tables[i], &def, NULL) <= 0)
 			goto out;
@@ -370,10 +376,10 @@ static int make_copy(const char *conninfo, const char *path)
 		tcols_init(&c, &def);
 		char changes[FF_DB_IDENT_SIZE];
 		snprintf(changes, sizeof changes, "ff_changes_%s", tables[i]);
-		int has_changes = pg_has(pg, changes);
+		int has_changes = pg_has(cp->pg, changes);
 		int ok = has_changes >= 0 && ff_store_create_table(st, &def, 0) == 0 &&
-			 pull_side(pg, st, c.q, c.rows, c.nrows, NULL, NULL, 0) == 0 &&
-			 (!has_changes || pull_side(pg, st, c.qchanges, c.changes, c.nchanges, NULL, NULL, 0) == 0);
+			 pull_side(cp->pg, st, c.q, c.rows, c.nrows, NULL, NULL, 0) == 0 &&
+			 (!has_changes || pull_side(cp->pg, st, c.qchanges, c.changes, c.nchanges, NULL, NULL, 0) == 0);
 		tcols_release(&c);
 		ff_table_def_release(&def);
 		if (!ok)
@@ -386,43 +392,94 @@ out:
 			free(tables[i]);
 	free(tables);
 	ff_store_close(st);
-	ff_pg_close(pg);
 	return rc;
+}
+
+/* The process's copy of conninfo (whole: with the tables), made if need
+ * be; called with copies_mu held. */
+static struct copy *get_copy(const char *conninfo, int whole)
+{
+	for (struct copy *c = copies; c; c = c->next)
+		if (strcmp(c->conninfo, conninfo) == 0 && (c->whole || !whole))
+			return c;
+	struct copy *c = ff_xcalloc(1, sizeof *c);
+	c->conninfo = ff_xstrdup(conninfo);
+	c->file = copy_path();
+	c->whole = whole;
+	if (make_copy(c) < 0) {
+		ff_pg_close(c->pg);
+		free(c->conninfo);
+		free(c->file);
+		free(c->snapshot);
+		free(c);
+		return NULL;
+	}
+	if (!copies)
+		atexit(remove_copies);
+	c->next = copies;
+	copies = c;
+	return c;
 }
 
 const char *ff_pg_store_file(const char *conninfo)
 {
 	pthread_mutex_lock(&copies_mu);
-	struct copy *c = copies;
-	while (c && strcmp(c->conninfo, conninfo) != 0)
-		c = c->next;
-	if (!c) {
-		char *path = copy_path();
-		if (make_copy(conninfo, path) < 0) {
-			free(path);
-			pthread_mutex_unlock(&copies_mu);
-			return NULL;
-		}
-		if (!copies)
-			atexit(remove_copies);
-		c = ff_xcalloc(1, sizeof *c);
-		c->conninfo = ff_xstrdup(conninfo);
-		c->file = path;
-		c->next = copies;
-		copies = c;
-	}
+	struct copy *c = get_copy(conninfo, 1);
 	pthread_mutex_unlock(&copies_mu);
-	return c->file;
+	return c ? c->file : NULL;
 }
 
 int ff_pg_store_open(const char *conninfo, struct ff_store **out)
 {
 	*out = NULL;
-	const char *file = ff_pg_store_file(conninfo);
-	if (!file || ff_store_open(file, FF_STORE_READ, out) < 0)
+	pthread_mutex_lock(&copies_mu);
+	struct copy *c = get_copy(conninfo, 0);
+	pthread_mutex_unlock(&copies_mu);
+	if (!c || ff_store_open(c->file, FF_STORE_READ, out) < 0)
 		return -1;
 	ff_store_set_name(*out, conninfo);
 	return 0;
+}
+
+int ff_pg_store_rows(const char *conninfo, const struct ff_table_def *def, const size_t *cols, size_t n,
+		     ff_pg_row_fn fn, void *ctx)
+{
+	pthread_mutex_lock(&copies_mu);
+	struct copy *c = get_copy(conninfo, 0);
+	char *snapshot = c ? ff_xstrdup(c->snapshot) : NULL;
+	pthread_mutex_unlock(&copies_mu);
+	if (!snapshot)
+		return -1;
+	struct ff_pg *pg = NULL;
+	struct ff_pg_col *pc = ff_xcalloc(n ? n : 1, sizeof *pc);
+	for (size_t i = 0; i < n; i++)
+		pc[i] = (struct ff_pg_col){def->cols[cols[i]].name, kind_of(def->cols[cols[i]].type)};
+	char *set = NULL;
+	size_t size;
+	FILE *m = sql_open(&set, &size);
+	fputs("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT ", m);
+	literal(m, snapshot);
+	sql_of(m, &set);
+	/* In primary-key order, as the loader takes them (a table's heap is in
+	 * the order of its writes). */
+	char *from = NULL;
+	struct tcols tc;
+	tcols_init(&tc, def);
+	m = sql_open(&from, &size);
+	fprintf(m, "%s ORDER BY ", tc.q);
+	names(m, tc.pk, tc.npk, "");
+	sql_of(m, &from);
+	tcols_release(&tc);
+	int rc = ff_pg_connect(conninfo, &pg) < 0 || ff_pg_exec(pg, set, "cannot read the store") < 0 ||
+			 ff_pg_exec(pg, "SET work_mem = '256MB'", "cannot read the store") < 0 ||
+			 ff_pg_copy_out(pg, pc, n, from, fn, ctx) < 0 || ff_pg_exec(pg, "COMMIT", "cannot read the store") < 0
+		 ? -1 : 0;
+	free(from);
+	ff_pg_close(pg);
+	free(set);
+	free(pc);
+	free(snapshot);
+	return rc;
 }
 
 /* ---- writers ---- */

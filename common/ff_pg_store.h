@@ -19,17 +19,27 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ff_pg.h"
 #include "ff_shard.h"
 #include "ff_store.h"
 
-/* Open the PostgreSQL store conninfo for reading: a private copy, made once
- * per process and shared by every open of the same store (removed at exit),
- * named conninfo in messages. Returns 0 or -1 (reported). */
+/* Open the PostgreSQL store conninfo for reading: a private copy of its
+ * catalog, versions, batches and identity, made once per process as of one
+ * snapshot and shared by every open of the same store (removed at exit),
+ * named conninfo in messages. Its feature tables are read with
+ * ff_pg_store_rows. Returns 0 or -1 (reported). */
 int ff_pg_store_open(const char *conninfo, struct ff_store **out);
 
-/* The file of that private copy (made if need be), for a reader that
- * opens SQLite files itself; NULL on error (reported). */
+/* The file of a private copy with the feature tables and change feeds
+ * too (made if need be), for a reader that opens SQLite files itself; NULL
+ * on error (reported). */
 const char *ff_pg_store_file(const char *conninfo);
+/* The columns cols (indexes into def->cols) of the rows of def's table,
+ * as of the snapshot of the process's copy, straight from the server: the
+ * fast path of ff_feature_table_load. fn gets cells (ff_pg.h: texts,
+ * numbers, times in microseconds). Returns 0 or -1 (reported). */
+int ff_pg_store_rows(const char *conninfo, const struct ff_table_def *def, const size_t *cols, size_t n,
+		     ff_pg_row_fn fn, void *ctx);
 
 struct ff_pg_writer;
 
