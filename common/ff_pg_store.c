@@ -713,6 +713,13 @@ static int delete_keys(struct ff_pg_writer *w, const char *qtable, const struct 
 	return rc;
 }
 
+/* Texts compare bytewise, as in SQLite, whatever the database's locale
+ * (and keys sort several times faster). */
+static const char *pg_key_type(enum ff_pg_kind kind)
+{
+	return kind == FF_PG_TEXT ? "text COLLATE \"C\"" : ff_pg_type(kind);
+}
+
 /* The table, its change feed and its states, as new tables in PostgreSQL
  * (the primary keys of the table and states come after their rows). */
 static int pg_create(struct ff_pg_writer *w, const struct tcols *c)
@@ -723,20 +730,20 @@ static int pg_create(struct ff_pg_writer *w, const struct tcols *c)
 	fprintf(m, "CREATE TABLE %s (", c->q);
 	for (size_t i = 0; i < c->nrows; i++) {
 		ff_db_quote(q, sizeof q, c->rows[i].name);
-		fprintf(m, "%s%s %s%s", i ? ", " : "", q, ff_pg_type(c->rows[i].kind),
+		fprintf(m, "%s%s %s%s", i ? ", " : "", q, pg_key_type(c->rows[i].kind),
 			is_pk(c, c->rows[i].name) ? " NOT NULL" : "");
 	}
 	fprintf(m, ");\nCREATE TABLE %s (version bigint NOT NULL, op text NOT NULL", c->qchanges);
 	for (size_t i = 0; i < c->npk; i++) {
 		ff_db_quote(q, sizeof q, c->pk[i].name);
-		fprintf(m, ", %s %s NOT NULL", q, ff_pg_type(c->pk[i].kind));
+		fprintf(m, ", %s %s NOT NULL", q, pg_key_type(c->pk[i].kind));
 	}
 	fputs(", PRIMARY KEY (version, ", m);
 	names(m, c->pk, c->npk, "");
 	fprintf(m, "));\nCREATE TABLE %s (", c->qstate);
 	for (size_t i = 0; i < c->npk; i++) {
 		ff_db_quote(q, sizeof q, c->pk[i].name);
-		fprintf(m, "%s %s NOT NULL, ", q, ff_pg_type(c->pk[i].kind));
+		fprintf(m, "%s %s NOT NULL, ", q, pg_key_type(c->pk[i].kind));
 	}
 	fputs("state bytea NOT NULL);", m);
 	sql_of(m, &sql);
@@ -1010,7 +1017,8 @@ out:
 int ff_pg_writer_push(struct ff_pg_writer *w, int64_t *versions)
 {
 	char *has_id = NULL;
-	if (ff_pg_exec(w->pg, "BEGIN; SELECT pg_advisory_xact_lock(" PUSH_LOCK ")", "cannot lock the store") < 0)
+	if (ff_pg_exec(w->pg, "BEGIN; SET LOCAL maintenance_work_mem = '256MB'; SET LOCAL work_mem = '64MB';"
+			      " SELECT pg_advisory_xact_lock(" PUSH_LOCK ")", "cannot lock the store") < 0)
 		return -1;
 	if (bootstrap(w->pg) < 0)
 		goto fail;
