@@ -74,6 +74,12 @@ struct ff_asof_window ff_asof_window(enum ff_match match, int64_t time, int64_t 
 int64_t ff_feature_table_find(struct ff_feature_table *t, int64_t key, enum ff_match match,
 			      int64_t time, int64_t lookback);
 
+/* The window in the whole seconds stores keep: rows at second s are at
+ * s * 10^6, so those in it are the seconds from ceil(lo / 10^6) to
+ * floor(hi / 10^6). Returns 1 with *lo and *hi, or 0 when no whole second
+ * lies in it (an exact time with a fraction). */
+int ff_asof_seconds(enum ff_match match, int64_t time, int64_t lookback, int64_t *lo, int64_t *hi);
+
 /* In SQL (the online store, ff-online(5)): prepare the point query of the
  * rule on db's table, whose key columns are keys (in the order of the key
  * tuples given to ff_asof_query) and whose timestamp column ts holds whole

@@ -6,11 +6,11 @@ _ff_opts() {
 	ff-cat)
 		echo "--format --output --delimiter --quiet --help --version" ;;
 	ff-compute)
-		echo "--store --spec --output --start --end --mode --batch --replace --lateness --memory --skip-bad --max-bad
+		echo "--store --spec --output --start --end --mode --batch --replace --shard --lateness --memory --skip-bad --max-bad
 		      --delimiter --wait --quiet --verbose --help --version --table --time --key --timestamp-key
 		      --window --slide --timezone --input-timezone --input-time-format --partition --feature --describe" ;;
 	ff-gen-trips)
-		echo "--rows --seed --start --days --output --quiet --help --version" ;;
+		echo "--rows --seed --start --days --zones --output --quiet --help --version" ;;
 	ff-monitor)
 		echo "--store --columns --time-column --format --as-of --max-null-rate --unique-key
 		      --partition --range --max-age --now --by-key --history --psi-threshold --ks-threshold
@@ -33,7 +33,7 @@ _ff_opts() {
 		echo "--model --registry --store --any-store --online --stats --skew-check --fallback
 		      --with-features --with-fallbacks --format --output --delimiter --quiet --help --version" ;;
 	ff-sync-online)
-		echo "--store --online --full --as-of --retention --follow --interval --verbose --wait --quiet
+		echo "--store --online --full --as-of --retention --key-ttl --follow --interval --verbose --wait --quiet
 		      --help --version" ;;
 	ff-store)
 		echo "--format --online --keep-versions --keep --wait --quiet --help --version" ;;
@@ -85,7 +85,12 @@ _ff() {
 		return ;;
 	esac
 	case $prev in
-	-s|--store|-o|--output|-b|--blueprint|-r|--registry|--online|-m|--model|--port-file|--log)
+	--online) # a file, or a Redis address (ff-online(5))
+		COMPREPLY=($(compgen -f -- "$cur") $(compgen -W "redis://127.0.0.1:6379/0 unix:///" -- "$cur"))
+		return ;;
+	--key-ttl)
+		COMPREPLY=($(compgen -W "12h 1d 7d 30d" -- "$cur")); return ;;
+	-s|--store|-o|--output|-b|--blueprint|-r|--registry|-m|--model|--port-file|--log)
 		COMPREPLY=($(compgen -f -- "$cur")); return ;;
 	-a|--address)
 		COMPREPLY=($(compgen -W "127.0.0.1 0.0.0.0" -- "$cur")); return ;;
