@@ -242,18 +242,28 @@ static const char *ts_name(const struct ff_table_def *def)
 	return NULL;
 }
 
+/* Prepare sql, whose %s is the schema, with ?1 bound to table and ?2 to
+ * version. Returns 0 or -1 (reported). */
+static int prepare_at(struct ff_store *st, const char *sql, const char *table, int64_t version,
+		      sqlite3_stmt **s)
+{
+	char text[400];
+	snprintf(text, sizeof text, sql, schema_of(st));
+	if (ff_db_prepare(ff_store_db(st), ff_store_path(st), text, s, "cannot read the versions") < 0)
+		return -1;
+	sqlite3_bind_text(*s, 1, table, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(*s, 2, version);
+	return 0;
+}
+
 /* " AND NOT (t.ts >= A AND t.ff_valid_to > W)" for each version W after
  * version that appended from A. Returns 0 or -1 (reported). */
 static int appends_after(struct ff_store *st, const char *table, int64_t version, FILE *m, const char *qts)
 {
-	char sql[300];
-	snprintf(sql, sizeof sql, "SELECT version, appended_from FROM \"%s\".ff_versions WHERE table_name = ?1"
-		 " AND version > ?2 AND appended_from IS NOT NULL ORDER BY version", schema_of(st));
 	sqlite3_stmt *s;
-	if (ff_db_prepare(ff_store_db(st), ff_store_path(st), sql, &s, "cannot read the versions") < 0)
+	if (prepare_at(st, "SELECT version, appended_from FROM \"%s\".ff_versions WHERE table_name = ?1"
+			   " AND version > ?2 AND appended_from IS NOT NULL ORDER BY version", table, version, &s) < 0)
 		return -1;
-	sqlite3_bind_text(s, 1, table, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(s, 2, version);
 	int rc;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
 		fprintf(m, " AND NOT (t.%s >= %lld AND t.ff_valid_to > %lld)", qts,
@@ -675,14 +685,10 @@ int ff_store_definition_as_of(struct ff_store *st, const char *table, int64_t ve
 	if (has < 0)
 		return -1;
 	if (has) {
-		char sql[300];
-		snprintf(sql, sizeof sql, "SELECT definition FROM \"%s\".ff_definitions WHERE table_name = ?1"
-			 " AND until_version >= ?2 ORDER BY until_version LIMIT 1", schema_of(st));
 		sqlite3_stmt *s;
-		if (ff_db_prepare(ff_store_db(st), ff_store_path(st), sql, &s, "cannot read the catalog") < 0)
+		if (prepare_at(st, "SELECT definition FROM \"%s\".ff_definitions WHERE table_name = ?1"
+				   " AND until_version >= ?2 ORDER BY until_version LIMIT 1", table, version, &s) < 0)
 			return -1;
-		sqlite3_bind_text(s, 1, table, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_int64(s, 2, version);
 		int rc = sqlite3_step(s);
 		if (rc == SQLITE_ROW)
 			*definition = ff_db_column_text(s, 0);
