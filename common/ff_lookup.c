@@ -194,30 +194,6 @@ static int add_row(void *ctx, const struct ff_cell *cells)
 	return 0;
 }
 
-/* The rows from the store's SQLite table (select: the columns in the
- * order add_row takes them). */
-static int read_sqlite(struct ff_store *st, const char *table, const char *select, const size_t *cols,
-		       struct filling *fl)
-{
-	struct ff_feature_table *t = fl->t;
-	sqlite3_stmt *s;
-	if (sqlite3_prepare_v2(ff_store_db(st), select, -1, &s, NULL) != SQLITE_OK)
-		return ff_error("%s: table %s: %s", ff_store_path(st), table, sqlite3_errmsg(ff_store_db(st)));
-	size_t ncols = t->nkeys + 1 + t->nfeat;
-	struct ff_cell *cells = ff_xcalloc(ncols, sizeof *cells);
-	int rc;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		for (size_t i = 0; i < ncols; i++)
-			ff_cell_column(s, (int)i, t->def.cols[cols[i]].type, &cells[i]);
-		add_row(fl, cells);
-	}
-	free(cells);
-	if (rc != SQLITE_DONE)
-		ff_error("%s: table %s: %s", ff_store_path(st), table, sqlite3_errmsg(ff_store_db(st)));
-	sqlite3_finalize(s);
-	return rc == SQLITE_DONE ? 0 : -1;
-}
-
 int ff_feature_table_load(struct ff_store *st, const char *table, const struct ff_strlist *features,
 			  struct ff_feature_table **out)
 {
@@ -230,7 +206,6 @@ int ff_feature_table_load_as_of(struct ff_store *st, const char *table, const st
 	struct ff_feature_table *t = ff_xcalloc(1, sizeof *t);
 	const char *store = ff_store_path(st);
 	struct filling fl = {.t = t};
-	char *sql = NULL;
 	size_t *cols = NULL;
 	int rc = ff_store_table(st, table, &t->def, &t->version);
 	if (rc <= 0) {
@@ -287,10 +262,6 @@ int ff_feature_table_load_as_of(struct ff_store *st, const char *table, const st
 		const char **names = ff_xcalloc(ncols + 1, sizeof *names);
 		for (size_t i = 0; i < ncols; i++)
 			names[i] = t->def.cols[cols[i]].name;
-		rc = ff_store_rows_sql(st, table, names, ncols, t->version, 0, &sql);
-		free((void *)names);
-		if (rc < 0)
-			goto fail;
 		/* Sized once: growing by doubling copied and faulted in the arrays twice. */
 		size_t nf = t->nfeat;
 		fl.cap = (size_t)count_rows(st, table) + 1;
@@ -298,7 +269,9 @@ int ff_feature_table_load_as_of(struct ff_store *st, const char *table, const st
 		t->ts = ff_xmalloc(fl.cap * sizeof *t->ts);
 		t->vals = ff_xmalloc(fl.cap * (nf ? nf : 1) * sizeof *t->vals);
 		t->nulls = ff_xmalloc(fl.cap * (nf ? nf : 1));
-		if (read_sqlite(st, table, sql, cols, &fl) < 0)
+		rc = ff_store_rows(st, table, names, ncols, t->version, add_row, &fl);
+		free((void *)names);
+		if (rc < 0)
 			goto fail;
 	}
 	if (group_by_key(t, fl.ids, store) < 0)
@@ -307,14 +280,12 @@ int ff_feature_table_load_as_of(struct ff_store *st, const char *table, const st
 	free(fl.ids);
 	free(fl.key);
 	free(cols);
-	free(sql);
 	*out = t;
 	return 0;
 fail:
 	free(fl.ids);
 	free(fl.key);
 	free(cols);
-	free(sql);
 	ff_feature_table_free(t);
 	return -1;
 }

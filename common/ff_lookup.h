@@ -21,7 +21,7 @@ struct ff_feature_table;
 int ff_feature_table_load(struct ff_store *st, const char *table, const struct ff_strlist *features,
 			  struct ff_feature_table **out);
 /* The same as of a version or time (ff_store_history.h; NULL: the latest):
- * the rows the table held then, read by ff_store_rows_sql. A version that
+ * the rows the table held then, read by ff_store_rows. A version that
  * is gone (replaced, vacuumed) is an error that says so. */
 struct ff_as_of;
 int ff_feature_table_load_as_of(struct ff_store *st, const char *table, const struct ff_strlist *features,

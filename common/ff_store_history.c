@@ -256,94 +256,138 @@ static int prepare_at(struct ff_store *st, const char *sql, const char *table, i
 	return 0;
 }
 
-/* " AND NOT (t.ts >= A AND t.ff_valid_to > W)" for each version W after
- * version that appended from A. Returns 0 or -1 (reported). */
-static int appends_after(struct ff_store *st, const char *table, int64_t version, FILE *m, const char *qts)
+/* A version after the one read that appended: the rows at or after from
+ * are newer than the one read (ff_versions.appended_from). */
+struct append {
+	int64_t version, from;
+};
+
+/* What a read of table as of version needs: the table, the rows no later
+ * version touched, the versions after it that appended. */
+struct rows_plan {
+	struct ff_table_def def;
+	int64_t current;
+	const char *ts;
+	char sc[FF_DB_IDENT_SIZE], qt[FF_DB_IDENT_SIZE], qh[FF_DB_IDENT_SIZE], qs[FF_DB_IDENT_SIZE];
+	char qts[FF_DB_IDENT_SIZE];
+	int64_t appended; /* rows at or after it were appended after version */
+	int64_t changed;  /* the earliest row a later version changed (INT64_MAX: none) */
+	struct append *appends;
+	size_t nappends;
+};
+
+static void plan_release(struct rows_plan *p)
+{
+	ff_table_def_release(&p->def);
+	free(p->appends);
+}
+
+/* The versions after version that appended, in version order. Returns 0
+ * or -1 (reported). */
+static int appends_after(struct ff_store *st, const char *table, int64_t version, struct rows_plan *p)
 {
 	sqlite3_stmt *s;
 	if (prepare_at(st, "SELECT version, appended_from FROM \"%s\".ff_versions WHERE table_name = ?1"
 			   " AND version > ?2 AND appended_from IS NOT NULL ORDER BY version", table, version, &s) < 0)
 		return -1;
 	int rc;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-		fprintf(m, " AND NOT (t.%s >= %lld AND t.ff_valid_to > %lld)", qts,
-			(long long)sqlite3_column_int64(s, 1), (long long)sqlite3_column_int64(s, 0));
+	size_t cap = 0;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		ff_grow(&p->appends, &cap, p->nappends + 1, sizeof *p->appends);
+		p->appends[p->nappends++] = (struct append){sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1)};
+	}
 	sqlite3_finalize(s);
 	return rc == SQLITE_DONE ? 0 : ff_db_error(ff_store_db(st), ff_store_path(st), "cannot read the versions");
+}
+
+static int plan_rows(struct ff_store *st, const char *table, const char *const *cols, size_t ncols,
+		     int64_t version, struct rows_plan *p)
+{
+	const char *path = ff_store_path(st);
+	memset(p, 0, sizeof *p);
+	p->appended = p->changed = INT64_MAX;
+	int found = ff_store_table(st, table, &p->def, &p->current);
+	if (found <= 0)
+		return found < 0 ? -1 : ff_error("%s: no table %s in the store", path, table);
+	p->ts = ts_name(&p->def);
+	for (size_t i = 0; i < p->def.ncols; i++) {
+		if (p->def.cols[i].role != FF_ROLE_KEY && p->def.cols[i].role != FF_ROLE_TIMESTAMP)
+			continue;
+		size_t c = 0;
+		while (c < ncols && strcmp(cols[c], p->def.cols[i].name) != 0)
+			c++;
+		if (c == ncols) {
+			ff_error("%s: table %s: a read of rows needs the key '%s'", path, table, p->def.cols[i].name);
+			goto fail;
+		}
+	}
+	if (!p->ts) {
+		ff_error("%s: table %s has no timestamp key", path, table);
+		goto fail;
+	}
+	ff_db_quote(p->sc, sizeof p->sc, ff_store_schema(st));
+	ff_db_quote(p->qt, sizeof p->qt, table);
+	ff_db_side_name(p->qh, sizeof p->qh, "ff_history_", table);
+	ff_db_side_name(p->qs, sizeof p->qs, "ff_state_", table);
+	ff_db_quote(p->qts, sizeof p->qts, p->ts);
+	if (version == p->current)
+		return 0;
+	/* Rows appended after version are newer than it: at or after A. */
+	char q[1200];
+	snprintf(q, sizeof q, "SELECT min(appended_from) FROM \"%s\".ff_versions WHERE table_name = ?1"
+		 " AND version > %lld", ff_store_schema(st), (long long)version);
+	if (query_int(st, q, table, NULL, &p->appended) < 0)
+		goto fail;
+	/* The earliest row a later version replaced: the rows before it need
+	 * no look at the history (appends leave none). */
+	snprintf(q, sizeof q, "SELECT min(%s) FROM %s.%s WHERE ff_valid_to > %lld", p->qts, p->sc, p->qh,
+		 (long long)version);
+	if (query_int(st, q, table, NULL, &p->changed) < 0 || appends_after(st, table, version, p) < 0)
+		goto fail;
+	return 0;
+fail:
+	plan_release(p);
+	return -1;
+}
+
+/* The primary key of alias a in its stored order, after a comma. */
+static void put_key(FILE *m, const struct ff_table_def *def, const char *a)
+{
+	char q[FF_DB_IDENT_SIZE];
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < def->ncols; i++)
+			if (def->cols[i].role == (pass == 0 ? FF_ROLE_TIMESTAMP : FF_ROLE_KEY)) {
+				ff_db_quote(q, sizeof q, def->cols[i].name);
+				fprintf(m, ", %s.%s", a, q);
+			}
 }
 
 int ff_store_rows_sql(struct ff_store *st, const char *table, const char *const *cols, size_t ncols,
 		      int64_t version, int with_state, char **sql)
 {
-	struct ff_table_def def;
-	int64_t current = 0;
-	const char *path = ff_store_path(st);
-	int found = ff_store_table(st, table, &def, &current);
-	if (found <= 0)
-		return found < 0 ? -1 : ff_error("%s: no table %s in the store", path, table);
-	int rc = -1;
-	const char *ts = ts_name(&def);
-	for (size_t i = 0; i < def.ncols; i++) {
-		if (def.cols[i].role != FF_ROLE_KEY && def.cols[i].role != FF_ROLE_TIMESTAMP)
-			continue;
-		size_t c = 0;
-		while (c < ncols && strcmp(cols[c], def.cols[i].name) != 0)
-			c++;
-		if (c == ncols) {
-			ff_error("%s: table %s: a read of rows needs the key '%s'", path, table, def.cols[i].name);
-			goto out;
-		}
-	}
-	if (!ts) {
-		ff_error("%s: table %s has no timestamp key", path, table);
-		goto out;
-	}
-	char sc[FF_DB_IDENT_SIZE], qt[FF_DB_IDENT_SIZE], qh[FF_DB_IDENT_SIZE], qs[FF_DB_IDENT_SIZE];
-	char qts[FF_DB_IDENT_SIZE];
-	ff_db_quote(sc, sizeof sc, ff_store_schema(st));
-	ff_db_quote(qt, sizeof qt, table);
-	ff_db_side_name(qh, sizeof qh, "ff_history_", table);
-	ff_db_side_name(qs, sizeof qs, "ff_state_", table);
-	ff_db_quote(qts, sizeof qts, ts);
+	struct rows_plan p;
+	*sql = NULL;
+	if (plan_rows(st, table, cols, ncols, version, &p) < 0)
+		return -1;
 	size_t size = 0;
 	FILE *m = open_memstream(sql, &size);
 	if (!m)
 		ff_die(1, "out of memory");
-	char state_of_t[3 * FF_DB_IDENT_SIZE + 64];
-	snprintf(state_of_t, sizeof state_of_t, "(SELECT s.state FROM %s.%s AS s WHERE ", sc, qs);
 	fprintf(m, "SELECT ");
 	put_cols(m, "t", cols, ncols);
 	if (with_state) {
-		fprintf(m, ", %s", state_of_t);
-		key_match(m, &def, "s", "t");
+		fprintf(m, ", (SELECT s.state FROM %s.%s AS s WHERE ", p.sc, p.qs);
+		key_match(m, &p.def, "s", "t");
 		fprintf(m, ") AS ff_state");
 	}
-	fprintf(m, " FROM %s.%s AS t", sc, qt);
-	if (version != current) {
-		/* Rows appended after version are newer than it: at or after A. */
-		char q[1200];
-		snprintf(q, sizeof q, "SELECT min(appended_from) FROM \"%s\".ff_versions WHERE table_name = ?1"
-			 " AND version > %lld", ff_store_schema(st), (long long)version);
-		int64_t appended = INT64_MAX;
-		if (query_int(st, q, table, NULL, &appended) < 0) {
-			fclose(m);
-			goto out;
-		}
-		/* The earliest row a later version replaced: the rows before it
-		 * need no look at the history (appends leave none). */
-		snprintf(q, sizeof q, "SELECT min(%s) FROM %s.%s WHERE ff_valid_to > %lld", qts, sc,
-			 qh, (long long)version);
-		int64_t changed = INT64_MAX;
-		if (query_int(st, q, table, NULL, &changed) < 0) {
-			fclose(m);
-			goto out;
-		}
-		fprintf(m, " WHERE t.%s < %lld", qts, (long long)appended);
-		if (changed != INT64_MAX) {
+	fprintf(m, " FROM %s.%s AS t", p.sc, p.qt);
+	if (version != p.current) {
+		fprintf(m, " WHERE t.%s < %lld", p.qts, (long long)p.appended);
+		if (p.changed != INT64_MAX) {
 			/* Current rows no later version changed (but appended). */
-			fprintf(m, " AND (t.%s < %lld OR NOT EXISTS (SELECT 1 FROM %s.%s AS h WHERE ", qts,
-				(long long)changed, sc, qh);
-			key_match(m, &def, "h", "t");
+			fprintf(m, " AND (t.%s < %lld OR NOT EXISTS (SELECT 1 FROM %s.%s AS h WHERE ", p.qts,
+				(long long)p.changed, p.sc, p.qh);
+			key_match(m, &p.def, "h", "t");
 			fprintf(m, " AND h.ff_valid_to > %lld))", (long long)version);
 			/* With the images the first change after version replaced. */
 			fprintf(m, " UNION ALL SELECT ");
@@ -351,29 +395,161 @@ int ff_store_rows_sql(struct ff_store *st, const char *table, const char *const 
 			if (with_state)
 				fprintf(m, ", t.ff_state");
 			fprintf(m, " FROM %s.%s AS t WHERE t.ff_valid_to > %lld AND t.ff_present = 1"
-				   " AND NOT EXISTS (SELECT 1 FROM %s.%s AS h WHERE ", sc, qh, (long long)version, sc, qh);
-			key_match(m, &def, "h", "t");
+				   " AND NOT EXISTS (SELECT 1 FROM %s.%s AS h WHERE ", p.sc, p.qh, (long long)version,
+				p.sc, p.qh);
+			key_match(m, &p.def, "h", "t");
 			fprintf(m, " AND h.ff_valid_to > %lld AND h.ff_valid_to < t.ff_valid_to)", (long long)version);
 			/* An image of a row appended after version (and replaced since)
 			 * lies at or after what a version between them appended: one
 			 * test per version that appended, with its numbers written in. */
-			if (appends_after(st, table, version, m, qts) < 0) {
-				fclose(m);
-				goto out;
-			}
+			for (size_t i = 0; i < p.nappends; i++)
+				fprintf(m, " AND NOT (t.%s >= %lld AND t.ff_valid_to > %lld)", p.qts,
+					(long long)p.appends[i].from, (long long)p.appends[i].version);
 		}
 	}
 	fprintf(m, " ORDER BY ");
-	key_order(m, &def);
+	key_order(m, &p.def);
 	if (fclose(m) != 0)
 		ff_die(1, "out of memory");
+	plan_release(&p);
+	return 0;
+}
+
+/* ---- the same rows, merged in C ---- */
+
+/* The order of SQLite's values: NULL, numbers, text, blobs. */
+static int type_rank(int type)
+{
+	return type == SQLITE_NULL ? 0 : type == SQLITE_TEXT ? 2 : type == SQLITE_BLOB ? 3 : 1;
+}
+
+/* Compare the nkey columns from col on of a's and b's rows as SQLite
+ * orders them (text by its bytes: the BINARY collation of the keys). */
+static int key_cmp(sqlite3_stmt *a, sqlite3_stmt *b, int col, size_t nkey)
+{
+	for (int c = col; c < col + (int)nkey; c++) {
+		int ta = sqlite3_column_type(a, c), tb = sqlite3_column_type(b, c);
+		int ra = type_rank(ta), rb = type_rank(tb);
+		if (ra != rb)
+			return ra < rb ? -1 : 1;
+		if (ta == SQLITE_INTEGER && tb == SQLITE_INTEGER) {
+			int64_t x = sqlite3_column_int64(a, c), y = sqlite3_column_int64(b, c);
+			if (x != y)
+				return x < y ? -1 : 1;
+		} else if (ra == 1) {
+			double x = sqlite3_column_double(a, c), y = sqlite3_column_double(b, c);
+			if (x != y)
+				return x < y ? -1 : 1;
+		} else if (ra > 1) {
+			const void *x = ta == SQLITE_TEXT ? (const void *)sqlite3_column_text(a, c) : sqlite3_column_blob(a, c);
+			const void *y = tb == SQLITE_TEXT ? (const void *)sqlite3_column_text(b, c) : sqlite3_column_blob(b, c);
+			int nx = sqlite3_column_bytes(a, c), ny = sqlite3_column_bytes(b, c);
+			int r = memcmp(x, y, (size_t)(nx < ny ? nx : ny));
+			if (r != 0 || nx != ny)
+				return r ? r : nx < ny ? -1 : 1;
+		}
+	}
+	return 0;
+}
+
+/* Hand the ncols columns of s's row to fn as cells. */
+static int emit(sqlite3_stmt *s, const enum ff_type *types, size_t ncols, struct ff_cell *cells,
+		int (*fn)(void *ctx, const struct ff_cell *cells), void *ctx)
+{
+	for (size_t i = 0; i < ncols; i++)
+		ff_cell_column(s, (int)i, types[i], &cells[i]);
+	return fn(ctx, cells);
+}
+
+int ff_store_rows(struct ff_store *st, const char *table, const char *const *cols, size_t ncols,
+		  int64_t version, int (*fn)(void *ctx, const struct ff_cell *cells), void *ctx)
+{
+	struct rows_plan p;
+	if (plan_rows(st, table, cols, ncols, version, &p) < 0)
+		return -1;
+	sqlite3 *db = ff_store_db(st);
+	const char *path = ff_store_path(st);
+	sqlite3_stmt *cur = NULL, *old = NULL;
+	enum ff_type *types = ff_xcalloc(ncols + 1, sizeof *types);
+	struct ff_cell *cells = ff_xcalloc(ncols + 1, sizeof *cells);
+	size_t nkey = 0;
+	for (size_t i = 0; i < p.def.ncols; i++) {
+		const struct ff_column *c = &p.def.cols[i];
+		nkey += c->role == FF_ROLE_KEY || c->role == FF_ROLE_TIMESTAMP;
+		for (size_t j = 0; j < ncols; j++)
+			if (strcmp(cols[j], c->name) == 0)
+				types[j] = c->type;
+	}
+	char *sql = NULL;
+	size_t size = 0;
+	int rc = -1;
+	/* The current rows not appended after version, then (their keys) ... */
+	FILE *m = open_memstream(&sql, &size);
+	fprintf(m, "SELECT ");
+	put_cols(m, "t", cols, ncols);
+	put_key(m, &p.def, "t");
+	fprintf(m, " FROM %s.%s AS t", p.sc, p.qt);
+	if (p.appended != INT64_MAX)
+		fprintf(m, " WHERE t.%s < %lld", p.qts, (long long)p.appended);
+	fprintf(m, " ORDER BY ");
+	key_order(m, &p.def);
+	fclose(m);
+	if (ff_db_prepare(db, path, sql, &cur, "cannot read the table") < 0)
+		goto out;
+	free(sql);
+	sql = NULL;
+	if (version != p.current && p.changed != INT64_MAX) {
+		/* ... per key a later version changed, the image the first change
+		 * after version replaced: the row of the least ff_valid_to after
+		 * it (SQLite takes a min()'s bare columns from its row), in key
+		 * order as the table's, from the history's own order. */
+		m = open_memstream(&sql, &size);
+		fprintf(m, "SELECT ");
+		put_cols(m, "t", cols, ncols);
+		put_key(m, &p.def, "t");
+		fprintf(m, ", min(t.ff_valid_to), t.ff_present FROM %s.%s AS t WHERE t.ff_valid_to > %lld GROUP BY ",
+			p.sc, p.qh, (long long)version);
+		key_order(m, &p.def);
+		fprintf(m, " ORDER BY ");
+		key_order(m, &p.def);
+		fclose(m);
+		if (ff_db_prepare(db, path, sql, &old, "cannot read the history") < 0)
+			goto out;
+	}
+	/* Merge the two in key order: a key in both was changed after version
+	 * and reads as its image; an image of a row deleted, absent (a later
+	 * insert's mark) or appended after version reads as nothing. */
+	int kc = (int)ncols, rc_cur = sqlite3_step(cur), rc_old = old ? sqlite3_step(old) : SQLITE_DONE;
+	while (rc_cur == SQLITE_ROW || rc_old == SQLITE_ROW) {
+		int c = rc_old != SQLITE_ROW ? -1 : rc_cur != SQLITE_ROW ? 1 : key_cmp(cur, old, kc, nkey);
+		if (c < 0) {
+			if (emit(cur, types, ncols, cells, fn, ctx) < 0)
+				goto out;
+			rc_cur = sqlite3_step(cur);
+			continue;
+		}
+		int64_t ts = sqlite3_column_int64(old, kc), valid_to = sqlite3_column_int64(old, kc + (int)nkey);
+		int keep = sqlite3_column_int(old, kc + (int)nkey + 1) == 1;
+		for (size_t i = 0; keep && i < p.nappends; i++)
+			keep = !(ts >= p.appends[i].from && valid_to > p.appends[i].version);
+		if (keep && emit(old, types, ncols, cells, fn, ctx) < 0)
+			goto out;
+		if (c == 0)
+			rc_cur = sqlite3_step(cur);
+		rc_old = sqlite3_step(old);
+	}
+	if (rc_cur != SQLITE_DONE || rc_old != SQLITE_DONE) {
+		ff_db_error(db, path, "cannot read the table");
+		goto out;
+	}
 	rc = 0;
 out:
-	if (rc < 0) {
-		free(*sql);
-		*sql = NULL;
-	}
-	ff_table_def_release(&def);
+	sqlite3_finalize(cur);
+	sqlite3_finalize(old);
+	free(sql);
+	free(types);
+	free(cells);
+	plan_release(&p);
 	return rc;
 }
 

@@ -9,9 +9,14 @@
  *   after V changed,
  *   and the history images older than that, present, and the first change
  *   of their key after V.
- * That rule lives in one function, ff_store_rows_sql, as one portable SQL
- * SELECT; every reader of a table (ff_lookup, ff-sync-online --full,
- * ff-store restore) reads rows through it. */
+ * That rule lives here in two forms run on the same data by
+ * tests/unit/test_store_history.c: ff_store_rows, a merge of the table and
+ * its history in their common key order (two scans, no lookup per row),
+ * which the feature-table loader (ff_lookup) reads through; and
+ * ff_store_rows_sql, one portable SQL SELECT (a NOT EXISTS look at the
+ * history per row), for the readers that need the rows as SQL: ff-monitor
+ * (a subquery of its own SELECT), ff-store restore (a table made from
+ * them) and ff-sync-online --full. */
 #ifndef FF_STORE_HISTORY_H
 #define FF_STORE_HISTORY_H
 
@@ -77,6 +82,13 @@ int ff_store_definition_as_of(struct ff_store *st, const char *table, int64_t ve
  * malloc'd, or -1 (reported). */
 int ff_store_rows_sql(struct ff_store *st, const char *table, const char *const *cols, size_t ncols,
 		      int64_t version, int with_state, char **sql);
+
+/* The same rows as ff_store_rows_sql without state, in the same order,
+ * merged in C: fn gets each row's ncols cells (ff_cell_column: texts valid
+ * during the call, times in microseconds); a negative return from fn stops
+ * the read and is returned. Returns 0 or -1 (reported). */
+int ff_store_rows(struct ff_store *st, const char *table, const char *const *cols, size_t ncols,
+		  int64_t version, int (*fn)(void *ctx, const struct ff_cell *cells), void *ctx);
 
 /* ---- for the table writer (ff_store.c) ---- */
 

@@ -1,7 +1,7 @@
 /* Unit tests of common/ff_store_history: --as-of's values, the rule that a
  * spec only adds features, and the rows of a table as of each version read
- * by ff_store_rows_sql after creates, updates, late inserts, deletes and
- * appends written through the table writer. */
+ * by ff_store_rows_sql and merged by ff_store_rows after creates, updates,
+ * late inserts, deletes and appends written through the table writer. */
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -63,6 +63,28 @@ static char *rows_at(struct ff_store *st, int64_t v)
 	return out;
 }
 
+static int print_row(void *ctx, const struct ff_cell *c)
+{
+	fprintf(ctx, "%.*s:%lld:%lld;", (int)c[0].len, c[0].s, (long long)(c[1].i / FF_USEC), (long long)c[2].i);
+	return 0;
+}
+
+/* The same rows merged in C (ff_store_rows), in the same form. */
+static char *rows_merged(struct ff_store *st, int64_t v)
+{
+	const char *names[] = {"k", "t", "x"};
+	char *out = NULL;
+	size_t size = 0;
+	FILE *m = open_memstream(&out, &size);
+	int rc = ff_store_rows(st, "tab", names, 3, v, print_row, m);
+	fclose(m);
+	if (rc < 0) {
+		free(out);
+		return ff_xstrdup("error");
+	}
+	return out;
+}
+
 int main(void)
 {
 	struct ff_as_of a;
@@ -113,6 +135,10 @@ int main(void)
 	for (int v = 1; v <= 4; v++) {
 		char *got = rows_at(st, v), what[64];
 		snprintf(what, sizeof what, "the rows as of version %d", v);
+		CHECK_STR(got, want[v], what);
+		free(got);
+		got = rows_merged(st, v);
+		snprintf(what, sizeof what, "the rows as of version %d, merged in C", v);
 		CHECK_STR(got, want[v], what);
 		free(got);
 	}
