@@ -33,11 +33,13 @@ static const char definitions_sql[] =
 
 struct ff_history {
 	struct ff_store *st;
-	sqlite3_stmt *save, *absent;
+	sqlite3_stmt *save, *save_state, *absent, *absent_mark;
 	const struct ff_table_def *def;
 	const size_t *key_cols;
 	size_t nkey;
-	char *save_head; /* "INSERT ... SELECT ... FROM table AS t WHERE " */
+	int64_t version;
+	char *save_head;  /* "INSERT ... SELECT ... FROM table AS t WHERE " */
+	char *state_head; /* "INSERT ... SELECT ... FROM states AS ff_s", or NULL */
 };
 
 int ff_as_of_parse(const char *text, struct ff_as_of *out)
@@ -196,12 +198,33 @@ int ff_store_as_of_version(struct ff_store *st, const char *table, const struct 
 
 /* ---- the one SELECT ---- */
 
-static void put_cols(FILE *m, const char *alias, const char *const *cols, size_t ncols)
+static const char *ts_name(const struct ff_table_def *def);
+
+/* 1 if col is def's partition column: the month of the row's time
+ * (ff_time_yyyy_mm, as ff-compute writes it), which history rows do not
+ * keep. */
+static int is_partition(const struct ff_table_def *def, const char *col)
 {
-	char q[FF_DB_IDENT_SIZE];
+	for (size_t i = 0; i < def->ncols; i++)
+		if (def->cols[i].role == FF_ROLE_PARTITION && strcmp(def->cols[i].name, col) == 0)
+			return 1;
+	return 0;
+}
+
+/* The columns cols of alias's rows; with def, alias is a history table,
+ * whose partition column is the month of the time. */
+static void put_cols(FILE *m, const char *alias, const char *const *cols, size_t ncols,
+		     const struct ff_table_def *def)
+{
+	char q[FF_DB_IDENT_SIZE], qts[FF_DB_IDENT_SIZE];
 	for (size_t i = 0; i < ncols; i++) {
 		ff_db_quote(q, sizeof q, cols[i]);
-		fprintf(m, "%s%s.%s AS %s", i ? ", " : "", alias, q, q);
+		if (def && is_partition(def, cols[i])) {
+			ff_db_quote(qts, sizeof qts, ts_name(def));
+			fprintf(m, "%sstrftime('%%Y-%%m', %s.%s, 'unixepoch') AS %s", i ? ", " : "", alias, qts, q);
+		} else {
+			fprintf(m, "%s%s.%s AS %s", i ? ", " : "", alias, q, q);
+		}
 	}
 }
 
@@ -219,8 +242,9 @@ static void key_match(FILE *m, const struct ff_table_def *def, const char *a, co
 	}
 }
 
-/* The primary key in its stored order: the timestamp key, then the keys. */
-static void key_order(FILE *m, const struct ff_table_def *def)
+/* The primary key in its stored order: the timestamp key, then the keys
+ * (of alias a, or unqualified). */
+static void key_order(FILE *m, const struct ff_table_def *def, const char *a)
 {
 	char q[FF_DB_IDENT_SIZE];
 	int first = 1;
@@ -229,7 +253,7 @@ static void key_order(FILE *m, const struct ff_table_def *def)
 			if (def->cols[i].role != (pass == 0 ? FF_ROLE_TIMESTAMP : FF_ROLE_KEY))
 				continue;
 			ff_db_quote(q, sizeof q, def->cols[i].name);
-			fprintf(m, "%s%s", first ? "" : ", ", q);
+			fprintf(m, "%s%s%s%s", first ? "" : ", ", a ? a : "", a ? "." : "", q);
 			first = 0;
 		}
 }
@@ -269,7 +293,7 @@ struct rows_plan {
 	int64_t current;
 	const char *ts;
 	char sc[FF_DB_IDENT_SIZE], qt[FF_DB_IDENT_SIZE], qh[FF_DB_IDENT_SIZE], qs[FF_DB_IDENT_SIZE];
-	char qts[FF_DB_IDENT_SIZE];
+	char qm[FF_DB_IDENT_SIZE], qts[FF_DB_IDENT_SIZE];
 	int64_t appended; /* rows at or after it were appended after version */
 	int64_t changed;  /* the earliest row a later version changed (INT64_MAX: none) */
 	struct append *appends;
@@ -329,6 +353,7 @@ static int plan_rows(struct ff_store *st, const char *table, const char *const *
 	ff_db_quote(p->qt, sizeof p->qt, table);
 	ff_db_side_name(p->qh, sizeof p->qh, "ff_history_", table);
 	ff_db_side_name(p->qs, sizeof p->qs, "ff_state_", table);
+	ff_db_side_name(p->qm, sizeof p->qm, "ff_histstate_", table);
 	ff_db_quote(p->qts, sizeof p->qts, p->ts);
 	if (version == p->current)
 		return 0;
@@ -374,7 +399,7 @@ int ff_store_rows_sql(struct ff_store *st, const char *table, const char *const 
 	if (!m)
 		ff_die(1, "out of memory");
 	fprintf(m, "SELECT ");
-	put_cols(m, "t", cols, ncols);
+	put_cols(m, "t", cols, ncols, NULL);
 	if (with_state) {
 		fprintf(m, ", (SELECT s.state FROM %s.%s AS s WHERE ", p.sc, p.qs);
 		key_match(m, &p.def, "s", "t");
@@ -391,12 +416,17 @@ int ff_store_rows_sql(struct ff_store *st, const char *table, const char *const 
 			fprintf(m, " AND h.ff_valid_to > %lld))", (long long)version);
 			/* With the images the first change after version replaced. */
 			fprintf(m, " UNION ALL SELECT ");
-			put_cols(m, "t", cols, ncols);
-			if (with_state)
-				fprintf(m, ", t.ff_state");
-			fprintf(m, " FROM %s.%s AS t WHERE t.ff_valid_to > %lld AND t.ff_present = 1"
-				   " AND NOT EXISTS (SELECT 1 FROM %s.%s AS h WHERE ", p.sc, p.qh, (long long)version,
-				p.sc, p.qh);
+			put_cols(m, "t", cols, ncols, &p.def);
+			if (with_state) {
+				fprintf(m, ", (SELECT s.state FROM %s.%s AS s WHERE ", p.sc, p.qm);
+				key_match(m, &p.def, "s", "t");
+				fprintf(m, " AND s.ff_valid_to = t.ff_valid_to) AS ff_state");
+			}
+			fprintf(m, " FROM %s.%s AS t WHERE t.ff_valid_to > %lld AND NOT EXISTS (SELECT 1 FROM %s.%s AS s"
+				   " WHERE ", p.sc, p.qh, (long long)version, p.sc, p.qm);
+			key_match(m, &p.def, "s", "t");
+			fprintf(m, " AND s.ff_valid_to = t.ff_valid_to AND s.state IS NULL)"
+				   " AND NOT EXISTS (SELECT 1 FROM %s.%s AS h WHERE ", p.sc, p.qh);
 			key_match(m, &p.def, "h", "t");
 			fprintf(m, " AND h.ff_valid_to > %lld AND h.ff_valid_to < t.ff_valid_to)", (long long)version);
 			/* An image of a row appended after version (and replaced since)
@@ -408,7 +438,7 @@ int ff_store_rows_sql(struct ff_store *st, const char *table, const char *const 
 		}
 	}
 	fprintf(m, " ORDER BY ");
-	key_order(m, &p.def);
+	key_order(m, &p.def, NULL);
 	if (fclose(m) != 0)
 		ff_die(1, "out of memory");
 	plan_release(&p);
@@ -486,13 +516,13 @@ int ff_store_rows(struct ff_store *st, const char *table, const char *const *col
 	/* The current rows not appended after version, then (their keys) ... */
 	FILE *m = open_memstream(&sql, &size);
 	fprintf(m, "SELECT ");
-	put_cols(m, "t", cols, ncols);
+	put_cols(m, "t", cols, ncols, NULL);
 	put_key(m, &p.def, "t");
 	fprintf(m, " FROM %s.%s AS t", p.sc, p.qt);
 	if (p.appended != INT64_MAX)
 		fprintf(m, " WHERE t.%s < %lld", p.qts, (long long)p.appended);
 	fprintf(m, " ORDER BY ");
-	key_order(m, &p.def);
+	key_order(m, &p.def, "t");
 	fclose(m);
 	if (ff_db_prepare(db, path, sql, &cur, "cannot read the table") < 0)
 		goto out;
@@ -502,16 +532,19 @@ int ff_store_rows(struct ff_store *st, const char *table, const char *const *col
 		/* ... per key a later version changed, the image the first change
 		 * after version replaced: the row of the least ff_valid_to after
 		 * it (SQLite takes a min()'s bare columns from its row), in key
-		 * order as the table's, from the history's own order. */
+		 * order as the table's, from the history's own order; with
+		 * whether it marks a key absent. */
 		m = open_memstream(&sql, &size);
 		fprintf(m, "SELECT ");
-		put_cols(m, "t", cols, ncols);
+		put_cols(m, "t", cols, ncols, &p.def);
 		put_key(m, &p.def, "t");
-		fprintf(m, ", min(t.ff_valid_to), t.ff_present FROM %s.%s AS t WHERE t.ff_valid_to > %lld GROUP BY ",
-			p.sc, p.qh, (long long)version);
-		key_order(m, &p.def);
+		fprintf(m, ", min(t.ff_valid_to), s.ff_valid_to IS NULL OR s.state IS NOT NULL FROM %s.%s AS t"
+			   " LEFT JOIN %s.%s AS s ON ", p.sc, p.qh, p.sc, p.qm);
+		key_match(m, &p.def, "s", "t");
+		fprintf(m, " AND s.ff_valid_to = t.ff_valid_to WHERE t.ff_valid_to > %lld GROUP BY ", (long long)version);
+		key_order(m, &p.def, "t");
 		fprintf(m, " ORDER BY ");
-		key_order(m, &p.def);
+		key_order(m, &p.def, "t");
 		fclose(m);
 		if (ff_db_prepare(db, path, sql, &old, "cannot read the history") < 0)
 			goto out;
@@ -562,29 +595,63 @@ static void type_sql(FILE *m, const struct ff_column *c)
 	fprintf(m, " %s%s", type, notnull ? " NOT NULL" : "");
 }
 
+/* The keys of def (key_cols) as a column list, each after prefix. */
+static void put_keys(FILE *m, const struct ff_table_def *def, const size_t *key_cols, size_t nkey,
+		     const char *prefix)
+{
+	char q[FF_DB_IDENT_SIZE];
+	for (size_t i = 0; i < nkey; i++) {
+		ff_db_quote(q, sizeof q, def->cols[key_cols[i]].name);
+		fprintf(m, "%s%s%s", i ? ", " : "", prefix, q);
+	}
+}
+
+/* "a.k1 = ?1 AND ...": the key bound in key_cols order. */
+static void key_params(FILE *m, const struct ff_table_def *def, const size_t *key_cols, size_t nkey,
+		       const char *a)
+{
+	char q[FF_DB_IDENT_SIZE];
+	for (size_t i = 0; i < nkey; i++) {
+		ff_db_quote(q, sizeof q, def->cols[key_cols[i]].name);
+		fprintf(m, "%s%s.%s = ?%zu", i ? " AND " : "", a, q, i + 1);
+	}
+}
+
 void ff_history_create_sql(FILE *m, const struct ff_table_def *def, const size_t *key_cols, size_t nkey)
 {
 	char q[FF_DB_IDENT_SIZE];
 	ff_db_side_name(q, sizeof q, "ff_history_", def->name);
 	fprintf(m, "CREATE TABLE %s (", q);
 	for (size_t i = 0; i < def->ncols; i++) {
+		if (def->cols[i].role == FF_ROLE_PARTITION)
+			continue;
 		ff_db_quote(q, sizeof q, def->cols[i].name);
 		fprintf(m, "%s", q);
 		type_sql(m, &def->cols[i]);
 		fprintf(m, ", ");
 	}
-	fprintf(m, "ff_valid_to INTEGER NOT NULL, ff_present INTEGER NOT NULL, ff_state BLOB, PRIMARY KEY (");
+	fprintf(m, "ff_valid_to INTEGER NOT NULL, PRIMARY KEY (");
+	put_keys(m, def, key_cols, nkey, "");
+	fprintf(m, ", ff_valid_to)) WITHOUT ROWID;");
+	ff_db_side_name(q, sizeof q, "ff_histstate_", def->name);
+	fprintf(m, "CREATE TABLE %s (", q);
 	for (size_t i = 0; i < nkey; i++) {
 		ff_db_quote(q, sizeof q, def->cols[key_cols[i]].name);
-		fprintf(m, "%s, ", q);
+		fprintf(m, "%s", q);
+		type_sql(m, &def->cols[key_cols[i]]);
+		fprintf(m, ", ");
 	}
-	fprintf(m, "ff_valid_to)) WITHOUT ROWID;");
+	fprintf(m, "ff_valid_to INTEGER NOT NULL, state BLOB, PRIMARY KEY (");
+	put_keys(m, def, key_cols, nkey, "");
+	fprintf(m, ", ff_valid_to)) WITHOUT ROWID;");
 }
 
 void ff_history_drop_sql(FILE *m, const char *table)
 {
 	char q[FF_DB_IDENT_SIZE];
 	ff_db_side_name(q, sizeof q, "ff_history_", table);
+	fprintf(m, "DROP TABLE IF EXISTS %s;", q);
+	ff_db_side_name(q, sizeof q, "ff_histstate_", table);
 	fprintf(m, "DROP TABLE IF EXISTS %s;%s;", q, retention_sql);
 	char *del = sqlite3_mprintf("DELETE FROM ff_retention WHERE table_name = %Q;%s;"
 				    "DELETE FROM ff_definitions WHERE table_name = %Q;",
@@ -598,6 +665,14 @@ static int exec_sql(struct ff_store *st, const char *sql)
 	return ff_db_exec(ff_store_db(st), ff_store_path(st), sql);
 }
 
+/* Prepare the statement sql (from a memstream, freed). */
+static int prepare_owned(struct ff_history *h, char *sql, sqlite3_stmt **s)
+{
+	int rc = ff_db_prepare(ff_store_db(h->st), ff_store_path(h->st), sql, s, "cannot keep history");
+	free(sql);
+	return rc;
+}
+
 int ff_history_open(struct ff_store *st, const struct ff_table_def *def, const size_t *key_cols,
 		    size_t nkey, enum ff_history_states states, int64_t version, int64_t old_version,
 		    struct ff_history **out)
@@ -608,6 +683,7 @@ int ff_history_open(struct ff_store *st, const struct ff_table_def *def, const s
 	h->key_cols = key_cols;
 	h->nkey = nkey;
 	char name[FF_DB_IDENT_SIZE + 16], qh[FF_DB_IDENT_SIZE], qt[FF_DB_IDENT_SIZE], q[FF_DB_IDENT_SIZE];
+	char qm[FF_DB_IDENT_SIZE], qs[FF_DB_IDENT_SIZE + 8];
 	char *sql = NULL;
 	size_t size = 0;
 	FILE *m;
@@ -632,62 +708,76 @@ int ff_history_open(struct ff_store *st, const struct ff_table_def *def, const s
 			goto fail;
 	}
 	ff_db_side_name(qh, sizeof qh, "ff_history_", def->name);
+	ff_db_side_name(qm, sizeof qm, "ff_histstate_", def->name);
 	ff_db_quote(qt, sizeof qt, def->name);
+	/* The image: the row's columns but the partition (the month of its
+	 * time), as "INSERT ... SELECT ... FROM table AS t WHERE ". */
 	m = open_memstream(&sql, &size);
 	fprintf(m, "INSERT OR IGNORE INTO %s (", qh);
-	for (size_t i = 0; i < def->ncols; i++) {
-		ff_db_quote(q, sizeof q, def->cols[i].name);
-		fprintf(m, "%s, ", q);
-	}
-	fprintf(m, "ff_valid_to, ff_present, ff_state) SELECT ");
-	for (size_t i = 0; i < def->ncols; i++) {
-		ff_db_quote(q, sizeof q, def->cols[i].name);
-		fprintf(m, "t.%s, ", q);
-	}
-	fprintf(m, "%lld, 1, ", (long long)version);
-	if (states == FF_HISTORY_NO_STATE) {
-		fprintf(m, "NULL");
-	} else {
-		if (states == FF_HISTORY_STATE_TABLE)
-			ff_db_side_name(q, sizeof q, "ff_state_", def->name);
-		else
-			ff_db_side_name(q, sizeof q, "ff_oldstate_", def->name);
-		fprintf(m, "(SELECT s.state FROM %s%s AS s WHERE ", states == FF_HISTORY_OLD_STATES ? "temp." : "",
-			q);
-		key_match(m, def, "s", "t");
-		fprintf(m, ")");
-	}
-	fprintf(m, " FROM %s AS t WHERE ", qt);
+	for (size_t i = 0; i < def->ncols; i++)
+		if (def->cols[i].role != FF_ROLE_PARTITION) {
+			ff_db_quote(q, sizeof q, def->cols[i].name);
+			fprintf(m, "%s, ", q);
+		}
+	fprintf(m, "ff_valid_to) SELECT ");
+	for (size_t i = 0; i < def->ncols; i++)
+		if (def->cols[i].role != FF_ROLE_PARTITION) {
+			ff_db_quote(q, sizeof q, def->cols[i].name);
+			fprintf(m, "t.%s, ", q);
+		}
+	fprintf(m, "%lld FROM %s AS t WHERE ", (long long)version, qt);
 	fclose(m);
 	h->save_head = sql;
 	sql = NULL;
 	m = open_memstream(&sql, &size);
 	fprintf(m, "%s", h->save_head);
-	for (size_t i = 0; i < nkey; i++) {
-		ff_db_quote(q, sizeof q, def->cols[key_cols[i]].name);
-		fprintf(m, "%st.%s = ?%zu", i ? " AND " : "", q, i + 1);
-	}
+	key_params(m, def, key_cols, nkey, "t");
 	fclose(m);
-	int rc = ff_db_prepare(ff_store_db(st), ff_store_path(st), sql, &h->save, "cannot keep history");
-	free(sql);
+	if (prepare_owned(h, sql, &h->save) < 0)
+		goto fail;
 	sql = NULL;
-	if (rc < 0)
-		goto fail;
-	m = open_memstream(&sql, &size);
-	fprintf(m, "INSERT OR IGNORE INTO %s (", qh);
-	for (size_t i = 0; i < nkey; i++) {
-		ff_db_quote(q, sizeof q, def->cols[key_cols[i]].name);
-		fprintf(m, "%s, ", q);
+	/* Its window state, when the row's values do not rebuild it: kept
+	 * beside (ff_histstate_), as the state table keeps it beside the row. */
+	if (states != FF_HISTORY_NO_STATE) {
+		if (states == FF_HISTORY_STATE_TABLE)
+			ff_db_side_name(qs, sizeof qs, "ff_state_", def->name);
+		else {
+			ff_db_side_name(q, sizeof q, "ff_oldstate_", def->name);
+			snprintf(qs, sizeof qs, "temp.%s", q);
+		}
+		m = open_memstream(&sql, &size);
+		fprintf(m, "INSERT OR IGNORE INTO %s (", qm);
+		put_keys(m, def, key_cols, nkey, "");
+		fprintf(m, ", ff_valid_to, state) SELECT ");
+		put_keys(m, def, key_cols, nkey, "ff_s.");
+		fprintf(m, ", %lld, ff_s.state FROM %s AS ff_s", (long long)version, qs);
+		fclose(m);
+		h->state_head = sql;
+		sql = NULL;
+		m = open_memstream(&sql, &size);
+		fprintf(m, "%s WHERE ", h->state_head);
+		key_params(m, def, key_cols, nkey, "ff_s");
+		fclose(m);
+		if (prepare_owned(h, sql, &h->save_state) < 0)
+			goto fail;
+		sql = NULL;
 	}
-	fprintf(m, "ff_valid_to, ff_present) VALUES (");
-	for (size_t i = 0; i < nkey; i++)
-		fprintf(m, "?%zu, ", i + 1);
-	fprintf(m, "%lld, 0)", (long long)version);
-	fclose(m);
-	rc = ff_db_prepare(ff_store_db(st), ff_store_path(st), sql, &h->absent, "cannot keep history");
-	free(sql);
-	if (rc < 0)
-		goto fail;
+	/* A key absent before the version: a history row of the key alone,
+	 * and beside it a state of NULL. */
+	for (int pass = 0; pass < 2; pass++) {
+		m = open_memstream(&sql, &size);
+		fprintf(m, "INSERT OR IGNORE INTO %s (", pass ? qm : qh);
+		put_keys(m, def, key_cols, nkey, "");
+		fprintf(m, ", ff_valid_to) VALUES (");
+		for (size_t i = 0; i < nkey; i++)
+			fprintf(m, "?%zu, ", i + 1);
+		fprintf(m, "%lld)", (long long)version);
+		fclose(m);
+		if (prepare_owned(h, sql, pass ? &h->absent_mark : &h->absent) < 0)
+			goto fail;
+		sql = NULL;
+	}
+	h->version = version;
 	*out = h;
 	return 0;
 fail:
@@ -700,35 +790,62 @@ void ff_history_free(struct ff_history *h)
 	if (!h)
 		return;
 	sqlite3_finalize(h->save);
+	sqlite3_finalize(h->save_state);
 	sqlite3_finalize(h->absent);
+	sqlite3_finalize(h->absent_mark);
 	free(h->save_head);
+	free(h->state_head);
 	free(h);
 }
 
-static int run_keyed(struct ff_history *h, sqlite3_stmt *s, const struct ff_cell *cells)
+/* Run s with the key of cells; then, if it kept a row (the first change
+ * of the key in the version), then too. */
+static int run_keyed(struct ff_history *h, sqlite3_stmt *s, sqlite3_stmt *then, const struct ff_cell *cells)
 {
-	for (size_t i = 0; i < h->nkey; i++) {
-		const struct ff_column *c = &h->def->cols[h->key_cols[i]];
-		ff_cell_bind(s, (int)i + 1, c->type, &cells[h->key_cols[i]]);
+	sqlite3 *db = ff_store_db(h->st);
+	for (int pass = 0; pass < 2; pass++) {
+		sqlite3_stmt *x = pass ? then : s;
+		for (size_t i = 0; i < h->nkey; i++) {
+			const struct ff_column *c = &h->def->cols[h->key_cols[i]];
+			ff_cell_bind(x, (int)i + 1, c->type, &cells[h->key_cols[i]]);
+		}
+		if (ff_db_step_done(db, ff_store_path(h->st), x, "cannot keep history") < 0)
+			return -1;
+		if (!then || sqlite3_changes(db) == 0)
+			break;
 	}
-	return ff_db_step_done(ff_store_db(h->st), ff_store_path(h->st), s, "cannot keep history");
+	return 0;
 }
 
 int ff_history_save(struct ff_history *h, const struct ff_cell *cells)
 {
-	return run_keyed(h, h->save, cells);
+	return run_keyed(h, h->save, h->save_state, cells);
 }
 
 int ff_history_absent(struct ff_history *h, const struct ff_cell *cells)
 {
-	return run_keyed(h, h->absent, cells);
+	return run_keyed(h, h->absent, h->absent_mark, cells);
 }
 
 int ff_history_save_where(struct ff_history *h, const char *cond)
 {
-	size_t n = strlen(h->save_head) + strlen(cond) + 1;
-	char *sql = ff_xmalloc(n);
-	snprintf(sql, n, "%s%s", h->save_head, cond);
+	char *sql = NULL;
+	size_t size = 0;
+	FILE *m = open_memstream(&sql, &size);
+	if (h->state_head) {
+		/* The states first, of the rows whose image the version has not
+		 * kept yet (an image kept earlier keeps its state). */
+		char qt[FF_DB_IDENT_SIZE], qh[FF_DB_IDENT_SIZE];
+		ff_db_quote(qt, sizeof qt, h->def->name);
+		ff_db_side_name(qh, sizeof qh, "ff_history_", h->def->name);
+		fprintf(m, "%s JOIN %s AS t ON ", h->state_head, qt);
+		key_match(m, h->def, "ff_s", "t");
+		fprintf(m, " WHERE (%s) AND NOT EXISTS (SELECT 1 FROM %s AS ff_h WHERE ", cond, qh);
+		key_match(m, h->def, "ff_h", "t");
+		fprintf(m, " AND ff_h.ff_valid_to = %lld);", (long long)h->version);
+	}
+	fprintf(m, "%s%s", h->save_head, cond);
+	fclose(m);
 	int rc = exec_sql(h->st, sql);
 	free(sql);
 	return rc;
@@ -784,12 +901,19 @@ static int vacuum_table(struct ff_store *st, const char *table, int64_t keep_ver
 	char qh[FF_DB_IDENT_SIZE], qc[FF_DB_IDENT_SIZE];
 	ff_db_side_name(qh, sizeof qh, "ff_history_", table);
 	ff_db_side_name(qc, sizeof qc, "ff_changes_", table);
+	char qm[FF_DB_IDENT_SIZE];
+	ff_db_side_name(qm, sizeof qm, "ff_histstate_", table);
 	char *sql = sqlite3_mprintf("DELETE FROM %s WHERE ff_valid_to <= %lld", qh, (long long)r->oldest);
 	int rc = b.has_history ? exec_sql(st, sql) : 0;
 	sqlite3_free(sql);
 	if (rc < 0)
 		return -1;
 	r->history_rows = b.has_history ? sqlite3_changes64(ff_store_db(st)) : 0;
+	sql = sqlite3_mprintf("DELETE FROM %s WHERE ff_valid_to <= %lld", qm, (long long)r->oldest);
+	rc = b.has_history ? exec_sql(st, sql) : 0;
+	sqlite3_free(sql);
+	if (rc < 0)
+		return -1;
 	sql = sqlite3_mprintf("DELETE FROM %s WHERE version <= %lld", qc, (long long)r->oldest);
 	rc = exec_sql(st, sql);
 	sqlite3_free(sql);
