@@ -375,18 +375,6 @@ fail:
 	return -1;
 }
 
-/* The primary key of alias a in its stored order, after a comma. */
-static void put_key(FILE *m, const struct ff_table_def *def, const char *a)
-{
-	char q[FF_DB_IDENT_SIZE];
-	for (int pass = 0; pass < 2; pass++)
-		for (size_t i = 0; i < def->ncols; i++)
-			if (def->cols[i].role == (pass == 0 ? FF_ROLE_TIMESTAMP : FF_ROLE_KEY)) {
-				ff_db_quote(q, sizeof q, def->cols[i].name);
-				fprintf(m, ", %s.%s", a, q);
-			}
-}
-
 int ff_store_rows_sql(struct ff_store *st, const char *table, const char *const *cols, size_t ncols,
 		      int64_t version, int with_state, char **sql)
 {
@@ -447,36 +435,77 @@ int ff_store_rows_sql(struct ff_store *st, const char *table, const char *const 
 
 /* ---- the same rows, merged in C ---- */
 
+/* A key column of a row: its SQLite type and value (p: text or blob
+ * bytes, the statement's until it steps, or a copy's). */
+struct keyval {
+	int type;
+	int64_t i;
+	double d;
+	const void *p;
+	int n;
+};
+
+/* The key columns kpos[0..nkey) of s's row. */
+static void key_load(sqlite3_stmt *s, const int *kpos, size_t nkey, struct keyval *k)
+{
+	for (size_t j = 0; j < nkey; j++) {
+		int c = kpos[j];
+		k[j].type = sqlite3_column_type(s, c);
+		if (k[j].type == SQLITE_INTEGER)
+			k[j].i = sqlite3_column_int64(s, c);
+		else if (k[j].type == SQLITE_FLOAT)
+			k[j].d = sqlite3_column_double(s, c);
+		else if (k[j].type != SQLITE_NULL) {
+			k[j].p = k[j].type == SQLITE_TEXT ? (const void *)sqlite3_column_text(s, c) : sqlite3_column_blob(s, c);
+			k[j].n = sqlite3_column_bytes(s, c);
+		}
+	}
+}
+
+/* A copy of key k in dst, its bytes in *buf (reused). */
+static void key_keep(struct keyval *dst, const struct keyval *k, size_t nkey, char **buf, size_t *cap)
+{
+	size_t need = 0;
+	for (size_t j = 0; j < nkey; j++)
+		need += k[j].p ? (size_t)k[j].n : 0;
+	ff_grow(buf, cap, need + 1, 1);
+	need = 0;
+	for (size_t j = 0; j < nkey; j++) {
+		dst[j] = k[j];
+		if (k[j].p && k[j].n) {
+			memcpy(*buf + need, k[j].p, (size_t)k[j].n);
+			dst[j].p = *buf + need;
+			need += (size_t)k[j].n;
+		}
+	}
+}
+
 /* The order of SQLite's values: NULL, numbers, text, blobs. */
 static int type_rank(int type)
 {
 	return type == SQLITE_NULL ? 0 : type == SQLITE_TEXT ? 2 : type == SQLITE_BLOB ? 3 : 1;
 }
 
-/* Compare the nkey columns from col on of a's and b's rows as SQLite
- * orders them (text by its bytes: the BINARY collation of the keys). */
-static int key_cmp(sqlite3_stmt *a, sqlite3_stmt *b, int col, size_t nkey)
+/* Compare two keys as SQLite orders them (text by its bytes: the BINARY
+ * collation of the keys). */
+static int key_cmp(const struct keyval *a, const struct keyval *b, size_t nkey)
 {
-	for (int c = col; c < col + (int)nkey; c++) {
-		int ta = sqlite3_column_type(a, c), tb = sqlite3_column_type(b, c);
-		int ra = type_rank(ta), rb = type_rank(tb);
+	for (size_t j = 0; j < nkey; j++) {
+		int ra = type_rank(a[j].type), rb = type_rank(b[j].type);
 		if (ra != rb)
 			return ra < rb ? -1 : 1;
-		if (ta == SQLITE_INTEGER && tb == SQLITE_INTEGER) {
-			int64_t x = sqlite3_column_int64(a, c), y = sqlite3_column_int64(b, c);
-			if (x != y)
-				return x < y ? -1 : 1;
+		if (a[j].type == SQLITE_INTEGER && b[j].type == SQLITE_INTEGER) {
+			if (a[j].i != b[j].i)
+				return a[j].i < b[j].i ? -1 : 1;
 		} else if (ra == 1) {
-			double x = sqlite3_column_double(a, c), y = sqlite3_column_double(b, c);
+			double x = a[j].type == SQLITE_INTEGER ? (double)a[j].i : a[j].d;
+			double y = b[j].type == SQLITE_INTEGER ? (double)b[j].i : b[j].d;
 			if (x != y)
 				return x < y ? -1 : 1;
 		} else if (ra > 1) {
-			const void *x = ta == SQLITE_TEXT ? (const void *)sqlite3_column_text(a, c) : sqlite3_column_blob(a, c);
-			const void *y = tb == SQLITE_TEXT ? (const void *)sqlite3_column_text(b, c) : sqlite3_column_blob(b, c);
-			int nx = sqlite3_column_bytes(a, c), ny = sqlite3_column_bytes(b, c);
-			int r = memcmp(x, y, (size_t)(nx < ny ? nx : ny));
-			if (r != 0 || nx != ny)
-				return r ? r : nx < ny ? -1 : 1;
+			int r = memcmp(a[j].p, b[j].p, (size_t)(a[j].n < b[j].n ? a[j].n : b[j].n));
+			if (r != 0 || a[j].n != b[j].n)
+				return r ? r : a[j].n < b[j].n ? -1 : 1;
 		}
 	}
 	return 0;
@@ -502,14 +531,22 @@ int ff_store_rows(struct ff_store *st, const char *table, const char *const *col
 	sqlite3_stmt *cur = NULL, *old = NULL;
 	enum ff_type *types = ff_xcalloc(ncols + 1, sizeof *types);
 	struct ff_cell *cells = ff_xcalloc(ncols + 1, sizeof *cells);
+	struct keyval *kcur = NULL;
+	char *keybuf = NULL;
+	size_t keycap = 0;
+	/* Where the primary key's columns are among cols, in its order. */
+	int *kpos = ff_xcalloc(p.def.ncols + 1, sizeof *kpos);
 	size_t nkey = 0;
-	for (size_t i = 0; i < p.def.ncols; i++) {
-		const struct ff_column *c = &p.def.cols[i];
-		nkey += c->role == FF_ROLE_KEY || c->role == FF_ROLE_TIMESTAMP;
-		for (size_t j = 0; j < ncols; j++)
-			if (strcmp(cols[j], c->name) == 0)
-				types[j] = c->type;
-	}
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < p.def.ncols; i++) {
+			const struct ff_column *c = &p.def.cols[i];
+			for (size_t j = 0; j < ncols; j++)
+				if (strcmp(cols[j], c->name) == 0) {
+					types[j] = c->type;
+					if (c->role == (pass ? FF_ROLE_KEY : FF_ROLE_TIMESTAMP))
+						kpos[nkey++] = (int)j;
+				}
+		}
 	char *sql = NULL;
 	size_t size = 0;
 	int rc = -1;
@@ -517,7 +554,6 @@ int ff_store_rows(struct ff_store *st, const char *table, const char *const *col
 	FILE *m = open_memstream(&sql, &size);
 	fprintf(m, "SELECT ");
 	put_cols(m, "t", cols, ncols, NULL);
-	put_key(m, &p.def, "t");
 	fprintf(m, " FROM %s.%s AS t", p.sc, p.qt);
 	if (p.appended != INT64_MAX)
 		fprintf(m, " WHERE t.%s < %lld", p.qts, (long long)p.appended);
@@ -530,21 +566,31 @@ int ff_store_rows(struct ff_store *st, const char *table, const char *const *col
 	sql = NULL;
 	if (version != p.current && p.changed != INT64_MAX) {
 		/* ... per key a later version changed, the image the first change
-		 * after version replaced: the row of the least ff_valid_to after
-		 * it (SQLite takes a min()'s bare columns from its row), in key
-		 * order as the table's, from the history's own order; with
-		 * whether it marks a key absent. */
+		 * after version replaced: the first row of each key (the least
+		 * ff_valid_to after version), in key order as the table's, from
+		 * the history's own order (key, ff_valid_to); with whether it
+		 * marks a key absent (looked up only if some mark after version
+		 * exists). */
+		char q[3 * FF_DB_IDENT_SIZE + 128];
+		int64_t marks = 0;
+		snprintf(q, sizeof q, "SELECT count(*) FROM (SELECT 1 FROM %s.%s WHERE state IS NULL AND ff_valid_to > %lld"
+			 " LIMIT 1)", p.sc, p.qm, (long long)version);
+		if (query_int(st, q, table, NULL, &marks) < 0)
+			goto out;
 		m = open_memstream(&sql, &size);
 		fprintf(m, "SELECT ");
 		put_cols(m, "t", cols, ncols, &p.def);
-		put_key(m, &p.def, "t");
-		fprintf(m, ", min(t.ff_valid_to), s.ff_valid_to IS NULL OR s.state IS NOT NULL FROM %s.%s AS t"
-			   " LEFT JOIN %s.%s AS s ON ", p.sc, p.qh, p.sc, p.qm);
-		key_match(m, &p.def, "s", "t");
-		fprintf(m, " AND s.ff_valid_to = t.ff_valid_to WHERE t.ff_valid_to > %lld GROUP BY ", (long long)version);
+		if (marks) {
+			fprintf(m, ", t.ff_valid_to, s.ff_valid_to IS NULL OR s.state IS NOT NULL FROM %s.%s AS t"
+				   " LEFT JOIN %s.%s AS s ON ", p.sc, p.qh, p.sc, p.qm);
+			key_match(m, &p.def, "s", "t");
+			fprintf(m, " AND s.ff_valid_to = t.ff_valid_to");
+		} else {
+			fprintf(m, ", t.ff_valid_to, 1 FROM %s.%s AS t", p.sc, p.qh);
+		}
+		fprintf(m, " WHERE t.ff_valid_to > %lld ORDER BY ", (long long)version);
 		key_order(m, &p.def, "t");
-		fprintf(m, " ORDER BY ");
-		key_order(m, &p.def, "t");
+		fprintf(m, ", t.ff_valid_to");
 		fclose(m);
 		if (ff_db_prepare(db, path, sql, &old, "cannot read the history") < 0)
 			goto out;
@@ -552,24 +598,38 @@ int ff_store_rows(struct ff_store *st, const char *table, const char *const *col
 	/* Merge the two in key order: a key in both was changed after version
 	 * and reads as its image; an image of a row deleted, absent (a later
 	 * insert's mark) or appended after version reads as nothing. */
+	kcur = ff_xcalloc(3 * nkey + 1, sizeof *kcur);
+	struct keyval *kold = kcur + nkey, *kprev = kold + nkey;
 	int kc = (int)ncols, rc_cur = sqlite3_step(cur), rc_old = old ? sqlite3_step(old) : SQLITE_DONE;
+	if (rc_cur == SQLITE_ROW)
+		key_load(cur, kpos, nkey, kcur);
+	if (rc_old == SQLITE_ROW)
+		key_load(old, kpos, nkey, kold);
 	while (rc_cur == SQLITE_ROW || rc_old == SQLITE_ROW) {
-		int c = rc_old != SQLITE_ROW ? -1 : rc_cur != SQLITE_ROW ? 1 : key_cmp(cur, old, kc, nkey);
+		int c = rc_old != SQLITE_ROW ? -1 : rc_cur != SQLITE_ROW ? 1 : key_cmp(kcur, kold, nkey);
 		if (c < 0) {
 			if (emit(cur, types, ncols, cells, fn, ctx) < 0)
 				goto out;
-			rc_cur = sqlite3_step(cur);
+			if ((rc_cur = sqlite3_step(cur)) == SQLITE_ROW)
+				key_load(cur, kpos, nkey, kcur);
 			continue;
 		}
-		int64_t ts = sqlite3_column_int64(old, kc), valid_to = sqlite3_column_int64(old, kc + (int)nkey);
-		int keep = sqlite3_column_int(old, kc + (int)nkey + 1) == 1;
+		/* The time as stored, in whole seconds, as appended_from is. */
+		int64_t ts = sqlite3_column_int64(old, kpos[0]), valid_to = sqlite3_column_int64(old, kc);
+		int keep = sqlite3_column_int(old, kc + 1) == 1;
 		for (size_t i = 0; keep && i < p.nappends; i++)
 			keep = !(ts >= p.appends[i].from && valid_to > p.appends[i].version);
 		if (keep && emit(old, types, ncols, cells, fn, ctx) < 0)
 			goto out;
-		if (c == 0)
-			rc_cur = sqlite3_step(cur);
-		rc_old = sqlite3_step(old);
+		if (c == 0 && (rc_cur = sqlite3_step(cur)) == SQLITE_ROW)
+			key_load(cur, kpos, nkey, kcur);
+		/* The key's later changes are not the first. */
+		key_keep(kprev, kold, nkey, &keybuf, &keycap);
+		while ((rc_old = sqlite3_step(old)) == SQLITE_ROW) {
+			key_load(old, kpos, nkey, kold);
+			if (key_cmp(kold, kprev, nkey) != 0)
+				break;
+		}
 	}
 	if (rc_cur != SQLITE_DONE || rc_old != SQLITE_DONE) {
 		ff_db_error(db, path, "cannot read the table");
@@ -579,8 +639,11 @@ int ff_store_rows(struct ff_store *st, const char *table, const char *const *col
 out:
 	sqlite3_finalize(cur);
 	sqlite3_finalize(old);
+	free(kcur);
+	free(keybuf);
 	free(sql);
 	free(types);
+	free(kpos);
 	free(cells);
 	plan_release(&p);
 	return rc;
