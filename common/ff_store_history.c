@@ -601,7 +601,7 @@ int ff_store_rows(struct ff_store *st, const char *table, const char *const *col
 	kcur = ff_xcalloc(3 * nkey + 1, sizeof *kcur);
 	struct keyval *kold = kcur + nkey, *kprev = kold + nkey;
 	int kc = (int)ncols, rc_cur = sqlite3_step(cur), rc_old = old ? sqlite3_step(old) : SQLITE_DONE;
-	if (rc_cur == SQLITE_ROW)
+	if (rc_cur == SQLITE_ROW && old)
 		key_load(cur, kpos, nkey, kcur);
 	if (rc_old == SQLITE_ROW)
 		key_load(old, kpos, nkey, kold);
@@ -610,7 +610,8 @@ int ff_store_rows(struct ff_store *st, const char *table, const char *const *col
 		if (c < 0) {
 			if (emit(cur, types, ncols, cells, fn, ctx) < 0)
 				goto out;
-			if ((rc_cur = sqlite3_step(cur)) == SQLITE_ROW)
+			/* Keys are compared only while history rows remain. */
+			if ((rc_cur = sqlite3_step(cur)) == SQLITE_ROW && rc_old == SQLITE_ROW)
 				key_load(cur, kpos, nkey, kcur);
 			continue;
 		}
