@@ -41,9 +41,9 @@ static int64_t table_bytes(sqlite3 *db, const char *table, int history_only)
 	sqlite3_stmt *s;
 	int64_t n = 0;
 	const char *sql = history_only
-		? "SELECT sum(pgsize) FROM dbstat WHERE name = 'ff_history_' || ?1"
+		? "SELECT sum(pgsize) FROM dbstat WHERE name IN ('ff_history_' || ?1, 'ff_histstate_' || ?1)"
 		: "SELECT sum(pgsize) FROM dbstat WHERE name IN (?1, 'ff_changes_' || ?1, 'ff_state_' || ?1,"
-		  " 'ff_history_' || ?1)";
+		  " 'ff_history_' || ?1, 'ff_histstate_' || ?1)";
 	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
 		return 0;
 	sqlite3_bind_text(s, 1, table, -1, SQLITE_TRANSIENT);

@@ -3,7 +3,11 @@
  * row a version replaced or deleted, the image it replaced, and for every
  * row a version inserted among the rows the table already spanned, a mark
  * that the key was absent; both with the version that ended them
- * (ff_valid_to). Appended rows cost nothing: ff_versions.appended_from says
+ * (ff_valid_to). An image keeps the row's columns but the partition column,
+ * which is the month of its time; beside it, in ff_histstate_NAME, are the
+ * window states of images whose values do not rebuild them, and a NULL
+ * state for each absent mark (ff-store(5), History, gives the cost).
+ * Appended rows cost nothing: ff_versions.appended_from says
  * which rows a version appended. The rows of a table as of version V are
  *   the current rows older than every row appended after V that no version
  *   after V changed,
@@ -13,10 +17,11 @@
  * tests/unit/test_store_history.c: ff_store_rows, a merge of the table and
  * its history in their common key order (two scans, no lookup per row),
  * which the feature-table loader (ff_lookup) reads through; and
- * ff_store_rows_sql, one portable SQL SELECT (a NOT EXISTS look at the
- * history per row), for the readers that need the rows as SQL: ff-monitor
- * (a subquery of its own SELECT), ff-store restore (a table made from
- * them) and ff-sync-online --full. */
+ * ff_store_rows_sql, one SQL SELECT (a NOT EXISTS look at the history per
+ * row), for the readers that need the rows as SQL: ff-monitor (a subquery
+ * of its own SELECT), ff-store restore (a table made from them, with their
+ * states) and ff-sync-online --full (its SQLite and Redis copies, which
+ * could read through ff_store_rows too). */
 #ifndef FF_STORE_HISTORY_H
 #define FF_STORE_HISTORY_H
 
@@ -77,9 +82,10 @@ int ff_store_definition_as_of(struct ff_store *st, const char *table, int64_t ve
  * ff_store_as_of_version), in primary-key order (timestamp, then keys):
  * the ncols columns named (which must include the timestamp key and the
  * keys), then, with with_state, the row's window state (a BLOB or NULL).
- * Table names carry the store's schema (ff_store_borrow). Portable SQL:
- * quoted names, NOT EXISTS, UNION ALL, ORDER BY. Returns 0 with *sql
- * malloc'd, or -1 (reported). */
+ * Table names carry the store's schema (ff_store_borrow). SQL: quoted
+ * names, NOT EXISTS, UNION ALL, ORDER BY, and SQLite's strftime for the
+ * partition column of history rows. Returns 0 with *sql malloc'd, or -1
+ * (reported). */
 int ff_store_rows_sql(struct ff_store *st, const char *table, const char *const *cols, size_t ncols,
 		      int64_t version, int with_state, char **sql);
 
