@@ -737,6 +737,33 @@ static int prepare_owned(struct ff_history *h, char *sql, sqlite3_stmt **s)
 	return rc;
 }
 
+/* The columns of def a history row keeps (all but the partition), each
+ * after prefix and followed by a comma. */
+static void put_image_cols(FILE *m, const struct ff_table_def *def, const char *prefix)
+{
+	char q[FF_DB_IDENT_SIZE];
+	for (size_t i = 0; i < def->ncols; i++)
+		if (def->cols[i].role != FF_ROLE_PARTITION) {
+			ff_db_quote(q, sizeof q, def->cols[i].name);
+			fprintf(m, "%s%s, ", prefix, q);
+		}
+}
+
+/* Prepare head, then where, then "a.k1 = ?1 AND ..." over the key. */
+static int prepare_keyed(struct ff_history *h, const char *head, const char *where, const char *a,
+			 sqlite3_stmt **s)
+{
+	char *sql = NULL;
+	size_t size = 0;
+	FILE *m = open_memstream(&sql, &size);
+	if (!m)
+		ff_die(1, "out of memory");
+	fprintf(m, "%s%s", head, where);
+	key_params(m, h->def, h->key_cols, h->nkey, a);
+	fclose(m);
+	return prepare_owned(h, sql, s);
+}
+
 int ff_history_open(struct ff_store *st, const struct ff_table_def *def, const size_t *key_cols,
 		    size_t nkey, enum ff_history_states states, int64_t version, int64_t old_version,
 		    struct ff_history **out)
@@ -778,28 +805,15 @@ int ff_history_open(struct ff_store *st, const struct ff_table_def *def, const s
 	 * time), as "INSERT ... SELECT ... FROM table AS t WHERE ". */
 	m = open_memstream(&sql, &size);
 	fprintf(m, "INSERT OR IGNORE INTO %s (", qh);
-	for (size_t i = 0; i < def->ncols; i++)
-		if (def->cols[i].role != FF_ROLE_PARTITION) {
-			ff_db_quote(q, sizeof q, def->cols[i].name);
-			fprintf(m, "%s, ", q);
-		}
+	put_image_cols(m, def, "");
 	fprintf(m, "ff_valid_to) SELECT ");
-	for (size_t i = 0; i < def->ncols; i++)
-		if (def->cols[i].role != FF_ROLE_PARTITION) {
-			ff_db_quote(q, sizeof q, def->cols[i].name);
-			fprintf(m, "t.%s, ", q);
-		}
+	put_image_cols(m, def, "t.");
 	fprintf(m, "%lld FROM %s AS t WHERE ", (long long)version, qt);
 	fclose(m);
 	h->save_head = sql;
 	sql = NULL;
-	m = open_memstream(&sql, &size);
-	fprintf(m, "%s", h->save_head);
-	key_params(m, def, key_cols, nkey, "t");
-	fclose(m);
-	if (prepare_owned(h, sql, &h->save) < 0)
+	if (prepare_keyed(h, h->save_head, "", "t", &h->save) < 0)
 		goto fail;
-	sql = NULL;
 	/* Its window state, when the row's values do not rebuild it: kept
 	 * beside (ff_histstate_), as the state table keeps it beside the row. */
 	if (states != FF_HISTORY_NO_STATE) {
@@ -818,13 +832,8 @@ int ff_history_open(struct ff_store *st, const struct ff_table_def *def, const s
 		fclose(m);
 		h->state_head = sql;
 		sql = NULL;
-		m = open_memstream(&sql, &size);
-		fprintf(m, "%s WHERE ", h->state_head);
-		key_params(m, def, key_cols, nkey, "ff_s");
-		fclose(m);
-		if (prepare_owned(h, sql, &h->save_state) < 0)
+		if (prepare_keyed(h, h->state_head, " WHERE ", "ff_s", &h->save_state) < 0)
 			goto fail;
-		sql = NULL;
 	}
 	/* A key absent before the version: a history row of the key alone,
 	 * and beside it a state of NULL. */
