@@ -749,6 +749,42 @@ static void put_image_cols(FILE *m, const struct ff_table_def *def, const char *
 		}
 }
 
+/* A history written before ff_histstate_ (with the partition column,
+ * ff_present and ff_state in its rows) in today's form, within the
+ * writer's transaction. Returns 0 or -1 (reported). */
+static int migrate(struct ff_store *st, const struct ff_table_def *def, const size_t *key_cols, size_t nkey)
+{
+	char name[FF_DB_IDENT_SIZE + 16], qh[FF_DB_IDENT_SIZE], qo[FF_DB_IDENT_SIZE], qm[FF_DB_IDENT_SIZE];
+	snprintf(name, sizeof name, "ff_histstate_%s", def->name);
+	int found = has_table(st, name);
+	if (found != 0)
+		return found < 0 ? -1 : 0;
+	ff_db_side_name(qh, sizeof qh, "ff_history_", def->name);
+	ff_db_side_name(qo, sizeof qo, "ff_oldhistory_", def->name);
+	ff_db_side_name(qm, sizeof qm, "ff_histstate_", def->name);
+	char *sql = NULL;
+	size_t size = 0;
+	FILE *m = open_memstream(&sql, &size);
+	if (!m)
+		ff_die(1, "out of memory");
+	fprintf(m, "ALTER TABLE %s RENAME TO %s;", qh, qo);
+	ff_history_create_sql(m, def, key_cols, nkey);
+	fprintf(m, "INSERT INTO %s (", qh);
+	put_image_cols(m, def, "");
+	fprintf(m, "ff_valid_to) SELECT ");
+	put_image_cols(m, def, "");
+	fprintf(m, "ff_valid_to FROM %s; INSERT INTO %s (", qo, qm);
+	put_keys(m, def, key_cols, nkey, "");
+	fprintf(m, ", ff_valid_to, state) SELECT ");
+	put_keys(m, def, key_cols, nkey, "");
+	fprintf(m, ", ff_valid_to, CASE WHEN ff_present THEN ff_state END FROM %s"
+		   " WHERE ff_present = 0 OR ff_state IS NOT NULL; DROP TABLE %s;", qo, qo);
+	fclose(m);
+	int rc = exec_sql(st, sql);
+	free(sql);
+	return rc;
+}
+
 /* Prepare head, then where, then "a.k1 = ?1 AND ..." over the key. */
 static int prepare_keyed(struct ff_history *h, const char *head, const char *where, const char *a,
 			 sqlite3_stmt **s)
@@ -801,6 +837,8 @@ int ff_history_open(struct ff_store *st, const struct ff_table_def *def, const s
 	ff_db_side_name(qh, sizeof qh, "ff_history_", def->name);
 	ff_db_side_name(qm, sizeof qm, "ff_histstate_", def->name);
 	ff_db_quote(qt, sizeof qt, def->name);
+	if (found && migrate(st, def, key_cols, nkey) < 0)
+		goto fail;
 	/* The image: the row's columns but the partition (the month of its
 	 * time), as "INSERT ... SELECT ... FROM table AS t WHERE ". */
 	m = open_memstream(&sql, &size);
