@@ -357,8 +357,16 @@ static int plan_rows(struct ff_store *st, const char *table, const char *const *
 	ff_db_quote(p->qts, sizeof p->qts, p->ts);
 	if (version == p->current)
 		return 0;
-	/* Rows appended after version are newer than it: at or after A. */
 	char q[1200];
+	snprintf(q, sizeof q, "ff_histstate_%s", table);
+	int form = has_table(st, q);
+	if (form <= 0) {
+		if (form == 0)
+			ff_error("%s: table %s: its history has the form of an earlier ff: write the table once "
+				 "with this one (ff-compute) to read its earlier versions", path, table);
+		goto fail;
+	}
+	/* Rows appended after version are newer than it: at or after A. */
 	snprintf(q, sizeof q, "SELECT min(appended_from) FROM \"%s\".ff_versions WHERE table_name = ?1"
 		 " AND version > %lld", ff_store_schema(st), (long long)version);
 	if (query_int(st, q, table, NULL, &p->appended) < 0)

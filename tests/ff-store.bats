@@ -111,6 +111,8 @@ EOF
 			FROM ff_history_zone AS h LEFT JOIN ff_histstate_zone AS s USING (zip, t_end, ff_valid_to);
 		DROP TABLE ff_history_zone; DROP TABLE ff_histstate_zone; ALTER TABLE old RENAME TO ff_history_zone"
 	[ "$(q store.db 'SELECT sum(ff_present) || "/" || count(*) FROM ff_history_zone')" = 2/3 ]
+	run -1 --separate-stderr ff-sync-online -q -s store.db --online online.db --full --as-of 1 zone
+	[ "$stderr" = "ff-sync-online: store.db: table zone: its history has the form of an earlier ff: write the table once with this one (ff-compute) to read its earlier versions" ]
 	# A late trip into a stored window: an update kept in the new form.
 	printf 'time,zip,vendor,fare\n2018-01-01 10:22:00,10001,v1,7\n' > m3.csv
 	compute m3.csv && snap 4
