@@ -757,6 +757,16 @@ static void put_image_cols(FILE *m, const struct ff_table_def *def, const char *
 		}
 }
 
+/* A memstream into *sql (freed by the caller). */
+static FILE *sql_stream(char **sql, size_t *size)
+{
+	*sql = NULL;
+	FILE *m = open_memstream(sql, size);
+	if (!m)
+		ff_die(1, "out of memory");
+	return m;
+}
+
 /* A history written before ff_histstate_ (with the partition column,
  * ff_present and ff_state in its rows) in today's form, within the
  * writer's transaction. Returns 0 or -1 (reported). */
@@ -770,11 +780,9 @@ static int migrate(struct ff_store *st, const struct ff_table_def *def, const si
 	ff_db_side_name(qh, sizeof qh, "ff_history_", def->name);
 	ff_db_side_name(qo, sizeof qo, "ff_oldhistory_", def->name);
 	ff_db_side_name(qm, sizeof qm, "ff_histstate_", def->name);
-	char *sql = NULL;
-	size_t size = 0;
-	FILE *m = open_memstream(&sql, &size);
-	if (!m)
-		ff_die(1, "out of memory");
+	char *sql;
+	size_t size;
+	FILE *m = sql_stream(&sql, &size);
 	fprintf(m, "ALTER TABLE %s RENAME TO %s;", qh, qo);
 	ff_history_create_sql(m, def, key_cols, nkey);
 	fprintf(m, "INSERT INTO %s (", qh);
@@ -797,11 +805,9 @@ static int migrate(struct ff_store *st, const struct ff_table_def *def, const si
 static int prepare_keyed(struct ff_history *h, const char *head, const char *where, const char *a,
 			 sqlite3_stmt **s)
 {
-	char *sql = NULL;
-	size_t size = 0;
-	FILE *m = open_memstream(&sql, &size);
-	if (!m)
-		ff_die(1, "out of memory");
+	char *sql;
+	size_t size;
+	FILE *m = sql_stream(&sql, &size);
 	fprintf(m, "%s%s", head, where);
 	key_params(m, h->def, h->key_cols, h->nkey, a);
 	fclose(m);
