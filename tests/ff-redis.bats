@@ -343,7 +343,7 @@ ff-sync-online: trip_pickup_features: full copy, version 0 -> 2: 8461 upserted, 
 	grep -q 'the online store answers again: models loaded' "$SERR"
 }
 
-@test "two ff-serve replicas share one Redis" {
+@test "two ff-serve replicas share one Redis and follow a full sync" {
 	port=$(redis_start "$BATS_TEST_TMPDIR/r")
 	ff-sync-online -s off.db --online "redis://127.0.0.1:$port"
 	head -50 trips.csv > req.csv
@@ -355,6 +355,13 @@ ff-sync-online: trip_pickup_features: full copy, version 0 -> 2: 8461 upserted, 
 	URL=$url1
 	score req.csv
 	[ "$BODY" = "$b2" ] && [ "$STATUS" = 200 ] || fail "$BODY / $b2"
+	# A full sync under them: a new generation, the old one removed by the
+	# next sync; the servers follow the pointer.
+	ff-sync-online -s off.db --online "redis://127.0.0.1:$port" --full
+	ff-sync-online -s off.db --online "redis://127.0.0.1:$port"
+	[ "$(redis-cli -p "$port" --scan --pattern "ff:$PICKUP:1:*" | wc -l)" = 0 ]
+	score req.csv
+	[ "$BODY" = "$b2" ] && [ "$STATUS" = 200 ] || fail "after a full sync: $STATUS $BODY"
 	stop_server
 	SPID=$pid1
 	stop_server
