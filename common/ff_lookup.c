@@ -5,6 +5,7 @@
 
 #include "ff_cell.h"
 #include "ff_keyset.h"
+#include "ff_store_history.h"
 #include "ff_time.h"
 #include "ff_util.h"
 
@@ -50,13 +51,25 @@ void ff_feature_table_free(struct ff_feature_table *t)
 	free(t);
 }
 
+/* 1 if definition has the line "feature NAME=...". */
+static int defines(const char *definition, const char *name)
+{
+	size_t n = strlen(name);
+	for (const char *p = definition; p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (strncmp(p, "feature ", 8) == 0 && strncmp(p + 8, name, n) == 0 && p[8 + n] == '=')
+			return 1;
+	return 0;
+}
+
 static int pick_features(struct ff_feature_table *t, const struct ff_strlist *features,
 			 const char *store)
 {
 	t->feat_cols = ff_xcalloc(t->def.ncols, sizeof *t->feat_cols);
 	if (features->n == 0) {
+		/* All the features of the definition read: a table widened by
+		 * features since had fewer. */
 		for (size_t i = 0; i < t->def.ncols; i++)
-			if (t->def.cols[i].role == FF_ROLE_FEATURE)
+			if (t->def.cols[i].role == FF_ROLE_FEATURE && defines(t->def.definition, t->def.cols[i].name))
 				t->feat_cols[t->nfeat++] = i;
 		return 0;
 	}
@@ -133,6 +146,12 @@ static int64_t count_rows(struct ff_store *st, const char *table)
 int ff_feature_table_load(struct ff_store *st, const char *table, const struct ff_strlist *features,
 			  struct ff_feature_table **out)
 {
+	return ff_feature_table_load_as_of(st, table, features, NULL, out);
+}
+
+int ff_feature_table_load_as_of(struct ff_store *st, const char *table, const struct ff_strlist *features,
+				const struct ff_as_of *as_of, struct ff_feature_table **out)
+{
 	struct ff_feature_table *t = ff_xcalloc(1, sizeof *t);
 	const char *store = ff_store_path(st);
 	sqlite3_stmt *s = NULL;
@@ -143,6 +162,14 @@ int ff_feature_table_load(struct ff_store *st, const char *table, const struct f
 		if (rc == 0)
 			ff_error("%s: no table %s in the store", store, table);
 		goto fail;
+	}
+	if (as_of) {
+		char *definition;
+		if (ff_store_as_of_version(st, table, as_of, &t->version) < 0 ||
+		    ff_store_definition_as_of(st, table, t->version, &definition) < 0)
+			goto fail;
+		free(t->def.definition);
+		t->def.definition = definition;
 	}
 	size_t ts_col = SIZE_MAX;
 	for (size_t i = 0; i < t->def.ncols; i++) {
@@ -158,24 +185,19 @@ int ff_feature_table_load(struct ff_store *st, const char *table, const struct f
 	if (pick_features(t, features, store) < 0)
 		goto fail;
 
-	size_t size = 0;
-	FILE *m = open_memstream(&sql, &size);
-	char q[300];
-	fprintf(m, "SELECT ");
+	/* The keys, the timestamp key, the features: as of the version. */
+	const char **cols = ff_xcalloc(t->def.ncols + 1, sizeof *cols);
+	size_t ncols = 0;
 	for (size_t i = 0; i < t->def.ncols; i++)
-		if (t->def.cols[i].role == FF_ROLE_KEY) {
-			ff_sql_ident(q, sizeof q, t->def.cols[i].name);
-			fprintf(m, "%s, ", q);
-		}
-	ff_sql_ident(q, sizeof q, t->def.cols[ts_col].name);
-	fprintf(m, "%s", q);
-	for (size_t f = 0; f < t->nfeat; f++) {
-		ff_sql_ident(q, sizeof q, t->def.cols[t->feat_cols[f]].name);
-		fprintf(m, ", %s", q);
-	}
-	ff_sql_ident(q, sizeof q, table);
-	fprintf(m, " FROM %s", q);
-	fclose(m);
+		if (t->def.cols[i].role == FF_ROLE_KEY)
+			cols[ncols++] = t->def.cols[i].name;
+	cols[ncols++] = t->def.cols[ts_col].name;
+	for (size_t f = 0; f < t->nfeat; f++)
+		cols[ncols++] = t->def.cols[t->feat_cols[f]].name;
+	rc = ff_store_rows_sql(st, table, cols, ncols, t->version, 0, &sql);
+	free(cols);
+	if (rc < 0)
+		goto fail;
 	if (sqlite3_prepare_v2(ff_store_db(st), sql, -1, &s, NULL) != SQLITE_OK) {
 		ff_error("%s: table %s: %s", store, table, sqlite3_errmsg(ff_store_db(st)));
 		goto fail;

@@ -20,6 +20,12 @@ struct ff_feature_table;
  * an error. Returns 0 or -1 (reported). */
 int ff_feature_table_load(struct ff_store *st, const char *table, const struct ff_strlist *features,
 			  struct ff_feature_table **out);
+/* The same as of a version or time (ff_store_history.h; NULL: the latest):
+ * the rows the table held then, read by ff_store_rows_sql. A version that
+ * is gone (replaced, vacuumed) is an error that says so. */
+struct ff_as_of;
+int ff_feature_table_load_as_of(struct ff_store *st, const char *table, const struct ff_strlist *features,
+				const struct ff_as_of *as_of, struct ff_feature_table **out);
 void ff_feature_table_free(struct ff_feature_table *t);
 
 /* The table as the catalog describes it, and its version when loaded. */

@@ -16,6 +16,8 @@ struct ff_sync_options {
 	int64_t key_ttl;       /* seconds; > 0: Redis keys expire this long after
 				  their last write (ff-online(5), Redis) */
 	int verbose;
+	const struct ff_as_of *as_of; /* with full: the tables as of a version or
+					 time (ff_store_history.h); NULL: the latest */
 };
 
 /* What one table's sync did. */

@@ -18,6 +18,7 @@
 #include "ff_keyset.h"
 #include "ff_redis.h"
 #include "ff_store.h"
+#include "ff_store_history.h"
 #include "ff_util.h"
 
 /* Rows buffered before they go out, grouped by key, in one pipeline. */
@@ -435,6 +436,8 @@ static int read_source(struct rsync *s)
 		return -1;
 	if (!found)
 		return ff_error("%s: no table %s in the store", s->offline, s->table);
+	if (s->o->as_of && ff_store_as_of_version(s->st, s->table, s->o->as_of, &s->version) < 0)
+		return -1;
 	if (s->version > UINT32_MAX)
 		return ff_error("%s: table %s: version %" PRId64 " is past what the Redis layout holds", s->offline,
 				s->table, s->version);
@@ -497,6 +500,24 @@ static int full_copy(struct rsync *s)
 	ff_redis_addv(s->r, 0, tk, 4, pend);
 	if ((rc = run(s, &rep)) < 0)
 		return rc;
+	if (s->o->as_of) {
+		/* As of a version: the one reader of a table's past rows, the
+		 * columns in the order of s->cols (keys, timestamp, features). */
+		const char **names = ff_xcalloc(s->def.ncols + 1, sizeof *names);
+		size_t nn = 0;
+		for (int pass = 0; pass < 3; pass++)
+			for (size_t i = 0; i < s->def.ncols; i++)
+				if (s->def.cols[i].role == (pass == 0 ? FF_ROLE_KEY : pass == 1 ? FF_ROLE_TIMESTAMP
+											    : FF_ROLE_FEATURE))
+					names[nn++] = s->def.cols[i].name;
+		char *rows = NULL;
+		rc = ff_store_rows_sql(s->st, s->table, names, nn, s->version, 0, &rows);
+		free(names);
+		if (rc == 0)
+			rc = copy_rows(s, rows, 0);
+		free(rows);
+		return rc;
+	}
 	char q[FF_DB_IDENT_SIZE];
 	ff_db_quote(q, sizeof q, s->table);
 	char *sql = sqlite3_mprintf("SELECT %s FROM %s", s->cols, q);

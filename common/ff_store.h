@@ -24,6 +24,8 @@ int ff_store_open(const char *path, enum ff_store_mode mode, struct ff_store **o
 void ff_store_close(struct ff_store *st);
 sqlite3 *ff_store_db(struct ff_store *st);
 const char *ff_store_path(const struct ff_store *st);
+/* Where the catalog lies: "main", or the name the store was ATTACHed as. */
+const char *ff_store_schema(const struct ff_store *st);
 
 /* Start the one write transaction of a run. */
 int ff_store_begin(struct ff_store *st);
@@ -73,7 +75,9 @@ int ff_store_tables(struct ff_store *st, char ***tables);
 /* The earliest timestamp appended to table by a version after since:
  * 1 and *from, 0 if none, -1 error (reported). */
 int ff_store_appended_from(struct ff_store *st, const char *table, int64_t since, int64_t *from);
-/* The first version after since that created or replaced table: 1 and
+/* The first version after since that created or replaced table, or, when
+ * a vacuum pruned the change feed past since, the oldest version whose feed
+ * it kept: either way a reader of since reads the table anew. 1 and
  * *version, 0 if none, -1 error (reported). */
 int ff_store_replaced_after(struct ff_store *st, const char *table, int64_t since, int64_t *version);
 
@@ -100,6 +104,8 @@ struct ff_write_options {
 	int has_range;       /* overwrite only timestamps in (start, end] */
 	int64_t start, end;  /* seconds; INT64_MIN / INT64_MAX for an open end */
 	int keep_state;      /* keep an opaque state per row in ff_state_NAME */
+	const char *operation; /* ff_versions.operation of a write into an existing
+				  table (NULL: merge or overwrite, by mode) */
 };
 
 /* What one table write did. */
@@ -178,6 +184,9 @@ int ff_store_batch_record(struct ff_store *st, const char *table, const struct f
 			  int64_t version, int64_t first_end, int64_t last_end, int changed);
 /* Forget the batches of a table created anew. Returns 0 or -1. */
 int ff_store_batch_forget(struct ff_store *st, const char *table);
+/* Forget the batches folded into table after version (a table rolled
+ * back to it: they may be fed again). Returns 0 or -1. */
+int ff_store_batch_forget_after(struct ff_store *st, const char *table, int64_t version);
 
 /* Quote an SQL identifier into buf ("name" with quotes doubled): ff_db_quote,
  * which fails (-1, and a buf no statement accepts) rather than truncate. A

@@ -152,6 +152,16 @@ ff-sync-online: trip_pickup_features: changes of version 1 -> 2: 1265 upserted, 
 	same_as_sqlite "redis://127.0.0.1:$port"
 }
 
+@test "--full --as-of copies a past version into Redis as into SQLite" {
+	port=$(redis_start "$BATS_TEST_TMPDIR/r")
+	later
+	run ff-sync-online -v -s off.db --online "redis://127.0.0.1:$port" --full --as-of 1
+	assert_success
+	assert_line "ff-sync-online: trip_pickup_features: full copy, version 0 -> 1: 7198 upserted, 0 deleted, 0 expired"
+	ff-sync-online -s off.db --online on.db --full --as-of 1
+	same_as_sqlite "redis://127.0.0.1:$port"
+}
+
 @test "retention in Redis keeps what it keeps in SQLite" {
 	port=$(redis_start "$BATS_TEST_TMPDIR/r")
 	later
