@@ -112,6 +112,10 @@ ff-sync-online: trip_pickup_features: full copy, version 0 -> 1: 7198 upserted, 
 	[ "$(redis-cli -p "$port" hget "ff:{catalog}:table:$PICKUP" rows)" = 7198 ]
 	[ "$(redis-cli -p "$port" hget "ff:{catalog}:table:$PICKUP" source)" = "$PWD/off.db" ]
 	[ "$(redis-cli -p "$port" --scan --pattern "ff:$PICKUP:1:{*}" | wc -l)" -gt 100 ]
+	# What each table was last synced to, beside the offline store's tables.
+	run ff-store ls --format csv --online "redis://127.0.0.1:$port" off.db
+	assert_success
+	assert_line --regexp "^trip_pickup_features,1,7198,.*,1,[0-9-]+ [0-9:]+$"
 }
 
 @test "an incremental sync writes the change feed's rows, the next one removes what they superseded" {
