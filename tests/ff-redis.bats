@@ -51,6 +51,14 @@ later() {
 	ff-compute -q -s off.db -f "$EXAMPLES/pickup_features.spec" -f "$EXAMPLES/dropoff_features.spec" later.csv
 }
 
+# synced_then_later PORT: on.db and the Redis on PORT synced at version 1,
+# then the trips of the day after folded into off.db (version 2).
+synced_then_later() {
+	ff-sync-online -s off.db --online on.db
+	ff-sync-online -s off.db --online "redis://127.0.0.1:$1"
+	later
+}
+
 # same_as_sqlite ONLINE [ARGS...]: ff-predict --online ONLINE gives, byte for
 # byte, what it gives on on.db (the SQLite store synced alike), features
 # included.
@@ -120,9 +128,7 @@ ff-sync-online: trip_pickup_features: full copy, version 0 -> 1: 7198 upserted, 
 
 @test "an incremental sync writes the change feed's rows, the next one removes what they superseded" {
 	port=$(redis_start "$BATS_TEST_TMPDIR/r")
-	ff-sync-online -s off.db --online on.db
-	ff-sync-online -s off.db --online "redis://127.0.0.1:$port"
-	later
+	synced_then_later "$port"
 	ff-sync-online -s off.db --online on.db
 	run ff-sync-online -v -s off.db --online "redis://127.0.0.1:$port"
 	assert_success
@@ -259,9 +265,7 @@ ff-sync-online: trip_pickup_features: full copy, version 0 -> 2: 8461 upserted, 
 
 @test "a sync that fails before it publishes leaves readers on the old version; a rerun resumes from it" {
 	port=$(redis_start "$BATS_TEST_TMPDIR/r")
-	ff-sync-online -s off.db --online on.db
-	ff-sync-online -s off.db --online "redis://127.0.0.1:$port"
-	later
+	synced_then_later "$port"
 	# The rows of version 2 go in, then the publication is refused.
 	redis-cli -p "$port" acl setuser default -eval > /dev/null
 	run ff-sync-online -s off.db --online "redis://127.0.0.1:$port"
