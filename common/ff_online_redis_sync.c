@@ -216,7 +216,10 @@ static int clean_dirty(struct rsync *s)
 		struct entry { int64_t v, ts; int kind; char *key; size_t klen; } *e = ff_xcalloc(n, sizeof *e);
 		for (size_t i = 0; i < n; i++) {
 			const redisReply *x = list->element[i];
-			if (ff_online_redis_parse_head(x->str, x->len, &e[i].v, &e[i].ts, &e[i].kind) < 0)
+			/* An entry of a sync that never published is no one's leftover:
+			 * the members below it are still the version readers see. */
+			if (ff_online_redis_parse_head(x->str, x->len, &e[i].v, &e[i].ts, &e[i].kind) < 0 ||
+			    e[i].v > s->old.version)
 				continue;
 			e[i].klen = ff_online_redis_key(&s->kbuf, &s->kcap, s->table, s->old.gen,
 							x->str + FF_ONLINE_REDIS_HEAD, x->len - FF_ONLINE_REDIS_HEAD);
@@ -225,6 +228,8 @@ static int clean_dirty(struct rsync *s)
 		for (size_t i = 0; i < n; i++) {
 			char t[24];
 			snprintf(t, sizeof t, "%" PRId64, e[i].ts);
+			if (!e[i].key)
+				e[i].v = INT64_MIN; /* skipped: removes nothing */
 			const char *a[] = {"ZRANGEBYSCORE", e[i].key ? e[i].key : "", t, t};
 			size_t l[] = {13, e[i].klen, strlen(t), strlen(t)};
 			ff_redis_add(s->r, 0, a[1], l[1], 4, a, l);

@@ -59,6 +59,16 @@ synced_then_later() {
 	later
 }
 
+# members GEN: the members of the pickup table's generation GEN in the
+# Redis on $port.
+members() {
+	local k n=0
+	for k in $(redis-cli -p "$port" --scan --pattern "ff:$PICKUP:$1:*"); do
+		n=$((n + $(redis-cli -p "$port" zcard "$k")))
+	done
+	echo "$n"
+}
+
 # same_as_sqlite ONLINE [ARGS...]: ff-predict --online ONLINE gives, byte for
 # byte, what it gives on on.db (the SQLite store synced alike), features
 # included.
@@ -141,11 +151,7 @@ ff-sync-online: trip_pickup_features: changes of version 1 -> 2: 1265 upserted, 
 	assert_success
 	assert_output ""
 	[ "$(redis-cli -p "$port" llen "ff:{catalog}:dirty:$PICKUP")" = 0 ]
-	members=0
-	for k in $(redis-cli -p "$port" --scan --pattern "ff:$PICKUP:1:*"); do
-		members=$((members + $(redis-cli -p "$port" zcard "$k")))
-	done
-	[ "$members" = "$(sqlite3 on.db "SELECT count(*) FROM $PICKUP")" ]
+	[ "$(members 1)" = "$(sqlite3 on.db "SELECT count(*) FROM $PICKUP")" ]
 	same_as_sqlite "redis://127.0.0.1:$port"
 }
 
@@ -273,6 +279,12 @@ ff-sync-online: trip_pickup_features: full copy, version 0 -> 2: 8461 upserted, 
 	assert_output --partial "publishing the sync failed: NOPERM"
 	[ "$(redis-cli -p "$port" hget 'ff:{catalog}:ptr' $PICKUP)" = "1 1" ]
 	[ "$(redis-cli -p "$port" exists 'ff:{catalog}:lock')" = 0 ]
+	same_as_sqlite "redis://127.0.0.1:$port"
+	# Refused again: what the first failure left is not taken for the
+	# leftovers of a published sync (the rows of version 1 stay).
+	run ff-sync-online -s off.db --online "redis://127.0.0.1:$port"
+	assert_failure 1
+	[ "$(members 1)" = $((7198 + 1265)) ] || fail "$(members 1) members"
 	same_as_sqlite "redis://127.0.0.1:$port"
 	redis-cli -p "$port" acl setuser default +eval > /dev/null
 	run ff-sync-online -v -s off.db --online "redis://127.0.0.1:$port"
