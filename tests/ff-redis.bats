@@ -425,3 +425,25 @@ ff-sync-online: trip_pickup_features: full copy, version 0 -> 2: 8461 upserted, 
 	[ "$STATUS" = 200 ] && [ "$BODY" = "$before" ] || fail "$STATUS $BODY"
 	stop_server
 }
+
+@test "replicas=1 reads a cluster's replicas, with the same answers" {
+	port=$(redis_cluster_start "$BATS_TEST_TMPDIR/c" 1)
+	ff-sync-online -s off.db --online on.db
+	ff-sync-online -s off.db --online "redis://127.0.0.1:$port"
+	# Until every replica holds its master's keys.
+	for p in $(redis-cli -p "$port" cluster nodes | awk '/slave/ { split($2, a, "[:@]"); print a[2] }'); do
+		for i in $(seq 100); do
+			[ "$(redis-cli -p "$p" info replication | tr -d '\r' | awk -F: '/master_link_status/ { print $2 }')" = up ] &&
+				[ "$(redis-cli -p "$p" dbsize)" -gt 0 ] && break
+			sleep 0.1
+		done
+	done
+	replica_commands() {
+		redis-cli -p "$port" cluster nodes | awk '/slave/ { split($2, a, "[:@]"); print a[2] }' |
+			while read -r p; do redis-cli -p "$p" info stats | tr -d '\r' | awk -F: '/^total_commands_processed/ { print $2 }'; done |
+			awk '{ n += $1 } END { print n }'
+	}
+	before=$(replica_commands)
+	same_as_sqlite "redis://127.0.0.1:$port?replicas=1"
+	[ "$(replica_commands)" -gt $((before + 3400)) ] || fail "the replicas took $(($(replica_commands) - before)) commands"
+}
