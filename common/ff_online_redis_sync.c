@@ -56,6 +56,8 @@ struct rsync {
 	char *members;
 	size_t mlen, mcap;
 	int dirty;           /* also list the rows in the dirty list */
+	int inflight;        /* a batch sent, its replies not read yet */
+	size_t inflight_cmds;
 	int publish;         /* changed: its record goes out with the run's */
 	int64_t cutoff;      /* of the retention */
 	char *kbuf, *kbuf2;
@@ -65,6 +67,29 @@ struct rsync {
 static void key_name(char *buf, size_t size, const char *what, const char *table)
 {
 	snprintf(buf, size, "ff:{catalog}:%s:%s", what, table);
+}
+
+/* The replies of a batch of rows sent, or of the queue run; error
+ * replies are failures too. */
+static int check(struct rsync *s, size_t n, int rc, redisReply **rep)
+{
+	if (rc < 0)
+		return rc;
+	for (size_t i = 0; i < n; i++)
+		if (rep[i]->type == REDIS_REPLY_ERROR)
+			return ff_error("%s: table %s: %s", ff_redis_name(s->r), s->table, rep[i]->str);
+	return 0;
+}
+
+/* The batch of rows in flight, if any: its replies. */
+static int drain(struct rsync *s)
+{
+	if (!s->inflight)
+		return 0;
+	s->inflight = 0;
+	redisReply **rep = NULL;
+	int rc = ff_redis_recv(s->r, &rep);
+	return check(s, s->inflight_cmds, rc, rep);
 }
 
 /* Run the queue; error replies are failures too. */
@@ -282,10 +307,15 @@ static int clean_dirty(struct rsync *s)
 
 /* ---- writing rows ---- */
 
+/* Queue the batch of rows and send it; its replies are read before the
+ * next batch goes (drain), while the rows of that one are read offline. */
 static int flush(struct rsync *s)
 {
 	if (s->nrows == 0)
 		return 0;
+	int rc = drain(s);
+	if (rc < 0)
+		return rc;
 	uint32_t nk = ff_keyset_count(s->ks);
 	/* Rows by key: one ZADD per key. */
 	size_t *start = ff_xcalloc((size_t)nk + 1, sizeof *start);
@@ -371,8 +401,9 @@ static int flush(struct rsync *s)
 	free(start);
 	free(order);
 	free(next);
-	redisReply **rep;
-	int rc = run(s, &rep);
+	s->inflight_cmds = ff_redis_queued(s->r);
+	ff_redis_send(s->r);
+	s->inflight = 1;
 	ff_keyset_free(s->ks);
 	s->ks = ff_keyset_new();
 	s->nrows = 0;
@@ -429,7 +460,8 @@ static int copy_rows(struct rsync *s, const char *sql, int with_gone)
 	free(key);
 	if (out == 0)
 		out = flush(s);
-	return out;
+	int last = drain(s);
+	return out < 0 ? out : last;
 }
 
 /* ---- one table ---- */
