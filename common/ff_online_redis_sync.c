@@ -678,6 +678,19 @@ static int expire(struct rsync *s)
  * key's latest row). */
 static int64_t count_rows(struct rsync *s, int64_t cutoff)
 {
+	/* Followed through the feed without retention: the rows before and
+	 * the net of the versions since, not a count of the whole table. */
+	struct ff_store_version *v = NULL;
+	size_t nv = 0;
+	if (!s->stats->full && s->o->retention <= 0 && s->old.retention <= 0 &&
+	    ff_store_versions(s->st, s->table, &v, &nv) == 0) {
+		int64_t rows = s->old.rows;
+		for (size_t i = 0; i < nv; i++)
+			if (v[i].version > s->stats->from_version && v[i].version <= s->version)
+				rows += v[i].inserted - v[i].deleted;
+		free(v);
+		return rows;
+	}
 	char q[FF_DB_IDENT_SIZE];
 	ff_db_quote(q, sizeof q, s->table);
 	char *sql = s->o->retention > 0

@@ -146,6 +146,10 @@ ff-sync-online: trip_pickup_features: full copy, version 0 -> 1: 7198 upserted, 
 ff-sync-online: trip_pickup_features: changes of version 1 -> 2: 1265 upserted, 0 deleted, 0 expired"
 	same_as_sqlite "redis://127.0.0.1:$port"
 	[ "$(redis-cli -p "$port" llen "ff:{catalog}:dirty:$PICKUP")" = 1265 ]
+	for t in $PICKUP trip_dropoff_features; do
+		[ "$(redis-cli -p "$port" hget "ff:{catalog}:table:$t" rows)" = \
+		  "$(sqlite3 on.db "SELECT rows FROM ff_online_tables WHERE name = '$t'")" ] || fail "rows of $t"
+	done
 	# Nothing new: nothing written, the superseded members gone.
 	run ff-sync-online -v -s off.db --online "redis://127.0.0.1:$port"
 	assert_success
