@@ -89,7 +89,7 @@ redis_cluster_start() {
 	local dir=$1 replicas=${2:-0} ports="" p i nodes=""
 	for i in $(seq $((3 * (replicas + 1)))); do
 		p=$(REDIS_PORT=$(free_cluster_port) redis_start "$dir/$i" --cluster-enabled yes --cluster-config-file "$dir/$i/nodes.conf" \
-			--cluster-node-timeout 2000) || return 1
+			--cluster-node-timeout 15000) || return 1
 		ports="$ports $p"
 		nodes="$nodes 127.0.0.1:$p"
 	done
@@ -101,7 +101,21 @@ redis_cluster_start() {
 			sleep 0.1
 		done
 	done
-	echo "$ports" | awk '{ print $1 }'
+	# The replicas join after the slots are assigned: until the first node
+	# knows them all, each in step with its master and named in the slots.
+	p=$(echo "$ports" | awk '{ print $1 }')
+	for i in $(seq 300); do
+		local reps ok=1 r
+		reps=$(redis-cli -p "$p" cluster nodes | awk '/slave/ { split($2, a, "[:@]"); print a[2] }')
+		[ "$(echo "$reps" | grep -c .)" = $((3 * replicas)) ] || ok=0
+		for r in $reps; do
+			redis-cli -p "$r" info replication | grep -q 'master_link_status:up' || ok=0
+			redis-cli -p "$p" cluster slots | grep -qx "$r" || ok=0
+		done
+		[ "$ok" = 1 ] && break
+		sleep 0.1
+	done
+	echo "$p"
 }
 
 # redis_stop_all: every server this test started.
