@@ -11,8 +11,11 @@
 
 #include "ff_db.h"
 #include "ff_keyset.h"
+#include "ff_online_redis.h"
+#include "ff_redis.h"
 #include "ff_schema.h"
 #include "ff_store.h"
+#include "ff_store_history.h"
 #include "ff_util.h"
 
 #define FF_ONLINE_APPLICATION_ID 0x66660003
@@ -138,6 +141,8 @@ static int read_source(struct sync *s)
 		return -1;
 	if (!found)
 		return ff_error("%s: no table %s in the store", s->offline, s->table);
+	if (s->o->as_of && ff_store_as_of_version(s->src, s->table, s->o->as_of, &s->version) < 0)
+		return -1;
 	const struct ff_column *columns = s->def.cols;
 	size_t ncols = s->def.ncols;
 	for (size_t i = 0; i < ncols; i++) {
@@ -402,11 +407,33 @@ static int key_rank_cmp(const void *a, const void *b)
 	return c ? c : (x->len > y->len) - (x->len < y->len);
 }
 
+/* The SELECT of the offline rows to copy, the cols of s in that order: the
+ * table as it is, or as of the version asked for (ff_store_history.h).
+ * Returns it (sqlite3_free), or NULL (reported). */
+static char *source_rows(struct sync *s)
+{
+	if (!s->o->as_of)
+		return sqlite3_mprintf("SELECT %s FROM src.%s", s->cols, s->q);
+	const char **names = ff_xcalloc(s->def.ncols + 1, sizeof *names);
+	for (size_t i = 0; i < s->def.ncols; i++)
+		names[i] = s->def.cols[i].name;
+	char *rows = NULL;
+	int bad = ff_store_rows_sql(s->src, s->table, names, s->def.ncols, s->version, 0, &rows);
+	free((void *)names);
+	if (bad < 0)
+		return NULL;
+	char *sql = sqlite3_mprintf("SELECT %s FROM (%s)", s->cols, rows);
+	free(rows);
+	return sql;
+}
+
 /* Read the offline table into c. Returns 1 when read, 0 when it outgrew
  * COPY_MEMORY, -1 on an error (reported). */
 static int copy_read(struct sync *s, struct copy *c)
 {
-	char *sql = sqlite3_mprintf("SELECT %s FROM src.%s", s->cols, s->q);
+	char *sql = source_rows(s);
+	if (!sql)
+		return -1;
 	sqlite3_stmt *st = NULL;
 	int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) == SQLITE_OK ? 1 : -1;
 	sqlite3_free(sql);
@@ -554,8 +581,12 @@ static int create_table(struct sync *s)
 	if (read != 0)
 		return read < 0 ? -1 : rc;
 	/* Too large to hold: SQLite's sort. */
-	sql = sqlite3_mprintf("INSERT INTO main.%s (%s) SELECT %s FROM src.%s ORDER BY %s;", s->q, s->cols,
-			      s->cols, s->q, s->key_cols);
+	char *rows = source_rows(s);
+	if (!rows)
+		return -1;
+	sql = sqlite3_mprintf("INSERT INTO main.%s (%s) SELECT * FROM (%s) ORDER BY %s;", s->q, s->cols, rows,
+			   s->key_cols);
+	sqlite3_free(rows);
 	rc = exec(s, sql);
 	sqlite3_free(sql);
 	if (rc == 0)
@@ -706,32 +737,14 @@ static int sync_one(struct sync *s)
 			}
 			sqlite3_finalize(st);
 		}
-		int same = stored && strcmp(stored, s->def.definition) == 0;
-		char *real = realpath(s->offline, NULL);
-		int same_source = source && real && strcmp(source, real) == 0;
-		free(real);
+		struct ff_sync_follow f = {.online = s->online, .offline = s->offline, .table = table,
+					   .synced_source = source, .synced_definition = stored, .since = since,
+					   .definition = s->def.definition, .version = s->version};
+		int ok = ff_sync_can_follow(s->src, &f);
 		free(stored);
-		if (!same_source) {
-			ff_error("%s: table %s was synced from %s, not %s: its change feed does not apply; run "
-				 "ff-sync-online --full to copy it from the new store", s->online, table,
-				 source ? source : "?", s->offline);
-			free(source);
-			return -1;
-		}
 		free(source);
-		int64_t at = 0;
-		int replaced = ff_store_replaced_after(s->src, table, since, &at);
-		if (replaced < 0)
+		if (ok < 0)
 			return -1;
-		if (!same || replaced)
-			return ff_error("%s: table %s was %s at offline version %lld, after version %lld synced "
-					"here: run ff-sync-online --full to copy it again", s->online, table,
-					replaced ? "replaced" : "redefined", (long long)(replaced ? at : s->version),
-					(long long)since);
-		if (since > s->version)
-			return ff_error("%s: table %s is at version %lld here but %lld in %s: run "
-					"ff-sync-online --full", s->online, table, (long long)since,
-					(long long)s->version, s->offline);
 		if (since < s->version && apply_changes(s, since) < 0)
 			return -1;
 	}
@@ -743,6 +756,32 @@ static int sync_one(struct sync *s)
 		return 0;
 	}
 	return record(s);
+}
+
+int ff_sync_can_follow(struct ff_store *src, const struct ff_sync_follow *f)
+{
+	char *real = realpath(f->offline, NULL);
+	int same_source = f->synced_source && real && strcmp(f->synced_source, real) == 0;
+	free(real);
+	if (!same_source)
+		return ff_error("%s: table %s was synced from %s, not %s: its change feed does not apply; run "
+				"ff-sync-online --full to copy it from the new store", f->online, f->table,
+				f->synced_source ? f->synced_source : "?", f->offline);
+	int same = f->synced_definition && strcmp(f->synced_definition, f->definition) == 0;
+	int64_t at = 0;
+	int replaced = ff_store_replaced_after(src, f->table, f->since, &at);
+	if (replaced < 0)
+		return -1;
+	if (!same || replaced)
+		return ff_error("%s: table %s was %s at offline version %lld, after version %lld synced "
+				"here: run ff-sync-online --full to copy it again", f->online, f->table,
+				replaced ? "replaced" : "redefined", (long long)(replaced ? at : f->version),
+				(long long)f->since);
+	if (f->since > f->version)
+		return ff_error("%s: table %s is at version %lld here but %lld in %s: run "
+				"ff-sync-online --full", f->online, f->table, (long long)f->since,
+				(long long)f->version, f->offline);
+	return 0;
 }
 
 static void sync_release(struct sync *s)
@@ -758,6 +797,8 @@ static void sync_release(struct sync *s)
 int ff_sync_tables(const char *offline, const char *online, char **tables, size_t n,
 		   const struct ff_sync_options *o, struct ff_sync_stats *stats)
 {
+	if (ff_redis_is_url(online))
+		return ff_online_redis_sync(offline, online, tables, n, o, stats) < 0 ? -1 : 0;
 	struct sync conn = {.online = online, .offline = offline, .o = o};
 	int rc = -1, in_tx = 0;
 	if (open_online(&conn) < 0)

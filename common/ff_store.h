@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "ff_schema.h"
+#include "ff_shard.h"
 
 #define FF_STORE_FORMAT 1
 
@@ -18,12 +19,18 @@ struct ff_store;
 
 /* Open a store. FF_STORE_WRITE creates a missing file: a new store is built in
  * a temporary file beside it and renamed into place by ff_store_commit, so a
- * failed first run leaves no file behind. Returns 0 or -1 (reported). */
+ * failed first run leaves no file behind. A PostgreSQL URI or conninfo
+ * (ff_pg_is_uri) opens for reading a private copy of that store
+ * (ff_pg_store.h). Returns 0 or -1 (reported). */
 int ff_store_open(const char *path, enum ff_store_mode mode, struct ff_store **out);
 /* Close, rolling back an uncommitted write. Accepts NULL. */
 void ff_store_close(struct ff_store *st);
 sqlite3 *ff_store_db(struct ff_store *st);
+/* Name the store in messages (a copy is named after its original). */
+void ff_store_set_name(struct ff_store *st, const char *name);
 const char *ff_store_path(const struct ff_store *st);
+/* Where the catalog lies: "main", or the name the store was ATTACHed as. */
+const char *ff_store_schema(const struct ff_store *st);
 
 /* Start the one write transaction of a run. */
 int ff_store_begin(struct ff_store *st);
@@ -73,7 +80,9 @@ int ff_store_tables(struct ff_store *st, char ***tables);
 /* The earliest timestamp appended to table by a version after since:
  * 1 and *from, 0 if none, -1 error (reported). */
 int ff_store_appended_from(struct ff_store *st, const char *table, int64_t since, int64_t *from);
-/* The first version after since that created or replaced table: 1 and
+/* The first version after since that created or replaced table, or, when
+ * a vacuum pruned the change feed past since, the oldest version whose feed
+ * it kept: either way a reader of since reads the table anew. 1 and
  * *version, 0 if none, -1 error (reported). */
 int ff_store_replaced_after(struct ff_store *st, const char *table, int64_t since, int64_t *version);
 
@@ -100,6 +109,10 @@ struct ff_write_options {
 	int has_range;       /* overwrite only timestamps in (start, end] */
 	int64_t start, end;  /* seconds; INT64_MIN / INT64_MAX for an open end */
 	int keep_state;      /* keep an opaque state per row in ff_state_NAME */
+	const char *operation; /* ff_versions.operation of a write into an existing
+				  table (NULL: merge or overwrite, by mode) */
+	struct ff_shard shard; /* the write gives only this shard's keys: an
+				* overwrite deletes and forgets only theirs */
 };
 
 /* What one table write did. */
@@ -141,6 +154,10 @@ int ff_table_writer_put_new(struct ff_table_writer *w, const struct ff_cell *cel
  * have one. */
 int ff_table_writer_put(struct ff_table_writer *w, const struct ff_cell *cells,
 			const void *state, size_t len, int had_state);
+/* Create def's empty table with its change feed (and window states) as a
+ * writer would, without a catalog entry: for a copy of a store that fills
+ * them itself (ff_pg_store). Returns 0 or -1 (reported). */
+int ff_store_create_table(struct ff_store *st, const struct ff_table_def *def, int keep_state);
 /* 1 if this write created the table (new, or replaced). */
 int ff_table_writer_created(const struct ff_table_writer *w);
 /* Finish (overwrite deletes, version and change feed). Returns 0 or -1. */
@@ -163,6 +180,7 @@ struct ff_batch {
 	int overwrite;         /* a recompute: replaces, never counts twice */
 	int64_t range_start, range_end; /* window ends in (start, end], seconds;
 					 * INT64_MIN / INT64_MAX when open */
+	struct ff_shard shard;  /* the keys it folded in: a shard, or all (n == 0) */
 };
 
 /* Was batch b folded into table already? Returns 0 if not (fold it), 1 if
@@ -176,8 +194,13 @@ int ff_store_batch_check(struct ff_store *st, const char *table, const struct ff
  * nothing and was recorded before is not recorded again. Returns 0 or -1. */
 int ff_store_batch_record(struct ff_store *st, const char *table, const struct ff_batch *b,
 			  int64_t version, int64_t first_end, int64_t last_end, int changed);
+/* Create ff_batches if the store has none yet. Returns 0 or -1. */
+int ff_store_batch_table(struct ff_store *st);
 /* Forget the batches of a table created anew. Returns 0 or -1. */
 int ff_store_batch_forget(struct ff_store *st, const char *table);
+/* Forget the batches folded into table after version (a table rolled
+ * back to it: they may be fed again). Returns 0 or -1. */
+int ff_store_batch_forget_after(struct ff_store *st, const char *table, int64_t version);
 
 /* Quote an SQL identifier into buf ("name" with quotes doubled): ff_db_quote,
  * which fails (-1, and a buf no statement accepts) rather than truncate. A
