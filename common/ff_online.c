@@ -239,27 +239,15 @@ static void copy_value(struct copy *c, sqlite3_stmt *st, int col)
 	copy_need(c, 9);
 	unsigned char *p = c->row + c->len;
 	if (type == SQLITE_INTEGER) {
+		/* 1, 2, 4 or 8 bytes, little-endian: the fewest that hold it. */
 		int64_t v = sqlite3_column_int64(st, col);
-		if (v >= INT8_MIN && v <= INT8_MAX) {
-			int8_t x = (int8_t)v;
-			*p = V_INT1;
-			memcpy(p + 1, &x, 1);
-			c->len += 2;
-		} else if (v >= INT16_MIN && v <= INT16_MAX) {
-			int16_t x = (int16_t)v;
-			*p = V_INT2;
-			memcpy(p + 1, &x, 2);
-			c->len += 3;
-		} else if (v >= INT32_MIN && v <= INT32_MAX) {
-			int32_t x = (int32_t)v;
-			*p = V_INT4;
-			memcpy(p + 1, &x, 4);
-			c->len += 5;
-		} else {
-			*p = V_INT8;
-			memcpy(p + 1, &v, 8);
-			c->len += 9;
-		}
+		int w = 0;
+		while (w < 3 && (v < -(INT64_C(1) << (8 * (1 << w) - 1)) || v >= INT64_C(1) << (8 * (1 << w) - 1)))
+			w++;
+		*p++ = (unsigned char)(V_INT1 + w);
+		for (int i = 0; i < 1 << w; i++)
+			p[i] = (unsigned char)((uint64_t)v >> (8 * i));
+		c->len += 1 + (size_t)(1 << w);
 	} else if (type == SQLITE_FLOAT) {
 		double v = sqlite3_column_double(st, col);
 		*p = V_REAL;
@@ -344,29 +332,16 @@ static const unsigned char *copy_bind(sqlite3_stmt *st, int idx, const unsigned 
 {
 	int tag = *p++;
 	switch (tag) {
-	case V_INT1: {
-		int8_t x;
-		memcpy(&x, p, 1);
-		sqlite3_bind_int64(st, idx, x);
-		return p + 1;
-	}
-	case V_INT2: {
-		int16_t x;
-		memcpy(&x, p, 2);
-		sqlite3_bind_int64(st, idx, x);
-		return p + 2;
-	}
-	case V_INT4: {
-		int32_t x;
-		memcpy(&x, p, 4);
-		sqlite3_bind_int64(st, idx, x);
-		return p + 4;
-	}
+	case V_INT1:
+	case V_INT2:
+	case V_INT4:
 	case V_INT8: {
-		int64_t x;
-		memcpy(&x, p, 8);
-		sqlite3_bind_int64(st, idx, x);
-		return p + 8;
+		int n = 1 << (tag - V_INT1), shift = 64 - 8 * n;
+		uint64_t u = 0;
+		for (int i = 0; i < n; i++)
+			u |= (uint64_t)p[i] << (8 * i);
+		sqlite3_bind_int64(st, idx, shift ? (int64_t)(u << shift) >> shift : (int64_t)u);
+		return p + n;
 	}
 	case V_REAL: {
 		double x;
