@@ -16,8 +16,9 @@ static const char usage_text[] =
 	"usage: ff-compute [-s STORE] [-f SPEC]... [options] [FILE...]\n"
 	"Compute windowed aggregations of CSV events (FILE or stdin) into feature tables.\n"
 	"\n"
-	"  -s, --store FILE         write the tables into this offline store (created if\n"
-	"                           missing); without it, write one table as CSV\n"
+	"  -s, --store STORE        write the tables into this offline store: a file\n"
+	"                           (created if missing) or a postgresql:// URI; without\n"
+	"                           it, write one table as CSV\n"
 	"  -f, --spec FILE          table definition (repeatable: one pass for all)\n"
 	"  -o, --output FILE        CSV output file without --store (default stdout)\n"
 	"      --start TIME         only windows ending after TIME\n"
@@ -27,6 +28,8 @@ static const char usage_text[] =
 	"      --batch NAME         name this batch (default: its content hash); a batch\n"
 	"                           folded in already changes nothing\n"
 	"      --replace            drop a stored table whose definition differs\n"
+	"      --shard K/N          only the keys of shard K of N (ff-compute(1) says\n"
+	"                           which); a shard's write is a version of its own\n"
 	"      --lateness DURATION  keep windows in memory this long behind the newest\n"
 	"                           event (default 1d); late rows are merged all the same\n"
 	"      --memory SIZE        memory for open windows (default 64M)\n"
@@ -53,7 +56,7 @@ static const char usage_text[] =
 
 enum {
 	OPT_START = 256, OPT_END, OPT_MODE, OPT_REPLACE, OPT_LATENESS, OPT_SKIP_BAD, OPT_MAX_BAD, OPT_BATCH,
-	OPT_MEMORY,
+	OPT_MEMORY, OPT_SHARD,
 	OPT_DIRECTIVE, /* spec directives: the option name is the directive */
 };
 
@@ -65,6 +68,7 @@ static const struct option options[] = {
 	{"end", required_argument, NULL, OPT_END},
 	{"mode", required_argument, NULL, OPT_MODE},
 	{"replace", no_argument, NULL, OPT_REPLACE},
+	{"shard", required_argument, NULL, OPT_SHARD},
 	{"lateness", required_argument, NULL, OPT_LATENESS},
 	{"batch", required_argument, NULL, OPT_BATCH},
 	{"memory", required_argument, NULL, OPT_MEMORY},
@@ -115,6 +119,10 @@ int main(int argc, char **argv)
 			break;
 		}
 		case OPT_REPLACE: opt.replace = 1; break;
+		case OPT_SHARD:
+			if (ff_shard_parse(optarg, &opt.shard) < 0)
+				ff_usage_error("bad --shard '%s': give K/N with 1 <= K <= N, as 2/4", optarg);
+			break;
 		case OPT_LATENESS:
 			if (strcmp(optarg, "unbounded") == 0)
 				opt.lateness = -1;

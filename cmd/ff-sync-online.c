@@ -8,8 +8,8 @@
 
 #include "ff_online.h"
 #include "ff_opt.h"
-#include "ff_redis.h"
 #include "ff_store_history.h"
+#include "ff_redis.h"
 #include "ff_time.h"
 #include "ff_util.h"
 
@@ -38,7 +38,7 @@ static const char usage_text[] =
 	"  -h, --help               show this help\n"
 	"  -V, --version            show the version\n";
 
-enum { OPT_ONLINE = 256, OPT_FULL, OPT_RETENTION, OPT_FOLLOW, OPT_INTERVAL, OPT_KEY_TTL, OPT_AS_OF };
+enum { OPT_ONLINE = 256, OPT_FULL, OPT_RETENTION, OPT_FOLLOW, OPT_INTERVAL, OPT_AS_OF, OPT_KEY_TTL };
 
 static const struct option options[] = {
 	{"store", required_argument, NULL, 's'},
@@ -122,10 +122,10 @@ int main(int argc, char **argv)
 		ff_usage_error("%s", "no offline store: give -s STORE");
 	if (!online)
 		ff_usage_error("%s", "no online store: give --online ONLINE");
-	if (o.key_ttl > 0 && !ff_redis_is_url(online))
-		ff_usage_error("%s", "--key-ttl is for a Redis online store (redis://, unix://)");
 	if (o.as_of && (!o.full || follow))
 		ff_usage_error("%s", "--as-of copies tables whole: give --full, without --follow");
+	if (o.key_ttl > 0 && !ff_redis_is_url(online))
+		ff_usage_error("%s", "--key-ttl is for a Redis online store (redis://, unix://)");
 	if (follow) {
 		struct sigaction sa;
 		memset(&sa, 0, sizeof sa);

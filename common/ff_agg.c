@@ -240,6 +240,8 @@ int ff_agg_bind(struct ff_agg *a, const struct ff_field *header, size_t n, const
 	return 0;
 }
 
+const size_t *ff_agg_key_columns(const struct ff_agg *a) { return a->key_cols; }
+
 int ff_agg_stage(struct ff_agg *a, const struct ff_field *row, size_t n, char *msg,
 		 size_t msgsize, const char **reason)
 {

@@ -59,6 +59,9 @@ void ff_agg_free(struct ff_agg *a);
  * column orders share it. */
 int ff_agg_bind(struct ff_agg *a, const struct ff_field *header, size_t n, const char *where);
 
+/* After ff_agg_bind: the input columns of the spec's keys, in its order. */
+const size_t *ff_agg_key_columns(const struct ff_agg *a);
+
 /* Parse and check one input row without adding it. Returns 0, or -1 for a bad
  * row: msg (size msgsize) says what is wrong with which column, and *reason is
  * a short class for counting ("bad timestamp", "bad number", ...). */

@@ -1,4 +1,5 @@
 #include "ff_blueprint_builder.h"
+#include "ff_pg.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -319,7 +320,8 @@ static void put_hash(FILE *out, const char *name, XXH3_state_t *h)
  * identities and not written since). */
 static int store_identity(const struct ff_blueprint *b, FILE *out)
 {
-	char *real = realpath(b->store, NULL);
+	/* A PostgreSQL store is named by its connection string (no password). */
+	char *real = ff_pg_is_uri(b->store) ? ff_xstrdup(b->store) : realpath(b->store, NULL);
 	if (!real)
 		return ff_error("%s: %s", b->store, strerror(errno));
 	fprintf(out, "store-path %s\n", real);

@@ -1,6 +1,7 @@
 #include "ff_compute.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
 #include <sys/stat.h>
@@ -15,6 +16,9 @@
 #include "ff_cell.h"
 #include "ff_csv.h"
 #include "ff_db.h"
+#include "ff_pg.h"
+#include "ff_pg_store.h"
+#include "ff_shard.h"
 #include "ff_time.h"
 #include "ff_util.h"
 
@@ -496,6 +500,24 @@ struct reading {
 	size_t header_n; /* 0 until the header is read */
 };
 
+/* 1 if the row's key for target t lies in the shard (ff_shard.h): other
+ * shards' keys are never aggregated (ff_compute_run checks that the keys
+ * are at most FF_SHARD_KEYS_MAX). */
+static int owns(const struct ff_shard *shard, const struct target *t, const struct ff_field *fields)
+{
+	if (!shard->n)
+		return 1;
+	size_t nkeys = t->spec->nkeys;
+	const size_t *cols = ff_agg_key_columns(t->agg);
+	const char *values[FF_SHARD_KEYS_MAX];
+	size_t lens[FF_SHARD_KEYS_MAX];
+	for (size_t k = 0; k < nkeys; k++) {
+		values[k] = fields[cols[k]].ptr;
+		lens[k] = fields[cols[k]].len;
+	}
+	return ff_shard_owns(shard, values, lens, nkeys);
+}
+
 static int on_row(void *ctx, const struct ff_field *fields, size_t n, long line)
 {
 	struct reading *rd = ctx;
@@ -532,7 +554,7 @@ static int on_row(void *ctx, const struct ff_field *fields, size_t n, long line)
 		return 0;
 	}
 	for (size_t i = 0; i < rd->ntargets; i++)
-		if (ff_agg_commit(rd->targets[i].agg) != 0)
+		if (owns(&rd->opt->shard, &rd->targets[i], fields) && ff_agg_commit(rd->targets[i].agg) != 0)
 			return -1;
 	return 0;
 }
@@ -661,6 +683,7 @@ static int compute(struct ff_spec *specs, size_t nspecs, char **inputs, size_t n
 {
 	struct target *targets = ff_xcalloc(nspecs, sizeof *targets);
 	struct ff_store *st = NULL;
+	struct ff_pg_writer *pgw = NULL;
 	struct bad_counts bad = {0};
 	int64_t nrows = 0;
 	struct writer wr;
@@ -682,14 +705,19 @@ static int compute(struct ff_spec *specs, size_t nspecs, char **inputs, size_t n
 		.has_range = opt->has_start || opt->has_end,
 		.start = opt->has_start ? ff_floor_div(opt->start, FF_USEC) : INT64_MIN,
 		.end = opt->has_end ? ff_floor_div(opt->end, FF_USEC) : INT64_MAX,
-		.keep_state = 1,
+		.keep_state = 1, .shard = opt->shard,
 	};
 	struct ff_batch batch = {
 		.id = opt->batch, .inputs = ins, .ninputs = ninputs,
 		.overwrite = opt->mode == FF_WRITE_OVERWRITE,
-		.range_start = wopt.start, .range_end = wopt.end,
+		.range_start = wopt.start, .range_end = wopt.end, .shard = opt->shard,
 	};
 
+	for (size_t i = 0; i < nspecs; i++)
+		if (opt->shard.n && specs[i].nkeys > FF_SHARD_KEYS_MAX) {
+			ff_error("table %s: --shard takes at most %d keys", specs[i].table, FF_SHARD_KEYS_MAX);
+			goto out;
+		}
 	for (size_t i = 0; i < nspecs; i++)
 		for (size_t j = 0; j < i; j++)
 			if (strcmp(specs[i].table, specs[j].table) == 0) {
@@ -697,10 +725,22 @@ static int compute(struct ff_spec *specs, size_t nspecs, char **inputs, size_t n
 					 specs[j].origin, specs[i].origin);
 				goto out;
 			}
-	if (!stream && (opt->store ? ff_store_open(opt->store, FF_STORE_WRITE, &st) < 0 : open_private_store(&st) < 0))
+	if (stream) {
+		/* No store: the rows go straight to the output. */
+	} else if (opt->store && ff_pg_is_uri(opt->store)) {
+		/* A PostgreSQL store: written through a private copy (ff_pg_store.h). */
+		const char **names = ff_xcalloc(nspecs ? nspecs : 1, sizeof *names);
+		for (size_t i = 0; i < nspecs; i++)
+			names[i] = specs[i].table;
+		int pg_rc = ff_pg_writer_open(opt->store, names, nspecs, &opt->shard, &pgw);
+		free(names);
+		if (pg_rc < 0)
+			goto out;
+		st = ff_pg_writer_store(pgw);
+	} else if (opt->store ? ff_store_open(opt->store, FF_STORE_WRITE, &st) < 0 || ff_store_begin(st) < 0
+			      : open_private_store(&st) < 0 || ff_store_begin(st) < 0) {
 		goto out;
-	if (!stream && ff_store_begin(st) < 0)
-		goto out;
+	}
 	for (size_t i = 0; i < nspecs; i++) {
 		struct target *t = &targets[i];
 		t->spec = &specs[i];
@@ -774,7 +814,8 @@ static int compute(struct ff_spec *specs, size_t nspecs, char **inputs, size_t n
 		ff_warn("%s: already folded into the table%s (version %lld); nothing written",
 			ninputs == 1 ? ff_input_name(inputs[0]) : "these inputs", nspecs == 1 ? "" : "s",
 			(long long)folded_version);
-		rc = keep_descriptions(st, targets, nspecs);
+		/* A PostgreSQL store: nothing to push (descriptions wait for the next write). */
+		rc = pgw ? 0 : keep_descriptions(st, targets, nspecs);
 		goto out;
 	}
 	if (skipped) {
@@ -795,8 +836,17 @@ static int compute(struct ff_spec *specs, size_t nspecs, char **inputs, size_t n
 					  changed) < 0)
 			goto out;
 	}
-	if (ff_store_commit(st) < 0)
+	if (pgw) {
+		int64_t *versions = ff_xcalloc(nspecs, sizeof *versions);
+		int pushed = ff_pg_writer_push(pgw, versions);
+		for (size_t i = 0; i < nspecs; i++)
+			ws[i].version = versions[i];
+		free(versions);
+		if (pushed < 0)
+			goto out;
+	} else if (ff_store_commit(st) < 0) {
 		goto out;
+	}
 	for (size_t i = 0; i < nspecs && opt->verbose; i++)
 		fprintf(stderr, "%s: %s: version %lld: %lld inserted, %lld updated, %lld deleted, "
 			"%lld unchanged\n", ff_progname(), targets[i].def.name, (long long)ws[i].version,
@@ -832,7 +882,10 @@ out:
 	free(targets);
 	free(ins);
 	free(ws);
-	ff_store_close(st);
+	if (pgw)
+		ff_pg_writer_close(pgw); /* and its private store */
+	else
+		ff_store_close(st);
 	return rc;
 }
 
@@ -843,7 +896,10 @@ out:
 static int can_stream(char **inputs, size_t ninputs, FILE *out)
 {
 	struct stat sb;
-	if (ninputs == 0 || fstat(fileno(out), &sb) < 0 || !S_ISREG(sb.st_mode) || ftell(out) < 0)
+	/* An output opened for appending (>>) has no offset to cut back to. */
+	int flags = fcntl(fileno(out), F_GETFL);
+	if (ninputs == 0 || flags < 0 || (flags & O_APPEND) || fstat(fileno(out), &sb) < 0 ||
+	    !S_ISREG(sb.st_mode) || ftell(out) < 0)
 		return 0;
 	for (size_t i = 0; i < ninputs; i++)
 		if (strcmp(inputs[i], "-") == 0 || stat(inputs[i], &sb) < 0 || !S_ISREG(sb.st_mode))

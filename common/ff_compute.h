@@ -26,6 +26,7 @@ struct ff_compute_options {
 	int64_t max_bad;        /* with skip_bad: the most rows skipped, or -1
 				 * for max_bad_percent of the rows read */
 	double max_bad_percent;
+	struct ff_shard shard;  /* --shard K/N: only the keys of that shard */
 	int verbose;
 	int progress;           /* report rows read on stderr */
 };

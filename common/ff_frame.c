@@ -1,4 +1,6 @@
 #include "ff_frame.h"
+#include "ff_pg.h"
+#include "ff_pg_store.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -446,7 +448,9 @@ int ff_frame_read_as_of(struct ff_frame *f, const char *store, const char *sourc
 	if (store) {
 		f->name = ff_xmalloc(strlen(store) + strlen(source) + 2);
 		sprintf(f->name, "%s:%s", store, source);
-		rc = read_table(f, store, source, wanted, nwanted, as_of);
+		/* A PostgreSQL store is read from its private copy (ff_pg_store.h). */
+		const char *file = ff_pg_is_uri(store) ? ff_pg_store_file(store) : store;
+		rc = file ? read_table(f, file, source, wanted, nwanted, as_of) : -1;
 	} else {
 		const char *colon = strrchr(source, ':');
 		char *db = colon ? ff_xstrndup(source, (size_t)(colon - source)) : NULL;

@@ -1,10 +1,14 @@
 #include "ff_lookup.h"
 
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ff_cell.h"
 #include "ff_keyset.h"
+#include "ff_pg.h"
+#include "ff_pg_store.h"
+#include "ff_spec.h"
 #include "ff_store_history.h"
 #include "ff_time.h"
 #include "ff_util.h"
@@ -52,24 +56,16 @@ void ff_feature_table_free(struct ff_feature_table *t)
 }
 
 /* 1 if definition has the line "feature NAME=...". */
-static int defines(const char *definition, const char *name)
-{
-	size_t n = strlen(name);
-	for (const char *p = definition; p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
-		if (strncmp(p, "feature ", 8) == 0 && strncmp(p + 8, name, n) == 0 && p[8 + n] == '=')
-			return 1;
-	return 0;
-}
-
 static int pick_features(struct ff_feature_table *t, const struct ff_strlist *features,
-			 const char *store)
+			 const char *store, int narrower)
 {
 	t->feat_cols = ff_xcalloc(t->def.ncols, sizeof *t->feat_cols);
 	if (features->n == 0) {
-		/* All the features of the definition read: a table widened by
-		 * features since had fewer. */
+		/* All the features of the definition read: an earlier one
+		 * (narrower) had fewer, before the table was widened. */
 		for (size_t i = 0; i < t->def.ncols; i++)
-			if (t->def.cols[i].role == FF_ROLE_FEATURE && defines(t->def.definition, t->def.cols[i].name))
+			if (t->def.cols[i].role == FF_ROLE_FEATURE &&
+			    (!narrower || ff_spec_definition_has_feature(t->def.definition, t->def.cols[i].name)))
 				t->feat_cols[t->nfeat++] = i;
 		return 0;
 	}
@@ -143,6 +139,78 @@ static int64_t count_rows(struct ff_store *st, const char *table)
 	return n;
 }
 
+/* The rows being read into a table: grown as they come. */
+struct filling {
+	struct ff_feature_table *t;
+	uint32_t *ids;
+	size_t cap;
+	char *key;
+	size_t key_cap;
+};
+
+/* Add one row: its key cells (text), its time (microseconds) and its
+ * features, typed as the table's columns. The one step both sources of
+ * rows share. */
+static int add_row(void *ctx, const struct ff_cell *cells)
+{
+	struct filling *fl = ctx;
+	struct ff_feature_table *t = fl->t;
+	size_t r = t->nrows, nf = t->nfeat;
+	if (r == fl->cap) {
+		fl->cap = fl->cap ? fl->cap * 2 : 4096;
+		fl->ids = ff_xrealloc(fl->ids, fl->cap * sizeof *fl->ids);
+		t->ts = ff_xrealloc(t->ts, fl->cap * sizeof *t->ts);
+		t->vals = ff_xrealloc(t->vals, fl->cap * (nf ? nf : 1) * sizeof *t->vals);
+		t->nulls = ff_xrealloc(t->nulls, fl->cap * (nf ? nf : 1));
+	}
+	size_t klen = 0;
+	for (size_t k = 0; k < t->nkeys; k++) {
+		size_t n = cells[k].null ? 0 : cells[k].len;
+		ff_grow(&fl->key, &fl->key_cap, klen + n + 1, 1);
+		if (k)
+			fl->key[klen++] = '\0';
+		if (n)
+			memcpy(fl->key + klen, cells[k].s, n);
+		klen += n;
+	}
+	fl->ids[r] = ff_keyset_intern(t->keys, fl->key ? fl->key : "", klen);
+	t->ts[r] = cells[t->nkeys].i;
+	for (size_t f = 0; f < nf; f++) {
+		const struct ff_cell *v = &cells[t->nkeys + 1 + f];
+		t->nulls[r * nf + f] = (unsigned char)v->null;
+		uint64_t bits = (uint64_t)v->i;
+		if (t->def.cols[t->feat_cols[f]].type == FF_TYPE_REAL)
+			memcpy(&bits, &v->d, sizeof bits);
+		t->vals[r * nf + f] = bits;
+	}
+	t->nrows++;
+	return 0;
+}
+
+/* The rows from the store's SQLite table (select: the columns in the
+ * order add_row takes them). */
+static int read_sqlite(struct ff_store *st, const char *table, const char *select, const size_t *cols,
+		       struct filling *fl)
+{
+	struct ff_feature_table *t = fl->t;
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(ff_store_db(st), select, -1, &s, NULL) != SQLITE_OK)
+		return ff_error("%s: table %s: %s", ff_store_path(st), table, sqlite3_errmsg(ff_store_db(st)));
+	size_t ncols = t->nkeys + 1 + t->nfeat;
+	struct ff_cell *cells = ff_xcalloc(ncols, sizeof *cells);
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		for (size_t i = 0; i < ncols; i++)
+			ff_cell_column(s, (int)i, t->def.cols[cols[i]].type, &cells[i]);
+		add_row(fl, cells);
+	}
+	free(cells);
+	if (rc != SQLITE_DONE)
+		ff_error("%s: table %s: %s", ff_store_path(st), table, sqlite3_errmsg(ff_store_db(st)));
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
 int ff_feature_table_load(struct ff_store *st, const char *table, const struct ff_strlist *features,
 			  struct ff_feature_table **out)
 {
@@ -154,20 +222,23 @@ int ff_feature_table_load_as_of(struct ff_store *st, const char *table, const st
 {
 	struct ff_feature_table *t = ff_xcalloc(1, sizeof *t);
 	const char *store = ff_store_path(st);
-	sqlite3_stmt *s = NULL;
-	uint32_t *ids = NULL;
+	struct filling fl = {.t = t};
 	char *sql = NULL;
+	size_t *cols = NULL;
 	int rc = ff_store_table(st, table, &t->def, &t->version);
 	if (rc <= 0) {
 		if (rc == 0)
 			ff_error("%s: no table %s in the store", store, table);
 		goto fail;
 	}
+	int64_t latest = t->version;
+	int narrower = 0;
 	if (as_of) {
 		char *definition;
 		if (ff_store_as_of_version(st, table, as_of, &t->version) < 0 ||
 		    ff_store_definition_as_of(st, table, t->version, &definition) < 0)
 			goto fail;
+		narrower = strcmp(definition, t->def.definition) != 0;
 		free(t->def.definition);
 		t->def.definition = definition;
 	}
@@ -182,86 +253,62 @@ int ff_feature_table_load_as_of(struct ff_store *st, const char *table, const st
 		ff_error("%s: table %s has no timestamp key", store, table);
 		goto fail;
 	}
-	if (pick_features(t, features, store) < 0)
+	if (pick_features(t, features, store, narrower) < 0)
 		goto fail;
 
-	/* The keys, the timestamp key, the features: as of the version. */
-	const char **cols = ff_xcalloc(t->def.ncols + 1, sizeof *cols);
+	/* The columns read: the keys, the timestamp key, the features. */
 	size_t ncols = 0;
+	cols = ff_xcalloc(t->def.ncols, sizeof *cols);
 	for (size_t i = 0; i < t->def.ncols; i++)
 		if (t->def.cols[i].role == FF_ROLE_KEY)
-			cols[ncols++] = t->def.cols[i].name;
-	cols[ncols++] = t->def.cols[ts_col].name;
+			cols[ncols++] = i;
+	cols[ncols++] = ts_col;
 	for (size_t f = 0; f < t->nfeat; f++)
-		cols[ncols++] = t->def.cols[t->feat_cols[f]].name;
-	rc = ff_store_rows_sql(st, table, cols, ncols, t->version, 0, &sql);
-	free(cols);
-	if (rc < 0)
-		goto fail;
-	if (sqlite3_prepare_v2(ff_store_db(st), sql, -1, &s, NULL) != SQLITE_OK) {
-		ff_error("%s: table %s: %s", store, table, sqlite3_errmsg(ff_store_db(st)));
-		goto fail;
-	}
+		cols[ncols++] = t->feat_cols[f];
 	t->keys = ff_keyset_new();
-	size_t cap = (size_t)count_rows(st, table) + 1, nf = t->nfeat;
-	/* Sized once: growing by doubling copied and faulted in the arrays twice. */
-	ids = ff_xmalloc(cap * sizeof *ids);
-	t->ts = ff_xmalloc(cap * sizeof *t->ts);
-	t->vals = ff_xmalloc(cap * (nf ? nf : 1) * sizeof *t->vals);
-	t->nulls = ff_xmalloc(cap * (nf ? nf : 1));
-	char *key = NULL;
-	size_t key_cap = 0;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		size_t r = t->nrows;
-		if (r == cap) {
-			cap = cap ? cap * 2 : 4096;
-			ids = ff_xrealloc(ids, cap * sizeof *ids);
-			t->ts = ff_xrealloc(t->ts, cap * sizeof *t->ts);
-			t->vals = ff_xrealloc(t->vals, cap * (nf ? nf : 1) * sizeof *t->vals);
-			t->nulls = ff_xrealloc(t->nulls, cap * (nf ? nf : 1));
+	if (ff_pg_is_uri(store)) {
+		/* A PostgreSQL store: the rows straight from the server. It keeps
+		 * no history (ff-store(5), PostgreSQL). */
+		if (t->version != latest) {
+			ff_error("%s: table %s: version %" PRId64 " is not the latest (%" PRId64
+				 "), and a PostgreSQL store keeps no history to read it from",
+				 store, table, t->version, latest);
+			goto fail;
 		}
-		size_t klen = 0;
-		for (size_t k = 0; k < t->nkeys; k++) {
-			const char *v = (const char *)sqlite3_column_text(s, (int)k);
-			size_t n = (size_t)sqlite3_column_bytes(s, (int)k);
-			ff_grow(&key, &key_cap, klen + n + 1, 1);
-			if (k)
-				key[klen++] = '\0';
-			memcpy(key + klen, v ? v : "", n);
-			klen += n;
-		}
-		ids[r] = ff_keyset_intern(t->keys, key ? key : "", klen);
-		struct ff_cell v;
-		ff_cell_column(s, (int)t->nkeys, FF_TYPE_TIMESTAMP, &v);
-		t->ts[r] = v.i;
-		for (size_t f = 0; f < nf; f++) {
-			enum ff_type type = t->def.cols[t->feat_cols[f]].type;
-			ff_cell_column(s, (int)(t->nkeys + 1 + f), type, &v);
-			t->nulls[r * nf + f] = (unsigned char)v.null;
-			uint64_t bits = (uint64_t)v.i;
-			if (type == FF_TYPE_REAL)
-				memcpy(&bits, &v.d, sizeof bits);
-			t->vals[r * nf + f] = bits;
-		}
-		t->nrows++;
+		if (ff_pg_store_rows(store, &t->def, cols, ncols, add_row, &fl) < 0)
+			goto fail;
+	} else {
+		/* The rows as of the version (ff_store_history.h). */
+		const char **names = ff_xcalloc(ncols + 1, sizeof *names);
+		for (size_t i = 0; i < ncols; i++)
+			names[i] = t->def.cols[cols[i]].name;
+		rc = ff_store_rows_sql(st, table, names, ncols, t->version, 0, &sql);
+		free((void *)names);
+		if (rc < 0)
+			goto fail;
+		/* Sized once: growing by doubling copied and faulted in the arrays twice. */
+		size_t nf = t->nfeat;
+		fl.cap = (size_t)count_rows(st, table) + 1;
+		fl.ids = ff_xmalloc(fl.cap * sizeof *fl.ids);
+		t->ts = ff_xmalloc(fl.cap * sizeof *t->ts);
+		t->vals = ff_xmalloc(fl.cap * (nf ? nf : 1) * sizeof *t->vals);
+		t->nulls = ff_xmalloc(fl.cap * (nf ? nf : 1));
+		if (read_sqlite(st, table, sql, cols, &fl) < 0)
+			goto fail;
 	}
-	free(key);
-	if (rc != SQLITE_DONE) {
-		ff_error("%s: table %s: %s", store, table, sqlite3_errmsg(ff_store_db(st)));
-		goto fail;
-	}
-	sqlite3_finalize(s);
-	s = NULL;
-	if (group_by_key(t, ids, store) < 0)
+	if (group_by_key(t, fl.ids, store) < 0)
 		goto fail;
 	t->hint = ff_xcalloc(ff_keyset_count(t->keys) + 1, sizeof *t->hint);
-	free(ids);
+	free(fl.ids);
+	free(fl.key);
+	free(cols);
 	free(sql);
 	*out = t;
 	return 0;
 fail:
-	sqlite3_finalize(s);
-	free(ids);
+	free(fl.ids);
+	free(fl.key);
+	free(cols);
 	free(sql);
 	ff_feature_table_free(t);
 	return -1;

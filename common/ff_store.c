@@ -15,6 +15,8 @@
 #include "ff_output.h"
 #include "ff_spec.h"
 #include "ff_store_history.h"
+#include "ff_pg.h"
+#include "ff_pg_store.h"
 #include "ff_time.h"
 #include "ff_util.h"
 
@@ -135,6 +137,12 @@ static struct ff_store *store_new(const char *path)
 
 int ff_store_open(const char *path, enum ff_store_mode mode, struct ff_store **out)
 {
+	if (ff_pg_is_uri(path)) {
+		*out = NULL;
+		if (mode == FF_STORE_READ)
+			return ff_pg_store_open(path, out);
+		return ff_error("%s: a PostgreSQL store is written by ff-compute only", path);
+	}
 	struct ff_store *st = store_new(path);
 	struct stat sb;
 	int fresh = mode == FF_STORE_WRITE && stat(path, &sb) < 0 && errno == ENOENT;
@@ -212,6 +220,11 @@ void ff_store_close(struct ff_store *st)
 }
 sqlite3 *ff_store_db(struct ff_store *st) { return st->db; }
 const char *ff_store_schema(const struct ff_store *st) { return st->schema; }
+void ff_store_set_name(struct ff_store *st, const char *name)
+{
+	free(st->path);
+	st->path = ff_xstrdup(name);
+}
 const char *ff_store_path(const struct ff_store *st) { return st->path; }
 
 static void now_text(char *buf);
@@ -919,6 +932,21 @@ static int read_max_ts(struct ff_table_writer *w)
 	return rc == SQLITE_ROW ? 0 : db_error(w->st, "cannot read the table");
 }
 
+/* " AND ff_shard(N, keys) = K": a sharded write touches only its keys. */
+static void shard_filter(FILE *m, struct ff_table_writer *w, const char *alias)
+{
+	if (!w->opt.shard.n)
+		return;
+	char q[300];
+	fprintf(m, " AND ff_shard(%u", (unsigned)w->opt.shard.n);
+	for (size_t i = 0; i < w->def->ncols; i++)
+		if (w->def->cols[i].role == FF_ROLE_KEY) {
+			ff_sql_ident(q, sizeof q, w->def->cols[i].name);
+			fprintf(m, ", %s%s", alias, q);
+		}
+	fprintf(m, ") = %u", (unsigned)w->opt.shard.k);
+}
+
 /* An existing table keeps states: they must be there, and an overwrite
  * starts its range afresh. */
 static int open_state(struct ff_table_writer *w)
@@ -934,16 +962,25 @@ static int open_state(struct ff_table_writer *w)
 				w->st->path, w->def->name);
 	if (w->opt.mode != FF_WRITE_OVERWRITE)
 		return 0;
-	char sql[4000], q[300], range[700] = "1", old[FF_DB_IDENT_SIZE];
+	char *range = NULL, q[300], old[FF_DB_IDENT_SIZE];
+	size_t size = 0;
+	FILE *m = open_memstream(&range, &size);
+	if (!m)
+		ff_die(1, "out of memory");
 	ff_sql_ident(q, sizeof q, w->def->cols[w->ts_col].name);
+	fprintf(m, "1");
 	if (w->opt.has_range)
-		snprintf(range, sizeof range, "%s > %lld AND %s <= %lld", q, (long long)w->opt.start, q,
-			 (long long)w->opt.end);
+		fprintf(m, " AND %s > %lld AND %s <= %lld", q, (long long)w->opt.start, q, (long long)w->opt.end);
+	shard_filter(m, w, "");
+	fclose(m);
 	/* The states the range had, for the history of the rows it replaces. */
 	ff_db_side_name(old, sizeof old, "ff_oldstate_", w->def->name);
-	snprintf(sql, sizeof sql, "DROP TABLE IF EXISTS temp.%s; CREATE TEMP TABLE %s AS SELECT * FROM %s WHERE %s;"
-		 "DELETE FROM %s WHERE %s", old, old, w->qstate, range, w->qstate, range);
-	return exec(w->st, sql);
+	char *sql = sqlite3_mprintf("DROP TABLE IF EXISTS temp.%s; CREATE TEMP TABLE %s AS SELECT * FROM %s WHERE %s;"
+				    "DELETE FROM %s WHERE %s", old, old, w->qstate, range, w->qstate, range);
+	free(range);
+	int rc = exec(w->st, sql);
+	sqlite3_free(sql);
+	return rc;
 }
 
 /* A spec that adds features to the stored table: add their columns (NULL
@@ -982,11 +1019,11 @@ static int widen(struct ff_table_writer *w, const struct ff_table_def *stored)
 	return ff_history_widened(w->st, def->name, w->old_version, stored->definition);
 }
 
-int ff_table_writer_open(struct ff_store *st, const struct ff_table_def *def,
-			 const struct ff_write_options *opt, struct ff_table_writer **out)
+/* A writer's columns and names, before it looks at the store. */
+static struct ff_table_writer *writer_new(struct ff_store *st, const struct ff_table_def *def,
+					  const struct ff_write_options *opt)
 {
 	struct ff_table_writer *w = ff_xcalloc(1, sizeof *w);
-	struct ff_table_def stored;
 	w->st = st;
 	w->def = def;
 	w->opt = *opt;
@@ -1014,6 +1051,27 @@ int ff_table_writer_open(struct ff_store *st, const struct ff_table_def *def,
 	ff_sql_ident(w->qseen, sizeof w->qseen, changes);
 	snprintf(changes, sizeof changes, "ff_state_%s", def->name);
 	ff_sql_ident(w->qstate, sizeof w->qstate, changes);
+	return w;
+}
+
+int ff_store_create_table(struct ff_store *st, const struct ff_table_def *def, int keep_state)
+{
+	struct ff_write_options opt = {.keep_state = keep_state};
+	struct ff_table_writer *w = writer_new(st, def, &opt);
+	int rc = exec_built(w, build_create);
+	ff_table_writer_free(w);
+	return rc;
+}
+
+int ff_table_writer_open(struct ff_store *st, const struct ff_table_def *def,
+			 const struct ff_write_options *opt, struct ff_table_writer **out)
+{
+	struct ff_table_writer *w = writer_new(st, def, opt);
+	struct ff_table_def stored;
+	if (opt->shard.n && ff_shard_sql_register(st->db) < 0) {
+		db_error(st, "cannot register ff_shard");
+		goto fail;
+	}
 	if (strncmp(def->name, "ff_", 3) == 0) {
 		ff_error("%s: table name %s: names starting with ff_ are the store's own", st->path, def->name);
 		goto fail;
@@ -1407,6 +1465,7 @@ static int delete_unseen(struct ff_table_writer *w)
 		fprintf(m, "%ss.%s = t.%s", i ? " AND " : "", q, q);
 	}
 	fprintf(m, ")");
+	shard_filter(m, w, "t.");
 	ff_sql_ident(q, sizeof q, def->cols[w->ts_col].name);
 	fprintf(m, " AND t.%s <= %lld", q, (long long)w->max_ts); /* later rows are this write's */
 	if (w->opt.has_range) {

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "ff_schema.h"
+#include "ff_shard.h"
 
 #define FF_STORE_FORMAT 1
 
@@ -18,11 +19,15 @@ struct ff_store;
 
 /* Open a store. FF_STORE_WRITE creates a missing file: a new store is built in
  * a temporary file beside it and renamed into place by ff_store_commit, so a
- * failed first run leaves no file behind. Returns 0 or -1 (reported). */
+ * failed first run leaves no file behind. A PostgreSQL URI or conninfo
+ * (ff_pg_is_uri) opens for reading a private copy of that store
+ * (ff_pg_store.h). Returns 0 or -1 (reported). */
 int ff_store_open(const char *path, enum ff_store_mode mode, struct ff_store **out);
 /* Close, rolling back an uncommitted write. Accepts NULL. */
 void ff_store_close(struct ff_store *st);
 sqlite3 *ff_store_db(struct ff_store *st);
+/* Name the store in messages (a copy is named after its original). */
+void ff_store_set_name(struct ff_store *st, const char *name);
 const char *ff_store_path(const struct ff_store *st);
 /* Where the catalog lies: "main", or the name the store was ATTACHed as. */
 const char *ff_store_schema(const struct ff_store *st);
@@ -106,6 +111,8 @@ struct ff_write_options {
 	int keep_state;      /* keep an opaque state per row in ff_state_NAME */
 	const char *operation; /* ff_versions.operation of a write into an existing
 				  table (NULL: merge or overwrite, by mode) */
+	struct ff_shard shard; /* the write gives only this shard's keys: an
+				* overwrite deletes and forgets only theirs */
 };
 
 /* What one table write did. */
@@ -147,6 +154,10 @@ int ff_table_writer_put_new(struct ff_table_writer *w, const struct ff_cell *cel
  * have one. */
 int ff_table_writer_put(struct ff_table_writer *w, const struct ff_cell *cells,
 			const void *state, size_t len, int had_state);
+/* Create def's empty table with its change feed (and window states) as a
+ * writer would, without a catalog entry: for a copy of a store that fills
+ * them itself (ff_pg_store). Returns 0 or -1 (reported). */
+int ff_store_create_table(struct ff_store *st, const struct ff_table_def *def, int keep_state);
 /* 1 if this write created the table (new, or replaced). */
 int ff_table_writer_created(const struct ff_table_writer *w);
 /* Finish (overwrite deletes, version and change feed). Returns 0 or -1. */
@@ -169,6 +180,7 @@ struct ff_batch {
 	int overwrite;         /* a recompute: replaces, never counts twice */
 	int64_t range_start, range_end; /* window ends in (start, end], seconds;
 					 * INT64_MIN / INT64_MAX when open */
+	struct ff_shard shard;  /* the keys it folded in: a shard, or all (n == 0) */
 };
 
 /* Was batch b folded into table already? Returns 0 if not (fold it), 1 if
@@ -182,6 +194,8 @@ int ff_store_batch_check(struct ff_store *st, const char *table, const struct ff
  * nothing and was recorded before is not recorded again. Returns 0 or -1. */
 int ff_store_batch_record(struct ff_store *st, const char *table, const struct ff_batch *b,
 			  int64_t version, int64_t first_end, int64_t last_end, int changed);
+/* Create ff_batches if the store has none yet. Returns 0 or -1. */
+int ff_store_batch_table(struct ff_store *st);
 /* Forget the batches of a table created anew. Returns 0 or -1. */
 int ff_store_batch_forget(struct ff_store *st, const char *table);
 /* Forget the batches folded into table after version (a table rolled

@@ -10,6 +10,7 @@
 #include <xxhash.h>
 
 #include "ff_db.h"
+#include "ff_shard.h"
 #include "ff_store.h"
 #include "ff_time.h"
 #include "ff_util.h"
@@ -27,13 +28,55 @@ static const char batches_sql[] =
 	" rows INTEGER NOT NULL,"
 	" first_window INTEGER,"
 	" last_window INTEGER,"
-	" folded_at TEXT NOT NULL);"
+	" folded_at TEXT NOT NULL,"
+	" shard TEXT);"
 	"CREATE INDEX IF NOT EXISTS ff_batches_input ON ff_batches (table_name, input_hash);"
 	"CREATE INDEX IF NOT EXISTS ff_batches_batch ON ff_batches (table_name, batch);";
 
-static int ensure_table(struct ff_store *st)
+int ff_store_batch_table(struct ff_store *st)
 {
-	return ff_db_exec(ff_store_db(st), ff_store_path(st), batches_sql);
+	if (ff_db_exec(ff_store_db(st), ff_store_path(st), batches_sql) < 0)
+		return -1;
+	/* A store made before shards: add their column. */
+	sqlite3_stmt *s;
+	if (ff_db_prepare(ff_store_db(st), ff_store_path(st),
+			  "SELECT count(*) FROM pragma_table_info('ff_batches') WHERE name = 'shard'", &s,
+			  "cannot read batches") < 0)
+		return -1;
+	int rc = sqlite3_step(s), has = rc == SQLITE_ROW && sqlite3_column_int(s, 0) > 0;
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW)
+		return ff_db_error(ff_store_db(st), ff_store_path(st), "cannot read batches");
+	return has ? 0 : ff_db_exec(ff_store_db(st), ff_store_path(st),
+				    "ALTER TABLE ff_batches ADD COLUMN shard TEXT");
+}
+
+/* Bind the batch's shard ("K/N", NULL for every key) to parameter i. */
+static void bind_shard(sqlite3_stmt *s, int i, const struct ff_batch *b)
+{
+	char text[16];
+	ff_shard_text(&b->shard, text);
+	if (*text)
+		sqlite3_bind_text(s, i, text, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+/* 1 if the keys of the stored shard text (NULL: every key) and of b's
+ * shard may meet (ff_shard_meet). */
+static int shards_meet(const unsigned char *stored, const struct ff_batch *b)
+{
+	struct ff_shard o = {0, 0};
+	if (stored && ff_shard_parse((const char *)stored, &o) < 0)
+		return 1;
+	return ff_shard_meet(&o, &b->shard);
+}
+
+static int same_shard(const unsigned char *stored, const struct ff_batch *b)
+{
+	char text[16];
+	ff_shard_text(&b->shard, text);
+	return stored ? strcmp((const char *)stored, text) == 0 : !*text;
 }
 
 /* Prepare sql with ?1 bound to the table and ?2 to the batch id, if any. */
@@ -100,10 +143,10 @@ static int64_t column_bound(sqlite3_stmt *s, int i, int64_t open)
 static int check_id(struct ff_store *st, const char *table, const struct ff_batch *b, const char *id)
 {
 	sqlite3_stmt *s;
-	if (prepare(st, "SELECT input_hash, version, first_window, last_window FROM ff_batches"
+	if (prepare(st, "SELECT input_hash, version, first_window, last_window, shard FROM ff_batches"
 			" WHERE table_name = ?1 AND batch = ?2", table, id, &s) < 0)
 		return -1;
-	int seen = 0, same = 1, rc;
+	int seen = 0, mine = 0, same = 1, rc;
 	int64_t version = 0, first = INT64_MAX, last = INT64_MIN;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		const char *h = (const char *)sqlite3_column_text(s, 0);
@@ -112,6 +155,7 @@ static int check_id(struct ff_store *st, const char *table, const struct ff_batc
 			found = h && strcmp(h, b->inputs[i].hash) == 0;
 		same &= found;
 		seen++;
+		mine += same_shard(sqlite3_column_text(s, 4), b);
 		version = sqlite3_column_int64(s, 1);
 		int64_t f = column_bound(s, 2, INT64_MAX), l = column_bound(s, 3, INT64_MIN);
 		first = f < first ? f : first;
@@ -120,7 +164,8 @@ static int check_id(struct ff_store *st, const char *table, const struct ff_batc
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE)
 		return read_error(st);
-	if (!seen || (same && (size_t)seen == b->ninputs))
+	/* The same batch folded by another shard is this shard's to fold. */
+	if (!seen || (same && (!mine || (size_t)mine == b->ninputs)))
 		return 0;
 	char fs[32] = "", ls[32] = "";
 	if (first <= last) {
@@ -140,7 +185,7 @@ int ff_store_batch_check(struct ff_store *st, const char *table, const struct ff
 {
 	char id[256];
 	*version = 0;
-	if (ensure_table(st) < 0)
+	if (ff_store_batch_table(st) < 0)
 		return -1;
 	batch_id(b, id);
 	if (b->id && check_id(st, table, b, id) < 0)
@@ -148,7 +193,7 @@ int ff_store_batch_check(struct ff_store *st, const char *table, const struct ff
 	if (b->overwrite)
 		return 0; /* a recompute replaces the windows it covers */
 	sqlite3_stmt *s;
-	if (prepare(st, "SELECT range_start, range_end, version, batch, mode FROM ff_batches"
+	if (prepare(st, "SELECT range_start, range_end, version, batch, mode, shard FROM ff_batches"
 			" WHERE table_name = ?1 AND input_hash = ?2 ORDER BY version", table, NULL, &s) < 0)
 		return -1;
 	size_t folded = 0;
@@ -163,7 +208,10 @@ int ff_store_batch_check(struct ff_store *st, const char *table, const struct ff
 		while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 			int64_t rs = column_bound(s, 0, INT64_MIN), re = column_bound(s, 1, INT64_MAX);
 			int64_t v = sqlite3_column_int64(s, 2);
-			if (rs == b->range_start && re == b->range_end) {
+			const unsigned char *shard = sqlite3_column_text(s, 5);
+			if (!shards_meet(shard, b))
+				continue;
+			if (rs == b->range_start && re == b->range_end && same_shard(shard, b)) {
 				same = 1;
 				*version = v;
 			} else if (!overlap && rs < b->range_end && b->range_start < re) {
@@ -212,7 +260,7 @@ int ff_store_batch_forget(struct ff_store *st, const char *table)
 int ff_store_batch_forget_after(struct ff_store *st, const char *table, int64_t version)
 {
 	sqlite3_stmt *s;
-	if (ensure_table(st) < 0 ||
+	if (ff_store_batch_table(st) < 0 ||
 	    prepare(st, "DELETE FROM ff_batches WHERE table_name = ?1 AND version > ?2", table, NULL, &s) < 0)
 		return -1;
 	sqlite3_bind_int64(s, 2, version);
@@ -226,8 +274,9 @@ static int recorded(struct ff_store *st, const char *table, const struct ff_batc
 {
 	sqlite3_stmt *s;
 	if (prepare(st, "SELECT count(*) FROM ff_batches WHERE table_name = ?1 AND batch = ?2"
-			" AND range_start IS ?3 AND range_end IS ?4", table, id, &s) < 0)
+			" AND range_start IS ?3 AND range_end IS ?4 AND shard IS ?5", table, id, &s) < 0)
 		return -1;
+	bind_shard(s, 5, b);
 	if (b->range_start != INT64_MIN)
 		sqlite3_bind_int64(s, 3, b->range_start);
 	if (b->range_end != INT64_MAX)
@@ -245,7 +294,7 @@ int ff_store_batch_record(struct ff_store *st, const char *table, const struct f
 {
 	char id[256], now[32];
 	batch_id(b, id);
-	if (ensure_table(st) < 0)
+	if (ff_store_batch_table(st) < 0)
 		return -1;
 	if (b->overwrite && !changed) {
 		int r = recorded(st, table, b, id);
@@ -255,7 +304,9 @@ int ff_store_batch_record(struct ff_store *st, const char *table, const struct f
 	ff_db_now_text(now);
 	sqlite3_stmt *s;
 	if (ff_db_prepare(ff_store_db(st), ff_store_path(st),
-			  "INSERT INTO ff_batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &s,
+			  "INSERT INTO ff_batches (table_name, batch, input_hash, input_name, mode,"
+			  " range_start, range_end, version, rows, first_window, last_window, folded_at,"
+			  " shard) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &s,
 			  "cannot record the batch") < 0)
 		return -1;
 	int rc = 0;
@@ -276,6 +327,7 @@ int ff_store_batch_record(struct ff_store *st, const char *table, const struct f
 			sqlite3_bind_int64(s, 11, last_end);
 		}
 		sqlite3_bind_text(s, 12, now, -1, SQLITE_STATIC);
+		bind_shard(s, 13, b);
 		rc = ff_db_step_done(ff_store_db(st), ff_store_path(st), s, "cannot record the batch");
 	}
 	sqlite3_finalize(s);

@@ -6,7 +6,7 @@ _ff_opts() {
 	ff-cat)
 		echo "--format --output --delimiter --quiet --help --version" ;;
 	ff-compute)
-		echo "--store --spec --output --start --end --mode --batch --replace --lateness --memory --skip-bad --max-bad
+		echo "--store --spec --output --start --end --mode --batch --replace --shard --lateness --memory --skip-bad --max-bad
 		      --delimiter --wait --quiet --verbose --help --version --table --time --key --timestamp-key
 		      --window --slide --timezone --input-timezone --input-time-format --partition --feature --describe" ;;
 	ff-gen-trips)

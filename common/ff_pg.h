@@ -1,0 +1,73 @@
+/* ff_pg: the one PostgreSQL layer of ff (libpq): connecting to a store
+ * named by a libpq URI or conninfo string (the password from PGPASSFILE or
+ * PGPASSWORD, never from the command line), errors that read "store: what:
+ * the server's message", and bulk copies in both directions through COPY in
+ * text form, converting between PostgreSQL's types and the SQLite forms of
+ * ff-store(5) by column kind. */
+#ifndef FF_PG_H
+#define FF_PG_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ff_schema.h"
+
+struct ff_pg;
+
+/* 1 if store names a PostgreSQL database: a postgresql:// or postgres://
+ * URI, or a conninfo string ("host=... dbname=..."). */
+int ff_pg_is_uri(const char *store);
+
+/* Connect, with the session in UTC. A password in the string is refused.
+ * Returns 0, or -1 (reported) with *out NULL. */
+int ff_pg_connect(const char *conninfo, struct ff_pg **out);
+/* Close (a transaction still open is rolled back). Accepts NULL. */
+void ff_pg_close(struct ff_pg *pg);
+/* The store's name for messages: the string given. */
+const char *ff_pg_name(const struct ff_pg *pg);
+
+/* Run sql (one or more statements, no result rows wanted). Returns 0, or
+ * -1 with "name: what: message" reported. */
+int ff_pg_exec(struct ff_pg *pg, const char *sql, const char *what);
+/* Run sql with text parameters (NULL: SQL NULL) and give the first column
+ * of its first row as a malloc'd string in *out (NULL: no row, or NULL).
+ * Returns 0 or -1 (reported). */
+int ff_pg_value(struct ff_pg *pg, const char *sql, int nparams, const char *const *params,
+		char **out, const char *what);
+
+/* How a column travels between PostgreSQL and SQLite. */
+enum ff_pg_kind {
+	FF_PG_TEXT,   /* text both sides */
+	FF_PG_INT,    /* bigint / INTEGER */
+	FF_PG_REAL,   /* double precision / REAL, bit for bit */
+	FF_PG_EPOCH,  /* timestamp / INTEGER seconds since the epoch */
+	FF_PG_CLOCK,  /* timestamp / TEXT 'YYYY-MM-DD HH:MM:SS' */
+	FF_PG_BLOB,   /* bytea / BLOB */
+};
+struct ff_pg_col {
+	const char *name;
+	enum ff_pg_kind kind;
+};
+/* The PostgreSQL type of a kind. */
+const char *ff_pg_type(enum ff_pg_kind kind);
+
+/* One row read by ff_pg_copy_out: ncols cells (ff_schema.h), valid until
+ * the next row: text, a clock and a blob in s and len (not NUL-terminated),
+ * an integer in i, a real in d, an epoch in i as microseconds since
+ * 1970-01-01 UTC. A non-zero return stops the copy. */
+typedef int (*ff_pg_row_fn)(void *ctx, const struct ff_cell *cells);
+
+/* COPY (SELECT cols FROM from) TO STDOUT in binary form: from is the rest
+ * of the query ("table WHERE ..."). Returns 0, or -1 (reported; a
+ * callback's non-zero return is -1 too, reported by the callback). */
+int ff_pg_copy_out(struct ff_pg *pg, const struct ff_pg_col *cols, size_t ncols, const char *from,
+		   ff_pg_row_fn fn, void *ctx);
+
+/* COPY pg_table (cols) FROM STDIN in binary form with the rows of the
+ * SQLite query select on db (its columns those of cols, in their SQLite
+ * form). Returns 0 or -1 (reported). */
+int ff_pg_copy_in(struct ff_pg *pg, const char *pg_table, const struct ff_pg_col *cols, size_t ncols,
+		  sqlite3 *db, const char *db_name, const char *select);
+
+#endif

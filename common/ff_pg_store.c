@@ -1,0 +1,1042 @@
+#include "ff_pg_store.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ff_db.h"
+#include "ff_pg.h"
+#include "ff_time.h"
+#include "ff_util.h"
+
+/* ---- the catalog tables, as ff-store(5) has them, column by column ---- */
+
+static const struct ff_pg_col catalog_cols[] = {
+	{"name", FF_PG_TEXT}, {"version", FF_PG_INT}, {"primary_keys", FF_PG_TEXT},
+	{"timestamp_key", FF_PG_TEXT}, {"partition_column", FF_PG_TEXT}, {"definition", FF_PG_TEXT},
+	{"spec", FF_PG_TEXT}, {"created_at", FF_PG_CLOCK}, {"updated_at", FF_PG_CLOCK},
+};
+static const struct ff_pg_col columns_cols[] = {
+	{"table_name", FF_PG_TEXT}, {"position", FF_PG_INT}, {"name", FF_PG_TEXT},
+	{"type", FF_PG_TEXT}, {"role", FF_PG_TEXT}, {"description", FF_PG_TEXT},
+};
+static const struct ff_pg_col versions_cols[] = {
+	{"table_name", FF_PG_TEXT}, {"version", FF_PG_INT}, {"operation", FF_PG_TEXT},
+	{"committed_at", FF_PG_CLOCK}, {"inserted", FF_PG_INT}, {"updated", FF_PG_INT},
+	{"deleted", FF_PG_INT}, {"range_start", FF_PG_EPOCH}, {"range_end", FF_PG_EPOCH},
+	{"appended_from", FF_PG_EPOCH},
+};
+static const struct ff_pg_col batches_cols[] = {
+	{"table_name", FF_PG_TEXT}, {"batch", FF_PG_TEXT}, {"input_hash", FF_PG_TEXT},
+	{"input_name", FF_PG_TEXT}, {"mode", FF_PG_TEXT}, {"range_start", FF_PG_EPOCH},
+	{"range_end", FF_PG_EPOCH}, {"version", FF_PG_INT}, {"rows", FF_PG_INT},
+	{"first_window", FF_PG_EPOCH}, {"last_window", FF_PG_EPOCH}, {"folded_at", FF_PG_CLOCK},
+	{"shard", FF_PG_TEXT},
+};
+static const struct ff_pg_col info_cols[] = {{"id", FF_PG_TEXT}, {"created_at", FF_PG_CLOCK}};
+
+struct cat_table {
+	const char *name;
+	const struct ff_pg_col *cols;
+	size_t ncols;
+	const char *pk;          /* PostgreSQL primary key, or NULL */
+	const char *by_table;    /* the column naming the feature table, or NULL */
+};
+#define CAT(name, cols, pk, by) {name, cols, sizeof cols / sizeof *cols, pk, by}
+enum { CAT_CATALOG, CAT_COLUMNS, CAT_VERSIONS, CAT_BATCHES, CAT_INFO, NCAT };
+static const struct cat_table cat[NCAT] = {
+	CAT("ff_catalog", catalog_cols, "name", "name"),
+	CAT("ff_columns", columns_cols, "table_name, position", "table_name"),
+	CAT("ff_versions", versions_cols, "table_name, version", "table_name"),
+	CAT("ff_batches", batches_cols, NULL, "table_name"),
+	CAT("ff_store_info", info_cols, NULL, NULL),
+};
+
+/* Serialises pushes of every writer of a store: "ff" format 1, as the
+ * SQLite store's application id. */
+#define PUSH_LOCK "1717960705"
+
+/* ---- a feature table's columns ---- */
+
+struct tcols {
+	struct ff_pg_col *rows, *pk, *state, *changes;
+	size_t nrows, npk, nstate, nchanges;
+	size_t nkeys;         /* key columns (without the timestamp key) */
+	size_t *row_keys;     /* their fields among rows */
+	size_t *state_keys;   /* and among state */
+	char q[FF_DB_IDENT_SIZE], qstate[FF_DB_IDENT_SIZE], qchanges[FF_DB_IDENT_SIZE];
+	char qtouched[FF_DB_IDENT_SIZE], qtouched_state[FF_DB_IDENT_SIZE];
+	const char *name;
+};
+
+static enum ff_pg_kind kind_of(enum ff_type t)
+{
+	switch (t) {
+	case FF_TYPE_TEXT: return FF_PG_TEXT;
+	case FF_TYPE_REAL: return FF_PG_REAL;
+	case FF_TYPE_TIMESTAMP: return FF_PG_EPOCH;
+	default: return FF_PG_INT;
+	}
+}
+
+/* The primary key is the timestamp key, then the keys (ff-store(5)). */
+static void tcols_init(struct tcols *c, const struct ff_table_def *def)
+{
+	memset(c, 0, sizeof *c);
+	size_t n = def->ncols;
+	c->name = def->name;
+	c->rows = ff_xcalloc(n, sizeof *c->rows);
+	c->pk = ff_xcalloc(n, sizeof *c->pk);
+	c->state = ff_xcalloc(n + 1, sizeof *c->state);
+	c->changes = ff_xcalloc(n + 2, sizeof *c->changes);
+	c->row_keys = ff_xcalloc(n, sizeof *c->row_keys);
+	c->state_keys = ff_xcalloc(n, sizeof *c->state_keys);
+	for (size_t i = 0; i < n; i++) {
+		c->rows[i] = (struct ff_pg_col){def->cols[i].name, kind_of(def->cols[i].type)};
+		if (def->cols[i].role == FF_ROLE_TIMESTAMP)
+			c->pk[c->npk++] = c->rows[i];
+	}
+	c->nrows = n;
+	for (size_t i = 0; i < n; i++)
+		if (def->cols[i].role == FF_ROLE_KEY) {
+			c->row_keys[c->nkeys] = i;
+			c->state_keys[c->nkeys++] = c->npk;
+			c->pk[c->npk++] = c->rows[i];
+		}
+	c->changes[0] = (struct ff_pg_col){"version", FF_PG_INT};
+	c->changes[1] = (struct ff_pg_col){"op", FF_PG_TEXT};
+	for (size_t i = 0; i < c->npk; i++)
+		c->state[i] = c->changes[i + 2] = c->pk[i];
+	c->state[c->npk] = (struct ff_pg_col){"state", FF_PG_BLOB};
+	c->nstate = c->npk + 1;
+	c->nchanges = c->npk + 2;
+	ff_db_quote(c->q, sizeof c->q, def->name);
+	ff_db_side_name(c->qstate, sizeof c->qstate, "ff_state_", def->name);
+	ff_db_side_name(c->qchanges, sizeof c->qchanges, "ff_changes_", def->name);
+	ff_db_side_name(c->qtouched, sizeof c->qtouched, "ff_touched_", def->name);
+	ff_db_side_name(c->qtouched_state, sizeof c->qtouched_state, "ff_touched_state_", def->name);
+}
+
+static void tcols_release(struct tcols *c)
+{
+	free(c->rows);
+	free(c->pk);
+	free(c->state);
+	free(c->changes);
+	free(c->row_keys);
+	free(c->state_keys);
+}
+
+/* "a", "b", ... with a prefix per name ("t." or ""). */
+static void names(FILE *m, const struct ff_pg_col *cols, size_t n, const char *prefix)
+{
+	char q[FF_DB_IDENT_SIZE];
+	for (size_t i = 0; i < n; i++) {
+		ff_db_quote(q, sizeof q, cols[i].name);
+		fprintf(m, "%s%s%s", i ? ", " : "", prefix, q);
+	}
+}
+
+static char *sql_of(FILE *m, char **buf)
+{
+	fclose(m);
+	return *buf;
+}
+
+static FILE *sql_open(char **buf, size_t *size)
+{
+	*buf = NULL;
+	FILE *m = open_memstream(buf, size);
+	if (!m)
+		ff_die(1, "out of memory");
+	return m;
+}
+
+/* 'text' as an SQL literal (quotes doubled), into a memstream. */
+static void literal(FILE *m, const char *text)
+{
+	fputc('\'', m);
+	for (const char *p = text; *p; p++) {
+		if (*p == '\'')
+			fputc('\'', m);
+		fputc(*p, m);
+	}
+	fputc('\'', m);
+}
+
+/* ---- PostgreSQL to SQLite ---- */
+
+struct pull {
+	sqlite3 *db;
+	const char *db_name;
+	sqlite3_stmt *ins;
+	const struct ff_pg_col *cols;
+	size_t ncols;
+	const struct ff_shard *shard; /* keep only its keys (NULL: all) */
+	const size_t *keys;
+	size_t nkeys;
+};
+
+static int pull_row(void *ctx, const struct ff_cell *f)
+{
+	struct pull *p = ctx;
+	if (p->shard && p->shard->n) {
+		const char *v[FF_SHARD_KEYS_MAX];
+		size_t l[FF_SHARD_KEYS_MAX];
+		for (size_t k = 0; k < p->nkeys; k++) {
+			v[k] = f[p->keys[k]].s ? f[p->keys[k]].s : "";
+			l[k] = f[p->keys[k]].len;
+		}
+		if (!ff_shard_owns(p->shard, v, l, p->nkeys))
+			return 0;
+	}
+	sqlite3_stmt *s = p->ins;
+	for (size_t i = 0; i < p->ncols; i++) {
+		int idx = (int)i + 1;
+		const struct ff_cell *c = &f[i];
+		if (c->null) {
+			sqlite3_bind_null(s, idx);
+			continue;
+		}
+		switch (p->cols[i].kind) {
+		case FF_PG_INT: sqlite3_bind_int64(s, idx, c->i); break;
+		case FF_PG_EPOCH: sqlite3_bind_int64(s, idx, ff_floor_div(c->i, FF_USEC)); break;
+		case FF_PG_REAL: sqlite3_bind_double(s, idx, c->d); break;
+		case FF_PG_BLOB: sqlite3_bind_blob(s, idx, c->s, (int)c->len, SQLITE_STATIC); break;
+		default: sqlite3_bind_text(s, idx, c->s ? c->s : "", (int)c->len, SQLITE_STATIC); break;
+		}
+	}
+	return ff_db_step_done(p->db, p->db_name, s, "cannot copy the store");
+}
+
+/* Copy the rows of "from" (a PostgreSQL table and condition) into the
+ * SQLite table qtable of st, keeping only shard's keys (fields keys). */
+static int pull(struct ff_pg *pg, struct ff_store *st, const char *qtable, const struct ff_pg_col *cols,
+		size_t ncols, const char *from, const struct ff_shard *shard, const size_t *keys, size_t nkeys)
+{
+	char *sql;
+	size_t size;
+	FILE *m = sql_open(&sql, &size);
+	fprintf(m, "INSERT INTO main.%s (", qtable);
+	names(m, cols, ncols, "");
+	fputs(") VALUES (", m);
+	for (size_t i = 0; i < ncols; i++)
+		fprintf(m, "%s?", i ? ", " : "");
+	fputc(')', m);
+	sql_of(m, &sql);
+	struct pull p = {ff_store_db(st), ff_store_path(st), NULL, cols, ncols, shard, keys, nkeys};
+	int rc = ff_db_prepare(p.db, p.db_name, sql, &p.ins, "cannot copy the store");
+	free(sql);
+	if (rc == 0)
+		rc = ff_pg_copy_out(pg, cols, ncols, from, pull_row, &p);
+	sqlite3_finalize(p.ins);
+	return rc;
+}
+
+/* 1 if PostgreSQL has the table (unquoted name), 0 if not, -1 on error. */
+static int pg_has(struct ff_pg *pg, const char *name)
+{
+	char *v = NULL, q[FF_DB_IDENT_SIZE];
+	ff_db_quote(q, sizeof q, name);
+	const char *params[] = {q};
+	if (ff_pg_value(pg, "SELECT to_regclass($1)::text", 1, params, &v, "cannot read the catalog") < 0)
+		return -1;
+	int has = v != NULL;
+	free(v);
+	return has;
+}
+
+/* A catalog table's rows (those of table, if given) into the copy. */
+static int pull_catalog(struct ff_pg *pg, struct ff_store *st, int which, const char *table)
+{
+	const struct cat_table *c = &cat[which];
+	char *from, q[FF_DB_IDENT_SIZE];
+	size_t size;
+	FILE *m = sql_open(&from, &size);
+	fputs(c->name, m);
+	if (table && c->by_table) {
+		fprintf(m, " WHERE %s = ", c->by_table);
+		literal(m, table);
+	}
+	sql_of(m, &from);
+	ff_db_quote(q, sizeof q, c->name);
+	int rc = pull(pg, st, q, c->cols, c->ncols, from, NULL, NULL, 0);
+	free(from);
+	return rc;
+}
+
+/* A feature table's rows, states or change feed into the copy. */
+static int pull_side(struct ff_pg *pg, struct ff_store *st, const char *qtable, const struct ff_pg_col *cols,
+		     size_t ncols, const struct ff_shard *shard, const size_t *keys, size_t nkeys)
+{
+	return pull(pg, st, qtable, cols, ncols, qtable, shard, keys, nkeys);
+}
+
+/* A private store in TMPDIR: ff_store_open makes it under a temporary name
+ * (removed by ff_store_close) and gives it this name on commit. */
+static char *copy_path(void)
+{
+	static unsigned seq;
+	const char *dir = getenv("TMPDIR");
+	char path[4096];
+	snprintf(path, sizeof path, "%s/ff-pg-%ld-%u.db", dir && *dir ? dir : "/tmp", (long)getpid(), seq++);
+	return ff_xstrdup(path);
+}
+
+/* A fresh private store inside its transaction, with the catalog tables
+ * and the identity of the PostgreSQL store (none if it has none). */
+static int open_copy(struct ff_pg *pg, const char *path, int has_catalog, struct ff_store **out)
+{
+	struct ff_store *st = NULL;
+	*out = NULL;
+	/* ff_store_begin makes an identity for a store without one: the
+	 * PostgreSQL store's replaces it, or a first write pushes it. */
+	if (ff_store_open(path, FF_STORE_WRITE, &st) < 0 || ff_store_begin(st) < 0 ||
+	    ff_store_batch_table(st) < 0)
+		goto fail;
+	if (has_catalog) {
+		int has_info = pg_has(pg, "ff_store_info");
+		char *id = NULL;
+		if (has_info < 0 || (has_info && ff_pg_value(pg, "SELECT id FROM ff_store_info LIMIT 1", 0, NULL, &id,
+							    "cannot read the identity") < 0))
+			goto fail;
+		int rc = !id ? 0 : ff_db_exec(ff_store_db(st), path, "DELETE FROM ff_store_info") < 0 ? -1
+			: pull_catalog(pg, st, CAT_INFO, NULL);
+		free(id);
+		if (rc < 0)
+			goto fail;
+	}
+	*out = st;
+	return 0;
+fail:
+	ff_store_close(st);
+	return -1;
+}
+
+/* ---- readers ---- */
+
+/* A private copy of a store for the readers of this process, as of one
+ * snapshot, which the transaction that made it keeps open (exported, so
+ * that rows read later through other connections are of that snapshot). */
+struct copy {
+	char *conninfo, *file, *snapshot;
+	int whole;             /* feature tables and change feeds too */
+	struct ff_pg *pg;      /* its transaction */
+	struct copy *next;
+};
+static struct copy *copies;
+static pthread_mutex_t copies_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static void remove_copies(void)
+{
+	for (struct copy *c = copies; c; c = c->next) {
+		char side[4200];
+		unlink(c->file);
+		snprintf(side, sizeof side, "%s-wal", c->file);
+		unlink(side);
+		snprintf(side, sizeof side, "%s-shm", c->file);
+		unlink(side);
+		ff_pg_close(c->pg);
+	}
+}
+
+/* Copy the catalog (and with whole, the tables and change feeds; never
+ * the window states, which only writers read) into a new file. */
+static int make_copy(struct copy *cp)
+{
+	struct ff_store *st = NULL;
+	char **tables = NULL;
+	int rc = -1;
+	if (ff_pg_connect(cp->conninfo, &cp->pg) < 0 ||
+	    ff_pg_exec(cp->pg, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "cannot read the store") < 0 ||
+	    ff_pg_value(cp->pg, "SELECT pg_export_snapshot()", 0, NULL, &cp->snapshot, "cannot read the store") < 0)
+		goto out;
+	int has = pg_has(cp->pg, "ff_catalog");
+	if (has <= 0) {
+		if (has == 0)
+			ff_error("%s: not an ff store (no ff_catalog)", cp->conninfo);
+		goto out;
+	}
+	if (open_copy(cp->pg, cp->file, 1, &st) < 0)
+		goto out;
+	for (int i = CAT_CATALOG; i < CAT_INFO; i++)
+		if (pull_catalog(cp->pg, st, i, NULL) < 0)
+			goto out;
+	if (ff_store_tables(st, &tables) < 0)
+		goto out;
+	for (size_t i = 0; tables[i] && cp->whole; i++) {
+		struct ff_table_def def;
+		if (ff_store_table(st, tables[i], &def, NULL) <= 0)
+			goto out;
+		struct tcols c;
+		tcols_init(&c, &def);
+		char changes[FF_DB_IDENT_SIZE];
+		snprintf(changes, sizeof changes, "ff_changes_%s", tables[i]);
+		int has_changes = pg_has(cp->pg, changes);
+		int ok = has_changes >= 0 && ff_store_create_table(st, &def, 0) == 0 &&
+			 pull_side(cp->pg, st, c.q, c.rows, c.nrows, NULL, NULL, 0) == 0 &&
+			 (!has_changes || pull_side(cp->pg, st, c.qchanges, c.changes, c.nchanges, NULL, NULL, 0) == 0);
+		tcols_release(&c);
+		ff_table_def_release(&def);
+		if (!ok)
+			goto out;
+	}
+	rc = ff_store_commit(st);
+out:
+	if (tables)
+		for (size_t i = 0; tables[i]; i++)
+			free(tables[i]);
+	free(tables);
+	ff_store_close(st);
+	return rc;
+}
+
+/* The process's copy of conninfo (whole: with the tables), made if need
+ * be; called with copies_mu held. */
+static struct copy *get_copy(const char *conninfo, int whole)
+{
+	for (struct copy *c = copies; c; c = c->next)
+		if (strcmp(c->conninfo, conninfo) == 0 && (c->whole || !whole))
+			return c;
+	struct copy *c = ff_xcalloc(1, sizeof *c);
+	c->conninfo = ff_xstrdup(conninfo);
+	c->file = copy_path();
+	c->whole = whole;
+	if (make_copy(c) < 0) {
+		ff_pg_close(c->pg);
+		free(c->conninfo);
+		free(c->file);
+		free(c->snapshot);
+		free(c);
+		return NULL;
+	}
+	if (!copies)
+		atexit(remove_copies);
+	c->next = copies;
+	copies = c;
+	return c;
+}
+
+const char *ff_pg_store_file(const char *conninfo)
+{
+	pthread_mutex_lock(&copies_mu);
+	struct copy *c = get_copy(conninfo, 1);
+	pthread_mutex_unlock(&copies_mu);
+	return c ? c->file : NULL;
+}
+
+int ff_pg_store_open(const char *conninfo, struct ff_store **out)
+{
+	*out = NULL;
+	pthread_mutex_lock(&copies_mu);
+	struct copy *c = get_copy(conninfo, 0);
+	pthread_mutex_unlock(&copies_mu);
+	if (!c || ff_store_open(c->file, FF_STORE_READ, out) < 0)
+		return -1;
+	ff_store_set_name(*out, conninfo);
+	return 0;
+}
+
+int ff_pg_store_rows(const char *conninfo, const struct ff_table_def *def, const size_t *cols, size_t n,
+		     ff_pg_row_fn fn, void *ctx)
+{
+	pthread_mutex_lock(&copies_mu);
+	struct copy *c = get_copy(conninfo, 0);
+	char *snapshot = c ? ff_xstrdup(c->snapshot) : NULL;
+	pthread_mutex_unlock(&copies_mu);
+	if (!snapshot)
+		return -1;
+	struct ff_pg *pg = NULL;
+	struct ff_pg_col *pc = ff_xcalloc(n ? n : 1, sizeof *pc);
+	for (size_t i = 0; i < n; i++)
+		pc[i] = (struct ff_pg_col){def->cols[cols[i]].name, kind_of(def->cols[cols[i]].type)};
+	char *set = NULL;
+	size_t size;
+	FILE *m = sql_open(&set, &size);
+	fputs("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT ", m);
+	literal(m, snapshot);
+	sql_of(m, &set);
+	/* In primary-key order, as the loader takes them (a table's heap is in
+	 * the order of its writes). */
+	char *from = NULL;
+	struct tcols tc;
+	tcols_init(&tc, def);
+	m = sql_open(&from, &size);
+	fprintf(m, "%s ORDER BY ", tc.q);
+	names(m, tc.pk, tc.npk, "");
+	sql_of(m, &from);
+	tcols_release(&tc);
+	int rc = ff_pg_connect(conninfo, &pg) < 0 || ff_pg_exec(pg, set, "cannot read the store") < 0 ||
+			 ff_pg_exec(pg, "SET work_mem = '256MB'", "cannot read the store") < 0 ||
+			 ff_pg_copy_out(pg, pc, n, from, fn, ctx) < 0 || ff_pg_exec(pg, "COMMIT", "cannot read the store") < 0
+		 ? -1 : 0;
+	free(from);
+	ff_pg_close(pg);
+	free(set);
+	free(pc);
+	free(snapshot);
+	return rc;
+}
+
+/* ---- writers ---- */
+
+struct ff_pg_writer {
+	struct ff_pg *pg;
+	struct ff_store *st;
+	char *path;
+	size_t n;
+	char **tables;
+	int64_t *base;         /* each table's version when copied, 0 if none */
+	struct ff_shard shard;
+	int64_t batches_seen;  /* the copied batches' largest rowid */
+};
+
+struct ff_store *ff_pg_writer_store(struct ff_pg_writer *w) { return w->st; }
+
+void ff_pg_writer_close(struct ff_pg_writer *w)
+{
+	if (!w)
+		return;
+	ff_store_close(w->st);
+	ff_pg_close(w->pg);
+	for (size_t i = 0; i < w->n; i++)
+		free(w->tables[i]);
+	free(w->tables);
+	free(w->base);
+	free(w->path);
+	free(w);
+}
+
+/* Record the keys of the rows (and states) the write changes: triggers on
+ * the copy, into temporary tables. */
+static int watch(struct ff_pg_writer *w, const struct tcols *c)
+{
+	char *sql;
+	size_t size;
+	FILE *m = sql_open(&sql, &size);
+	const char *tt[2] = {c->qtouched, c->qtouched_state}, *on[2] = {c->q, c->qstate};
+	for (int t = 0; t < 2; t++) {
+		fprintf(m, "CREATE TEMP TABLE %s (", tt[t]);
+		char q[FF_DB_IDENT_SIZE];
+		for (size_t i = 0; i < c->npk; i++) {
+			ff_db_quote(q, sizeof q, c->pk[i].name);
+			fprintf(m, "%s%s %s NOT NULL", i ? ", " : "", q, c->pk[i].kind == FF_PG_TEXT ? "TEXT" : "INTEGER");
+		}
+		fputs(", PRIMARY KEY (", m);
+		names(m, c->pk, c->npk, "");
+		fputs(")) WITHOUT ROWID;\n", m);
+		static const char *const events[] = {"INSERT", "UPDATE", "DELETE"};
+		for (int e = 0; e < 3; e++) {
+			fprintf(m, "CREATE TEMP TRIGGER \"ff_watch_%d_%d_%s\" AFTER %s ON main.%s BEGIN INSERT OR IGNORE"
+				   " INTO %s VALUES (", t, e, c->name, events[e], on[t], tt[t]);
+			names(m, c->pk, c->npk, e == 2 ? "OLD." : "NEW.");
+			fputs("); END;\n", m);
+		}
+	}
+	sql_of(m, &sql);
+	int rc = ff_db_exec(ff_store_db(w->st), ff_store_path(w->st), sql);
+	free(sql);
+	return rc;
+}
+
+int ff_pg_writer_open(const char *conninfo, const char *const *tables, size_t n,
+		      const struct ff_shard *shard, struct ff_pg_writer **out)
+{
+	struct ff_pg_writer *w = ff_xcalloc(1, sizeof *w);
+	*out = NULL;
+	w->n = n;
+	w->tables = ff_xcalloc(n ? n : 1, sizeof *w->tables);
+	w->base = ff_xcalloc(n ? n : 1, sizeof *w->base);
+	for (size_t i = 0; i < n; i++)
+		w->tables[i] = ff_xstrdup(tables[i]);
+	if (shard)
+		w->shard = *shard;
+	w->path = copy_path();
+	if (ff_pg_connect(conninfo, &w->pg) < 0 ||
+	    ff_pg_exec(w->pg, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "cannot read the store") < 0)
+		goto fail;
+	int has_catalog = pg_has(w->pg, "ff_catalog");
+	if (has_catalog < 0 || open_copy(w->pg, w->path, has_catalog, &w->st) < 0)
+		goto fail;
+	ff_store_set_name(w->st, conninfo); /* never committed: only messages name it */
+	for (size_t i = 0; i < n && has_catalog; i++) {
+		if (!ff_is_identifier(tables[i])) {
+			ff_error("%s: bad table name '%s'", conninfo, tables[i]);
+			goto fail;
+		}
+		if (pull_catalog(w->pg, w->st, CAT_CATALOG, tables[i]) < 0 ||
+		    pull_catalog(w->pg, w->st, CAT_COLUMNS, tables[i]) < 0 ||
+		    pull_catalog(w->pg, w->st, CAT_BATCHES, tables[i]) < 0)
+			goto fail;
+		struct ff_table_def def;
+		int found = ff_store_table(w->st, tables[i], &def, &w->base[i]);
+		if (found < 0)
+			goto fail;
+		if (!found)
+			continue;
+		struct tcols c;
+		tcols_init(&c, &def);
+		int ok = ff_store_create_table(w->st, &def, 1) == 0 &&
+			 pull_side(w->pg, w->st, c.q, c.rows, c.nrows, &w->shard, c.row_keys, c.nkeys) == 0 &&
+			 pull_side(w->pg, w->st, c.qstate, c.state, c.nstate, &w->shard, c.state_keys, c.nkeys) == 0 &&
+			 watch(w, &c) == 0;
+		tcols_release(&c);
+		ff_table_def_release(&def);
+		if (!ok)
+			goto fail;
+	}
+	sqlite3_stmt *s;
+	if (ff_db_prepare(ff_store_db(w->st), w->path, "SELECT coalesce(max(rowid), 0) FROM ff_batches", &s,
+			  "cannot read batches") < 0)
+		goto fail;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		w->batches_seen = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	/* The snapshot has been read: the push takes a transaction of its own. */
+	if (ff_pg_exec(w->pg, "COMMIT", "cannot read the store") < 0)
+		goto fail;
+	*out = w;
+	return 0;
+fail:
+	ff_pg_writer_close(w);
+	return -1;
+}
+
+/* ---- pushing a write ---- */
+
+/* The catalog tables, for a store's first write. */
+static int bootstrap(struct ff_pg *pg)
+{
+	char *sql, q[FF_DB_IDENT_SIZE];
+	size_t size;
+	FILE *m = sql_open(&sql, &size);
+	for (int t = 0; t < NCAT; t++) {
+		fprintf(m, "CREATE TABLE IF NOT EXISTS %s (", cat[t].name);
+		for (size_t i = 0; i < cat[t].ncols; i++) {
+			ff_db_quote(q, sizeof q, cat[t].cols[i].name);
+			fprintf(m, "%s%s %s", i ? ", " : "", q, ff_pg_type(cat[t].cols[i].kind));
+		}
+		if (cat[t].pk)
+			fprintf(m, ", PRIMARY KEY (%s)", cat[t].pk);
+		fputs(");\n", m);
+	}
+	fputs("CREATE INDEX IF NOT EXISTS ff_batches_input ON ff_batches (table_name, input_hash);", m);
+	sql_of(m, &sql);
+	int rc = ff_pg_exec(pg, sql, "cannot create the catalog");
+	free(sql);
+	return rc;
+}
+
+static int copy_in(struct ff_pg_writer *w, const char *qtable, const struct ff_pg_col *cols, size_t n,
+		   const char *select)
+{
+	return ff_pg_copy_in(w->pg, qtable, cols, n, ff_store_db(w->st), w->path, select);
+}
+
+static int is_pk(const struct tcols *c, const char *name)
+{
+	for (size_t i = 0; i < c->npk; i++)
+		if (strcmp(c->pk[i].name, name) == 0)
+			return 1;
+	return 0;
+}
+
+/* Insert or update in qtable the rows select gives, by the primary key pk
+ * (a created_at stays as it was). */
+static int upsert(struct ff_pg_writer *w, const char *qtable, const struct ff_pg_col *cols, size_t n,
+		  const struct ff_pg_col *pk, size_t npk, const char *select)
+{
+	char *sql, q[FF_DB_IDENT_SIZE];
+	size_t size;
+	FILE *m = sql_open(&sql, &size);
+	fprintf(m, "DROP TABLE IF EXISTS ff_in; CREATE TEMP TABLE ff_in (LIKE %s)", qtable);
+	sql_of(m, &sql);
+	int rc = ff_pg_exec(w->pg, sql, "cannot write");
+	free(sql);
+	if (rc < 0 || copy_in(w, "ff_in", cols, n, select) < 0)
+		return -1;
+	m = sql_open(&sql, &size);
+	fprintf(m, "INSERT INTO %s (", qtable);
+	names(m, cols, n, "");
+	fputs(") SELECT ", m);
+	names(m, cols, n, "");
+	fputs(" FROM ff_in ON CONFLICT (", m);
+	names(m, pk, npk, "");
+	fputs(") DO ", m);
+	int first = 1;
+	for (size_t i = 0; i < n; i++) {
+		int key = 0;
+		for (size_t k = 0; k < npk; k++)
+			key |= strcmp(pk[k].name, cols[i].name) == 0;
+		if (key || strcmp(cols[i].name, "created_at") == 0)
+			continue;
+		ff_db_quote(q, sizeof q, cols[i].name);
+		fprintf(m, "%s%s = EXCLUDED.%s", first ? "UPDATE SET " : ", ", q, q);
+		first = 0;
+	}
+	if (first)
+		fputs("NOTHING", m);
+	sql_of(m, &sql);
+	rc = ff_pg_exec(w->pg, sql, "cannot write");
+	free(sql);
+	return rc;
+}
+
+/* Delete from qtable the rows whose primary keys select gives. */
+static int delete_keys(struct ff_pg_writer *w, const char *qtable, const struct ff_pg_col *pk, size_t npk,
+		       const char *select)
+{
+	char *sql, q[FF_DB_IDENT_SIZE];
+	size_t size;
+	FILE *m = sql_open(&sql, &size);
+	fputs("DROP TABLE IF EXISTS ff_gone; CREATE TEMP TABLE ff_gone AS SELECT ", m);
+	names(m, pk, npk, "");
+	fprintf(m, " FROM %s WITH NO DATA", qtable);
+	sql_of(m, &sql);
+	int rc = ff_pg_exec(w->pg, sql, "cannot write");
+	free(sql);
+	if (rc < 0 || copy_in(w, "ff_gone", pk, npk, select) < 0)
+		return -1;
+	m = sql_open(&sql, &size);
+	fprintf(m, "DELETE FROM %s AS t USING ff_gone AS g WHERE ", qtable);
+	for (size_t i = 0; i < npk; i++) {
+		ff_db_quote(q, sizeof q, pk[i].name);
+		fprintf(m, "%st.%s = g.%s", i ? " AND " : "", q, q);
+	}
+	sql_of(m, &sql);
+	rc = ff_pg_exec(w->pg, sql, "cannot write");
+	free(sql);
+	return rc;
+}
+
+/* Texts compare bytewise, as in SQLite, whatever the database's locale
+ * (and keys sort several times faster). */
+static const char *pg_key_type(enum ff_pg_kind kind)
+{
+	return kind == FF_PG_TEXT ? "text COLLATE \"C\"" : ff_pg_type(kind);
+}
+
+/* The table, its change feed and its states, as new tables in PostgreSQL
+ * (the primary keys of the table and states come after their rows). */
+static int pg_create(struct ff_pg_writer *w, const struct tcols *c)
+{
+	char *sql, q[FF_DB_IDENT_SIZE];
+	size_t size;
+	FILE *m = sql_open(&sql, &size);
+	fprintf(m, "CREATE TABLE %s (", c->q);
+	for (size_t i = 0; i < c->nrows; i++) {
+		ff_db_quote(q, sizeof q, c->rows[i].name);
+		fprintf(m, "%s%s %s%s", i ? ", " : "", q, pg_key_type(c->rows[i].kind),
+			is_pk(c, c->rows[i].name) ? " NOT NULL" : "");
+	}
+	fprintf(m, ");\nCREATE TABLE %s (version bigint NOT NULL, op text NOT NULL", c->qchanges);
+	for (size_t i = 0; i < c->npk; i++) {
+		ff_db_quote(q, sizeof q, c->pk[i].name);
+		fprintf(m, ", %s %s NOT NULL", q, pg_key_type(c->pk[i].kind));
+	}
+	fputs(", PRIMARY KEY (version, ", m);
+	names(m, c->pk, c->npk, "");
+	fprintf(m, "));\nCREATE TABLE %s (", c->qstate);
+	for (size_t i = 0; i < c->npk; i++) {
+		ff_db_quote(q, sizeof q, c->pk[i].name);
+		fprintf(m, "%s %s NOT NULL, ", q, pg_key_type(c->pk[i].kind));
+	}
+	fputs("state bytea NOT NULL);", m);
+	sql_of(m, &sql);
+	int rc = ff_pg_exec(w->pg, sql, "cannot create the table");
+	free(sql);
+	return rc;
+}
+
+static int pg_add_keys(struct ff_pg_writer *w, const struct tcols *c)
+{
+	char *sql;
+	size_t size;
+	FILE *m = sql_open(&sql, &size);
+	const char *tables[2] = {c->q, c->qstate};
+	for (int t = 0; t < 2; t++) {
+		fprintf(m, "ALTER TABLE %s ADD PRIMARY KEY (", tables[t]);
+		names(m, c->pk, c->npk, "");
+		fputs(");\n", m);
+	}
+	sql_of(m, &sql);
+	int rc = ff_pg_exec(w->pg, sql, "cannot create the table");
+	free(sql);
+	return rc;
+}
+
+/* "SELECT cols FROM main.table" (all rows), or only those whose keys the
+ * temporary table touched names (present: 1), or the touched keys no
+ * longer there (present: 0). */
+static char *select_rows(const struct tcols *c, const char *qtable, const struct ff_pg_col *cols, size_t n,
+			 const char *touched, int present)
+{
+	char *sql, q[FF_DB_IDENT_SIZE];
+	size_t size;
+	FILE *m = sql_open(&sql, &size);
+	if (!touched) {
+		fputs("SELECT ", m);
+		names(m, cols, n, "");
+		fprintf(m, " FROM main.%s", qtable);
+	} else if (present) {
+		fputs("SELECT ", m);
+		names(m, cols, n, "t.");
+		fprintf(m, " FROM main.%s AS t JOIN temp.%s USING (", qtable, touched);
+		names(m, c->pk, c->npk, "");
+		fputc(')', m);
+	} else {
+		fputs("SELECT ", m);
+		names(m, c->pk, c->npk, "g.");
+		fprintf(m, " FROM temp.%s AS g WHERE NOT EXISTS (SELECT 1 FROM main.%s AS t WHERE ", touched, qtable);
+		for (size_t i = 0; i < c->npk; i++) {
+			ff_db_quote(q, sizeof q, c->pk[i].name);
+			fprintf(m, "%st.%s = g.%s", i ? " AND " : "", q, q);
+		}
+		fputc(')', m);
+	}
+	return sql_of(m, &sql);
+}
+
+/* Rows and states: all of them into new tables, all of them into a table
+ * another shard created meanwhile, or those the write touched. */
+static int push_rows(struct ff_pg_writer *w, const struct tcols *c, int recreate, int all)
+{
+	const char *qt[2] = {c->q, c->qstate}, *touched[2] = {c->qtouched, c->qtouched_state};
+	const struct ff_pg_col *cols[2] = {c->rows, c->state};
+	size_t ncols[2] = {c->nrows, c->nstate};
+	int rc = 0;
+	for (int t = 0; t < 2 && rc == 0; t++) {
+		char *sel = select_rows(c, qt[t], cols[t], ncols[t], recreate || all ? NULL : touched[t], 1);
+		/* Into a table another shard created meanwhile, our keys' rows
+		 * are all new: the table had none of them when we read it. */
+		rc = recreate || all ? copy_in(w, qt[t], cols[t], ncols[t], sel)
+				     : upsert(w, qt[t], cols[t], ncols[t], c->pk, c->npk, sel);
+		free(sel);
+		if (rc == 0 && !recreate && !all) {
+			sel = select_rows(c, qt[t], cols[t], ncols[t], touched[t], 0);
+			rc = delete_keys(w, qt[t], c->pk, c->npk, sel);
+			free(sel);
+		}
+	}
+	return rc == 0 && recreate ? pg_add_keys(w, c) : rc;
+}
+
+/* 0 if the versions of table written since this run read it (after base)
+ * were all by shards disjoint from ours (and created the table with our
+ * definition, if any created it); else -1 (reported). */
+static int check_meanwhile(struct ff_pg_writer *w, const char *table, int64_t base, int64_t cur,
+			   int created, int same_definition)
+{
+	char since[32], *list = NULL;
+	snprintf(since, sizeof since, "%" PRId64, base);
+	const char *params[] = {table, since};
+	if (ff_pg_value(w->pg,
+			"SELECT string_agg(v.operation || ' ' || coalesce(b.shard, '*'), ',') FROM ff_versions AS v"
+			" LEFT JOIN (SELECT DISTINCT table_name, version, shard FROM ff_batches) AS b"
+			" USING (table_name, version) WHERE v.table_name = $1 AND v.version > $2::bigint",
+			2, params, &list, "cannot read the versions") < 0)
+		return -1;
+	int ok = 1;
+	for (char *item = list ? strtok(list, ",") : NULL; item && ok; item = strtok(NULL, ",")) {
+		char *sp = strchr(item, ' ');
+		struct ff_shard other;
+		if (!sp || ff_shard_parse(sp + 1, &other) < 0 || ff_shard_meet(&other, &w->shard))
+			ok = 0;
+		else if (strncmp(item, "create ", 7) == 0 || strncmp(item, "replace ", 8) == 0)
+			ok = created && same_definition;
+	}
+	free(list);
+	if (!ok)
+		return ff_error("%s: table %s was written by another run since this one read it (version %" PRId64
+				", now %" PRId64 "); nothing written: run again",
+				ff_pg_name(w->pg), table, base, cur);
+	return 0;
+}
+
+/* The catalog row and columns of table at version v. */
+static int push_catalog(struct ff_pg_writer *w, const char *table, int64_t v)
+{
+	char *sql;
+	size_t size;
+	FILE *m = sql_open(&sql, &size);
+	fprintf(m, "SELECT name, %" PRId64 ", primary_keys, timestamp_key, partition_column, definition, spec,"
+		   " created_at, updated_at FROM ff_catalog WHERE name = ", v);
+	literal(m, table);
+	sql_of(m, &sql);
+	const struct ff_pg_col *pk = &catalog_cols[0];
+	int rc = upsert(w, "ff_catalog", catalog_cols, cat[CAT_CATALOG].ncols, pk, 1, sql);
+	free(sql);
+	m = sql_open(&sql, &size);
+	fputs("DELETE FROM ff_columns WHERE table_name = ", m);
+	literal(m, table);
+	sql_of(m, &sql);
+	if (rc == 0)
+		rc = ff_pg_exec(w->pg, sql, "cannot write the catalog");
+	free(sql);
+	m = sql_open(&sql, &size);
+	fputs("SELECT table_name, position, name, type, role, description FROM ff_columns WHERE table_name = ", m);
+	literal(m, table);
+	sql_of(m, &sql);
+	if (rc == 0)
+		rc = copy_in(w, "ff_columns", columns_cols, cat[CAT_COLUMNS].ncols, sql);
+	free(sql);
+	return rc;
+}
+
+/* Versions, change feed and batches of the write, renumbered from the
+ * copy's version mv to v (op: the operation to record). */
+static int push_history(struct ff_pg_writer *w, const struct tcols *c, int64_t mv, int64_t v, const char *op)
+{
+	char *sql;
+	size_t size;
+	FILE *m = sql_open(&sql, &size);
+	fprintf(m, "SELECT %" PRId64 ", op, ", v);
+	names(m, c->pk, c->npk, "");
+	fprintf(m, " FROM main.%s WHERE version = %" PRId64, c->qchanges, mv);
+	sql_of(m, &sql);
+	int rc = copy_in(w, c->qchanges, c->changes, c->nchanges, sql);
+	free(sql);
+	m = sql_open(&sql, &size);
+	fprintf(m, "SELECT table_name, %" PRId64 ", ", v);
+	literal(m, op);
+	fputs(", committed_at, inserted, updated, deleted, range_start, range_end, appended_from"
+	      " FROM ff_versions WHERE table_name = ", m);
+	literal(m, c->name);
+	fprintf(m, " AND version = %" PRId64, mv);
+	sql_of(m, &sql);
+	if (rc == 0)
+		rc = copy_in(w, "ff_versions", versions_cols, cat[CAT_VERSIONS].ncols, sql);
+	free(sql);
+	return rc;
+}
+
+static int push_batches(struct ff_pg_writer *w, const char *table, int64_t mv, int64_t v)
+{
+	char *sql;
+	size_t size;
+	FILE *m = sql_open(&sql, &size);
+	fprintf(m, "SELECT table_name, batch, input_hash, input_name, mode, range_start, range_end,"
+		   " CASE WHEN version = %" PRId64 " THEN %" PRId64 " ELSE version END, rows, first_window,"
+		   " last_window, folded_at, shard FROM ff_batches WHERE rowid > %" PRId64 " AND table_name = ",
+		mv, v, w->batches_seen);
+	literal(m, table);
+	sql_of(m, &sql);
+	int rc = copy_in(w, "ff_batches", batches_cols, cat[CAT_BATCHES].ncols, sql);
+	free(sql);
+	return rc;
+}
+
+/* A text from the copy (NULL if none): the operation of a version. */
+static char *copy_text(struct ff_pg_writer *w, const char *sql, const char *arg, int64_t n)
+{
+	sqlite3_stmt *s;
+	char *out = NULL;
+	if (ff_db_prepare(ff_store_db(w->st), w->path, sql, &s, "cannot read the copy") < 0)
+		return NULL;
+	sqlite3_bind_text(s, 1, arg, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, n);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		out = ff_db_column_text(s, 0);
+	sqlite3_finalize(s);
+	return out;
+}
+
+static int push_table(struct ff_pg_writer *w, size_t i, int64_t *version)
+{
+	const char *table = w->tables[i];
+	struct ff_table_def def;
+	int64_t mv = 0, base = w->base[i], cur = 0;
+	int found = ff_store_table(w->st, table, &def, &mv);
+	if (found <= 0)
+		return found; /* not written */
+	struct tcols c;
+	tcols_init(&c, &def);
+	char *cur_version = NULL, *cur_def = NULL, *cur_spec = NULL, *op = NULL;
+	const char *params[] = {table};
+	int rc = -1;
+	if (ff_pg_value(w->pg, "SELECT version FROM ff_catalog WHERE name = $1", 1, params, &cur_version,
+			"cannot read the catalog") < 0 ||
+	    ff_pg_value(w->pg, "SELECT definition FROM ff_catalog WHERE name = $1", 1, params, &cur_def,
+			"cannot read the catalog") < 0 ||
+	    ff_pg_value(w->pg, "SELECT spec FROM ff_catalog WHERE name = $1", 1, params, &cur_spec,
+			"cannot read the catalog") < 0)
+		goto out;
+	cur = cur_version ? strtoll(cur_version, NULL, 10) : 0;
+	int changed = mv != base;
+	if (changed)
+		op = copy_text(w, "SELECT operation FROM ff_versions WHERE table_name = ?1 AND version = ?2", table, mv);
+	int created = op && (strcmp(op, "create") == 0 || strcmp(op, "replace") == 0);
+	if (cur != base && check_meanwhile(w, table, base, cur, created,
+					   cur_def && strcmp(cur_def, def.definition) == 0) < 0)
+		goto out;
+	*version = cur;
+	if (!changed) {
+		/* Descriptions are not part of the definition: keep them current. */
+		rc = cur && cur_spec && strcmp(cur_spec, def.spec) != 0 ? push_catalog(w, table, cur) : 0;
+		if (rc == 0)
+			rc = push_batches(w, table, mv, cur);
+		goto out;
+	}
+	if (!op) {
+		ff_error("%s: table %s: no version %" PRId64 " in the copy", ff_pg_name(w->pg), table, mv);
+		goto out;
+	}
+	/* Another shard created the table meanwhile: merge into it. */
+	int into_new = created && cur != base;
+	int recreate = created && !into_new;
+	int64_t v = cur + 1;
+	char *drop = NULL;
+	size_t size;
+	FILE *m = sql_open(&drop, &size);
+	fprintf(m, "DROP TABLE IF EXISTS %s, %s, %s; DELETE FROM ff_batches WHERE table_name = ", c.q, c.qchanges,
+		c.qstate);
+	literal(m, table);
+	sql_of(m, &drop);
+	int ok = !recreate || (ff_pg_exec(w->pg, drop, "cannot replace the table") == 0 && pg_create(w, &c) == 0);
+	free(drop);
+	if (!ok || push_rows(w, &c, recreate, into_new) < 0 ||
+	    push_history(w, &c, mv, v, into_new ? "merge" : op) < 0 || push_catalog(w, table, v) < 0 ||
+	    push_batches(w, table, mv, v) < 0)
+		goto out;
+	*version = v;
+	rc = 0;
+out:
+	free(cur_version);
+	free(cur_def);
+	free(cur_spec);
+	free(op);
+	tcols_release(&c);
+	ff_table_def_release(&def);
+	return rc;
+}
+
+int ff_pg_writer_push(struct ff_pg_writer *w, int64_t *versions)
+{
+	char *has_id = NULL;
+	if (ff_pg_exec(w->pg, "BEGIN; SET LOCAL maintenance_work_mem = '256MB'; SET LOCAL work_mem = '64MB';"
+			      " SELECT pg_advisory_xact_lock(" PUSH_LOCK ")", "cannot lock the store") < 0)
+		return -1;
+	if (bootstrap(w->pg) < 0)
+		goto fail;
+	for (size_t i = 0; i < w->n; i++) {
+		int64_t v = 0;
+		if (push_table(w, i, &v) < 0)
+			goto fail;
+		if (versions)
+			versions[i] = v;
+	}
+	if (ff_pg_value(w->pg, "SELECT id FROM ff_store_info LIMIT 1", 0, NULL, &has_id, "cannot read the identity") < 0 ||
+	    (!has_id && copy_in(w, "ff_store_info", info_cols, cat[CAT_INFO].ncols,
+				"SELECT id, created_at FROM ff_store_info") < 0))
+		goto fail;
+	free(has_id);
+	return ff_pg_exec(w->pg, "COMMIT", "cannot commit");
+fail:
+	free(has_id);
+	ff_pg_exec(w->pg, "ROLLBACK", "cannot roll back");
+	return -1;
+}

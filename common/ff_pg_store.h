@@ -1,0 +1,61 @@
+/* ff_pg_store: an ff store kept in PostgreSQL (ff-store(5), "PostgreSQL"):
+ * the same catalog, versions, change feed, window states, batches and
+ * identity, in plain tables with primary keys, times as timestamp (UTC).
+ *
+ * ff_store (SQLite) stays the one implementation of the store's rules: a
+ * PostgreSQL store is worked through a private SQLite copy in TMPDIR.
+ * A reader copies, in one REPEATABLE READ transaction, the catalog and the
+ * tables; a writer copies the catalog of its tables and their rows (only
+ * its shard's with --shard), computes into the copy with the usual writer,
+ * then pushes the version's changes back in one transaction: rows through
+ * COPY and INSERT ... ON CONFLICT, deletes, states, change feed, versions,
+ * batches and catalog. Concurrent writers serialise only that push (an
+ * advisory lock); versions are numbered then. A write that another run's
+ * write could have overlapped (not a disjoint shard) fails and writes
+ * nothing: run it again. */
+#ifndef FF_PG_STORE_H
+#define FF_PG_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ff_pg.h"
+#include "ff_shard.h"
+#include "ff_store.h"
+
+/* Open the PostgreSQL store conninfo for reading: a private copy of its
+ * catalog, versions, batches and identity, made once per process as of one
+ * snapshot and shared by every open of the same store (removed at exit),
+ * named conninfo in messages. Its feature tables are read with
+ * ff_pg_store_rows. Returns 0 or -1 (reported). */
+int ff_pg_store_open(const char *conninfo, struct ff_store **out);
+
+/* The file of a private copy with the feature tables and change feeds
+ * too (made if need be), for a reader that opens SQLite files itself; NULL
+ * on error (reported). */
+const char *ff_pg_store_file(const char *conninfo);
+/* The columns cols (indexes into def->cols) of the rows of def's table,
+ * as of the snapshot of the process's copy, straight from the server: the
+ * fast path of ff_feature_table_load. fn gets cells (ff_pg.h: texts,
+ * numbers, times in microseconds). Returns 0 or -1 (reported). */
+int ff_pg_store_rows(const char *conninfo, const struct ff_table_def *def, const size_t *cols, size_t n,
+		     ff_pg_row_fn fn, void *ctx);
+
+struct ff_pg_writer;
+
+/* Connect and copy what a write of tables[0..n) needs (only the keys of
+ * shard, if it is one) into a private store, left inside its write
+ * transaction: write it with ff_table_writer_* and ff_store_batch_*, not
+ * ff_store_begin/commit. Returns 0 or -1 (reported). */
+int ff_pg_writer_open(const char *conninfo, const char *const *tables, size_t n,
+		      const struct ff_shard *shard, struct ff_pg_writer **out);
+/* The private store. */
+struct ff_store *ff_pg_writer_store(struct ff_pg_writer *w);
+/* Push what was written into PostgreSQL in one transaction; versions[i]
+ * (may be NULL) gets the version of tables[i] there. Returns 0, or -1
+ * (reported; PostgreSQL as it was). */
+int ff_pg_writer_push(struct ff_pg_writer *w, int64_t *versions);
+/* Close, removing the private store. Accepts NULL. */
+void ff_pg_writer_close(struct ff_pg_writer *w);
+
+#endif

@@ -1,0 +1,170 @@
+#!/usr/bin/env bats
+# The PostgreSQL offline store (ff-store(5), "PostgreSQL"): ff-compute writes
+# it, every reader reads it, with the results of the SQLite store byte for
+# byte. A throwaway PostgreSQL server runs for this file
+# (test_helper/postgres.bash); each test has a database of its own.
+
+load test_helper/common
+load test_helper/postgres
+bats_require_minimum_version 1.5.0
+
+PICKUP=$EXAMPLES/pickup_features.spec
+DROPOFF=$EXAMPLES/dropoff_features.spec
+SPECS=(-f "$PICKUP" -f "$DROPOFF")
+TRAIN=$EXAMPLES/training_set.spec
+
+setup_file() { pg_start; }
+teardown_file() { pg_stop; }
+
+setup() {
+	common_setup
+	pg_newdb "t${BATS_TEST_NUMBER}"
+	ff-gen-trips --rows 4000 --seed 5 --start 2018-01-01 --days 4 -o trips.csv
+	# Two days of events, the second with late rows of the first.
+	{ head -n 1 trips.csv; sed -n '2,2200p' trips.csv; } > day1.csv
+	{ head -n 1 trips.csv; tail -n +2201 trips.csv; sed -n '2000,2050p' trips.csv; } > day2.csv
+}
+
+# train STORE OUT: the taxi training set from STORE into OUT.
+train() {
+	ff-train-set -q -s "$1" -f "$TRAIN" -b "$2.blueprint" -o "$2" trips.csv
+}
+
+# pg_dump_table TABLE, sqlite_dump_table STORE TABLE: a feature table's rows
+# in one text form, for comparing the two stores.
+pg_dump_table() {
+	pg_sql "SELECT * FROM $1 ORDER BY 2, 1" | sed 's/|/,/g'
+}
+
+@test "ff-compute into PostgreSQL, then ff-train-set, ff-join and ff-monitor: the SQLite store's results" {
+	for day in day1 day2; do
+		ff-compute -s sqlite.db "${SPECS[@]}" "$day.csv"
+		ff-compute -s "$PG_URL" "${SPECS[@]}" "$day.csv"
+	done
+	train sqlite.db want.csv
+	train "$PG_URL" got.csv
+	[ "$(wc -l < want.csv)" -eq 4001 ]
+	cmp want.csv got.csv
+	diff -u <(ff-join -q -s sqlite.db -f "$TRAIN" trips.csv) <(ff-join -q -s "$PG_URL" -f "$TRAIN" trips.csv)
+	diff -u <(ff-monitor profile -s sqlite.db trip_pickup_features | tail -n +2) \
+		<(ff-monitor profile -s "$PG_URL" trip_pickup_features | tail -n +2)
+	# The same versions, change feed and batches.
+	run pg_sql "SELECT table_name, version, operation, inserted, updated, deleted FROM ff_versions ORDER BY 1, 2"
+	assert_output "$(sqlite3 sqlite.db "SELECT table_name, version, operation, inserted, updated, deleted
+		FROM ff_versions ORDER BY 1, 2")"
+	run pg_sql "SELECT version, op, extract(epoch FROM rounded_pickup_datetime)::bigint, pickup_zip
+		FROM ff_changes_trip_pickup_features ORDER BY 1, 3, 4"
+	assert_output "$(sqlite3 sqlite.db "SELECT * FROM ff_changes_trip_pickup_features ORDER BY 1, 3, 4")"
+	[ -n "$output" ]
+	run pg_sql "SELECT table_name, input_hash, version, rows FROM ff_batches ORDER BY 1, 3"
+	assert_output "$(sqlite3 sqlite.db "SELECT table_name, input_hash, version, rows FROM ff_batches ORDER BY 1, 3")"
+	# No private copy is left behind.
+	run ls "${TMPDIR:-/tmp}" 
+	refute_output --partial "ff-pg-"
+}
+
+@test "psql reads the tables as they are: timestamps in UTC, numbers as numbers, primary keys" {
+	ff-compute -s "$PG_URL" "${SPECS[@]}" trips.csv
+	ff-compute -s sqlite.db "${SPECS[@]}" trips.csv
+	run pg_sql "SELECT column_name, data_type FROM information_schema.columns
+		WHERE table_name = 'trip_pickup_features' ORDER BY ordinal_position"
+	assert_output "pickup_zip|text
+rounded_pickup_datetime|timestamp without time zone
+mean_fare_window_1h_pickup_zip|double precision
+count_trips_window_1h_pickup_zip|bigint
+yyyy_mm|text"
+	run pg_sql "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid
+		AND a.attnum = ANY(i.indkey) WHERE i.indrelid = 'trip_pickup_features'::regclass AND i.indisprimary
+		ORDER BY array_position(i.indkey, a.attnum)"
+	assert_output $'rounded_pickup_datetime\npickup_zip'
+	# (The two shells print reals in their own ways: compare them to 9 places.)
+	diff -u <(sqlite3 sqlite.db "SELECT pickup_zip, datetime(rounded_pickup_datetime, 'unixepoch'),
+			printf('%.9f', mean_fare_window_1h_pickup_zip), count_trips_window_1h_pickup_zip, yyyy_mm
+		FROM trip_pickup_features ORDER BY 2, 1") \
+		<(pg_sql "SELECT pickup_zip, rounded_pickup_datetime, round(mean_fare_window_1h_pickup_zip::numeric, 9),
+			count_trips_window_1h_pickup_zip, yyyy_mm FROM trip_pickup_features ORDER BY 2, 1")
+	for col in name version primary_keys timestamp_key partition_column definition spec created_at; do
+		diff -u <(sqlite3 sqlite.db "SELECT $col FROM ff_catalog ORDER BY name" | sed 's/..:..:..$//') \
+			<(pg_sql "SELECT $col FROM ff_catalog ORDER BY name" | sed 's/..:..:..$//')
+	done
+	diff -u <(sqlite3 sqlite.db "SELECT * FROM ff_columns ORDER BY 1, 2") <(pg_sql "SELECT * FROM ff_columns ORDER BY 1, 2")
+	# One identity, the same for every reader.
+	run pg_sql "SELECT count(*), min(length(id)) FROM ff_store_info"
+	assert_output "1|32"
+	grep -q "^store-id $(pg_sql 'SELECT id FROM ff_store_info')\$" <(train "$PG_URL" got.csv; cat got.csv.blueprint)
+}
+
+@test "two shards in parallel against PostgreSQL give the unsharded SQLite tables" {
+	ff-compute -s sqlite.db "${SPECS[@]}" day1.csv
+	ff-compute -s sqlite.db "${SPECS[@]}" day2.csv
+	for day in day1 day2; do
+		ff-compute -s "$PG_URL" --shard 1/2 "${SPECS[@]}" "$day.csv" &
+		ff-compute -s "$PG_URL" --shard 2/2 "${SPECS[@]}" "$day.csv" &
+		wait %1
+		wait %2
+	done
+	train sqlite.db want.csv
+	train "$PG_URL" got.csv
+	cmp want.csv got.csv
+	run pg_sql "SELECT version, operation FROM ff_versions WHERE table_name = 'trip_pickup_features' ORDER BY 1"
+	assert_output $'1|create\n2|merge\n3|merge\n4|merge'
+	run pg_sql "SELECT count(DISTINCT shard), count(*) FROM ff_batches"
+	assert_output "2|8"
+	# A shard fed again is folded once.
+	run --separate-stderr ff-compute -s "$PG_URL" --shard 2/2 "${SPECS[@]}" day2.csv
+	assert_success
+	[[ "$stderr" == *"already folded"* ]]
+	run pg_sql "SELECT max(version) FROM ff_versions"
+	assert_output 4
+}
+
+@test "a run that fails while pushing leaves PostgreSQL as it was; run again, it is folded once" {
+	ff-compute -s "$PG_URL" "${SPECS[@]}" day1.csv
+	ff-compute -s sqlite.db "${SPECS[@]}" day1.csv
+	ff-compute -s sqlite.db "${SPECS[@]}" day2.csv
+	pg_sql "CREATE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql AS \$\$BEGIN RAISE EXCEPTION 'boom'; END\$\$;
+		CREATE TRIGGER boom BEFORE INSERT ON ff_batches FOR EACH STATEMENT EXECUTE FUNCTION boom()"
+	dump() {
+		pg_sql "SELECT * FROM trip_pickup_features ORDER BY 2, 1"
+		pg_sql "SELECT *, md5(state) FROM ff_state_trip_pickup_features ORDER BY 1, 2"
+		pg_sql "SELECT * FROM ff_changes_trip_pickup_features ORDER BY 1, 3, 4"
+		pg_sql "SELECT name, version, updated_at FROM ff_catalog ORDER BY 1"
+		pg_sql "SELECT table_name, version FROM ff_versions ORDER BY 1, 2"
+	}
+	dump > before.txt
+	run --separate-stderr ff-compute -s "$PG_URL" "${SPECS[@]}" day2.csv
+	assert_failure 1
+	[[ "$stderr" == *boom* ]]
+	dump > after.txt
+	diff -u before.txt after.txt
+	pg_sql "DROP TRIGGER boom ON ff_batches"
+	ff-compute -s "$PG_URL" "${SPECS[@]}" day2.csv
+	train sqlite.db want.csv
+	train "$PG_URL" got.csv
+	cmp want.csv got.csv
+}
+
+@test "a write that another run's write overlapped meanwhile fails and writes nothing" {
+	ff-compute -s "$PG_URL" "${SPECS[@]}" day1.csv
+	# The first run holds its push for 2 s; the second reads the store before
+	# that push commits and pushes after it.
+	pg_sql "CREATE FUNCTION slow() RETURNS trigger LANGUAGE plpgsql AS \$\$BEGIN PERFORM pg_sleep(2); RETURN NULL; END\$\$;
+		CREATE TRIGGER slow AFTER INSERT ON ff_batches FOR EACH STATEMENT EXECUTE FUNCTION slow()"
+	ff-compute -s "$PG_URL" -f "$PICKUP" day2.csv &
+	sleep 1
+	run --separate-stderr ff-compute -s "$PG_URL" --shard 1/2 -f "$PICKUP" trips.csv --mode overwrite
+	wait %1
+	assert_failure 1
+	[[ "$stderr" == *"written by another run since this one read it"*"run again"* ]]
+	run pg_sql "SELECT max(version) FROM ff_versions WHERE table_name = 'trip_pickup_features'"
+	assert_output 2
+}
+
+@test "a password on the command line is refused; a store that is not one is said so" {
+	run -1 --separate-stderr ff-compute -s "postgresql://ff:secret@/$PGDATABASE?host=$PGHOST" -f "$PICKUP" trips.csv
+	[[ "$stderr" == *"PGPASSFILE"* ]]
+	run -1 --separate-stderr ff-train-set -s "$PG_URL" -f "$TRAIN" -b x.blueprint trips.csv
+	[[ "$stderr" == *"not an ff store"* ]]
+	run -1 --separate-stderr ff-compute -s "postgresql:///nosuchdb?host=$PGHOST&user=ff" -f "$PICKUP" trips.csv
+	[[ "$stderr" == *"cannot connect"* ]]
+}

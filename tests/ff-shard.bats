@@ -1,0 +1,111 @@
+#!/usr/bin/env bats
+# ff-compute --shard K/N: the keys split by the documented hash (ff_shard.h,
+# ff-compute(1)); N shards written one after another into one store give the
+# tables of one unsharded run, each shard a version and a batch of its own.
+
+load test_helper/common
+bats_require_minimum_version 1.5.0
+
+PICKUP=$EXAMPLES/pickup_features.spec
+DROPOFF=$EXAMPLES/dropoff_features.spec
+SPECS=(-f "$PICKUP" -f "$DROPOFF")
+
+setup() {
+	common_setup
+	ff-gen-trips --rows 6000 --seed 3 --start 2018-01-01 --days 4 -o trips.csv
+}
+
+# dump STORE: every feature table and window state, in key order.
+dump() {
+	local t
+	for t in trip_pickup_features trip_dropoff_features; do
+		echo "== $t"
+		sqlite3 -batch "$1" "SELECT * FROM $t ORDER BY 2, 1"
+		echo "== ff_state_$t"
+		sqlite3 -batch "$1" "SELECT *, hex(state) FROM ff_state_$t ORDER BY 2, 1"
+	done
+}
+
+@test "shards run one after another give the tables of one unsharded run" {
+	ff-compute -s one.db "${SPECS[@]}" trips.csv
+	for k in 1 2 3; do
+		ff-compute -s sharded.db --shard "$k/3" "${SPECS[@]}" trips.csv
+	done
+	dump one.db > one.txt
+	dump sharded.db > sharded.txt
+	diff -u one.txt sharded.txt
+	# Each shard's write is a version of its own.
+	run sqlite3 -batch sharded.db "SELECT version, operation FROM ff_versions
+		WHERE table_name = 'trip_pickup_features' ORDER BY version"
+	assert_output $'1|create\n2|merge\n3|merge'
+	run sqlite3 -batch sharded.db "SELECT DISTINCT shard FROM ff_batches ORDER BY shard"
+	assert_output $'1/3\n2/3\n3/3'
+}
+
+@test "the split is FNV-1a 64 of the key values each followed by NUL, mod N, as documented" {
+	for k in 1 2; do
+		ff-compute -f "$PICKUP" --shard "$k/2" trips.csv | tail -n +2 | cut -d, -f1 | sort -u |
+			sed "s/\$/,$k/" > "got$k"
+	done
+	sort got1 got2 > got
+	python3 - trips.csv > want <<'PY'
+import csv, sys
+keys = {row["pickup_zip"] for row in csv.DictReader(open(sys.argv[1]))}
+for k in sorted(keys):
+    h = 0xcbf29ce484222325
+    for b in k.encode() + b"\0":
+        h = ((h ^ b) * 0x100000001b3) & 0xffffffffffffffff
+    print(f"{k},{h % 2 + 1}")
+PY
+	sort want > want.sorted
+	diff -u want.sorted got
+	[ "$(wc -l < got)" -gt 10 ]
+}
+
+@test "a shard fed again is exactly once; another shard of the same file is not a repeat" {
+	ff-compute -s s.db --shard 1/2 "${SPECS[@]}" trips.csv
+	dump s.db > before.txt
+	run --separate-stderr ff-compute -s s.db --shard 1/2 "${SPECS[@]}" trips.csv
+	assert_success
+	[[ "$stderr" == *"already folded"* ]]
+	dump s.db > after.txt
+	diff -u before.txt after.txt
+	ff-compute -s s.db --shard 2/2 "${SPECS[@]}" trips.csv
+	run sqlite3 -batch s.db "SELECT max(version) FROM ff_versions"
+	assert_output 2
+	# The whole file over the same windows would count shard 1's events twice.
+	run --separate-stderr ff-compute -s s.db "${SPECS[@]}" trips.csv
+	assert_failure 1
+	[[ "$stderr" == *"count its events twice"* ]]
+	# So would a split into 4, whose shard 3 meets shard 1 of 2.
+	run --separate-stderr ff-compute -s s.db --shard 3/4 "${SPECS[@]}" trips.csv
+	assert_failure 1
+}
+
+@test "a sharded overwrite deletes only its own keys' rows" {
+	ff-compute -s full.db "${SPECS[@]}" trips.csv
+	cp full.db both.db
+	head -n 1500 trips.csv > part.csv
+	range=(--mode overwrite --start 2018-01-01 --end 2018-01-05)
+	ff-compute -s both.db "${range[@]}" "${SPECS[@]}" part.csv
+	cp full.db sharded.db
+	ff-compute -s sharded.db --shard 1/2 "${range[@]}" "${SPECS[@]}" part.csv
+	# Shard 2's rows are those of the full run still.
+	ff-compute -f "$PICKUP" --shard 2/2 trips.csv | tail -n +2 | cut -d, -f1 | sort -u > keys2
+	rows_of() {
+		sqlite3 -batch "$1" "SELECT pickup_zip, rounded_pickup_datetime, count_trips_window_1h_pickup_zip
+			FROM trip_pickup_features ORDER BY 1, 2" |
+			awk -F'|' 'NR == FNR { mine[$1] = 1; next } $1 in mine' keys2 -
+	}
+	diff -u <(rows_of full.db) <(rows_of sharded.db)
+	ff-compute -s sharded.db --shard 2/2 "${range[@]}" "${SPECS[@]}" part.csv
+	dump both.db > both.txt
+	dump sharded.db > sharded.txt
+	diff -u both.txt sharded.txt
+}
+
+@test "--shard takes K/N with 1 <= K <= N" {
+	for bad in 0/2 3/2 1 1/0 a/b 1/2x -1/2; do
+		run -2 ff-compute --shard "$bad" -f "$PICKUP" trips.csv
+	done
+}
