@@ -9,10 +9,10 @@
 #include "ff_cell.h"
 #include "ff_csv.h"
 #include "ff_db.h"
-#include "ff_rec_ahead.h"
-#include "ff_store_history.h"
 #include "ff_online_redis.h"
+#include "ff_rec_ahead.h"
 #include "ff_redis.h"
+#include "ff_store_history.h"
 #include "ff_time.h"
 #include "ff_util.h"
 

@@ -56,6 +56,8 @@ struct rsync {
 	char *members;
 	size_t mlen, mcap;
 	int dirty;           /* also list the rows in the dirty list */
+	int inflight;        /* a batch sent, its replies not read yet */
+	size_t inflight_cmds;
 	int publish;         /* changed: its record goes out with the run's */
 	int64_t cutoff;      /* of the retention */
 	char *kbuf, *kbuf2;
@@ -65,6 +67,29 @@ struct rsync {
 static void key_name(char *buf, size_t size, const char *what, const char *table)
 {
 	snprintf(buf, size, "ff:{catalog}:%s:%s", what, table);
+}
+
+/* The replies of a batch of rows sent, or of the queue run; error
+ * replies are failures too. */
+static int check(struct rsync *s, size_t n, int rc, redisReply **rep)
+{
+	if (rc < 0)
+		return rc;
+	for (size_t i = 0; i < n; i++)
+		if (rep[i]->type == REDIS_REPLY_ERROR)
+			return ff_error("%s: table %s: %s", ff_redis_name(s->r), s->table, rep[i]->str);
+	return 0;
+}
+
+/* The batch of rows in flight, if any: its replies. */
+static int drain(struct rsync *s)
+{
+	if (!s->inflight)
+		return 0;
+	s->inflight = 0;
+	redisReply **rep = NULL;
+	int rc = ff_redis_recv(s->r, &rep);
+	return check(s, s->inflight_cmds, rc, rep);
 }
 
 /* Run the queue; error replies are failures too. */
@@ -216,7 +241,10 @@ static int clean_dirty(struct rsync *s)
 		struct entry { int64_t v, ts; int kind; char *key; size_t klen; } *e = ff_xcalloc(n, sizeof *e);
 		for (size_t i = 0; i < n; i++) {
 			const redisReply *x = list->element[i];
-			if (ff_online_redis_parse_head(x->str, x->len, &e[i].v, &e[i].ts, &e[i].kind) < 0)
+			/* An entry of a sync that never published is no one's leftover:
+			 * the members below it are still the version readers see. */
+			if (ff_online_redis_parse_head(x->str, x->len, &e[i].v, &e[i].ts, &e[i].kind) < 0 ||
+			    e[i].v > s->old.version)
 				continue;
 			e[i].klen = ff_online_redis_key(&s->kbuf, &s->kcap, s->table, s->old.gen,
 							x->str + FF_ONLINE_REDIS_HEAD, x->len - FF_ONLINE_REDIS_HEAD);
@@ -225,6 +253,8 @@ static int clean_dirty(struct rsync *s)
 		for (size_t i = 0; i < n; i++) {
 			char t[24];
 			snprintf(t, sizeof t, "%" PRId64, e[i].ts);
+			if (!e[i].key)
+				e[i].v = INT64_MIN; /* skipped: removes nothing */
 			const char *a[] = {"ZRANGEBYSCORE", e[i].key ? e[i].key : "", t, t};
 			size_t l[] = {13, e[i].klen, strlen(t), strlen(t)};
 			ff_redis_add(s->r, 0, a[1], l[1], 4, a, l);
@@ -277,10 +307,15 @@ static int clean_dirty(struct rsync *s)
 
 /* ---- writing rows ---- */
 
+/* Queue the batch of rows and send it; its replies are read before the
+ * next batch goes (drain), while the rows of that one are read offline. */
 static int flush(struct rsync *s)
 {
 	if (s->nrows == 0)
 		return 0;
+	int rc = drain(s);
+	if (rc < 0)
+		return rc;
 	uint32_t nk = ff_keyset_count(s->ks);
 	/* Rows by key: one ZADD per key. */
 	size_t *start = ff_xcalloc((size_t)nk + 1, sizeof *start);
@@ -366,8 +401,9 @@ static int flush(struct rsync *s)
 	free(start);
 	free(order);
 	free(next);
-	redisReply **rep;
-	int rc = run(s, &rep);
+	s->inflight_cmds = ff_redis_queued(s->r);
+	ff_redis_send(s->r);
+	s->inflight = 1;
 	ff_keyset_free(s->ks);
 	s->ks = ff_keyset_new();
 	s->nrows = 0;
@@ -424,7 +460,8 @@ static int copy_rows(struct rsync *s, const char *sql, int with_gone)
 	free(key);
 	if (out == 0)
 		out = flush(s);
-	return out;
+	int last = drain(s);
+	return out < 0 ? out : last;
 }
 
 /* ---- one table ---- */
@@ -500,6 +537,24 @@ static int full_copy(struct rsync *s)
 	ff_redis_addv(s->r, 0, tk, 4, pend);
 	if ((rc = run(s, &rep)) < 0)
 		return rc;
+	if (s->o->as_of) {
+		/* As of a version: the one reader of a table's past rows, the
+		 * columns in the order of s->cols (keys, timestamp, features). */
+		const char **names = ff_xcalloc(s->def.ncols + 1, sizeof *names);
+		size_t nn = 0;
+		for (int pass = 0; pass < 3; pass++)
+			for (size_t i = 0; i < s->def.ncols; i++)
+				if (s->def.cols[i].role == (pass == 0 ? FF_ROLE_KEY : pass == 1 ? FF_ROLE_TIMESTAMP
+											    : FF_ROLE_FEATURE))
+					names[nn++] = s->def.cols[i].name;
+		char *rows = NULL;
+		rc = ff_store_rows_sql(s->st, s->table, names, nn, s->version, 0, &rows);
+		free(names);
+		if (rc == 0)
+			rc = copy_rows(s, rows, 0);
+		free(rows);
+		return rc;
+	}
 	char q[FF_DB_IDENT_SIZE];
 	ff_db_quote(q, sizeof q, s->table);
 	char *sql = NULL;
@@ -638,6 +693,19 @@ static int expire(struct rsync *s)
  * key's latest row). */
 static int64_t count_rows(struct rsync *s, int64_t cutoff)
 {
+	/* Followed through the feed without retention: the rows before and
+	 * the net of the versions since, not a count of the whole table. */
+	struct ff_store_version *v = NULL;
+	size_t nv = 0;
+	if (!s->stats->full && s->o->retention <= 0 && s->old.retention <= 0 &&
+	    ff_store_versions(s->st, s->table, &v, &nv) == 0) {
+		int64_t rows = s->old.rows;
+		for (size_t i = 0; i < nv; i++)
+			if (v[i].version > s->stats->from_version && v[i].version <= s->version)
+				rows += v[i].inserted - v[i].deleted;
+		free(v);
+		return rows;
+	}
 	char q[FF_DB_IDENT_SIZE];
 	ff_db_quote(q, sizeof q, s->table);
 	char *sql = s->o->retention > 0

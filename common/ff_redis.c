@@ -47,6 +47,8 @@ struct ff_redis {
 	redisReply **replies;
 	size_t nreplies, replies_cap;
 	char err[600];               /* why the last connection failed */
+	int send_rc;                 /* ff_redis_send's, for ff_redis_recv */
+	char send_err[700];
 	const char **argv;
 	size_t argv_cap;
 };
@@ -418,9 +420,9 @@ static const char **argv_of(struct ff_redis *r, const struct cmd *c)
 	return r->argv;
 }
 
-/* Send every queued command and read the replies. 0, or FF_REDIS_DOWN
- * with the failing node disconnected (not reported). */
-static int pipeline(struct ff_redis *r, char *err, size_t errsize)
+/* Send every queued command. 0, or FF_REDIS_DOWN with every node
+ * disconnected (not reported). */
+static int send_all(struct ff_redis *r, char *err, size_t errsize)
 {
 	for (size_t i = 0; i < r->ncmds; i++) {
 		struct cmd *c = &r->cmds[i];
@@ -446,6 +448,13 @@ static int pipeline(struct ff_redis *r, char *err, size_t errsize)
 			if (redisBufferWrite(n->c, &done) != REDIS_OK)
 				break;
 	}
+	return 0;
+}
+
+/* Read the replies of the commands sent. 0, or FF_REDIS_DOWN with every
+ * node disconnected (not reported). */
+static int read_all(struct ff_redis *r, char *err, size_t errsize)
+{
 	for (size_t i = 0; i < r->ncmds; i++) {
 		struct node *n = &r->nodes[r->cmds[i].node];
 		void *rep = NULL;
@@ -460,6 +469,12 @@ static int pipeline(struct ff_redis *r, char *err, size_t errsize)
 		r->replies[r->nreplies++] = rep;
 	}
 	return 0;
+}
+
+static int pipeline(struct ff_redis *r, char *err, size_t errsize)
+{
+	int rc = send_all(r, err, errsize);
+	return rc < 0 ? rc : read_all(r, err, errsize);
 }
 
 /* MOVED SLOT HOST:PORT or ASK SLOT HOST:PORT: follow it for command i. */
@@ -502,27 +517,23 @@ static int redirect(struct ff_redis *r, size_t i)
 	return 0;
 }
 
-int ff_redis_run(struct ff_redis *r, redisReply ***replies)
+/* The end of a run whose first try gave rc: a second try on new
+ * connections if it failed, redirections followed, the queue emptied. */
+static int finish(struct ff_redis *r, int rc, char *err, size_t errsize, redisReply ***replies)
 {
-	free_replies(r);
-	ff_grow(&r->replies, &r->replies_cap, r->ncmds ? r->ncmds : 1, sizeof *r->replies);
-	char err[700] = "";
-	int rc = 0;
 	/* A connection lost since the last run (a restart, an idle timeout)
 	 * is opened again and the commands sent once more. */
-	for (int attempt = 0; attempt < 2; attempt++) {
-		free_replies(r);
-		if ((rc = pipeline(r, err, sizeof err)) == 0)
-			break;
+	if (rc < 0) {
 		/* A node failed over: the map from any node that answers. */
-		for (size_t k = 0; r->cluster && attempt == 0 && k < r->nnodes; k++)
-			if (!r->nodes[k].replica && connect_node(r, &r->nodes[k]) == 0 &&
-			    load_slots(r, k) > 0)
+		for (size_t k = 0; r->cluster && k < r->nnodes; k++)
+			if (!r->nodes[k].replica && connect_node(r, &r->nodes[k]) == 0 && load_slots(r, k) > 0)
 				break;
+		free_replies(r);
+		rc = pipeline(r, err, errsize);
 	}
 	for (size_t i = 0; rc == 0 && r->cluster && i < r->ncmds; i++)
 		if (r->replies[i]->type == REDIS_REPLY_ERROR && redirect(r, i) < 0) {
-			snprintf(err, sizeof err, "a redirection failed");
+			snprintf(err, errsize, "a redirection failed");
 			rc = FF_REDIS_DOWN;
 		}
 	r->ncmds = 0;
@@ -535,4 +546,28 @@ int ff_redis_run(struct ff_redis *r, redisReply ***replies)
 	}
 	*replies = r->replies;
 	return 0;
+}
+
+int ff_redis_run(struct ff_redis *r, redisReply ***replies)
+{
+	free_replies(r);
+	ff_grow(&r->replies, &r->replies_cap, r->ncmds ? r->ncmds : 1, sizeof *r->replies);
+	char err[700] = "";
+	return finish(r, pipeline(r, err, sizeof err), err, sizeof err, replies);
+}
+
+void ff_redis_send(struct ff_redis *r)
+{
+	free_replies(r);
+	ff_grow(&r->replies, &r->replies_cap, r->ncmds ? r->ncmds : 1, sizeof *r->replies);
+	r->send_err[0] = '\0';
+	r->send_rc = send_all(r, r->send_err, sizeof r->send_err);
+}
+
+int ff_redis_recv(struct ff_redis *r, redisReply ***replies)
+{
+	char err[700];
+	snprintf(err, sizeof err, "%s", r->send_err);
+	int rc = r->send_rc < 0 ? r->send_rc : read_all(r, err, sizeof err);
+	return finish(r, rc, err, sizeof err, replies);
 }

@@ -57,6 +57,13 @@ size_t ff_redis_queued(const struct ff_redis *r);
  * thread until a run succeeds). */
 int ff_redis_run(struct ff_redis *r, redisReply ***replies);
 
+/* ff_redis_run in two halves, for a writer that prepares its next
+ * commands while Redis works on these: send the queued commands; then,
+ * having queued nothing meanwhile, read their replies as ff_redis_run
+ * does (a failure found by either half is reported here). */
+void ff_redis_send(struct ff_redis *r);
+int ff_redis_recv(struct ff_redis *r, redisReply ***replies);
+
 /* 1 if this thread's last run failed for want of a server. */
 int ff_redis_down(void);
 

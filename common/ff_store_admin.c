@@ -12,6 +12,8 @@
 
 #include "ff_cell.h"
 #include "ff_db.h"
+#include "ff_online_redis.h"
+#include "ff_redis.h"
 #include "ff_time.h"
 #include "ff_util.h"
 
@@ -64,9 +66,21 @@ static void add_time(struct ff_report_table *t, int found, int64_t secs)
 	ff_report_add(t, buf);
 }
 
-/* The online store's record of table: version and time of the last sync. */
-static void add_online(struct ff_report_table *t, sqlite3 *on, const char *table)
+/* The online store's record of table: version and time of the last sync,
+ * from a SQLite file (on) or Redis (rd, ff_online_redis.h). */
+static void add_online(struct ff_report_table *t, sqlite3 *on, struct ff_online_reader *rd, const char *table)
 {
+	if (rd) {
+		struct ff_online_redis_table r;
+		int found = ff_online_reader_table(rd, table, &r) == 0 && r.found;
+		if (found)
+			ff_report_addf(t, "%lld", (long long)r.version);
+		else
+			ff_report_add(t, NULL);
+		ff_report_add(t, found ? r.synced_at : NULL);
+		ff_online_redis_table_release(&r);
+		return;
+	}
 	sqlite3_stmt *s = NULL;
 	int row = on && sqlite3_prepare_v2(on, "SELECT version, synced_at FROM ff_online_tables WHERE name = ?1", -1,
 					   &s, NULL) == SQLITE_OK;
@@ -79,7 +93,8 @@ static void add_online(struct ff_report_table *t, sqlite3 *on, const char *table
 	sqlite3_finalize(s);
 }
 
-static int ls_table(struct ff_store *st, const char *table, sqlite3 *on, struct ff_report_table *out)
+static int ls_table(struct ff_store *st, const char *table, sqlite3 *on, struct ff_online_reader *rd,
+		    struct ff_report_table *out)
 {
 	sqlite3 *db = ff_store_db(st);
 	const char *path = ff_store_path(st);
@@ -127,8 +142,8 @@ static int ls_table(struct ff_store *st, const char *table, sqlite3 *on, struct 
 		ff_report_add(out, e.updated_at);
 		ff_report_addf(out, "%lld", (long long)table_bytes(db, table, 0));
 		ff_report_addf(out, "%lld", (long long)table_bytes(db, table, 1));
-		if (on)
-			add_online(out, on, table);
+		if (on || rd)
+			add_online(out, on, rd, table);
 	}
 	ff_catalog_entry_release(&e);
 	return rc < 0 ? -1 : 1;
@@ -137,24 +152,27 @@ static int ls_table(struct ff_store *st, const char *table, sqlite3 *on, struct 
 int ff_store_ls(struct ff_store *st, const char *online, struct ff_report_table *out)
 {
 	sqlite3 *on = NULL;
+	struct ff_online_reader *rd = NULL;
 	char **tables = NULL;
 	int rc = -1;
 	ff_report_init(out, online ? "table,version,rows,keys,first_window,last_window,last_write,bytes,"
 				     "history_bytes,online_version,synced_at"
 				   : "table,version,rows,keys,first_window,last_window,last_write,bytes,"
 				     "history_bytes");
-	if (online && ff_db_open(online, FF_DB_READER, 0, &on) < 0)
+	if (online && (ff_redis_is_url(online) ? ff_online_reader_open(online, &rd)
+					       : ff_db_open(online, FF_DB_READER, 0, &on)) < 0)
 		goto out;
 	if (ff_store_tables(st, &tables) < 0)
 		goto out;
 	rc = 0;
 	for (size_t i = 0; rc == 0 && tables[i]; i++)
-		rc = ls_table(st, tables[i], on, out) < 0 ? -1 : 0;
+		rc = ls_table(st, tables[i], on, rd, out) < 0 ? -1 : 0;
 out:
 	for (size_t i = 0; tables && tables[i]; i++)
 		free(tables[i]);
 	free(tables);
 	ff_db_close(on);
+	ff_online_reader_close(rd);
 	return rc;
 }
 

@@ -51,6 +51,24 @@ later() {
 	ff-compute -q -s off.db -f "$EXAMPLES/pickup_features.spec" -f "$EXAMPLES/dropoff_features.spec" later.csv
 }
 
+# synced_then_later PORT: on.db and the Redis on PORT synced at version 1,
+# then the trips of the day after folded into off.db (version 2).
+synced_then_later() {
+	ff-sync-online -s off.db --online on.db
+	ff-sync-online -s off.db --online "redis://127.0.0.1:$1"
+	later
+}
+
+# members GEN: the members of the pickup table's generation GEN in the
+# Redis on $port.
+members() {
+	local k n=0
+	for k in $(redis-cli -p "$port" --scan --pattern "ff:$PICKUP:$1:*"); do
+		n=$((n + $(redis-cli -p "$port" zcard "$k")))
+	done
+	echo "$n"
+}
+
 # same_as_sqlite ONLINE [ARGS...]: ff-predict --online ONLINE gives, byte for
 # byte, what it gives on on.db (the SQLite store synced alike), features
 # included.
@@ -112,13 +130,15 @@ ff-sync-online: trip_pickup_features: full copy, version 0 -> 1: 7198 upserted, 
 	[ "$(redis-cli -p "$port" hget "ff:{catalog}:table:$PICKUP" rows)" = 7198 ]
 	[ "$(redis-cli -p "$port" hget "ff:{catalog}:table:$PICKUP" source)" = "$PWD/off.db" ]
 	[ "$(redis-cli -p "$port" --scan --pattern "ff:$PICKUP:1:{*}" | wc -l)" -gt 100 ]
+	# What each table was last synced to, beside the offline store's tables.
+	run ff-store ls --format csv --online "redis://127.0.0.1:$port" off.db
+	assert_success
+	assert_line --regexp "^trip_pickup_features,1,7198,.*,1,[0-9-]+ [0-9:]+$"
 }
 
 @test "an incremental sync writes the change feed's rows, the next one removes what they superseded" {
 	port=$(redis_start "$BATS_TEST_TMPDIR/r")
-	ff-sync-online -s off.db --online on.db
-	ff-sync-online -s off.db --online "redis://127.0.0.1:$port"
-	later
+	synced_then_later "$port"
 	ff-sync-online -s off.db --online on.db
 	run ff-sync-online -v -s off.db --online "redis://127.0.0.1:$port"
 	assert_success
@@ -126,16 +146,16 @@ ff-sync-online: trip_pickup_features: full copy, version 0 -> 1: 7198 upserted, 
 ff-sync-online: trip_pickup_features: changes of version 1 -> 2: 1265 upserted, 0 deleted, 0 expired"
 	same_as_sqlite "redis://127.0.0.1:$port"
 	[ "$(redis-cli -p "$port" llen "ff:{catalog}:dirty:$PICKUP")" = 1265 ]
+	for t in $PICKUP trip_dropoff_features; do
+		[ "$(redis-cli -p "$port" hget "ff:{catalog}:table:$t" rows)" = \
+		  "$(sqlite3 on.db "SELECT rows FROM ff_online_tables WHERE name = '$t'")" ] || fail "rows of $t"
+	done
 	# Nothing new: nothing written, the superseded members gone.
 	run ff-sync-online -v -s off.db --online "redis://127.0.0.1:$port"
 	assert_success
 	assert_output ""
 	[ "$(redis-cli -p "$port" llen "ff:{catalog}:dirty:$PICKUP")" = 0 ]
-	members=0
-	for k in $(redis-cli -p "$port" --scan --pattern "ff:$PICKUP:1:*"); do
-		members=$((members + $(redis-cli -p "$port" zcard "$k")))
-	done
-	[ "$members" = "$(sqlite3 on.db "SELECT count(*) FROM $PICKUP")" ]
+	[ "$(members 1)" = "$(sqlite3 on.db "SELECT count(*) FROM $PICKUP")" ]
 	same_as_sqlite "redis://127.0.0.1:$port"
 }
 
@@ -149,6 +169,16 @@ ff-sync-online: trip_pickup_features: changes of version 1 -> 2: 1265 upserted, 
 	same_as_sqlite "redis://127.0.0.1:$port"
 	ff-sync-online -s off.db --online "redis://127.0.0.1:$port"
 	[ "$(redis-cli -p "$port" --scan --pattern "ff:$PICKUP:1:*" | wc -l)" = 0 ]
+	same_as_sqlite "redis://127.0.0.1:$port"
+}
+
+@test "--full --as-of copies a past version into Redis as into SQLite" {
+	port=$(redis_start "$BATS_TEST_TMPDIR/r")
+	later
+	run ff-sync-online -v -s off.db --online "redis://127.0.0.1:$port" --full --as-of 1
+	assert_success
+	assert_line "ff-sync-online: trip_pickup_features: full copy, version 0 -> 1: 7198 upserted, 0 deleted, 0 expired"
+	ff-sync-online -s off.db --online on.db --full --as-of 1
 	same_as_sqlite "redis://127.0.0.1:$port"
 }
 
@@ -245,9 +275,7 @@ ff-sync-online: trip_pickup_features: full copy, version 0 -> 2: 8461 upserted, 
 
 @test "a sync that fails before it publishes leaves readers on the old version; a rerun resumes from it" {
 	port=$(redis_start "$BATS_TEST_TMPDIR/r")
-	ff-sync-online -s off.db --online on.db
-	ff-sync-online -s off.db --online "redis://127.0.0.1:$port"
-	later
+	synced_then_later "$port"
 	# The rows of version 2 go in, then the publication is refused.
 	redis-cli -p "$port" acl setuser default -eval > /dev/null
 	run ff-sync-online -s off.db --online "redis://127.0.0.1:$port"
@@ -255,6 +283,12 @@ ff-sync-online: trip_pickup_features: full copy, version 0 -> 2: 8461 upserted, 
 	assert_output --partial "publishing the sync failed: NOPERM"
 	[ "$(redis-cli -p "$port" hget 'ff:{catalog}:ptr' $PICKUP)" = "1 1" ]
 	[ "$(redis-cli -p "$port" exists 'ff:{catalog}:lock')" = 0 ]
+	same_as_sqlite "redis://127.0.0.1:$port"
+	# Refused again: what the first failure left is not taken for the
+	# leftovers of a published sync (the rows of version 1 stay).
+	run ff-sync-online -s off.db --online "redis://127.0.0.1:$port"
+	assert_failure 1
+	[ "$(members 1)" = $((7198 + 1265)) ] || fail "$(members 1) members"
 	same_as_sqlite "redis://127.0.0.1:$port"
 	redis-cli -p "$port" acl setuser default +eval > /dev/null
 	run ff-sync-online -v -s off.db --online "redis://127.0.0.1:$port"
@@ -343,7 +377,7 @@ ff-sync-online: trip_pickup_features: full copy, version 0 -> 2: 8461 upserted, 
 	grep -q 'the online store answers again: models loaded' "$SERR"
 }
 
-@test "two ff-serve replicas share one Redis" {
+@test "two ff-serve replicas share one Redis and follow a full sync" {
 	port=$(redis_start "$BATS_TEST_TMPDIR/r")
 	ff-sync-online -s off.db --online "redis://127.0.0.1:$port"
 	head -50 trips.csv > req.csv
@@ -355,6 +389,13 @@ ff-sync-online: trip_pickup_features: full copy, version 0 -> 2: 8461 upserted, 
 	URL=$url1
 	score req.csv
 	[ "$BODY" = "$b2" ] && [ "$STATUS" = 200 ] || fail "$BODY / $b2"
+	# A full sync under them: a new generation, the old one removed by the
+	# next sync; the servers follow the pointer.
+	ff-sync-online -s off.db --online "redis://127.0.0.1:$port" --full
+	ff-sync-online -s off.db --online "redis://127.0.0.1:$port"
+	[ "$(redis-cli -p "$port" --scan --pattern "ff:$PICKUP:1:*" | wc -l)" = 0 ]
+	score req.csv
+	[ "$BODY" = "$b2" ] && [ "$STATUS" = 200 ] || fail "after a full sync: $STATUS $BODY"
 	stop_server
 	SPID=$pid1
 	stop_server
@@ -387,4 +428,25 @@ ff-sync-online: trip_pickup_features: full copy, version 0 -> 2: 8461 upserted, 
 	score req.csv
 	[ "$STATUS" = 200 ] && [ "$BODY" = "$before" ] || fail "$STATUS $BODY"
 	stop_server
+}
+
+@test "replicas=1 reads a cluster's replicas, with the same answers" {
+	port=$(redis_cluster_start "$BATS_TEST_TMPDIR/c" 1)
+	ff-sync-online -s off.db --online on.db
+	ff-sync-online -s off.db --online "redis://127.0.0.1:$port"
+	# Until every replica holds its master's keys.
+	for p in $(redis-cli -p "$port" cluster nodes | awk '/slave/ { split($2, a, "[:@]"); print a[2] }'); do
+		for i in $(seq 100); do
+			[ "$(redis-cli -p "$p" dbsize)" -gt 0 ] && break
+			sleep 0.1
+		done
+	done
+	replica_commands() {
+		redis-cli -p "$port" cluster nodes | awk '/slave/ { split($2, a, "[:@]"); print a[2] }' |
+			while read -r p; do redis-cli -p "$p" info stats | tr -d '\r' | awk -F: '/^total_commands_processed/ { print $2 }'; done |
+			awk '{ n += $1 } END { print n }'
+	}
+	before=$(replica_commands)
+	same_as_sqlite "redis://127.0.0.1:$port?replicas=1"
+	[ "$(replica_commands)" -gt $((before + 3400)) ] || fail "the replicas took $(($(replica_commands) - before)) commands"
 }

@@ -82,25 +82,40 @@ redis_stop() {
 	return 0
 }
 
-# redis_cluster_start DIR: three masters with cluster mode on, slots split
-# between them by redis-cli; prints the first node's port.
+# redis_cluster_start DIR [REPLICAS]: three masters with cluster mode on
+# (and REPLICAS replicas of each, 0 by default), slots split between them
+# by redis-cli; prints the first node's port.
 redis_cluster_start() {
-	local dir=$1 ports="" p i nodes=""
-	for i in 1 2 3; do
+	local dir=$1 replicas=${2:-0} ports="" p i nodes=""
+	for i in $(seq $((3 * (replicas + 1)))); do
 		p=$(REDIS_PORT=$(free_cluster_port) redis_start "$dir/$i" --cluster-enabled yes --cluster-config-file "$dir/$i/nodes.conf" \
-			--cluster-node-timeout 2000) || return 1
+			--cluster-node-timeout 15000) || return 1
 		ports="$ports $p"
 		nodes="$nodes 127.0.0.1:$p"
 	done
 	# shellcheck disable=SC2086
-	redis-cli --cluster create $nodes --cluster-replicas 0 --cluster-yes >"$dir/create.log" 2>&1 || return 1
+	redis-cli --cluster create $nodes --cluster-replicas "$replicas" --cluster-yes >"$dir/create.log" 2>&1 || return 1
 	for p in $ports; do
 		for i in $(seq 100); do
 			redis-cli -p "$p" cluster info 2>/dev/null | grep -q 'cluster_state:ok' && break
 			sleep 0.1
 		done
 	done
-	echo "$ports" | awk '{ print $1 }'
+	# The replicas join after the slots are assigned: until the first node
+	# knows them all, each in step with its master and named in the slots.
+	p=$(echo "$ports" | awk '{ print $1 }')
+	for i in $(seq 300); do
+		local reps ok=1 r
+		reps=$(redis-cli -p "$p" cluster nodes | awk '/slave/ { split($2, a, "[:@]"); print a[2] }')
+		[ "$(echo "$reps" | grep -c .)" = $((3 * replicas)) ] || ok=0
+		for r in $reps; do
+			redis-cli -p "$r" info replication | grep -q 'master_link_status:up' || ok=0
+			redis-cli -p "$p" cluster slots | grep -qx "$r" || ok=0
+		done
+		[ "$ok" = 1 ] && break
+		sleep 0.1
+	done
+	echo "$p"
 }
 
 # redis_stop_all: every server this test started.
