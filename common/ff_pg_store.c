@@ -331,17 +331,45 @@ struct copy {
 static struct copy *copies;
 static pthread_mutex_t copies_mu = PTHREAD_MUTEX_INITIALIZER;
 
+static void copy_free(struct copy *c);
+
 static void remove_copies(void)
 {
-	for (struct copy *c = copies; c; c = c->next) {
-		char side[4200];
-		unlink(c->file);
-		snprintf(side, sizeof side, "%s-wal", c->file);
-		unlink(side);
-		snprintf(side, sizeof side, "%s-shm", c->file);
-		unlink(side);
-		ff_pg_close(c->pg);
+	while (copies) {
+		struct copy *c = copies;
+		copies = c->next;
+		copy_free(c);
 	}
+}
+
+static void copy_free(struct copy *c)
+{
+	char side[4200];
+	unlink(c->file);
+	snprintf(side, sizeof side, "%s-wal", c->file);
+	unlink(side);
+	snprintf(side, sizeof side, "%s-shm", c->file);
+	unlink(side);
+	ff_pg_close(c->pg);
+	free(c->conninfo);
+	free(c->file);
+	free(c->snapshot);
+	free(c);
+}
+
+void ff_pg_store_forget(const char *conninfo)
+{
+	pthread_mutex_lock(&copies_mu);
+	for (struct copy **p = &copies; *p;) {
+		struct copy *c = *p;
+		if (strcmp(c->conninfo, conninfo) == 0) {
+			*p = c->next;
+			copy_free(c);
+		} else {
+			p = &c->next;
+		}
+	}
+	pthread_mutex_unlock(&copies_mu);
 }
 
 /* Copy the catalog (and with whole, the tables and change feeds; never
@@ -407,11 +435,7 @@ static struct copy *get_copy(const char *conninfo, int whole)
 	c->file = copy_path();
 	c->whole = whole;
 	if (make_copy(c) < 0) {
-		ff_pg_close(c->pg);
-		free(c->conninfo);
-		free(c->file);
-		free(c->snapshot);
-		free(c);
+		copy_free(c);
 		return NULL;
 	}
 	if (!copies)

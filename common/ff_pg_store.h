@@ -41,6 +41,10 @@ const char *ff_pg_store_file(const char *conninfo);
 int ff_pg_store_rows(const char *conninfo, const struct ff_table_def *def, const size_t *cols, size_t n,
 		     ff_pg_row_fn fn, void *ctx);
 
+/* Drop the process's copies of conninfo (files and snapshots): the next
+ * open reads the store anew. No store opened from them may be open. */
+void ff_pg_store_forget(const char *conninfo);
+
 struct ff_pg_writer;
 
 /* Connect and copy what a write of tables[0..n) needs (only the keys of

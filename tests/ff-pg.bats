@@ -63,6 +63,28 @@ pg_dump_table() {
 	refute_output --partial "ff-pg-"
 }
 
+@test "ff-sync-online from PostgreSQL: a full copy, then the change feed, as from SQLite" {
+	online() {
+		local t
+		for t in trip_pickup_features trip_dropoff_features; do
+			sqlite3 -batch "$1" "SELECT * FROM $t ORDER BY 1, 2"
+		done
+	}
+	for day in day1 day2; do
+		ff-compute -s sqlite.db "${SPECS[@]}" "$day.csv"
+		ff-compute -s "$PG_URL" "${SPECS[@]}" "$day.csv"
+		run ff-sync-online -v -s sqlite.db --online want.db
+		want=$output
+		run ff-sync-online -v -s "$PG_URL" --online got.db
+		assert_success
+		assert_output "$want"
+		diff -u <(online want.db) <(online got.db)
+	done
+	[[ "$output" == *"changes of version 1 -> 2"* ]]
+	run sqlite3 got.db "SELECT DISTINCT source FROM ff_online_tables"
+	assert_output "$PG_URL"
+}
+
 @test "psql reads the tables as they are: timestamps in UTC, numbers as numbers, primary keys" {
 	ff-compute -s "$PG_URL" "${SPECS[@]}" trips.csv
 	ff-compute -s sqlite.db "${SPECS[@]}" trips.csv
