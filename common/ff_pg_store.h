@@ -4,9 +4,11 @@
  *
  * ff_store (SQLite) stays the one implementation of the store's rules: a
  * PostgreSQL store is worked through a private SQLite copy in TMPDIR.
- * A reader copies, in one REPEATABLE READ transaction, the catalog and the
- * tables; a writer copies the catalog of its tables and their rows (only
- * its shard's with --shard), computes into the copy with the usual writer,
+ * A reader copies the catalog in a REPEATABLE READ transaction whose
+ * snapshot it exports, and reads the rows of a table as of that snapshot
+ * (ff_pg_store_rows), or copies the tables too (ff_pg_store_file); a
+ * writer copies the catalog of its tables and their rows (only its
+ * shard's with --shard), computes into the copy with the usual writer,
  * then pushes the version's changes back in one transaction: rows through
  * COPY and INSERT ... ON CONFLICT, deletes, states, change feed, versions,
  * batches and catalog. Concurrent writers serialise only that push (an
