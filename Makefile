@@ -18,11 +18,12 @@ WARN     = -std=c11 -Wall -Wextra -Wpedantic -Wshadow
 CPPFLAGS += -D_GNU_SOURCE -Icommon
 SQLITE_LIBS := $(shell pkg-config --libs sqlite3 2>/dev/null || echo -lsqlite3)
 ZIP_LIBS := $(shell pkg-config --libs zlib libzstd 2>/dev/null || echo -lz -lzstd)
+REDIS_LIBS := $(shell pkg-config --libs hiredis 2>/dev/null || echo -lhiredis)
 LDFLAGS  += -Wl,--as-needed
 PQ_CFLAGS := $(shell pkg-config --cflags libpq 2>/dev/null || echo -I/usr/include/postgresql)
 PQ_LIBS := $(shell pkg-config --libs libpq 2>/dev/null || echo -lpq)
 CPPFLAGS += $(PQ_CFLAGS)
-LDLIBS   += -lcsv $(SQLITE_LIBS) $(PQ_LIBS) $(ZIP_LIBS) -lxxhash -lxgboost -lmicrohttpd -ljansson -lpthread -lm
+LDLIBS   += -lcsv $(SQLITE_LIBS) $(PQ_LIBS) $(ZIP_LIBS) $(REDIS_LIBS) -lxxhash -lxgboost -lmicrohttpd -ljansson -lpthread -lm
 
 SAN_CFLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 

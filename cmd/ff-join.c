@@ -7,6 +7,7 @@
 #include "ff_join.h"
 #include "ff_opt.h"
 #include "ff_output.h"
+#include "ff_store_history.h"
 #include "ff_util.h"
 
 static const char usage_text[] =
@@ -19,6 +20,8 @@ static const char usage_text[] =
 	"  -o, --output FILE        output file (default stdout)\n"
 	"      --format FORMAT      output as csv (default) or bin (ff-rec(5))\n"
 	"      --delimiter CHAR     the delimiter of CSV input: one byte, or tab\n"
+	"      --as-of VERSION|TIME read the tables as of a version, or as they were\n"
+	"                           at a time (ff-store(5), History)\n"
 	"  -q, --quiet              no warnings\n"
 	"  -h, --help               show this help\n"
 	"  -V, --version            show the version\n"
@@ -39,7 +42,7 @@ static const char usage_text[] =
 	"                               America/New_York (default UTC)\n"
 	"      --input-time-format F    text (default), date, epoch-s or epoch-ms\n";
 
-enum { OPT_FORMAT = 256, OPT_DIRECTIVE };
+enum { OPT_FORMAT = 256, OPT_DIRECTIVE, OPT_AS_OF };
 
 static const struct option options[] = {
 	{"store", required_argument, NULL, 's'},
@@ -47,6 +50,7 @@ static const struct option options[] = {
 	{"output", required_argument, NULL, 'o'},
 	{"format", required_argument, NULL, OPT_FORMAT},
 	{"delimiter", required_argument, NULL, FF_OPT_DELIMITER},
+	{"as-of", required_argument, NULL, OPT_AS_OF},
 	{"derive", required_argument, NULL, OPT_DIRECTIVE},
 	{"lookup", required_argument, NULL, OPT_DIRECTIVE},
 	{"key", required_argument, NULL, OPT_DIRECTIVE},
@@ -69,6 +73,7 @@ int main(int argc, char **argv)
 	enum ff_rec_format format = FF_REC_CSV;
 	struct ff_join_spec spec;
 	int have_inline = 0, c, idx;
+	struct ff_as_of as_of = {FF_AS_OF_LATEST, 0};
 	ff_join_spec_init(&spec, "command line");
 
 	while ((c = getopt_long(argc, argv, ":s:f:o:qhV", options, &idx)) != -1) {
@@ -78,6 +83,10 @@ int main(int argc, char **argv)
 		case 'o': output = optarg; break;
 		case OPT_FORMAT:
 			format = (enum ff_rec_format)ff_opt_enum("--format", optarg, ff_rec_format_names);
+			break;
+		case OPT_AS_OF:
+			if (ff_as_of_parse(optarg, &as_of) < 0)
+				ff_usage_error("--as-of: '%s' is neither a version nor a time", optarg);
 			break;
 		case OPT_DIRECTIVE: {
 			char where[64];
@@ -119,7 +128,7 @@ int main(int argc, char **argv)
 	int rc = -1;
 	struct ff_join *j = NULL;
 	struct ff_output out;
-	if (ff_join_open(&spec, store, NULL, &j) == 0 && ff_output_open(&out, output) == 0) {
+	if (ff_join_open_as_of(&spec, store, NULL, &as_of, 1, &j) == 0 && ff_output_open(&out, output) == 0) {
 		rc = ff_join_run(j, argv, (size_t)argc, out.f, format, NULL, NULL);
 		if (ff_output_close(&out, rc == 0) < 0)
 			rc = -1;

@@ -11,6 +11,7 @@
 
 #include "ff_monitor.h"
 #include "ff_opt.h"
+#include "ff_store_history.h"
 #include "ff_time.h"
 #include "ff_util.h"
 
@@ -33,6 +34,8 @@ static const char usage_text[] =
 	"  -t, --time-column NAME   the column of timestamps (default: the store's\n"
 	"                           timestamp key, else the first column of timestamps)\n"
 	"      --format FORMAT      text (default), csv or json\n"
+	"      --as-of VERSION|TIME with --store: the tables as of a version, or as\n"
+	"                           they were at a time (ff-store(5), History)\n"
 	"profile:\n"
 	"      --max-null-rate R    fail when a column's share of NULLs is above R\n"
 	"      --unique-key LIST    fail when these columns repeat a key (default: the\n"
@@ -75,6 +78,7 @@ static const char usage_text[] =
 
 enum {
 	OPT_FORMAT = 256,
+	OPT_AS_OF,
 	OPT_MAX_NULL_RATE,
 	OPT_UNIQUE_KEY,
 	OPT_PARTITION,
@@ -100,6 +104,7 @@ static const struct option options[] = {
 	{"columns", required_argument, NULL, 'c'},
 	{"time-column", required_argument, NULL, 't'},
 	{"format", required_argument, NULL, OPT_FORMAT},
+	{"as-of", required_argument, NULL, OPT_AS_OF},
 	{"max-null-rate", required_argument, NULL, OPT_MAX_NULL_RATE},
 	{"unique-key", required_argument, NULL, OPT_UNIQUE_KEY},
 	{"partition", required_argument, NULL, OPT_PARTITION},
@@ -164,11 +169,18 @@ int main(int argc, char **argv)
 	o.now = (double)time(NULL);
 	int ch, split = 0, ranges = 0;
 	struct job_options u = {0};
+	struct ff_as_of as_of;
 	while ((ch = getopt_long(argc, argv, ":s:c:t:r:qhV", options, NULL)) != -1) {
 		switch (ch) {
 		case 's': o.store = optarg; break;
 		case 'c': ff_strlist_add_split(&o.columns, optarg); break;
 		case 't': o.time_column = optarg; break;
+		case OPT_AS_OF:
+			used(&u, "--as-of", J_PROFILE | J_FRESH | J_DRIFT);
+			if (ff_as_of_parse(optarg, &as_of) < 0)
+				ff_usage_error("--as-of: '%s' is neither a version nor a time", optarg);
+			o.as_of = &as_of;
+			break;
 		case OPT_FORMAT: o.format = (enum ff_report_format)ff_opt_enum("--format", optarg, ff_report_format_names); break;
 		case OPT_MAX_NULL_RATE:
 			used(&u, "--max-null-rate", J_PROFILE);

@@ -6,12 +6,13 @@
 #include <unistd.h>
 
 #include "ff_opt.h"
+#include "ff_redis.h"
 #include "ff_registry.h"
 #include "ff_serve.h"
 #include "ff_util.h"
 
 static const char usage_text[] =
-	"usage: ff-serve --online FILE -m MODEL [-m MODEL...] [options]\n"
+	"usage: ff-serve --online STORE -m MODEL [-m MODEL...] [options]\n"
 	"Serve models over HTTP/1.1 in MLflow's scoring protocol: POST raw rows to\n"
 	"/invocations (or /predict, /models/NAME/invocations), get {\"predictions\":\n"
 	"[...]}; each row's features are looked up in the online store as of its\n"
@@ -22,7 +23,8 @@ static const char usage_text[] =
 	"  -m, --model [NAME=]REF   a model file, models:/NAME/VERSION, models:/NAME@ALIAS\n"
 	"                           or models:/NAME; the first also answers /invocations,\n"
 	"                           each answers /models/NAME/invocations\n"
-	"      --online FILE        the online store (ff-sync-online), read only\n"
+	"      --online STORE       the online store (ff-sync-online), read only: a file,\n"
+	"                           redis://HOST:PORT[/DB] or unix:///PATH (ff-online(5))\n"
 	"      --any-store          serve a model whose tables were synced from a store\n"
 	"                           other than the one it was trained on (warned at each load)\n"
 	"  -r, --registry FILE      model registry for models:/ (default $FF_REGISTRY,\n"
@@ -103,7 +105,7 @@ int main(int argc, char **argv)
 		ff_usage_error("%s", "no model: give -m MODEL");
 	if (!o.online)
 		ff_usage_error("%s", "no online store: give --online FILE (made by ff-sync-online)");
-	if (access(o.online, R_OK) != 0)
+	if (!ff_redis_is_url(o.online) && access(o.online, R_OK) != 0)
 		ff_die(FF_EXIT_FAIL, "%s: no such online store (make it with ff-sync-online)", o.online);
 	o.models = models;
 	o.registry = ff_registry_path(registry);

@@ -8,6 +8,8 @@
 
 #include "ff_online.h"
 #include "ff_opt.h"
+#include "ff_store_history.h"
+#include "ff_redis.h"
 #include "ff_time.h"
 #include "ff_util.h"
 
@@ -19,11 +21,15 @@ static const char usage_text[] =
 	"tables of a run change in one transaction.\n"
 	"\n"
 	"  -s, --store FILE         offline store to read\n"
-	"      --online FILE        online store to write (created if missing)\n"
+	"      --online STORE       online store to write: a file (created if missing),\n"
+	"                           redis://HOST:PORT[/DB] or unix:///PATH (ff-online(5))\n"
 	"      --full               copy the tables whole (needed after a table was\n"
 	"                           replaced or redefined)\n"
+	"      --as-of VERSION|TIME with --full: copy the tables as of a version, or\n"
+	"                           as they were at a time (ff-store(5), History)\n"
 	"      --retention DURATION keep only rows not older than the table's newest minus\n"
 	"                           DURATION, and each key's latest row\n"
+	"      --key-ttl DURATION   Redis: a key expires this long after its last write\n"
 	"      --follow             sync again every --interval until SIGTERM or SIGINT\n"
 	"      --interval DURATION  pause between syncs with --follow (default 1s)\n"
 	"  -v, --verbose            report each sync on stderr\n"
@@ -32,13 +38,15 @@ static const char usage_text[] =
 	"  -h, --help               show this help\n"
 	"  -V, --version            show the version\n";
 
-enum { OPT_ONLINE = 256, OPT_FULL, OPT_RETENTION, OPT_FOLLOW, OPT_INTERVAL };
+enum { OPT_ONLINE = 256, OPT_FULL, OPT_RETENTION, OPT_FOLLOW, OPT_INTERVAL, OPT_AS_OF, OPT_KEY_TTL };
 
 static const struct option options[] = {
 	{"store", required_argument, NULL, 's'},
 	{"online", required_argument, NULL, OPT_ONLINE},
 	{"full", no_argument, NULL, OPT_FULL},
+	{"as-of", required_argument, NULL, OPT_AS_OF},
 	{"retention", required_argument, NULL, OPT_RETENTION},
+	{"key-ttl", required_argument, NULL, OPT_KEY_TTL},
 	{"follow", no_argument, NULL, OPT_FOLLOW},
 	{"interval", required_argument, NULL, OPT_INTERVAL},
 	{"verbose", no_argument, NULL, 'v'},
@@ -87,14 +95,21 @@ int main(int argc, char **argv)
 	const char *offline = NULL, *online = NULL;
 	int follow = 0, c;
 	int64_t interval = FF_USEC;
+	struct ff_as_of as_of;
 	while ((c = getopt_long(argc, argv, ":s:vqhV", options, NULL)) != -1) {
 		switch (c) {
 		case 's': offline = optarg; break;
 		case OPT_ONLINE: online = optarg; break;
 		case OPT_FULL: o.full = 1; break;
+		case OPT_AS_OF:
+			if (ff_as_of_parse(optarg, &as_of) < 0)
+				ff_usage_error("--as-of: '%s' is neither a version nor a time", optarg);
+			o.as_of = &as_of;
+			break;
 		case OPT_RETENTION:
 			o.retention = ff_opt_duration("--retention", optarg, "7d or 12h") / FF_USEC;
 			break;
+		case OPT_KEY_TTL: o.key_ttl = ff_opt_duration("--key-ttl", optarg, "30d or 12h") / FF_USEC; break;
 		case OPT_FOLLOW: follow = 1; break;
 		case OPT_INTERVAL: interval = ff_opt_duration("--interval", optarg, "1s or 1m"); break;
 		case 'v': o.verbose = 1; break;
@@ -107,6 +122,10 @@ int main(int argc, char **argv)
 		ff_usage_error("%s", "no offline store: give -s STORE");
 	if (!online)
 		ff_usage_error("%s", "no online store: give --online ONLINE");
+	if (o.as_of && (!o.full || follow))
+		ff_usage_error("%s", "--as-of copies tables whole: give --full, without --follow");
+	if (o.key_ttl > 0 && !ff_redis_is_url(online))
+		ff_usage_error("%s", "--key-ttl is for a Redis online store (redis://, unix://)");
 	if (follow) {
 		struct sigaction sa;
 		memset(&sa, 0, sizeof sa);

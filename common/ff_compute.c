@@ -1,6 +1,9 @@
 #include "ff_compute.h"
 
+#include <errno.h>
+#include <math.h>
 #include <pthread.h>
+#include <sys/stat.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +53,7 @@ struct writer {
 	struct batch *head, *tail, *free_list;
 	int done;
 	atomic_int failed;
+	atomic_int unordered;   /* streaming: a row came that CSV cannot take in order */
 	struct batch *pool;
 };
 
@@ -79,6 +83,11 @@ struct target {
 	int64_t rows;                   /* windows handed out */
 	int64_t first_end, last_end;    /* window ends handed out, microseconds */
 	int skip;                       /* the batch was folded in already */
+	FILE *stream;                   /* CSV straight out while rows come in order */
+	int64_t streamed_end;           /* the last row streamed: its window end (s) */
+	char *last_key;                 /* and its keys: lengths (size_t), then bytes */
+	size_t last_key_len, last_key_cap;
+	int streamed;                   /* a row was streamed */
 };
 
 static void fold_init(struct target *t)
@@ -214,6 +223,93 @@ static int fold_batch(struct target *t, struct batch *b)
 	return put_new(t, run, b->nrows);
 }
 
+/* ---- CSV output straight from the windows ----
+ *
+ * A table read out of the private store comes in the order of its primary
+ * key (window end, then keys, as SQLite orders text) with the values the
+ * store gives back (times in whole seconds, NaN as NULL). While the windows
+ * come from the aggregation in that same order, each new (none handed out
+ * twice), their rows are written as they come, with the same formatting as
+ * dump_csv. The first that does not sets wr->unordered and stops the run;
+ * ff_compute_run then starts again through the private store. */
+
+static void put_csv_row(FILE *out, const struct ff_table_def *def, const struct ff_cell *cells)
+{
+	char buf[FF_CELL_TEXT_MAX];
+	for (size_t i = 0; i < def->ncols; i++) {
+		if (i)
+			putc(',', out);
+		size_t len;
+		const char *text = ff_cell_text(&cells[i], def->cols[i].type, buf, &len);
+		ff_csv_put_field(out, text, len);
+	}
+	putc('\n', out);
+}
+
+/* The row as the store would give it back; 0, or -1 when it would not
+ * come back as is (a time with a fraction of a second). */
+static int as_stored(const struct ff_table_def *def, struct ff_cell *cells)
+{
+	for (size_t i = 0; i < def->ncols; i++) {
+		struct ff_cell *c = &cells[i];
+		if (c->null)
+			continue;
+		if (def->cols[i].type == FF_TYPE_TIMESTAMP && c->i % FF_USEC != 0)
+			return -1;
+		if (def->cols[i].type == FF_TYPE_REAL && isnan(c->d))
+			*c = (struct ff_cell){.null = 1};
+	}
+	return 0;
+}
+
+/* Does the delta row come after the last row streamed, in primary-key
+ * order? Keeps it as the last one if so. */
+static int in_order(struct target *t, const struct batch *b, const struct delta *d)
+{
+	size_t nkeys = t->spec->nkeys;
+	const size_t *lens = (const size_t *)(b->arena + d->key_off);
+	const char *kp = (const char *)(lens + nkeys);
+	size_t klen = nkeys * sizeof *lens;
+	for (size_t k = 0; k < nkeys; k++)
+		klen += lens[k];
+	int64_t end = d->window_end / FF_USEC;
+	int cmp = !t->streamed || end > t->streamed_end ? 1 : end < t->streamed_end ? -1 : 0;
+	if (cmp == 0) {
+		const size_t *plens = (const size_t *)t->last_key;
+		const char *pp = (const char *)(plens + nkeys);
+		for (size_t k = 0; k < nkeys && cmp == 0; k++) {
+			size_t n = lens[k] < plens[k] ? lens[k] : plens[k];
+			cmp = memcmp(kp, pp, n);
+			if (cmp == 0)
+				cmp = (lens[k] > plens[k]) - (lens[k] < plens[k]);
+			kp += lens[k];
+			pp += plens[k];
+		}
+	}
+	if (cmp <= 0)
+		return 0;
+	ff_grow(&t->last_key, &t->last_key_cap, klen, 1);
+	memcpy(t->last_key, lens, klen);
+	t->streamed_end = end;
+	t->streamed = 1;
+	return 1;
+}
+
+static int stream_batch(struct target *t, struct batch *b)
+{
+	struct folding *f = &t->fold;
+	for (size_t r = 0; r < b->nrows; r++) {
+		struct ff_cell *cells = f->cells + r * t->def.ncols;
+		if (b->rows[r].again || !in_order(t, b, &b->rows[r]) || finish_row(t, b, r, 1) < 0 ||
+		    as_stored(&t->def, cells) < 0) {
+			atomic_store(&t->thread->unordered, 1);
+			return -1;
+		}
+		put_csv_row(t->stream, &t->def, cells);
+	}
+	return 0;
+}
+
 static void *writer_main(void *arg)
 {
 	struct writer *wr = arg;
@@ -228,7 +324,7 @@ static void *writer_main(void *arg)
 		if (!wr->head)
 			wr->tail = NULL;
 		pthread_mutex_unlock(&wr->mu);
-		if (!atomic_load(&wr->failed) && fold_batch(b->t, b) < 0)
+		if (!atomic_load(&wr->failed) && (b->t->stream ? stream_batch(b->t, b) : fold_batch(b->t, b)) < 0)
 			atomic_store(&wr->failed, 1);
 		pthread_mutex_lock(&wr->mu);
 		b->next = wr->free_list;
@@ -540,19 +636,13 @@ static int dump_csv(struct ff_store *st, const struct ff_table_def *def, FILE *o
 	if (rc < 0)
 		return -1;
 	write_csv_header(out, def);
-	char buf[FF_CELL_TEXT_MAX];
+	struct ff_cell *cells = ff_xcalloc(def->ncols ? def->ncols : 1, sizeof *cells);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		for (size_t i = 0; i < def->ncols; i++) {
-			if (i)
-				putc(',', out);
-			struct ff_cell c;
-			size_t len;
-			ff_cell_column(s, (int)i, def->cols[i].type, &c);
-			const char *text = ff_cell_text(&c, def->cols[i].type, buf, &len);
-			ff_csv_put_field(out, text, len);
-		}
-		putc('\n', out);
+		for (size_t i = 0; i < def->ncols; i++)
+			ff_cell_column(s, (int)i, def->cols[i].type, &cells[i]);
+		put_csv_row(out, def, cells);
 	}
+	free(cells);
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE)
 		return ff_db_error(ff_store_db(st), ff_store_path(st), "cannot read the computed table");
@@ -585,8 +675,10 @@ static int open_private_store(struct ff_store **st)
 	return ff_store_open(path, FF_STORE_WRITE, st);
 }
 
-int ff_compute_run(struct ff_spec *specs, size_t nspecs, char **inputs, size_t ninputs,
-		   const struct ff_compute_options *opt)
+/* One run; stream: CSV out straight from the windows (no private store),
+ * setting *unordered and failing when they come out of order. */
+static int compute(struct ff_spec *specs, size_t nspecs, char **inputs, size_t ninputs,
+		   const struct ff_compute_options *opt, int stream, int *unordered)
 {
 	struct target *targets = ff_xcalloc(nspecs, sizeof *targets);
 	struct ff_store *st = NULL;
@@ -642,8 +734,8 @@ int ff_compute_run(struct ff_spec *specs, size_t nspecs, char **inputs, size_t n
 		if (pg_rc < 0)
 			goto out;
 		st = ff_pg_writer_store(pgw);
-	} else if (opt->store ? ff_store_open(opt->store, FF_STORE_WRITE, &st) < 0 || ff_store_begin(st) < 0
-			      : open_private_store(&st) < 0 || ff_store_begin(st) < 0) {
+	} else if (!stream && (opt->store ? ff_store_open(opt->store, FF_STORE_WRITE, &st) < 0 || ff_store_begin(st) < 0
+				      : open_private_store(&st) < 0 || ff_store_begin(st) < 0)) {
 		goto out;
 	}
 	for (size_t i = 0; i < nspecs; i++) {
@@ -654,8 +746,12 @@ int ff_compute_run(struct ff_spec *specs, size_t nspecs, char **inputs, size_t n
 		t->first_end = INT64_MAX;
 		t->last_end = INT64_MIN;
 		fold_init(t);
-		if (ff_table_writer_open(st, &t->def, &wopt, &t->writer) < 0)
+		if (stream) {
+			t->stream = opt->out;
+			write_csv_header(opt->out, &t->def);
+		} else if (ff_table_writer_open(st, &t->def, &wopt, &t->writer) < 0) {
 			goto out;
+		}
 	}
 	if (writer_start(&wr) < 0)
 		goto out;
@@ -674,7 +770,12 @@ int ff_compute_run(struct ff_spec *specs, size_t nspecs, char **inputs, size_t n
 			targets[i].batch = NULL;
 		}
 	writer_running = 0;
-	if (writer_stop(&wr) < 0)
+	int stopped = writer_stop(&wr);
+	if (stream && atomic_load(&wr.unordered)) {
+		*unordered = 1;
+		goto out;
+	}
+	if (stopped < 0)
 		goto out;
 	if (opt->progress)
 		fprintf(stderr, "%*s\r", 40, "");
@@ -688,7 +789,7 @@ int ff_compute_run(struct ff_spec *specs, size_t nspecs, char **inputs, size_t n
 	if (report_bad(&bad, opt, nrows) < 0)
 		goto out;
 	if (!opt->store) {
-		if (dump_csv(st, &targets[0].def, opt->out) < 0)
+		if (!stream && dump_csv(st, &targets[0].def, opt->out) < 0)
 			goto out;
 		rc = 0;
 		goto out;
@@ -765,8 +866,11 @@ out:
 			if (targets[i].batch)
 				batch_submit(&wr, targets[i].batch);
 		writer_stop(&wr);
+		if (stream && atomic_load(&wr.unordered))
+			*unordered = 1;
 	}
 	for (size_t i = 0; i < nspecs; i++) {
+		free(targets[i].last_key);
 		ff_table_writer_free(targets[i].writer);
 		ff_agg_free(targets[i].agg);
 		ff_table_def_release(&targets[i].def);
@@ -780,4 +884,47 @@ out:
 	else
 		ff_store_close(st);
 	return rc;
+}
+
+/* Can the CSV output be streamed, and started again through the private
+ * store if the windows come out of order? Inputs that can be read twice
+ * (named regular files) and an output that can be cut back (a regular
+ * file). */
+static int can_stream(char **inputs, size_t ninputs, FILE *out)
+{
+	struct stat sb;
+	if (ninputs == 0 || fstat(fileno(out), &sb) < 0 || !S_ISREG(sb.st_mode) || ftell(out) < 0)
+		return 0;
+	for (size_t i = 0; i < ninputs; i++)
+		if (strcmp(inputs[i], "-") == 0 || stat(inputs[i], &sb) < 0 || !S_ISREG(sb.st_mode))
+			return 0;
+	return 1;
+}
+
+int ff_compute_run(struct ff_spec *specs, size_t nspecs, char **inputs, size_t ninputs,
+		   const struct ff_compute_options *opt)
+{
+	if (opt->store || nspecs != 1 || !can_stream(inputs, ninputs, opt->out))
+		return compute(specs, nspecs, inputs, ninputs, opt, 0, NULL);
+	/* The streamed run's messages are told only if it stands. */
+	long at = ftell(opt->out);
+	char *held = NULL;
+	size_t held_len = 0;
+	FILE *m = open_memstream(&held, &held_len);
+	ff_hold_messages(m);
+	int unordered = 0;
+	int rc = compute(specs, nspecs, inputs, ninputs, opt, 1, &unordered);
+	ff_hold_messages(NULL);
+	if (m)
+		fclose(m);
+	if (!unordered) {
+		if (held_len)
+			fputs(held, stderr);
+		free(held);
+		return rc;
+	}
+	free(held);
+	if (fflush(opt->out) != 0 || ftruncate(fileno(opt->out), at) < 0 || fseek(opt->out, at, SEEK_SET) < 0)
+		return ff_error("cannot start the CSV output again: %s", strerror(errno));
+	return compute(specs, nspecs, inputs, ninputs, opt, 0, NULL);
 }

@@ -12,6 +12,11 @@
 
 static int busy_ms = FF_DB_BUSY_MS;
 
+int ff_db_wait(void)
+{
+	return busy_ms;
+}
+
 void ff_db_set_wait(int ms)
 {
 	busy_ms = ms;

@@ -18,6 +18,8 @@
  * ends with the lock still held, errors read "path: another ff run is
  * writing this store (waited N s); try again or raise --wait". */
 void ff_db_set_wait(int ms);
+/* The wait set, in ms (other stores' locks wait as long). */
+int ff_db_wait(void);
 
 enum ff_db_role {
 	FF_DB_READER,        /* an existing file, read-only */

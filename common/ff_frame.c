@@ -14,6 +14,7 @@
 #include "ff_db.h"
 #include "ff_rec.h"
 #include "ff_store.h"
+#include "ff_store_history.h"
 #include "ff_time.h"
 #include "ff_util.h"
 
@@ -301,8 +302,35 @@ static int read_rows(struct ff_frame *f, sqlite3_stmt *st)
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
+/* The rows of an ff store's table as of a version, for the columns of sql
+ * ("SELECT a, b FROM t"): the outer select of ff_store_rows_sql's rows. */
+static char *as_of_sql(sqlite3 *db, const char *path, const char *table, const struct ff_table_def *def,
+		       const struct ff_as_of *as_of, const char *sql)
+{
+	struct ff_store *st = NULL;
+	char *rows = NULL, *out = NULL;
+	int64_t version;
+	const char **names = ff_xcalloc(def->ncols + 1, sizeof *names);
+	for (size_t i = 0; i < def->ncols; i++)
+		names[i] = def->cols[i].name;
+	int ok = ff_store_borrow(db, path, "main", &st);
+	if (ok == 0)
+		ff_error("%s: --as-of reads an ff store; this is not one", path);
+	if (ok > 0 && ff_store_as_of_version(st, table, as_of, &version) == 0 &&
+	    ff_store_rows_sql(st, table, names, def->ncols, version, 0, &rows) == 0) {
+		const char *from = strstr(sql, " FROM ");
+		size_t n = (size_t)(from - sql) + strlen(rows) + 16;
+		out = ff_xmalloc(n);
+		snprintf(out, n, "%.*s FROM (%s)", (int)(from - sql), sql, rows);
+	}
+	free(rows);
+	free((void *)names);
+	ff_store_close(st);
+	return out;
+}
+
 static int read_table(struct ff_frame *f, const char *path, const char *table,
-		      const char *const *wanted, size_t nwanted)
+		      const char *const *wanted, size_t nwanted, const struct ff_as_of *as_of)
 {
 	sqlite3 *db = NULL;
 	sqlite3_stmt *st = NULL;
@@ -356,6 +384,13 @@ static int read_table(struct ff_frame *f, const char *path, const char *table,
 		p += sprintf(p, "%s%s", i ? ", " : "", col);
 	}
 	sprintf(p, " FROM %s", ident);
+	if (as_of) {
+		char *rows = as_of_sql(db, path, table, &def, as_of, sql);
+		if (!rows)
+			goto out;
+		free(sql);
+		sql = rows;
+	}
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK || read_rows(f, st) < 0) {
 		ff_error("%s: %s", f->name, sqlite3_errmsg(db));
 		goto out;
@@ -402,6 +437,12 @@ static void finish(struct ff_frame *f)
 int ff_frame_read(struct ff_frame *f, const char *store, const char *source,
 		  const char *const *wanted, size_t nwanted)
 {
+	return ff_frame_read_as_of(f, store, source, wanted, nwanted, NULL);
+}
+
+int ff_frame_read_as_of(struct ff_frame *f, const char *store, const char *source,
+			const char *const *wanted, size_t nwanted, const struct ff_as_of *as_of)
+{
 	memset(f, 0, sizeof *f);
 	int rc;
 	if (store) {
@@ -409,13 +450,15 @@ int ff_frame_read(struct ff_frame *f, const char *store, const char *source,
 		sprintf(f->name, "%s:%s", store, source);
 		/* A PostgreSQL store is read from its private copy (ff_pg_store.h). */
 		const char *file = ff_pg_is_uri(store) ? ff_pg_store_file(store) : store;
-		rc = file ? read_table(f, file, source, wanted, nwanted) : -1;
+		rc = file ? read_table(f, file, source, wanted, nwanted, as_of) : -1;
 	} else {
 		const char *colon = strrchr(source, ':');
 		char *db = colon ? ff_xstrndup(source, (size_t)(colon - source)) : NULL;
 		f->name = ff_xstrdup(ff_input_name(source));
 		if (db && is_sqlite_file(db))
-			rc = read_table(f, db, colon + 1, wanted, nwanted);
+			rc = read_table(f, db, colon + 1, wanted, nwanted, as_of);
+		else if (as_of)
+			rc = ff_error("%s: --as-of reads a table of a store, not a record stream", f->name);
 		else
 			rc = read_stream(f, source, wanted, nwanted);
 		free(db);

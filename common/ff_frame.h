@@ -56,6 +56,11 @@ struct ff_frame {
  * one is an error. Returns 0 or -1 (reported, with file and line). */
 int ff_frame_read(struct ff_frame *f, const char *store, const char *source,
 		  const char *const *wanted, size_t nwanted);
+/* The same, a store's table as of a version or a time (ff_store_history.h;
+ * NULL: as it is). */
+struct ff_as_of;
+int ff_frame_read_as_of(struct ff_frame *f, const char *store, const char *source,
+			const char *const *wanted, size_t nwanted, const struct ff_as_of *as_of);
 void ff_frame_release(struct ff_frame *f);
 
 /* Index of a column, or -1. */

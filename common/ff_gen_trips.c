@@ -372,6 +372,43 @@ static void build_city(struct gen *g)
 	}
 }
 
+/* log2(v) in units of 1/4096, rounded down, for v >= 1: the whole part from
+ * the highest bit, the fraction bit by bit by squaring (m in [1, 2) scaled
+ * by 2^30). */
+static int32_t log2_4096(uint32_t v)
+{
+	int32_t ip = 31;
+	while (!(v >> ip))
+		ip--;
+	uint64_t m = (uint64_t)v << (30 - ip);
+	int32_t frac = 0;
+	for (int bit = 2048; bit; bit >>= 1) {
+		m = (m * m) >> 30;
+		if (m >= 1ULL << 31) {
+			m >>= 1;
+			frac |= bit;
+		}
+	}
+	return ip * 4096 + frac;
+}
+
+/* Zones 1..FF_GEN_TRIPS_RANKED_ZONES with weights 1/k^s (s in thousandths),
+ * the same at every hour for pickups and dropoffs alike; no other zone. */
+static void build_zipf(struct gen *g, int32_t s_milli)
+{
+	uint32_t w[NZONES] = {0};
+	for (int k = 1; k <= FF_GEN_TRIPS_RANKED_ZONES; k++) {
+		int64_t v = scale_pow2(1 << 22, (int32_t)(-(int64_t)s_milli * log2_4096((uint32_t)k) / 1000));
+		w[k - 1] = v > 0 ? (uint32_t)v : 1;
+	}
+	table_build(&g->pick[0], w);
+	for (int per = 0; per < NPERIODS; per++) {
+		g->pick[per] = g->pick[0];
+		for (int p = 1; p <= NZONES; p++)
+			g->drop[per][p] = g->pick[0];
+	}
+}
+
 static int draw_zone(struct rng *r, const struct zone_table *t)
 {
 	uint64_t v = rng_next(r);
@@ -606,6 +643,8 @@ int ff_gen_trips(FILE *out, const struct ff_gen_trips_options *o)
 	g->start = ff_floor_div(o->start, FF_USEC);
 	g->date_day[0] = g->date_day[1] = INT64_MIN;
 	build_city(g);
+	if (o->zones == FF_GEN_TRIPS_ZIPF)
+		build_zipf(g, o->zipf_milli);
 	int rc = generate(g, out, buf, o->rows, o->days);
 	free(buf);
 	free(g);

@@ -1,6 +1,7 @@
 #include "ff_join.h"
 
 #include <pthread.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,10 @@
 #include "ff_cell.h"
 #include "ff_csv.h"
 #include "ff_db.h"
+#include "ff_rec_ahead.h"
+#include "ff_store_history.h"
+#include "ff_online_redis.h"
+#include "ff_redis.h"
 #include "ff_time.h"
 #include "ff_util.h"
 
@@ -34,6 +39,9 @@ struct lookup {
 	char *keybuf;             /* this row's key tuple, for the observer */
 	size_t keybuf_cap;
 	char *textbuf;            /* online: text features of the row found */
+	size_t *remote_feat;      /* Redis: each feature's place among the table's */
+	struct ff_cell *remote_cells; /* Redis: the row found, all its features */
+	size_t remote_nall;
 	size_t textbuf_cap;
 	char **default_text;
 };
@@ -41,6 +49,8 @@ struct lookup {
 struct ff_join {
 	const struct ff_join_spec *spec;
 	struct ff_store *store;
+	const struct ff_as_of *as_of; /* while loading: one for all tables, or one per lookup */
+	size_t nas_of;
 	struct lookup *lookups;
 	size_t nlookups, nslots;
 	char **slot_names;       /* output name of each feature slot */
@@ -54,6 +64,9 @@ struct ff_join {
 	FILE *out_file;
 	enum ff_rec_format format;
 	const struct ff_rec_reader *reader;
+	const struct ff_rec_reader *where_reader; /* where_prefix is this reader's */
+	char where_prefix[600];
+	size_t where_prefix_len;
 	const char *row_where;    /* rows given one at a time: where they come from */
 	ff_join_observe_fn observe;
 	ff_join_schema_fn schema_fn;
@@ -67,6 +80,7 @@ struct ff_join {
 	const char **key_bytes;
 	size_t *key_lens;
 	sqlite3 *online_db;              /* the online store, when looking up there */
+	struct ff_online_reader *remote; /* or the Redis one (ff_online_redis.h) */
 	const char *online_path;
 	sqlite3_stmt *begin, *commit;
 	char *key_buf;
@@ -174,6 +188,7 @@ struct loading {
 	pthread_t thread;
 	const char *store;
 	const struct ff_lookup_def *def;
+	const struct ff_as_of *as_of;
 	struct ff_feature_table *table;
 	int rc, started;
 	char *messages;
@@ -188,7 +203,8 @@ static void *load_table(void *arg)
 	ff_hold_messages(m);
 	ld->rc = ff_store_open(ld->store, FF_STORE_READ, &st);
 	if (ld->rc == 0) {
-		ld->rc = ff_feature_table_load(st, ld->def->table, &ld->def->features, &ld->table);
+		ld->rc = ff_feature_table_load_as_of(st, ld->def->table, &ld->def->features, ld->as_of,
+						     &ld->table);
 		ff_store_close(st);
 	}
 	ff_hold_messages(NULL);
@@ -204,6 +220,8 @@ static int load_tables(struct ff_join *j, const char *store)
 	int rc = 0;
 	for (size_t i = 0; i < n; i++) {
 		ld[i] = (struct loading){.store = store, .def = j->lookups[i].def};
+		if (j->nas_of)
+			ld[i].as_of = &j->as_of[j->nas_of == n ? i : 0];
 		ld[i].started = i + 1 < n && pthread_create(&ld[i].thread, NULL, load_table, &ld[i]) == 0;
 		if (!ld[i].started)
 			load_table(&ld[i]); /* the last one here, meanwhile */
@@ -230,10 +248,31 @@ static int step_reset(sqlite3_stmt *st)
 }
 
 /* Online lookups: the table's columns from the online store's catalog and
- * one prepared point query per lookup. */
-static int prepare_online(struct ff_join *j, struct lookup *lk)
+ * one prepared point query per lookup (SQLite), or the place of each
+ * feature asked for among the table's (Redis). */
+static int online_columns(struct ff_join *j, struct lookup *lk, struct ff_strlist *keys, char **ts,
+			  struct ff_column **all, size_t *nall)
 {
 	const struct ff_lookup_def *d = lk->def;
+	if (j->remote) {
+		struct ff_online_redis_table t;
+		int rc = ff_online_reader_table(j->remote, d->table, &t);
+		for (size_t i = 0; rc == 0 && i < t.ncols; i++) {
+			const struct ff_column *c = &t.cols[i];
+			if (c->role == FF_ROLE_KEY)
+				ff_strlist_add(keys, c->name);
+			else if (c->role == FF_ROLE_TIMESTAMP)
+				*ts = ff_xstrdup(c->name);
+			else if (c->role == FF_ROLE_FEATURE) {
+				*all = ff_xrealloc(*all, (*nall + 1) * sizeof **all);
+				(*all)[(*nall)++] = (struct ff_column){ff_xstrdup(c->name), c->type, FF_ROLE_FEATURE, NULL};
+			}
+		}
+		ff_online_redis_table_release(&t);
+		if (rc == 0 && *ts)
+			rc = ff_online_reader_lookup(j->remote, (size_t)(lk - j->lookups), d->table);
+		return rc;
+	}
 	sqlite3_stmt *st;
 	if (sqlite3_prepare_v2(j->online_db, "SELECT name, type, role FROM ff_online_columns "
 				"WHERE table_name = ? ORDER BY position", -1, &st, NULL) != SQLITE_OK) {
@@ -248,32 +287,43 @@ static int prepare_online(struct ff_join *j, struct lookup *lk)
 		return ff_error("%s: not an ff online store", j->online_path);
 	}
 	sqlite3_bind_text(st, 1, d->table, -1, SQLITE_STATIC);
-	struct ff_strlist keys = {0};
-	char *ts = NULL;
-	struct ff_column *all = NULL;
-	size_t nall = 0;
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		const char *name = (const char *)sqlite3_column_text(st, 0);
 		int type = ff_type_parse((const char *)sqlite3_column_text(st, 1));
 		int role = ff_role_parse((const char *)sqlite3_column_text(st, 2));
 		if (role == FF_ROLE_KEY)
-			ff_strlist_add(&keys, name);
+			ff_strlist_add(keys, name);
 		else if (role == FF_ROLE_TIMESTAMP)
-			ts = ff_xstrdup(name);
+			*ts = ff_xstrdup(name);
 		else if (role == FF_ROLE_FEATURE) {
-			all = ff_xrealloc(all, (nall + 1) * sizeof *all);
-			all[nall++] = (struct ff_column){ff_xstrdup(name), type < 0 ? FF_TYPE_TEXT : (enum ff_type)type,
-							 FF_ROLE_FEATURE, NULL};
+			*all = ff_xrealloc(*all, (*nall + 1) * sizeof **all);
+			(*all)[(*nall)++] = (struct ff_column){ff_xstrdup(name), type < 0 ? FF_TYPE_TEXT : (enum ff_type)type,
+							       FF_ROLE_FEATURE, NULL};
 		}
 	}
 	sqlite3_finalize(st);
-	int rc = 0;
+	return 0;
+}
+
+static int prepare_online(struct ff_join *j, struct lookup *lk)
+{
+	const struct ff_lookup_def *d = lk->def;
+	struct ff_strlist keys = {0};
+	char *ts = NULL;
+	struct ff_column *all = NULL;
+	size_t nall = 0;
+	int rc = online_columns(j, lk, &keys, &ts, &all, &nall);
+	if (rc < 0)
+		goto out;
 	if (!ts) {
 		rc = ff_error("%s: no table %s in the online store: run ff-sync-online", j->online_path, d->table);
 		goto out;
 	}
 	/* The features asked for, in the order asked, as offline. */
 	lk->feat = ff_xcalloc(nall ? nall : 1, sizeof *lk->feat);
+	lk->remote_feat = ff_xcalloc(nall ? nall : 1, sizeof *lk->remote_feat);
+	lk->remote_cells = ff_xcalloc(nall ? nall : 1, sizeof *lk->remote_cells);
+	lk->remote_nall = nall;
 	for (size_t i = 0; i < (d->features.n ? d->features.n : nall); i++) {
 		size_t f = i;
 		if (d->features.n) {
@@ -284,10 +334,11 @@ static int prepare_online(struct ff_join *j, struct lookup *lk)
 				goto out;
 			}
 		}
+		lk->remote_feat[lk->nfeat] = f;
 		lk->feat[lk->nfeat] = all[f];
 		lk->feat[lk->nfeat++].name = ff_xstrdup(all[f].name);
 	}
-	if (ff_asof_prepare(j->online_db, d->table, &keys, ts, lk->feat, lk->nfeat, &lk->online) < 0)
+	if (!j->remote && ff_asof_prepare(j->online_db, d->table, &keys, ts, lk->feat, lk->nfeat, &lk->online) < 0)
 		rc = ff_error("%s: table %s: %s", j->online_path, d->table, sqlite3_errmsg(j->online_db));
 	if (rc == 0)
 		rc = setup_lookup(j, lk, keys.n);
@@ -303,17 +354,64 @@ out:
 static int open_online(struct ff_join *j, const char *path)
 {
 	j->online_path = path;
-	/* Read-write but query_only (ff_db.h): a read-only connection reopened
-	 * the WAL files on every transaction (an open, fcntl and close per
-	 * request); this one keeps them open and still never writes. */
-	if (ff_db_open(path, FF_DB_ONLINE_READER, FF_DB_THREADED, &j->online_db) < 0)
-		return -1;
-	if (sqlite3_prepare_v2(j->online_db, "BEGIN", -1, &j->begin, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(j->online_db, "COMMIT", -1, &j->commit, NULL) != SQLITE_OK)
-		return ff_error("%s: %s", path, sqlite3_errmsg(j->online_db));
+	if (ff_redis_is_url(path)) {
+		if (ff_online_reader_open(path, &j->remote) < 0)
+			return -1;
+	} else {
+		/* Read-write but query_only (ff_db.h): a read-only connection
+		 * reopened the WAL files on every transaction (an open, fcntl and
+		 * close per request); this one keeps them open and still never
+		 * writes. */
+		if (ff_db_open(path, FF_DB_ONLINE_READER, FF_DB_THREADED, &j->online_db) < 0)
+			return -1;
+		if (sqlite3_prepare_v2(j->online_db, "BEGIN", -1, &j->begin, NULL) != SQLITE_OK ||
+		    sqlite3_prepare_v2(j->online_db, "COMMIT", -1, &j->commit, NULL) != SQLITE_OK)
+			return ff_error("%s: %s", path, sqlite3_errmsg(j->online_db));
+	}
 	for (size_t i = 0; i < j->nlookups; i++)
 		if (prepare_online(j, &j->lookups[i]) < 0)
 			return -1;
+	return 0;
+}
+
+/* An online lookup's answer, its features in the feature cells: text
+ * copied out of the store's buffers, which the next lookup reuses; a miss
+ * takes the defaults. */
+static void online_answer(struct ff_join *j, struct lookup *lk, size_t l, int found)
+{
+	size_t used = 0;
+	for (size_t f = 0; found && f < lk->nfeat; f++) {
+		struct ff_cell *c = &j->feature_cells[lk->first_slot + f];
+		if (!c->null && lk->feat[f].type == FF_TYPE_TEXT) {
+			/* Copied, pointed at once the buffer is final. */
+			ff_grow(&lk->textbuf, &lk->textbuf_cap, used + c->len + 1, 1);
+			memcpy(lk->textbuf + used, c->s, c->len);
+			lk->textbuf[used + c->len] = '\0';
+			c->i = (int64_t)used;
+			used += c->len + 1;
+		}
+	}
+	for (size_t f = 0; found && f < lk->nfeat; f++) {
+		struct ff_cell *c = &j->feature_cells[lk->first_slot + f];
+		if (!c->null && lk->feat[f].type == FF_TYPE_TEXT)
+			c->s = lk->textbuf + c->i;
+	}
+	j->key_ids[l] = -1;
+	j->matches[l] = found ? 0 : -1;
+	if (!found)
+		for (size_t f = 0; f < lk->nfeat; f++)
+			j->feature_cells[lk->first_slot + f] = lk->defaults[f];
+}
+
+/* Redis: the lookup's answer, after the request's one round trip. */
+static int remote_found(struct ff_join *j, struct lookup *lk, size_t l)
+{
+	int found = ff_online_reader_result(j->remote, l, lk->remote_cells, lk->remote_nall);
+	if (found < 0)
+		return -1;
+	for (size_t f = 0; found && f < lk->nfeat; f++)
+		j->feature_cells[lk->first_slot + f] = lk->remote_cells[lk->remote_feat[f]];
+	online_answer(j, lk, l, found);
 	return 0;
 }
 
@@ -326,40 +424,27 @@ static int online_find(struct ff_join *j, struct lookup *lk, size_t l, const cha
 	int found = ff_asof_query(st, d->keys.n, key, klen, lk->match, t, d->lookback);
 	if (found < 0)
 		return ff_error("%s: table %s: %s", j->online_path, d->table, sqlite3_errmsg(j->online_db));
-	if (found) {
-		size_t used = 0;
-		for (size_t f = 0; f < lk->nfeat; f++) {
-			struct ff_cell *c = &j->feature_cells[lk->first_slot + f];
-			ff_cell_column(st, (int)f, lk->feat[f].type, c);
-			if (!c->null && lk->feat[f].type == FF_TYPE_TEXT) {
-				/* Kept past the reset: copied, pointed at once the buffer is final. */
-				ff_grow(&lk->textbuf, &lk->textbuf_cap, used + c->len + 1, 1);
-				memcpy(lk->textbuf + used, c->s, c->len);
-				lk->textbuf[used + c->len] = '\0';
-				c->i = (int64_t)used;
-				used += c->len + 1;
-			}
-		}
-		for (size_t f = 0; f < lk->nfeat; f++) {
-			struct ff_cell *c = &j->feature_cells[lk->first_slot + f];
-			if (!c->null && lk->feat[f].type == FF_TYPE_TEXT)
-				c->s = lk->textbuf + c->i;
-		}
+	for (size_t f = 0; found && f < lk->nfeat; f++)
+		ff_cell_column(st, (int)f, lk->feat[f].type, &j->feature_cells[lk->first_slot + f]);
+	online_answer(j, lk, l, found);
+	if (found)
 		sqlite3_reset(st);
-	}
-	j->key_ids[l] = -1;
-	j->matches[l] = found ? 0 : -1;
-	if (!found)
-		for (size_t f = 0; f < lk->nfeat; f++)
-			j->feature_cells[lk->first_slot + f] = lk->defaults[f];
 	return 0;
 }
 
 int ff_join_open(const struct ff_join_spec *spec, const char *store, const char *online,
 		 struct ff_join **out)
 {
+	return ff_join_open_as_of(spec, store, online, NULL, 0, out);
+}
+
+int ff_join_open_as_of(const struct ff_join_spec *spec, const char *store, const char *online,
+		       const struct ff_as_of *as_of, size_t nas_of, struct ff_join **out)
+{
 	struct ff_join *j = ff_xcalloc(1, sizeof *j);
 	j->spec = spec;
+	j->as_of = as_of;
+	j->nas_of = nas_of;
 	j->nlookups = spec->nlookups;
 	j->lookups = ff_xcalloc(spec->nlookups ? spec->nlookups : 1, sizeof *j->lookups);
 	/* Load the input zone now, before a server's threads read times. */
@@ -397,6 +482,7 @@ int ff_join_open(const struct ff_join_spec *spec, const char *store, const char 
 	j->event_times = ff_xcalloc(n, sizeof *j->event_times);
 	j->key_bytes = ff_xcalloc(n, sizeof *j->key_bytes);
 	j->key_lens = ff_xcalloc(n, sizeof *j->key_lens);
+	j->as_of = NULL;
 	*out = j;
 	return 0;
 fail:
@@ -419,7 +505,10 @@ void ff_join_free(struct ff_join *j)
 		free(lk->defaults);
 		free(lk->keybuf);
 		free(lk->textbuf);
+		free(lk->remote_feat);
+		free(lk->remote_cells);
 	}
+	ff_online_reader_close(j->remote);
 	sqlite3_finalize(j->begin);
 	sqlite3_finalize(j->commit);
 	if (j->online_db)
@@ -446,13 +535,35 @@ void ff_join_free(struct ff_join *j)
 }
 
 /* Where a row comes from, for messages: the reader's "file:LINE", or what
- * the caller of ff_join_row named it. */
-static void where_of(const struct ff_join *j, long pos, char *buf, size_t size)
+ * the caller of ff_join_row named it. The reader's text is made once per
+ * input with line 0 and its digit replaced for each row: a snprintf per row
+ * cost a tenth of the joining thread. */
+static void where_of(struct ff_join *j, long pos, char *buf, size_t size)
 {
-	if (j->reader)
-		ff_rec_where(j->reader, pos, buf, size);
-	else
+	if (!j->reader) {
 		snprintf(buf, size, "%s", j->row_where ? j->row_where : "row");
+		return;
+	}
+	if (j->where_reader != j->reader) {
+		ff_rec_where(j->reader, 0, j->where_prefix, sizeof j->where_prefix);
+		size_t n = strlen(j->where_prefix);
+		j->where_prefix_len = n && j->where_prefix[n - 1] == '0' ? n - 1 : 0;
+		j->where_reader = j->reader;
+	}
+	size_t n = j->where_prefix_len;
+	if (!n || pos < 0 || n + 24 > size) {
+		ff_rec_where(j->reader, pos, buf, size);
+		return;
+	}
+	char digits[24];
+	size_t k = 0;
+	do
+		digits[k++] = (char)('0' + pos % 10);
+	while ((pos /= 10) != 0);
+	memcpy(buf, j->where_prefix, n);
+	while (k)
+		buf[n++] = digits[--k];
+	buf[n] = '\0';
 }
 
 /* A column reference: an input column i is i, derived step k is
@@ -468,7 +579,7 @@ static long resolve(const struct ff_join *j, const char *name, size_t before)
 	return -1;
 }
 
-static int missing_column(const struct ff_join *j, const char *name, const char *what)
+static int missing_column(struct ff_join *j, const char *name, const char *what)
 {
 	char where[600], hint[160];
 	where_of(j, 1, where, sizeof where);
@@ -701,7 +812,11 @@ static int on_row(void *ctx, const struct ff_cell *cells, size_t n, long pos)
 			j->key_bytes[l] = lk->keybuf;
 			j->key_lens[l] = klen;
 		}
-		if (j->online_db) {
+		if (j->remote) {
+			int64_t lo, hi;
+			int any = ff_asof_seconds(lk->match, t, lk->def->lookback, &lo, &hi);
+			ff_online_reader_add(j->remote, l, any ? key : NULL, klen, lo, hi);
+		} else if (j->online_db) {
 			if (online_find(j, lk, l, key, klen, t) < 0)
 				return -1;
 		} else {
@@ -718,6 +833,16 @@ static int on_row(void *ctx, const struct ff_cell *cells, size_t n, long pos)
 	}
 	if (j->online_db && step_reset(j->commit) < 0)
 		return ff_error("%s: %s", j->online_path, sqlite3_errmsg(j->online_db));
+	/* Redis: every lookup of the row in one round trip. */
+	if (j->remote) {
+		if (ff_online_reader_run(j->remote) < 0) {
+			where_of(j, pos, where, sizeof where);
+			return ff_error("%s: the lookups of this request failed", where);
+		}
+		for (size_t l = 0; l < j->nlookups; l++)
+			if (remote_found(j, &j->lookups[l], l) < 0)
+				return -1;
+	}
 	for (size_t c = 0; c < j->out.ncols; c++) {
 		const struct out_col *oc = &j->cols[c];
 		switch (oc->from) {
@@ -759,7 +884,11 @@ int ff_join_run(struct ff_join *j, char **inputs, size_t ninputs, FILE *out,
 		}
 		struct ff_rec_reader *r = ff_rec_open(f, ff_input_name(inputs[i]));
 		j->reader = r;
-		rc = ff_rec_each(r, on_schema, on_row, j) == 0 ? 0 : -1;
+		/* A file is parsed a few thousand rows ahead, on a thread of its
+		 * own; a pipe may be a client waiting for each answer. */
+		struct stat sb;
+		int ahead = !j->online_db && fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode);
+		rc = (ahead ? ff_rec_each_ahead : ff_rec_each)(r, on_schema, on_row, j) == 0 ? 0 : -1;
 		j->reader = NULL;
 		ff_rec_close(r);
 		if (f != stdin)

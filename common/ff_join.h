@@ -19,6 +19,12 @@ struct ff_join;
  * row by row. Returns 0 or -1 (reported). */
 int ff_join_open(const struct ff_join_spec *spec, const char *store, const char *online,
 		 struct ff_join **out);
+/* The same, reading the offline tables as of a version or a time
+ * (ff_store_history.h): as_of holds one for every table (nas_of 1) or one
+ * per lookup (nas_of the spec's lookups); none (0) is the latest. */
+struct ff_as_of;
+int ff_join_open_as_of(const struct ff_join_spec *spec, const char *store, const char *online,
+		       const struct ff_as_of *as_of, size_t nas_of, struct ff_join **out);
 void ff_join_free(struct ff_join *j);
 
 size_t ff_join_nlookups(const struct ff_join *j);

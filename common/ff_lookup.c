@@ -7,6 +7,7 @@
 #include "ff_keyset.h"
 #include "ff_pg.h"
 #include "ff_pg_store.h"
+#include "ff_store_history.h"
 #include "ff_time.h"
 #include "ff_util.h"
 
@@ -52,13 +53,25 @@ void ff_feature_table_free(struct ff_feature_table *t)
 	free(t);
 }
 
+/* 1 if definition has the line "feature NAME=...". */
+static int defines(const char *definition, const char *name)
+{
+	size_t n = strlen(name);
+	for (const char *p = definition; p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (strncmp(p, "feature ", 8) == 0 && strncmp(p + 8, name, n) == 0 && p[8 + n] == '=')
+			return 1;
+	return 0;
+}
+
 static int pick_features(struct ff_feature_table *t, const struct ff_strlist *features,
 			 const char *store)
 {
 	t->feat_cols = ff_xcalloc(t->def.ncols, sizeof *t->feat_cols);
 	if (features->n == 0) {
+		/* All the features of the definition read: a table widened by
+		 * features since had fewer. */
 		for (size_t i = 0; i < t->def.ncols; i++)
-			if (t->def.cols[i].role == FF_ROLE_FEATURE)
+			if (t->def.cols[i].role == FF_ROLE_FEATURE && defines(t->def.definition, t->def.cols[i].name))
 				t->feat_cols[t->nfeat++] = i;
 		return 0;
 	}
@@ -207,16 +220,32 @@ static int read_sqlite(struct ff_store *st, const char *table, const char *selec
 int ff_feature_table_load(struct ff_store *st, const char *table, const struct ff_strlist *features,
 			  struct ff_feature_table **out)
 {
+	return ff_feature_table_load_as_of(st, table, features, NULL, out);
+}
+
+int ff_feature_table_load_as_of(struct ff_store *st, const char *table, const struct ff_strlist *features,
+				const struct ff_as_of *as_of, struct ff_feature_table **out)
+{
 	struct ff_feature_table *t = ff_xcalloc(1, sizeof *t);
 	const char *store = ff_store_path(st);
 	struct filling fl = {.t = t};
 	char *sql = NULL;
 	size_t *cols = NULL;
+	int64_t current = 0;
 	int rc = ff_store_table(st, table, &t->def, &t->version);
 	if (rc <= 0) {
 		if (rc == 0)
 			ff_error("%s: no table %s in the store", store, table);
 		goto fail;
+	}
+	current = t->version;
+	if (as_of) {
+		char *definition;
+		if (ff_store_as_of_version(st, table, as_of, &t->version) < 0 ||
+		    ff_store_definition_as_of(st, table, t->version, &definition) < 0)
+			goto fail;
+		free(t->def.definition);
+		t->def.definition = definition;
 	}
 	size_t ts_col = SIZE_MAX;
 	for (size_t i = 0; i < t->def.ncols; i++) {
@@ -244,20 +273,21 @@ int ff_feature_table_load(struct ff_store *st, const char *table, const struct f
 	t->keys = ff_keyset_new();
 	if (ff_pg_is_uri(store)) {
 		/* A PostgreSQL store: the rows straight from the server. */
+		if (t->version != current) {
+			ff_error("%s: table %s: a PostgreSQL store is read as it is, not as of a version", store, table);
+			goto fail;
+		}
 		if (ff_pg_store_rows(store, &t->def, cols, ncols, add_row, &fl) < 0)
 			goto fail;
 	} else {
-		size_t size = 0;
-		FILE *m = open_memstream(&sql, &size);
-		char q[300];
-		fprintf(m, "SELECT ");
-		for (size_t i = 0; i < ncols; i++) {
-			ff_sql_ident(q, sizeof q, t->def.cols[cols[i]].name);
-			fprintf(m, "%s%s", i ? ", " : "", q);
-		}
-		ff_sql_ident(q, sizeof q, table);
-		fprintf(m, " FROM %s", q);
-		fclose(m);
+		/* As of the version. */
+		const char **names = ff_xcalloc(ncols, sizeof *names);
+		for (size_t i = 0; i < ncols; i++)
+			names[i] = t->def.cols[cols[i]].name;
+		rc = ff_store_rows_sql(st, table, names, ncols, t->version, 0, &sql);
+		free(names);
+		if (rc < 0)
+			goto fail;
 		/* Sized once: growing by doubling copied and faulted in the arrays twice. */
 		size_t nf = t->nfeat;
 		fl.cap = (size_t)count_rows(st, table) + 1;
@@ -387,17 +417,20 @@ static int64_t ceil_div(int64_t a, int64_t b)
 	return a / b + (a % b > 0);
 }
 
+int ff_asof_seconds(enum ff_match match, int64_t time, int64_t lookback, int64_t *lo, int64_t *hi)
+{
+	struct ff_asof_window w = ff_asof_window(match, time, lookback);
+	*lo = ceil_div(w.lo, FF_USEC);
+	*hi = ff_floor_div(w.hi, FF_USEC);
+	return *lo <= *hi;
+}
+
 int ff_asof_query(sqlite3_stmt *st, size_t nkeys, const char *key, size_t klen, enum ff_match match,
 		  int64_t time, int64_t lookback)
 {
-	if (!key)
+	int64_t lo, hi;
+	if (!key || !ff_asof_seconds(match, time, lookback, &lo, &hi))
 		return 0;
-	/* Rows at second s are at s * 10^6: those in the window are the
-	 * seconds from ceil(lo / 10^6) to floor(hi / 10^6). */
-	struct ff_asof_window w = ff_asof_window(match, time, lookback);
-	int64_t lo = ceil_div(w.lo, FF_USEC), hi = ff_floor_div(w.hi, FF_USEC);
-	if (lo > hi)
-		return 0; /* no whole second in it: an exact time with a fraction */
 	const char *p = key, *end = key + klen;
 	for (size_t k = 0; k < nkeys; k++) {
 		const char *z = memchr(p, '\0', (size_t)(end - p));

@@ -20,6 +20,12 @@ struct ff_feature_table;
  * an error. Returns 0 or -1 (reported). */
 int ff_feature_table_load(struct ff_store *st, const char *table, const struct ff_strlist *features,
 			  struct ff_feature_table **out);
+/* The same as of a version or time (ff_store_history.h; NULL: the latest):
+ * the rows the table held then, read by ff_store_rows_sql. A version that
+ * is gone (replaced, vacuumed) is an error that says so. */
+struct ff_as_of;
+int ff_feature_table_load_as_of(struct ff_store *st, const char *table, const struct ff_strlist *features,
+				const struct ff_as_of *as_of, struct ff_feature_table **out);
 void ff_feature_table_free(struct ff_feature_table *t);
 
 /* The table as the catalog describes it, and its version when loaded. */
@@ -67,6 +73,12 @@ struct ff_asof_window ff_asof_window(enum ff_match match, int64_t time, int64_t 
  * thread-safe): time-ordered inputs find the next one at once. */
 int64_t ff_feature_table_find(struct ff_feature_table *t, int64_t key, enum ff_match match,
 			      int64_t time, int64_t lookback);
+
+/* The window in the whole seconds stores keep: rows at second s are at
+ * s * 10^6, so those in it are the seconds from ceil(lo / 10^6) to
+ * floor(hi / 10^6). Returns 1 with *lo and *hi, or 0 when no whole second
+ * lies in it (an exact time with a fraction). */
+int ff_asof_seconds(enum ff_match match, int64_t time, int64_t lookback, int64_t *lo, int64_t *hi);
 
 /* In SQL (the online store, ff-online(5)): prepare the point query of the
  * rule on db's table, whose key columns are keys (in the order of the key

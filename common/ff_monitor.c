@@ -36,7 +36,7 @@ int ff_time_range_parse(const char *s, struct ff_time_range *out)
 
 int ff_monitor_read(const struct ff_monitor_options *o, const char *source, struct ff_frame *f)
 {
-	return ff_frame_read(f, o->store, source, NULL, 0);
+	return ff_frame_read_as_of(f, o->store, source, NULL, 0, o->as_of);
 }
 
 /* The first cell of a column that is not a timestamp, as an error; a

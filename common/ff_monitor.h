@@ -26,6 +26,7 @@ struct ff_monitor_options {
 	const char *store;              /* --store: operands are its tables */
 	struct ff_strlist columns;      /* --columns: the columns to look at */
 	const char *time_column;        /* --time-column */
+	const struct ff_as_of *as_of;   /* --as-of: store tables as of a version or time */
 	/* profile */
 	const char *unique_key;         /* --unique-key COLS; default a store's key */
 	const char *partition;          /* --partition COL; default a store's */

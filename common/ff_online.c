@@ -3,6 +3,7 @@
 #include "ff_pg_store.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,8 +12,12 @@
 #include <sqlite3.h>
 
 #include "ff_db.h"
+#include "ff_keyset.h"
+#include "ff_online_redis.h"
+#include "ff_redis.h"
 #include "ff_schema.h"
 #include "ff_store.h"
+#include "ff_store_history.h"
 #include "ff_util.h"
 
 #define FF_ONLINE_APPLICATION_ID 0x66660003
@@ -148,6 +153,8 @@ static int read_source(struct sync *s)
 		return -1;
 	if (!found)
 		return ff_error("%s: no table %s in the store", s->offline, s->table);
+	if (s->o->as_of && ff_store_as_of_version(s->src, s->table, s->o->as_of, &s->version) < 0)
+		return -1;
 	const struct ff_column *columns = s->def.cols;
 	size_t ncols = s->def.ncols;
 	for (size_t i = 0; i < ncols; i++) {
@@ -196,6 +203,302 @@ static int read_source(struct sync *s)
 	return 0;
 }
 
+/* ---- the full copy ----
+ *
+ * The offline table is stored in time order, the online one in key order.
+ * INSERT ... SELECT ... ORDER BY key made SQLite sort every row (0.8-1.2M
+ * rows/s). Instead the rows are read in the offline order, each kept as its
+ * values' bytes, and grouped by key with a counting sort: a key's rows come
+ * out in time order as read, so the rows go in key order with no comparison
+ * of rows, COPY_ROWS to a statement, as ff-compute writes a new table. The
+ * order only makes the inserts cheap: any order gives the same table. A table
+ * whose rows take more than COPY_MEMORY falls back to SQLite's sort. */
+enum { COPY_ROWS = 128, COPY_MEMORY = 512 << 20, CHUNK_MAX = 1 << 16 };
+
+/* A key's rows, one after the other, in chunks that grow to CHUNK_MAX. */
+struct chunk {
+	struct chunk *next;
+	size_t len, cap;
+	unsigned char data[];
+};
+
+struct copy {
+	struct ff_keyset *keys;  /* key tuples, in bytes that sort as SQLite does */
+	struct chunk **head, **tail; /* per key id */
+	size_t nkeys_cap;
+	unsigned char *row;      /* the row being read: per column its class, then value */
+	size_t len, cap;
+	size_t bytes, nrows;
+};
+
+static void copy_need(struct copy *c, size_t n)
+{
+	if (c->len + n > c->cap)
+		ff_grow(&c->row, &c->cap, c->len + n, 1);
+}
+
+/* Column col of the row st is on, appended as class byte and value. */
+static void copy_value(struct copy *c, sqlite3_stmt *st, int col)
+{
+	int type = sqlite3_column_type(st, col);
+	copy_need(c, 9);
+	c->row[c->len++] = (unsigned char)type;
+	if (type == SQLITE_INTEGER) {
+		int64_t v = sqlite3_column_int64(st, col);
+		memcpy(c->row + c->len, &v, 8);
+		c->len += 8;
+	} else if (type == SQLITE_FLOAT) {
+		double v = sqlite3_column_double(st, col);
+		memcpy(c->row + c->len, &v, 8);
+		c->len += 8;
+	} else if (type == SQLITE_TEXT || type == SQLITE_BLOB) {
+		const void *p = type == SQLITE_TEXT ? (const void *)sqlite3_column_text(st, col) : sqlite3_column_blob(st, col);
+		uint32_t n = (uint32_t)sqlite3_column_bytes(st, col);
+		copy_need(c, 4 + (size_t)n);
+		memcpy(c->row + c->len, &n, 4);
+		if (n)
+			memcpy(c->row + c->len + 4, p, n);
+		c->len += 4 + (size_t)n;
+	}
+}
+
+/* Append the row read to key id's chunks. */
+static void copy_keep(struct copy *c, uint32_t id)
+{
+	if (id >= c->nkeys_cap) {
+		size_t old = c->nkeys_cap;
+		c->nkeys_cap = old ? 2 * old : 256;
+		if (c->nkeys_cap <= id)
+			c->nkeys_cap = (size_t)id + 1;
+		c->head = ff_xrealloc(c->head, c->nkeys_cap * sizeof *c->head);
+		c->tail = ff_xrealloc(c->tail, c->nkeys_cap * sizeof *c->tail);
+		memset(c->head + old, 0, (c->nkeys_cap - old) * sizeof *c->head);
+		memset(c->tail + old, 0, (c->nkeys_cap - old) * sizeof *c->tail);
+	}
+	struct chunk *t = c->tail[id];
+	if (!t || t->len + c->len > t->cap) {
+		size_t cap = t ? 2 * t->cap : 256;
+		if (cap > CHUNK_MAX)
+			cap = CHUNK_MAX;
+		if (cap < c->len)
+			cap = c->len;
+		struct chunk *n = ff_xmalloc(sizeof *n + cap);
+		n->next = NULL;
+		n->len = 0;
+		n->cap = cap;
+		if (t)
+			t->next = n;
+		else
+			c->head[id] = n;
+		c->tail[id] = t = n;
+		c->bytes += sizeof *n + cap;
+	}
+	memcpy(t->data + t->len, c->row, c->len);
+	t->len += c->len;
+	c->nrows++;
+}
+
+static void copy_release(struct copy *c)
+{
+	for (size_t k = 0; k < c->nkeys_cap; k++)
+		for (struct chunk *ch = c->head[k], *next; ch; ch = next) {
+			next = ch->next;
+			free(ch);
+		}
+	free(c->head);
+	free(c->tail);
+	free(c->row);
+	ff_keyset_free(c->keys);
+}
+
+/* Bind the value at p to parameter idx; returns the next value. */
+static const unsigned char *copy_bind(sqlite3_stmt *st, int idx, const unsigned char *p)
+{
+	int type = *p++;
+	if (type == SQLITE_INTEGER || type == SQLITE_FLOAT) {
+		int64_t i;
+		double d;
+		if (type == SQLITE_INTEGER) {
+			memcpy(&i, p, 8);
+			sqlite3_bind_int64(st, idx, i);
+		} else {
+			memcpy(&d, p, 8);
+			sqlite3_bind_double(st, idx, d);
+		}
+		return p + 8;
+	}
+	if (type == SQLITE_TEXT || type == SQLITE_BLOB) {
+		uint32_t n;
+		memcpy(&n, p, 4);
+		if (type == SQLITE_TEXT)
+			sqlite3_bind_text(st, idx, (const char *)p + 4, (int)n, SQLITE_STATIC);
+		else
+			sqlite3_bind_blob(st, idx, p + 4, (int)n, SQLITE_STATIC);
+		return p + 4 + n;
+	}
+	sqlite3_bind_null(st, idx);
+	return p;
+}
+
+struct key_rank {
+	const char *bytes;
+	size_t len;
+	uint32_t id;
+};
+
+static int key_rank_cmp(const void *a, const void *b)
+{
+	const struct key_rank *x = a, *y = b;
+	int c = memcmp(x->bytes, y->bytes, x->len < y->len ? x->len : y->len);
+	return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+/* The SELECT of the offline rows to copy, the cols of s in that order: the
+ * table as it is, or as of the version asked for (ff_store_history.h).
+ * Returns it (sqlite3_free), or NULL (reported). */
+static char *source_rows(struct sync *s)
+{
+	if (!s->o->as_of)
+		return sqlite3_mprintf("SELECT %s FROM src.%s", s->cols, s->q);
+	const char **names = ff_xcalloc(s->def.ncols + 1, sizeof *names);
+	for (size_t i = 0; i < s->def.ncols; i++)
+		names[i] = s->def.cols[i].name;
+	char *rows = NULL;
+	int bad = ff_store_rows_sql(s->src, s->table, names, s->def.ncols, s->version, 0, &rows);
+	free((void *)names);
+	if (bad < 0)
+		return NULL;
+	char *sql = sqlite3_mprintf("SELECT %s FROM (%s)", s->cols, rows);
+	free(rows);
+	return sql;
+}
+
+/* Read the offline table into c. Returns 1 when read, 0 when it outgrew
+ * COPY_MEMORY, -1 on an error (reported). */
+static int copy_read(struct sync *s, struct copy *c)
+{
+	char *sql = source_rows(s);
+	if (!sql)
+		return -1;
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) == SQLITE_OK ? 1 : -1;
+	sqlite3_free(sql);
+	size_t ncols = s->def.ncols;
+	unsigned char *key = NULL;
+	size_t key_cap = 0;
+	while (rc == 1) {
+		int step = sqlite3_step(st);
+		if (step == SQLITE_DONE)
+			break;
+		if (step != SQLITE_ROW) {
+			rc = -1;
+			break;
+		}
+		/* The key tuple in bytes that compare as SQLite orders the keys:
+		 * integers big-endian with the sign bit flipped, text as is and
+		 * ended by a NUL. */
+		size_t klen = 0;
+		for (size_t i = 0; i < ncols; i++) {
+			if (s->def.cols[i].role != FF_ROLE_KEY)
+				continue;
+			int type = sqlite3_column_type(st, (int)i);
+			size_t n = type == SQLITE_TEXT || type == SQLITE_BLOB ? (size_t)sqlite3_column_bytes(st, (int)i) : 8;
+			ff_grow(&key, &key_cap, klen + n + 2, 1);
+			key[klen++] = (unsigned char)type;
+			if (type == SQLITE_TEXT || type == SQLITE_BLOB) {
+				const void *p = type == SQLITE_TEXT ? (const void *)sqlite3_column_text(st, (int)i)
+								    : sqlite3_column_blob(st, (int)i);
+				if (n)
+					memcpy(key + klen, p, n);
+				klen += n;
+				key[klen++] = '\0';
+			} else if (type != SQLITE_NULL) {
+				uint64_t v = (uint64_t)sqlite3_column_int64(st, (int)i) ^ (1ULL << 63);
+				for (int b = 7; b >= 0; b--)
+					key[klen++] = (unsigned char)(v >> (8 * b));
+			}
+		}
+		uint32_t id = ff_keyset_intern(c->keys, key ? (const char *)key : "", klen);
+		c->len = 0;
+		for (size_t i = 0; i < ncols; i++)
+			copy_value(c, st, (int)i);
+		copy_keep(c, id);
+		if (c->bytes > COPY_MEMORY)
+			rc = 0;
+	}
+	if (rc < 0)
+		ff_error("%s: table %s: %s", s->offline, s->table, sqlite3_errmsg(s->db));
+	free(key);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Insert c's rows into the new online table in key order. */
+static int copy_write(struct sync *s, struct copy *c)
+{
+	uint32_t nkeys = ff_keyset_count(c->keys);
+	struct key_rank *ranks = ff_xcalloc(nkeys ? nkeys : 1, sizeof *ranks);
+	for (uint32_t k = 0; k < nkeys; k++) {
+		ranks[k].id = k;
+		ranks[k].bytes = ff_keyset_bytes(c->keys, k, &ranks[k].len);
+	}
+	qsort(ranks, nkeys, sizeof *ranks, key_rank_cmp);
+
+	size_t ncols = s->def.ncols, per = COPY_ROWS;
+	int max_vars = sqlite3_limit(s->db, SQLITE_LIMIT_VARIABLE_NUMBER, -1);
+	if (ncols * per > (size_t)max_vars)
+		per = (size_t)max_vars / ncols;
+	char *sql = NULL;
+	size_t n = 0;
+	FILE *m = open_memstream(&sql, &n);
+	fprintf(m, "INSERT INTO main.%s (%s) VALUES ", s->q, s->cols);
+	for (size_t r = 0; r < (per ? per : 1); r++) {
+		fprintf(m, "%s(", r ? "," : "");
+		for (size_t i = 0; i < ncols; i++)
+			fprintf(m, "%s?", i ? "," : "");
+		fprintf(m, ")");
+	}
+	fclose(m);
+	sqlite3_stmt *many = NULL, *one = NULL;
+	int rc = 0;
+	if (per < 2 || sqlite3_prepare_v2(s->db, sql, -1, &many, NULL) != SQLITE_OK) {
+		sqlite3_finalize(many);
+		many = NULL; /* too wide a table for a statement of rows: one at a time */
+	}
+	char *end = strstr(sql, "),(");
+	if (end)
+		end[1] = '\0'; /* the first row's values alone */
+	if (sqlite3_prepare_v2(s->db, sql, -1, &one, NULL) != SQLITE_OK)
+		rc = -1;
+	/* Whole statements of rows while they last, then the rest one by one:
+	 * rows are bound where they lie in the chunks. */
+	size_t left = c->nrows, bound = 0;
+	for (uint32_t k = 0; rc == 0 && k < nkeys; k++)
+		for (struct chunk *ch = c->head[ranks[k].id]; rc == 0 && ch; ch = ch->next)
+			for (const unsigned char *p = ch->data; rc == 0 && p < ch->data + ch->len;) {
+				sqlite3_stmt *st = many && left >= per - bound ? many : one;
+				int idx = st == many ? (int)(bound * ncols) + 1 : 1;
+				for (size_t i = 0; i < ncols; i++)
+					p = copy_bind(st, idx++, p);
+				if (st == many && ++bound < per)
+					continue;
+				left -= st == many ? bound : 1;
+				bound = 0;
+				if (sqlite3_step(st) != SQLITE_DONE)
+					rc = -1;
+				sqlite3_reset(st);
+			}
+	if (rc < 0)
+		ff_error("%s: table %s: %s", s->online, s->table, sqlite3_errmsg(s->db));
+	else
+		s->stats->upserted = (int64_t)c->nrows;
+	sqlite3_finalize(many);
+	sqlite3_finalize(one);
+	free(sql);
+	free(ranks);
+	return rc;
+}
+
 static int create_table(struct sync *s)
 {
 	char *sql = NULL;
@@ -211,11 +514,27 @@ static int create_table(struct sync *s)
 			c->role == FF_ROLE_KEY || c->role == FF_ROLE_TIMESTAMP ? " NOT NULL" : "");
 	}
 	fprintf(m, ", PRIMARY KEY (%s)) WITHOUT ROWID;", s->key_cols);
-	fprintf(m, "INSERT INTO main.%s (%s) SELECT %s FROM src.%s ORDER BY %s;", s->q, s->cols, s->cols, s->q,
-		s->key_cols);
 	fclose(m);
 	int rc = exec(s, sql);
 	free(sql);
+	if (rc < 0)
+		return -1;
+	struct copy c = {.keys = ff_keyset_new()};
+	int read = copy_read(s, &c);
+	if (read > 0)
+		rc = copy_write(s, &c);
+	copy_release(&c);
+	if (read != 0)
+		return read < 0 ? -1 : rc;
+	/* Too large to hold: SQLite's sort. */
+	char *rows = source_rows(s);
+	if (!rows)
+		return -1;
+	sql = sqlite3_mprintf("INSERT INTO main.%s (%s) SELECT * FROM (%s) ORDER BY %s;", s->q, s->cols, rows,
+			   s->key_cols);
+	sqlite3_free(rows);
+	rc = exec(s, sql);
+	sqlite3_free(sql);
 	if (rc == 0)
 		s->stats->upserted = sqlite3_changes64(s->db);
 	return rc;
@@ -364,32 +683,14 @@ static int sync_one(struct sync *s)
 			}
 			sqlite3_finalize(st);
 		}
-		int same = stored && strcmp(stored, s->def.definition) == 0;
-		char *real = source_of(s->offline);
-		int same_source = source && real && strcmp(source, real) == 0;
-		free(real);
+		struct ff_sync_follow f = {.online = s->online, .offline = s->offline, .table = table,
+					   .synced_source = source, .synced_definition = stored, .since = since,
+					   .definition = s->def.definition, .version = s->version};
+		int ok = ff_sync_can_follow(s->src, &f);
 		free(stored);
-		if (!same_source) {
-			ff_error("%s: table %s was synced from %s, not %s: its change feed does not apply; run "
-				 "ff-sync-online --full to copy it from the new store", s->online, table,
-				 source ? source : "?", s->offline);
-			free(source);
-			return -1;
-		}
 		free(source);
-		int64_t at = 0;
-		int replaced = ff_store_replaced_after(s->src, table, since, &at);
-		if (replaced < 0)
+		if (ok < 0)
 			return -1;
-		if (!same || replaced)
-			return ff_error("%s: table %s was %s at offline version %lld, after version %lld synced "
-					"here: run ff-sync-online --full to copy it again", s->online, table,
-					replaced ? "replaced" : "redefined", (long long)(replaced ? at : s->version),
-					(long long)since);
-		if (since > s->version)
-			return ff_error("%s: table %s is at version %lld here but %lld in %s: run "
-					"ff-sync-online --full", s->online, table, (long long)since,
-					(long long)s->version, s->offline);
 		if (since < s->version && apply_changes(s, since) < 0)
 			return -1;
 	}
@@ -401,6 +702,32 @@ static int sync_one(struct sync *s)
 		return 0;
 	}
 	return record(s);
+}
+
+int ff_sync_can_follow(struct ff_store *src, const struct ff_sync_follow *f)
+{
+	char *real = source_of(f->offline);
+	int same_source = f->synced_source && real && strcmp(f->synced_source, real) == 0;
+	free(real);
+	if (!same_source)
+		return ff_error("%s: table %s was synced from %s, not %s: its change feed does not apply; run "
+				"ff-sync-online --full to copy it from the new store", f->online, f->table,
+				f->synced_source ? f->synced_source : "?", f->offline);
+	int same = f->synced_definition && strcmp(f->synced_definition, f->definition) == 0;
+	int64_t at = 0;
+	int replaced = ff_store_replaced_after(src, f->table, f->since, &at);
+	if (replaced < 0)
+		return -1;
+	if (!same || replaced)
+		return ff_error("%s: table %s was %s at offline version %lld, after version %lld synced "
+				"here: run ff-sync-online --full to copy it again", f->online, f->table,
+				replaced ? "replaced" : "redefined", (long long)(replaced ? at : f->version),
+				(long long)f->since);
+	if (f->since > f->version)
+		return ff_error("%s: table %s is at version %lld here but %lld in %s: run "
+				"ff-sync-online --full", f->online, f->table, (long long)f->since,
+				(long long)f->version, f->offline);
+	return 0;
 }
 
 static void sync_release(struct sync *s)
@@ -416,6 +743,8 @@ static void sync_release(struct sync *s)
 int ff_sync_tables(const char *offline, const char *online, char **tables, size_t n,
 		   const struct ff_sync_options *o, struct ff_sync_stats *stats)
 {
+	if (ff_redis_is_url(online))
+		return ff_online_redis_sync(offline, online, tables, n, o, stats) < 0 ? -1 : 0;
 	struct sync conn = {.online = online, .offline = offline, .o = o};
 	/* A PostgreSQL store is read from a private copy, made anew each sync. */
 	int pg = ff_pg_is_uri(offline);

@@ -13,7 +13,11 @@ struct ff_sync_options {
 	int full;              /* copy whole tables (also across a schema change) */
 	int64_t retention;     /* seconds; > 0: drop rows older than the newest
 				  minus this, but each key's latest row */
+	int64_t key_ttl;       /* seconds; > 0: Redis keys expire this long after
+				  their last write (ff-online(5), Redis) */
 	int verbose;
+	const struct ff_as_of *as_of; /* with full: the tables as of a version or
+					 time (ff_store_history.h); NULL: the latest */
 };
 
 /* What one table's sync did. */
@@ -24,10 +28,26 @@ struct ff_sync_stats {
 };
 
 /* Sync tables[0..n) from the offline store into the online store (created
- * if missing), all in one transaction, stats[i] for each. Returns 0 or -1
- * (reported; the online store as it was). */
+ * if missing), all in one transaction, stats[i] for each. The online store
+ * is a SQLite file, or a Redis address (ff_redis_is_url: ff_online_redis.h).
+ * Returns 0 or -1 (reported; the online store as it was). */
 int ff_sync_tables(const char *offline, const char *online, char **tables, size_t n,
 		   const struct ff_sync_options *o, struct ff_sync_stats *stats);
+
+/* Whether a table synced before can follow the change feed (the rule of
+ * both back-ends): synced from the same offline store (its real path), with
+ * the same definition, not replaced offline since, not ahead of it.
+ * Returns 0, or -1 naming the table and asking for --full (reported). */
+struct ff_store;
+struct ff_sync_follow {
+	const char *online, *offline, *table;   /* for messages; offline as given */
+	const char *synced_source;              /* as recorded by the last sync */
+	const char *synced_definition;
+	int64_t since;                          /* the version synced */
+	const char *definition;                 /* the offline table's now */
+	int64_t version;
+};
+int ff_sync_can_follow(struct ff_store *src, const struct ff_sync_follow *f);
 
 /* The tables of an offline store's catalog (NULL-terminated, caller frees
  * each and the array). Returns 0 or -1. */

@@ -156,6 +156,16 @@ static FILE *sql_open(char **buf, size_t *size)
 	return m;
 }
 
+/* Close the memstream m of *buf and run its SQL on pg. Returns 0 or -1. */
+static int exec_stream(struct ff_pg *pg, FILE *m, char **buf, const char *what)
+{
+	fclose(m);
+	int rc = ff_pg_exec(pg, *buf, what);
+	free(*buf);
+	*buf = NULL;
+	return rc;
+}
+
 /* 'text' as an SQL literal (quotes doubled), into a memstream. */
 static void literal(FILE *m, const char *text)
 {
@@ -649,9 +659,7 @@ static int bootstrap(struct ff_pg *pg)
 		fputs(");\n", m);
 	}
 	fputs("CREATE INDEX IF NOT EXISTS ff_batches_input ON ff_batches (table_name, input_hash);", m);
-	sql_of(m, &sql);
-	int rc = ff_pg_exec(pg, sql, "cannot create the catalog");
-	free(sql);
+	int rc = exec_stream(pg, m, &sql, "cannot create the catalog");
 	return rc;
 }
 
@@ -678,9 +686,7 @@ static int upsert(struct ff_pg_writer *w, const char *qtable, const struct ff_pg
 	size_t size;
 	FILE *m = sql_open(&sql, &size);
 	fprintf(m, "DROP TABLE IF EXISTS ff_in; CREATE TEMP TABLE ff_in (LIKE %s)", qtable);
-	sql_of(m, &sql);
-	int rc = ff_pg_exec(w->pg, sql, "cannot write");
-	free(sql);
+	int rc = exec_stream(w->pg, m, &sql, "cannot write");
 	if (rc < 0 || copy_in(w, "ff_in", cols, n, select) < 0)
 		return -1;
 	m = sql_open(&sql, &size);
@@ -704,9 +710,7 @@ static int upsert(struct ff_pg_writer *w, const char *qtable, const struct ff_pg
 	}
 	if (first)
 		fputs("NOTHING", m);
-	sql_of(m, &sql);
-	rc = ff_pg_exec(w->pg, sql, "cannot write");
-	free(sql);
+	rc = exec_stream(w->pg, m, &sql, "cannot write");
 	return rc;
 }
 
@@ -720,9 +724,7 @@ static int delete_keys(struct ff_pg_writer *w, const char *qtable, const struct 
 	fputs("DROP TABLE IF EXISTS ff_gone; CREATE TEMP TABLE ff_gone AS SELECT ", m);
 	names(m, pk, npk, "");
 	fprintf(m, " FROM %s WITH NO DATA", qtable);
-	sql_of(m, &sql);
-	int rc = ff_pg_exec(w->pg, sql, "cannot write");
-	free(sql);
+	int rc = exec_stream(w->pg, m, &sql, "cannot write");
 	if (rc < 0 || copy_in(w, "ff_gone", pk, npk, select) < 0)
 		return -1;
 	m = sql_open(&sql, &size);
@@ -731,9 +733,7 @@ static int delete_keys(struct ff_pg_writer *w, const char *qtable, const struct 
 		ff_db_quote(q, sizeof q, pk[i].name);
 		fprintf(m, "%st.%s = g.%s", i ? " AND " : "", q, q);
 	}
-	sql_of(m, &sql);
-	rc = ff_pg_exec(w->pg, sql, "cannot write");
-	free(sql);
+	rc = exec_stream(w->pg, m, &sql, "cannot write");
 	return rc;
 }
 
@@ -770,9 +770,7 @@ static int pg_create(struct ff_pg_writer *w, const struct tcols *c)
 		fprintf(m, "%s %s NOT NULL, ", q, pg_key_type(c->pk[i].kind));
 	}
 	fputs("state bytea NOT NULL);", m);
-	sql_of(m, &sql);
-	int rc = ff_pg_exec(w->pg, sql, "cannot create the table");
-	free(sql);
+	int rc = exec_stream(w->pg, m, &sql, "cannot create the table");
 	return rc;
 }
 
@@ -787,9 +785,7 @@ static int pg_add_keys(struct ff_pg_writer *w, const struct tcols *c)
 		names(m, c->pk, c->npk, "");
 		fputs(");\n", m);
 	}
-	sql_of(m, &sql);
-	int rc = ff_pg_exec(w->pg, sql, "cannot create the table");
-	free(sql);
+	int rc = exec_stream(w->pg, m, &sql, "cannot create the table");
 	return rc;
 }
 

@@ -15,7 +15,11 @@
 static const unsigned char magic[8] = {0x89, 'F', 'F', 'R', '\r', '\n', 0x1a, '\n'};
 enum {
 	REC_VERSION = 1,
-	CHUNK = 1 << 20,       /* bytes read or written at a time */
+	CHUNK = 1 << 20,       /* bytes read at a time */
+	/* Bytes written at a time: a buffer that stays in the processor's
+	 * cache. On a 2-core VM, writes of 1 MB cost 4 to 7 times the kernel
+	 * CPU of writes of 64 KB (dd, 767 MB). */
+	WRITE_CHUNK = 1 << 16,
 	MAX_COLUMNS = 1 << 20, /* larger values in a header are damage */
 	MAX_NAME = 1 << 16,
 };
@@ -520,7 +524,7 @@ struct ff_rec_writer *ff_rec_writer_open(FILE *out, enum ff_rec_format format,
 	w->types = ff_xmalloc(schema->ncols * sizeof *w->types);
 	if (schema->ncols) /* a stream of no columns has no types (NULL) */
 		memcpy(w->types, schema->types, schema->ncols * sizeof *w->types);
-	w->cap = CHUNK + 4096;
+	w->cap = WRITE_CHUNK + 4096;
 	w->buf = ff_xmalloc(w->cap);
 	if (format == FF_REC_CSV) {
 		csv_header(w, schema);
@@ -578,7 +582,7 @@ static int csv_put(struct ff_rec_writer *w, const struct ff_cell *cells)
 		bin_append(w, text, len);
 	}
 	bin_append(w, "\n", 1);
-	return w->len >= CHUNK ? bin_flush(w) : 0;
+	return w->len >= WRITE_CHUNK ? bin_flush(w) : 0;
 }
 
 static int bin_put(struct ff_rec_writer *w, const struct ff_cell *cells)

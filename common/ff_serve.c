@@ -20,6 +20,7 @@
 #include "ff_json.h"
 #include "ff_metrics.h"
 #include "ff_output.h"
+#include "ff_redis.h"
 #include "ff_request.h"
 #include "ff_served.h"
 #include "ff_util.h"
@@ -45,6 +46,12 @@ struct server {
 	atomic_int next_worker;
 	atomic_uint_fast64_t requests;   /* scoring requests so far, for their ids */
 	int64_t started_us;
+	/* A Redis online store (ff_redis_is_url): the models wait for it when
+	 * it is down at start (current NULL till then), and /health asks it. */
+	int remote;
+	pthread_mutex_t probe_lock;
+	struct ff_redis *probe;
+	char not_ready[300];             /* why current is NULL, under lock */
 };
 
 struct log_row {
@@ -287,14 +294,36 @@ static void request_id(struct server *sv, struct MHD_Connection *c, struct reque
 			 (unsigned long long)atomic_fetch_add(&sv->requests, 1) + 1);
 }
 
+/* The models served now, held (release them), or NULL while a Redis
+ * online store down at start keeps them from loading. */
+static struct ff_generation *hold_current(struct server *sv)
+{
+	pthread_mutex_lock(&sv->lock);
+	struct ff_generation *g = sv->current;
+	if (g)
+		atomic_fetch_add(&g->refs, 1);
+	pthread_mutex_unlock(&sv->lock);
+	return g;
+}
+
+static enum MHD_Result unavailable(struct MHD_Connection *c, struct request *rq, struct scratch *s,
+				   const char *message)
+{
+	return reply_error(c, rq, s, MHD_HTTP_SERVICE_UNAVAILABLE, "TEMPORARILY_UNAVAILABLE", message);
+}
+
 static enum MHD_Result score(struct server *sv, struct MHD_Connection *c, struct request *rq)
 {
 	struct scratch *s = my_scratch(sv);
 	request_id(sv, c, rq);
-	pthread_mutex_lock(&sv->lock);
-	struct ff_generation *g = sv->current;
-	atomic_fetch_add(&g->refs, 1);
-	pthread_mutex_unlock(&sv->lock);
+	struct ff_generation *g = hold_current(sv);
+	if (!g) {
+		char msg[400];
+		pthread_mutex_lock(&sv->lock);
+		snprintf(msg, sizeof msg, "the models are not loaded yet: %s", sv->not_ready);
+		pthread_mutex_unlock(&sv->lock);
+		return unavailable(c, rq, s, msg);
+	}
 
 	struct ff_served_model *sm = rq->model ? ff_generation_find(g, rq->model, rq->model_len) : &g->models[0];
 	enum MHD_Result ret;
@@ -393,6 +422,8 @@ static enum MHD_Result score(struct server *sv, struct MHD_Connection *c, struct
 		held_message(s->message, msg, sizeof msg);
 		if (unsupported)
 			ret = reply_error(c, rq, s, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "UNSUPPORTED_MEDIA_TYPE", msg);
+		else if (sv->remote && ff_redis_down()) /* not the request's fault: try again */
+			ret = unavailable(c, rq, s, msg);
 		else
 			ret = reply_error(c, rq, s, MHD_HTTP_BAD_REQUEST, "BAD_REQUEST", msg);
 	} else {
@@ -429,6 +460,32 @@ static enum MHD_Result score(struct server *sv, struct MHD_Connection *c, struct
 
 /* ---- the other routes ---- */
 
+/* Ask the Redis online store whether it answers: 0, or -1 with why. */
+static int probe_online(struct server *sv, char *why, size_t size)
+{
+	char held[512] = "";
+	FILE *msgs = fmemopen(held, sizeof held - 1, "w");
+	if (msgs)
+		setvbuf(msgs, NULL, _IONBF, 0);
+	ff_hold_messages(msgs);
+	pthread_mutex_lock(&sv->probe_lock);
+	struct ff_redis_timeouts t = {500, 500};
+	int rc = sv->probe ? 0 : ff_redis_open(sv->o->online, &t, &sv->probe);
+	if (rc == 0) {
+		const char *argv[] = {"PING"};
+		redisReply **rep;
+		ff_redis_addv(sv->probe, 1, NULL, 1, argv);
+		rc = ff_redis_run(sv->probe, &rep);
+	}
+	pthread_mutex_unlock(&sv->probe_lock);
+	ff_hold_messages(NULL);
+	if (msgs)
+		fclose(msgs);
+	if (rc < 0)
+		held_message(held, why, size);
+	return rc < 0 ? -1 : 0;
+}
+
 static enum MHD_Result health(struct server *sv, struct MHD_Connection *c, struct request *rq)
 {
 	struct scratch *s = my_scratch(sv);
@@ -436,10 +493,24 @@ static enum MHD_Result health(struct server *sv, struct MHD_Connection *c, struc
 		const char *body = "{\"status\":\"draining\"}\n";
 		return reply(c, rq, MHD_HTTP_SERVICE_UNAVAILABLE, "application/json", body, strlen(body));
 	}
-	pthread_mutex_lock(&sv->lock);
-	size_t n = sv->current->n;
-	pthread_mutex_unlock(&sv->lock);
+	struct ff_generation *g = hold_current(sv);
+	char why[400] = "";
+	if (!g) {
+		pthread_mutex_lock(&sv->lock);
+		snprintf(why, sizeof why, "the models are not loaded yet: %s", sv->not_ready);
+		pthread_mutex_unlock(&sv->lock);
+	} else if (sv->remote) {
+		probe_online(sv, why, sizeof why); /* the models are there, their features may not be */
+	}
+	size_t n = g ? g->n : 0;
+	ff_generation_release(g);
 	s->out_len = 0;
+	if (why[0]) {
+		puts_(s, "{\"status\":\"not ready\",\"reason\":");
+		put_json_string(s, why, strlen(why));
+		puts_(s, "}\n");
+		return reply(c, rq, MHD_HTTP_SERVICE_UNAVAILABLE, "application/json", s->out, s->out_len);
+	}
 	char text[80];
 	snprintf(text, sizeof text, "{\"status\":\"ready\",\"models\":%zu}\n", n);
 	puts_(s, text);
@@ -476,13 +547,13 @@ static void put_models(struct scratch *s, struct ff_generation *g)
 static enum MHD_Result version(struct server *sv, struct MHD_Connection *c, struct request *rq)
 {
 	struct scratch *s = my_scratch(sv);
-	pthread_mutex_lock(&sv->lock);
-	struct ff_generation *g = sv->current;
-	atomic_fetch_add(&g->refs, 1);
-	pthread_mutex_unlock(&sv->lock);
+	struct ff_generation *g = hold_current(sv);
 	s->out_len = 0;
 	puts_(s, "{\"ff\":\"" FF_VERSION "\",\"models\":");
-	put_models(s, g);
+	if (g)
+		put_models(s, g);
+	else
+		puts_(s, "[]");
 	puts_(s, "}\n");
 	ff_generation_release(g);
 	return reply(c, rq, MHD_HTTP_OK, "application/json", s->out, s->out_len);
@@ -506,13 +577,10 @@ static enum MHD_Result metrics(struct server *sv, struct MHD_Connection *c, stru
 	size_t len = 0;
 	FILE *out = open_memstream(&text, &len);
 	ff_metrics_write(&sv->metrics, out);
-	pthread_mutex_lock(&sv->lock);
-	struct ff_generation *g = sv->current;
-	atomic_fetch_add(&g->refs, 1);
-	pthread_mutex_unlock(&sv->lock);
+	struct ff_generation *g = hold_current(sv);
 	fputs("# HELP ff_serve_model_info The models served: name, version and what was loaded.\n"
 	      "# TYPE ff_serve_model_info gauge\n", out);
-	for (size_t i = 0; i < g->n; i++) {
+	for (size_t i = 0; g && i < g->n; i++) {
 		fputs("ff_serve_model_info{model=\"", out);
 		label_value(out, g->models[i].name);
 		fputs("\",version=\"", out);
@@ -524,7 +592,7 @@ static enum MHD_Result metrics(struct server *sv, struct MHD_Connection *c, stru
 	fputs("# HELP ff_serve_table_versions_behind How many versions each table a model reads\n"
 	      "# has moved on since the model was trained (the online store's last sync).\n"
 	      "# TYPE ff_serve_table_versions_behind gauge\n", out);
-	for (size_t i = 0; i < g->n; i++)
+	for (size_t i = 0; g && i < g->n; i++)
 		for (size_t t = 0; t < g->models[i].bound.ntables; t++) {
 			const struct ff_table_binding *tb = &g->models[i].bound.tables[t];
 			if (tb->trained < 0)
@@ -537,7 +605,7 @@ static enum MHD_Result metrics(struct server *sv, struct MHD_Connection *c, stru
 		}
 	fprintf(out, "# HELP ff_serve_model_loaded_time_seconds When the models were (re)loaded.\n"
 		"# TYPE ff_serve_model_loaded_time_seconds gauge\nff_serve_model_loaded_time_seconds %lld\n",
-		g->loaded_at);
+		g ? g->loaded_at : 0LL);
 	ff_generation_release(g);
 	if (sv->log) {
 		uint64_t written, dropped;
@@ -844,6 +912,36 @@ static int write_port_file(const char *path, unsigned port)
 	return ff_output_close(&out, 1);
 }
 
+/* Models not loaded for want of the Redis online store: try again, the
+ * messages kept for /health and the first failure's on stderr. Returns 0
+ * once loaded. */
+static int load_waiting(struct server *sv, int first)
+{
+	char held[512] = "";
+	FILE *msgs = first ? NULL : fmemopen(held, sizeof held - 1, "w");
+	if (msgs)
+		setvbuf(msgs, NULL, _IONBF, 0);
+	ff_hold_messages(msgs);
+	struct ff_generation *g = NULL;
+	int rc = ff_generation_load(sv->o->models, sv->o->nmodels, sv->o->registry, sv->o->online, sv->o->any_store,
+				    sv->o->threads, sv->log, &g);
+	int down = ff_redis_down();
+	ff_hold_messages(NULL);
+	if (msgs)
+		fclose(msgs);
+	pthread_mutex_lock(&sv->lock);
+	if (rc == 0)
+		sv->current = g;
+	else if (!first)
+		held_message(held, sv->not_ready, sizeof sv->not_ready);
+	else
+		snprintf(sv->not_ready, sizeof sv->not_ready, "the online store does not answer");
+	pthread_mutex_unlock(&sv->lock);
+	if (rc == 0 && !first)
+		fprintf(stderr, "%s: the online store answers again: models loaded\n", ff_progname());
+	return rc < 0 && down ? 1 : rc;
+}
+
 static void reload(struct server *sv)
 {
 	struct ff_generation *g;
@@ -883,6 +981,7 @@ int ff_serve_run(const struct ff_serve_options *o)
 	sv.o = o;
 	pthread_mutex_init(&sv.lock, NULL);
 	pthread_mutex_init(&sv.conns_lock, NULL);
+	pthread_mutex_init(&sv.probe_lock, NULL);
 	sv.conns.next = sv.conns.prev = &sv.conns;
 	ff_metrics_init(&sv.metrics);
 	sv.started_us = wall_us();
@@ -902,9 +1001,13 @@ int ff_serve_run(const struct ff_serve_options *o)
 		goto out;
 	if (o->log && ff_inference_log_open(o->log, &sv.log) < 0)
 		goto out;
-	if (ff_generation_load(o->models, o->nmodels, o->registry, o->online, o->any_store, o->threads, sv.log,
-			       &sv.current) < 0)
+	sv.remote = ff_redis_is_url(o->online);
+	/* A Redis store down at start is waited for: answer 503 meanwhile. */
+	int waiting = load_waiting(&sv, 1);
+	if (waiting < 0 || (waiting && !sv.remote))
 		goto out;
+	if (waiting)
+		ff_warn("the online store %s does not answer: serving 503 until it does", o->online);
 	/* Turbo: no shutdown() before close and optimistic reads, 15% less
 	 * CPU per request measured. */
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_TURBO;
@@ -944,8 +1047,8 @@ int ff_serve_run(const struct ff_serve_options *o)
 		goto out;
 	port_written = o->port_file != NULL;
 	if (isatty(2))
-		fprintf(stderr, "%s: serving %zu model%s on http://%s%s%s:%u/\n", ff_progname(), sv.current->n,
-			sv.current->n == 1 ? "" : "s", sa.ss_family == AF_INET6 ? "[" : "", o->address,
+		fprintf(stderr, "%s: serving %zu model%s on http://%s%s%s:%u/\n", ff_progname(), o->nmodels,
+			o->nmodels == 1 ? "" : "s", sa.ss_family == AF_INET6 ? "[" : "", o->address,
 			sa.ss_family == AF_INET6 ? "]" : "", port);
 	else /* cron, systemd: one line for the log */
 		fprintf(stderr, "%s: listening on %s%s%s:%u\n", ff_progname(), sa.ss_family == AF_INET6 ? "[" : "",
@@ -956,6 +1059,12 @@ int ff_serve_run(const struct ff_serve_options *o)
 		int sig = sigtimedwait(&sigs, NULL, &second);
 		if (sig < 0) {
 			cut_late(&sv);
+			if (waiting)
+				waiting = load_waiting(&sv, 0) != 0;
+			continue;
+		}
+		if (sig == SIGHUP && waiting) {
+			waiting = load_waiting(&sv, 0) != 0;
 			continue;
 		}
 		if (sig == SIGHUP) {
@@ -988,6 +1097,8 @@ out:
 	scratches = NULL;
 	nscratches = 0;
 	pthread_mutex_destroy(&sv.conns_lock);
+	pthread_mutex_destroy(&sv.probe_lock);
+	ff_redis_close(sv.probe);
 	pthread_mutex_destroy(&sv.lock);
 	return rc;
 }

@@ -412,3 +412,23 @@ void ff_spec_table_def(const struct ff_spec *spec, struct ff_table_def *def)
 	def->definition = ff_spec_text(spec, 0);
 	def->spec = ff_spec_text(spec, 1);
 }
+
+int ff_spec_definition_adds(const char *stored, const char *wanted)
+{
+	/* Walk both a line at a time: every stored line in order, and the
+	 * wanted lines between them "feature ..." lines only. */
+	int added = 0;
+	const char *a = stored, *b = wanted;
+	while (*b) {
+		size_t lb = strcspn(b, "\n"), la = strcspn(a, "\n");
+		if (*a && la == lb && memcmp(a, b, la) == 0) {
+			a += la + (a[la] == '\n');
+		} else if (strncmp(b, "feature ", 8) == 0) {
+			added = 1;
+		} else {
+			return 0;
+		}
+		b += lb + (b[lb] == '\n');
+	}
+	return !*a && added;
+}

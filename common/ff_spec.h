@@ -80,6 +80,12 @@ void ff_feature_expr(const struct ff_feature *f, char *buf, size_t size);
  * way. Caller frees. */
 char *ff_spec_text(const struct ff_spec *spec, int descriptions);
 
+/* 1 if the definition wanted is the stored one with features added (its
+ * lines in order, with "feature" lines among them and nothing else
+ * changed), else 0: a table it widens takes new columns instead of being
+ * replaced (ff-store(5), Adding features). */
+int ff_spec_definition_adds(const char *stored, const char *wanted);
+
 /* The stored table this spec produces (columns, definition, spec text). */
 void ff_spec_table_def(const struct ff_spec *spec, struct ff_table_def *def);
 

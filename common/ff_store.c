@@ -15,6 +15,8 @@
 #include "ff_output.h"
 #include "ff_pg.h"
 #include "ff_pg_store.h"
+#include "ff_spec.h"
+#include "ff_store_history.h"
 #include "ff_time.h"
 #include "ff_util.h"
 
@@ -222,6 +224,7 @@ void ff_store_set_name(struct ff_store *st, const char *name)
 	free(st->path);
 	st->path = ff_xstrdup(name);
 }
+const char *ff_store_schema(const struct ff_store *st) { return st->schema; }
 const char *ff_store_path(const struct ff_store *st) { return st->path; }
 
 static void now_text(char *buf);
@@ -477,6 +480,13 @@ int ff_store_appended_from(struct ff_store *st, const char *table, int64_t since
 
 int ff_store_replaced_after(struct ff_store *st, const char *table, int64_t since, int64_t *version)
 {
+	/* A vacuum that pruned the feed up to feed_from leaves a reader of an
+	 * earlier version as one of a replaced table: it reads all. */
+	int pruned = ff_store_feed_from(st, table, version);
+	if (pruned < 0)
+		return -1;
+	if (pruned && since < *version)
+		return 1;
 	return versions_int(st, "SELECT min(version) FROM @.ff_versions WHERE table_name = ?1"
 				" AND operation IN ('create', 'replace') AND version > ?2",
 			    table, since, version);
@@ -538,6 +548,7 @@ struct ff_table_writer {
 	int has_max;      /* the table had rows when the write began */
 	int64_t max_ts;   /* their latest timestamp: later rows are all new */
 	struct ff_write_stats stats;
+	struct ff_history *history; /* images this version replaces (not for a new table) */
 	char qtable[300], qchanges[300];
 	char qseen[300];  /* overwrite: keys this write gave, one temp table per table */
 	char qstate[300]; /* ff_state_NAME: the state of each row */
@@ -618,6 +629,8 @@ static void build_create(FILE *m, struct ff_table_writer *w)
 		name_list(m, def, w->key_cols, w->nkey, ", ", "");
 		fprintf(m, ")) WITHOUT ROWID;");
 	}
+	fprintf(m, "\n");
+	ff_history_create_sql(m, def, w->key_cols, w->nkey);
 }
 
 /* "k1 = ?1 AND k2 = ?2 ...": a row of a side table by the primary key. */
@@ -650,9 +663,23 @@ static void build_state_put(FILE *m, struct ff_table_writer *w)
 	fprintf(m, ")");
 }
 
+/* "INSERT INTO t (columns) VALUES ": by name, for a table widened by
+ * features (ff_spec_definition_adds) has its columns in another order. */
+static void insert_into(FILE *m, struct ff_table_writer *w)
+{
+	char q[300];
+	fprintf(m, "INSERT INTO %s (", w->qtable);
+	for (size_t i = 0; i < w->def->ncols; i++) {
+		ff_sql_ident(q, sizeof q, w->def->cols[i].name);
+		fprintf(m, "%s%s", i ? ", " : "", q);
+	}
+	fprintf(m, ") VALUES ");
+}
+
 static void build_insert(FILE *m, struct ff_table_writer *w)
 {
-	fprintf(m, "INSERT INTO %s VALUES (", w->qtable);
+	insert_into(m, w);
+	fprintf(m, "(");
 	for (size_t i = 0; i < w->def->ncols; i++)
 		fprintf(m, "%s?%zu", i ? ", " : "", i + 1);
 	fprintf(m, ")");
@@ -664,7 +691,7 @@ static void build_insert(FILE *m, struct ff_table_writer *w)
 
 static void build_insert_many(FILE *m, struct ff_table_writer *w)
 {
-	fprintf(m, "INSERT INTO %s VALUES ", w->qtable);
+	insert_into(m, w);
 	for (size_t r = 0; r < ROWS_PER_INSERT; r++) {
 		fprintf(m, "%s(", r ? ", " : "");
 		for (size_t i = 0; i < w->def->ncols; i++)
@@ -862,10 +889,18 @@ out:
 
 static int drop_table(struct ff_table_writer *w)
 {
-	char sql[1024];
-	snprintf(sql, sizeof sql, "DROP TABLE IF EXISTS %s; DROP TABLE IF EXISTS %s; DROP TABLE IF EXISTS %s;",
-		 w->qtable, w->qchanges, w->qstate);
-	return exec(w->st, sql);
+	char *sql = NULL;
+	size_t size = 0;
+	FILE *m = open_memstream(&sql, &size);
+	if (!m)
+		ff_die(1, "out of memory");
+	fprintf(m, "DROP TABLE IF EXISTS %s; DROP TABLE IF EXISTS %s; DROP TABLE IF EXISTS %s;", w->qtable,
+		w->qchanges, w->qstate);
+	ff_history_drop_sql(m, w->def->name);
+	fclose(m);
+	int rc = exec(w->st, sql);
+	free(sql);
+	return rc;
 }
 
 static int sqlite_table_exists(struct ff_store *st, const char *name)
@@ -927,20 +962,65 @@ static int open_state(struct ff_table_writer *w)
 				w->st->path, w->def->name);
 	if (w->opt.mode != FF_WRITE_OVERWRITE)
 		return 0;
-	char *sql = NULL, q[300];
+	char q[300], old[FF_DB_IDENT_SIZE], *range = NULL, *sql = NULL;
 	size_t size = 0;
-	FILE *m = open_memstream(&sql, &size);
+	FILE *m = open_memstream(&range, &size);
 	if (!m)
 		ff_die(1, "out of memory");
 	ff_sql_ident(q, sizeof q, w->def->cols[w->ts_col].name);
-	fprintf(m, "DELETE FROM %s WHERE 1", w->qstate);
+	fputs("1", m);
 	if (w->opt.has_range)
 		fprintf(m, " AND %s > %lld AND %s <= %lld", q, (long long)w->opt.start, q, (long long)w->opt.end);
 	shard_filter(m, w, "");
 	fclose(m);
+	/* The states the range had, for the history of the rows it replaces. */
+	ff_db_side_name(old, sizeof old, "ff_oldstate_", w->def->name);
+	m = open_memstream(&sql, &size);
+	if (!m)
+		ff_die(1, "out of memory");
+	fprintf(m, "DROP TABLE IF EXISTS temp.%s; CREATE TEMP TABLE %s AS SELECT * FROM %s WHERE %s;"
+		   "DELETE FROM %s WHERE %s", old, old, w->qstate, range, w->qstate, range);
+	fclose(m);
 	int rc = exec(w->st, sql);
 	free(sql);
+	free(range);
 	return rc;
+}
+
+/* A spec that adds features to the stored table: add their columns (NULL
+ * in every row, and so in every earlier version) to the table and its
+ * history. Their values come from a recompute of the events: an
+ * overwrite of the whole table, whose window states are all made anew. */
+static int widen(struct ff_table_writer *w, const struct ff_table_def *stored)
+{
+	const struct ff_table_def *def = w->def;
+	if (w->opt.mode != FF_WRITE_OVERWRITE || w->opt.has_range)
+		return ff_error("%s: table %s gains features: compute them from all the events of the table with "
+				"--mode overwrite and no --start or --end (or drop the table with --replace)",
+				w->st->path, def->name);
+	char qh[FF_DB_IDENT_SIZE], name[FF_DB_IDENT_SIZE];
+	ff_db_side_name(qh, sizeof qh, "ff_history_", def->name);
+	snprintf(name, sizeof name, "ff_history_%s", def->name);
+	int has_history = sqlite_table_exists(w->st, name);
+	if (has_history < 0)
+		return -1;
+	for (size_t i = 0; i < def->ncols; i++) {
+		size_t j = 0;
+		while (j < stored->ncols && strcmp(stored->cols[j].name, def->cols[i].name) != 0)
+			j++;
+		if (j < stored->ncols)
+			continue;
+		char q[300], sql[1024];
+		ff_sql_ident(q, sizeof q, def->cols[i].name);
+		const char *type = def->cols[i].type == FF_TYPE_REAL ? "REAL" : "INTEGER";
+		snprintf(sql, sizeof sql, "ALTER TABLE %s ADD COLUMN %s %s;", w->qtable, q, type);
+		if (has_history)
+			snprintf(sql + strlen(sql), sizeof sql - strlen(sql), "ALTER TABLE %s ADD COLUMN %s %s;", qh, q,
+				 type);
+		if (exec(w->st, sql) < 0)
+			return -1;
+	}
+	return ff_history_widened(w->st, def->name, w->old_version, stored->definition);
 }
 
 /* A writer's columns and names, before it looks at the store. */
@@ -1006,7 +1086,14 @@ int ff_table_writer_open(struct ff_store *st, const struct ff_table_def *def,
 		goto fail;
 	if (found) {
 		w->exists = 1;
-		if (strcmp(stored.definition, def->definition) != 0) {
+		int adds = strcmp(stored.definition, def->definition) != 0 &&
+			   ff_spec_definition_adds(stored.definition, def->definition);
+		if (adds && !opt->replace) {
+			int rc = widen(w, &stored);
+			ff_table_def_release(&stored);
+			if (rc < 0)
+				goto fail;
+		} else if (strcmp(stored.definition, def->definition) != 0) {
 			if (!opt->replace) {
 				char diff[400];
 				first_difference(stored.definition, def->definition, diff, sizeof diff);
@@ -1065,6 +1152,16 @@ int ff_table_writer_open(struct ff_store *st, const struct ff_table_def *def,
 		goto fail;
 	if (!w->bulk) {
 		if (read_max_ts(w) < 0)
+			goto fail;
+		char state_name[FF_DB_IDENT_SIZE];
+		snprintf(state_name, sizeof state_name, "ff_state_%s", def->name);
+		int has_state = sqlite_table_exists(st, state_name);
+		if (has_state < 0)
+			goto fail;
+		enum ff_history_states from = !has_state ? FF_HISTORY_NO_STATE
+					      : opt->keep_state && opt->mode == FF_WRITE_OVERWRITE ? FF_HISTORY_OLD_STATES
+					      : FF_HISTORY_STATE_TABLE;
+		if (ff_history_open(st, def, w->key_cols, w->nkey, from, w->version, w->old_version, &w->history) < 0)
 			goto fail;
 		if (opt->mode == FF_WRITE_OVERWRITE) {
 			char drop[400];
@@ -1260,17 +1357,21 @@ int ff_table_writer_put(struct ff_table_writer *w, const struct ff_cell *cells,
 				w->stats.unchanged++;
 			return put_state(w, cells, state, len);
 		}
+		if (stored_range) {
+			if (log_change(w, "update", cells) < 0)
+				return -1;
+			/* A row already changed by this version is counted once, and
+			 * its image before this version kept once. */
+			if (sqlite3_changes(w->st->db) > 0) {
+				w->stats.updated++;
+				if (ff_history_save(w->history, cells) < 0)
+					return -1;
+			}
+		}
 		for (size_t i = 0; i < def->ncols; i++)
 			bind_cell(w->update, (int)i + 1, &def->cols[i], &cells[i]);
 		if (step_done(w, w->update, "update") < 0)
 			return -1;
-		if (stored_range) {
-			if (log_change(w, "update", cells) < 0)
-				return -1;
-			/* A row already changed by this version is counted once. */
-			if (sqlite3_changes(w->st->db) > 0)
-				w->stats.updated++;
-		}
 		return put_state(w, cells, state, len);
 	}
 	sqlite3_reset(w->select);
@@ -1281,7 +1382,7 @@ int ff_table_writer_put(struct ff_table_writer *w, const struct ff_cell *cells,
 	if (step_done(w, w->insert, "insert") < 0)
 		return -1;
 	if (stored_range) {
-		if (log_change(w, "insert", cells) < 0)
+		if (log_change(w, "insert", cells) < 0 || ff_history_absent(w->history, cells) < 0)
 			return -1;
 		w->stats.inserted++;
 	} else {
@@ -1344,7 +1445,7 @@ int ff_table_writer_put_new(struct ff_table_writer *w, const struct ff_cell *cel
 			return -1;
 		if (is_new(w, row))
 			note_append(w, row, 1);
-		else if (log_change(w, "insert", row) < 0)
+		else if (log_change(w, "insert", row) < 0 || ff_history_absent(w->history, row) < 0)
 			return -1;
 		else
 			w->stats.inserted++;
@@ -1391,7 +1492,7 @@ static int delete_unseen(struct ff_table_writer *w)
 	fprintf(m, " FROM %s t WHERE %s; DELETE FROM %s AS t WHERE %s; DROP TABLE temp.%s;",
 		w->qtable, cond, w->qtable, cond, w->qseen);
 	fclose(m);
-	int rc = exec(w->st, sql);
+	int rc = ff_history_save_where(w->history, cond) < 0 ? -1 : exec(w->st, sql);
 	if (rc == 0)
 		w->stats.deleted = sqlite3_changes64(w->st->db);
 	free(cond);
@@ -1407,7 +1508,9 @@ static int record_version(struct ff_table_writer *w)
 	if (prepare(w, &s, "INSERT INTO ff_versions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)") < 0)
 		return -1;
 	const char *op = w->stats.created ? (w->exists ? "replace" : "create")
-					  : w->opt.mode == FF_WRITE_OVERWRITE ? "overwrite" : "merge";
+			 : w->opt.operation	       ? w->opt.operation
+			 : w->opt.mode == FF_WRITE_OVERWRITE ? "overwrite"
+							     : "merge";
 	sqlite3_bind_text(s, 1, w->def->name, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, w->version);
 	sqlite3_bind_text(s, 3, op, -1, SQLITE_STATIC);
@@ -1482,6 +1585,7 @@ void ff_table_writer_free(struct ff_table_writer *w)
 	sqlite3_finalize(w->state_put_many);
 	sqlite3_finalize(w->state_del);
 	sqlite3_finalize(w->seen_get);
+	ff_history_free(w->history);
 	free(w->key_cols);
 	free(w->val_cols);
 	free(w);

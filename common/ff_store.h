@@ -29,6 +29,8 @@ sqlite3 *ff_store_db(struct ff_store *st);
 /* Name the store in messages (a copy is named after its original). */
 void ff_store_set_name(struct ff_store *st, const char *name);
 const char *ff_store_path(const struct ff_store *st);
+/* Where the catalog lies: "main", or the name the store was ATTACHed as. */
+const char *ff_store_schema(const struct ff_store *st);
 
 /* Start the one write transaction of a run. */
 int ff_store_begin(struct ff_store *st);
@@ -78,7 +80,9 @@ int ff_store_tables(struct ff_store *st, char ***tables);
 /* The earliest timestamp appended to table by a version after since:
  * 1 and *from, 0 if none, -1 error (reported). */
 int ff_store_appended_from(struct ff_store *st, const char *table, int64_t since, int64_t *from);
-/* The first version after since that created or replaced table: 1 and
+/* The first version after since that created or replaced table, or, when
+ * a vacuum pruned the change feed past since, the oldest version whose feed
+ * it kept: either way a reader of since reads the table anew. 1 and
  * *version, 0 if none, -1 error (reported). */
 int ff_store_replaced_after(struct ff_store *st, const char *table, int64_t since, int64_t *version);
 
@@ -107,6 +111,8 @@ struct ff_write_options {
 	int keep_state;      /* keep an opaque state per row in ff_state_NAME */
 	struct ff_shard shard; /* the write gives only this shard's keys: an
 				* overwrite deletes and forgets only theirs */
+	const char *operation; /* ff_versions.operation of a write into an existing
+				  table (NULL: merge or overwrite, by mode) */
 };
 
 /* What one table write did. */
@@ -192,6 +198,9 @@ int ff_store_batch_record(struct ff_store *st, const char *table, const struct f
 int ff_store_batch_table(struct ff_store *st);
 /* Forget the batches of a table created anew. Returns 0 or -1. */
 int ff_store_batch_forget(struct ff_store *st, const char *table);
+/* Forget the batches folded into table after version (a table rolled
+ * back to it: they may be fed again). Returns 0 or -1. */
+int ff_store_batch_forget_after(struct ff_store *st, const char *table, int64_t version);
 
 /* Quote an SQL identifier into buf ("name" with quotes doubled): ff_db_quote,
  * which fails (-1, and a buf no statement accepts) rather than truncate. A

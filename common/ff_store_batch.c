@@ -254,9 +254,16 @@ int ff_store_batch_check(struct ff_store *st, const char *table, const struct ff
 
 int ff_store_batch_forget(struct ff_store *st, const char *table)
 {
+	return ff_store_batch_forget_after(st, table, 0);
+}
+
+int ff_store_batch_forget_after(struct ff_store *st, const char *table, int64_t version)
+{
 	sqlite3_stmt *s;
-	if (ff_store_batch_table(st) < 0 || prepare(st, "DELETE FROM ff_batches WHERE table_name = ?1", table, NULL, &s) < 0)
+	if (ff_store_batch_table(st) < 0 ||
+	    prepare(st, "DELETE FROM ff_batches WHERE table_name = ?1 AND version > ?2", table, NULL, &s) < 0)
 		return -1;
+	sqlite3_bind_int64(s, 2, version);
 	int rc = ff_db_step_done(ff_store_db(st), ff_store_path(st), s, "cannot record batches");
 	sqlite3_finalize(s);
 	return rc;

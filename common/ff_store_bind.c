@@ -9,6 +9,8 @@
 #include <xxhash.h>
 
 #include "ff_db.h"
+#include "ff_online_redis.h"
+#include "ff_redis.h"
 #include "ff_store.h"
 #include "ff_util.h"
 
@@ -120,12 +122,53 @@ static int has_table(sqlite3 *db, const char *path, const char *name)
 	return rc == SQLITE_ROW;
 }
 
+/* The same checks on a Redis online store's catalog (ff_online_redis.h). */
+static int bind_redis(const struct ff_blueprint_info *bp, const struct ff_bind_source *src,
+		      struct ff_store_binding *b)
+{
+	struct ff_online_reader *rd;
+	int rc = ff_online_reader_open(src->path, &rd);
+	if (rc < 0)
+		return rc;
+	size_t n = bp->spec.nlookups;
+	b->tables = ff_xcalloc(n ? n : 1, sizeof *b->tables);
+	b->ntables = n;
+	for (size_t l = 0; l < n && rc == 0; l++) {
+		const char *table = bp->spec.lookups[l].table;
+		struct ff_online_redis_table t;
+		if ((rc = ff_online_reader_table(rd, table, &t)) < 0)
+			break;
+		b->tables[l] = (struct ff_table_binding){
+			.table = table,
+			.trained = l < bp->ntables ? bp->table_versions[l] : -1,
+			.current = t.version,
+		};
+		if (!t.found)
+			rc = ff_error("%s: no table %s in the online store: run ff-sync-online", src->path, table);
+		if (rc == 0)
+			rc = ff_store_bind_identity(bp, src, table, t.store_id);
+		if (rc == 0)
+			rc = ff_store_bind_table(bp, src, l, t.definition ? t.definition : "");
+		ff_online_redis_table_release(&t);
+	}
+	ff_online_reader_close(rd);
+	return rc;
+}
+
 int ff_store_bind_online(const struct ff_blueprint_info *bp, const char *model, const char *online,
 			 int any_store, struct ff_store_binding *b)
 {
 	memset(b, 0, sizeof *b);
 	struct ff_bind_source src = {.model = model, .path = online, .from = "given with --online",
 				     .any_store = any_store};
+	if (ff_redis_is_url(online)) {
+		int rc = bind_redis(bp, &src, b);
+		if (rc < 0)
+			ff_store_binding_release(b);
+		else
+			b->path = ff_xstrdup(online);
+		return rc;
+	}
 	sqlite3 *db = NULL;
 	sqlite3_stmt *st = NULL;
 	if (ff_db_open(online, FF_DB_READER, 0, &db) < 0)

@@ -10,20 +10,21 @@ _ff_opts() {
 		      --delimiter --wait --quiet --verbose --help --version --table --time --key --timestamp-key
 		      --window --slide --timezone --input-timezone --input-time-format --partition --feature --describe" ;;
 	ff-gen-trips)
-		echo "--rows --seed --start --days --output --quiet --help --version" ;;
+		echo "--rows --seed --start --days --zones --output --quiet --help --version" ;;
 	ff-monitor)
-		echo "--store --columns --time-column --format --max-null-rate --unique-key
+		echo "--store --columns --time-column --format --as-of --max-null-rate --unique-key
 		      --partition --range --max-age --now --by-key --history --psi-threshold --ks-threshold
 		      --bins --split --reference-range --current-range --by --report --ascii --registry
 		      --blueprint --delimiter --quiet --help --version" ;;
 	ff-models)
 		echo "--registry --alias --description --force --format --output --wait --quiet --help --version" ;;
 	ff-join)
-		echo "--store --spec --output --format --delimiter --quiet --help --version --derive --lookup
+		echo "--store --spec --output --format --delimiter --as-of --quiet --help --version --derive --lookup
 		      --key --timestamp --features --rename --default --lookback --exact --exclude
 		      --input-timezone --input-time-format" ;;
 	ff-train-set)
-		echo "--store --spec --blueprint --output --format --strict --delimiter --input-timezone --input-time-format --quiet --help --version" ;;
+		echo "--store --spec --blueprint --output --format --strict --as-of --reproduce --delimiter
+		      --input-timezone --input-time-format --quiet --help --version" ;;
 	ff-train)
 		echo "--blueprint --output --rounds --depth --eta --min-child-weight --subsample
 		      --colsample --lambda --seed --threads --objective --holdout --early-stopping
@@ -32,8 +33,10 @@ _ff_opts() {
 		echo "--model --registry --store --any-store --online --stats --skew-check --fallback
 		      --with-features --with-fallbacks --format --output --delimiter --quiet --help --version" ;;
 	ff-sync-online)
-		echo "--store --online --full --retention --follow --interval --verbose --wait --quiet
+		echo "--store --online --full --as-of --retention --key-ttl --follow --interval --verbose --wait --quiet
 		      --help --version" ;;
+	ff-store)
+		echo "--format --online --keep-versions --keep --wait --quiet --help --version" ;;
 	ff-serve)
 		echo "--model --online --any-store --registry --address --port --port-file --threads
 		      --body-limit --max-rows --timeout --grace --log --quiet --help --version" ;;
@@ -65,8 +68,12 @@ _ff() {
 		COMPREPLY=($(compgen -W "text csv json" -- "$cur")); return ;;
 	ff-models:--alias|ff-models:--description)
 		return ;;
-	ff-monitor:--format)
+	ff-monitor:--format|ff-store:--format)
 		COMPREPLY=($(compgen -W "text csv json" -- "$cur")); return ;;
+	ff-store:--keep-versions)
+		COMPREPLY=($(compgen -W "1 10 100" -- "$cur")); return ;;
+	ff-store:--keep)
+		COMPREPLY=($(compgen -W "7d 30d 365d" -- "$cur")); return ;;
 	ff-monitor:--by)
 		COMPREPLY=($(compgen -W "day week month" -- "$cur")); return ;;
 	ff-monitor:--report)
@@ -78,7 +85,12 @@ _ff() {
 		return ;;
 	esac
 	case $prev in
-	-s|--store|-o|--output|-b|--blueprint|-r|--registry|--online|-m|--model|--port-file|--log)
+	--online) # a file, or a Redis address (ff-online(5))
+		COMPREPLY=($(compgen -f -- "$cur") $(compgen -W "redis://127.0.0.1:6379/0 unix:///" -- "$cur"))
+		return ;;
+	--key-ttl)
+		COMPREPLY=($(compgen -W "12h 1d 7d 30d" -- "$cur")); return ;;
+	-s|--store|-o|--output|-b|--blueprint|-r|--registry|-m|--model|--port-file|--log)
 		COMPREPLY=($(compgen -f -- "$cur")); return ;;
 	-a|--address)
 		COMPREPLY=($(compgen -W "127.0.0.1 0.0.0.0" -- "$cur")); return ;;
@@ -119,11 +131,15 @@ _ff() {
 		COMPREPLY=($(compgen -W "yyyy_mm none" -- "$cur")); return ;;
 	--table|--time|--key|--timestamp-key|--window|--slide|--feature|--describe|--start|--end|-n|--rows|--seed|--days)
 		return ;;
-	--derive|--lookup|--timestamp|--features|--rename|--default|--lookback|--exclude)
+	--derive|--lookup|--timestamp|--features|--rename|--default|--lookback|--exclude|--as-of)
 		return ;;
+	--reproduce)
+		COMPREPLY=($(compgen -f -- "$cur")); return ;;
 	esac
 	if [[ $cur == -* ]]; then
 		COMPREPLY=($(compgen -W "$(_ff_opts "$cmd")" -- "$cur"))
+	elif [[ $cmd == ff-store && $COMP_CWORD -eq 1 ]]; then
+		COMPREPLY=($(compgen -W "ls history show backup restore vacuum" -- "$cur"))
 	elif [[ $cmd == ff-monitor && $COMP_CWORD -eq 1 ]]; then
 		COMPREPLY=($(compgen -W "profile freshness drift lineage" -- "$cur"))
 	elif [[ $cmd == ff-models ]] && ! _ff_models_has_command; then
@@ -133,4 +149,4 @@ _ff() {
 	fi
 }
 
-complete -F _ff ff-cat ff-compute ff-gen-trips ff-join ff-models ff-monitor ff-predict ff-serve ff-sync-online ff-train ff-train-set
+complete -F _ff ff-cat ff-compute ff-gen-trips ff-join ff-models ff-monitor ff-predict ff-serve ff-store ff-sync-online ff-train ff-train-set

@@ -204,6 +204,43 @@ Try 'ff-gen-trips --help' for more information." ]
 	done
 }
 
+@test "--zones: city is the default, zipf and uniform draw zones 1 to 255" {
+	ff-gen-trips -n 20000 --seed 5 >default
+	ff-gen-trips -n 20000 --seed 5 --zones city >city
+	cmp default city
+	for z in uniform zipf:0 zipf:0.99 zipf:3; do
+		ff-gen-trips -n 20000 --seed 5 --zones "$z" >"$z.csv"
+		run -0 check_rows "$z.csv"
+		assert_output "ok 20000"
+		run -0 awk -F, 'NR > 1 && ($5 > 255 || $6 > 255) { print "zone over 255: " $0; exit }' "$z.csv"
+		assert_output ""
+	done
+	cmp uniform.csv zipf:0.csv
+	# Uniform: every zone about 1/255 of pickups (78 of 20000, within 5 sigma).
+	run -0 awk -F, 'NR > 1 { n[$5]++ } END { for (z = 1; z <= 255; z++) if (n[z] < 34 || n[z] > 122) { print z, n[z]; exit } }' uniform.csv
+	assert_output ""
+	# Zipf 0.99: zone 1 about twice as often as zone 2 and 100 times zone 255
+	# or so; the same law for dropoffs.
+	run -0 awk -F, 'NR > 1 { p[$5]++; d[$6]++ } END {
+		r = p[1] / p[2]; if (r < 1.7 || r > 2.4) print "pickups 1/2: " r
+		r = d[1] / d[2]; if (r < 1.7 || r > 2.4) print "dropoffs 1/2: " r
+		if (p[1] < 2500 || p[1] > 3700) print "zone 1: " p[1] }' zipf:0.99.csv
+	assert_output ""
+	# Exponent 3: nearly all trips in the first few zones.
+	run -0 awk -F, 'NR > 1 && $5 <= 3 { n++ } END { print (n > 19000 ? "skewed" : n) }' zipf:3.csv
+	assert_output "skewed"
+	# The same options, the same bytes.
+	ff-gen-trips -n 20000 --seed 5 --zones zipf:0.99 | cmp - zipf:0.99.csv
+}
+
+@test "--zones: bad values are usage errors" {
+	for bad in "" zipf zipf: zipf:-1 zipf:3.5 zipf:x Zipf:1 normal; do
+		run -2 --separate-stderr ff-gen-trips -n 1 --zones "$bad"
+		[ -z "$output" ] || fail "--zones '$bad': output on stdout"
+		[[ "${stderr_lines[0]}" == "ff-gen-trips: "*"--zones"* ]] || fail "--zones '$bad': $stderr"
+	done
+}
+
 @test "| head -1 ends quietly" {
 	run --separate-stderr bash -c 'ff-gen-trips -n 1000000 | head -1'
 	assert_success

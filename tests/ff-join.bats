@@ -716,6 +716,24 @@ EOF
 	stderr_is "ff-join: stdin:4: column 'when': bad timestamp 'yesterday'"
 }
 
+@test "errors deep in a long input: parsed ahead on a thread, told as one thread would" {
+	# 9,000 good rows, then a bad time on line 9002 and one more row: the
+	# joining stops there, the rows before it are out, the reader's own
+	# error at the end is not told.
+	awk 'BEGIN { print "id,when,zip"; for (i = 1; i <= 9000; i++) print i ",2018-01-01 10:15:00,10001"
+		print "bad,yesterday,10001"; print "last,\"2018-01-01 10:15:00,10001" }' > long.csv
+	run -1 --separate-stderr ff-join "${ZONE[@]}" --features n long.csv
+	stderr_is "ff-join: long.csv:9002: column 'when': bad timestamp 'yesterday'"
+	[ "${#lines[@]}" -eq 9001 ]
+	# The reader's error after 9,000 good rows: every row joined first.
+	head -n 9001 long.csv > tail.csv
+	echo 'last,"2018-01-01 10:15:00,10001' >> tail.csv
+	run -1 --separate-stderr ff-join "${ZONE[@]}" --features n tail.csv
+	stderr_is "ff-join: tail.csv:9002: a quoted field is not closed at the end of the input"
+	[ "${#lines[@]}" -eq 9001 ]
+	[[ "${lines[9000]}" == "9000,2018-01-01 10:15:00,10001,"* ]]
+}
+
 @test "errors: a typed binary column that is not a time, as timestamp or derive source" {
 	# The binary output of a first join has typed columns: n is an integer,
 	# mean a real. Neither is a time; the message names record and column and

@@ -113,6 +113,28 @@ trip_pickup_features|$src|$(q off.db 'SELECT count(*) FROM trip_pickup_features'
 rounded_pickup_datetime|2"
 }
 
+@test "a full copy of a table with two keys, odd text and NULL features: the offline rows, values and types" {
+	# Keys that sort differently as text and as numbers, a quote, a leading
+	# zero; a mean that is NULL where every fare is empty.
+	{
+		echo time,zip,vendor,fare
+		awk 'BEGIN { for (i = 0; i < 3000; i++)
+			printf "2018-01-%02d %02d:%02d:00,%s,%d,%s\n", 1 + int(i / 200), int(i / 10) % 24, i % 60,
+				(i % 7 == 0 ? "0701" : (i % 5 == 0 ? "\"z\"\"q\"" : 9 + i % 13)), (i % 3) - 1 + (i % 11) * 1000,
+				(i % 17 == 0 ? "" : (i % 9) + 0.5) }' | sort
+	} > pair.csv
+	ff-compute -q -s pair.db --table pair --time time --key zip --key vendor --timestamp-key t_end \
+		--window 15m --partition none --feature 'n=count(*)' --feature 'mean=mean(fare)' \
+		--lateness unbounded pair.csv
+	ff-sync-online -s pair.db --online on.db
+	all='SELECT zip, vendor, t_end, n, mean, typeof(zip), typeof(vendor), typeof(t_end), typeof(n), typeof(mean)
+		FROM pair ORDER BY zip, vendor, t_end'
+	diff -u <(q pair.db "$all") <(q on.db "$all")
+	[ "$(q on.db 'SELECT count(*) FROM pair WHERE mean IS NULL')" -gt 0 ]
+	[ "$(q on.db "SELECT count(DISTINCT zip) FROM pair WHERE zip IN ('0701', 'z\"q', '10', '9')")" = 4 ]
+	[ "$(q on.db 'PRAGMA integrity_check')" = ok ]
+}
+
 @test "the tables named are the only ones synced" {
 	ff-sync-online -s off.db --online on.db trip_pickup_features
 	run q on.db "SELECT name FROM ff_online_tables"
