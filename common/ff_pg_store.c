@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <sys/random.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +61,9 @@ static const struct cat_table cat[NCAT] = {
 /* Serialises pushes of every writer of a store: "ff" format 1, as the
  * SQLite store's application id. */
 #define PUSH_LOCK "1717960705"
+
+/* The longest name PostgreSQL keeps whole (NAMEDATALEN - 1). */
+#define PG_NAME_MAX 63
 
 /* ---- a feature table's columns ---- */
 
@@ -527,6 +532,7 @@ struct ff_pg_writer {
 	int64_t *base;         /* each table's version when copied, 0 if none */
 	struct ff_shard shard;
 	int64_t batches_seen;  /* the copied batches' largest rowid */
+	char tag[17];          /* names this run's staging tables: 64 random bits */
 };
 
 struct ff_store *ff_pg_writer_store(struct ff_pg_writer *w) { return w->st; }
@@ -590,6 +596,22 @@ int ff_pg_writer_open(const char *conninfo, const char *const *tables, size_t n,
 	if (shard)
 		w->shard = *shard;
 	w->path = copy_path();
+	uint64_t r = 0;
+	if (getrandom(&r, sizeof r, 0) != (ssize_t)sizeof r)
+		r = (uint64_t)getpid() << 32 ^ (uint64_t)time(NULL);
+	snprintf(w->tag, sizeof w->tag, "%016" PRIx64, r);
+	for (size_t i = 0; i < n; i++) {
+		if (!ff_is_identifier(tables[i])) {
+			ff_error("%s: bad table name '%s'", conninfo, tables[i]);
+			goto fail;
+		}
+		/* PostgreSQL cuts names at 63 bytes: ff_changes_NAME must fit. */
+		if (strlen(tables[i]) > PG_NAME_MAX - strlen("ff_changes_")) {
+			ff_error("%s: table name %s is %zu bytes long, more than the %zu a PostgreSQL store takes",
+				 conninfo, tables[i], strlen(tables[i]), PG_NAME_MAX - strlen("ff_changes_"));
+			goto fail;
+		}
+	}
 	if (ff_pg_connect(conninfo, &w->pg) < 0 ||
 	    ff_pg_exec(w->pg, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "cannot read the store") < 0)
 		goto fail;
@@ -598,10 +620,6 @@ int ff_pg_writer_open(const char *conninfo, const char *const *tables, size_t n,
 		goto fail;
 	ff_store_set_name(w->st, conninfo); /* never committed: only messages name it */
 	for (size_t i = 0; i < n && has_catalog; i++) {
-		if (!ff_is_identifier(tables[i])) {
-			ff_error("%s: bad table name '%s'", conninfo, tables[i]);
-			goto fail;
-		}
 		if (pull_catalog(w->pg, w->st, CAT_CATALOG, tables[i]) < 0 ||
 		    pull_catalog(w->pg, w->st, CAT_COLUMNS, tables[i]) < 0 ||
 		    pull_catalog(w->pg, w->st, CAT_BATCHES, tables[i]) < 0)
@@ -677,24 +695,19 @@ static int is_pk(const struct tcols *c, const char *name)
 	return 0;
 }
 
-/* Insert or update in qtable the rows select gives, by the primary key pk
- * (a created_at stays as it was). */
-static int upsert(struct ff_pg_writer *w, const char *qtable, const struct ff_pg_col *cols, size_t n,
-		  const struct ff_pg_col *pk, size_t npk, const char *select)
+/* Insert or update in qtable the rows of the table qsource, by the primary
+ * key pk (a created_at stays as it was). */
+static int upsert_from(struct ff_pg_writer *w, const char *qtable, const struct ff_pg_col *cols, size_t n,
+		       const struct ff_pg_col *pk, size_t npk, const char *qsource)
 {
 	char *sql, q[FF_DB_IDENT_SIZE];
 	size_t size;
 	FILE *m = sql_open(&sql, &size);
-	fprintf(m, "DROP TABLE IF EXISTS ff_in; CREATE TEMP TABLE ff_in (LIKE %s)", qtable);
-	int rc = exec_stream(w->pg, m, &sql, "cannot write");
-	if (rc < 0 || copy_in(w, "ff_in", cols, n, select) < 0)
-		return -1;
-	m = sql_open(&sql, &size);
 	fprintf(m, "INSERT INTO %s (", qtable);
 	names(m, cols, n, "");
 	fputs(") SELECT ", m);
 	names(m, cols, n, "");
-	fputs(" FROM ff_in ON CONFLICT (", m);
+	fprintf(m, " FROM %s ON CONFLICT (", qsource);
 	names(m, pk, npk, "");
 	fputs(") DO ", m);
 	int first = 1;
@@ -710,31 +723,35 @@ static int upsert(struct ff_pg_writer *w, const char *qtable, const struct ff_pg
 	}
 	if (first)
 		fputs("NOTHING", m);
-	rc = exec_stream(w->pg, m, &sql, "cannot write");
-	return rc;
+	return exec_stream(w->pg, m, &sql, "cannot write");
 }
 
-/* Delete from qtable the rows whose primary keys select gives. */
-static int delete_keys(struct ff_pg_writer *w, const char *qtable, const struct ff_pg_col *pk, size_t npk,
-		       const char *select)
+/* The same with the rows the copy's select gives. */
+static int upsert(struct ff_pg_writer *w, const char *qtable, const struct ff_pg_col *cols, size_t n,
+		  const struct ff_pg_col *pk, size_t npk, const char *select)
+{
+	char *sql;
+	size_t size;
+	FILE *m = sql_open(&sql, &size);
+	fprintf(m, "DROP TABLE IF EXISTS ff_in; CREATE TEMP TABLE ff_in (LIKE %s)", qtable);
+	if (exec_stream(w->pg, m, &sql, "cannot write") < 0 || copy_in(w, "ff_in", cols, n, select) < 0)
+		return -1;
+	return upsert_from(w, qtable, cols, n, pk, npk, "ff_in");
+}
+
+/* Delete from qtable the rows whose primary keys the table qgone holds. */
+static int delete_from(struct ff_pg_writer *w, const char *qtable, const struct ff_pg_col *pk, size_t npk,
+		       const char *qgone)
 {
 	char *sql, q[FF_DB_IDENT_SIZE];
 	size_t size;
 	FILE *m = sql_open(&sql, &size);
-	fputs("DROP TABLE IF EXISTS ff_gone; CREATE TEMP TABLE ff_gone AS SELECT ", m);
-	names(m, pk, npk, "");
-	fprintf(m, " FROM %s WITH NO DATA", qtable);
-	int rc = exec_stream(w->pg, m, &sql, "cannot write");
-	if (rc < 0 || copy_in(w, "ff_gone", pk, npk, select) < 0)
-		return -1;
-	m = sql_open(&sql, &size);
-	fprintf(m, "DELETE FROM %s AS t USING ff_gone AS g WHERE ", qtable);
+	fprintf(m, "DELETE FROM %s AS t USING %s AS g WHERE ", qtable, qgone);
 	for (size_t i = 0; i < npk; i++) {
 		ff_db_quote(q, sizeof q, pk[i].name);
 		fprintf(m, "%st.%s = g.%s", i ? " AND " : "", q, q);
 	}
-	rc = exec_stream(w->pg, m, &sql, "cannot write");
-	return rc;
+	return exec_stream(w->pg, m, &sql, "cannot write");
 }
 
 /* Texts compare bytewise, as in SQLite, whatever the database's locale
@@ -744,34 +761,37 @@ static const char *pg_key_type(enum ff_pg_kind kind)
 	return kind == FF_PG_TEXT ? "text COLLATE \"C\"" : ff_pg_type(kind);
 }
 
-/* The table, its change feed and its states, as new tables in PostgreSQL
- * (the primary keys of the table and states come after their rows). */
-static int pg_create(struct ff_pg_writer *w, const struct tcols *c)
+/* CREATE TABLE qname for the rows of the table (rows: 1) or its window
+ * states (0), without primary keys: they come after the rows. */
+static void ddl(FILE *m, const struct tcols *c, const char *qname, int rows)
+{
+	char q[FF_DB_IDENT_SIZE];
+	const struct ff_pg_col *cols = rows ? c->rows : c->state;
+	size_t n = rows ? c->nrows : c->nstate;
+	fprintf(m, "CREATE TABLE %s (", qname);
+	for (size_t i = 0; i < n; i++) {
+		ff_db_quote(q, sizeof q, cols[i].name);
+		fprintf(m, "%s%s %s%s", i ? ", " : "", q, pg_key_type(cols[i].kind),
+			is_pk(c, cols[i].name) || cols[i].kind == FF_PG_BLOB ? " NOT NULL" : "");
+	}
+	fputs(");\n", m);
+}
+
+/* The change feed, a new table. */
+static int pg_create_changes(struct ff_pg_writer *w, const struct tcols *c)
 {
 	char *sql, q[FF_DB_IDENT_SIZE];
 	size_t size;
 	FILE *m = sql_open(&sql, &size);
-	fprintf(m, "CREATE TABLE %s (", c->q);
-	for (size_t i = 0; i < c->nrows; i++) {
-		ff_db_quote(q, sizeof q, c->rows[i].name);
-		fprintf(m, "%s%s %s%s", i ? ", " : "", q, pg_key_type(c->rows[i].kind),
-			is_pk(c, c->rows[i].name) ? " NOT NULL" : "");
-	}
-	fprintf(m, ");\nCREATE TABLE %s (version bigint NOT NULL, op text NOT NULL", c->qchanges);
+	fprintf(m, "CREATE TABLE %s (version bigint NOT NULL, op text NOT NULL", c->qchanges);
 	for (size_t i = 0; i < c->npk; i++) {
 		ff_db_quote(q, sizeof q, c->pk[i].name);
 		fprintf(m, ", %s %s NOT NULL", q, pg_key_type(c->pk[i].kind));
 	}
 	fputs(", PRIMARY KEY (version, ", m);
 	names(m, c->pk, c->npk, "");
-	fprintf(m, "));\nCREATE TABLE %s (", c->qstate);
-	for (size_t i = 0; i < c->npk; i++) {
-		ff_db_quote(q, sizeof q, c->pk[i].name);
-		fprintf(m, "%s %s NOT NULL, ", q, pg_key_type(c->pk[i].kind));
-	}
-	fputs("state bytea NOT NULL);", m);
-	int rc = exec_stream(w->pg, m, &sql, "cannot create the table");
-	return rc;
+	fputs("));", m);
+	return exec_stream(w->pg, m, &sql, "cannot create the table");
 }
 
 static int pg_add_keys(struct ff_pg_writer *w, const struct tcols *c)
@@ -785,8 +805,7 @@ static int pg_add_keys(struct ff_pg_writer *w, const struct tcols *c)
 		names(m, c->pk, c->npk, "");
 		fputs(");\n", m);
 	}
-	int rc = exec_stream(w->pg, m, &sql, "cannot create the table");
-	return rc;
+	return exec_stream(w->pg, m, &sql, "cannot create the table");
 }
 
 /* "SELECT cols FROM main.table" (all rows), or only those whose keys the
@@ -821,28 +840,124 @@ static char *select_rows(const struct tcols *c, const char *qtable, const struct
 	return sql_of(m, &sql);
 }
 
-/* Rows and states: all of them into new tables, all of them into a table
- * another shard created meanwhile, or those the write touched. */
-static int push_rows(struct ff_pg_writer *w, const struct tcols *c, int recreate, int all)
+/* A text from the copy (NULL if none): the operation of a version. */
+static char *copy_text(struct ff_pg_writer *w, const char *sql, const char *arg, int64_t n)
 {
-	const char *qt[2] = {c->q, c->qstate}, *touched[2] = {c->qtouched, c->qtouched_state};
-	const struct ff_pg_col *cols[2] = {c->rows, c->state};
-	size_t ncols[2] = {c->nrows, c->nstate};
+	sqlite3_stmt *s;
+	char *out = NULL;
+	if (ff_db_prepare(ff_store_db(w->st), w->path, sql, &s, "cannot read the copy") < 0)
+		return NULL;
+	sqlite3_bind_text(s, 1, arg, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, n);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		out = ff_db_column_text(s, 0);
+	sqlite3_finalize(s);
+	return out;
+}
+
+/* What a table's write stages in PostgreSQL before the push takes its
+ * lock (so that shards copy their rows at the same time): its rows and
+ * states in tables of their own, the keys it deleted in temporary ones. */
+struct staged {
+	int written;            /* the copy has a new version of the table */
+	int64_t mv;             /* that version, in the copy */
+	char *op;               /* its operation */
+	int created;            /* create or replace: every row is staged */
+	char rows[64], states[64], gone_rows[64], gone_states[64];
+};
+
+static int stage_table(struct ff_pg_writer *w, size_t i, struct staged *sg)
+{
+	const char *table = w->tables[i];
+	struct ff_table_def def;
+	memset(sg, 0, sizeof *sg);
+	int found = ff_store_table(w->st, table, &def, &sg->mv);
+	if (found <= 0)
+		return found; /* not written */
 	int rc = 0;
-	for (int t = 0; t < 2 && rc == 0; t++) {
-		char *sel = select_rows(c, qt[t], cols[t], ncols[t], recreate || all ? NULL : touched[t], 1);
-		/* Into a table another shard created meanwhile, our keys' rows
-		 * are all new: the table had none of them when we read it. */
-		rc = recreate || all ? copy_in(w, qt[t], cols[t], ncols[t], sel)
-				     : upsert(w, qt[t], cols[t], ncols[t], c->pk, c->npk, sel);
+	if (sg->mv != w->base[i]) {
+		sg->op = copy_text(w, "SELECT operation FROM ff_versions WHERE table_name = ?1 AND version = ?2", table,
+				   sg->mv);
+		if (!sg->op)
+			rc = ff_error("%s: table %s: no version %" PRId64 " in the copy", ff_pg_name(w->pg), table, sg->mv);
+	}
+	sg->written = sg->op != NULL;
+	sg->created = sg->op && (strcmp(sg->op, "create") == 0 || strcmp(sg->op, "replace") == 0);
+	snprintf(sg->rows, sizeof sg->rows, "ff_stage_%s_%zu_rows", w->tag, i);
+	snprintf(sg->states, sizeof sg->states, "ff_stage_%s_%zu_states", w->tag, i);
+	snprintf(sg->gone_rows, sizeof sg->gone_rows, "ff_gone_%zu_rows", i);
+	snprintf(sg->gone_states, sizeof sg->gone_states, "ff_gone_%zu_states", i);
+	struct tcols c;
+	tcols_init(&c, &def);
+	const char *qt[2] = {c.q, c.qstate}, *touched[2] = {c.qtouched, c.qtouched_state};
+	const char *stage[2] = {sg->rows, sg->states}, *gone[2] = {sg->gone_rows, sg->gone_states};
+	const struct ff_pg_col *cols[2] = {c.rows, c.state};
+	size_t ncols[2] = {c.nrows, c.nstate};
+	for (int t = 0; t < 2 && rc == 0 && sg->written; t++) {
+		char *sql;
+		size_t size;
+		FILE *m = sql_open(&sql, &size);
+		ddl(m, &c, stage[t], t == 0);
+		if (!sg->created) {
+			fprintf(m, "CREATE TEMP TABLE %s AS SELECT ", gone[t]);
+			names(m, c.pk, c.npk, "");
+			fprintf(m, " FROM %s WITH NO DATA;", stage[t]);
+		}
+		rc = exec_stream(w->pg, m, &sql, "cannot write");
+		char *sel = select_rows(&c, qt[t], cols[t], ncols[t], sg->created ? NULL : touched[t], 1);
+		if (rc == 0)
+			rc = copy_in(w, stage[t], cols[t], ncols[t], sel);
 		free(sel);
-		if (rc == 0 && !recreate && !all) {
-			sel = select_rows(c, qt[t], cols[t], ncols[t], touched[t], 0);
-			rc = delete_keys(w, qt[t], c->pk, c->npk, sel);
+		if (rc == 0 && !sg->created) {
+			sel = select_rows(&c, qt[t], cols[t], ncols[t], touched[t], 0);
+			rc = copy_in(w, gone[t], c.pk, c.npk, sel);
 			free(sel);
 		}
 	}
-	return rc == 0 && recreate ? pg_add_keys(w, c) : rc;
+	tcols_release(&c);
+	ff_table_def_release(&def);
+	return rc;
+}
+
+/* The staged rows and states into the table: the staged tables become it
+ * (recreate), or their rows go into a table another shard created
+ * meanwhile (into_new: our keys' rows are all new there, it had none of
+ * them when we read it), or they update it with the deletes. */
+static int push_rows(struct ff_pg_writer *w, const struct tcols *c, const struct staged *sg, int recreate,
+		     int into_new)
+{
+	char *sql;
+	size_t size;
+	FILE *m = sql_open(&sql, &size);
+	const char *qt[2] = {c->q, c->qstate}, *stage[2] = {sg->rows, sg->states};
+	const struct ff_pg_col *cols[2] = {c->rows, c->state};
+	size_t ncols[2] = {c->nrows, c->nstate};
+	int rc = 0;
+	if (recreate) {
+		for (int t = 0; t < 2; t++)
+			fprintf(m, "ALTER TABLE %s RENAME TO %s;\n", stage[t], qt[t]);
+		return exec_stream(w->pg, m, &sql, "cannot create the table") == 0 && pg_create_changes(w, c) == 0 &&
+			       pg_add_keys(w, c) == 0 ? 0 : -1;
+	}
+	fclose(m);
+	free(sql);
+	for (int t = 0; t < 2 && rc == 0; t++) {
+		if (into_new) {
+			m = sql_open(&sql, &size);
+			fprintf(m, "INSERT INTO %s SELECT * FROM %s", qt[t], stage[t]);
+			rc = exec_stream(w->pg, m, &sql, "cannot write");
+		} else {
+			const char *gone = t == 0 ? sg->gone_rows : sg->gone_states;
+			rc = upsert_from(w, qt[t], cols[t], ncols[t], c->pk, c->npk, stage[t]) == 0 &&
+				     delete_from(w, qt[t], c->pk, c->npk, gone) == 0 ? 0 : -1;
+		}
+		if (rc == 0) {
+			m = sql_open(&sql, &size);
+			fprintf(m, "DROP TABLE %s", stage[t]);
+			rc = exec_stream(w->pg, m, &sql, "cannot write");
+		}
+	}
+	return rc;
 }
 
 /* 0 if the versions of table written since this run read it (after base)
@@ -950,22 +1065,7 @@ static int push_batches(struct ff_pg_writer *w, const char *table, int64_t mv, i
 	return rc;
 }
 
-/* A text from the copy (NULL if none): the operation of a version. */
-static char *copy_text(struct ff_pg_writer *w, const char *sql, const char *arg, int64_t n)
-{
-	sqlite3_stmt *s;
-	char *out = NULL;
-	if (ff_db_prepare(ff_store_db(w->st), w->path, sql, &s, "cannot read the copy") < 0)
-		return NULL;
-	sqlite3_bind_text(s, 1, arg, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, n);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		out = ff_db_column_text(s, 0);
-	sqlite3_finalize(s);
-	return out;
-}
-
-static int push_table(struct ff_pg_writer *w, size_t i, int64_t *version)
+static int push_table(struct ff_pg_writer *w, size_t i, const struct staged *sg, int64_t *version)
 {
 	const char *table = w->tables[i];
 	struct ff_table_def def;
@@ -975,7 +1075,7 @@ static int push_table(struct ff_pg_writer *w, size_t i, int64_t *version)
 		return found; /* not written */
 	struct tcols c;
 	tcols_init(&c, &def);
-	char *cur_version = NULL, *cur_def = NULL, *cur_spec = NULL, *op = NULL;
+	char *cur_version = NULL, *cur_def = NULL, *cur_spec = NULL;
 	const char *params[] = {table};
 	int rc = -1;
 	if (ff_pg_value(w->pg, "SELECT version FROM ff_catalog WHERE name = $1", 1, params, &cur_version,
@@ -986,28 +1086,20 @@ static int push_table(struct ff_pg_writer *w, size_t i, int64_t *version)
 			"cannot read the catalog") < 0)
 		goto out;
 	cur = cur_version ? strtoll(cur_version, NULL, 10) : 0;
-	int changed = mv != base;
-	if (changed)
-		op = copy_text(w, "SELECT operation FROM ff_versions WHERE table_name = ?1 AND version = ?2", table, mv);
-	int created = op && (strcmp(op, "create") == 0 || strcmp(op, "replace") == 0);
-	if (cur != base && check_meanwhile(w, table, base, cur, created,
+	if (cur != base && check_meanwhile(w, table, base, cur, sg->created,
 					   cur_def && strcmp(cur_def, def.definition) == 0) < 0)
 		goto out;
 	*version = cur;
-	if (!changed) {
+	if (!sg->written) {
 		/* Descriptions are not part of the definition: keep them current. */
 		rc = cur && cur_spec && strcmp(cur_spec, def.spec) != 0 ? push_catalog(w, table, cur) : 0;
 		if (rc == 0)
 			rc = push_batches(w, table, mv, cur);
 		goto out;
 	}
-	if (!op) {
-		ff_error("%s: table %s: no version %" PRId64 " in the copy", ff_pg_name(w->pg), table, mv);
-		goto out;
-	}
 	/* Another shard created the table meanwhile: merge into it. */
-	int into_new = created && cur != base;
-	int recreate = created && !into_new;
+	int into_new = sg->created && cur != base;
+	int recreate = sg->created && !into_new;
 	int64_t v = cur + 1;
 	char *drop = NULL;
 	size_t size;
@@ -1015,11 +1107,13 @@ static int push_table(struct ff_pg_writer *w, size_t i, int64_t *version)
 	fprintf(m, "DROP TABLE IF EXISTS %s, %s, %s; DELETE FROM ff_batches WHERE table_name = ", c.q, c.qchanges,
 		c.qstate);
 	literal(m, table);
-	sql_of(m, &drop);
-	int ok = !recreate || (ff_pg_exec(w->pg, drop, "cannot replace the table") == 0 && pg_create(w, &c) == 0);
-	free(drop);
-	if (!ok || push_rows(w, &c, recreate, into_new) < 0 ||
-	    push_history(w, &c, mv, v, into_new ? "merge" : op) < 0 || push_catalog(w, table, v) < 0 ||
+	int ok = !recreate || exec_stream(w->pg, m, &drop, "cannot replace the table") == 0;
+	if (!recreate) {
+		fclose(m);
+		free(drop);
+	}
+	if (!ok || push_rows(w, &c, sg, recreate, into_new) < 0 ||
+	    push_history(w, &c, mv, v, into_new ? "merge" : sg->op) < 0 || push_catalog(w, table, v) < 0 ||
 	    push_batches(w, table, mv, v) < 0)
 		goto out;
 	*version = v;
@@ -1028,7 +1122,6 @@ out:
 	free(cur_version);
 	free(cur_def);
 	free(cur_spec);
-	free(op);
 	tcols_release(&c);
 	ff_table_def_release(&def);
 	return rc;
@@ -1037,14 +1130,22 @@ out:
 int ff_pg_writer_push(struct ff_pg_writer *w, int64_t *versions)
 {
 	char *has_id = NULL;
-	if (ff_pg_exec(w->pg, "BEGIN; SET LOCAL maintenance_work_mem = '256MB'; SET LOCAL work_mem = '64MB';"
-			      " SELECT pg_advisory_xact_lock(" PUSH_LOCK ")", "cannot lock the store") < 0)
+	struct staged *sg = ff_xcalloc(w->n ? w->n : 1, sizeof *sg);
+	/* The rows first, before the lock: shards copy theirs at the same time. */
+	if (ff_pg_exec(w->pg, "BEGIN; SET LOCAL maintenance_work_mem = '256MB'; SET LOCAL work_mem = '64MB'",
+		       "cannot write") < 0) {
+		free(sg);
 		return -1;
-	if (bootstrap(w->pg) < 0)
+	}
+	for (size_t i = 0; i < w->n; i++)
+		if (stage_table(w, i, &sg[i]) < 0)
+			goto fail;
+	if (ff_pg_exec(w->pg, "SELECT pg_advisory_xact_lock(" PUSH_LOCK ")", "cannot lock the store") < 0 ||
+	    bootstrap(w->pg) < 0)
 		goto fail;
 	for (size_t i = 0; i < w->n; i++) {
 		int64_t v = 0;
-		if (push_table(w, i, &v) < 0)
+		if (push_table(w, i, &sg[i], &v) < 0)
 			goto fail;
 		if (versions)
 			versions[i] = v;
@@ -1054,9 +1155,15 @@ int ff_pg_writer_push(struct ff_pg_writer *w, int64_t *versions)
 				"SELECT id, created_at FROM ff_store_info") < 0))
 		goto fail;
 	free(has_id);
+	for (size_t i = 0; i < w->n; i++)
+		free(sg[i].op);
+	free(sg);
 	return ff_pg_exec(w->pg, "COMMIT", "cannot commit");
 fail:
 	free(has_id);
+	for (size_t i = 0; i < w->n; i++)
+		free(sg[i].op);
+	free(sg);
 	ff_pg_exec(w->pg, "ROLLBACK", "cannot roll back");
 	return -1;
 }

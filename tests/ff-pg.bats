@@ -182,11 +182,20 @@ yyyy_mm|text"
 	assert_output 2
 }
 
-@test "a password on the command line is refused; a store that is not one is said so" {
+@test "a password on the command line is refused; a store that is not one is said so; long names" {
 	run -1 --separate-stderr ff-compute -s "postgresql://ff:secret@/$PGDATABASE?host=$PGHOST" -f "$PICKUP" trips.csv
 	[[ "$stderr" == *"PGPASSFILE"* ]]
 	run -1 --separate-stderr ff-train-set -s "$PG_URL" -f "$TRAIN" -b x.blueprint trips.csv
 	[[ "$stderr" == *"not an ff store"* ]]
 	run -1 --separate-stderr ff-compute -s "postgresql:///nosuchdb?host=$PGHOST&user=ff" -f "$PICKUP" trips.csv
 	[[ "$stderr" == *"cannot connect"* ]]
+	# PostgreSQL cuts names at 63 bytes: ff_changes_NAME must fit whole.
+	name=t_$(printf 'x%.0s' {1..51})
+	run -1 --separate-stderr ff-compute -s "$PG_URL" --table "$name" --time tpep_pickup_datetime \
+		--key pickup_zip --window 1h --feature 'n=count(*)' trips.csv
+	[ "$stderr" = "ff-compute: $PG_URL: table name $name is 53 bytes long, more than the 52 a PostgreSQL store takes" ]
+	ff-compute -s "$PG_URL" --table "${name%x}" --time tpep_pickup_datetime \
+		--key pickup_zip --window 1h --feature 'n=count(*)' trips.csv
+	run pg_sql "SELECT to_regclass('ff_changes_${name%x}') IS NOT NULL"
+	assert_output t
 }
