@@ -121,9 +121,11 @@ yyyy_mm|text"
 	ff-compute -s sqlite.db "${SPECS[@]}" day2.csv
 	for day in day1 day2; do
 		ff-compute -s "$PG_URL" --shard 1/2 "${SPECS[@]}" "$day.csv" &
+		one=$!
 		ff-compute -s "$PG_URL" --shard 2/2 "${SPECS[@]}" "$day.csv" &
-		wait %1
-		wait %2
+		two=$!
+		wait "$one"
+		wait "$two"
 	done
 	train sqlite.db want.csv
 	train "$PG_URL" got.csv
@@ -173,9 +175,10 @@ yyyy_mm|text"
 	pg_sql "CREATE FUNCTION slow() RETURNS trigger LANGUAGE plpgsql AS \$\$BEGIN PERFORM pg_sleep(2); RETURN NULL; END\$\$;
 		CREATE TRIGGER slow AFTER INSERT ON ff_batches FOR EACH STATEMENT EXECUTE FUNCTION slow()"
 	ff-compute -s "$PG_URL" -f "$PICKUP" day2.csv &
+	first=$!
 	sleep 1
 	run --separate-stderr ff-compute -s "$PG_URL" --shard 1/2 -f "$PICKUP" trips.csv --mode overwrite
-	wait %1
+	wait "$first"
 	assert_failure 1
 	[[ "$stderr" == *"written by another run since this one read it"*"run again"* ]]
 	run pg_sql "SELECT max(version) FROM ff_versions WHERE table_name = 'trip_pickup_features'"
