@@ -142,6 +142,23 @@ yyyy_mm|text"
 	assert_output 4
 }
 
+@test "an overwrite of a range in two shards into PostgreSQL: the unsharded SQLite overwrite" {
+	ff-compute -s sqlite.db "${SPECS[@]}" trips.csv
+	ff-compute -s "$PG_URL" "${SPECS[@]}" trips.csv
+	range=(--mode overwrite --start 2018-01-02 --end 2018-01-04)
+	ff-compute -s sqlite.db "${range[@]}" "${SPECS[@]}" day1.csv
+	ff-compute -s "$PG_URL" --shard 1/2 "${range[@]}" "${SPECS[@]}" day1.csv
+	ff-compute -s "$PG_URL" --shard 2/2 "${range[@]}" "${SPECS[@]}" day1.csv
+	train sqlite.db want.csv
+	train "$PG_URL" got.csv
+	cmp want.csv got.csv
+	run pg_sql "SELECT sum(deleted) > 0, count(*) FROM ff_versions WHERE table_name = 'trip_pickup_features'"
+	assert_output "t|3"
+	for t in trip_pickup_features ff_state_trip_pickup_features; do
+		[ "$(pg_sql "SELECT count(*) FROM $t")" = "$(sqlite3 sqlite.db "SELECT count(*) FROM $t")" ]
+	done
+}
+
 @test "a run that fails while pushing leaves PostgreSQL as it was; run again, it is folded once" {
 	ff-compute -s "$PG_URL" "${SPECS[@]}" day1.csv
 	ff-compute -s sqlite.db "${SPECS[@]}" day1.csv
