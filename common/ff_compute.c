@@ -724,7 +724,9 @@ static int compute(struct ff_spec *specs, size_t nspecs, char **inputs, size_t n
 					 specs[j].origin, specs[i].origin);
 				goto out;
 			}
-	if (opt->store && ff_pg_is_uri(opt->store)) {
+	if (stream) {
+		/* No store: the rows go straight to the output. */
+	} else if (opt->store && ff_pg_is_uri(opt->store)) {
 		/* A PostgreSQL store: written through a private copy (ff_pg_store.h). */
 		const char **names = ff_xcalloc(nspecs ? nspecs : 1, sizeof *names);
 		for (size_t i = 0; i < nspecs; i++)
@@ -734,8 +736,8 @@ static int compute(struct ff_spec *specs, size_t nspecs, char **inputs, size_t n
 		if (pg_rc < 0)
 			goto out;
 		st = ff_pg_writer_store(pgw);
-	} else if (!stream && (opt->store ? ff_store_open(opt->store, FF_STORE_WRITE, &st) < 0 || ff_store_begin(st) < 0
-				      : open_private_store(&st) < 0 || ff_store_begin(st) < 0)) {
+	} else if (opt->store ? ff_store_open(opt->store, FF_STORE_WRITE, &st) < 0 || ff_store_begin(st) < 0
+			      : open_private_store(&st) < 0 || ff_store_begin(st) < 0) {
 		goto out;
 	}
 	for (size_t i = 0; i < nspecs; i++) {

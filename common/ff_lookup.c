@@ -1,5 +1,6 @@
 #include "ff_lookup.h"
 
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -231,14 +232,13 @@ int ff_feature_table_load_as_of(struct ff_store *st, const char *table, const st
 	struct filling fl = {.t = t};
 	char *sql = NULL;
 	size_t *cols = NULL;
-	int64_t current = 0;
 	int rc = ff_store_table(st, table, &t->def, &t->version);
 	if (rc <= 0) {
 		if (rc == 0)
 			ff_error("%s: no table %s in the store", store, table);
 		goto fail;
 	}
-	current = t->version;
+	int64_t latest = t->version;
 	if (as_of) {
 		char *definition;
 		if (ff_store_as_of_version(st, table, as_of, &t->version) < 0 ||
@@ -272,20 +272,23 @@ int ff_feature_table_load_as_of(struct ff_store *st, const char *table, const st
 		cols[ncols++] = t->feat_cols[f];
 	t->keys = ff_keyset_new();
 	if (ff_pg_is_uri(store)) {
-		/* A PostgreSQL store: the rows straight from the server. */
-		if (t->version != current) {
-			ff_error("%s: table %s: a PostgreSQL store is read as it is, not as of a version", store, table);
+		/* A PostgreSQL store: the rows straight from the server. It keeps
+		 * no history (ff-store(5), PostgreSQL). */
+		if (t->version != latest) {
+			ff_error("%s: table %s: version %" PRId64 " is not the latest (%" PRId64
+				 "), and a PostgreSQL store keeps no history to read it from",
+				 store, table, t->version, latest);
 			goto fail;
 		}
 		if (ff_pg_store_rows(store, &t->def, cols, ncols, add_row, &fl) < 0)
 			goto fail;
 	} else {
-		/* As of the version. */
-		const char **names = ff_xcalloc(ncols, sizeof *names);
+		/* The rows as of the version (ff_store_history.h). */
+		const char **names = ff_xcalloc(ncols + 1, sizeof *names);
 		for (size_t i = 0; i < ncols; i++)
 			names[i] = t->def.cols[cols[i]].name;
 		rc = ff_store_rows_sql(st, table, names, ncols, t->version, 0, &sql);
-		free(names);
+		free((void *)names);
 		if (rc < 0)
 			goto fail;
 		/* Sized once: growing by doubling copied and faulted in the arrays twice. */

@@ -13,10 +13,10 @@
 #include "ff_cell.h"
 #include "ff_db.h"
 #include "ff_output.h"
-#include "ff_pg.h"
-#include "ff_pg_store.h"
 #include "ff_spec.h"
 #include "ff_store_history.h"
+#include "ff_pg.h"
+#include "ff_pg_store.h"
 #include "ff_time.h"
 #include "ff_util.h"
 
@@ -219,12 +219,12 @@ void ff_store_close(struct ff_store *st)
 	free(st);
 }
 sqlite3 *ff_store_db(struct ff_store *st) { return st->db; }
+const char *ff_store_schema(const struct ff_store *st) { return st->schema; }
 void ff_store_set_name(struct ff_store *st, const char *name)
 {
 	free(st->path);
 	st->path = ff_xstrdup(name);
 }
-const char *ff_store_schema(const struct ff_store *st) { return st->schema; }
 const char *ff_store_path(const struct ff_store *st) { return st->path; }
 
 static void now_text(char *buf);
@@ -962,28 +962,24 @@ static int open_state(struct ff_table_writer *w)
 				w->st->path, w->def->name);
 	if (w->opt.mode != FF_WRITE_OVERWRITE)
 		return 0;
-	char q[300], old[FF_DB_IDENT_SIZE], *range = NULL, *sql = NULL;
+	char *range = NULL, q[300], old[FF_DB_IDENT_SIZE];
 	size_t size = 0;
 	FILE *m = open_memstream(&range, &size);
 	if (!m)
 		ff_die(1, "out of memory");
 	ff_sql_ident(q, sizeof q, w->def->cols[w->ts_col].name);
-	fputs("1", m);
+	fprintf(m, "1");
 	if (w->opt.has_range)
 		fprintf(m, " AND %s > %lld AND %s <= %lld", q, (long long)w->opt.start, q, (long long)w->opt.end);
 	shard_filter(m, w, "");
 	fclose(m);
 	/* The states the range had, for the history of the rows it replaces. */
 	ff_db_side_name(old, sizeof old, "ff_oldstate_", w->def->name);
-	m = open_memstream(&sql, &size);
-	if (!m)
-		ff_die(1, "out of memory");
-	fprintf(m, "DROP TABLE IF EXISTS temp.%s; CREATE TEMP TABLE %s AS SELECT * FROM %s WHERE %s;"
-		   "DELETE FROM %s WHERE %s", old, old, w->qstate, range, w->qstate, range);
-	fclose(m);
-	int rc = exec(w->st, sql);
-	free(sql);
+	char *sql = sqlite3_mprintf("DROP TABLE IF EXISTS temp.%s; CREATE TEMP TABLE %s AS SELECT * FROM %s WHERE %s;"
+				    "DELETE FROM %s WHERE %s", old, old, w->qstate, range, w->qstate, range);
 	free(range);
+	int rc = exec(w->st, sql);
+	sqlite3_free(sql);
 	return rc;
 }
 

@@ -109,10 +109,10 @@ struct ff_write_options {
 	int has_range;       /* overwrite only timestamps in (start, end] */
 	int64_t start, end;  /* seconds; INT64_MIN / INT64_MAX for an open end */
 	int keep_state;      /* keep an opaque state per row in ff_state_NAME */
-	struct ff_shard shard; /* the write gives only this shard's keys: an
-				* overwrite deletes and forgets only theirs */
 	const char *operation; /* ff_versions.operation of a write into an existing
 				  table (NULL: merge or overwrite, by mode) */
+	struct ff_shard shard; /* the write gives only this shard's keys: an
+				* overwrite deletes and forgets only theirs */
 };
 
 /* What one table write did. */
