@@ -1,6 +1,8 @@
 #include "ff_pg_store.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <sys/random.h>
@@ -291,14 +293,40 @@ static int pull_side(struct ff_pg *pg, struct ff_store *st, const char *qtable, 
 	return pull(pg, st, qtable, cols, ncols, qtable, shard, keys, nkeys);
 }
 
+/* Remove what runs killed before they could left in dir: the private
+ * copies ff-pg-PID-* of processes that are gone. */
+static void remove_stale(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		long pid;
+		int end = 0;
+		if (sscanf(e->d_name, "ff-pg-%ld-%*u.db%n", &pid, &end) != 1 || !end || pid <= 0)
+			continue;
+		if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		char path[4096];
+		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+		unlink(path);
+	}
+	closedir(d);
+}
+
 /* A private store in TMPDIR: ff_store_open makes it under a temporary name
  * (removed by ff_store_close) and gives it this name on commit. */
 static char *copy_path(void)
 {
 	static unsigned seq;
 	const char *dir = getenv("TMPDIR");
+	if (!dir || !*dir)
+		dir = "/tmp";
+	if (seq == 0)
+		remove_stale(dir);
 	char path[4096];
-	snprintf(path, sizeof path, "%s/ff-pg-%ld-%u.db", dir && *dir ? dir : "/tmp", (long)getpid(), seq++);
+	snprintf(path, sizeof path, "%s/ff-pg-%ld-%u.db", dir, (long)getpid(), seq++);
 	return ff_xstrdup(path);
 }
 

@@ -219,3 +219,24 @@ yyyy_mm|text"
 	run pg_sql "SELECT to_regclass('ff_changes_${name%x}') IS NOT NULL"
 	assert_output t
 }
+
+@test "the private copies that killed runs left in TMPDIR are removed by the next run" {
+	mkdir tmp
+	# A process that is gone: a pid beyond pid_max.
+	dead=$(( $(cat /proc/sys/kernel/pid_max) + 1 ))
+	touch "tmp/ff-pg-$dead-0.db.new-$dead" "tmp/ff-pg-$dead-1.db" "tmp/ff-pg-$$-0.db" tmp/other
+	TMPDIR=$PWD/tmp ff-compute -s "$PG_URL" -f "$PICKUP" day1.csv
+	run ls tmp
+	assert_output "ff-pg-$$-0.db
+other"
+	# A killed run leaves its copy; the next one removes it.
+	TMPDIR=$PWD/tmp ff-compute -s "$PG_URL" -f "$PICKUP" trips.csv --mode overwrite &
+	pid=$!
+	for _ in $(seq 100); do compgen -G "tmp/ff-pg-$pid-*" >/dev/null && break; sleep 0.02; done
+	kill -KILL "$pid"
+	wait "$pid" || true
+	TMPDIR=$PWD/tmp ff-compute -s "$PG_URL" -f "$PICKUP" day2.csv
+	run ls tmp
+	assert_output "ff-pg-$$-0.db
+other"
+}
