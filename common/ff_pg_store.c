@@ -2,14 +2,14 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <signal.h>
 #include <inttypes.h>
 #include <pthread.h>
-#include <sys/random.h>
-#include <time.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ff_db.h"
