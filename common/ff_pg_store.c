@@ -971,9 +971,28 @@ static int push_rows(struct ff_pg_writer *w, const struct tcols *c, const struct
 	free(sql);
 	for (int t = 0; t < 2 && rc == 0; t++) {
 		if (into_new) {
+			/* Rows into a new table are put in faster without its
+			 * primary key, made again after them (the table is the
+			 * other shard's first write: there is nothing else to lock). */
+			char *pkey = NULL;
+			const char *params[] = {qt[t]};
+			rc = ff_pg_value(w->pg, "SELECT quote_ident(conname) FROM pg_constraint"
+					 " WHERE conrelid = $1::regclass AND contype = 'p'",
+					 1, params, &pkey, "cannot write");
 			m = sql_open(&sql, &size);
-			fprintf(m, "INSERT INTO %s SELECT * FROM %s", qt[t], stage[t]);
-			rc = exec_stream(w->pg, m, &sql, "cannot write");
+			if (pkey)
+				fprintf(m, "ALTER TABLE %s DROP CONSTRAINT %s;\n", qt[t], pkey);
+			fprintf(m, "INSERT INTO %s SELECT * FROM %s;\nALTER TABLE %s ADD PRIMARY KEY (", qt[t], stage[t],
+				qt[t]);
+			names(m, c->pk, c->npk, "");
+			fputs(");", m);
+			free(pkey);
+			if (rc == 0)
+				rc = exec_stream(w->pg, m, &sql, "cannot write");
+			else {
+				fclose(m);
+				free(sql);
+			}
 		} else {
 			const char *gone = t == 0 ? sg->gone_rows : sg->gone_states;
 			rc = upsert_from(w, qt[t], cols[t], ncols[t], c->pk, c->npk, stage[t]) == 0 &&
