@@ -142,6 +142,29 @@ yyyy_mm|text"
 	assert_output 4
 }
 
+@test "two shards that both create a table: the later one's rows go into the earlier one's table" {
+	# The catalog first, through another table; then the first shard holds
+	# its push for 2 s, and the second reads the store before it commits.
+	ff-compute -s "$PG_URL" --table other --time tpep_pickup_datetime --key pickup_zip --window 1h \
+		--feature 'n=count(*)' day1.csv
+	pg_sql "CREATE FUNCTION slow() RETURNS trigger LANGUAGE plpgsql AS \$\$BEGIN PERFORM pg_sleep(2); RETURN NULL; END\$\$;
+		CREATE TRIGGER slow AFTER INSERT ON ff_batches FOR EACH STATEMENT EXECUTE FUNCTION slow()"
+	ff-compute -s "$PG_URL" --shard 1/2 "${SPECS[@]}" trips.csv &
+	first=$!
+	sleep 1
+	ff-compute -s "$PG_URL" --shard 2/2 "${SPECS[@]}" trips.csv
+	wait "$first"
+	run pg_sql "SELECT version, operation, inserted > 0 FROM ff_versions WHERE table_name = 'trip_pickup_features' ORDER BY 1"
+	assert_output $'1|create|t\n2|merge|t'
+	run pg_sql "SELECT count(*) FROM pg_constraint WHERE contype = 'p'
+		AND conrelid IN ('trip_pickup_features'::regclass, 'ff_state_trip_pickup_features'::regclass)"
+	assert_output 2
+	ff-compute -s sqlite.db "${SPECS[@]}" trips.csv
+	train sqlite.db want.csv
+	train "$PG_URL" got.csv
+	cmp want.csv got.csv
+}
+
 @test "an overwrite of a range in two shards into PostgreSQL: the unsharded SQLite overwrite" {
 	ff-compute -s sqlite.db "${SPECS[@]}" trips.csv
 	ff-compute -s "$PG_URL" "${SPECS[@]}" trips.csv
