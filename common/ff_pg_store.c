@@ -527,18 +527,11 @@ int ff_pg_store_rows(const char *conninfo, const struct ff_table_def *def, const
 	fputs("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT ", m);
 	literal(m, snapshot);
 	sql_of(m, &set);
-	/* In primary-key order, as the loader takes them (a table's heap is in
-	 * the order of its writes). */
-	char *from = NULL;
-	struct tcols tc;
-	tcols_init(&tc, def);
-	m = sql_open(&from, &size);
-	fprintf(m, "%s ORDER BY ", tc.q);
-	names(m, tc.pk, tc.npk, "");
-	sql_of(m, &from);
-	tcols_release(&tc);
+	/* In the heap's order: the loader sorts each key's rows by time. */
+	char q[FF_DB_IDENT_SIZE];
+	ff_db_quote(q, sizeof q, def->name);
+	char *from = ff_xstrdup(q);
 	int rc = ff_pg_connect(conninfo, &pg) < 0 || ff_pg_exec(pg, set, "cannot read the store") < 0 ||
-			 ff_pg_exec(pg, "SET work_mem = '256MB'", "cannot read the store") < 0 ||
 			 ff_pg_copy_out(pg, pc, n, from, fn, ctx) < 0 || ff_pg_exec(pg, "COMMIT", "cannot read the store") < 0
 		 ? -1 : 0;
 	free(from);
