@@ -1,8 +1,10 @@
 /* ff-store: see, back up, roll back and prune an offline store. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "ff_db.h"
 #include "ff_opt.h"
@@ -60,13 +62,22 @@ static int print_report(struct ff_report_table *t, enum ff_report_format format,
 	return rc;
 }
 
+/* A store to change: it must exist (opening for writing would make one). */
+static int open_existing(const char *path, struct ff_store **st)
+{
+	struct stat sb;
+	if (stat(path, &sb) < 0)
+		return ff_error("%s: %s", path, strerror(errno));
+	return ff_store_open(path, FF_STORE_WRITE, st);
+}
+
 static int restore(const char *path, const char *table, const char *when, enum ff_report_format format)
 {
 	struct ff_as_of a;
 	if (ff_as_of_parse(when, &a) < 0)
 		ff_usage_error("restore: '%s' is neither a version nor a time", when);
 	struct ff_store *st;
-	if (ff_store_open(path, FF_STORE_WRITE, &st) < 0)
+	if (open_existing(path, &st) < 0)
 		return -1;
 	int64_t from = 0;
 	struct ff_write_stats stats;
@@ -86,7 +97,7 @@ static int restore(const char *path, const char *table, const char *when, enum f
 static int vacuum(const char *path, int64_t keep_versions, int64_t keep, enum ff_report_format format)
 {
 	struct ff_store *st;
-	if (ff_store_open(path, FF_STORE_WRITE, &st) < 0)
+	if (open_existing(path, &st) < 0)
 		return -1;
 	struct ff_vacuum_result *res;
 	size_t n;

@@ -1,6 +1,7 @@
 #include "ff_compute.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
 #include <sys/stat.h>
@@ -895,7 +896,10 @@ out:
 static int can_stream(char **inputs, size_t ninputs, FILE *out)
 {
 	struct stat sb;
-	if (ninputs == 0 || fstat(fileno(out), &sb) < 0 || !S_ISREG(sb.st_mode) || ftell(out) < 0)
+	/* An output opened for appending (>>) has no offset to cut back to. */
+	int flags = fcntl(fileno(out), F_GETFL);
+	if (ninputs == 0 || flags < 0 || (flags & O_APPEND) || fstat(fileno(out), &sb) < 0 ||
+	    !S_ISREG(sb.st_mode) || ftell(out) < 0)
 		return 0;
 	for (size_t i = 0; i < ninputs; i++)
 		if (strcmp(inputs[i], "-") == 0 || stat(inputs[i], &sb) < 0 || !S_ISREG(sb.st_mode))

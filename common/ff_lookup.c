@@ -8,6 +8,7 @@
 #include "ff_keyset.h"
 #include "ff_pg.h"
 #include "ff_pg_store.h"
+#include "ff_spec.h"
 #include "ff_store_history.h"
 #include "ff_time.h"
 #include "ff_util.h"
@@ -55,24 +56,16 @@ void ff_feature_table_free(struct ff_feature_table *t)
 }
 
 /* 1 if definition has the line "feature NAME=...". */
-static int defines(const char *definition, const char *name)
-{
-	size_t n = strlen(name);
-	for (const char *p = definition; p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
-		if (strncmp(p, "feature ", 8) == 0 && strncmp(p + 8, name, n) == 0 && p[8 + n] == '=')
-			return 1;
-	return 0;
-}
-
 static int pick_features(struct ff_feature_table *t, const struct ff_strlist *features,
-			 const char *store)
+			 const char *store, int narrower)
 {
 	t->feat_cols = ff_xcalloc(t->def.ncols, sizeof *t->feat_cols);
 	if (features->n == 0) {
-		/* All the features of the definition read: a table widened by
-		 * features since had fewer. */
+		/* All the features of the definition read: an earlier one
+		 * (narrower) had fewer, before the table was widened. */
 		for (size_t i = 0; i < t->def.ncols; i++)
-			if (t->def.cols[i].role == FF_ROLE_FEATURE && defines(t->def.definition, t->def.cols[i].name))
+			if (t->def.cols[i].role == FF_ROLE_FEATURE &&
+			    (!narrower || ff_spec_definition_has_feature(t->def.definition, t->def.cols[i].name)))
 				t->feat_cols[t->nfeat++] = i;
 		return 0;
 	}
@@ -278,11 +271,13 @@ int ff_feature_table_load_as_of(struct ff_store *st, const char *table, const st
 		goto fail;
 	}
 	int64_t latest = t->version;
+	int narrower = 0;
 	if (as_of) {
 		char *definition;
 		if (ff_store_as_of_version(st, table, as_of, &t->version) < 0 ||
 		    ff_store_definition_as_of(st, table, t->version, &definition) < 0)
 			goto fail;
+		narrower = strcmp(definition, t->def.definition) != 0;
 		free(t->def.definition);
 		t->def.definition = definition;
 	}
@@ -297,7 +292,7 @@ int ff_feature_table_load_as_of(struct ff_store *st, const char *table, const st
 		ff_error("%s: table %s has no timestamp key", store, table);
 		goto fail;
 	}
-	if (pick_features(t, features, store) < 0)
+	if (pick_features(t, features, store, narrower) < 0)
 		goto fail;
 
 	/* The columns read: the keys, the timestamp key, the features. */

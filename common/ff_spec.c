@@ -432,3 +432,12 @@ int ff_spec_definition_adds(const char *stored, const char *wanted)
 	}
 	return !*a && added;
 }
+
+int ff_spec_definition_has_feature(const char *definition, const char *name)
+{
+	size_t n = strlen(name);
+	for (const char *p = definition; p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (strncmp(p, "feature ", 8) == 0 && strncmp(p + 8, name, n) == 0 && p[8 + n] == '=')
+			return 1;
+	return 0;
+}

@@ -85,6 +85,8 @@ char *ff_spec_text(const struct ff_spec *spec, int descriptions);
  * changed), else 0: a table it widens takes new columns instead of being
  * replaced (ff-store(5), Adding features). */
 int ff_spec_definition_adds(const char *stored, const char *wanted);
+/* 1 if the definition defines feature name (its "feature NAME=" line). */
+int ff_spec_definition_has_feature(const char *definition, const char *name);
 
 /* The stored table this spec produces (columns, definition, spec text). */
 void ff_spec_table_def(const struct ff_spec *spec, struct ff_table_def *def);

@@ -242,6 +242,36 @@ static const char *ts_name(const struct ff_table_def *def)
 	return NULL;
 }
 
+/* Prepare sql, whose %s is the schema, with ?1 bound to table and ?2 to
+ * version. Returns 0 or -1 (reported). */
+static int prepare_at(struct ff_store *st, const char *sql, const char *table, int64_t version,
+		      sqlite3_stmt **s)
+{
+	char text[400];
+	snprintf(text, sizeof text, sql, schema_of(st));
+	if (ff_db_prepare(ff_store_db(st), ff_store_path(st), text, s, "cannot read the versions") < 0)
+		return -1;
+	sqlite3_bind_text(*s, 1, table, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(*s, 2, version);
+	return 0;
+}
+
+/* " AND NOT (t.ts >= A AND t.ff_valid_to > W)" for each version W after
+ * version that appended from A. Returns 0 or -1 (reported). */
+static int appends_after(struct ff_store *st, const char *table, int64_t version, FILE *m, const char *qts)
+{
+	sqlite3_stmt *s;
+	if (prepare_at(st, "SELECT version, appended_from FROM \"%s\".ff_versions WHERE table_name = ?1"
+			   " AND version > ?2 AND appended_from IS NOT NULL ORDER BY version", table, version, &s) < 0)
+		return -1;
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		fprintf(m, " AND NOT (t.%s >= %lld AND t.ff_valid_to > %lld)", qts,
+			(long long)sqlite3_column_int64(s, 1), (long long)sqlite3_column_int64(s, 0));
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : ff_db_error(ff_store_db(st), ff_store_path(st), "cannot read the versions");
+}
+
 int ff_store_rows_sql(struct ff_store *st, const char *table, const char *const *cols, size_t ncols,
 		      int64_t version, int with_state, char **sql)
 {
@@ -325,12 +355,12 @@ int ff_store_rows_sql(struct ff_store *st, const char *table, const char *const 
 			key_match(m, &def, "h", "t");
 			fprintf(m, " AND h.ff_valid_to > %lld AND h.ff_valid_to < t.ff_valid_to)", (long long)version);
 			/* An image of a row appended after version (and replaced since)
-			 * lies at or after what a version between them appended. */
-			char *qname = sqlite3_mprintf("%Q", table);
-			fprintf(m, " AND NOT EXISTS (SELECT 1 FROM %s.ff_versions AS v WHERE v.table_name = %s AND"
-				   " v.version > %lld AND v.version < t.ff_valid_to AND v.appended_from <= t.%s)",
-				sc, qname, (long long)version, qts);
-			sqlite3_free(qname);
+			 * lies at or after what a version between them appended: one
+			 * test per version that appended, with its numbers written in. */
+			if (appends_after(st, table, version, m, qts) < 0) {
+				fclose(m);
+				goto out;
+			}
 		}
 	}
 	fprintf(m, " ORDER BY ");
@@ -655,14 +685,10 @@ int ff_store_definition_as_of(struct ff_store *st, const char *table, int64_t ve
 	if (has < 0)
 		return -1;
 	if (has) {
-		char sql[300];
-		snprintf(sql, sizeof sql, "SELECT definition FROM \"%s\".ff_definitions WHERE table_name = ?1"
-			 " AND until_version >= ?2 ORDER BY until_version LIMIT 1", schema_of(st));
 		sqlite3_stmt *s;
-		if (ff_db_prepare(ff_store_db(st), ff_store_path(st), sql, &s, "cannot read the catalog") < 0)
+		if (prepare_at(st, "SELECT definition FROM \"%s\".ff_definitions WHERE table_name = ?1"
+				   " AND until_version >= ?2 ORDER BY until_version LIMIT 1", table, version, &s) < 0)
 			return -1;
-		sqlite3_bind_text(s, 1, table, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_int64(s, 2, version);
 		int rc = sqlite3_step(s);
 		if (rc == SQLITE_ROW)
 			*definition = ff_db_column_text(s, 0);

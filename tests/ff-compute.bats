@@ -1666,6 +1666,14 @@ EOF
 			cmp piped.csv redirected.csv
 		done
 	done
+	# Started again, the output is cut back to where this run began: after
+	# what the shell wrote before, and never into a file appended to.
+	ff-compute -f "$DROPOFF" late.csv > expected.csv
+	{ echo before; ff-compute -f "$DROPOFF" late.csv; } > after_text.csv
+	diff -u <(echo before; cat expected.csv) after_text.csv
+	echo kept > appended.csv
+	ff-compute -f "$DROPOFF" late.csv >> appended.csv
+	diff -u <(echo kept; cat expected.csv) appended.csv
 	# A bad row skipped is told once, whichever way the run went.
 	{ cat late.csv; echo 'bad,row,x,y,1,2'; } > bad.csv
 	run -0 --separate-stderr ff-compute -f "$DROPOFF" --skip-bad -o file.csv bad.csv

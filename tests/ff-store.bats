@@ -310,6 +310,11 @@ EOF
 	[[ "$stderr" == "ff-store: restore: 'soon' is neither a version nor a time"* ]]
 	run -1 --separate-stderr ff-store ls nosuch.db
 	[ -n "$stderr" ]
+	run -1 --separate-stderr ff-store vacuum --keep-versions 1 nosuch.db
+	[ "$stderr" = "ff-store: nosuch.db: No such file or directory" ]
+	run -1 --separate-stderr ff-store restore nosuch.db zone 1
+	[ "$stderr" = "ff-store: nosuch.db: No such file or directory" ]
+	[ ! -e nosuch.db ]
 }
 
 @test "a spec that only adds features needs an overwrite of the whole table; others --replace" {

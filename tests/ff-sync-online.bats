@@ -122,6 +122,10 @@ rounded_pickup_datetime|2"
 			printf "2018-01-%02d %02d:%02d:00,%s,%d,%s\n", 1 + int(i / 200), int(i / 10) % 24, i % 60,
 				(i % 7 == 0 ? "0701" : (i % 5 == 0 ? "\"z\"\"q\"" : 9 + i % 13)), (i % 3) - 1 + (i % 11) * 1000,
 				(i % 17 == 0 ? "" : (i % 9) + 0.5) }' | sort
+		# A key of 300 bytes; a time past 2038 (beyond 32 bits), 200
+		# trips in a window (a count past 127).
+		printf '2018-01-20 10:00:00,%0300d,7,3.5\n' 1
+		for i in $(seq 200); do echo "2040-06-01 10:00:00,10001,7,1.25"; done
 	} > pair.csv
 	ff-compute -q -s pair.db --table pair --time time --key zip --key vendor --timestamp-key t_end \
 		--window 15m --partition none --feature 'n=count(*)' --feature 'mean=mean(fare)' \
@@ -132,6 +136,7 @@ rounded_pickup_datetime|2"
 	diff -u <(q pair.db "$all") <(q on.db "$all")
 	[ "$(q on.db 'SELECT count(*) FROM pair WHERE mean IS NULL')" -gt 0 ]
 	[ "$(q on.db "SELECT count(DISTINCT zip) FROM pair WHERE zip IN ('0701', 'z\"q', '10', '9')")" = 4 ]
+	[ "$(q on.db 'SELECT max(length(zip)), max(t_end) > 2147483647, max(n) FROM pair')" = "300|1|200" ]
 	[ "$(q on.db 'PRAGMA integrity_check')" = ok ]
 }
 
