@@ -80,8 +80,45 @@ static int pick_features(struct ff_feature_table *t, const struct ff_strlist *fe
 	return 0;
 }
 
-/* Rows come in primary-key order (time, then key); a stable counting sort by
- * key keeps each key's rows in time order. */
+static int by_time(const void *a, const void *b, void *ts)
+{
+	int64_t x = ((const int64_t *)ts)[*(const size_t *)a], y = ((const int64_t *)ts)[*(const size_t *)b];
+	return x < y ? -1 : x > y;
+}
+
+/* Sort the rows [lo, hi) of one key by time, if they are not: rows read in
+ * another order than the primary key's (a PostgreSQL table's heap). */
+static void sort_key_rows(struct ff_feature_table *t, size_t lo, size_t hi)
+{
+	size_t r = lo + 1, nf = t->nfeat;
+	while (r < hi && t->ts[r] >= t->ts[r - 1])
+		r++;
+	if (r >= hi)
+		return;
+	size_t m = hi - lo, cells = m * nf > 0 ? m * nf : 1, *idx = ff_xmalloc(m * sizeof *idx);
+	for (size_t i = 0; i < m; i++)
+		idx[i] = lo + i;
+	qsort_r(idx, m, sizeof *idx, by_time, t->ts);
+	int64_t *ts = ff_xmalloc(m * sizeof *ts);
+	uint64_t *vals = ff_xmalloc(cells * sizeof *vals);
+	unsigned char *nulls = ff_xmalloc(cells);
+	for (size_t i = 0; i < m; i++) {
+		ts[i] = t->ts[idx[i]];
+		memcpy(vals + i * nf, t->vals + idx[i] * nf, nf * sizeof *vals);
+		memcpy(nulls + i * nf, t->nulls + idx[i] * nf, nf);
+	}
+	memcpy(t->ts + lo, ts, m * sizeof *ts);
+	memcpy(t->vals + lo * nf, vals, m * nf * sizeof *vals);
+	memcpy(t->nulls + lo * nf, nulls, m * nf);
+	free(idx);
+	free(ts);
+	free(vals);
+	free(nulls);
+}
+
+/* Rows come in primary-key order (time, then key) from SQLite; a stable
+ * counting sort by key keeps each key's rows in time order (rows in another
+ * order are sorted by time per key). */
 static int group_by_key(struct ff_feature_table *t, uint32_t *ids, const char *store)
 {
 	uint32_t nk = ff_keyset_count(t->keys);
@@ -110,6 +147,8 @@ static int group_by_key(struct ff_feature_table *t, uint32_t *ids, const char *s
 	t->ts = ts;
 	t->vals = vals;
 	t->nulls = nulls;
+	for (uint32_t k = 0; k < nk; k++)
+		sort_key_rows(t, t->start[k], t->start[k + 1]);
 	for (uint32_t k = 0; k < nk; k++)
 		for (size_t r = t->start[k] + 1; r < t->start[k + 1]; r++)
 			if (ts[r] == ts[r - 1]) {

@@ -1,4 +1,6 @@
 #include "ff_online.h"
+#include "ff_pg.h"
+#include "ff_pg_store.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -45,6 +47,7 @@ static const char *online_schema =
 struct sync {
 	sqlite3 *db;
 	const char *online, *offline, *table;
+	const char *offline_file; /* offline, or a PostgreSQL store's private copy */
 	const struct ff_sync_options *o;
 	struct ff_sync_stats *stats;
 	struct ff_store *src;    /* the offline store, attached as src */
@@ -105,9 +108,18 @@ static char *file_uri(const char *path)
 	return uri;
 }
 
+/* What the online store records as a table's source: the offline store's
+ * absolute path, or a PostgreSQL store's connection string. */
+static char *source_of(const char *offline)
+{
+	return ff_pg_is_uri(offline) ? ff_xstrdup(offline) : realpath(offline, NULL);
+}
+
 static int open_online(struct sync *s)
 {
-	if (access(s->offline, R_OK) < 0)
+	if (!s->offline_file)
+		return -1;
+	if (access(s->offline_file, R_OK) < 0)
 		return ff_error("%s: %s", s->offline, strerror(errno));
 	if (ff_db_open(s->online, FF_DB_WRITER, FF_DB_CREATE | FF_DB_URI, &s->db) < 0)
 		return -1;
@@ -120,7 +132,7 @@ static int open_online(struct sync *s)
 		 FF_ONLINE_APPLICATION_ID);
 	if (ff_db_wal(s->db, s->online) < 0 || exec(s, sql) < 0 || exec(s, online_schema) < 0)
 		return -1;
-	char *uri = file_uri(s->offline);
+	char *uri = file_uri(s->offline_file);
 	char *attach = sqlite3_mprintf("ATTACH %Q AS src", uri);
 	int rc = exec(s, attach);
 	sqlite3_free(uri);
@@ -658,7 +670,7 @@ static int record(struct sync *s)
 	int has_id = ff_store_id(s->src, id);
 	if (has_id < 0)
 		return -1;
-	char *real = realpath(s->offline, NULL);
+	char *real = source_of(s->offline);
 	char retention[32] = "NULL";
 	if (s->o->retention > 0)
 		snprintf(retention, sizeof retention, "%lld", (long long)s->o->retention);
@@ -735,7 +747,7 @@ static int sync_one(struct sync *s)
 
 int ff_sync_can_follow(struct ff_store *src, const struct ff_sync_follow *f)
 {
-	char *real = realpath(f->offline, NULL);
+	char *real = source_of(f->offline);
 	int same_source = f->synced_source && real && strcmp(f->synced_source, real) == 0;
 	free(real);
 	if (!same_source)
@@ -775,6 +787,9 @@ int ff_sync_tables(const char *offline, const char *online, char **tables, size_
 	if (ff_redis_is_url(online))
 		return ff_online_redis_sync(offline, online, tables, n, o, stats) < 0 ? -1 : 0;
 	struct sync conn = {.online = online, .offline = offline, .o = o};
+	/* A PostgreSQL store is read from a private copy, made anew each sync. */
+	int pg = ff_pg_is_uri(offline);
+	conn.offline_file = pg ? ff_pg_store_file(offline) : offline;
 	int rc = -1, in_tx = 0;
 	if (open_online(&conn) < 0)
 		goto out;
@@ -800,6 +815,8 @@ out:
 		sqlite3_exec(conn.db, "ROLLBACK", NULL, NULL, NULL);
 	ff_store_close(conn.src);
 	ff_db_close(conn.db);
+	if (pg)
+		ff_pg_store_forget(offline);
 	return rc;
 }
 

@@ -1,11 +1,15 @@
 #include "ff_pg_store.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ff_db.h"
@@ -59,6 +63,9 @@ static const struct cat_table cat[NCAT] = {
 /* Serialises pushes of every writer of a store: "ff" format 1, as the
  * SQLite store's application id. */
 #define PUSH_LOCK "1717960705"
+
+/* The longest name PostgreSQL keeps whole (NAMEDATALEN - 1). */
+#define PG_NAME_MAX 63
 
 /* ---- a feature table's columns ---- */
 
@@ -154,6 +161,16 @@ static FILE *sql_open(char **buf, size_t *size)
 	if (!m)
 		ff_die(1, "out of memory");
 	return m;
+}
+
+/* Close the memstream m of *buf and run its SQL on pg. Returns 0 or -1. */
+static int exec_stream(struct ff_pg *pg, FILE *m, char **buf, const char *what)
+{
+	fclose(m);
+	int rc = ff_pg_exec(pg, *buf, what);
+	free(*buf);
+	*buf = NULL;
+	return rc;
 }
 
 /* 'text' as an SQL literal (quotes doubled), into a memstream. */
@@ -276,14 +293,40 @@ static int pull_side(struct ff_pg *pg, struct ff_store *st, const char *qtable, 
 	return pull(pg, st, qtable, cols, ncols, qtable, shard, keys, nkeys);
 }
 
+/* Remove what runs killed before they could left in dir: the private
+ * copies ff-pg-PID-* of processes that are gone. */
+static void remove_stale(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		long pid;
+		int end = 0;
+		if (sscanf(e->d_name, "ff-pg-%ld-%*u.db%n", &pid, &end) != 1 || !end || pid <= 0)
+			continue;
+		if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		char path[4096];
+		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+		unlink(path);
+	}
+	closedir(d);
+}
+
 /* A private store in TMPDIR: ff_store_open makes it under a temporary name
  * (removed by ff_store_close) and gives it this name on commit. */
 static char *copy_path(void)
 {
 	static unsigned seq;
 	const char *dir = getenv("TMPDIR");
+	if (!dir || !*dir)
+		dir = "/tmp";
+	if (seq == 0)
+		remove_stale(dir);
 	char path[4096];
-	snprintf(path, sizeof path, "%s/ff-pg-%ld-%u.db", dir && *dir ? dir : "/tmp", (long)getpid(), seq++);
+	snprintf(path, sizeof path, "%s/ff-pg-%ld-%u.db", dir, (long)getpid(), seq++);
 	return ff_xstrdup(path);
 }
 
@@ -331,17 +374,45 @@ struct copy {
 static struct copy *copies;
 static pthread_mutex_t copies_mu = PTHREAD_MUTEX_INITIALIZER;
 
+static void copy_free(struct copy *c);
+
 static void remove_copies(void)
 {
-	for (struct copy *c = copies; c; c = c->next) {
-		char side[4200];
-		unlink(c->file);
-		snprintf(side, sizeof side, "%s-wal", c->file);
-		unlink(side);
-		snprintf(side, sizeof side, "%s-shm", c->file);
-		unlink(side);
-		ff_pg_close(c->pg);
+	while (copies) {
+		struct copy *c = copies;
+		copies = c->next;
+		copy_free(c);
 	}
+}
+
+static void copy_free(struct copy *c)
+{
+	char side[4200];
+	unlink(c->file);
+	snprintf(side, sizeof side, "%s-wal", c->file);
+	unlink(side);
+	snprintf(side, sizeof side, "%s-shm", c->file);
+	unlink(side);
+	ff_pg_close(c->pg);
+	free(c->conninfo);
+	free(c->file);
+	free(c->snapshot);
+	free(c);
+}
+
+void ff_pg_store_forget(const char *conninfo)
+{
+	pthread_mutex_lock(&copies_mu);
+	for (struct copy **p = &copies; *p;) {
+		struct copy *c = *p;
+		if (strcmp(c->conninfo, conninfo) == 0) {
+			*p = c->next;
+			copy_free(c);
+		} else {
+			p = &c->next;
+		}
+	}
+	pthread_mutex_unlock(&copies_mu);
 }
 
 /* Copy the catalog (and with whole, the tables and change feeds; never
@@ -407,11 +478,7 @@ static struct copy *get_copy(const char *conninfo, int whole)
 	c->file = copy_path();
 	c->whole = whole;
 	if (make_copy(c) < 0) {
-		ff_pg_close(c->pg);
-		free(c->conninfo);
-		free(c->file);
-		free(c->snapshot);
-		free(c);
+		copy_free(c);
 		return NULL;
 	}
 	if (!copies)
@@ -460,18 +527,11 @@ int ff_pg_store_rows(const char *conninfo, const struct ff_table_def *def, const
 	fputs("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT ", m);
 	literal(m, snapshot);
 	sql_of(m, &set);
-	/* In primary-key order, as the loader takes them (a table's heap is in
-	 * the order of its writes). */
-	char *from = NULL;
-	struct tcols tc;
-	tcols_init(&tc, def);
-	m = sql_open(&from, &size);
-	fprintf(m, "%s ORDER BY ", tc.q);
-	names(m, tc.pk, tc.npk, "");
-	sql_of(m, &from);
-	tcols_release(&tc);
+	/* In the heap's order: the loader sorts each key's rows by time. */
+	char q[FF_DB_IDENT_SIZE];
+	ff_db_quote(q, sizeof q, def->name);
+	char *from = ff_xstrdup(q);
 	int rc = ff_pg_connect(conninfo, &pg) < 0 || ff_pg_exec(pg, set, "cannot read the store") < 0 ||
-			 ff_pg_exec(pg, "SET work_mem = '256MB'", "cannot read the store") < 0 ||
 			 ff_pg_copy_out(pg, pc, n, from, fn, ctx) < 0 || ff_pg_exec(pg, "COMMIT", "cannot read the store") < 0
 		 ? -1 : 0;
 	free(from);
@@ -493,6 +553,7 @@ struct ff_pg_writer {
 	int64_t *base;         /* each table's version when copied, 0 if none */
 	struct ff_shard shard;
 	int64_t batches_seen;  /* the copied batches' largest rowid */
+	char tag[17];          /* names this run's staging tables: 64 random bits */
 };
 
 struct ff_store *ff_pg_writer_store(struct ff_pg_writer *w) { return w->st; }
@@ -556,6 +617,22 @@ int ff_pg_writer_open(const char *conninfo, const char *const *tables, size_t n,
 	if (shard)
 		w->shard = *shard;
 	w->path = copy_path();
+	uint64_t r = 0;
+	if (getrandom(&r, sizeof r, 0) != (ssize_t)sizeof r)
+		r = (uint64_t)getpid() << 32 ^ (uint64_t)time(NULL);
+	snprintf(w->tag, sizeof w->tag, "%016" PRIx64, r);
+	for (size_t i = 0; i < n; i++) {
+		if (!ff_is_identifier(tables[i])) {
+			ff_error("%s: bad table name '%s'", conninfo, tables[i]);
+			goto fail;
+		}
+		/* PostgreSQL cuts names at 63 bytes: ff_changes_NAME must fit. */
+		if (strlen(tables[i]) > PG_NAME_MAX - strlen("ff_changes_")) {
+			ff_error("%s: table name %s is %zu bytes long, more than the %zu a PostgreSQL store takes",
+				 conninfo, tables[i], strlen(tables[i]), PG_NAME_MAX - strlen("ff_changes_"));
+			goto fail;
+		}
+	}
 	if (ff_pg_connect(conninfo, &w->pg) < 0 ||
 	    ff_pg_exec(w->pg, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "cannot read the store") < 0)
 		goto fail;
@@ -564,10 +641,6 @@ int ff_pg_writer_open(const char *conninfo, const char *const *tables, size_t n,
 		goto fail;
 	ff_store_set_name(w->st, conninfo); /* never committed: only messages name it */
 	for (size_t i = 0; i < n && has_catalog; i++) {
-		if (!ff_is_identifier(tables[i])) {
-			ff_error("%s: bad table name '%s'", conninfo, tables[i]);
-			goto fail;
-		}
 		if (pull_catalog(w->pg, w->st, CAT_CATALOG, tables[i]) < 0 ||
 		    pull_catalog(w->pg, w->st, CAT_COLUMNS, tables[i]) < 0 ||
 		    pull_catalog(w->pg, w->st, CAT_BATCHES, tables[i]) < 0)
@@ -625,9 +698,7 @@ static int bootstrap(struct ff_pg *pg)
 		fputs(");\n", m);
 	}
 	fputs("CREATE INDEX IF NOT EXISTS ff_batches_input ON ff_batches (table_name, input_hash);", m);
-	sql_of(m, &sql);
-	int rc = ff_pg_exec(pg, sql, "cannot create the catalog");
-	free(sql);
+	int rc = exec_stream(pg, m, &sql, "cannot create the catalog");
 	return rc;
 }
 
@@ -645,26 +716,19 @@ static int is_pk(const struct tcols *c, const char *name)
 	return 0;
 }
 
-/* Insert or update in qtable the rows select gives, by the primary key pk
- * (a created_at stays as it was). */
-static int upsert(struct ff_pg_writer *w, const char *qtable, const struct ff_pg_col *cols, size_t n,
-		  const struct ff_pg_col *pk, size_t npk, const char *select)
+/* Insert or update in qtable the rows of the table qsource, by the primary
+ * key pk (a created_at stays as it was). */
+static int upsert_from(struct ff_pg_writer *w, const char *qtable, const struct ff_pg_col *cols, size_t n,
+		       const struct ff_pg_col *pk, size_t npk, const char *qsource)
 {
 	char *sql, q[FF_DB_IDENT_SIZE];
 	size_t size;
 	FILE *m = sql_open(&sql, &size);
-	fprintf(m, "DROP TABLE IF EXISTS ff_in; CREATE TEMP TABLE ff_in (LIKE %s)", qtable);
-	sql_of(m, &sql);
-	int rc = ff_pg_exec(w->pg, sql, "cannot write");
-	free(sql);
-	if (rc < 0 || copy_in(w, "ff_in", cols, n, select) < 0)
-		return -1;
-	m = sql_open(&sql, &size);
 	fprintf(m, "INSERT INTO %s (", qtable);
 	names(m, cols, n, "");
 	fputs(") SELECT ", m);
 	names(m, cols, n, "");
-	fputs(" FROM ff_in ON CONFLICT (", m);
+	fprintf(m, " FROM %s ON CONFLICT (", qsource);
 	names(m, pk, npk, "");
 	fputs(") DO ", m);
 	int first = 1;
@@ -680,37 +744,35 @@ static int upsert(struct ff_pg_writer *w, const char *qtable, const struct ff_pg
 	}
 	if (first)
 		fputs("NOTHING", m);
-	sql_of(m, &sql);
-	rc = ff_pg_exec(w->pg, sql, "cannot write");
-	free(sql);
-	return rc;
+	return exec_stream(w->pg, m, &sql, "cannot write");
 }
 
-/* Delete from qtable the rows whose primary keys select gives. */
-static int delete_keys(struct ff_pg_writer *w, const char *qtable, const struct ff_pg_col *pk, size_t npk,
-		       const char *select)
+/* The same with the rows the copy's select gives. */
+static int upsert(struct ff_pg_writer *w, const char *qtable, const struct ff_pg_col *cols, size_t n,
+		  const struct ff_pg_col *pk, size_t npk, const char *select)
+{
+	char *sql;
+	size_t size;
+	FILE *m = sql_open(&sql, &size);
+	fprintf(m, "DROP TABLE IF EXISTS ff_in; CREATE TEMP TABLE ff_in (LIKE %s)", qtable);
+	if (exec_stream(w->pg, m, &sql, "cannot write") < 0 || copy_in(w, "ff_in", cols, n, select) < 0)
+		return -1;
+	return upsert_from(w, qtable, cols, n, pk, npk, "ff_in");
+}
+
+/* Delete from qtable the rows whose primary keys the table qgone holds. */
+static int delete_from(struct ff_pg_writer *w, const char *qtable, const struct ff_pg_col *pk, size_t npk,
+		       const char *qgone)
 {
 	char *sql, q[FF_DB_IDENT_SIZE];
 	size_t size;
 	FILE *m = sql_open(&sql, &size);
-	fputs("DROP TABLE IF EXISTS ff_gone; CREATE TEMP TABLE ff_gone AS SELECT ", m);
-	names(m, pk, npk, "");
-	fprintf(m, " FROM %s WITH NO DATA", qtable);
-	sql_of(m, &sql);
-	int rc = ff_pg_exec(w->pg, sql, "cannot write");
-	free(sql);
-	if (rc < 0 || copy_in(w, "ff_gone", pk, npk, select) < 0)
-		return -1;
-	m = sql_open(&sql, &size);
-	fprintf(m, "DELETE FROM %s AS t USING ff_gone AS g WHERE ", qtable);
+	fprintf(m, "DELETE FROM %s AS t USING %s AS g WHERE ", qtable, qgone);
 	for (size_t i = 0; i < npk; i++) {
 		ff_db_quote(q, sizeof q, pk[i].name);
 		fprintf(m, "%st.%s = g.%s", i ? " AND " : "", q, q);
 	}
-	sql_of(m, &sql);
-	rc = ff_pg_exec(w->pg, sql, "cannot write");
-	free(sql);
-	return rc;
+	return exec_stream(w->pg, m, &sql, "cannot write");
 }
 
 /* Texts compare bytewise, as in SQLite, whatever the database's locale
@@ -720,36 +782,37 @@ static const char *pg_key_type(enum ff_pg_kind kind)
 	return kind == FF_PG_TEXT ? "text COLLATE \"C\"" : ff_pg_type(kind);
 }
 
-/* The table, its change feed and its states, as new tables in PostgreSQL
- * (the primary keys of the table and states come after their rows). */
-static int pg_create(struct ff_pg_writer *w, const struct tcols *c)
+/* CREATE TABLE qname for the rows of the table (rows: 1) or its window
+ * states (0), without primary keys: they come after the rows. */
+static void ddl(FILE *m, const struct tcols *c, const char *qname, int rows)
+{
+	char q[FF_DB_IDENT_SIZE];
+	const struct ff_pg_col *cols = rows ? c->rows : c->state;
+	size_t n = rows ? c->nrows : c->nstate;
+	fprintf(m, "CREATE TABLE %s (", qname);
+	for (size_t i = 0; i < n; i++) {
+		ff_db_quote(q, sizeof q, cols[i].name);
+		fprintf(m, "%s%s %s%s", i ? ", " : "", q, pg_key_type(cols[i].kind),
+			is_pk(c, cols[i].name) || cols[i].kind == FF_PG_BLOB ? " NOT NULL" : "");
+	}
+	fputs(");\n", m);
+}
+
+/* The change feed, a new table. */
+static int pg_create_changes(struct ff_pg_writer *w, const struct tcols *c)
 {
 	char *sql, q[FF_DB_IDENT_SIZE];
 	size_t size;
 	FILE *m = sql_open(&sql, &size);
-	fprintf(m, "CREATE TABLE %s (", c->q);
-	for (size_t i = 0; i < c->nrows; i++) {
-		ff_db_quote(q, sizeof q, c->rows[i].name);
-		fprintf(m, "%s%s %s%s", i ? ", " : "", q, pg_key_type(c->rows[i].kind),
-			is_pk(c, c->rows[i].name) ? " NOT NULL" : "");
-	}
-	fprintf(m, ");\nCREATE TABLE %s (version bigint NOT NULL, op text NOT NULL", c->qchanges);
+	fprintf(m, "CREATE TABLE %s (version bigint NOT NULL, op text NOT NULL", c->qchanges);
 	for (size_t i = 0; i < c->npk; i++) {
 		ff_db_quote(q, sizeof q, c->pk[i].name);
 		fprintf(m, ", %s %s NOT NULL", q, pg_key_type(c->pk[i].kind));
 	}
 	fputs(", PRIMARY KEY (version, ", m);
 	names(m, c->pk, c->npk, "");
-	fprintf(m, "));\nCREATE TABLE %s (", c->qstate);
-	for (size_t i = 0; i < c->npk; i++) {
-		ff_db_quote(q, sizeof q, c->pk[i].name);
-		fprintf(m, "%s %s NOT NULL, ", q, pg_key_type(c->pk[i].kind));
-	}
-	fputs("state bytea NOT NULL);", m);
-	sql_of(m, &sql);
-	int rc = ff_pg_exec(w->pg, sql, "cannot create the table");
-	free(sql);
-	return rc;
+	fputs("));", m);
+	return exec_stream(w->pg, m, &sql, "cannot create the table");
 }
 
 static int pg_add_keys(struct ff_pg_writer *w, const struct tcols *c)
@@ -763,10 +826,7 @@ static int pg_add_keys(struct ff_pg_writer *w, const struct tcols *c)
 		names(m, c->pk, c->npk, "");
 		fputs(");\n", m);
 	}
-	sql_of(m, &sql);
-	int rc = ff_pg_exec(w->pg, sql, "cannot create the table");
-	free(sql);
-	return rc;
+	return exec_stream(w->pg, m, &sql, "cannot create the table");
 }
 
 /* "SELECT cols FROM main.table" (all rows), or only those whose keys the
@@ -801,28 +861,143 @@ static char *select_rows(const struct tcols *c, const char *qtable, const struct
 	return sql_of(m, &sql);
 }
 
-/* Rows and states: all of them into new tables, all of them into a table
- * another shard created meanwhile, or those the write touched. */
-static int push_rows(struct ff_pg_writer *w, const struct tcols *c, int recreate, int all)
+/* A text from the copy (NULL if none): the operation of a version. */
+static char *copy_text(struct ff_pg_writer *w, const char *sql, const char *arg, int64_t n)
 {
-	const char *qt[2] = {c->q, c->qstate}, *touched[2] = {c->qtouched, c->qtouched_state};
-	const struct ff_pg_col *cols[2] = {c->rows, c->state};
-	size_t ncols[2] = {c->nrows, c->nstate};
+	sqlite3_stmt *s;
+	char *out = NULL;
+	if (ff_db_prepare(ff_store_db(w->st), w->path, sql, &s, "cannot read the copy") < 0)
+		return NULL;
+	sqlite3_bind_text(s, 1, arg, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, n);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		out = ff_db_column_text(s, 0);
+	sqlite3_finalize(s);
+	return out;
+}
+
+/* What a table's write stages in PostgreSQL before the push takes its
+ * lock (so that shards copy their rows at the same time): its rows and
+ * states in tables of their own, the keys it deleted in temporary ones. */
+struct staged {
+	int written;            /* the copy has a new version of the table */
+	int64_t mv;             /* that version, in the copy */
+	char *op;               /* its operation */
+	int created;            /* create or replace: every row is staged */
+	char rows[64], states[64], gone_rows[64], gone_states[64];
+};
+
+static int stage_table(struct ff_pg_writer *w, size_t i, struct staged *sg)
+{
+	const char *table = w->tables[i];
+	struct ff_table_def def;
+	memset(sg, 0, sizeof *sg);
+	int found = ff_store_table(w->st, table, &def, &sg->mv);
+	if (found <= 0)
+		return found; /* not written */
 	int rc = 0;
-	for (int t = 0; t < 2 && rc == 0; t++) {
-		char *sel = select_rows(c, qt[t], cols[t], ncols[t], recreate || all ? NULL : touched[t], 1);
-		/* Into a table another shard created meanwhile, our keys' rows
-		 * are all new: the table had none of them when we read it. */
-		rc = recreate || all ? copy_in(w, qt[t], cols[t], ncols[t], sel)
-				     : upsert(w, qt[t], cols[t], ncols[t], c->pk, c->npk, sel);
+	if (sg->mv != w->base[i]) {
+		sg->op = copy_text(w, "SELECT operation FROM ff_versions WHERE table_name = ?1 AND version = ?2", table,
+				   sg->mv);
+		if (!sg->op)
+			rc = ff_error("%s: table %s: no version %" PRId64 " in the copy", ff_pg_name(w->pg), table, sg->mv);
+	}
+	sg->written = sg->op != NULL;
+	sg->created = sg->op && (strcmp(sg->op, "create") == 0 || strcmp(sg->op, "replace") == 0);
+	snprintf(sg->rows, sizeof sg->rows, "ff_stage_%s_%zu_rows", w->tag, i);
+	snprintf(sg->states, sizeof sg->states, "ff_stage_%s_%zu_states", w->tag, i);
+	snprintf(sg->gone_rows, sizeof sg->gone_rows, "ff_gone_%zu_rows", i);
+	snprintf(sg->gone_states, sizeof sg->gone_states, "ff_gone_%zu_states", i);
+	struct tcols c;
+	tcols_init(&c, &def);
+	const char *qt[2] = {c.q, c.qstate}, *touched[2] = {c.qtouched, c.qtouched_state};
+	const char *stage[2] = {sg->rows, sg->states}, *gone[2] = {sg->gone_rows, sg->gone_states};
+	const struct ff_pg_col *cols[2] = {c.rows, c.state};
+	size_t ncols[2] = {c.nrows, c.nstate};
+	for (int t = 0; t < 2 && rc == 0 && sg->written; t++) {
+		char *sql;
+		size_t size;
+		FILE *m = sql_open(&sql, &size);
+		ddl(m, &c, stage[t], t == 0);
+		if (!sg->created) {
+			fprintf(m, "CREATE TEMP TABLE %s AS SELECT ", gone[t]);
+			names(m, c.pk, c.npk, "");
+			fprintf(m, " FROM %s WITH NO DATA;", stage[t]);
+		}
+		rc = exec_stream(w->pg, m, &sql, "cannot write");
+		char *sel = select_rows(&c, qt[t], cols[t], ncols[t], sg->created ? NULL : touched[t], 1);
+		if (rc == 0)
+			rc = copy_in(w, stage[t], cols[t], ncols[t], sel);
 		free(sel);
-		if (rc == 0 && !recreate && !all) {
-			sel = select_rows(c, qt[t], cols[t], ncols[t], touched[t], 0);
-			rc = delete_keys(w, qt[t], c->pk, c->npk, sel);
+		if (rc == 0 && !sg->created) {
+			sel = select_rows(&c, qt[t], cols[t], ncols[t], touched[t], 0);
+			rc = copy_in(w, gone[t], c.pk, c.npk, sel);
 			free(sel);
 		}
 	}
-	return rc == 0 && recreate ? pg_add_keys(w, c) : rc;
+	tcols_release(&c);
+	ff_table_def_release(&def);
+	return rc;
+}
+
+/* The staged rows and states into the table: the staged tables become it
+ * (recreate), or their rows go into a table another shard created
+ * meanwhile (into_new: our keys' rows are all new there, it had none of
+ * them when we read it), or they update it with the deletes. */
+static int push_rows(struct ff_pg_writer *w, const struct tcols *c, const struct staged *sg, int recreate,
+		     int into_new)
+{
+	char *sql;
+	size_t size;
+	FILE *m = sql_open(&sql, &size);
+	const char *qt[2] = {c->q, c->qstate}, *stage[2] = {sg->rows, sg->states};
+	const struct ff_pg_col *cols[2] = {c->rows, c->state};
+	size_t ncols[2] = {c->nrows, c->nstate};
+	int rc = 0;
+	if (recreate) {
+		for (int t = 0; t < 2; t++)
+			fprintf(m, "ALTER TABLE %s RENAME TO %s;\n", stage[t], qt[t]);
+		return exec_stream(w->pg, m, &sql, "cannot create the table") == 0 && pg_create_changes(w, c) == 0 &&
+			       pg_add_keys(w, c) == 0 ? 0 : -1;
+	}
+	fclose(m);
+	free(sql);
+	for (int t = 0; t < 2 && rc == 0; t++) {
+		if (into_new) {
+			/* Rows into a new table are put in faster without its
+			 * primary key, made again after them (the table is the
+			 * other shard's first write: there is nothing else to lock). */
+			char *pkey = NULL;
+			const char *params[] = {qt[t]};
+			rc = ff_pg_value(w->pg, "SELECT quote_ident(conname) FROM pg_constraint"
+					 " WHERE conrelid = $1::regclass AND contype = 'p'",
+					 1, params, &pkey, "cannot write");
+			m = sql_open(&sql, &size);
+			if (pkey)
+				fprintf(m, "ALTER TABLE %s DROP CONSTRAINT %s;\n", qt[t], pkey);
+			fprintf(m, "INSERT INTO %s SELECT * FROM %s;\nALTER TABLE %s ADD PRIMARY KEY (", qt[t], stage[t],
+				qt[t]);
+			names(m, c->pk, c->npk, "");
+			fputs(");", m);
+			free(pkey);
+			if (rc == 0)
+				rc = exec_stream(w->pg, m, &sql, "cannot write");
+			else {
+				fclose(m);
+				free(sql);
+			}
+		} else {
+			const char *gone = t == 0 ? sg->gone_rows : sg->gone_states;
+			rc = upsert_from(w, qt[t], cols[t], ncols[t], c->pk, c->npk, stage[t]) == 0 &&
+				     delete_from(w, qt[t], c->pk, c->npk, gone) == 0 ? 0 : -1;
+		}
+		if (rc == 0) {
+			m = sql_open(&sql, &size);
+			fprintf(m, "DROP TABLE %s", stage[t]);
+			rc = exec_stream(w->pg, m, &sql, "cannot write");
+		}
+	}
+	return rc;
 }
 
 /* 0 if the versions of table written since this run read it (after base)
@@ -930,22 +1105,7 @@ static int push_batches(struct ff_pg_writer *w, const char *table, int64_t mv, i
 	return rc;
 }
 
-/* A text from the copy (NULL if none): the operation of a version. */
-static char *copy_text(struct ff_pg_writer *w, const char *sql, const char *arg, int64_t n)
-{
-	sqlite3_stmt *s;
-	char *out = NULL;
-	if (ff_db_prepare(ff_store_db(w->st), w->path, sql, &s, "cannot read the copy") < 0)
-		return NULL;
-	sqlite3_bind_text(s, 1, arg, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, n);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		out = ff_db_column_text(s, 0);
-	sqlite3_finalize(s);
-	return out;
-}
-
-static int push_table(struct ff_pg_writer *w, size_t i, int64_t *version)
+static int push_table(struct ff_pg_writer *w, size_t i, const struct staged *sg, int64_t *version)
 {
 	const char *table = w->tables[i];
 	struct ff_table_def def;
@@ -955,7 +1115,7 @@ static int push_table(struct ff_pg_writer *w, size_t i, int64_t *version)
 		return found; /* not written */
 	struct tcols c;
 	tcols_init(&c, &def);
-	char *cur_version = NULL, *cur_def = NULL, *cur_spec = NULL, *op = NULL;
+	char *cur_version = NULL, *cur_def = NULL, *cur_spec = NULL;
 	const char *params[] = {table};
 	int rc = -1;
 	if (ff_pg_value(w->pg, "SELECT version FROM ff_catalog WHERE name = $1", 1, params, &cur_version,
@@ -966,28 +1126,20 @@ static int push_table(struct ff_pg_writer *w, size_t i, int64_t *version)
 			"cannot read the catalog") < 0)
 		goto out;
 	cur = cur_version ? strtoll(cur_version, NULL, 10) : 0;
-	int changed = mv != base;
-	if (changed)
-		op = copy_text(w, "SELECT operation FROM ff_versions WHERE table_name = ?1 AND version = ?2", table, mv);
-	int created = op && (strcmp(op, "create") == 0 || strcmp(op, "replace") == 0);
-	if (cur != base && check_meanwhile(w, table, base, cur, created,
+	if (cur != base && check_meanwhile(w, table, base, cur, sg->created,
 					   cur_def && strcmp(cur_def, def.definition) == 0) < 0)
 		goto out;
 	*version = cur;
-	if (!changed) {
+	if (!sg->written) {
 		/* Descriptions are not part of the definition: keep them current. */
 		rc = cur && cur_spec && strcmp(cur_spec, def.spec) != 0 ? push_catalog(w, table, cur) : 0;
 		if (rc == 0)
 			rc = push_batches(w, table, mv, cur);
 		goto out;
 	}
-	if (!op) {
-		ff_error("%s: table %s: no version %" PRId64 " in the copy", ff_pg_name(w->pg), table, mv);
-		goto out;
-	}
 	/* Another shard created the table meanwhile: merge into it. */
-	int into_new = created && cur != base;
-	int recreate = created && !into_new;
+	int into_new = sg->created && cur != base;
+	int recreate = sg->created && !into_new;
 	int64_t v = cur + 1;
 	char *drop = NULL;
 	size_t size;
@@ -995,11 +1147,13 @@ static int push_table(struct ff_pg_writer *w, size_t i, int64_t *version)
 	fprintf(m, "DROP TABLE IF EXISTS %s, %s, %s; DELETE FROM ff_batches WHERE table_name = ", c.q, c.qchanges,
 		c.qstate);
 	literal(m, table);
-	sql_of(m, &drop);
-	int ok = !recreate || (ff_pg_exec(w->pg, drop, "cannot replace the table") == 0 && pg_create(w, &c) == 0);
-	free(drop);
-	if (!ok || push_rows(w, &c, recreate, into_new) < 0 ||
-	    push_history(w, &c, mv, v, into_new ? "merge" : op) < 0 || push_catalog(w, table, v) < 0 ||
+	int ok = !recreate || exec_stream(w->pg, m, &drop, "cannot replace the table") == 0;
+	if (!recreate) {
+		fclose(m);
+		free(drop);
+	}
+	if (!ok || push_rows(w, &c, sg, recreate, into_new) < 0 ||
+	    push_history(w, &c, mv, v, into_new ? "merge" : sg->op) < 0 || push_catalog(w, table, v) < 0 ||
 	    push_batches(w, table, mv, v) < 0)
 		goto out;
 	*version = v;
@@ -1008,7 +1162,6 @@ out:
 	free(cur_version);
 	free(cur_def);
 	free(cur_spec);
-	free(op);
 	tcols_release(&c);
 	ff_table_def_release(&def);
 	return rc;
@@ -1017,14 +1170,22 @@ out:
 int ff_pg_writer_push(struct ff_pg_writer *w, int64_t *versions)
 {
 	char *has_id = NULL;
-	if (ff_pg_exec(w->pg, "BEGIN; SET LOCAL maintenance_work_mem = '256MB'; SET LOCAL work_mem = '64MB';"
-			      " SELECT pg_advisory_xact_lock(" PUSH_LOCK ")", "cannot lock the store") < 0)
+	struct staged *sg = ff_xcalloc(w->n ? w->n : 1, sizeof *sg);
+	/* The rows first, before the lock: shards copy theirs at the same time. */
+	if (ff_pg_exec(w->pg, "BEGIN; SET LOCAL maintenance_work_mem = '256MB'; SET LOCAL work_mem = '64MB'",
+		       "cannot write") < 0) {
+		free(sg);
 		return -1;
-	if (bootstrap(w->pg) < 0)
+	}
+	for (size_t i = 0; i < w->n; i++)
+		if (stage_table(w, i, &sg[i]) < 0)
+			goto fail;
+	if (ff_pg_exec(w->pg, "SELECT pg_advisory_xact_lock(" PUSH_LOCK ")", "cannot lock the store") < 0 ||
+	    bootstrap(w->pg) < 0)
 		goto fail;
 	for (size_t i = 0; i < w->n; i++) {
 		int64_t v = 0;
-		if (push_table(w, i, &v) < 0)
+		if (push_table(w, i, &sg[i], &v) < 0)
 			goto fail;
 		if (versions)
 			versions[i] = v;
@@ -1034,9 +1195,15 @@ int ff_pg_writer_push(struct ff_pg_writer *w, int64_t *versions)
 				"SELECT id, created_at FROM ff_store_info") < 0))
 		goto fail;
 	free(has_id);
+	for (size_t i = 0; i < w->n; i++)
+		free(sg[i].op);
+	free(sg);
 	return ff_pg_exec(w->pg, "COMMIT", "cannot commit");
 fail:
 	free(has_id);
+	for (size_t i = 0; i < w->n; i++)
+		free(sg[i].op);
+	free(sg);
 	ff_pg_exec(w->pg, "ROLLBACK", "cannot roll back");
 	return -1;
 }

@@ -4,9 +4,11 @@
  *
  * ff_store (SQLite) stays the one implementation of the store's rules: a
  * PostgreSQL store is worked through a private SQLite copy in TMPDIR.
- * A reader copies, in one REPEATABLE READ transaction, the catalog and the
- * tables; a writer copies the catalog of its tables and their rows (only
- * its shard's with --shard), computes into the copy with the usual writer,
+ * A reader copies the catalog in a REPEATABLE READ transaction whose
+ * snapshot it exports, and reads the rows of a table as of that snapshot
+ * (ff_pg_store_rows), or copies the tables too (ff_pg_store_file); a
+ * writer copies the catalog of its tables and their rows (only its
+ * shard's with --shard), computes into the copy with the usual writer,
  * then pushes the version's changes back in one transaction: rows through
  * COPY and INSERT ... ON CONFLICT, deletes, states, change feed, versions,
  * batches and catalog. Concurrent writers serialise only that push (an
@@ -40,6 +42,10 @@ const char *ff_pg_store_file(const char *conninfo);
  * numbers, times in microseconds). Returns 0 or -1 (reported). */
 int ff_pg_store_rows(const char *conninfo, const struct ff_table_def *def, const size_t *cols, size_t n,
 		     ff_pg_row_fn fn, void *ctx);
+
+/* Drop the process's copies of conninfo (files and snapshots): the next
+ * open reads the store anew. No store opened from them may be open. */
+void ff_pg_store_forget(const char *conninfo);
 
 struct ff_pg_writer;
 

@@ -1,4 +1,5 @@
 #include "ff_store_bind.h"
+#include "ff_pg.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -76,7 +77,7 @@ int ff_store_bind(const struct ff_blueprint_info *bp, const char *model, const c
 		return ff_error("%s: the blueprint names no store: give --store STORE", model);
 	struct ff_bind_source src = {.model = model, .path = path, .from = from, .any_store = any_store};
 	struct stat sb;
-	if (stat(path, &sb) < 0)
+	if (!ff_pg_is_uri(path) && stat(path, &sb) < 0)
 		return ff_error("%s, %s: %s%s", path, from, strerror(errno), given ? "" : "; give --store");
 	struct ff_store *st = NULL;
 	if (ff_store_open(path, FF_STORE_READ, &st) < 0)

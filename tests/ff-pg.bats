@@ -63,6 +63,28 @@ pg_dump_table() {
 	refute_output --partial "ff-pg-"
 }
 
+@test "ff-sync-online from PostgreSQL: a full copy, then the change feed, as from SQLite" {
+	online() {
+		local t
+		for t in trip_pickup_features trip_dropoff_features; do
+			sqlite3 -batch "$1" "SELECT * FROM $t ORDER BY 1, 2"
+		done
+	}
+	for day in day1 day2; do
+		ff-compute -s sqlite.db "${SPECS[@]}" "$day.csv"
+		ff-compute -s "$PG_URL" "${SPECS[@]}" "$day.csv"
+		run ff-sync-online -v -s sqlite.db --online want.db
+		want=$output
+		run ff-sync-online -v -s "$PG_URL" --online got.db
+		assert_success
+		assert_output "$want"
+		diff -u <(online want.db) <(online got.db)
+	done
+	[[ "$output" == *"changes of version 1 -> 2"* ]]
+	run sqlite3 got.db "SELECT DISTINCT source FROM ff_online_tables"
+	assert_output "$PG_URL"
+}
+
 @test "psql reads the tables as they are: timestamps in UTC, numbers as numbers, primary keys" {
 	ff-compute -s "$PG_URL" "${SPECS[@]}" trips.csv
 	ff-compute -s sqlite.db "${SPECS[@]}" trips.csv
@@ -99,9 +121,11 @@ yyyy_mm|text"
 	ff-compute -s sqlite.db "${SPECS[@]}" day2.csv
 	for day in day1 day2; do
 		ff-compute -s "$PG_URL" --shard 1/2 "${SPECS[@]}" "$day.csv" &
+		one=$!
 		ff-compute -s "$PG_URL" --shard 2/2 "${SPECS[@]}" "$day.csv" &
-		wait %1
-		wait %2
+		two=$!
+		wait "$one"
+		wait "$two"
 	done
 	train sqlite.db want.csv
 	train "$PG_URL" got.csv
@@ -116,6 +140,46 @@ yyyy_mm|text"
 	[[ "$stderr" == *"already folded"* ]]
 	run pg_sql "SELECT max(version) FROM ff_versions"
 	assert_output 4
+}
+
+@test "two shards that both create a table: the later one's rows go into the earlier one's table" {
+	# The catalog first, through another table; then the first shard holds
+	# its push for 2 s, and the second reads the store before it commits.
+	ff-compute -s "$PG_URL" --table other --time tpep_pickup_datetime --key pickup_zip --window 1h \
+		--feature 'n=count(*)' day1.csv
+	pg_sql "CREATE FUNCTION slow() RETURNS trigger LANGUAGE plpgsql AS \$\$BEGIN PERFORM pg_sleep(2); RETURN NULL; END\$\$;
+		CREATE TRIGGER slow AFTER INSERT ON ff_batches FOR EACH STATEMENT EXECUTE FUNCTION slow()"
+	ff-compute -s "$PG_URL" --shard 1/2 "${SPECS[@]}" trips.csv &
+	first=$!
+	sleep 1
+	ff-compute -s "$PG_URL" --shard 2/2 "${SPECS[@]}" trips.csv
+	wait "$first"
+	run pg_sql "SELECT version, operation, inserted > 0 FROM ff_versions WHERE table_name = 'trip_pickup_features' ORDER BY 1"
+	assert_output $'1|create|t\n2|merge|t'
+	run pg_sql "SELECT count(*) FROM pg_constraint WHERE contype = 'p'
+		AND conrelid IN ('trip_pickup_features'::regclass, 'ff_state_trip_pickup_features'::regclass)"
+	assert_output 2
+	ff-compute -s sqlite.db "${SPECS[@]}" trips.csv
+	train sqlite.db want.csv
+	train "$PG_URL" got.csv
+	cmp want.csv got.csv
+}
+
+@test "an overwrite of a range in two shards into PostgreSQL: the unsharded SQLite overwrite" {
+	ff-compute -s sqlite.db "${SPECS[@]}" trips.csv
+	ff-compute -s "$PG_URL" "${SPECS[@]}" trips.csv
+	range=(--mode overwrite --start 2018-01-02 --end 2018-01-04)
+	ff-compute -s sqlite.db "${range[@]}" "${SPECS[@]}" day1.csv
+	ff-compute -s "$PG_URL" --shard 1/2 "${range[@]}" "${SPECS[@]}" day1.csv
+	ff-compute -s "$PG_URL" --shard 2/2 "${range[@]}" "${SPECS[@]}" day1.csv
+	train sqlite.db want.csv
+	train "$PG_URL" got.csv
+	cmp want.csv got.csv
+	run pg_sql "SELECT sum(deleted) > 0, count(*) FROM ff_versions WHERE table_name = 'trip_pickup_features'"
+	assert_output "t|3"
+	for t in trip_pickup_features ff_state_trip_pickup_features; do
+		[ "$(pg_sql "SELECT count(*) FROM $t")" = "$(sqlite3 sqlite.db "SELECT count(*) FROM $t")" ]
+	done
 }
 
 @test "a run that fails while pushing leaves PostgreSQL as it was; run again, it is folded once" {
@@ -151,20 +215,51 @@ yyyy_mm|text"
 	pg_sql "CREATE FUNCTION slow() RETURNS trigger LANGUAGE plpgsql AS \$\$BEGIN PERFORM pg_sleep(2); RETURN NULL; END\$\$;
 		CREATE TRIGGER slow AFTER INSERT ON ff_batches FOR EACH STATEMENT EXECUTE FUNCTION slow()"
 	ff-compute -s "$PG_URL" -f "$PICKUP" day2.csv &
+	first=$!
 	sleep 1
 	run --separate-stderr ff-compute -s "$PG_URL" --shard 1/2 -f "$PICKUP" trips.csv --mode overwrite
-	wait %1
+	wait "$first"
 	assert_failure 1
 	[[ "$stderr" == *"written by another run since this one read it"*"run again"* ]]
 	run pg_sql "SELECT max(version) FROM ff_versions WHERE table_name = 'trip_pickup_features'"
 	assert_output 2
 }
 
-@test "a password on the command line is refused; a store that is not one is said so" {
+@test "a password on the command line is refused; a store that is not one is said so; long names" {
 	run -1 --separate-stderr ff-compute -s "postgresql://ff:secret@/$PGDATABASE?host=$PGHOST" -f "$PICKUP" trips.csv
 	[[ "$stderr" == *"PGPASSFILE"* ]]
 	run -1 --separate-stderr ff-train-set -s "$PG_URL" -f "$TRAIN" -b x.blueprint trips.csv
 	[[ "$stderr" == *"not an ff store"* ]]
 	run -1 --separate-stderr ff-compute -s "postgresql:///nosuchdb?host=$PGHOST&user=ff" -f "$PICKUP" trips.csv
 	[[ "$stderr" == *"cannot connect"* ]]
+	# PostgreSQL cuts names at 63 bytes: ff_changes_NAME must fit whole.
+	name=t_$(printf 'x%.0s' {1..51})
+	run -1 --separate-stderr ff-compute -s "$PG_URL" --table "$name" --time tpep_pickup_datetime \
+		--key pickup_zip --window 1h --feature 'n=count(*)' trips.csv
+	[ "$stderr" = "ff-compute: $PG_URL: table name $name is 53 bytes long, more than the 52 a PostgreSQL store takes" ]
+	ff-compute -s "$PG_URL" --table "${name%x}" --time tpep_pickup_datetime \
+		--key pickup_zip --window 1h --feature 'n=count(*)' trips.csv
+	run pg_sql "SELECT to_regclass('ff_changes_${name%x}') IS NOT NULL"
+	assert_output t
+}
+
+@test "the private copies that killed runs left in TMPDIR are removed by the next run" {
+	mkdir tmp
+	# A process that is gone: a pid beyond pid_max.
+	dead=$(( $(cat /proc/sys/kernel/pid_max) + 1 ))
+	touch "tmp/ff-pg-$dead-0.db.new-$dead" "tmp/ff-pg-$dead-1.db" "tmp/ff-pg-$$-0.db" tmp/other
+	TMPDIR=$PWD/tmp ff-compute -s "$PG_URL" -f "$PICKUP" day1.csv
+	run ls tmp
+	assert_output "ff-pg-$$-0.db
+other"
+	# A killed run leaves its copy; the next one removes it.
+	TMPDIR=$PWD/tmp ff-compute -s "$PG_URL" -f "$PICKUP" trips.csv --mode overwrite &
+	pid=$!
+	for _ in $(seq 100); do compgen -G "tmp/ff-pg-$pid-*" >/dev/null && break; sleep 0.02; done
+	kill -KILL "$pid"
+	wait "$pid" || true
+	TMPDIR=$PWD/tmp ff-compute -s "$PG_URL" -f "$PICKUP" day2.csv
+	run ls tmp
+	assert_output "ff-pg-$$-0.db
+other"
 }
