@@ -85,6 +85,43 @@ pg_dump_table() {
 	assert_output "$PG_URL"
 }
 
+@test "ff-store ls, history and show on PostgreSQL: the SQLite store's, but the sizes; backup, restore, vacuum refused" {
+	for day in day1 day2; do
+		ff-compute -s sqlite.db "${SPECS[@]}" "$day.csv"
+		ff-compute -s "$PG_URL" "${SPECS[@]}" "$day.csv"
+	done
+	# ls: every column but last_write and the sizes (the server's, no history).
+	cols() { ff-store ls --format csv "$1" | cut -d, -f1-6; }
+	diff -u <(cols sqlite.db) <(cols "$PG_URL")
+	[ "$(cols "$PG_URL" | wc -l)" -eq 3 ]
+	run ff-store ls --format csv "$PG_URL"
+	assert_success
+	want=$(pg_sql "SELECT pg_total_relation_size('trip_pickup_features') + pg_total_relation_size('ff_changes_trip_pickup_features')
+		+ pg_total_relation_size('ff_state_trip_pickup_features')")
+	[[ "${lines[2]}" == trip_pickup_features,*,"$want",0 ]]
+	for t in trip_pickup_features trip_dropoff_features; do
+		diff -u <(ff-store history --format csv sqlite.db $t | cut -d, -f1,3-) \
+			<(ff-store history --format csv "$PG_URL" $t | cut -d, -f1,3-)
+		diff -u <(ff-store show sqlite.db $t) <(ff-store show "$PG_URL" $t)
+	done
+	[ "$(ff-store history "$PG_URL" trip_pickup_features | wc -l)" -eq 3 ]
+	run ff-store show "$PG_URL" nosuch
+	assert_failure 1
+	assert_output "ff-store: $PG_URL: no table nosuch in the store"
+	run ff-store backup "$PG_URL" copy.db
+	assert_failure 1
+	assert_output "ff-store: $PG_URL: backup works on a SQLite store only: back up a PostgreSQL store with pg_dump"
+	[ ! -e copy.db ]
+	run ff-store restore "$PG_URL" trip_pickup_features 1
+	assert_failure 1
+	assert_output --partial "restore works on a SQLite store only: restore a PostgreSQL store with pg_restore"
+	run ff-store vacuum --keep-versions 1 "$PG_URL"
+	assert_failure 1
+	assert_output --partial "vacuum works on a SQLite store only"
+	# Nothing changed.
+	diff -u <(cols sqlite.db) <(cols "$PG_URL")
+}
+
 @test "psql reads the tables as they are: timestamps in UTC, numbers as numbers, primary keys" {
 	ff-compute -s "$PG_URL" "${SPECS[@]}" trips.csv
 	ff-compute -s sqlite.db "${SPECS[@]}" trips.csv
