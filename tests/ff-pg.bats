@@ -6,6 +6,7 @@
 
 load test_helper/common
 load test_helper/postgres
+load test_helper/redis
 bats_require_minimum_version 1.5.0
 
 PICKUP=$EXAMPLES/pickup_features.spec
@@ -15,6 +16,7 @@ TRAIN=$EXAMPLES/training_set.spec
 
 setup_file() { pg_start; }
 teardown_file() { pg_stop; }
+teardown() { redis_stop_all; }
 
 setup() {
 	common_setup
@@ -120,6 +122,39 @@ pg_dump_table() {
 	assert_output --partial "vacuum works on a SQLite store only"
 	# Nothing changed.
 	diff -u <(cols sqlite.db) <(cols "$PG_URL")
+}
+
+@test "ff-sync-online from PostgreSQL into Redis: a full copy, then the change feed, as from SQLite" {
+	need_redis
+	port=$(redis_start "$BATS_TEST_TMPDIR/redis")
+	# redis_dump DB: every sorted set of the features in Redis database DB.
+	redis_dump() {
+		local k
+		for k in $(redis-cli -p "$port" -n "$1" --scan --pattern 'ff:trip_*' | sort); do
+			echo "$k"
+			redis-cli -p "$port" -n "$1" zrange "$k" 0 -1 withscores
+		done
+	}
+	for day in day1 day2; do
+		ff-compute -s sqlite.db "${SPECS[@]}" "$day.csv"
+		ff-compute -s "$PG_URL" "${SPECS[@]}" "$day.csv"
+		run ff-sync-online -v -s sqlite.db --online "redis://127.0.0.1:$port/1"
+		assert_success
+		want=$output
+		run ff-sync-online -v -s "$PG_URL" --online "redis://127.0.0.1:$port/2"
+		assert_success
+		assert_output "$want"
+		diff -u <(redis_dump 1) <(redis_dump 2)
+	done
+	[[ "$output" == *"changes of version 1 -> 2"* ]]
+	[ "$(redis_dump 2 | wc -l)" -gt 1000 ]
+	[ "$(redis-cli -p "$port" -n 2 hget 'ff:{catalog}:table:trip_pickup_features' source)" = "$PG_URL" ]
+	for f in version rows definition columns; do
+		[ "$(redis-cli -p "$port" -n 1 hget 'ff:{catalog}:table:trip_pickup_features' $f)" = \
+			"$(redis-cli -p "$port" -n 2 hget 'ff:{catalog}:table:trip_pickup_features' $f)" ]
+	done
+	diff -u <(ff-store ls --format csv --online "redis://127.0.0.1:$port/1" sqlite.db | cut -d, -f1-6,10) \
+		<(ff-store ls --format csv --online "redis://127.0.0.1:$port/2" "$PG_URL" | cut -d, -f1-6,10)
 }
 
 @test "psql reads the tables as they are: timestamps in UTC, numbers as numbers, primary keys" {
