@@ -8,6 +8,8 @@
 
 #include "ff_db.h"
 #include "ff_opt.h"
+#include "ff_pg.h"
+#include "ff_pg_store.h"
 #include "ff_report.h"
 #include "ff_store.h"
 #include "ff_store_admin.h"
@@ -122,7 +124,9 @@ static int vacuum(const char *path, int64_t keep_versions, int64_t keep, enum ff
 static int read_job(enum job job, char **argv, const char *online, enum ff_report_format format)
 {
 	struct ff_store *st;
-	if (ff_store_open(argv[0], FF_STORE_READ, &st) < 0)
+	/* ls counts a PostgreSQL store's rows in its private copy of them. */
+	if ((job == J_LS && ff_pg_is_uri(argv[0]) ? ff_pg_store_open_tables(argv[0], &st)
+						  : ff_store_open(argv[0], FF_STORE_READ, &st)) < 0)
 		return -1;
 	/* One read transaction: every figure from one version of the store. */
 	int rc = ff_db_exec(ff_store_db(st), argv[0], "BEGIN");
@@ -184,6 +188,14 @@ int main(int argc, char **argv)
 		ff_usage_error("%s", "--keep-versions and --keep go with vacuum");
 	if (job == J_VACUUM && !keep_versions == !keep)
 		ff_usage_error("%s", "vacuum needs one of --keep-versions N and --keep DURATION");
+	if (job >= J_BACKUP && ff_pg_is_uri(argv[0])) {
+		/* Never a silent wrong result: these work on a SQLite file. */
+		ff_error("%s: %s works on a SQLite store only: %s", argv[0], jobs[job],
+			 job == J_BACKUP ? "back up a PostgreSQL store with pg_dump"
+			 : job == J_RESTORE ? "restore a PostgreSQL store with pg_restore from a pg_dump backup"
+			 : "prune a PostgreSQL store's change feeds in psql");
+		return FF_EXIT_FAIL;
+	}
 	int rc;
 	switch (job) {
 	case J_BACKUP: rc = ff_store_backup(argv[0], argv[1]); break;

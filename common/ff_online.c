@@ -108,9 +108,7 @@ static char *file_uri(const char *path)
 	return uri;
 }
 
-/* What the online store records as a table's source: the offline store's
- * absolute path, or a PostgreSQL store's connection string. */
-static char *source_of(const char *offline)
+char *ff_online_source(const char *offline)
 {
 	return ff_pg_is_uri(offline) ? ff_xstrdup(offline) : realpath(offline, NULL);
 }
@@ -670,7 +668,7 @@ static int record(struct sync *s)
 	int has_id = ff_store_id(s->src, id);
 	if (has_id < 0)
 		return -1;
-	char *real = source_of(s->offline);
+	char *real = ff_online_source(s->offline);
 	char retention[32] = "NULL";
 	if (s->o->retention > 0)
 		snprintf(retention, sizeof retention, "%lld", (long long)s->o->retention);
@@ -747,7 +745,7 @@ static int sync_one(struct sync *s)
 
 int ff_sync_can_follow(struct ff_store *src, const struct ff_sync_follow *f)
 {
-	char *real = source_of(f->offline);
+	char *real = ff_online_source(f->offline);
 	int same_source = f->synced_source && real && strcmp(f->synced_source, real) == 0;
 	free(real);
 	if (!same_source)

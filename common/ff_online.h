@@ -49,6 +49,11 @@ struct ff_sync_follow {
 };
 int ff_sync_can_follow(struct ff_store *src, const struct ff_sync_follow *f);
 
+/* What the online store records as a table's source: the offline store's
+ * absolute path, or a PostgreSQL store's connection string (malloc'd; NULL
+ * if the path cannot be resolved). */
+char *ff_online_source(const char *offline);
+
 /* The tables of an offline store's catalog (NULL-terminated, caller frees
  * each and the array). Returns 0 or -1. */
 int ff_offline_tables(const char *offline, char ***tables);

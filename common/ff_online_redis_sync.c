@@ -16,6 +16,8 @@
 #include "ff_cell.h"
 #include "ff_db.h"
 #include "ff_keyset.h"
+#include "ff_pg.h"
+#include "ff_pg_store.h"
 #include "ff_redis.h"
 #include "ff_store.h"
 #include "ff_store_history.h"
@@ -750,7 +752,7 @@ static void record_args(struct rsync *s, struct args *keys, struct args *a)
 	char id[FF_STORE_ID_SIZE] = "";
 	if (ff_store_id(s->st, id) <= 0)
 		id[0] = '\0';
-	char *real = realpath(s->offline, NULL);
+	char *real = ff_online_source(s->offline);
 	char *cols = NULL;
 	size_t n = 0;
 	FILE *m = open_memstream(&cols, &n);
@@ -880,10 +882,16 @@ int ff_online_redis_sync(const char *offline, const char *url, char **tables, si
 {
 	struct ff_redis *r = NULL;
 	struct ff_store *st = NULL;
-	if (access(offline, R_OK) < 0)
+	/* A PostgreSQL store is read from a private copy with its tables and
+	 * change feeds (ff_pg_store.h), made anew each sync. */
+	int pg = ff_pg_is_uri(offline);
+	if (!pg && access(offline, R_OK) < 0)
 		return ff_error("%s: %s", offline, strerror(errno));
-	if (ff_store_open(offline, FF_STORE_READ, &st) < 0)
+	if ((pg ? ff_pg_store_open_tables(offline, &st) : ff_store_open(offline, FF_STORE_READ, &st)) < 0) {
+		if (pg)
+			ff_pg_store_forget(offline);
 		return -1;
+	}
 	/* Long round trips: a pipeline of a batch of rows. */
 	struct ff_redis_timeouts t = {2000, 60000};
 	int rc = ff_redis_open(url, &t, &r);
@@ -937,5 +945,7 @@ int ff_online_redis_sync(const char *offline, const char *url, char **tables, si
 	free(all);
 	ff_redis_close(r);
 	ff_store_close(st);
+	if (pg)
+		ff_pg_store_forget(offline);
 	return rc;
 }

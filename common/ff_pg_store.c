@@ -508,6 +508,36 @@ int ff_pg_store_open(const char *conninfo, struct ff_store **out)
 	return 0;
 }
 
+int ff_pg_store_open_tables(const char *conninfo, struct ff_store **out)
+{
+	*out = NULL;
+	const char *file = ff_pg_store_file(conninfo);
+	if (!file || ff_store_open(file, FF_STORE_READ, out) < 0)
+		return -1;
+	ff_store_set_name(*out, conninfo);
+	return 0;
+}
+
+int ff_pg_store_bytes(const char *conninfo, const struct ff_table_def *def, int64_t *bytes)
+{
+	struct tcols c;
+	tcols_init(&c, def);
+	const char *params[] = {c.q, c.qchanges, c.qstate};
+	char *v = NULL;
+	pthread_mutex_lock(&copies_mu);
+	struct copy *cp = get_copy(conninfo, 0);
+	/* In the copy's transaction: the sizes as of its snapshot's catalog. */
+	int rc = !cp ? -1 : ff_pg_value(cp->pg, "SELECT coalesce(pg_total_relation_size(to_regclass($1)), 0)"
+				" + coalesce(pg_total_relation_size(to_regclass($2)), 0)"
+				" + coalesce(pg_total_relation_size(to_regclass($3)), 0)",
+				3, params, &v, "cannot read the size of a table");
+	pthread_mutex_unlock(&copies_mu);
+	*bytes = v ? strtoll(v, NULL, 10) : 0;
+	free(v);
+	tcols_release(&c);
+	return rc;
+}
+
 int ff_pg_store_rows(const char *conninfo, const struct ff_table_def *def, const size_t *cols, size_t n,
 		     ff_pg_row_fn fn, void *ctx)
 {

@@ -36,6 +36,14 @@ int ff_pg_store_open(const char *conninfo, struct ff_store **out);
  * too (made if need be), for a reader that opens SQLite files itself; NULL
  * on error (reported). */
 const char *ff_pg_store_file(const char *conninfo);
+/* Open the private copy with the feature tables and change feeds
+ * (ff_pg_store_file) as a store named conninfo: for reports that count a
+ * table's rows. Returns 0 or -1 (reported). */
+int ff_pg_store_open_tables(const char *conninfo, struct ff_store **out);
+/* The bytes PostgreSQL gives def's table, change feed and window states
+ * (with their indexes and TOAST), as of the snapshot of the process's
+ * copy. Returns 0 or -1 (reported). */
+int ff_pg_store_bytes(const char *conninfo, const struct ff_table_def *def, int64_t *bytes);
 /* The columns cols (indexes into def->cols) of the rows of def's table,
  * as of the snapshot of the process's copy, straight from the server: the
  * fast path of ff_feature_table_load. fn gets cells (ff_pg.h: texts,

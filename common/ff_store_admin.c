@@ -13,6 +13,8 @@
 #include "ff_cell.h"
 #include "ff_db.h"
 #include "ff_online_redis.h"
+#include "ff_pg.h"
+#include "ff_pg_store.h"
 #include "ff_redis.h"
 #include "ff_time.h"
 #include "ff_util.h"
@@ -132,6 +134,20 @@ static int ls_table(struct ff_store *st, const char *table, sqlite3 *on, struct 
 		if (rc == 0)
 			rc = one_int(db, path, sql, NULL, &last, &f_last);
 	}
+	int64_t bytes = 0, history = 0;
+	if (rc == 0 && ff_pg_is_uri(path)) {
+		/* Not the private copy's pages: the server's, and no history
+		 * table (ff-store(5), "PostgreSQL"). */
+		struct ff_table_def def;
+		rc = ff_store_table(st, table, &def, NULL) <= 0 ? -1 : 0;
+		if (rc == 0) {
+			rc = ff_pg_store_bytes(path, &def, &bytes);
+			ff_table_def_release(&def);
+		}
+	} else if (rc == 0) {
+		bytes = table_bytes(db, table, 0);
+		history = table_bytes(db, table, 1);
+	}
 	if (rc == 0) {
 		ff_report_add(out, table);
 		ff_report_addf(out, "%lld", (long long)e.version);
@@ -140,8 +156,8 @@ static int ls_table(struct ff_store *st, const char *table, sqlite3 *on, struct 
 		add_time(out, f_first, first);
 		add_time(out, f_last, last);
 		ff_report_add(out, e.updated_at);
-		ff_report_addf(out, "%lld", (long long)table_bytes(db, table, 0));
-		ff_report_addf(out, "%lld", (long long)table_bytes(db, table, 1));
+		ff_report_addf(out, "%lld", (long long)bytes);
+		ff_report_addf(out, "%lld", (long long)history);
 		if (on || rd)
 			add_online(out, on, rd, table);
 	}

@@ -6,6 +6,7 @@
 
 load test_helper/common
 load test_helper/postgres
+load test_helper/redis
 bats_require_minimum_version 1.5.0
 
 PICKUP=$EXAMPLES/pickup_features.spec
@@ -15,6 +16,7 @@ TRAIN=$EXAMPLES/training_set.spec
 
 setup_file() { pg_start; }
 teardown_file() { pg_stop; }
+teardown() { redis_stop_all; }
 
 setup() {
 	common_setup
@@ -83,6 +85,76 @@ pg_dump_table() {
 	[[ "$output" == *"changes of version 1 -> 2"* ]]
 	run sqlite3 got.db "SELECT DISTINCT source FROM ff_online_tables"
 	assert_output "$PG_URL"
+}
+
+@test "ff-store ls, history and show on PostgreSQL: the SQLite store's, but the sizes; backup, restore, vacuum refused" {
+	for day in day1 day2; do
+		ff-compute -s sqlite.db "${SPECS[@]}" "$day.csv"
+		ff-compute -s "$PG_URL" "${SPECS[@]}" "$day.csv"
+	done
+	# ls: every column but last_write and the sizes (the server's, no history).
+	cols() { ff-store ls --format csv "$1" | cut -d, -f1-6; }
+	diff -u <(cols sqlite.db) <(cols "$PG_URL")
+	[ "$(cols "$PG_URL" | wc -l)" -eq 3 ]
+	run ff-store ls --format csv "$PG_URL"
+	assert_success
+	want=$(pg_sql "SELECT pg_total_relation_size('trip_pickup_features') + pg_total_relation_size('ff_changes_trip_pickup_features')
+		+ pg_total_relation_size('ff_state_trip_pickup_features')")
+	[[ "${lines[2]}" == trip_pickup_features,*,"$want",0 ]]
+	for t in trip_pickup_features trip_dropoff_features; do
+		diff -u <(ff-store history --format csv sqlite.db $t | cut -d, -f1,3-) \
+			<(ff-store history --format csv "$PG_URL" $t | cut -d, -f1,3-)
+		diff -u <(ff-store show sqlite.db $t) <(ff-store show "$PG_URL" $t)
+	done
+	[ "$(ff-store history "$PG_URL" trip_pickup_features | wc -l)" -eq 3 ]
+	run ff-store show "$PG_URL" nosuch
+	assert_failure 1
+	assert_output "ff-store: $PG_URL: no table nosuch in the store"
+	run ff-store backup "$PG_URL" copy.db
+	assert_failure 1
+	assert_output "ff-store: $PG_URL: backup works on a SQLite store only: back up a PostgreSQL store with pg_dump"
+	[ ! -e copy.db ]
+	run ff-store restore "$PG_URL" trip_pickup_features 1
+	assert_failure 1
+	assert_output --partial "restore works on a SQLite store only: restore a PostgreSQL store with pg_restore"
+	run ff-store vacuum --keep-versions 1 "$PG_URL"
+	assert_failure 1
+	assert_output --partial "vacuum works on a SQLite store only"
+	# Nothing changed.
+	diff -u <(cols sqlite.db) <(cols "$PG_URL")
+}
+
+@test "ff-sync-online from PostgreSQL into Redis: a full copy, then the change feed, as from SQLite" {
+	need_redis
+	port=$(redis_start "$BATS_TEST_TMPDIR/redis")
+	# redis_dump DB: every sorted set of the features in Redis database DB.
+	redis_dump() {
+		local k
+		for k in $(redis-cli -p "$port" -n "$1" --scan --pattern 'ff:trip_*' | sort); do
+			echo "$k"
+			redis-cli -p "$port" -n "$1" zrange "$k" 0 -1 withscores
+		done
+	}
+	for day in day1 day2; do
+		ff-compute -s sqlite.db "${SPECS[@]}" "$day.csv"
+		ff-compute -s "$PG_URL" "${SPECS[@]}" "$day.csv"
+		run ff-sync-online -v -s sqlite.db --online "redis://127.0.0.1:$port/1"
+		assert_success
+		want=$output
+		run ff-sync-online -v -s "$PG_URL" --online "redis://127.0.0.1:$port/2"
+		assert_success
+		assert_output "$want"
+		diff -u <(redis_dump 1) <(redis_dump 2)
+	done
+	[[ "$output" == *"changes of version 1 -> 2"* ]]
+	[ "$(redis_dump 2 | wc -l)" -gt 1000 ]
+	[ "$(redis-cli -p "$port" -n 2 hget 'ff:{catalog}:table:trip_pickup_features' source)" = "$PG_URL" ]
+	for f in version rows definition columns; do
+		[ "$(redis-cli -p "$port" -n 1 hget 'ff:{catalog}:table:trip_pickup_features' $f)" = \
+			"$(redis-cli -p "$port" -n 2 hget 'ff:{catalog}:table:trip_pickup_features' $f)" ]
+	done
+	diff -u <(ff-store ls --format csv --online "redis://127.0.0.1:$port/1" sqlite.db | cut -d, -f1-6,10) \
+		<(ff-store ls --format csv --online "redis://127.0.0.1:$port/2" "$PG_URL" | cut -d, -f1-6,10)
 }
 
 @test "psql reads the tables as they are: timestamps in UTC, numbers as numbers, primary keys" {
