@@ -273,7 +273,11 @@ int ff_blueprint_observe(void *blueprint, const struct ff_join_row *row)
 			continue;
 		struct ff_cell c;
 		const struct ff_feature_table *t = ff_join_table(b->join, l);
-		ff_feature_table_value(t, row->match[l], b->feat_index[f], &c);
+		/* The value the join put in the row, unless the spec excludes it. */
+		if (b->feat_col[f] != SIZE_MAX)
+			c = row->cells[b->feat_col[f]];
+		else
+			ff_feature_table_value(t, row->match[l], b->feat_index[f], &c);
 		enum ff_type type = ff_feature_table_feature(t, b->feat_index[f])->type;
 		if (c.null || (type != FF_TYPE_REAL && type != FF_TYPE_INTEGER))
 			continue;

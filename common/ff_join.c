@@ -82,6 +82,7 @@ struct ff_join {
 	sqlite3 *online_db;              /* the online store, when looking up there */
 	struct ff_online_reader *remote; /* or the Redis one (ff_online_redis.h) */
 	const char *online_path;
+	int untimed;             /* no started_ns (ff_join_untimed) */
 	sqlite3_stmt *begin, *commit;
 	char *key_buf;
 	size_t key_cap;
@@ -89,6 +90,7 @@ struct ff_join {
 
 size_t ff_join_nlookups(const struct ff_join *j) { return j->nlookups; }
 void ff_join_on_schema(struct ff_join *j, ff_join_schema_fn fn) { j->schema_fn = fn; }
+void ff_join_untimed(struct ff_join *j) { j->untimed = 1; }
 const struct ff_rec_schema *ff_join_output_schema(const struct ff_join *j) { return &j->out; }
 const struct ff_rec_schema *ff_join_input_schema(const struct ff_join *j) { return &j->in; }
 
@@ -763,7 +765,7 @@ static int64_t now_ns(void)
 static int on_row(void *ctx, const struct ff_cell *cells, size_t n, long pos)
 {
 	struct ff_join *j = ctx;
-	int64_t started = j->observe ? now_ns() : 0;
+	int64_t started = j->observe && !j->untimed ? now_ns() : 0;
 	const struct ff_join_spec *spec = j->spec;
 	char where[600];
 	const char *text = "";
