@@ -147,6 +147,7 @@ static int reproduce(const char *path, const char *store, char **inputs, size_t 
 	if (ff_output_open(&out, output) < 0)
 		goto done;
 	bp = ff_blueprint_new(&info.spec, j, store);
+	ff_join_untimed(j);
 	if (ff_join_run(j, inputs, ninputs, out.f, format, ff_blueprint_observe, bp) < 0)
 		goto done;
 	FILE *m = open_memstream(&text, &size);
@@ -240,6 +241,7 @@ int main(int argc, char **argv)
 	if (ff_join_open_as_of(&spec, store, NULL, &as_of, 1, &j) < 0 || ff_output_open(&out, output) < 0)
 		goto done;
 	bp = ff_blueprint_new(&spec, j, store);
+	ff_join_untimed(j);
 	rc = ff_join_run(j, argv, (size_t)argc, out.f, format, ff_blueprint_observe, bp);
 	if (rc == 0 && ff_blueprint_leaky_rows(bp) > 0) {
 		int64_t leaky = ff_blueprint_leaky_rows(bp), rows = ff_blueprint_rows(bp);

@@ -33,6 +33,16 @@ struct input_seen {
 	char *first_text, *first_where;
 };
 
+/* A hash of rows: their canonical bytes gather in buf and go to the state
+ * a few tens of KB at a time (one update a row cost a tenth of the joining
+ * thread); a streaming hash is the same however its input is cut. */
+enum { HASH_CHUNK = 1 << 16 };
+struct hashing {
+	XXH3_state_t *h;
+	unsigned char *buf;
+	size_t len, cap;
+};
+
 struct ff_blueprint {
 	const struct ff_join_spec *spec;
 	const struct ff_join *join;
@@ -51,9 +61,7 @@ struct ff_blueprint {
 	int64_t rows, leaky_rows;
 	int64_t *misses, *leaks;   /* per lookup */
 	struct ff_rec_schema columns; /* of the training set, with types as seen */
-	XXH3_state_t *in_hash, *out_hash;
-	unsigned char *row_buf;    /* a row's canonical bytes, for hashing */
-	size_t row_cap;
+	struct hashing in_hash, out_hash;
 };
 
 struct ff_blueprint *ff_blueprint_new(const struct ff_join_spec *spec, const struct ff_join *j,
@@ -83,10 +91,10 @@ struct ff_blueprint *ff_blueprint_new(const struct ff_join_spec *spec, const str
 	b->leaks = ff_xcalloc(nl ? nl : 1, sizeof *b->leaks);
 	b->input_cols = ff_xcalloc(spec->inputs.n ? spec->inputs.n : 1, sizeof *b->input_cols);
 	b->input_seen = ff_xcalloc(spec->inputs.n ? spec->inputs.n : 1, sizeof *b->input_seen);
-	b->in_hash = XXH3_createState();
-	b->out_hash = XXH3_createState();
-	XXH3_128bits_reset(b->in_hash);
-	XXH3_128bits_reset(b->out_hash);
+	b->in_hash.h = XXH3_createState();
+	b->out_hash.h = XXH3_createState();
+	XXH3_128bits_reset(b->in_hash.h);
+	XXH3_128bits_reset(b->out_hash.h);
 	ff_rec_schema_init(&b->columns);
 	return b;
 }
@@ -113,9 +121,10 @@ void ff_blueprint_free(struct ff_blueprint *b)
 	free(b->input_seen);
 	free(b->store);
 	ff_rec_schema_release(&b->columns);
-	XXH3_freeState(b->in_hash);
-	XXH3_freeState(b->out_hash);
-	free(b->row_buf);
+	XXH3_freeState(b->in_hash.h);
+	XXH3_freeState(b->out_hash.h);
+	free(b->in_hash.buf);
+	free(b->out_hash.buf);
 	free(b);
 }
 
@@ -156,16 +165,19 @@ static int setup(struct ff_blueprint *b, const struct ff_rec_schema *s)
 
 /* Canonical bytes of a row, whatever its format: per cell a tag, then the
  * text with its length or the 8 bytes of the number; one hash update a row. */
-static void hash_cells(struct ff_blueprint *b, XXH3_state_t *h, const struct ff_rec_schema *s,
-		       const struct ff_cell *cells)
+static void hash_cells(struct hashing *h, const struct ff_rec_schema *s, const struct ff_cell *cells)
 {
-	size_t n = 0;
+	if (h->len >= HASH_CHUNK) {
+		XXH3_128bits_update(h->h, h->buf, h->len);
+		h->len = 0;
+	}
+	size_t n = h->len;
 	for (size_t i = 0; i < s->ncols; i++) {
 		const struct ff_cell *c = &cells[i];
 		size_t need = n + 1 + 8 + (!c->null && s->types[i] == FF_TYPE_TEXT ? c->len : 0);
-		if (need > b->row_cap)
-			ff_grow(&b->row_buf, &b->row_cap, need, 1);
-		unsigned char *p = b->row_buf + n;
+		if (need > h->cap)
+			ff_grow(&h->buf, &h->cap, need, 1);
+		unsigned char *p = h->buf + n;
 		*p++ = c->null ? 0 : (unsigned char)(1 + s->types[i]);
 		if (!c->null) {
 			if (s->types[i] == FF_TYPE_TEXT) {
@@ -178,9 +190,9 @@ static void hash_cells(struct ff_blueprint *b, XXH3_state_t *h, const struct ff_
 				p += 8;
 			}
 		}
-		n = (size_t)(p - b->row_buf);
+		n = (size_t)(p - h->buf);
 	}
-	XXH3_128bits_update(h, b->row_buf, n);
+	h->len = n;
 }
 
 static double cell_number(const struct ff_cell *c, enum ff_type type, int *ok)
@@ -273,7 +285,11 @@ int ff_blueprint_observe(void *blueprint, const struct ff_join_row *row)
 			continue;
 		struct ff_cell c;
 		const struct ff_feature_table *t = ff_join_table(b->join, l);
-		ff_feature_table_value(t, row->match[l], b->feat_index[f], &c);
+		/* The value the join put in the row, unless the spec excludes it. */
+		if (b->feat_col[f] != SIZE_MAX)
+			c = row->cells[b->feat_col[f]];
+		else
+			ff_feature_table_value(t, row->match[l], b->feat_index[f], &c);
 		enum ff_type type = ff_feature_table_feature(t, b->feat_index[f])->type;
 		if (c.null || (type != FF_TYPE_REAL && type != FF_TYPE_INTEGER))
 			continue;
@@ -282,8 +298,8 @@ int ff_blueprint_observe(void *blueprint, const struct ff_join_row *row)
 		b->stats[f].n++;
 		add_key_stat(&b->stats[f], t, row->key[l], v);
 	}
-	hash_cells(b, b->in_hash, row->input_schema, row->input);
-	hash_cells(b, b->out_hash, s, row->cells);
+	hash_cells(&b->in_hash, row->input_schema, row->input);
+	hash_cells(&b->out_hash, s, row->cells);
 	b->rows++;
 	return 0;
 }
@@ -309,9 +325,14 @@ static const char *seen_type(enum seen s)
 	return s == SEEN_INTEGER ? "integer" : s == SEEN_REAL ? "real" : "text";
 }
 
-static void put_hash(FILE *out, const char *name, XXH3_state_t *h)
+/* The digest of the rows so far, the bytes not yet given to the state too. */
+static void put_hash(FILE *out, const char *name, const struct hashing *h)
 {
-	XXH128_hash_t d = XXH3_128bits_digest(h);
+	XXH3_state_t *all = XXH3_createState();
+	XXH3_copyState(all, h->h);
+	XXH3_128bits_update(all, h->buf, h->len);
+	XXH128_hash_t d = XXH3_128bits_digest(all);
+	XXH3_freeState(all);
 	fprintf(out, "%s xxh3-128:%016" PRIx64 "%016" PRIx64 "\n", name, (uint64_t)d.high64,
 		(uint64_t)d.low64);
 }
@@ -421,7 +442,7 @@ int ff_blueprint_write(const struct ff_blueprint *b, FILE *out)
 		fprintf(out, "misses %s %" PRId64 "\n", table, b->misses[l]);
 		fprintf(out, "leakage %s %" PRId64 "\n", table, b->leaks[l]);
 	}
-	put_hash(out, "input-hash", b->in_hash);
-	put_hash(out, "training-set-hash", b->out_hash);
+	put_hash(out, "input-hash", &b->in_hash);
+	put_hash(out, "training-set-hash", &b->out_hash);
 	return ferror(out) ? -1 : 0;
 }

@@ -34,6 +34,8 @@ struct lookup {
 	size_t *key_refs;    /* column references (see resolve) of the keys */
 	long ts_ref;         /* reference of the timestamp column, -1 none */
 	long event_ref;      /* reference of the time the timestamp derives from */
+	long event_step;     /* a derived step whose source is event_ref, -1 none:
+				its source time, parsed once a row, is the event time */
 	size_t first_slot;   /* its features' slots in the feature cells */
 	struct ff_cell *defaults; /* per feature; .null when no default */
 	char *keybuf;             /* this row's key tuple, for the observer */
@@ -74,6 +76,7 @@ struct ff_join {
 
 	/* per row scratch */
 	int64_t *derived;
+	int64_t *source_times;   /* per derived step: the time it was derived from */
 	struct ff_cell *feature_cells;
 	struct ff_cell *out_cells;
 	int64_t *key_ids, *matches, *event_times;
@@ -82,6 +85,7 @@ struct ff_join {
 	sqlite3 *online_db;              /* the online store, when looking up there */
 	struct ff_online_reader *remote; /* or the Redis one (ff_online_redis.h) */
 	const char *online_path;
+	int untimed;             /* no started_ns (ff_join_untimed) */
 	sqlite3_stmt *begin, *commit;
 	char *key_buf;
 	size_t key_cap;
@@ -89,6 +93,7 @@ struct ff_join {
 
 size_t ff_join_nlookups(const struct ff_join *j) { return j->nlookups; }
 void ff_join_on_schema(struct ff_join *j, ff_join_schema_fn fn) { j->schema_fn = fn; }
+void ff_join_untimed(struct ff_join *j) { j->untimed = 1; }
 const struct ff_rec_schema *ff_join_output_schema(const struct ff_join *j) { return &j->out; }
 const struct ff_rec_schema *ff_join_input_schema(const struct ff_join *j) { return &j->in; }
 
@@ -476,6 +481,7 @@ int ff_join_open_as_of(const struct ff_join_spec *spec, const char *store, const
 			}
 	j->feature_cells = ff_xcalloc(j->nslots ? j->nslots : 1, sizeof *j->feature_cells);
 	j->derived = ff_xcalloc(spec->npreps ? spec->npreps : 1, sizeof *j->derived);
+	j->source_times = ff_xcalloc(spec->npreps ? spec->npreps : 1, sizeof *j->source_times);
 	size_t n = j->nlookups ? j->nlookups : 1;
 	j->key_ids = ff_xcalloc(n, sizeof *j->key_ids);
 	j->matches = ff_xcalloc(n, sizeof *j->matches);
@@ -524,6 +530,7 @@ void ff_join_free(struct ff_join *j)
 	free(j->prep_src);
 	free(j->cols);
 	free(j->derived);
+	free(j->source_times);
 	free(j->feature_cells);
 	free(j->out_cells);
 	free(j->key_ids);
@@ -649,6 +656,10 @@ static int on_schema(void *ctx, const struct ff_rec_schema *schema)
 			while ((size_t)lk->event_ref >= j->in.ncols && (size_t)lk->event_ref < nrefs)
 				lk->event_ref = j->prep_src[(size_t)lk->event_ref - j->in.ncols];
 		}
+		lk->event_step = -1;
+		for (size_t k = 0; lk->ts_ref >= 0 && k < spec->npreps && lk->event_step < 0; k++)
+			if (j->prep_src[k] == lk->event_ref)
+				lk->event_step = (long)k;
 	}
 	for (size_t i = 0; i < j->in.ncols; i++)
 		add_out(j, j->in.names[i], j->in.types[i], FROM_INPUT, i);
@@ -763,7 +774,7 @@ static int64_t now_ns(void)
 static int on_row(void *ctx, const struct ff_cell *cells, size_t n, long pos)
 {
 	struct ff_join *j = ctx;
-	int64_t started = j->observe ? now_ns() : 0;
+	int64_t started = j->observe && !j->untimed ? now_ns() : 0;
 	const struct ff_join_spec *spec = j->spec;
 	char where[600];
 	const char *text = "";
@@ -778,6 +789,7 @@ static int on_row(void *ctx, const struct ff_cell *cells, size_t n, long pos)
 			where_of(j, pos, where, sizeof where);
 			return bad_time(j, where, j->prep_src[k], text, rc);
 		}
+		j->source_times[k] = t;
 		j->derived[k] = ff_prep_apply(&spec->preps[k], t);
 	}
 	/* One read transaction for all of a row's online lookups: they see one
@@ -800,7 +812,10 @@ static int on_row(void *ctx, const struct ff_cell *cells, size_t n, long pos)
 				return bad_time(j, where, lk->ts_ref, text, rc);
 			}
 			int64_t ev;
-			j->event_times[l] = cell_time(j, cells, lk->event_ref, &ev, &text) == 0 ? ev : t;
+			if (lk->event_step >= 0)
+				j->event_times[l] = j->source_times[lk->event_step];
+			else
+				j->event_times[l] = cell_time(j, cells, lk->event_ref, &ev, &text) == 0 ? ev : t;
 		}
 		/* The key tuple, kept for the observer (fallbacks by key). */
 		j->key_bytes[l] = NULL;

@@ -63,6 +63,10 @@ typedef int (*ff_join_schema_fn)(void *ctx, const struct ff_rec_schema *out,
 				 const struct ff_rec_schema *in, const char *where);
 void ff_join_on_schema(struct ff_join *j, ff_join_schema_fn fn);
 
+/* Leave started_ns 0: an observer that does not read it (ff-train-set)
+ * saves a clock read a row. Rows are timed by default (a server's latency). */
+void ff_join_untimed(struct ff_join *j);
+
 /* Join the inputs (paths, "-" stdin; none: stdin) into out in format (out
  * NULL: rows go to the observer only).
  * observe, if not NULL, is called for every row after it is written.
