@@ -27,8 +27,8 @@
  * a few thousand rows (a batch of them costs a ZADD per key). */
 #define BATCH_ROWS 65536
 #define CHANGE_BATCH_ROWS 8192
-/* Commands per pipeline when cleaning. */
-#define BATCH_CMDS 1024
+/* Entries of the dirty list read at a time when cleaning: the last index. */
+#define DIRTY_CHUNK_LAST "8191"
 
 struct row {
 	uint32_t key;
@@ -232,7 +232,7 @@ static int clean_dirty(struct rsync *s)
 	char dirty[400];
 	key_name(dirty, sizeof dirty, "dirty", s->table);
 	for (;;) {
-		const char *argv[] = {"LRANGE", dirty, "0", "1023"};
+		const char *argv[] = {"LRANGE", dirty, "0", DIRTY_CHUNK_LAST};
 		ff_redis_addv(s->r, 0, dirty, 4, argv);
 		redisReply **rep;
 		int rc = run(s, &rep);
@@ -265,12 +265,12 @@ static int clean_dirty(struct rsync *s)
 			ff_redis_add(s->r, 0, a[1], l[1], 4, a, l);
 		}
 		rc = run(s, &rep);
-		size_t nrem = 0;
+		/* The members to remove, then one ZREM per key of the chunk. */
+		struct ff_keyset *ks = ff_keyset_new();
+		struct gone { uint32_t key; const char *m; size_t len; } *g = NULL;
+		size_t ng = 0, gcap = 0;
 		for (size_t i = 0; rc == 0 && i < n; i++) {
 			const redisReply *z = rep[i];
-			const char **a = ff_xcalloc(z->elements + 2, sizeof *a);
-			size_t *l = ff_xcalloc(z->elements + 2, sizeof *l);
-			int na = 2;
 			for (size_t k = 0; k < z->elements; k++) {
 				int64_t v, ts;
 				int kind;
@@ -278,22 +278,43 @@ static int clean_dirty(struct rsync *s)
 				if (ff_online_redis_parse_head(m->str, m->len, &v, &ts, &kind) < 0)
 					continue;
 				if (v < e[i].v || (v == e[i].v && kind == FF_ONLINE_REDIS_DELETED)) {
-					a[na] = m->str;
-					l[na++] = m->len;
+					ff_grow(&g, &gcap, ng + 1, sizeof *g);
+					g[ng++] = (struct gone){ff_keyset_intern(ks, e[i].key, e[i].klen), m->str, m->len};
 				}
 			}
-			if (na > 2) {
-				a[0] = "ZREM";
-				l[0] = 4;
-				a[1] = e[i].key;
-				l[1] = e[i].klen;
-				/* The arguments are copied: the replies may go. */
-				ff_redis_add(s->r, 0, a[1], l[1], na, a, l);
-				nrem++;
-			}
-			free(a);
-			free(l);
 		}
+		uint32_t nk = ff_keyset_count(ks);
+		size_t *start = ff_xcalloc((size_t)nk + 1, sizeof *start);
+		for (size_t i = 0; i < ng; i++)
+			start[g[i].key + 1]++;
+		for (uint32_t k = 0; k < nk; k++)
+			start[k + 1] += start[k];
+		const char **a = ff_xcalloc(ng + 2 * (size_t)nk + 1, sizeof *a);
+		size_t *l = ff_xcalloc(ng + 2 * (size_t)nk + 1, sizeof *l), *next = ff_xcalloc((size_t)nk + 1, sizeof *next);
+		/* Key k's ZREM at a + start[k] + 2k: the command, the key, its members. */
+		for (uint32_t k = 0; k < nk; k++) {
+			size_t at = start[k] + 2 * (size_t)k;
+			a[at] = "ZREM";
+			l[at] = 4;
+			a[at + 1] = ff_keyset_bytes(ks, k, &l[at + 1]);
+			next[k] = at + 2;
+		}
+		for (size_t i = 0; i < ng; i++) {
+			a[next[g[i].key]] = g[i].m;
+			l[next[g[i].key]++] = g[i].len;
+		}
+		/* The arguments are copied: the replies may go. */
+		for (uint32_t k = 0; k < nk; k++) {
+			size_t at = start[k] + 2 * (size_t)k;
+			ff_redis_add(s->r, 0, a[at + 1], l[at + 1], (int)(start[k + 1] - start[k] + 2), a + at, l + at);
+		}
+		size_t nrem = nk;
+		free(a);
+		free(l);
+		free(next);
+		free(start);
+		free(g);
+		ff_keyset_free(ks);
 		for (size_t i = 0; i < n; i++)
 			free(e[i].key);
 		free(e);
