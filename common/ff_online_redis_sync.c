@@ -26,7 +26,7 @@
  * adds one batch while the next is read offline even when the changes are
  * a few thousand rows (a batch of them costs a ZADD per key). */
 #define BATCH_ROWS 65536
-#define CHANGE_BATCH_ROWS 2048
+#define CHANGE_BATCH_ROWS 8192
 /* Entries of the dirty list read at a time when cleaning: the last index. */
 #define DIRTY_CHUNK_LAST "8191"
 
