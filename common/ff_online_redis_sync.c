@@ -23,10 +23,14 @@
 #include "ff_store_history.h"
 #include "ff_util.h"
 
-/* Rows buffered before they go out, grouped by key, in one pipeline. */
+/* Rows buffered before they go out, grouped by key, in one pipeline: a
+ * full copy's, and the change feed's. The feed's are fewer, so that Redis
+ * adds one batch while the next is read offline even when the changes are
+ * a few thousand rows (a batch of them costs a ZADD per key). */
 #define BATCH_ROWS 65536
-/* Commands per pipeline when cleaning. */
-#define BATCH_CMDS 1024
+#define CHANGE_BATCH_ROWS 8192
+/* Entries of the dirty list read at a time when cleaning: the last index. */
+#define DIRTY_CHUNK_LAST "8191"
 
 struct row {
 	uint32_t key;
@@ -58,6 +62,7 @@ struct rsync {
 	char *members;
 	size_t mlen, mcap;
 	int dirty;           /* also list the rows in the dirty list */
+	size_t batch;        /* rows a batch: BATCH_ROWS or CHANGE_BATCH_ROWS */
 	int inflight;        /* a batch sent, its replies not read yet */
 	size_t inflight_cmds;
 	int publish;         /* changed: its record goes out with the run's */
@@ -229,7 +234,7 @@ static int clean_dirty(struct rsync *s)
 	char dirty[400];
 	key_name(dirty, sizeof dirty, "dirty", s->table);
 	for (;;) {
-		const char *argv[] = {"LRANGE", dirty, "0", "1023"};
+		const char *argv[] = {"LRANGE", dirty, "0", DIRTY_CHUNK_LAST};
 		ff_redis_addv(s->r, 0, dirty, 4, argv);
 		redisReply **rep;
 		int rc = run(s, &rep);
@@ -262,12 +267,12 @@ static int clean_dirty(struct rsync *s)
 			ff_redis_add(s->r, 0, a[1], l[1], 4, a, l);
 		}
 		rc = run(s, &rep);
-		size_t nrem = 0;
+		/* The members to remove, then one ZREM per key of the chunk. */
+		struct ff_keyset *ks = ff_keyset_new();
+		struct gone { uint32_t key; const char *m; size_t len; } *g = NULL;
+		size_t ng = 0, gcap = 0;
 		for (size_t i = 0; rc == 0 && i < n; i++) {
 			const redisReply *z = rep[i];
-			const char **a = ff_xcalloc(z->elements + 2, sizeof *a);
-			size_t *l = ff_xcalloc(z->elements + 2, sizeof *l);
-			int na = 2;
 			for (size_t k = 0; k < z->elements; k++) {
 				int64_t v, ts;
 				int kind;
@@ -275,22 +280,43 @@ static int clean_dirty(struct rsync *s)
 				if (ff_online_redis_parse_head(m->str, m->len, &v, &ts, &kind) < 0)
 					continue;
 				if (v < e[i].v || (v == e[i].v && kind == FF_ONLINE_REDIS_DELETED)) {
-					a[na] = m->str;
-					l[na++] = m->len;
+					ff_grow(&g, &gcap, ng + 1, sizeof *g);
+					g[ng++] = (struct gone){ff_keyset_intern(ks, e[i].key, e[i].klen), m->str, m->len};
 				}
 			}
-			if (na > 2) {
-				a[0] = "ZREM";
-				l[0] = 4;
-				a[1] = e[i].key;
-				l[1] = e[i].klen;
-				/* The arguments are copied: the replies may go. */
-				ff_redis_add(s->r, 0, a[1], l[1], na, a, l);
-				nrem++;
-			}
-			free(a);
-			free(l);
 		}
+		uint32_t nk = ff_keyset_count(ks);
+		size_t *start = ff_xcalloc((size_t)nk + 1, sizeof *start);
+		for (size_t i = 0; i < ng; i++)
+			start[g[i].key + 1]++;
+		for (uint32_t k = 0; k < nk; k++)
+			start[k + 1] += start[k];
+		const char **a = ff_xcalloc(ng + 2 * (size_t)nk + 1, sizeof *a);
+		size_t *l = ff_xcalloc(ng + 2 * (size_t)nk + 1, sizeof *l), *next = ff_xcalloc((size_t)nk + 1, sizeof *next);
+		/* Key k's ZREM at a + start[k] + 2k: the command, the key, its members. */
+		for (uint32_t k = 0; k < nk; k++) {
+			size_t at = start[k] + 2 * (size_t)k;
+			a[at] = "ZREM";
+			l[at] = 4;
+			a[at + 1] = ff_keyset_bytes(ks, k, &l[at + 1]);
+			next[k] = at + 2;
+		}
+		for (size_t i = 0; i < ng; i++) {
+			a[next[g[i].key]] = g[i].m;
+			l[next[g[i].key]++] = g[i].len;
+		}
+		/* The arguments are copied: the replies may go. */
+		for (uint32_t k = 0; k < nk; k++) {
+			size_t at = start[k] + 2 * (size_t)k;
+			ff_redis_add(s->r, 0, a[at + 1], l[at + 1], (int)(start[k + 1] - start[k] + 2), a + at, l + at);
+		}
+		size_t nrem = nk;
+		free(a);
+		free(l);
+		free(next);
+		free(start);
+		free(g);
+		ff_keyset_free(ks);
 		for (size_t i = 0; i < n; i++)
 			free(e[i].key);
 		free(e);
@@ -453,7 +479,7 @@ static int copy_rows(struct rsync *s, const char *sql, int with_gone)
 			s->stats->deleted++;
 		else
 			s->stats->upserted++;
-		if (s->nrows == BATCH_ROWS && (out = flush(s)) < 0)
+		if (s->nrows == s->batch && (out = flush(s)) < 0)
 			break;
 	}
 	if (out == 0 && rc != SQLITE_DONE && rc != SQLITE_ROW)
@@ -580,6 +606,28 @@ static int full_copy(struct rsync *s)
 	return rc;
 }
 
+/* The one version of the change feed after since: 1 and *v, 0 if it
+ * holds several (or none), -1 on error (reported). */
+static int only_version(struct rsync *s, const char *changes, int64_t since, int64_t *v)
+{
+	char *sql = sqlite3_mprintf("SELECT min(version), max(version) FROM %s WHERE version > %lld", changes,
+				    (long long)since);
+	sqlite3_stmt *st;
+	int rc = ff_db_prepare(s->db, s->offline, sql, &st, "cannot read the change feed");
+	sqlite3_free(sql);
+	if (rc < 0)
+		return -1;
+	int one = 0;
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+		*v = sqlite3_column_int64(st, 0);
+		one = *v == sqlite3_column_int64(st, 1);
+	} else if (rc != SQLITE_DONE) {
+		one = ff_db_error(s->db, s->offline, "cannot read the change feed");
+	}
+	sqlite3_finalize(st);
+	return one;
+}
+
 static int apply_changes(struct rsync *s, int64_t since)
 {
 	char changes[FF_DB_IDENT_SIZE], q[FF_DB_IDENT_SIZE];
@@ -590,8 +638,17 @@ static int apply_changes(struct rsync *s, int64_t since)
 	int found = ff_store_appended_from(s->st, s->table, since, &appended);
 	if (found < 0)
 		return -1;
+	/* One version since (the usual case): its keys are distinct by the
+	 * feed's primary key, and SQLite skips the sort of the DISTINCT. */
+	int64_t only = 0;
+	int one = only_version(s, changes, since, &only);
+	if (one < 0)
+		return -1;
+	char versions[64];
+	snprintf(versions, sizeof versions, one ? "version = %" PRId64 : "version > %" PRId64, one ? only : since);
 	s->gen = s->old.gen;
 	s->dirty = 1;
+	s->batch = CHANGE_BATCH_ROWS;
 	/* The rows the feed names: as they are now, or gone. Those of the
 	 * appended range come with the range below. */
 	char *match = NULL, *ckeys = NULL, *tfeat = NULL;
@@ -616,10 +673,10 @@ static int apply_changes(struct rsync *s, int64_t since)
 	if (found)
 		snprintf(range, sizeof range, " WHERE t.%s IS NULL OR t.%s < %" PRId64, s->ts_q, s->ts_q, appended);
 	char *sql = sqlite3_mprintf(
-		"SELECT %s, c.%s%s, t.%s IS NULL FROM (SELECT DISTINCT %s, %s FROM %s WHERE version > %lld) AS c "
+		"SELECT %s, c.%s%s, t.%s IS NULL FROM (SELECT DISTINCT %s, %s FROM %s WHERE %s) AS c "
 		"LEFT JOIN %s AS t ON %s AND t.%s = c.%s%s",
-		ckeys, s->ts_q, tfeat, s->ts_q, s->keys_q, s->ts_q, changes, (long long)since, q, match, s->ts_q,
-		s->ts_q, range);
+		ckeys, s->ts_q, tfeat, s->ts_q, s->keys_q, s->ts_q, changes, versions, q, match, s->ts_q, s->ts_q,
+		range);
 	/* A range's columns keep their names for the WHERE above. */
 	(void)nf;
 	int rc = copy_rows(s, sql, 1);
@@ -628,6 +685,7 @@ static int apply_changes(struct rsync *s, int64_t since)
 	free(ckeys);
 	free(tfeat);
 	if (rc == 0 && found) {
+		s->batch = BATCH_ROWS; /* rows of whole days: a full copy's batches */
 		sql = sqlite3_mprintf("SELECT %s FROM %s WHERE %s >= %" PRId64, s->cols, q, s->ts_q, appended);
 		rc = copy_rows(s, sql, 0);
 		sqlite3_free(sql);
@@ -905,6 +963,7 @@ int ff_online_redis_sync(const char *offline, const char *url, char **tables, si
 		*s = (struct rsync){.r = r, .st = st, .db = ff_store_db(st), .offline = offline, .o = o,
 				    .table = tables[i], .stats = &stats[i]};
 		s->ks = ff_keyset_new();
+		s->batch = BATCH_ROWS;
 		rc = sync_one(s);
 	}
 	size_t publish = 0;

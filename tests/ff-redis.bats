@@ -159,6 +159,29 @@ ff-sync-online: trip_pickup_features: changes of version 1 -> 2: 1265 upserted, 
 	same_as_sqlite "redis://127.0.0.1:$port"
 }
 
+@test "an incremental sync over several versions writes each changed row once, as SQLite does" {
+	port=$(redis_start "$BATS_TEST_TMPDIR/r")
+	synced_then_later "$port"
+	# The same trips changed twice more: their rows in versions 3 and 4.
+	local i
+	for i in 1 2; do
+		awk -F, -v OFS=, -v d="$i" 'NR == 1 || NR % 10 == 0 { if (NR > 1) $4 = $4 + d; print }' trips.csv > "c$i.csv"
+		ff-compute -q -s off.db -f "$EXAMPLES/pickup_features.spec" -f "$EXAMPLES/dropoff_features.spec" "c$i.csv"
+	done
+	run ff-sync-online -v -s off.db --online on.db
+	assert_success
+	local sqlite=$output
+	run ff-sync-online -v -s off.db --online "redis://127.0.0.1:$port"
+	assert_success
+	assert_output "$sqlite"
+	assert_output --partial "changes of version 1 -> 4"
+	same_as_sqlite "redis://127.0.0.1:$port"
+	# Then a run with nothing new removes what they superseded.
+	ff-sync-online -s off.db --online "redis://127.0.0.1:$port"
+	[ "$(members 1)" = "$(sqlite3 on.db "SELECT count(*) FROM $PICKUP")" ]
+	same_as_sqlite "redis://127.0.0.1:$port"
+}
+
 @test "a full sync makes a new generation; the next sync removes the old one" {
 	port=$(redis_start "$BATS_TEST_TMPDIR/r")
 	ff-sync-online -s off.db --online "redis://127.0.0.1:$port"
