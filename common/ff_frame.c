@@ -310,21 +310,17 @@ static char *as_of_sql(sqlite3 *db, const char *path, const char *table, const s
 	struct ff_store *st = NULL;
 	char *rows = NULL, *out = NULL;
 	int64_t version;
-	const char **names = ff_xcalloc(def->ncols + 1, sizeof *names);
-	for (size_t i = 0; i < def->ncols; i++)
-		names[i] = def->cols[i].name;
 	int ok = ff_store_borrow(db, path, "main", &st);
 	if (ok == 0)
 		ff_error("%s: --as-of reads an ff store; this is not one", path);
 	if (ok > 0 && ff_store_as_of_version(st, table, as_of, &version) == 0 &&
-	    ff_store_rows_sql(st, table, names, def->ncols, version, 0, &rows) == 0) {
+	    ff_store_def_rows_sql(st, table, def, version, &rows) == 0) {
 		const char *from = strstr(sql, " FROM ");
 		size_t n = (size_t)(from - sql) + strlen(rows) + 16;
 		out = ff_xmalloc(n);
 		snprintf(out, n, "%.*s FROM (%s)", (int)(from - sql), sql, rows);
 	}
 	free(rows);
-	free((void *)names);
 	ff_store_close(st);
 	return out;
 }

@@ -399,13 +399,8 @@ static char *source_rows(struct sync *s)
 {
 	if (!s->o->as_of)
 		return sqlite3_mprintf("SELECT %s FROM src.%s", s->cols, s->q);
-	const char **names = ff_xcalloc(s->def.ncols + 1, sizeof *names);
-	for (size_t i = 0; i < s->def.ncols; i++)
-		names[i] = s->def.cols[i].name;
 	char *rows = NULL;
-	int bad = ff_store_rows_sql(s->src, s->table, names, s->def.ncols, s->version, 0, &rows);
-	free((void *)names);
-	if (bad < 0)
+	if (ff_store_def_rows_sql(s->src, s->table, &s->def, s->version, &rows) < 0)
 		return NULL;
 	char *sql = sqlite3_mprintf("SELECT %s FROM (%s)", s->cols, rows);
 	free(rows);

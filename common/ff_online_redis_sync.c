@@ -585,22 +585,7 @@ static int full_copy(struct rsync *s)
 	}
 	char q[FF_DB_IDENT_SIZE];
 	ff_db_quote(q, sizeof q, s->table);
-	char *sql = NULL;
-	if (s->o->as_of) {
-		/* The rows as of the version (ff_store_history.h). */
-		const char **names = ff_xcalloc(s->def.ncols + 1, sizeof *names);
-		for (size_t i = 0; i < s->def.ncols; i++)
-			names[i] = s->def.cols[i].name;
-		char *rows = NULL;
-		rc = ff_store_rows_sql(s->st, s->table, names, s->def.ncols, s->version, 0, &rows);
-		free((void *)names);
-		if (rc < 0)
-			return -1;
-		sql = sqlite3_mprintf("SELECT %s FROM (%s)", s->cols, rows);
-		free(rows);
-	} else {
-		sql = sqlite3_mprintf("SELECT %s FROM %s", s->cols, q);
-	}
+	char *sql = sqlite3_mprintf("SELECT %s FROM %s", s->cols, q);
 	rc = copy_rows(s, sql, 0);
 	sqlite3_free(sql);
 	return rc;

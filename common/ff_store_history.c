@@ -383,6 +383,17 @@ fail:
 	return -1;
 }
 
+int ff_store_def_rows_sql(struct ff_store *st, const char *table, const struct ff_table_def *def,
+			  int64_t version, char **sql)
+{
+	const char **names = ff_xcalloc(def->ncols + 1, sizeof *names);
+	for (size_t i = 0; i < def->ncols; i++)
+		names[i] = def->cols[i].name;
+	int rc = ff_store_rows_sql(st, table, names, def->ncols, version, 0, sql);
+	free((void *)names);
+	return rc;
+}
+
 int ff_store_rows_sql(struct ff_store *st, const char *table, const char *const *cols, size_t ncols,
 		      int64_t version, int with_state, char **sql)
 {

@@ -88,6 +88,10 @@ int ff_store_definition_as_of(struct ff_store *st, const char *table, int64_t ve
  * (reported). */
 int ff_store_rows_sql(struct ff_store *st, const char *table, const char *const *cols, size_t ncols,
 		      int64_t version, int with_state, char **sql);
+/* ff_store_rows_sql of every column of def (table's definition), in def's
+ * order, without state. */
+int ff_store_def_rows_sql(struct ff_store *st, const char *table, const struct ff_table_def *def,
+			  int64_t version, char **sql);
 
 /* The same rows as ff_store_rows_sql without state, in the same order,
  * merged in C: fn gets each row's ncols cells (ff_cell_column: texts valid
