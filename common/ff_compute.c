@@ -89,6 +89,8 @@ struct target {
 	char *last_key;                 /* and its keys: lengths (size_t), then bytes */
 	size_t last_key_len, last_key_cap;
 	int streamed;                   /* a row was streamed */
+	struct ff_pg_writer *pgw;       /* a PostgreSQL store: new rows streamed to it */
+	size_t index;                   /* the table's among pgw's */
 };
 
 static void fold_init(struct target *t)
@@ -197,6 +199,9 @@ static int put_new(struct target *t, size_t from, size_t to)
 	struct folding *f = &t->fold;
 	if (to == from)
 		return 0;
+	if (t->pgw)
+		return ff_pg_writer_put_new(t->pgw, t->index, t->writer, f->cells + from * t->def.ncols,
+					    f->states + from, f->lens + from, to - from);
 	return ff_table_writer_put_new(t->writer, f->cells + from * t->def.ncols, f->states + from,
 				       f->lens + from, to - from);
 }
@@ -501,8 +506,10 @@ struct reading {
 };
 
 /* 1 if the row's key for target t lies in the shard (ff_shard.h): other
- * shards' keys are never aggregated (ff_compute_run checks that the keys
- * are at most FF_SHARD_KEYS_MAX). */
+ * shards' keys are never converted nor aggregated, their rows checked only
+ * by their own shard (ff_compute_run checks that the keys are at most
+ * FF_SHARD_KEYS_MAX). The key fields are hashed as they are, before
+ * anything else of the row is looked at. */
 static int owns(const struct ff_shard *shard, const struct target *t, const struct ff_field *fields)
 {
 	if (!shard->n)
@@ -543,7 +550,8 @@ static int on_row(void *ctx, const struct ff_field *fields, size_t n, long line)
 		ok = 0;
 	}
 	for (size_t i = 0; i < rd->ntargets && ok; i++)
-		if (ff_agg_stage(rd->targets[i].agg, fields, n, msg, sizeof msg, &reason) < 0)
+		if (owns(&rd->opt->shard, &rd->targets[i], fields) &&
+		    ff_agg_stage(rd->targets[i].agg, fields, n, msg, sizeof msg, &reason) < 0)
 			ok = 0;
 	if (!ok) {
 		if (!rd->opt->skip_bad)
@@ -676,6 +684,14 @@ static int open_private_store(struct ff_store **st)
 	return ff_store_open(path, FF_STORE_WRITE, st);
 }
 
+/* A PostgreSQL store: the table's new rows go to it while the run computes. */
+static int stream_to_pg(struct target *t, struct ff_pg_writer *pgw, size_t i)
+{
+	t->pgw = pgw;
+	t->index = i;
+	return ff_pg_writer_stream(pgw, i, &t->def);
+}
+
 /* One run; stream: CSV out straight from the windows (no private store),
  * setting *unordered and failing when they come out of order. */
 static int compute(struct ff_spec *specs, size_t nspecs, char **inputs, size_t ninputs,
@@ -752,7 +768,8 @@ static int compute(struct ff_spec *specs, size_t nspecs, char **inputs, size_t n
 		if (stream) {
 			t->stream = opt->out;
 			write_csv_header(opt->out, &t->def);
-		} else if (ff_table_writer_open(st, &t->def, &wopt, &t->writer) < 0) {
+		} else if (ff_table_writer_open(st, &t->def, &wopt, &t->writer) < 0 ||
+			   (pgw && stream_to_pg(t, pgw, i) < 0)) {
 			goto out;
 		}
 	}

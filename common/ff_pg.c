@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <stdint.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -337,8 +338,9 @@ static int put_value(struct outbuf *b, sqlite3_stmt *s, int i, enum ff_pg_kind k
 	return 0;
 }
 
-int ff_pg_copy_in(struct ff_pg *pg, const char *pg_table, const struct ff_pg_col *cols, size_t ncols,
-		  sqlite3 *db, const char *db_name, const char *select)
+/* Start COPY pg_table (cols) FROM STDIN in binary form. Returns 0 or -1
+ * (reported). */
+static int copy_start(struct ff_pg *pg, const char *pg_table, const struct ff_pg_col *cols, size_t ncols)
 {
 	char *sql = NULL, q[FF_DB_IDENT_SIZE];
 	size_t size = 0;
@@ -352,25 +354,48 @@ int ff_pg_copy_in(struct ff_pg *pg, const char *pg_table, const struct ff_pg_col
 	}
 	fputs(") FROM STDIN (FORMAT binary)", m);
 	fclose(m);
-	sqlite3_stmt *s;
-	if (ff_db_prepare(db, db_name, select, &s, "cannot read the rows to write") < 0) {
-		free(sql);
-		return -1;
-	}
 	PGresult *r = PQexec(pg->conn, sql);
 	free(sql);
-	if (PQresultStatus(r) != PGRES_COPY_IN) {
-		pg_error(pg, "cannot write", r);
+	int rc = PQresultStatus(r) == PGRES_COPY_IN ? 0 : pg_error(pg, "cannot write", r);
+	PQclear(r);
+	return rc;
+}
+
+/* End the COPY (failed: abort it). Returns 0, or -1 (failed, or reported). */
+static int copy_end(struct ff_pg *pg, int failed)
+{
+	if (PQputCopyEnd(pg->conn, failed ? "ff: the copy failed" : NULL) != 1)
+		return pg_error(pg, "cannot write", NULL);
+	int out = failed ? -1 : 0;
+	PGresult *r;
+	while ((r = PQgetResult(pg->conn)) != NULL) {
+		if (PQresultStatus(r) != PGRES_COMMAND_OK && out == 0)
+			out = pg_error(pg, "cannot write", r);
 		PQclear(r);
+	}
+	return out;
+}
+
+static void put_header(struct outbuf *b)
+{
+	put(b, copy_signature, sizeof copy_signature);
+	put32(b, 0); /* flags */
+	put32(b, 0); /* header extension */
+}
+
+int ff_pg_copy_in(struct ff_pg *pg, const char *pg_table, const struct ff_pg_col *cols, size_t ncols,
+		  sqlite3 *db, const char *db_name, const char *select)
+{
+	sqlite3_stmt *s;
+	if (ff_db_prepare(db, db_name, select, &s, "cannot read the rows to write") < 0)
+		return -1;
+	if (copy_start(pg, pg_table, cols, ncols) < 0) {
 		sqlite3_finalize(s);
 		return -1;
 	}
-	PQclear(r);
 	struct outbuf b = {.pg = pg};
 	ff_grow(&b.p, &b.cap, 1 << 16, 1);
-	put(&b, copy_signature, sizeof copy_signature);
-	put32(&b, 0); /* flags */
-	put32(&b, 0); /* header extension */
+	put_header(&b);
 	int rc, bad = 0;
 	while (!bad && (rc = sqlite3_step(s)) == SQLITE_ROW && !b.failed) {
 		unsigned char nf[2] = {(unsigned char)(ncols >> 8), (unsigned char)ncols};
@@ -387,14 +412,87 @@ int ff_pg_copy_in(struct ff_pg *pg, const char *pg_table, const struct ff_pg_col
 		ff_error("%s: a time that is not YYYY-MM-DD HH:MM:SS", db_name);
 	else if (rc != SQLITE_DONE && rc != SQLITE_ROW)
 		ff_db_error(db, db_name, "cannot read the rows to write");
+	else if (b.failed)
+		pg_error(pg, "cannot write", NULL);
 	sqlite3_finalize(s);
-	if (PQputCopyEnd(pg->conn, failed ? "ff: the copy failed" : NULL) != 1)
-		return pg_error(pg, "cannot write", NULL);
-	int out = failed ? -1 : 0;
-	while ((r = PQgetResult(pg->conn)) != NULL) {
-		if (PQresultStatus(r) != PGRES_COMMAND_OK && out == 0)
-			out = pg_error(pg, "cannot write", r);
-		PQclear(r);
+	return copy_end(pg, failed);
+}
+
+/* ---- rows built in memory, copied later ---- */
+
+static void rows_put(struct ff_pg_rows *b, const void *p, size_t n)
+{
+	ff_grow(&b->p, &b->cap, b->len + n, 1);
+	memcpy(b->p + b->len, p, n);
+	b->len += n;
+}
+
+static void rows_put32(struct ff_pg_rows *b, uint32_t v)
+{
+	unsigned char x[4] = {(unsigned char)(v >> 24), (unsigned char)(v >> 16), (unsigned char)(v >> 8),
+			      (unsigned char)v};
+	rows_put(b, x, 4);
+}
+
+static void rows_put64(struct ff_pg_rows *b, uint64_t v)
+{
+	unsigned char x[12] = {0, 0, 0, 8};
+	for (int i = 0; i < 8; i++)
+		x[4 + i] = (unsigned char)(v >> (56 - 8 * i));
+	rows_put(b, x, sizeof x);
+}
+
+void ff_pg_rows_put(struct ff_pg_rows *b, const struct ff_pg_col *cols, size_t ncols, const struct ff_cell *cells)
+{
+	unsigned char nf[2] = {(unsigned char)(ncols >> 8), (unsigned char)ncols};
+	rows_put(b, nf, 2);
+	for (size_t i = 0; i < ncols; i++) {
+		const struct ff_cell *c = &cells[i];
+		if (c->null || (cols[i].kind == FF_PG_REAL && isnan(c->d))) {
+			rows_put32(b, UINT32_MAX);
+			continue;
+		}
+		switch (cols[i].kind) {
+		case FF_PG_INT: rows_put64(b, (uint64_t)c->i); break;
+		case FF_PG_REAL: {
+			double d = c->d == 0 ? 0.0 : c->d;
+			uint64_t bits;
+			memcpy(&bits, &d, sizeof bits);
+			rows_put64(b, bits);
+			break;
+		}
+		case FF_PG_EPOCH:
+		case FF_PG_CLOCK: rows_put64(b, (uint64_t)(ff_floor_div(c->i, FF_USEC) * FF_USEC - PG_EPOCH_US)); break;
+		default:
+			rows_put32(b, (uint32_t)c->len);
+			rows_put(b, c->s, c->len);
+		}
 	}
-	return out;
+	b->nrows++;
+}
+
+int ff_pg_rows_send(struct ff_pg *pg, const char *pg_table, const struct ff_pg_col *cols, size_t ncols,
+		    const struct ff_pg_rows *rows)
+{
+	if (copy_start(pg, pg_table, cols, ncols) < 0)
+		return -1;
+	struct outbuf b = {.pg = pg};
+	ff_grow(&b.p, &b.cap, 64, 1);
+	put_header(&b);
+	flush(&b);
+	if (!b.failed && rows->len && PQputCopyData(pg->conn, (const char *)rows->p, (int)rows->len) != 1)
+		b.failed = 1;
+	unsigned char trailer[2] = {0xff, 0xff};
+	put(&b, trailer, 2);
+	flush(&b);
+	free(b.p);
+	if (b.failed)
+		pg_error(pg, "cannot write", NULL);
+	return copy_end(pg, b.failed);
+}
+
+void ff_pg_rows_release(struct ff_pg_rows *b)
+{
+	free(b->p);
+	*b = (struct ff_pg_rows){0};
 }

@@ -70,4 +70,21 @@ int ff_pg_copy_out(struct ff_pg *pg, const struct ff_pg_col *cols, size_t ncols,
 int ff_pg_copy_in(struct ff_pg *pg, const char *pg_table, const struct ff_pg_col *cols, size_t ncols,
 		  sqlite3 *db, const char *db_name, const char *select);
 
+/* Rows for a later COPY in binary form, built in memory (no connection):
+ * ff_pg_rows_put appends one row of ncols cells as ff_pg_copy_out gives
+ * them (an epoch in microseconds, cut to the second as a store keeps it; a
+ * NaN real as NULL and -0 as 0, as SQLite keeps them), ff_pg_rows_send
+ * copies them into a table. */
+struct ff_pg_rows {
+	unsigned char *p;
+	size_t len, cap;
+	size_t nrows;
+};
+void ff_pg_rows_put(struct ff_pg_rows *b, const struct ff_pg_col *cols, size_t ncols, const struct ff_cell *cells);
+/* COPY pg_table (cols) FROM STDIN with the rows of b (b is left as it
+ * was). Returns 0 or -1 (reported). */
+int ff_pg_rows_send(struct ff_pg *pg, const char *pg_table, const struct ff_pg_col *cols, size_t ncols,
+		    const struct ff_pg_rows *b);
+void ff_pg_rows_release(struct ff_pg_rows *b);
+
 #endif

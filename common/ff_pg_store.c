@@ -14,6 +14,7 @@
 
 #include "ff_db.h"
 #include "ff_pg.h"
+#include "ff_pg_stream.h"
 #include "ff_time.h"
 #include "ff_util.h"
 
@@ -574,6 +575,17 @@ int ff_pg_store_rows(const char *conninfo, const struct ff_table_def *def, const
 
 /* ---- writers ---- */
 
+/* Bytes of rows sent by one COPY while the run computes. */
+#define STREAM_BUFFER (1 << 20)
+
+/* A table whose new rows go to its staging table as they are written. */
+struct streamed {
+	int on;
+	struct tcols c;
+	struct ff_pg_rows rows;  /* not sent yet */
+	char stage[64];
+};
+
 struct ff_pg_writer {
 	struct ff_pg *pg;
 	struct ff_store *st;
@@ -584,7 +596,17 @@ struct ff_pg_writer {
 	struct ff_shard shard;
 	int64_t batches_seen;  /* the copied batches' largest rowid */
 	char tag[17];          /* names this run's staging tables: 64 random bits */
+	int begun;             /* the push's transaction is open */
+	int fast;              /* ff_table_writer_put_new is writing: the triggers leave its rows out */
+	struct ff_pg_stream *stream; /* sending streamed rows (started with the first buffer) */
+	struct streamed *streamed;   /* per table */
 };
+
+/* The staging table of table i's rows or states. */
+static void stage_name(const struct ff_pg_writer *w, size_t i, int rows, char buf[64])
+{
+	snprintf(buf, 64, "ff_stage_%s_%zu_%s", w->tag, i, rows ? "rows" : "states");
+}
 
 struct ff_store *ff_pg_writer_store(struct ff_pg_writer *w) { return w->st; }
 
@@ -592,10 +614,16 @@ void ff_pg_writer_close(struct ff_pg_writer *w)
 {
 	if (!w)
 		return;
+	ff_pg_stream_finish(w->stream, 1);
 	ff_store_close(w->st);
-	ff_pg_close(w->pg);
-	for (size_t i = 0; i < w->n; i++)
+	ff_pg_close(w->pg); /* a transaction left open is rolled back */
+	for (size_t i = 0; i < w->n; i++) {
 		free(w->tables[i]);
+		if (w->streamed[i].on)
+			tcols_release(&w->streamed[i].c);
+		ff_pg_rows_release(&w->streamed[i].rows);
+	}
+	free(w->streamed);
 	free(w->tables);
 	free(w->base);
 	free(w->path);
@@ -603,15 +631,16 @@ void ff_pg_writer_close(struct ff_pg_writer *w)
 }
 
 /* Record the keys of the rows (and states) the write changes: triggers on
- * the copy, into temporary tables. */
-static int watch(struct ff_pg_writer *w, const struct tcols *c)
+ * the copy, into temporary tables (made again on a table made again).
+ * streamed: but the rows that ff_pg_writer_put_new streams. */
+static int watch(struct ff_pg_writer *w, const struct tcols *c, int streamed)
 {
 	char *sql;
 	size_t size;
 	FILE *m = sql_open(&sql, &size);
 	const char *tt[2] = {c->qtouched, c->qtouched_state}, *on[2] = {c->q, c->qstate};
 	for (int t = 0; t < 2; t++) {
-		fprintf(m, "CREATE TEMP TABLE %s (", tt[t]);
+		fprintf(m, "CREATE TEMP TABLE IF NOT EXISTS %s (", tt[t]);
 		char q[FF_DB_IDENT_SIZE];
 		for (size_t i = 0; i < c->npk; i++) {
 			ff_db_quote(q, sizeof q, c->pk[i].name);
@@ -622,8 +651,10 @@ static int watch(struct ff_pg_writer *w, const struct tcols *c)
 		fputs(")) WITHOUT ROWID;\n", m);
 		static const char *const events[] = {"INSERT", "UPDATE", "DELETE"};
 		for (int e = 0; e < 3; e++) {
-			fprintf(m, "CREATE TEMP TRIGGER \"ff_watch_%d_%d_%s\" AFTER %s ON main.%s BEGIN INSERT OR IGNORE"
-				   " INTO %s VALUES (", t, e, c->name, events[e], on[t], tt[t]);
+			fprintf(m, "DROP TRIGGER IF EXISTS temp.\"ff_watch_%d_%d_%s\";\n", t, e, c->name);
+			fprintf(m, "CREATE TEMP TRIGGER \"ff_watch_%d_%d_%s\" AFTER %s ON main.%s%s BEGIN INSERT OR IGNORE"
+				   " INTO %s VALUES (", t, e, c->name, events[e], on[t],
+				streamed && t == 0 && e == 0 ? " WHEN NOT ff_pg_fast()" : "", tt[t]);
 			names(m, c->pk, c->npk, e == 2 ? "OLD." : "NEW.");
 			fputs("); END;\n", m);
 		}
@@ -634,6 +665,14 @@ static int watch(struct ff_pg_writer *w, const struct tcols *c)
 	return rc;
 }
 
+static void sql_fast(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	(void)argc;
+	(void)argv;
+	const struct ff_pg_writer *w = sqlite3_user_data(ctx);
+	sqlite3_result_int(ctx, w->fast);
+}
+
 int ff_pg_writer_open(const char *conninfo, const char *const *tables, size_t n,
 		      const struct ff_shard *shard, struct ff_pg_writer **out)
 {
@@ -642,6 +681,7 @@ int ff_pg_writer_open(const char *conninfo, const char *const *tables, size_t n,
 	w->n = n;
 	w->tables = ff_xcalloc(n ? n : 1, sizeof *w->tables);
 	w->base = ff_xcalloc(n ? n : 1, sizeof *w->base);
+	w->streamed = ff_xcalloc(n ? n : 1, sizeof *w->streamed);
 	for (size_t i = 0; i < n; i++)
 		w->tables[i] = ff_xstrdup(tables[i]);
 	if (shard)
@@ -670,6 +710,11 @@ int ff_pg_writer_open(const char *conninfo, const char *const *tables, size_t n,
 	if (has_catalog < 0 || open_copy(w->pg, w->path, has_catalog, &w->st) < 0)
 		goto fail;
 	ff_store_set_name(w->st, conninfo); /* never committed: only messages name it */
+	if (sqlite3_create_function(ff_store_db(w->st), "ff_pg_fast", 0, SQLITE_UTF8, w, sql_fast, NULL, NULL) !=
+	    SQLITE_OK) {
+		ff_db_error(ff_store_db(w->st), w->path, "cannot set up the copy");
+		goto fail;
+	}
 	for (size_t i = 0; i < n && has_catalog; i++) {
 		if (pull_catalog(w->pg, w->st, CAT_CATALOG, tables[i]) < 0 ||
 		    pull_catalog(w->pg, w->st, CAT_COLUMNS, tables[i]) < 0 ||
@@ -686,7 +731,7 @@ int ff_pg_writer_open(const char *conninfo, const char *const *tables, size_t n,
 		int ok = ff_store_create_table(w->st, &def, 1) == 0 &&
 			 pull_side(w->pg, w->st, c.q, c.rows, c.nrows, &w->shard, c.row_keys, c.nkeys) == 0 &&
 			 pull_side(w->pg, w->st, c.qstate, c.state, c.nstate, &w->shard, c.state_keys, c.nkeys) == 0 &&
-			 watch(w, &c) == 0;
+			 watch(w, &c, 0) == 0;
 		tcols_release(&c);
 		ff_table_def_release(&def);
 		if (!ok)
@@ -906,6 +951,115 @@ static char *copy_text(struct ff_pg_writer *w, const char *sql, const char *arg,
 	return out;
 }
 
+/* ---- new rows streamed while the run computes ---- */
+
+/* The push's transaction, from the first streamed row on: a run that
+ * fails or dies leaves nothing behind it, its staging tables included. */
+static int begin_push(struct ff_pg_writer *w)
+{
+	if (w->begun)
+		return 0;
+	if (ff_pg_exec(w->pg, "BEGIN; SET LOCAL maintenance_work_mem = '256MB'; SET LOCAL work_mem = '64MB'",
+		       "cannot write") < 0)
+		return -1;
+	w->begun = 1;
+	return 0;
+}
+
+int ff_pg_writer_stream(struct ff_pg_writer *w, size_t i, const struct ff_table_def *def)
+{
+	struct streamed *sm = &w->streamed[i];
+	if (sm->on || w->stream)
+		return 0;
+	char *sql;
+	size_t size;
+	tcols_init(&sm->c, def);
+	sm->on = 1;
+	stage_name(w, i, 1, sm->stage);
+	FILE *m = sql_open(&sql, &size);
+	/* Without its primary key: building it as the rows come costs the
+	 * server half as much again as building it after them (measured). */
+	ddl(m, &sm->c, sm->stage, 1);
+	if (begin_push(w) < 0 || exec_stream(w->pg, m, &sql, "cannot write") < 0)
+		return -1;
+	return watch(w, &sm->c, 1);
+}
+
+/* Queue the rows of table i not sent yet. */
+static int stream_send(struct ff_pg_writer *w, struct streamed *sm)
+{
+	if (!w->stream && ff_pg_stream_start(w->pg, &w->stream) < 0)
+		return -1;
+	return ff_pg_stream_send(w->stream, sm->stage, sm->c.rows, sm->c.nrows, &sm->rows);
+}
+
+int ff_pg_writer_put_new(struct ff_pg_writer *w, size_t i, struct ff_table_writer *tw, const struct ff_cell *cells,
+			 const void *const *states, const size_t *lens, size_t nrows)
+{
+	w->fast = 1;
+	int rc = ff_table_writer_put_new(tw, cells, states, lens, nrows);
+	w->fast = 0;
+	struct streamed *sm = &w->streamed[i];
+	if (rc < 0 || !sm->on)
+		return rc;
+	for (size_t r = 0; r < nrows; r++)
+		ff_pg_rows_put(&sm->rows, sm->c.rows, sm->c.nrows, cells + r * sm->c.nrows);
+	return sm->rows.len >= STREAM_BUFFER ? stream_send(w, sm) : 0;
+}
+
+/* The rest of the streamed rows sent, and the connection back. */
+static int stream_end(struct ff_pg_writer *w)
+{
+	int rc = 0;
+	for (size_t i = 0; i < w->n && rc == 0; i++)
+		if (w->streamed[i].on && w->streamed[i].rows.nrows)
+			rc = stream_send(w, &w->streamed[i]);
+	if (ff_pg_stream_finish(w->stream, rc < 0) < 0)
+		rc = -1;
+	w->stream = NULL;
+	return rc;
+}
+
+/* The staging table qstage of streamed rows made right: the rows of keys
+ * the write changed otherwise than by ff_pg_writer_put_new (merged late,
+ * deleted) taken out, and those still in the copy put in again. */
+static int fix_streamed(struct ff_pg_writer *w, const struct tcols *c, const char *qstage)
+{
+	char *sql, *count = NULL;
+	size_t size;
+	FILE *m = sql_open(&sql, &size);
+	fprintf(m, "SELECT count(*) FROM temp.%s", c->qtouched);
+	sql_of(m, &sql);
+	count = copy_text(w, sql, "", 0);
+	free(sql);
+	if (!count)
+		return -1;
+	int none = strcmp(count, "0") == 0;
+	free(count);
+	if (none)
+		return 0;
+	m = sql_open(&sql, &size);
+	fputs("DROP TABLE IF EXISTS ff_fix; CREATE TEMP TABLE ff_fix AS SELECT ", m);
+	names(m, c->pk, c->npk, "");
+	fprintf(m, " FROM %s WITH NO DATA", qstage);
+	if (exec_stream(w->pg, m, &sql, "cannot write") < 0)
+		return -1;
+	m = sql_open(&sql, &size);
+	fputs("SELECT ", m);
+	names(m, c->pk, c->npk, "");
+	fprintf(m, " FROM temp.%s", c->qtouched);
+	sql_of(m, &sql);
+	int rc = copy_in(w, "ff_fix", c->pk, c->npk, sql);
+	free(sql);
+	if (rc == 0)
+		rc = delete_from(w, qstage, c->pk, c->npk, "ff_fix");
+	char *sel = select_rows(c, c->q, c->rows, c->nrows, c->qtouched, 1);
+	if (rc == 0)
+		rc = copy_in(w, qstage, c->rows, c->nrows, sel);
+	free(sel);
+	return rc == 0 ? ff_pg_exec(w->pg, "DROP TABLE ff_fix", "cannot write") : -1;
+}
+
 /* What a table's write stages in PostgreSQL before the push takes its
  * lock (so that shards copy their rows at the same time): its rows and
  * states in tables of their own, the keys it deleted in temporary ones. */
@@ -934,8 +1088,8 @@ static int stage_table(struct ff_pg_writer *w, size_t i, struct staged *sg)
 	}
 	sg->written = sg->op != NULL;
 	sg->created = sg->op && (strcmp(sg->op, "create") == 0 || strcmp(sg->op, "replace") == 0);
-	snprintf(sg->rows, sizeof sg->rows, "ff_stage_%s_%zu_rows", w->tag, i);
-	snprintf(sg->states, sizeof sg->states, "ff_stage_%s_%zu_states", w->tag, i);
+	stage_name(w, i, 1, sg->rows);
+	stage_name(w, i, 0, sg->states);
 	snprintf(sg->gone_rows, sizeof sg->gone_rows, "ff_gone_%zu_rows", i);
 	snprintf(sg->gone_states, sizeof sg->gone_states, "ff_gone_%zu_states", i);
 	struct tcols c;
@@ -947,20 +1101,30 @@ static int stage_table(struct ff_pg_writer *w, size_t i, struct staged *sg)
 	for (int t = 0; t < 2 && rc == 0 && sg->written; t++) {
 		char *sql;
 		size_t size;
+		int streamed = t == 0 && w->streamed[i].on;
 		FILE *m = sql_open(&sql, &size);
-		ddl(m, &c, stage[t], t == 0);
+		if (!streamed)
+			ddl(m, &c, stage[t], t == 0);
 		if (!sg->created) {
 			fprintf(m, "CREATE TEMP TABLE %s AS SELECT ", gone[t]);
 			names(m, c.pk, c.npk, "");
 			fprintf(m, " FROM %s WITH NO DATA;", stage[t]);
 		}
-		rc = exec_stream(w->pg, m, &sql, "cannot write");
-		char *sel = select_rows(&c, qt[t], cols[t], ncols[t], sg->created ? NULL : touched[t], 1);
-		if (rc == 0)
-			rc = copy_in(w, stage[t], cols[t], ncols[t], sel);
-		free(sel);
+		if (ftell(m) > 0)
+			rc = exec_stream(w->pg, m, &sql, "cannot write");
+		else
+			free(sql_of(m, &sql));
+		if (streamed) {
+			if (rc == 0)
+				rc = fix_streamed(w, &w->streamed[i].c, stage[t]);
+		} else {
+			char *sel = select_rows(&c, qt[t], cols[t], ncols[t], sg->created ? NULL : touched[t], 1);
+			if (rc == 0)
+				rc = copy_in(w, stage[t], cols[t], ncols[t], sel);
+			free(sel);
+		}
 		if (rc == 0 && !sg->created) {
-			sel = select_rows(&c, qt[t], cols[t], ncols[t], touched[t], 0);
+			char *sel = select_rows(&c, qt[t], cols[t], ncols[t], touched[t], 0);
 			rc = copy_in(w, gone[t], c.pk, c.npk, sel);
 			free(sel);
 		}
@@ -1202,8 +1366,7 @@ int ff_pg_writer_push(struct ff_pg_writer *w, int64_t *versions)
 	char *has_id = NULL;
 	struct staged *sg = ff_xcalloc(w->n ? w->n : 1, sizeof *sg);
 	/* The rows first, before the lock: shards copy theirs at the same time. */
-	if (ff_pg_exec(w->pg, "BEGIN; SET LOCAL maintenance_work_mem = '256MB'; SET LOCAL work_mem = '64MB'",
-		       "cannot write") < 0) {
+	if (stream_end(w) < 0 || begin_push(w) < 0) {
 		free(sg);
 		return -1;
 	}
@@ -1228,12 +1391,14 @@ int ff_pg_writer_push(struct ff_pg_writer *w, int64_t *versions)
 	for (size_t i = 0; i < w->n; i++)
 		free(sg[i].op);
 	free(sg);
+	w->begun = 0;
 	return ff_pg_exec(w->pg, "COMMIT", "cannot commit");
 fail:
 	free(has_id);
 	for (size_t i = 0; i < w->n; i++)
 		free(sg[i].op);
 	free(sg);
+	w->begun = 0;
 	ff_pg_exec(w->pg, "ROLLBACK", "cannot roll back");
 	return -1;
 }

@@ -65,6 +65,17 @@ int ff_pg_writer_open(const char *conninfo, const char *const *tables, size_t n,
 		      const struct ff_shard *shard, struct ff_pg_writer **out);
 /* The private store. */
 struct ff_store *ff_pg_writer_store(struct ff_pg_writer *w);
+/* Stream the rows of table i (tables[i] of the open, def its definition
+ * as written) that ff_pg_writer_put_new writes into PostgreSQL while the
+ * run goes on, in the push's transaction: the push then sends only the
+ * rows that the write changed otherwise. Call it after
+ * ff_table_writer_open of the table on the private store, for each table
+ * before the first row is written. Returns 0 or -1 (reported). */
+int ff_pg_writer_stream(struct ff_pg_writer *w, size_t i, const struct ff_table_def *def);
+/* ff_table_writer_put_new(tw, ...) of table i on the private store, its
+ * rows streamed (ff_pg_writer_stream). Returns 0 or -1 (reported). */
+int ff_pg_writer_put_new(struct ff_pg_writer *w, size_t i, struct ff_table_writer *tw, const struct ff_cell *cells,
+			 const void *const *states, const size_t *lens, size_t nrows);
 /* Push what was written into PostgreSQL in one transaction; versions[i]
  * (may be NULL) gets the version of tables[i] there. Returns 0, or -1
  * (reported; PostgreSQL as it was). */
