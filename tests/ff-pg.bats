@@ -335,3 +335,78 @@ other"
 	assert_output "ff-pg-$$-0.db
 other"
 }
+
+# pg_store_dump: what a failed or killed run must leave as it was.
+pg_store_dump() {
+	pg_sql "SELECT * FROM trip_pickup_features ORDER BY 2, 1"
+	pg_sql "SELECT *, md5(state) FROM ff_state_trip_pickup_features ORDER BY 1, 2"
+	pg_sql "SELECT * FROM ff_changes_trip_pickup_features ORDER BY 1, 3, 4"
+	pg_sql "SELECT name, version, updated_at FROM ff_catalog ORDER BY 1"
+	pg_sql "SELECT table_name, version FROM ff_versions ORDER BY 1, 2"
+	pg_sql "SELECT relname FROM pg_class WHERE relname NOT LIKE 'pg_%' AND relname NOT LIKE 'sql_%' ORDER BY 1"
+}
+
+@test "new rows stream into PostgreSQL as the run computes; windows merged again later in the run are sent again" {
+	# Enough rows for several COPYs of streamed rows; with a lateness of a
+	# minute, the events of the first day appended at the end merge into
+	# windows that were written (and streamed) long before.
+	ff-gen-trips --rows 40000 --seed 7 --start 2018-01-01 --days 4 -o big.csv
+	{ cat big.csv; sed -n '2,3000p' big.csv; } > late.csv
+	for store in sqlite.db "$PG_URL"; do
+		ff-compute -s "$store" --lateness 1m "${SPECS[@]}" day1.csv
+		ff-compute -s "$store" --lateness 1m "${SPECS[@]}" late.csv
+	done
+	run pg_sql "SELECT table_name, version, operation, inserted, updated, deleted FROM ff_versions ORDER BY 1, 2"
+	assert_output "$(sqlite3 sqlite.db "SELECT table_name, version, operation, inserted, updated, deleted
+		FROM ff_versions ORDER BY 1, 2")"
+	run pg_sql "SELECT count(*) FROM ff_changes_trip_pickup_features WHERE version = 2 AND op = 'update'"
+	[ "$output" -gt 100 ]
+	for t in trip_pickup_features ff_state_trip_pickup_features trip_dropoff_features; do
+		[ "$(pg_sql "SELECT count(*) FROM $t")" = "$(sqlite3 sqlite.db "SELECT count(*) FROM $t")" ]
+	done
+	ff-train-set -q -s sqlite.db -f "$TRAIN" -b want.blueprint -o want.csv late.csv
+	ff-train-set -q -s "$PG_URL" -f "$TRAIN" -b got.blueprint -o got.csv late.csv
+	cmp want.csv got.csv
+}
+
+@test "a run that fails or is killed while its rows stream into PostgreSQL leaves it as it was" {
+	ff-compute -s "$PG_URL" "${SPECS[@]}" day1.csv
+	ff-gen-trips --rows 100000 --seed 7 --start 2018-01-05 --days 4 -o big.csv
+	pg_store_dump > before.txt
+	# A bad row at the end: the rows before it were streamed already.
+	{ cat big.csv; echo '2018-01-09 00:00:00,2018-01-09 00:10:00,1.0,oops,7,8'; } > bad.csv
+	run --separate-stderr ff-compute -s "$PG_URL" "${SPECS[@]}" bad.csv
+	assert_failure 1
+	[[ "$stderr" == *"bad.csv:100002: "* ]]
+	pg_store_dump > after.txt
+	diff -u before.txt after.txt
+	# Killed once its rows stream (its COPY seen by the server), while it
+	# waits for the rest of its input.
+	mkfifo in.fifo
+	ff-compute -s "$PG_URL" --lateness 1h "${SPECS[@]}" in.fifo &
+	pid=$!
+	exec 6>in.fifo
+	cat big.csv >&6
+	seen=0
+	for _ in $(seq 1000); do
+		[ "$(pg_sql "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'COPY ff_stage%'")" != 0 ] && seen=1 && break
+		sleep 0.01
+	done
+	kill -KILL "$pid"
+	wait "$pid" || true
+	exec 6>&-
+	[ "$seen" = 1 ]
+	for _ in $(seq 1000); do
+		[ "$(pg_sql "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'COPY ff_stage%'")" = 0 ] && break
+		sleep 0.01
+	done
+	pg_store_dump > after.txt
+	diff -u before.txt after.txt
+	# Run again: written once, as SQLite has it.
+	ff-compute -s "$PG_URL" "${SPECS[@]}" big.csv
+	ff-compute -s sqlite.db "${SPECS[@]}" day1.csv
+	ff-compute -s sqlite.db "${SPECS[@]}" big.csv
+	ff-train-set -q -s sqlite.db -f "$TRAIN" -b want.blueprint -o want.csv big.csv
+	ff-train-set -q -s "$PG_URL" -f "$TRAIN" -b got.blueprint -o got.csv big.csv
+	cmp want.csv got.csv
+}

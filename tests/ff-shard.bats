@@ -109,3 +109,14 @@ PY
 		run -2 ff-compute --shard "$bad" -f "$PICKUP" trips.csv
 	done
 }
+
+@test "a shard converts only its own keys' rows: a bad row of another shard's key is that shard's to report" {
+	ff-compute -f "$PICKUP" --shard 1/2 trips.csv > one.csv
+	ff-compute -f "$PICKUP" --shard 2/2 trips.csv > two.csv
+	zip=$(sed -n 2p one.csv | cut -d, -f1)
+	{ cat trips.csv; echo "2018-01-02 00:00:00,2018-01-02 00:10:00,1.0,oops,$zip,1"; } > bad.csv
+	run -1 --separate-stderr ff-compute -f "$PICKUP" --shard 1/2 bad.csv
+	[[ "$stderr" == *"bad.csv:6002: "*"fare_amount"* ]]
+	ff-compute -f "$PICKUP" --shard 2/2 -o two-bad.csv bad.csv
+	diff -u two.csv two-bad.csv
+}
