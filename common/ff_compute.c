@@ -689,7 +689,7 @@ static int stream_to_pg(struct target *t, struct ff_pg_writer *pgw, size_t i)
 {
 	t->pgw = pgw;
 	t->index = i;
-	return ff_pg_writer_stream(pgw, i, &t->def);
+	return ff_pg_writer_stream(pgw, i, &t->def, ff_table_writer_created(t->writer));
 }
 
 /* One run; stream: CSV out straight from the windows (no private store),

@@ -420,54 +420,58 @@ int ff_pg_copy_in(struct ff_pg *pg, const char *pg_table, const struct ff_pg_col
 
 /* ---- rows built in memory, copied later ---- */
 
-static void rows_put(struct ff_pg_rows *b, const void *p, size_t n)
+static unsigned char *be32(unsigned char *p, uint32_t v)
 {
-	ff_grow(&b->p, &b->cap, b->len + n, 1);
-	memcpy(b->p + b->len, p, n);
-	b->len += n;
+	p[0] = (unsigned char)(v >> 24);
+	p[1] = (unsigned char)(v >> 16);
+	p[2] = (unsigned char)(v >> 8);
+	p[3] = (unsigned char)v;
+	return p + 4;
 }
 
-static void rows_put32(struct ff_pg_rows *b, uint32_t v)
+/* A field of 8 bytes: its length, then v big-endian. */
+static unsigned char *field64(unsigned char *p, uint64_t v)
 {
-	unsigned char x[4] = {(unsigned char)(v >> 24), (unsigned char)(v >> 16), (unsigned char)(v >> 8),
-			      (unsigned char)v};
-	rows_put(b, x, 4);
-}
-
-static void rows_put64(struct ff_pg_rows *b, uint64_t v)
-{
-	unsigned char x[12] = {0, 0, 0, 8};
-	for (int i = 0; i < 8; i++)
-		x[4 + i] = (unsigned char)(v >> (56 - 8 * i));
-	rows_put(b, x, sizeof x);
+	p = be32(p, 8);
+	p = be32(p, (uint32_t)(v >> 32));
+	return be32(p, (uint32_t)v);
 }
 
 void ff_pg_rows_put(struct ff_pg_rows *b, const struct ff_pg_col *cols, size_t ncols, const struct ff_cell *cells)
 {
-	unsigned char nf[2] = {(unsigned char)(ncols >> 8), (unsigned char)ncols};
-	rows_put(b, nf, 2);
+	size_t most = 2 + 12 * ncols;
+	for (size_t i = 0; i < ncols; i++)
+		if (cols[i].kind == FF_PG_TEXT || cols[i].kind == FF_PG_BLOB)
+			most += cells[i].len;
+	ff_grow(&b->p, &b->cap, b->len + most, 1);
+	unsigned char *p = b->p + b->len;
+	*p++ = (unsigned char)(ncols >> 8);
+	*p++ = (unsigned char)ncols;
 	for (size_t i = 0; i < ncols; i++) {
 		const struct ff_cell *c = &cells[i];
 		if (c->null || (cols[i].kind == FF_PG_REAL && isnan(c->d))) {
-			rows_put32(b, UINT32_MAX);
+			p = be32(p, UINT32_MAX);
 			continue;
 		}
 		switch (cols[i].kind) {
-		case FF_PG_INT: rows_put64(b, (uint64_t)c->i); break;
+		case FF_PG_INT: p = field64(p, (uint64_t)c->i); break;
 		case FF_PG_REAL: {
 			double d = c->d == 0 ? 0.0 : c->d;
 			uint64_t bits;
 			memcpy(&bits, &d, sizeof bits);
-			rows_put64(b, bits);
+			p = field64(p, bits);
 			break;
 		}
 		case FF_PG_EPOCH:
-		case FF_PG_CLOCK: rows_put64(b, (uint64_t)(ff_floor_div(c->i, FF_USEC) * FF_USEC - PG_EPOCH_US)); break;
+		case FF_PG_CLOCK: p = field64(p, (uint64_t)(ff_floor_div(c->i, FF_USEC) * FF_USEC - PG_EPOCH_US)); break;
 		default:
-			rows_put32(b, (uint32_t)c->len);
-			rows_put(b, c->s, c->len);
+			p = be32(p, (uint32_t)c->len);
+			if (c->len)
+				memcpy(p, c->s, c->len);
+			p += c->len;
 		}
 	}
+	b->len = (size_t)(p - b->p);
 	b->nrows++;
 }
 

@@ -630,10 +630,14 @@ void ff_pg_writer_close(struct ff_pg_writer *w)
 	free(w);
 }
 
+/* What watch records of the write's changes: all of them; all but the
+ * rows ff_pg_writer_put_new streams; or, on a table the write creates,
+ * the same but of the rows alone (its states are all sent). */
+enum watching { WATCH_ALL, WATCH_UNSTREAMED, WATCH_UNSTREAMED_ROWS };
+
 /* Record the keys of the rows (and states) the write changes: triggers on
- * the copy, into temporary tables (made again on a table made again).
- * streamed: but the rows that ff_pg_writer_put_new streams. */
-static int watch(struct ff_pg_writer *w, const struct tcols *c, int streamed)
+ * the copy, into temporary tables (made again on a table made again). */
+static int watch(struct ff_pg_writer *w, const struct tcols *c, enum watching what)
 {
 	char *sql;
 	size_t size;
@@ -652,9 +656,11 @@ static int watch(struct ff_pg_writer *w, const struct tcols *c, int streamed)
 		static const char *const events[] = {"INSERT", "UPDATE", "DELETE"};
 		for (int e = 0; e < 3; e++) {
 			fprintf(m, "DROP TRIGGER IF EXISTS temp.\"ff_watch_%d_%d_%s\";\n", t, e, c->name);
+			if (what == WATCH_UNSTREAMED_ROWS && t == 1)
+				continue;
 			fprintf(m, "CREATE TEMP TRIGGER \"ff_watch_%d_%d_%s\" AFTER %s ON main.%s%s BEGIN INSERT OR IGNORE"
 				   " INTO %s VALUES (", t, e, c->name, events[e], on[t],
-				streamed && t == 0 && e == 0 ? " WHEN NOT ff_pg_fast()" : "", tt[t]);
+				what != WATCH_ALL && t == 0 && e == 0 ? " WHEN NOT ff_pg_fast()" : "", tt[t]);
 			names(m, c->pk, c->npk, e == 2 ? "OLD." : "NEW.");
 			fputs("); END;\n", m);
 		}
@@ -731,7 +737,7 @@ int ff_pg_writer_open(const char *conninfo, const char *const *tables, size_t n,
 		int ok = ff_store_create_table(w->st, &def, 1) == 0 &&
 			 pull_side(w->pg, w->st, c.q, c.rows, c.nrows, &w->shard, c.row_keys, c.nkeys) == 0 &&
 			 pull_side(w->pg, w->st, c.qstate, c.state, c.nstate, &w->shard, c.state_keys, c.nkeys) == 0 &&
-			 watch(w, &c, 0) == 0;
+			 watch(w, &c, WATCH_ALL) == 0;
 		tcols_release(&c);
 		ff_table_def_release(&def);
 		if (!ok)
@@ -966,7 +972,7 @@ static int begin_push(struct ff_pg_writer *w)
 	return 0;
 }
 
-int ff_pg_writer_stream(struct ff_pg_writer *w, size_t i, const struct ff_table_def *def)
+int ff_pg_writer_stream(struct ff_pg_writer *w, size_t i, const struct ff_table_def *def, int created)
 {
 	struct streamed *sm = &w->streamed[i];
 	if (sm->on || w->stream)
@@ -982,7 +988,7 @@ int ff_pg_writer_stream(struct ff_pg_writer *w, size_t i, const struct ff_table_
 	ddl(m, &sm->c, sm->stage, 1);
 	if (begin_push(w) < 0 || exec_stream(w->pg, m, &sql, "cannot write") < 0)
 		return -1;
-	return watch(w, &sm->c, 1);
+	return watch(w, &sm->c, created ? WATCH_UNSTREAMED_ROWS : WATCH_UNSTREAMED);
 }
 
 /* Queue the rows of table i not sent yet. */

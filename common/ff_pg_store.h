@@ -11,7 +11,9 @@
  * shard's with --shard), computes into the copy with the usual writer,
  * then pushes the version's changes back in one transaction: rows through
  * COPY and INSERT ... ON CONFLICT, deletes, states, change feed, versions,
- * batches and catalog. Concurrent writers serialise only that push (an
+ * batches and catalog. That transaction opens when the run starts: the
+ * rows new to the table are streamed into it while the run computes
+ * (ff_pg_writer_stream), and the push sends only the rest. Concurrent writers serialise only that push (an
  * advisory lock); versions are numbered then. A write that another run's
  * write could have overlapped (not a disjoint shard) fails and writes
  * nothing: run it again. */
@@ -66,12 +68,13 @@ int ff_pg_writer_open(const char *conninfo, const char *const *tables, size_t n,
 /* The private store. */
 struct ff_store *ff_pg_writer_store(struct ff_pg_writer *w);
 /* Stream the rows of table i (tables[i] of the open, def its definition
- * as written) that ff_pg_writer_put_new writes into PostgreSQL while the
- * run goes on, in the push's transaction: the push then sends only the
- * rows that the write changed otherwise. Call it after
- * ff_table_writer_open of the table on the private store, for each table
- * before the first row is written. Returns 0 or -1 (reported). */
-int ff_pg_writer_stream(struct ff_pg_writer *w, size_t i, const struct ff_table_def *def);
+ * as written, created if the write creates it: ff_table_writer_created)
+ * that ff_pg_writer_put_new writes into PostgreSQL while the run goes on,
+ * in the push's transaction: the push then sends only the rows that the
+ * write changed otherwise. Call it after ff_table_writer_open of the table
+ * on the private store, for each table before the first row is written.
+ * Returns 0 or -1 (reported). */
+int ff_pg_writer_stream(struct ff_pg_writer *w, size_t i, const struct ff_table_def *def, int created);
 /* ff_table_writer_put_new(tw, ...) of table i on the private store, its
  * rows streamed (ff_pg_writer_stream). Returns 0 or -1 (reported). */
 int ff_pg_writer_put_new(struct ff_pg_writer *w, size_t i, struct ff_table_writer *tw, const struct ff_cell *cells,
