@@ -206,12 +206,21 @@ static int put_new(struct target *t, size_t from, size_t to)
 				       f->lens + from, to - from);
 }
 
+/* Row r of the batch, that may exist: written in place. */
+static int put_one(struct target *t, size_t r)
+{
+	struct folding *f = &t->fold;
+	const struct ff_cell *cells = f->cells + r * t->def.ncols;
+	if (t->pgw)
+		return ff_pg_writer_put(t->pgw, t->index, t->writer, cells, f->states[r], f->lens[r], f->had_state[r]);
+	return ff_table_writer_put(t->writer, cells, f->states[r], f->lens[r], f->had_state[r]);
+}
+
 /* Fold a batch into the table: runs of fresh rows by the fast path, the
  * others one by one, after the fresh rows before them (a window handed out
  * twice in one batch must find its first part stored). */
 static int fold_batch(struct target *t, struct batch *b)
 {
-	struct folding *f = &t->fold;
 	size_t run = 0; /* first row of the current run of fresh rows */
 	for (size_t r = 0; r < b->nrows; r++) {
 		int fresh = is_fresh(t, &b->rows[r]);
@@ -221,8 +230,7 @@ static int fold_batch(struct target *t, struct batch *b)
 			return -1;
 		if (fresh)
 			continue;
-		if (ff_table_writer_put(t->writer, f->cells + r * t->def.ncols, f->states[r], f->lens[r],
-					f->had_state[r]) < 0)
+		if (put_one(t, r) < 0)
 			return -1;
 		run = r + 1;
 	}

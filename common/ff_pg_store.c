@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ff_cell.h"
 #include "ff_db.h"
 #include "ff_pg.h"
 #include "ff_pg_stream.h"
@@ -584,6 +585,11 @@ struct streamed {
 	struct tcols c;
 	struct ff_pg_rows rows;  /* not sent yet */
 	char stage[64];
+	/* A table the write creates is not watched by triggers (they cost a
+	 * fifth of the run's CPU): ff_pg_writer_put records the keys of the
+	 * rows it writes, the only ones not streamed. */
+	const struct ff_table_def *def;
+	sqlite3_stmt *touch;     /* INSERT OR IGNORE INTO the touched keys */
 };
 
 struct ff_pg_writer {
@@ -621,6 +627,7 @@ void ff_pg_writer_close(struct ff_pg_writer *w)
 		free(w->tables[i]);
 		if (w->streamed[i].on)
 			tcols_release(&w->streamed[i].c);
+		sqlite3_finalize(w->streamed[i].touch);
 		ff_pg_rows_release(&w->streamed[i].rows);
 	}
 	free(w->streamed);
@@ -631,9 +638,9 @@ void ff_pg_writer_close(struct ff_pg_writer *w)
 }
 
 /* What watch records of the write's changes: all of them; all but the
- * rows ff_pg_writer_put_new streams; or, on a table the write creates,
- * the same but of the rows alone (its states are all sent). */
-enum watching { WATCH_ALL, WATCH_UNSTREAMED, WATCH_UNSTREAMED_ROWS };
+ * rows ff_pg_writer_put_new streams; or none (a table the write creates:
+ * the temporary tables alone, for ff_pg_writer_put). */
+enum watching { WATCH_ALL, WATCH_UNSTREAMED, WATCH_NONE };
 
 /* Record the keys of the rows (and states) the write changes: triggers on
  * the copy, into temporary tables (made again on a table made again). */
@@ -656,7 +663,7 @@ static int watch(struct ff_pg_writer *w, const struct tcols *c, enum watching wh
 		static const char *const events[] = {"INSERT", "UPDATE", "DELETE"};
 		for (int e = 0; e < 3; e++) {
 			fprintf(m, "DROP TRIGGER IF EXISTS temp.\"ff_watch_%d_%d_%s\";\n", t, e, c->name);
-			if (what == WATCH_UNSTREAMED_ROWS && t == 1)
+			if (what == WATCH_NONE)
 				continue;
 			fprintf(m, "CREATE TEMP TRIGGER \"ff_watch_%d_%d_%s\" AFTER %s ON main.%s%s BEGIN INSERT OR IGNORE"
 				   " INTO %s VALUES (", t, e, c->name, events[e], on[t],
@@ -988,7 +995,40 @@ int ff_pg_writer_stream(struct ff_pg_writer *w, size_t i, const struct ff_table_
 	ddl(m, &sm->c, sm->stage, 1);
 	if (begin_push(w) < 0 || exec_stream(w->pg, m, &sql, "cannot write") < 0)
 		return -1;
-	return watch(w, &sm->c, created ? WATCH_UNSTREAMED_ROWS : WATCH_UNSTREAMED);
+	if (watch(w, &sm->c, created ? WATCH_NONE : WATCH_UNSTREAMED) < 0)
+		return -1;
+	if (!created)
+		return 0;
+	sm->def = def;
+	m = sql_open(&sql, &size);
+	fprintf(m, "INSERT OR IGNORE INTO temp.%s VALUES (", sm->c.qtouched);
+	for (size_t k = 0; k < sm->c.npk; k++)
+		fprintf(m, "%s?", k ? ", " : "");
+	fputc(')', m);
+	sql_of(m, &sql);
+	int rc = ff_db_prepare(ff_store_db(w->st), w->path, sql, &sm->touch, "cannot set up the copy");
+	free(sql);
+	return rc;
+}
+
+int ff_pg_writer_put(struct ff_pg_writer *w, size_t i, struct ff_table_writer *tw, const struct ff_cell *cells,
+		     const void *state, size_t len, int had_state)
+{
+	struct streamed *sm = &w->streamed[i];
+	if (ff_table_writer_put(tw, cells, state, len, had_state) < 0)
+		return -1;
+	if (!sm->touch)
+		return 0;
+	/* The primary key: the timestamp key, then the keys (tcols_init). */
+	const struct ff_column *cols = sm->def->cols;
+	int idx = 1;
+	for (size_t k = 0; k < sm->def->ncols; k++)
+		if (cols[k].role == FF_ROLE_TIMESTAMP)
+			ff_cell_bind(sm->touch, idx++, cols[k].type, &cells[k]);
+	for (size_t k = 0; k < sm->def->ncols; k++)
+		if (cols[k].role == FF_ROLE_KEY)
+			ff_cell_bind(sm->touch, idx++, cols[k].type, &cells[k]);
+	return ff_db_step_done(ff_store_db(w->st), w->path, sm->touch, "cannot write the copy");
 }
 
 /* Queue the rows of table i not sent yet. */

@@ -79,6 +79,11 @@ int ff_pg_writer_stream(struct ff_pg_writer *w, size_t i, const struct ff_table_
  * rows streamed (ff_pg_writer_stream). Returns 0 or -1 (reported). */
 int ff_pg_writer_put_new(struct ff_pg_writer *w, size_t i, struct ff_table_writer *tw, const struct ff_cell *cells,
 			 const void *const *states, const size_t *lens, size_t nrows);
+/* ff_table_writer_put(tw, ...) of table i on the private store, for a
+ * streamed table (ff_pg_writer_stream): its row is sent by the push.
+ * Returns 0 or -1 (reported). */
+int ff_pg_writer_put(struct ff_pg_writer *w, size_t i, struct ff_table_writer *tw, const struct ff_cell *cells,
+		     const void *state, size_t len, int had_state);
 /* Push what was written into PostgreSQL in one transaction; versions[i]
  * (may be NULL) gets the version of tables[i] there. Returns 0, or -1
  * (reported; PostgreSQL as it was). */
