@@ -69,6 +69,9 @@ struct folding {
 	size_t *lens;
 	unsigned char *had_state;     /* per row: a state was stored for it */
 	char (*partitions)[8];
+	char partition[8];            /* the month of partition_end */
+	int64_t partition_end;
+	int partition_known;
 	struct ff_value *values;
 	struct ff_cell *row;          /* a stored row read back */
 };
@@ -177,7 +180,13 @@ static int finish_row(struct target *t, struct batch *b, size_t r, int fresh)
 	for (size_t v = 0; v < s->nfeatures; v++, c++)
 		cells[c] = (struct ff_cell){.null = f->values[v].null, .i = f->values[v].i, .d = f->values[v].d};
 	if (s->partition) {
-		ff_time_yyyy_mm(d->window_end, f->partitions[r]);
+		/* Rows come in runs of the same window end. */
+		if (!f->partition_known || d->window_end != f->partition_end) {
+			ff_time_yyyy_mm(d->window_end, f->partition);
+			f->partition_end = d->window_end;
+			f->partition_known = 1;
+		}
+		memcpy(f->partitions[r], f->partition, sizeof f->partition);
 		cells[c++] = (struct ff_cell){.s = f->partitions[r], .len = 7};
 	}
 	/* Store the state only where the row's values do not say it. */
