@@ -92,6 +92,8 @@ struct target {
 	char *last_key;                 /* and its keys: lengths (size_t), then bytes */
 	size_t last_key_len, last_key_cap;
 	int streamed;                   /* a row was streamed */
+	char *line;                     /* a CSV row being built */
+	size_t line_cap;
 };
 
 static void fold_init(struct target *t)
@@ -243,17 +245,26 @@ static int fold_batch(struct target *t, struct batch *b)
  * dump_csv. The first that does not sets wr->unordered and stops the run;
  * ff_compute_run then starts again through the private store. */
 
-static void put_csv_row(FILE *out, const struct ff_table_def *def, const struct ff_cell *cells)
+/* One row built in a line, written by one call: the stream's lock and
+ * bookkeeping per field cost more than the fields' text. */
+static void put_csv_row(FILE *out, const struct ff_table_def *def, const struct ff_cell *cells, char **linep,
+			size_t *cap)
 {
+	char *line = *linep;
 	char buf[FF_CELL_TEXT_MAX];
+	size_t len = 0;
 	for (size_t i = 0; i < def->ncols; i++) {
+		size_t n;
+		const char *text = ff_cell_text(&cells[i], def->cols[i].type, buf, &n);
+		ff_grow(linep, cap, len + 2 * n + 4, 1);
+		line = *linep;
 		if (i)
-			putc(',', out);
-		size_t len;
-		const char *text = ff_cell_text(&cells[i], def->cols[i].type, buf, &len);
-		ff_csv_put_field(out, text, len);
+			line[len++] = ',';
+		if (text)
+			len += ff_csv_quote(line + len, text, n);
 	}
-	putc('\n', out);
+	line[len++] = '\n';
+	fwrite_unlocked(line, 1, len, out);
 }
 
 /* The row as the store would give it back; 0, or -1 when it would not
@@ -315,7 +326,7 @@ static int stream_batch(struct target *t, struct batch *b)
 			atomic_store(&t->thread->unordered, 1);
 			return -1;
 		}
-		put_csv_row(t->stream, &t->def, cells);
+		put_csv_row(t->stream, &t->def, cells, &t->line, &t->line_cap);
 	}
 	return 0;
 }
@@ -647,11 +658,14 @@ static int dump_csv(struct ff_store *st, const struct ff_table_def *def, FILE *o
 		return -1;
 	write_csv_header(out, def);
 	struct ff_cell *cells = ff_xcalloc(def->ncols ? def->ncols : 1, sizeof *cells);
+	char *line = NULL;
+	size_t line_cap = 0;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		for (size_t i = 0; i < def->ncols; i++)
 			ff_cell_column(s, (int)i, def->cols[i].type, &cells[i]);
-		put_csv_row(out, def, cells);
+		put_csv_row(out, def, cells, &line, &line_cap);
 	}
+	free(line);
 	free(cells);
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE)
@@ -883,6 +897,7 @@ out:
 	}
 	for (size_t i = 0; i < nspecs; i++) {
 		free(targets[i].last_key);
+		free(targets[i].line);
 		ff_table_writer_free(targets[i].writer);
 		ff_agg_free(targets[i].agg);
 		ff_table_def_release(&targets[i].def);
