@@ -1117,6 +1117,17 @@ struct staged {
 	char rows[64], states[64], gone_rows[64], gone_states[64];
 };
 
+/* The staging table of streamed rows of table i, if any, dropped: the
+ * write has no new version of the table. */
+static int drop_streamed(struct ff_pg_writer *w, size_t i)
+{
+	char sql[128];
+	if (!w->streamed[i].on)
+		return 0;
+	snprintf(sql, sizeof sql, "DROP TABLE %s", w->streamed[i].stage);
+	return ff_pg_exec(w->pg, sql, "cannot write");
+}
+
 static int stage_table(struct ff_pg_writer *w, size_t i, struct staged *sg)
 {
 	const char *table = w->tables[i];
@@ -1124,7 +1135,7 @@ static int stage_table(struct ff_pg_writer *w, size_t i, struct staged *sg)
 	memset(sg, 0, sizeof *sg);
 	int found = ff_store_table(w->st, table, &def, &sg->mv);
 	if (found <= 0)
-		return found; /* not written */
+		return found < 0 ? -1 : drop_streamed(w, i); /* not written */
 	int rc = 0;
 	if (sg->mv != w->base[i]) {
 		sg->op = copy_text(w, "SELECT operation FROM ff_versions WHERE table_name = ?1 AND version = ?2", table,
@@ -1134,6 +1145,8 @@ static int stage_table(struct ff_pg_writer *w, size_t i, struct staged *sg)
 	}
 	sg->written = sg->op != NULL;
 	sg->created = sg->op && (strcmp(sg->op, "create") == 0 || strcmp(sg->op, "replace") == 0);
+	if (rc == 0 && !sg->written)
+		rc = drop_streamed(w, i);
 	stage_name(w, i, 1, sg->rows);
 	stage_name(w, i, 0, sg->states);
 	snprintf(sg->gone_rows, sizeof sg->gone_rows, "ff_gone_%zu_rows", i);

@@ -418,3 +418,17 @@ pg_store_dump() {
 	ff-train-set -q -s "$PG_URL" -f "$TRAIN" -b got.blueprint -o got.csv big.csv
 	cmp want.csv got.csv
 }
+
+@test "a write that changes no row of a table leaves no staging table behind" {
+	ff-compute -s "$PG_URL" "${SPECS[@]}" trips.csv
+	pg_store_dump > before.txt
+	# The same events in another order: another batch, the same windows.
+	{ head -n 1 trips.csv; tail -n +2 trips.csv | sort -r; } > reversed.csv
+	run --separate-stderr ff-compute -v -s "$PG_URL" "${SPECS[@]}" --mode overwrite reversed.csv
+	assert_success
+	[[ "$stderr" == *"trip_pickup_features: version 1: 0 inserted, 0 updated, 0 deleted"* ]]
+	pg_store_dump > after.txt
+	diff -u before.txt after.txt
+	run pg_sql "SELECT count(*) FROM ff_batches WHERE table_name = 'trip_pickup_features'"
+	assert_output 2
+}
