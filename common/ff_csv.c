@@ -237,6 +237,7 @@ static size_t plain_lines(struct ff_csv_reader *r, char *p, size_t n)
 		}
 		long line = r->line++;
 		p = nl + 1;
+		r->row_line = line; /* as on_field keeps it, for the end's message */
 		r->stop = r->fn(r->ctx, r->out, nf, line);
 	}
 	return (size_t)(p - start);
