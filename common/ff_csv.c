@@ -237,7 +237,6 @@ static size_t plain_lines(struct ff_csv_reader *r, char *p, size_t n)
 		}
 		long line = r->line++;
 		p = nl + 1;
-		r->row_line = line; /* as on_field keeps it, for the end's message */
 		r->stop = r->fn(r->ctx, r->out, nf, line);
 	}
 	return (size_t)(p - start);
@@ -302,7 +301,7 @@ int ff_csv_each(struct ff_csv_reader *r, ff_csv_row_fn fn, void *ctx)
 	 * quoted field begun (libcsv's FIELD_BEGUN, 2) and not closed. */
 	if (r->parser.quoted && r->parser.pstate == 2)
 		return ff_error("%s:%ld: a quoted field is not closed at the end of the input", r->name,
-				r->row_line);
+				r->nfields ? r->row_line : r->line);
 	if (csv_fini(&r->parser, on_field, on_row, r) != 0)
 		return ff_error("%s:%ld: %s", r->name, r->line, csv_strerror(csv_error(&r->parser)));
 	return r->stop;

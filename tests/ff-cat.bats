@@ -285,6 +285,10 @@ typed_bin() {
 	printf 'a,b\n1,2\n3,"x\n4,5\n' >cut.csv
 	run --separate-stderr -1 ff-cat cut.csv
 	[ "$stderr" = "ff-cat: cut.csv:3: a quoted field is not closed at the end of the input" ]
+	# Left open in the row's first field: its line too.
+	printf 'a,b\n1,2\n"x,3\n4,5\n' >first.csv
+	run --separate-stderr -1 ff-cat first.csv
+	[ "$stderr" = "ff-cat: first.csv:3: a quoted field is not closed at the end of the input" ]
 	printf 'a,b\n1,"x\ny"\n' >ok.csv
 	run -0 ff-cat ok.csv
 }

@@ -257,14 +257,15 @@ static const char *error_of(const char *input, char *buf, size_t size)
 int main(void)
 {
 	differential();
-	/* The line named when a quoted field is left open is the one libcsv
-	 * alone named (the last row begun before it), whichever way the rows
-	 * before it were read. */
+	/* A quoted field left open: the line its row starts on, whichever way
+	 * the rows before it were read (the first field or a later one). */
 	char msg[256];
 	CHECK_STR(error_of("a\nb\n\"c\n", msg, sizeof msg),
-		  "ff: t.csv:2: a quoted field is not closed at the end of the input\n", "open quote after plain lines");
+		  "ff: t.csv:3: a quoted field is not closed at the end of the input\n", "open quote after plain lines");
 	CHECK_STR(error_of("\"h\"\nb\n\"c\n", msg, sizeof msg),
-		  "ff: t.csv:2: a quoted field is not closed at the end of the input\n", "open quote after a quoted line");
+		  "ff: t.csv:3: a quoted field is not closed at the end of the input\n", "open quote after a quoted line");
+	CHECK_STR(error_of("a,b\n1,\"x\ny\n", msg, sizeof msg),
+		  "ff: t.csv:2: a quoted field is not closed at the end of the input\n", "open quote in a second field");
 
 	struct seen s;
 	CHECK_STR(parse("a,b\n1,2\n", &s), "1:a|b\n2:1|2\n", "plain rows");
