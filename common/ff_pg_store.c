@@ -14,6 +14,7 @@
 
 #include "ff_db.h"
 #include "ff_pg.h"
+#include "ff_pg_history.h"
 #include "ff_time.h"
 #include "ff_util.h"
 
@@ -415,8 +416,9 @@ void ff_pg_store_forget(const char *conninfo)
 	pthread_mutex_unlock(&copies_mu);
 }
 
-/* Copy the catalog (and with whole, the tables and change feeds; never
- * the window states, which only writers read) into a new file. */
+/* Copy the catalog (and with whole, the tables, change feeds and
+ * histories; never the window states, which only writers read) into a new
+ * file. */
 static int make_copy(struct copy *cp)
 {
 	struct ff_store *st = NULL;
@@ -437,7 +439,7 @@ static int make_copy(struct copy *cp)
 	for (int i = CAT_CATALOG; i < CAT_INFO; i++)
 		if (pull_catalog(cp->pg, st, i, NULL) < 0)
 			goto out;
-	if (ff_store_tables(st, &tables) < 0)
+	if (ff_pg_history_pull_catalog(cp->pg, st) < 0 || ff_store_tables(st, &tables) < 0)
 		goto out;
 	for (size_t i = 0; tables[i] && cp->whole; i++) {
 		struct ff_table_def def;
@@ -450,7 +452,8 @@ static int make_copy(struct copy *cp)
 		int has_changes = pg_has(cp->pg, changes);
 		int ok = has_changes >= 0 && ff_store_create_table(st, &def, 0) == 0 &&
 			 pull_side(cp->pg, st, c.q, c.rows, c.nrows, NULL, NULL, 0) == 0 &&
-			 (!has_changes || pull_side(cp->pg, st, c.qchanges, c.changes, c.nchanges, NULL, NULL, 0) == 0);
+			 (!has_changes || pull_side(cp->pg, st, c.qchanges, c.changes, c.nchanges, NULL, NULL, 0) == 0) &&
+			 ff_pg_history_pull(cp->pg, st, &def) == 0;
 		tcols_release(&c);
 		ff_table_def_release(&def);
 		if (!ok)
@@ -1182,7 +1185,9 @@ static int push_table(struct ff_pg_writer *w, size_t i, const struct staged *sg,
 		fclose(m);
 		free(drop);
 	}
-	if (!ok || push_rows(w, &c, sg, recreate, into_new) < 0 ||
+	if (!ok || (!recreate && ff_pg_history_fix_appends(w->pg, w->st, &def, mv) < 0) ||
+	    push_rows(w, &c, sg, recreate, into_new) < 0 ||
+	    ff_pg_history_push(w->pg, w->st, &def, mv, v, cur, recreate) < 0 ||
 	    push_history(w, &c, mv, v, into_new ? "merge" : sg->op) < 0 || push_catalog(w, table, v) < 0 ||
 	    push_batches(w, table, mv, v) < 0)
 		goto out;
@@ -1236,4 +1241,23 @@ fail:
 	free(sg);
 	ff_pg_exec(w->pg, "ROLLBACK", "cannot roll back");
 	return -1;
+}
+
+/* ---- for ff_pg_history.c (ff_pg_history.h) ---- */
+
+enum ff_pg_kind ff_pg_kind_of(enum ff_type t) { return kind_of(t); }
+
+const char *ff_pg_key_type(enum ff_pg_kind kind) { return pg_key_type(kind); }
+
+void ff_pg_names(FILE *m, const struct ff_pg_col *cols, size_t n, const char *prefix)
+{
+	names(m, cols, n, prefix);
+}
+
+int ff_pg_has(struct ff_pg *pg, const char *name) { return pg_has(pg, name); }
+
+int ff_pg_pull(struct ff_pg *pg, struct ff_store *st, const char *qtable, const struct ff_pg_col *cols,
+	       size_t ncols, const char *from)
+{
+	return pull(pg, st, qtable, cols, ncols, from, NULL, NULL, 0);
 }

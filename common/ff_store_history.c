@@ -743,6 +743,11 @@ void ff_history_drop_sql(FILE *m, const char *table)
 	sqlite3_free(del);
 }
 
+void ff_history_catalog_sql(FILE *m)
+{
+	fprintf(m, "%s;%s;", retention_sql, definitions_sql);
+}
+
 static int exec_sql(struct ff_store *st, const char *sql)
 {
 	return ff_db_exec(ff_store_db(st), ff_store_path(st), sql);

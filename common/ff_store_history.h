@@ -133,5 +133,8 @@ int ff_history_save_where(struct ff_history *h, const char *cond);
 int ff_history_widened(struct ff_store *st, const char *table, int64_t version, const char *definition);
 /* Forget the history of table (dropped or replaced): SQL for its drop. */
 void ff_history_drop_sql(FILE *m, const char *table);
+/* SQL creating, if need be, the store's ff_retention and ff_definitions
+ * (for a copy of a store that keeps them elsewhere: ff_pg_history). */
+void ff_history_catalog_sql(FILE *m);
 
 #endif

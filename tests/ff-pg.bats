@@ -335,3 +335,105 @@ other"
 	assert_output "ff-pg-$$-0.db
 other"
 }
+
+# The same writes into sqlite.db and PostgreSQL: the first 1500 trips; the
+# next 1100 with late ones (rewriting windows); an overwrite of half a day
+# with other fares; then the rest of the trips and other fares of early ones
+# in two shards (in parallel into PostgreSQL: both append).
+history_writes() {
+	{ head -n 1 trips.csv; sed -n '2,1501p' trips.csv; } > h1.csv
+	{ head -n 1 trips.csv; sed -n '1502,2601p;1400,1450p' trips.csv; } > h2.csv
+	awk -F, -v OFS=, 'NR > 1 && NR % 3 == 0 { $4 = $4 + 1 } 1' h1.csv > over.csv
+	{ head -n 1 trips.csv; tail -n +2602 trips.csv; sed -n '100,140p' trips.csv |
+		awk -F, -v OFS=, '{ $4 = $4 + 2 } 1'; } > h3.csv
+	for f in h1 h2; do
+		ff-compute -s sqlite.db "${SPECS[@]}" $f.csv
+		ff-compute -s "$PG_URL" "${SPECS[@]}" $f.csv
+	done
+	range=(--mode overwrite --start '2018-01-01 12:00:00' --end 2018-01-02)
+	ff-compute -s sqlite.db "${range[@]}" "${SPECS[@]}" over.csv
+	ff-compute -s "$PG_URL" "${range[@]}" "${SPECS[@]}" over.csv
+	ff-compute -s "$PG_URL" --shard 1/2 "${SPECS[@]}" h3.csv &
+	one=$!
+	ff-compute -s "$PG_URL" --shard 2/2 "${SPECS[@]}" h3.csv &
+	two=$!
+	wait "$one"
+	wait "$two"
+	# The SQLite store's shards in the order PostgreSQL took their pushes.
+	for shard in $(pg_sql "SELECT shard FROM ff_batches WHERE table_name = 'trip_pickup_features'
+			AND version > 3 ORDER BY version"); do
+		ff-compute -s sqlite.db --shard "$shard" "${SPECS[@]}" h3.csv
+	done
+}
+
+@test "--as-of on PostgreSQL: every earlier version as from the SQLite store after the same writes" {
+	history_writes
+	run pg_sql "SELECT version, operation FROM ff_versions WHERE table_name = 'trip_pickup_features' ORDER BY 1"
+	assert_output $'1|create\n2|merge\n3|overwrite\n4|merge\n5|merge'
+	[ "$(pg_sql 'SELECT count(*) FROM ff_history_trip_pickup_features')" -gt 0 ]
+	for v in 1 2 3 4; do
+		ff-train-set -q -s sqlite.db -f "$TRAIN" -b bp --as-of $v -o want$v.csv trips.csv
+		ff-train-set -q -s "$PG_URL" -f "$TRAIN" -b bp --as-of $v -o got$v.csv trips.csv
+		cmp want$v.csv got$v.csv
+	done
+	! cmp -s want1.csv want2.csv
+	! cmp -s want2.csv want3.csv
+	! cmp -s want3.csv want4.csv
+	train sqlite.db want.csv
+	train "$PG_URL" got.csv
+	cmp want.csv got.csv
+	diff -u <(ff-join -q -s sqlite.db -f "$TRAIN" --as-of 2 trips.csv) \
+		<(ff-join -q -s "$PG_URL" -f "$TRAIN" --as-of 2 trips.csv)
+	diff -u <(ff-monitor profile -s sqlite.db --as-of 1 trip_dropoff_features | tail -n +2) \
+		<(ff-monitor profile -s "$PG_URL" --as-of 1 trip_dropoff_features | tail -n +2)
+	ff-sync-online -q -s sqlite.db --online want.db --full --as-of 3
+	ff-sync-online -q -s "$PG_URL" --online got.db --full --as-of 3
+	for t in trip_pickup_features trip_dropoff_features; do
+		diff -u <(sqlite3 want.db "SELECT * FROM $t ORDER BY 1, 2") <(sqlite3 got.db "SELECT * FROM $t ORDER BY 1, 2")
+	done
+	# The history's columns are the table's but the partition, timestamps as timestamp.
+	run pg_sql "SELECT column_name, data_type FROM information_schema.columns
+		WHERE table_name = 'ff_history_trip_pickup_features' ORDER BY ordinal_position"
+	assert_output "pickup_zip|text
+rounded_pickup_datetime|timestamp without time zone
+mean_fare_window_1h_pickup_zip|double precision
+count_trips_window_1h_pickup_zip|bigint
+ff_valid_to|bigint"
+}
+
+@test "ff-train-set --reproduce from PostgreSQL after merges; a replace ends the history" {
+	ff-compute -s "$PG_URL" "${SPECS[@]}" day1.csv
+	train "$PG_URL" ts.csv
+	ff-compute -s "$PG_URL" "${SPECS[@]}" day2.csv
+	ff-compute -s "$PG_URL" "${SPECS[@]}" --mode overwrite trips.csv
+	train "$PG_URL" now.csv
+	! cmp -s ts.csv now.csv
+	ff-train-set --reproduce ts.csv.blueprint -o again.csv trips.csv
+	cmp ts.csv again.csv
+	sed 's/^window .*/window 30m/' "$PICKUP" > pickup30.spec
+	ff-compute -s "$PG_URL" -f pickup30.spec --replace day1.csv
+	run -1 --separate-stderr ff-train-set --reproduce ts.csv.blueprint -o x.csv trips.csv
+	[ "$stderr" = "ff-train-set: $PG_URL: table trip_pickup_features: version 1 is gone: the table was replaced at version 4, the oldest one kept" ]
+	[ "$(pg_sql 'SELECT count(*) FROM ff_history_trip_pickup_features')" -eq 0 ]
+}
+
+@test "a PostgreSQL table written before the store kept history is readable from its next write on" {
+	for f in day1 day2 trips; do
+		ff-compute -s sqlite.db "${SPECS[@]}" $f.csv
+	done
+	ff-compute -s "$PG_URL" "${SPECS[@]}" day1.csv
+	ff-compute -s "$PG_URL" "${SPECS[@]}" day2.csv
+	# As an earlier ff left it.
+	pg_sql "DROP TABLE ff_history_trip_pickup_features, ff_histstate_trip_pickup_features, ff_retention"
+	run -1 --separate-stderr ff-train-set -q -s "$PG_URL" -f "$TRAIN" -b bp --as-of 1 -o x.csv trips.csv
+	[ "$stderr" = "ff-train-set: $PG_URL: table trip_pickup_features: version 1 was written before the store kept history; the oldest version kept is 2" ]
+	ff-compute -s "$PG_URL" "${SPECS[@]}" trips.csv
+	run pg_sql "SELECT * FROM ff_retention"
+	assert_output "trip_pickup_features|2|0|start"
+	for v in 2 3; do
+		cmp <(ff-train-set -q -s sqlite.db -f "$TRAIN" -b bp --as-of $v trips.csv) \
+			<(ff-train-set -q -s "$PG_URL" -f "$TRAIN" -b bp --as-of $v trips.csv)
+	done
+	run -1 --separate-stderr ff-join -q -s "$PG_URL" -f "$TRAIN" --as-of 1 trips.csv
+	[ "$stderr" = "ff-join: $PG_URL: table trip_pickup_features: version 1 was written before the store kept history; the oldest version kept is 2" ]
+}
