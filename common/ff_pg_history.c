@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ff_db.h"
+#include "ff_pg_store.h"
 #include "ff_util.h"
 
 static const char pg_catalog_sql[] =
@@ -299,5 +300,120 @@ int ff_pg_history_pull(struct ff_pg *pg, struct ff_store *copy, const struct ff_
 		     ? -1 : 0;
 out:
 	hcols_release(&h);
+	return rc;
+}
+
+int ff_pg_history_stub(struct ff_pg *pg, struct ff_store *copy, const struct ff_table_def *def)
+{
+	char name[FF_DB_IDENT_SIZE + 16], *sql;
+	size_t size, nkey = 0, *key_cols = ff_xcalloc(def->ncols + 1, sizeof *key_cols);
+	snprintf(name, sizeof name, "ff_history_%s", def->name);
+	int has = ff_pg_has(pg, name), rc = has < 0 ? -1 : 0;
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < def->ncols; i++)
+			if (def->cols[i].role == (pass ? FF_ROLE_KEY : FF_ROLE_TIMESTAMP))
+				key_cols[nkey++] = i;
+	if (has > 0) {
+		FILE *m = stream(&sql, &size);
+		ff_history_create_sql(m, def, key_cols, nkey);
+		rc = run(NULL, copy, m, &sql, NULL);
+	}
+	free(key_cols);
+	return rc;
+}
+
+/* ---- vacuum ---- */
+
+/* Run "DELETE FROM qtable WHERE cond" on PostgreSQL, its rows into *n. */
+static int delete_count(struct ff_pg *pg, const char *qtable, const char *cond, int64_t *n)
+{
+	char *sql, *v = NULL;
+	size_t size;
+	FILE *m = stream(&sql, &size);
+	fprintf(m, "WITH d AS (DELETE FROM %s WHERE %s RETURNING 1) SELECT count(*) FROM d", qtable, cond);
+	fclose(m);
+	int rc = ff_pg_value(pg, sql, 0, NULL, &v, "cannot vacuum");
+	*n = v ? strtoll(v, NULL, 10) : 0;
+	free(v);
+	free(sql);
+	return rc;
+}
+
+static int vacuum_table(struct ff_pg *pg, struct ff_store *st, const char *table, int64_t keep_versions,
+			int64_t keep, struct ff_vacuum_result *r)
+{
+	int64_t history_from = 0, n = 0;
+	if (ff_store_vacuum_floor(st, table, keep_versions, keep, &r->oldest, &history_from) < 0)
+		return -1;
+	char cond[64], name[FF_DB_IDENT_SIZE + 16], q[FF_DB_IDENT_SIZE];
+	snprintf(cond, sizeof cond, "ff_valid_to <= %" PRId64, r->oldest);
+	const char *side[3] = {"ff_history_", "ff_histstate_", "ff_changes_"};
+	for (int t = 0; t < 3; t++) {
+		snprintf(name, sizeof name, "%s%s", side[t], table);
+		ff_db_side_name(q, sizeof q, side[t], table);
+		if (t == 2)
+			snprintf(cond, sizeof cond, "version <= %" PRId64, r->oldest);
+		int has = ff_pg_has(pg, name);
+		if (has < 0 || (has && delete_count(pg, q, cond, &n) < 0))
+			return -1;
+		if (t == 0)
+			r->history_rows = has ? n : 0;
+		if (t == 2)
+			r->feed_rows = has ? n : 0;
+	}
+	if (r->oldest <= history_from && r->feed_rows == 0)
+		return 0;
+	char *sql;
+	size_t size;
+	FILE *m = stream(&sql, &size);
+	fputs("INSERT INTO ff_retention VALUES (", m);
+	literal(m, table);
+	fprintf(m, ", %" PRId64 ", %" PRId64 ", 'vacuum') ON CONFLICT (table_name) DO UPDATE SET"
+		   " history_from = greatest(ff_retention.history_from, excluded.history_from),"
+		   " feed_from = excluded.feed_from, kept_by = 'vacuum'", r->oldest, r->oldest);
+	return run(pg, NULL, m, &sql, "cannot vacuum");
+}
+
+int ff_pg_store_vacuum(const char *conninfo, int64_t keep_versions, int64_t keep, struct ff_vacuum_result **out,
+		       size_t *n)
+{
+	struct ff_pg *pg = NULL;
+	struct ff_store *st = NULL;
+	char **tables = NULL;
+	struct ff_vacuum_result *res = NULL;
+	size_t count = 0;
+	int rc = -1;
+	*out = NULL;
+	*n = 0;
+	/* The lock first: the catalog read after it stays current. */
+	if (ff_pg_connect(conninfo, &pg) < 0 ||
+	    ff_pg_exec(pg, "BEGIN; SELECT pg_advisory_xact_lock(" FF_PG_PUSH_LOCK ")", "cannot lock the store") < 0 ||
+	    ff_pg_exec(pg, pg_catalog_sql, "cannot create the catalog") < 0 || ff_pg_store_open(conninfo, &st) < 0 ||
+	    ff_store_tables(st, &tables) < 0)
+		goto out;
+	while (tables[count])
+		count++;
+	res = ff_xcalloc(count ? count : 1, sizeof *res);
+	for (size_t i = 0; i < count; i++) {
+		res[i].table = ff_xstrdup(tables[i]);
+		if (vacuum_table(pg, st, tables[i], keep_versions, keep, &res[i]) < 0)
+			goto out;
+	}
+	if (ff_pg_exec(pg, "COMMIT", "cannot commit") < 0)
+		goto out;
+	*out = res;
+	*n = count;
+	res = NULL;
+	rc = 0;
+out:
+	for (size_t i = 0; res && i < count; i++)
+		free(res[i].table);
+	free(res);
+	for (size_t i = 0; tables && tables[i]; i++)
+		free(tables[i]);
+	free(tables);
+	ff_store_close(st);
+	ff_pg_close(pg); /* rolls back what a failure left */
+	ff_pg_store_forget(conninfo);
 	return rc;
 }

@@ -48,13 +48,16 @@ int ff_pg_history_pull_catalog(struct ff_pg *pg, struct ff_store *copy);
  * -1 (reported). */
 int ff_pg_history_pull(struct ff_pg *pg, struct ff_store *copy, const struct ff_table_def *def);
 
-/* ff-store vacuum of the PostgreSQL store conninfo: ff_store_vacuum's
- * pruning, in one transaction under the push lock. Returns 0 or -1
- * (reported). */
-int ff_pg_store_vacuum(const char *conninfo, int64_t keep_versions, int64_t keep, struct ff_vacuum_result **out,
-		       size_t *n);
+/* Into a reader's copy of the catalog: def's history tables, empty, if
+ * PostgreSQL has them (the versions they make readable are those of
+ * ff_store_as_of_version). Returns 0 or -1 (reported). */
+int ff_pg_history_stub(struct ff_pg *pg, struct ff_store *copy, const struct ff_table_def *def);
 
 /* ---- from ff_pg_store.c ---- */
+
+/* Serialises the pushes of every writer of a store (and vacuums): "ff"
+ * format 1, as the SQLite store's application id. */
+#define FF_PG_PUSH_LOCK "1717960705"
 
 /* The kind a column of type t travels as. */
 enum ff_pg_kind ff_pg_kind_of(enum ff_type t);

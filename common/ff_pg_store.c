@@ -61,9 +61,7 @@ static const struct cat_table cat[NCAT] = {
 	CAT("ff_store_info", info_cols, NULL, NULL),
 };
 
-/* Serialises pushes of every writer of a store: "ff" format 1, as the
- * SQLite store's application id. */
-#define PUSH_LOCK "1717960705"
+#define PUSH_LOCK FF_PG_PUSH_LOCK
 
 /* The longest name PostgreSQL keeps whole (NAMEDATALEN - 1). */
 #define PG_NAME_MAX 63
@@ -441,10 +439,18 @@ static int make_copy(struct copy *cp)
 			goto out;
 	if (ff_pg_history_pull_catalog(cp->pg, st) < 0 || ff_store_tables(st, &tables) < 0)
 		goto out;
-	for (size_t i = 0; tables[i] && cp->whole; i++) {
+	for (size_t i = 0; tables[i]; i++) {
 		struct ff_table_def def;
 		if (ff_store_table(st, tables[i], &def, NULL) <= 0)
 			goto out;
+		if (!cp->whole) {
+			/* Whether the table has a history (the rows only whole). */
+			int ok = ff_pg_history_stub(cp->pg, st, &def) == 0;
+			ff_table_def_release(&def);
+			if (!ok)
+				goto out;
+			continue;
+		}
 		struct tcols c;
 		tcols_init(&c, &def);
 		char changes[FF_DB_IDENT_SIZE];
@@ -521,22 +527,43 @@ int ff_pg_store_open_tables(const char *conninfo, struct ff_store **out)
 	return 0;
 }
 
-int ff_pg_store_bytes(const char *conninfo, const struct ff_table_def *def, int64_t *bytes)
+int ff_pg_store_figures(const char *conninfo, const struct ff_table_def *def, struct ff_pg_figures *f)
 {
 	struct tcols c;
 	tcols_init(&c, def);
-	const char *params[] = {c.q, c.qchanges, c.qstate};
-	char *v = NULL;
+	char qh[FF_DB_IDENT_SIZE], qm[FF_DB_IDENT_SIZE], qts[FF_DB_IDENT_SIZE], *sql, *v = NULL;
+	ff_db_side_name(qh, sizeof qh, "ff_history_", def->name);
+	ff_db_side_name(qm, sizeof qm, "ff_histstate_", def->name);
+	ff_db_quote(qts, sizeof qts, c.pk[0].name);
+	size_t size;
+	FILE *m = sql_open(&sql, &size);
+	fprintf(m, "SELECT concat_ws(' ', (SELECT count(*) FROM %s), (SELECT count(*) FROM (SELECT DISTINCT ", c.q);
+	for (size_t k = 0; k < c.nkeys; k++)
+		names(m, &c.rows[c.row_keys[k]], 1, k ? ", " : "");
+	fprintf(m, "%s FROM %s) AS k)", c.nkeys ? "" : "1", c.q);
+	/* Sizes of tables that may be missing: 0. */
+	const char *side[5] = {c.q, c.qchanges, c.qstate, qh, qm};
+	for (int t = 0; t < 5; t++) {
+		fputs(t == 0 || t == 3 ? ", " : " + ", m);
+		fputs("coalesce(pg_total_relation_size(to_regclass(", m);
+		literal(m, side[t]);
+		fputs(")), 0)", m);
+	}
+	fprintf(m, ", (SELECT floor(extract(epoch FROM min(%s)))::bigint FROM %s),"
+		   " (SELECT floor(extract(epoch FROM max(%s)))::bigint FROM %s))", qts, c.q, qts, c.q);
+	sql_of(m, &sql);
 	pthread_mutex_lock(&copies_mu);
 	struct copy *cp = get_copy(conninfo, 0);
-	/* In the copy's transaction: the sizes as of its snapshot's catalog. */
-	int rc = !cp ? -1 : ff_pg_value(cp->pg, "SELECT coalesce(pg_total_relation_size(to_regclass($1)), 0)"
-				" + coalesce(pg_total_relation_size(to_regclass($2)), 0)"
-				" + coalesce(pg_total_relation_size(to_regclass($3)), 0)",
-				3, params, &v, "cannot read the size of a table");
+	/* In the copy's transaction: as of its snapshot. */
+	int rc = !cp ? -1 : ff_pg_value(cp->pg, sql, 0, NULL, &v, "cannot read the table");
 	pthread_mutex_unlock(&copies_mu);
-	*bytes = v ? strtoll(v, NULL, 10) : 0;
+	long long x[6] = {0};
+	int n = v ? sscanf(v, "%lld %lld %lld %lld %lld %lld", &x[0], &x[1], &x[2], &x[3], &x[4], &x[5]) : 0;
+	if (rc == 0 && n != 4 && n != 6)
+		rc = ff_error("%s: table %s: cannot read its figures", conninfo, def->name);
+	*f = (struct ff_pg_figures){x[0], c.nkeys ? x[1] : 0, x[4], x[5], n == 6, x[2], x[3]};
 	free(v);
+	free(sql);
 	tcols_release(&c);
 	return rc;
 }

@@ -24,6 +24,7 @@
 #include "ff_pg.h"
 #include "ff_shard.h"
 #include "ff_store.h"
+#include "ff_store_history.h"
 
 /* Open the PostgreSQL store conninfo for reading: a private copy of its
  * catalog, versions, batches and identity, made once per process as of one
@@ -40,16 +41,30 @@ const char *ff_pg_store_file(const char *conninfo);
  * (ff_pg_store_file) as a store named conninfo: for reports that count a
  * table's rows. Returns 0 or -1 (reported). */
 int ff_pg_store_open_tables(const char *conninfo, struct ff_store **out);
-/* The bytes PostgreSQL gives def's table, change feed and window states
- * (with their indexes and TOAST), as of the snapshot of the process's
- * copy. Returns 0 or -1 (reported). */
-int ff_pg_store_bytes(const char *conninfo, const struct ff_table_def *def, int64_t *bytes);
+/* What ff-store ls says of def's table, counted by the server as of the
+ * snapshot of the process's copy: its rows, keys (distinct key tuples),
+ * first and last times (seconds; has_times 0 if it has no rows), and the
+ * bytes PostgreSQL gives the table, change feed and window states, and the
+ * history (with their indexes and TOAST). Returns 0 or -1 (reported). */
+struct ff_pg_figures {
+	int64_t rows, keys, first, last;
+	int has_times;
+	int64_t bytes, history_bytes;
+};
+int ff_pg_store_figures(const char *conninfo, const struct ff_table_def *def, struct ff_pg_figures *f);
 /* The columns cols (indexes into def->cols) of the rows of def's table,
  * as of the snapshot of the process's copy, straight from the server: the
  * fast path of ff_feature_table_load. fn gets cells (ff_pg.h: texts,
  * numbers, times in microseconds). Returns 0 or -1 (reported). */
 int ff_pg_store_rows(const char *conninfo, const struct ff_table_def *def, const size_t *cols, size_t n,
 		     ff_pg_row_fn fn, void *ctx);
+
+/* ff-store vacuum of the store conninfo (ff_pg_history.c): ff_store_vacuum's
+ * pruning of the histories and change feeds, in one transaction under the
+ * push lock; PostgreSQL's autovacuum gives the space back. Returns 0 or -1
+ * (reported). */
+int ff_pg_store_vacuum(const char *conninfo, int64_t keep_versions, int64_t keep, struct ff_vacuum_result **out,
+		       size_t *n);
 
 /* Drop the process's copies of conninfo (files and snapshots): the next
  * open reads the store anew. No store opened from them may be open. */

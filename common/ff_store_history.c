@@ -1033,6 +1033,16 @@ static int vacuum_floor(struct ff_store *st, const char *table, int64_t keep_ver
 	return 0;
 }
 
+int ff_store_vacuum_floor(struct ff_store *st, const char *table, int64_t keep_versions, int64_t keep,
+			  int64_t *oldest, int64_t *history_from)
+{
+	struct bounds b;
+	if (read_bounds(st, table, &b) < 0 || vacuum_floor(st, table, keep_versions, keep, &b, oldest) < 0)
+		return -1;
+	*history_from = b.history_from;
+	return 0;
+}
+
 static int vacuum_table(struct ff_store *st, const char *table, int64_t keep_versions, int64_t keep,
 			struct ff_vacuum_result *r)
 {
