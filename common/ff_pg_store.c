@@ -367,6 +367,9 @@ fail:
 struct copy {
 	char *conninfo, *file, *snapshot;
 	int whole;             /* feature tables and change feeds too */
+	char *const *only;     /* a sync's copy: only these tables, each */
+	const int64_t *since;  /* whole (-1) or changed after a version */
+	size_t nonly;
 	struct ff_pg *pg;      /* its transaction */
 	struct copy *next;
 };
@@ -414,6 +417,47 @@ void ff_pg_store_forget(const char *conninfo)
 	pthread_mutex_unlock(&copies_mu);
 }
 
+/* What a copy holds of a table's rows: none (-2), all (-1, with its change
+ * feed and history) or those a sync from version since needs (since). */
+static int64_t copy_mode(const struct copy *cp, const char *table)
+{
+	for (size_t i = 0; cp->only && i < cp->nonly; i++)
+		if (strcmp(cp->only[i], table) == 0)
+			return cp->since[i];
+	return cp->whole && !cp->only ? -1 : -2;
+}
+
+/* The rows a sync of the table from version since reads (ff_online.c,
+ * apply_changes): the change feed after it, the rows it names and those
+ * appended after since. */
+static int pull_changed(struct ff_pg *pg, struct ff_store *st, const struct tcols *c, int64_t since)
+{
+	int64_t appended = 0;
+	int found = ff_store_appended_from(st, c->name, since, &appended);
+	char *from, q[FF_DB_IDENT_SIZE];
+	size_t size;
+	FILE *m = sql_open(&from, &size);
+	fprintf(m, "%s WHERE version > %" PRId64, c->qchanges, since);
+	sql_of(m, &from);
+	int rc = found < 0 ? -1 : pull(pg, st, c->qchanges, c->changes, c->nchanges, from, NULL, NULL, 0);
+	free(from);
+	m = sql_open(&from, &size);
+	fprintf(m, "%s AS t WHERE EXISTS (SELECT 1 FROM %s AS c WHERE c.version > %" PRId64, c->q, c->qchanges, since);
+	for (size_t i = 0; i < c->npk; i++) {
+		ff_db_quote(q, sizeof q, c->pk[i].name);
+		fprintf(m, " AND c.%s = t.%s", q, q);
+	}
+	fputc(')', m);
+	ff_db_quote(q, sizeof q, c->pk[0].name);
+	if (found)
+		fprintf(m, " OR t.%s >= to_timestamp(%" PRId64 ")::timestamp", q, appended);
+	sql_of(m, &from);
+	if (rc == 0)
+		rc = pull(pg, st, c->q, c->rows, c->nrows, from, NULL, NULL, 0);
+	free(from);
+	return rc;
+}
+
 /* Copy the catalog (and with whole, the tables, change feeds and
  * histories; never the window states, which only writers read) into a new
  * file. */
@@ -443,7 +487,8 @@ static int make_copy(struct copy *cp)
 		struct ff_table_def def;
 		if (ff_store_table(st, tables[i], &def, NULL) <= 0)
 			goto out;
-		if (!cp->whole) {
+		int64_t mode = copy_mode(cp, tables[i]);
+		if (mode == -2) {
 			/* Whether the table has a history (the rows only whole). */
 			int ok = ff_pg_history_stub(cp->pg, st, &def) == 0;
 			ff_table_def_release(&def);
@@ -456,8 +501,13 @@ static int make_copy(struct copy *cp)
 		char changes[FF_DB_IDENT_SIZE];
 		snprintf(changes, sizeof changes, "ff_changes_%s", tables[i]);
 		int has_changes = pg_has(cp->pg, changes);
-		int ok = has_changes >= 0 && ff_store_create_table(st, &def, 0) == 0 &&
-			 pull_side(cp->pg, st, c.q, c.rows, c.nrows, NULL, NULL, 0) == 0 &&
+		if (mode >= 0 && has_changes == 0)
+			mode = -1; /* no feed to follow: the sync copies it whole */
+		int ok = has_changes >= 0 && ff_store_create_table(st, &def, 0) == 0;
+		if (ok && mode >= 0)
+			ok = pull_changed(cp->pg, st, &c, mode) == 0;
+		else if (ok)
+			ok = pull_side(cp->pg, st, c.q, c.rows, c.nrows, NULL, NULL, 0) == 0 &&
 			 (!has_changes || pull_side(cp->pg, st, c.qchanges, c.changes, c.nchanges, NULL, NULL, 0) == 0) &&
 			 ff_pg_history_pull(cp->pg, st, &def) == 0;
 		tcols_release(&c);
@@ -495,6 +545,31 @@ static struct copy *get_copy(const char *conninfo, int whole)
 	c->next = copies;
 	copies = c;
 	return c;
+}
+
+const char *ff_pg_store_file_since(const char *conninfo, char *const *tables, const int64_t *since, size_t n)
+{
+	ff_pg_store_forget(conninfo);
+	struct copy *c = ff_xcalloc(1, sizeof *c);
+	c->conninfo = ff_xstrdup(conninfo);
+	c->file = copy_path();
+	c->only = tables;
+	c->since = since;
+	c->nonly = n;
+	int rc = make_copy(c);
+	c->only = NULL; /* the caller's */
+	c->since = NULL;
+	if (rc < 0) {
+		copy_free(c);
+		return NULL;
+	}
+	pthread_mutex_lock(&copies_mu);
+	if (!copies)
+		atexit(remove_copies);
+	c->next = copies;
+	copies = c;
+	pthread_mutex_unlock(&copies_mu);
+	return c->file;
 }
 
 const char *ff_pg_store_file(const char *conninfo)

@@ -37,6 +37,12 @@ int ff_pg_store_open(const char *conninfo, struct ff_store **out);
  * too (made if need be), for a reader that opens SQLite files itself; NULL
  * on error (reported). */
 const char *ff_pg_store_file(const char *conninfo);
+/* The file of a fresh private copy for a sync (replacing the process's
+ * others): the catalog, and of each table tables[i] either every row and
+ * the change feed (since[i] -1) or what a sync from version since[i] reads
+ * (the change feed after it, the rows it names, the rows appended after
+ * it). NULL on error (reported). */
+const char *ff_pg_store_file_since(const char *conninfo, char *const *tables, const int64_t *since, size_t n);
 /* Open the private copy with the feature tables and change feeds
  * (ff_pg_store_file) as a store named conninfo: for reports that count a
  * table's rows. Returns 0 or -1 (reported). */
