@@ -249,12 +249,9 @@ int ff_feature_table_load_as_of(struct ff_store *st, const char *table, const st
 	int64_t latest = t->version;
 	int narrower = 0;
 	if (as_of) {
-		/* A PostgreSQL store's earlier versions are read from a copy of
-		 * its tables and their history (ff_pg_store.h). */
 		char *definition;
-		if ((ff_pg_is_uri(store) && ff_pg_store_open_tables(store, &hist) < 0) ||
-		    ff_store_as_of_version(hist ? hist : st, table, as_of, &t->version) < 0 ||
-		    ff_store_definition_as_of(hist ? hist : st, table, t->version, &definition) < 0)
+		if (ff_store_as_of_version(st, table, as_of, &t->version) < 0 ||
+		    ff_store_definition_as_of(st, table, t->version, &definition) < 0)
 			goto fail;
 		narrower = strcmp(definition, t->def.definition) != 0;
 		free(t->def.definition);
@@ -289,6 +286,10 @@ int ff_feature_table_load_as_of(struct ff_store *st, const char *table, const st
 		if (ff_pg_store_rows(store, &t->def, cols, ncols, add_row, &fl) < 0)
 			goto fail;
 	} else {
+		/* A PostgreSQL store's earlier versions: from a copy of its
+		 * tables and their history, as of the same snapshot (ff_pg_store.h). */
+		if (ff_pg_is_uri(store) && ff_pg_store_open_tables(store, &hist) < 0)
+			goto fail;
 		struct ff_store *from = hist ? hist : st;
 		/* The rows as of the version (ff_store_history.h). */
 		const char **names = ff_xcalloc(ncols + 1, sizeof *names);

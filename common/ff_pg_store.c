@@ -461,13 +461,21 @@ static int pull_changed(struct ff_pg *pg, struct ff_store *st, const struct tcol
 /* Copy the catalog (and with whole, the tables, change feeds and
  * histories; never the window states, which only writers read) into a new
  * file. */
-static int make_copy(struct copy *cp)
+static int make_copy(struct copy *cp, const char *snapshot)
 {
 	struct ff_store *st = NULL;
-	char **tables = NULL;
+	char **tables = NULL, *set = NULL;
+	size_t size;
 	int rc = -1;
-	if (ff_pg_connect(cp->conninfo, &cp->pg) < 0 ||
-	    ff_pg_exec(cp->pg, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "cannot read the store") < 0 ||
+	FILE *m = sql_open(&set, &size);
+	fputs("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", m);
+	if (snapshot) {
+		/* As of the snapshot of the process's other copy: one store. */
+		fputs("; SET TRANSACTION SNAPSHOT ", m);
+		literal(m, snapshot);
+	}
+	sql_of(m, &set);
+	if (ff_pg_connect(cp->conninfo, &cp->pg) < 0 || ff_pg_exec(cp->pg, set, "cannot read the store") < 0 ||
 	    ff_pg_value(cp->pg, "SELECT pg_export_snapshot()", 0, NULL, &cp->snapshot, "cannot read the store") < 0)
 		goto out;
 	int has = pg_has(cp->pg, "ff_catalog");
@@ -517,6 +525,7 @@ static int make_copy(struct copy *cp)
 	}
 	rc = ff_store_commit(st);
 out:
+	free(set);
 	if (tables)
 		for (size_t i = 0; tables[i]; i++)
 			free(tables[i]);
@@ -536,7 +545,11 @@ static struct copy *get_copy(const char *conninfo, int whole)
 	c->conninfo = ff_xstrdup(conninfo);
 	c->file = copy_path();
 	c->whole = whole;
-	if (make_copy(c) < 0) {
+	const char *snapshot = NULL;
+	for (struct copy *o = copies; o && !snapshot; o = o->next)
+		if (strcmp(o->conninfo, conninfo) == 0)
+			snapshot = o->snapshot;
+	if (make_copy(c, snapshot) < 0) {
 		copy_free(c);
 		return NULL;
 	}
@@ -556,7 +569,7 @@ const char *ff_pg_store_file_since(const char *conninfo, char *const *tables, co
 	c->only = tables;
 	c->since = since;
 	c->nonly = n;
-	int rc = make_copy(c);
+	int rc = make_copy(c, NULL);
 	c->only = NULL; /* the caller's */
 	c->since = NULL;
 	if (rc < 0) {
