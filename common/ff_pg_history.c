@@ -88,15 +88,6 @@ static int run(struct ff_pg *pg, struct ff_store *copy, FILE *m, char **sql, con
 	return rc;
 }
 
-/* 'text' as an SQL literal, into m. */
-static void literal(FILE *m, const char *text)
-{
-	fputc('\'', m);
-	for (const char *p = text; *p; p++)
-		fprintf(m, *p == '\'' ? "''" : "%c", *p);
-	fputc('\'', m);
-}
-
 /* CREATE TABLE of the history (cols: the image or the states) in PostgreSQL. */
 static void pg_create(FILE *m, const struct hcols *h, const char *qname, const struct ff_pg_col *cols, size_t n)
 {
@@ -149,7 +140,7 @@ int ff_pg_history_fix_appends(struct ff_pg *pg, struct ff_store *copy, const str
 	free(sql);
 	m = stream(&sql, &size);
 	fputs("SELECT appended_from FROM ff_versions WHERE table_name = ", m);
-	literal(m, def->name);
+	ff_pg_literal(m, def->name);
 	fprintf(m, " AND version = %" PRId64, mv);
 	fclose(m);
 	int found = v ? copy_int(copy, sql, &from) : 0;
@@ -222,13 +213,13 @@ int ff_pg_history_push(struct ff_pg *pg, struct ff_store *copy, const struct ff_
 		const char *side[2] = {"ff_retention", "ff_definitions"};
 		for (int t = 0; t < 2; t++) {
 			fprintf(m, "DELETE FROM %s WHERE table_name = ", side[t]);
-			literal(m, def->name);
+			ff_pg_literal(m, def->name);
 			fputs(";\n", m);
 		}
 		if (!recreate) {
 			/* Written before the store kept history: readable from cur. */
 			fputs("INSERT INTO ff_retention VALUES (", m);
-			literal(m, def->name);
+			ff_pg_literal(m, def->name);
 			fprintf(m, ", %" PRId64 ", 0, 'start');", cur);
 		}
 		if (run(pg, NULL, m, &sql, "cannot create the history") < 0)
@@ -367,7 +358,7 @@ static int vacuum_table(struct ff_pg *pg, struct ff_store *st, const char *table
 	size_t size;
 	FILE *m = stream(&sql, &size);
 	fputs("INSERT INTO ff_retention VALUES (", m);
-	literal(m, table);
+	ff_pg_literal(m, table);
 	fprintf(m, ", %" PRId64 ", %" PRId64 ", 'vacuum') ON CONFLICT (table_name) DO UPDATE SET"
 		   " history_from = greatest(ff_retention.history_from, excluded.history_from),"
 		   " feed_from = excluded.feed_from, kept_by = 'vacuum'", r->oldest, r->oldest);

@@ -65,6 +65,8 @@ enum ff_pg_kind ff_pg_kind_of(enum ff_type t);
 const char *ff_pg_key_type(enum ff_pg_kind kind);
 /* "a", "b", ... each after prefix, into m. */
 void ff_pg_names(FILE *m, const struct ff_pg_col *cols, size_t n, const char *prefix);
+/* 'text' as an SQL literal (quotes doubled), into m. */
+void ff_pg_literal(FILE *m, const char *text);
 /* 1 if PostgreSQL has the table (unquoted name), 0 if not, -1 on error. */
 int ff_pg_has(struct ff_pg *pg, const char *name);
 /* Copy the rows of from (a PostgreSQL table and condition) into the

@@ -1371,6 +1371,8 @@ void ff_pg_names(FILE *m, const struct ff_pg_col *cols, size_t n, const char *pr
 
 int ff_pg_has(struct ff_pg *pg, const char *name) { return pg_has(pg, name); }
 
+void ff_pg_literal(FILE *m, const char *text) { literal(m, text); }
+
 int ff_pg_pull(struct ff_pg *pg, struct ff_store *st, const char *qtable, const struct ff_pg_col *cols,
 	       size_t ncols, const char *from)
 {
