@@ -193,6 +193,56 @@ out:
 	return rc;
 }
 
+int ff_pg_history_widen(struct ff_pg *pg, struct ff_store *copy, const struct ff_table_def *def, int64_t v)
+{
+	sqlite3_stmt *s;
+	char q[FF_DB_IDENT_SIZE], qt[FF_DB_IDENT_SIZE], qh[FF_DB_IDENT_SIZE], name[FF_DB_IDENT_SIZE + 16];
+	char *before = NULL;
+	/* Only a widening write has definitions in the copy (never pulled). */
+	if (ff_db_prepare(ff_store_db(copy), ff_store_path(copy), "SELECT 1 FROM sqlite_schema WHERE name = 'ff_definitions'",
+			  &s, "cannot read the copy") < 0)
+		return -1;
+	int has_definitions = sqlite3_step(s) == SQLITE_ROW;
+	sqlite3_finalize(s);
+	if (has_definitions) {
+		if (ff_db_prepare(ff_store_db(copy), ff_store_path(copy),
+				  "SELECT definition FROM ff_definitions WHERE table_name = ?1", &s, "cannot read the copy") < 0)
+			return -1;
+		sqlite3_bind_text(s, 1, def->name, -1, SQLITE_STATIC);
+		if (sqlite3_step(s) == SQLITE_ROW)
+			before = ff_db_column_text(s, 0);
+		sqlite3_finalize(s);
+	}
+	if (!before)
+		return 0;
+	snprintf(name, sizeof name, "ff_history_%s", def->name);
+	int has = ff_pg_has(pg, name);
+	ff_db_quote(qt, sizeof qt, def->name);
+	ff_db_side_name(qh, sizeof qh, "ff_history_", def->name);
+	char *sql;
+	size_t size;
+	FILE *m = stream(&sql, &size);
+	fputs(pg_catalog_sql, m);
+	/* The features added: NULL in every row, and in every image. */
+	for (size_t i = 0; i < def->ncols; i++) {
+		if (def->cols[i].role != FF_ROLE_FEATURE)
+			continue;
+		ff_db_quote(q, sizeof q, def->cols[i].name);
+		const char *type = ff_pg_type(ff_pg_kind_of(def->cols[i].type));
+		fprintf(m, "ALTER TABLE %s ADD COLUMN IF NOT EXISTS %s %s;\n", qt, q, type);
+		if (has > 0)
+			fprintf(m, "ALTER TABLE %s ADD COLUMN IF NOT EXISTS %s %s;\n", qh, q, type);
+	}
+	/* The definition it had up to the version before this one. */
+	fputs("INSERT INTO ff_definitions VALUES (", m);
+	ff_pg_literal(m, def->name);
+	fprintf(m, ", %" PRId64 ", ", v - 1);
+	ff_pg_literal(m, before);
+	fputs(") ON CONFLICT (table_name, until_version) DO UPDATE SET definition = excluded.definition", m);
+	free(before);
+	return has < 0 ? -1 : run(pg, NULL, m, &sql, "cannot add the features");
+}
+
 int ff_pg_history_push(struct ff_pg *pg, struct ff_store *copy, const struct ff_table_def *def, int64_t mv,
 		       int64_t v, int64_t cur, int recreate)
 {

@@ -31,6 +31,12 @@
 int ff_pg_history_fix_appends(struct ff_pg *pg, struct ff_store *copy, const struct ff_table_def *def,
 			      int64_t mv);
 
+/* Before the push of version v of def: if the write added features to the
+ * table (ff-store(5), Adding features), their columns in PostgreSQL's table
+ * and history, and the definition it had in ff_definitions. Returns 0 or
+ * -1 (reported). */
+int ff_pg_history_widen(struct ff_pg *pg, struct ff_store *copy, const struct ff_table_def *def, int64_t v);
+
 /* Push the copy's history of version mv of def as version v: a table
  * created or replaced (recreate) gets an empty history and loses its
  * retention and earlier definitions; a table written before PostgreSQL

@@ -1301,6 +1301,7 @@ static int push_table(struct ff_pg_writer *w, size_t i, const struct staged *sg,
 		free(drop);
 	}
 	if (!ok || (!recreate && ff_pg_history_fix_appends(w->pg, w->st, &def, mv) < 0) ||
+	    (!recreate && ff_pg_history_widen(w->pg, w->st, &def, v) < 0) ||
 	    push_rows(w, &c, sg, recreate, into_new) < 0 ||
 	    ff_pg_history_push(w->pg, w->st, &def, mv, v, cur, recreate) < 0 ||
 	    push_history(w, &c, mv, v, into_new ? "merge" : sg->op) < 0 || push_catalog(w, table, v) < 0 ||

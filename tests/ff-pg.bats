@@ -507,3 +507,23 @@ ff_valid_to|bigint"
 	all=$(pg_sql "SELECT (SELECT count(*) FROM trip_pickup_features) + (SELECT count(*) FROM ff_changes_trip_pickup_features)")
 	[[ "$output" == *"; $all rows read" ]]
 }
+
+@test "features added to a PostgreSQL table: its columns, its history's, and the definitions it had, as in SQLite" {
+	T=(--table w --time tpep_pickup_datetime --key pickup_zip --window 1h --feature 'n=count(*)' --mode overwrite)
+	for st in sqlite.db "$PG_URL"; do
+		ff-compute -q -s "$st" "${T[@]}" day1.csv
+		ff-compute -q -s "$st" "${T[@]}" --feature 'm=max(fare_amount)' day1.csv day2.csv
+		ff-compute -q -s "$st" "${T[@]}" --feature 'm=max(fare_amount)' --feature 'k=min(fare_amount)' trips.csv
+	done
+	run pg_sql "SELECT * FROM ff_definitions ORDER BY 1, 2"
+	assert_output "$(sqlite3 sqlite.db 'SELECT * FROM ff_definitions ORDER BY 1, 2')"
+	[ "$(pg_sql 'SELECT count(*) FROM ff_definitions')" -eq 2 ]
+	# (The added columns come last in the SQLite table, in the order of the
+	# definition in PostgreSQL's copy: the same lines, in another order.)
+	for v in 1 2 3; do
+		diff -u <(ff-monitor profile -s sqlite.db --as-of $v w | tail -n +2 | sort) \
+			<(ff-monitor profile -s "$PG_URL" --as-of $v w | tail -n +2 | sort)
+	done
+	run pg_sql "SELECT count(*) FROM information_schema.columns WHERE table_name = 'ff_history_w' AND column_name IN ('m', 'k')"
+	assert_output 2
+}
