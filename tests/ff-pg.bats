@@ -527,3 +527,26 @@ ff_valid_to|bigint"
 	run pg_sql "SELECT count(*) FROM information_schema.columns WHERE table_name = 'ff_history_w' AND column_name IN ('m', 'k')"
 	assert_output 2
 }
+
+@test "an incremental sync from PostgreSQL into Redis reads the change feed and the rows it names" {
+	need_redis
+	port=$(redis_start "$BATS_TEST_TMPDIR/redis")
+	{ head -n 1 trips.csv; sed -n '2,3961p' trips.csv; } > most.csv
+	{ head -n 1 trips.csv; tail -n +3962 trips.csv; sed -n '500,539p' trips.csv |
+		awk -F, -v OFS=, '{ $4 = $4 + 3 } 1'; } > more.csv
+	for f in most more; do
+		ff-compute -s sqlite.db "${SPECS[@]}" $f.csv
+		ff-compute -s "$PG_URL" "${SPECS[@]}" $f.csv
+		run -0 ff-sync-online -v -s sqlite.db --online "redis://127.0.0.1:$port/1" trip_pickup_features
+		want=$output
+		run -0 ff-sync-online -v -s "$PG_URL" --online "redis://127.0.0.1:$port/2" trip_pickup_features
+		diff -u <(echo "$want") <(sed 's/; [0-9]* rows read$//' <<< "$output")
+	done
+	[[ "$output" == *"changes of version 1 -> 2: "*" upserted"* ]]
+	read=$(sed 's/.*; \([0-9]*\) rows read$/\1/' <<< "$output")
+	upserted=$(sed 's/.*: \([0-9]*\) upserted.*/\1/' <<< "$output")
+	[ "$read" -ge "$upserted" ]
+	[ "$read" -le $(($(pg_sql "SELECT count(*) FROM trip_pickup_features") / 10)) ]
+	diff -u <(ff-store ls --format csv --online "redis://127.0.0.1:$port/1" sqlite.db | cut -d, -f1-6,10 | grep pickup) \
+		<(ff-store ls --format csv --online "redis://127.0.0.1:$port/2" "$PG_URL" | cut -d, -f1-6,10 | grep pickup)
+}
