@@ -286,9 +286,9 @@ int ff_feature_table_load_as_of(struct ff_store *st, const char *table, const st
 		if (ff_pg_store_rows(store, &t->def, cols, ncols, add_row, &fl) < 0)
 			goto fail;
 	} else {
-		/* A PostgreSQL store's earlier versions: from a copy of its
-		 * tables and their history, as of the same snapshot (ff_pg_store.h). */
-		if (ff_pg_is_uri(store) && ff_pg_store_open_tables(store, &hist) < 0)
+		/* A PostgreSQL store's earlier versions: from a copy of the table
+		 * and its history, as of the same snapshot (ff_pg_store.h). */
+		if (ff_pg_is_uri(store) && ff_pg_store_open_as_of(store, table, &hist) < 0)
 			goto fail;
 		struct ff_store *from = hist ? hist : st;
 		/* The rows as of the version (ff_store_history.h). */

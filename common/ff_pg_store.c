@@ -417,14 +417,16 @@ void ff_pg_store_forget(const char *conninfo)
 	pthread_mutex_unlock(&copies_mu);
 }
 
-/* What a copy holds of a table's rows: none (-2), all (-1, with its change
- * feed and history) or those a sync from version since needs (since). */
+/* What a copy holds of a table: its rows, change feed and history
+ * (COPY_ALL), its rows and history (COPY_AS_OF), nothing (COPY_NONE), or
+ * what a sync from version since reads (since, 0 or more). */
+enum { COPY_ALL = -1, COPY_NONE = -2, COPY_AS_OF = -3 };
 static int64_t copy_mode(const struct copy *cp, const char *table)
 {
 	for (size_t i = 0; cp->only && i < cp->nonly; i++)
 		if (strcmp(cp->only[i], table) == 0)
 			return cp->since[i];
-	return cp->whole && !cp->only ? -1 : -2;
+	return cp->whole && !cp->only ? COPY_ALL : COPY_NONE;
 }
 
 /* The rows a sync of the table from version since reads (ff_online.c,
@@ -496,7 +498,7 @@ static int make_copy(struct copy *cp, const char *snapshot)
 		if (ff_store_table(st, tables[i], &def, NULL) <= 0)
 			goto out;
 		int64_t mode = copy_mode(cp, tables[i]);
-		if (mode == -2) {
+		if (mode == COPY_NONE) {
 			/* Whether the table has a history (the rows only whole). */
 			int ok = ff_pg_history_stub(cp->pg, st, &def) == 0;
 			ff_table_def_release(&def);
@@ -510,13 +512,14 @@ static int make_copy(struct copy *cp, const char *snapshot)
 		snprintf(changes, sizeof changes, "ff_changes_%s", tables[i]);
 		int has_changes = pg_has(cp->pg, changes);
 		if (mode >= 0 && has_changes == 0)
-			mode = -1; /* no feed to follow: the sync copies it whole */
+			mode = COPY_ALL; /* no feed to follow: the sync copies it whole */
 		int ok = has_changes >= 0 && ff_store_create_table(st, &def, 0) == 0;
 		if (ok && mode >= 0)
 			ok = pull_changed(cp->pg, st, &c, mode) == 0;
 		else if (ok)
 			ok = pull_side(cp->pg, st, c.q, c.rows, c.nrows, NULL, NULL, 0) == 0 &&
-			 (!has_changes || pull_side(cp->pg, st, c.qchanges, c.changes, c.nchanges, NULL, NULL, 0) == 0) &&
+			 (!has_changes || mode == COPY_AS_OF ||
+			  pull_side(cp->pg, st, c.qchanges, c.changes, c.nchanges, NULL, NULL, 0) == 0) &&
 			 ff_pg_history_pull(cp->pg, st, &def) == 0;
 		tcols_release(&c);
 		ff_table_def_release(&def);
@@ -560,16 +563,20 @@ static struct copy *get_copy(const char *conninfo, int whole)
 	return c;
 }
 
-const char *ff_pg_store_file_since(const char *conninfo, char *const *tables, const int64_t *since, size_t n)
+/* A new copy of the tables only (modes since, copy_mode), as of snapshot
+ * (NULL: a new one), kept for the process. */
+static struct copy *copy_only(const char *conninfo, char *const *tables, const int64_t *since, size_t n,
+			      const char *snapshot)
 {
-	ff_pg_store_forget(conninfo);
 	struct copy *c = ff_xcalloc(1, sizeof *c);
 	c->conninfo = ff_xstrdup(conninfo);
+	pthread_mutex_lock(&copies_mu);
 	c->file = copy_path();
+	pthread_mutex_unlock(&copies_mu);
 	c->only = tables;
 	c->since = since;
 	c->nonly = n;
-	int rc = make_copy(c, NULL);
+	int rc = make_copy(c, snapshot);
 	c->only = NULL; /* the caller's */
 	c->since = NULL;
 	if (rc < 0) {
@@ -582,7 +589,31 @@ const char *ff_pg_store_file_since(const char *conninfo, char *const *tables, co
 	c->next = copies;
 	copies = c;
 	pthread_mutex_unlock(&copies_mu);
-	return c->file;
+	return c;
+}
+
+const char *ff_pg_store_file_since(const char *conninfo, char *const *tables, const int64_t *since, size_t n)
+{
+	ff_pg_store_forget(conninfo);
+	struct copy *c = copy_only(conninfo, tables, since, n, NULL);
+	return c ? c->file : NULL;
+}
+
+int ff_pg_store_open_as_of(const char *conninfo, const char *table, struct ff_store **out)
+{
+	*out = NULL;
+	pthread_mutex_lock(&copies_mu);
+	struct copy *base = get_copy(conninfo, 0);
+	char *snapshot = base ? ff_xstrdup(base->snapshot) : NULL;
+	pthread_mutex_unlock(&copies_mu);
+	char *only[1] = {(char *)table};
+	const int64_t mode[1] = {COPY_AS_OF};
+	struct copy *c = snapshot ? copy_only(conninfo, only, mode, 1, snapshot) : NULL;
+	free(snapshot);
+	if (!c || ff_store_open(c->file, FF_STORE_READ, out) < 0)
+		return -1;
+	ff_store_set_name(*out, conninfo);
+	return 0;
 }
 
 const char *ff_pg_store_file(const char *conninfo)

@@ -43,6 +43,10 @@ const char *ff_pg_store_file(const char *conninfo);
  * (the change feed after it, the rows it names, the rows appended after
  * it). NULL on error (reported). */
 const char *ff_pg_store_file_since(const char *conninfo, char *const *tables, const int64_t *since, size_t n);
+/* Open a private copy of table with its rows and history, as of the
+ * snapshot of the process's copy, as a store named conninfo: for reading
+ * it as of an earlier version (ff_store_rows). Returns 0 or -1 (reported). */
+int ff_pg_store_open_as_of(const char *conninfo, const char *table, struct ff_store **out);
 /* Open the private copy with the feature tables and change feeds
  * (ff_pg_store_file) as a store named conninfo: for reports that count a
  * table's rows. Returns 0 or -1 (reported). */
