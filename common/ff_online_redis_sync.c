@@ -38,8 +38,15 @@ struct row {
 	size_t off, len; /* the member in members */
 };
 
+/* This run's hold on the store's syncs (take_lock). */
+struct sync_lock {
+	char token[400];
+	long long renewed; /* ms, monotonic */
+};
+
 struct rsync {
 	struct ff_redis *r;
+	struct sync_lock *lock;
 	struct ff_store *st;
 	sqlite3 *db;
 	const char *offline;
@@ -118,16 +125,63 @@ static int run(struct rsync *s, redisReply ***rep)
 /* The lock of the store's syncs: a key holding this run's token, which
  * expires by itself if the run dies. */
 #define LOCK_KEY "ff:{catalog}:lock"
-#define LOCK_MS "600000"
 
-static int take_lock(struct ff_redis *r, char *token, size_t size)
+/* The lock's life: a run renews it while it writes, and publishes only
+ * while it still holds it. FF_REDIS_LOCK_MS shortens it (tests). */
+static long lock_ms(void)
 {
-	char host[256] = "?";
+	const char *e = getenv("FF_REDIS_LOCK_MS");
+	long v = e ? atol(e) : 0;
+	return v > 0 ? v : 600000;
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static const char renew_script[] =
+	"if redis.call('GET', KEYS[1]) ~= ARGV[1] then return redis.error_reply('lost') end\n"
+	"return redis.call('PEXPIRE', KEYS[1], ARGV[2])\n";
+
+static int lock_lost(struct ff_redis *r)
+{
+	return ff_error("%s: this sync's lock expired before it ended (another run may be writing the "
+			"store): nothing published; run it again", ff_redis_name(r));
+}
+
+/* Renew the lock when a tenth of its life has gone by since the last time. */
+static int keep_lock(struct ff_redis *r, struct sync_lock *l)
+{
+	long long now = now_ms();
+	if (now - l->renewed < lock_ms() / 10)
+		return 0;
+	char ms[32];
+	snprintf(ms, sizeof ms, "%ld", lock_ms());
+	const char *argv[] = {"EVAL", renew_script, "1", LOCK_KEY, l->token, ms};
+	ff_redis_addv(r, 0, LOCK_KEY, 6, argv);
+	redisReply **rep;
+	int rc = ff_redis_run(r, &rep);
+	if (rc < 0)
+		return rc;
+	if (rep[0]->type == REDIS_REPLY_ERROR)
+		return lock_lost(r);
+	l->renewed = now;
+	return 0;
+}
+
+static int take_lock(struct ff_redis *r, struct sync_lock *l)
+{
+	char host[256] = "?", ms[32];
 	gethostname(host, sizeof host - 1);
-	snprintf(token, size, "%s:%ld:%lld", host, (long)getpid(), (long long)time(NULL));
+	snprintf(l->token, sizeof l->token, "%s:%ld:%lld", host, (long)getpid(), (long long)time(NULL));
+	snprintf(ms, sizeof ms, "%ld", lock_ms());
+	l->renewed = now_ms();
 	int waited = 0, wait = ff_db_wait();
 	for (;;) {
-		const char *argv[] = {"SET", LOCK_KEY, token, "NX", "PX", LOCK_MS};
+		const char *argv[] = {"SET", LOCK_KEY, l->token, "NX", "PX", ms};
 		ff_redis_addv(r, 0, LOCK_KEY, 6, argv);
 		redisReply **rep;
 		int rc = ff_redis_run(r, &rep);
@@ -343,6 +397,8 @@ static int flush(struct rsync *s)
 	if (s->nrows == 0)
 		return 0;
 	int rc = drain(s);
+	if (rc == 0)
+		rc = keep_lock(s->r, s->lock);
 	if (rc < 0)
 		return rc;
 	uint32_t nk = ff_keyset_count(s->ks);
@@ -837,12 +893,14 @@ static void record_args(struct rsync *s, struct args *keys, struct args *a)
 }
 
 /* Every table's record and pointer in one script, which Redis runs
- * whole: readers see all of the run or none of it. KEYS: the pointer
- * hash, then each table's record; ARGV per table: name, pointer, the
- * number of fields, the fields and values. */
+ * whole: readers see all of the run or none of it, and only while the run
+ * holds the lock. KEYS: the pointer hash, then each table's record, then
+ * the lock; ARGV per table: name, pointer, the number of fields, the
+ * fields and values; then the run's token. */
 static const char publish_script[] =
+	"if redis.call('GET', KEYS[#KEYS]) ~= ARGV[#ARGV] then return redis.error_reply('lost') end\n"
 	"local a = 1\n"
-	"for i = 2, #KEYS do\n"
+	"for i = 2, #KEYS - 1 do\n"
 	"  local name, ptr, n = ARGV[a], ARGV[a + 1], tonumber(ARGV[a + 2])\n"
 	"  a = a + 3\n"
 	"  for k = 0, n - 1 do redis.call('HSET', KEYS[i], ARGV[a + 2 * k], ARGV[a + 2 * k + 1]) end\n"
@@ -850,7 +908,7 @@ static const char publish_script[] =
 	"  redis.call('HDEL', KEYS[i], 'pending_gen')\n"
 	"  redis.call('HSET', KEYS[1], name, ptr)\n"
 	"end\n"
-	"return #KEYS - 1\n";
+	"return #KEYS - 2\n";
 
 /* Sync one table up to (not including) its publication. */
 static int sync_one(struct rsync *s)
@@ -951,8 +1009,8 @@ int ff_online_redis_sync(const char *offline, const char *url, char **tables, si
 	struct ff_redis_timeouts t = {2000, 60000};
 	int rc = ff_redis_open(url, &t, &r);
 	/* One read transaction: every table as of one moment offline. */
-	char token[400] = "";
-	int locked = rc == 0 && (rc = take_lock(r, token, sizeof token)) == 0;
+	struct sync_lock lock = {0};
+	int locked = rc == 0 && (rc = take_lock(r, &lock)) == 0;
 	/* A PostgreSQL store is read from a private copy, made anew each sync
 	 * once the lock is ours: of the tables it copies whole, every row; of
 	 * the others, the change feed since the version synced and the rows it
@@ -976,7 +1034,7 @@ int ff_online_redis_sync(const char *offline, const char *url, char **tables, si
 	struct rsync *all = ff_xcalloc(n ? n : 1, sizeof *all);
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		struct rsync *s = &all[i];
-		*s = (struct rsync){.r = r, .st = st, .db = ff_store_db(st), .offline = offline, .o = o,
+		*s = (struct rsync){.r = r, .lock = &lock, .st = st, .db = ff_store_db(st), .offline = offline, .o = o,
 				    .table = tables[i], .stats = &stats[i], .pulled = pulled ? pulled[i] : -2};
 		s->ks = ff_keyset_new();
 		s->batch = BATCH_ROWS;
@@ -991,6 +1049,8 @@ int ff_online_redis_sync(const char *offline, const char *url, char **tables, si
 		for (size_t i = 0; i < n; i++)
 			if (all[i].publish)
 				record_args(&all[i], &keys, &a);
+		arg(&keys, LOCK_KEY);
+		arg(&a, lock.token);
 		struct args cmd = {0};
 		char nkeys[24];
 		snprintf(nkeys, sizeof nkeys, "%zu", keys.n);
@@ -1004,7 +1064,8 @@ int ff_online_redis_sync(const char *offline, const char *url, char **tables, si
 		ff_redis_addv(r, 0, keys.v[0], (int)cmd.n, (const char *const *)cmd.v);
 		redisReply **rep;
 		if ((rc = ff_redis_run(r, &rep)) == 0 && rep[0]->type == REDIS_REPLY_ERROR)
-			rc = ff_error("%s: publishing the sync failed: %s", ff_redis_name(r), rep[0]->str);
+			rc = strstr(rep[0]->str, "lost") ? lock_lost(r)
+			     : ff_error("%s: publishing the sync failed: %s", ff_redis_name(r), rep[0]->str);
 		for (struct args *x = &keys; x; x = x == &keys ? &a : x == &a ? &cmd : NULL) {
 			for (size_t i = 0; i < x->n; i++)
 				free(x->v[i]);
@@ -1015,7 +1076,7 @@ int ff_online_redis_sync(const char *offline, const char *url, char **tables, si
 		sqlite3_exec(ff_store_db(st), "COMMIT", NULL, NULL, NULL);
 	free(pulled);
 	if (locked && !ff_redis_down())
-		drop_lock(r, token);
+		drop_lock(r, lock.token);
 	for (size_t i = 0; i < n; i++)
 		rsync_release(&all[i]);
 	free(all);

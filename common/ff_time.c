@@ -387,9 +387,23 @@ int ff_zone_check(const char *zone)
 	return stat(path, &st) == 0 && S_ISREG(st.st_mode) ? 0 : -1;
 }
 
+/* The last times converted, per thread: windows come in runs of the same
+ * end (and start), and glibc's conversion costs a zone lookup each. */
+static _Thread_local struct {
+	char zone[64];
+	time_t t;
+	struct ff_local_time lt;
+} local_seen[2];
+static _Thread_local unsigned local_next;
+
 int ff_time_local(const char *zone, int64_t usec, struct ff_local_time *out)
 {
 	time_t t = (time_t)ff_floor_div(usec, FF_USEC);
+	for (int i = 0; i < 2; i++)
+		if (local_seen[i].t == t && local_seen[i].zone[0] && strcmp(local_seen[i].zone, zone) == 0) {
+			*out = local_seen[i].lt;
+			return 0;
+		}
 	struct tm tm;
 	if (strcmp(zone, "UTC") == 0) {
 		if (!gmtime_r(&t, &tm))
@@ -405,5 +419,12 @@ int ff_time_local(const char *zone, int64_t usec, struct ff_local_time *out)
 	out->minute = tm.tm_min;
 	out->second = tm.tm_sec;
 	out->day_of_week = tm.tm_wday == 0 ? 7 : tm.tm_wday;
+	size_t zlen = strlen(zone);
+	if (zlen < sizeof local_seen[0].zone) {
+		unsigned i = local_next++ & 1;
+		memcpy(local_seen[i].zone, zone, zlen + 1);
+		local_seen[i].t = t;
+		local_seen[i].lt = *out;
+	}
 	return 0;
 }

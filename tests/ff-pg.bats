@@ -39,6 +39,9 @@ pg_dump_table() {
 }
 
 @test "ff-compute into PostgreSQL, then ff-train-set, ff-join and ff-monitor: the SQLite store's results" {
+	# A TMPDIR of its own: other runs' private copies are not this test's.
+	export TMPDIR=$PWD/tmp
+	mkdir -p "$TMPDIR"
 	for day in day1 day2; do
 		ff-compute -s sqlite.db "${SPECS[@]}" "$day.csv"
 		ff-compute -s "$PG_URL" "${SPECS[@]}" "$day.csv"
@@ -61,7 +64,7 @@ pg_dump_table() {
 	run pg_sql "SELECT table_name, input_hash, version, rows FROM ff_batches ORDER BY 1, 3"
 	assert_output "$(sqlite3 sqlite.db "SELECT table_name, input_hash, version, rows FROM ff_batches ORDER BY 1, 3")"
 	# No private copy is left behind.
-	run ls "${TMPDIR:-/tmp}" 
+	run ls "$TMPDIR"
 	refute_output --partial "ff-pg-"
 }
 

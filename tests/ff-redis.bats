@@ -326,6 +326,22 @@ ff-sync-online: trip_pickup_features: full copy, version 0 -> 2: 8461 upserted, 
 	assert_output "ff-sync-online: redis://127.0.0.1:$port: cannot connect to 127.0.0.1:$port: Connection refused"
 }
 
+@test "a sync whose lock expires before it ends publishes nothing; a rerun converges" {
+	port=$(redis_start "$BATS_TEST_TMPDIR/r")
+	synced_then_later "$port"
+	# A lock of 1 ms: gone before the first batch; another run could hold
+	# it by then, so nothing may be published.
+	FF_REDIS_LOCK_MS=1 run ff-sync-online -s off.db --online "redis://127.0.0.1:$port"
+	assert_failure 1
+	assert_output "ff-sync-online: redis://127.0.0.1:$port: this sync's lock expired before it ended (another run may be writing the store): nothing published; run it again"
+	[ "$(redis-cli -p "$port" hget 'ff:{catalog}:ptr' $PICKUP)" = "1 1" ]
+	run ff-sync-online -v -s off.db --online "redis://127.0.0.1:$port"
+	assert_success
+	assert_line "ff-sync-online: trip_pickup_features: changes of version 1 -> 2: 1265 upserted, 0 deleted, 0 expired"
+	ff-sync-online -s off.db --online on.db
+	same_as_sqlite "redis://127.0.0.1:$port"
+}
+
 @test "syncs of one Redis take turns; --follow syncs again until SIGTERM" {
 	port=$(redis_start "$BATS_TEST_TMPDIR/r")
 	redis-cli -p "$port" set 'ff:{catalog}:lock' someone-else > /dev/null

@@ -1,5 +1,8 @@
 /* Unit tests of common/ff_csv: rows, NULLs, quoting and line numbers. */
+#include <csv.h>
+#include <fcntl.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "ff_csv.h"
 #include "unit.h"
@@ -40,8 +43,202 @@ static int stop_at_second(void *ctx, const struct ff_field *f, size_t n, long li
 	return ++*(int *)ctx == 2 ? 7 : 0;
 }
 
+/* ---- The reader against libcsv alone ----
+ * The reader splits lines without quotes or CRs itself and gives libcsv the
+ * others; on random text both must give the same rows, fields and lines. */
+
+struct ref {
+	char *text;
+	size_t len, cap;
+	long line, row_line;
+	size_t nfields;
+};
+
+static void ref_put(struct ref *x, const char *fmt, const char *s, size_t n)
+{
+	if (x->len + n + 64 > x->cap) {
+		x->cap = 2 * (x->len + n + 64);
+		x->text = realloc(x->text, x->cap);
+	}
+	x->len += (size_t)snprintf(x->text + x->len, x->cap - x->len, fmt, (int)n, s);
+}
+
+static void ref_field(void *data, size_t len, void *user)
+{
+	struct ref *x = user;
+	if (x->nfields++ == 0) {
+		char at[32];
+		x->row_line = x->line;
+		snprintf(at, sizeof at, "%ld:", x->line);
+		ref_put(x, "%.*s", at, strlen(at));
+	} else {
+		ref_put(x, "%.*s", "|", 1);
+	}
+	ref_put(x, "%.*s", data ? data : "~", data ? len : 1);
+	for (size_t i = 0; data && i < len; i++)
+		x->line += ((const char *)data)[i] == '\n';
+}
+
+static void ref_row(int c, void *user)
+{
+	struct ref *x = user;
+	if (c == '\n')
+		x->line++;
+	if (x->nfields)
+		ref_put(x, "%.*s", "\n", 1);
+	x->nfields = 0;
+}
+
+static int no_blanks(unsigned char c)
+{
+	(void)c;
+	return 0;
+}
+
+/* libcsv's rows of input, as collect writes them, or NULL for a syntax
+ * error or a quoted field left open. */
+static char *libcsv_rows(const char *input, size_t n)
+{
+	struct csv_parser p;
+	struct ref x = {.line = 1};
+	csv_init(&p, CSV_APPEND_NULL | CSV_EMPTY_IS_NULL | CSV_REPALL_NL);
+	csv_set_space_func(&p, no_blanks);
+	ref_put(&x, "%.*s", "", 0);
+	int ok = csv_parse(&p, input, n, ref_field, ref_row, &x) == n && !(p.quoted && p.pstate == 2) &&
+		 csv_fini(&p, ref_field, ref_row, &x) == 0;
+	csv_free(&p);
+	if (!ok) {
+		free(x.text);
+		return NULL;
+	}
+	return x.text;
+}
+
+struct big {
+	char *text;
+	size_t len, cap;
+};
+
+static int collect_big(void *ctx, const struct ff_field *f, size_t n, long line)
+{
+	struct big *b = ctx;
+	struct ref x = {.text = b->text, .len = b->len, .cap = b->cap};
+	char at[32];
+	snprintf(at, sizeof at, "%ld:", line);
+	ref_put(&x, "%.*s", at, strlen(at));
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			ref_put(&x, "%.*s", "|", 1);
+		ref_put(&x, "%.*s", f[i].ptr ? f[i].ptr : "~", f[i].ptr ? f[i].len : 1);
+		if (f[i].ptr && f[i].ptr[f[i].len] != '\0')
+			ref_put(&x, "%.*s", "<no NUL>", 8);
+	}
+	ref_put(&x, "%.*s", "\n", 1);
+	b->text = x.text;
+	b->len = x.len;
+	b->cap = x.cap;
+	return 0;
+}
+
+static char *reader_rows(const char *input, size_t n)
+{
+	FILE *f = fmemopen((void *)input, n, "r");
+	struct ff_csv_reader *r = ff_csv_open(f, "t.csv");
+	struct big b = {0};
+	struct ref x = {0};
+	ref_put(&x, "%.*s", "", 0);
+	b.text = x.text;
+	b.len = x.len;
+	b.cap = x.cap;
+	int rc = ff_csv_each(r, collect_big, &b);
+	ff_csv_close(r);
+	fclose(f);
+	if (rc != 0) {
+		free(b.text);
+		return NULL;
+	}
+	return b.text;
+}
+
+/* Random text of n bytes, mostly plain lines, from a small alphabet that
+ * has every byte the reader treats apart. */
+static void random_csv(char *out, size_t n, unsigned *seed, int plain_share)
+{
+	static const char alphabet[] = "ab,\"\n\r ";
+	size_t i = 0;
+	while (i < n) {
+		if ((int)(rand_r(seed) % 100) < plain_share) {
+			/* a plain line: fields of a b and blanks */
+			size_t len = (size_t)(rand_r(seed) % 12);
+			for (size_t k = 0; k < len && i < n; k++)
+				out[i++] = "ab ,,"[rand_r(seed) % 5];
+			if (i < n)
+				out[i++] = '\n';
+		} else if (plain_share < 90) {
+			out[i++] = alphabet[rand_r(seed) % (sizeof alphabet - 1)];
+		} else {
+			/* a line with a quoted field (quotes, CRs, line breaks in
+			 * it), ended by CRLF or LF */
+			static const char *const quoted[] = {"a,\"x\ny\",b", "\"q\"\"q\",", ",\"\",\"a\rb\"",
+							     "a,b\r", "\"\n\n\"", "x, \"y\"", "\"a,\"\"b\"\"\""};
+			const char *q = quoted[rand_r(seed) % 7];
+			for (; *q && i < n; q++)
+				out[i++] = *q;
+			if (i < n)
+				out[i++] = '\n';
+		}
+	}
+}
+
+static void differential(void)
+{
+	unsigned seed = 42;
+	int same = 1;
+	char small[64];
+	/* Both refuse many of these texts: keep their messages out. */
+	fflush(stderr);
+	int saved = dup(2), null = open("/dev/null", O_WRONLY);
+	dup2(null, 2);
+	for (int t = 0; t < 20000 && same; t++) {
+		size_t n = (size_t)(rand_r(&seed) % sizeof small);
+		random_csv(small, n, &seed, t % 2 ? 80 : 20);
+		char *want = libcsv_rows(small, n), *got = reader_rows(small, n);
+		same = (!want && !got) || (want && got && strcmp(want, got) == 0);
+		if (!same)
+			fprintf(stderr, "input %.*s\nlibcsv:\n%s\nreader:\n%s\n", (int)n, small,
+				want ? want : "(error)", got ? got : "(error)");
+		free(want);
+		free(got);
+	}
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	close(null);
+	CHECK(same, "the reader gives libcsv's rows, fields and lines on random text");
+	/* Larger than the reader's chunk: lines and quoted fields cut by it. */
+	size_t n = 3 << 19;
+	char *large = malloc(n);
+	for (int t = 0; t < 4; t++) {
+		char *want = NULL;
+		for (int tries = 0; !want && tries < 100; tries++) {
+			random_csv(large, n, &seed, 95 + t);
+			want = libcsv_rows(large, n);
+		}
+		char *got = reader_rows(large, n);
+		same = want && got && strcmp(want, got) == 0;
+		free(want);
+		free(got);
+		if (!same)
+			break;
+	}
+	free(large);
+	CHECK(same, "the same across the reader's chunks");
+}
+
 int main(void)
 {
+	differential();
+
 	struct seen s;
 	CHECK_STR(parse("a,b\n1,2\n", &s), "1:a|b\n2:1|2\n", "plain rows");
 	CHECK_STR(parse("a,b\n1,\n,\"\"\n", &s), "1:a|b\n2:1|~\n3:~|\n", "empty is NULL, quoted empty is text");

@@ -105,6 +105,15 @@ int main(void)
 	CHECK(ff_time_local("America/New_York", T("2018-11-04 06:00:00"), &lt) == 0 && lt.hour == 1 &&
 		      lt.day_of_week == 7, "fall back");
 	CHECK(ff_time_local("UTC", T("2018-01-06 04:30:00"), &lt) == 0 && lt.day_of_week == 6, "UTC Saturday");
+	/* The same instant in turn in three zones: the last times converted
+	 * are kept per zone, never given for another. */
+	for (int round = 0; round < 2; round++) {
+		CHECK(ff_time_local("America/New_York", T("2018-06-01 12:00:00"), &lt) == 0 && lt.hour == 8,
+		      "New York after other zones");
+		CHECK(ff_time_local("Asia/Tokyo", T("2018-06-01 12:00:00"), &lt) == 0 && lt.hour == 21,
+		      "Tokyo after New York");
+		CHECK(ff_time_local("UTC", T("2018-06-01 12:00:00"), &lt) == 0 && lt.hour == 12, "UTC after Tokyo");
+	}
 
 	/* Naive input times in a zone (ff_time_parse_zone): New York wall clock. */
 	const char *ny = "America/New_York";
