@@ -726,7 +726,7 @@ int64_t *ff_sync_pulled_since(const char *online, char **tables, size_t n, const
 
 int ff_sync_check_pulled(const char *online, const char *table, int64_t pulled, int full, int64_t since)
 {
-	if (full ? pulled != -1 : pulled > since)
+	if (full ? pulled != -1 : pulled < 0 || pulled > since)
 		return ff_error("%s: table %s: the online store changed while this sync read it: run again", online,
 				table);
 	return 0;

@@ -34,9 +34,10 @@ struct ff_sync_stats {
  * says, read before the sync takes it (ff_sync_check_pulled checks it
  * after). malloc'd; NULL on error (reported). */
 int64_t *ff_sync_pulled_since(const char *online, char **tables, size_t n, const struct ff_sync_options *o);
-/* 0 if a copy pulled for a sync from version pulled (-1: whole) holds what
- * a sync of table from version since (full: a whole copy) reads; else -1
- * (reported: the online store changed meanwhile, run again). */
+/* 0 if a copy pulled for a sync from version pulled (-1: a full copy)
+ * holds what a sync of table from version since (full: a full copy)
+ * reads; else -1 (reported: the online store changed meanwhile, run
+ * again). */
 int ff_sync_check_pulled(const char *online, const char *table, int64_t pulled, int full, int64_t since);
 
 /* Sync tables[0..n) from the offline store into the online store (created

@@ -418,14 +418,15 @@ void ff_pg_store_forget(const char *conninfo)
 }
 
 /* What a copy holds of a table: its rows, change feed and history
- * (COPY_ALL), its rows and history (COPY_AS_OF), nothing (COPY_NONE), or
- * what a sync from version since reads (since, 0 or more). */
+ * (COPY_ALL), its rows and history (COPY_AS_OF: since -1 of a copy of some
+ * tables), nothing (COPY_NONE), or what a sync from version since reads
+ * (since, 0 or more). */
 enum { COPY_ALL = -1, COPY_NONE = -2, COPY_AS_OF = -3 };
 static int64_t copy_mode(const struct copy *cp, const char *table)
 {
 	for (size_t i = 0; cp->only && i < cp->nonly; i++)
 		if (strcmp(cp->only[i], table) == 0)
-			return cp->since[i];
+			return cp->since[i] < 0 ? COPY_AS_OF : cp->since[i];
 	return cp->whole && !cp->only ? COPY_ALL : COPY_NONE;
 }
 
@@ -607,7 +608,7 @@ int ff_pg_store_open_as_of(const char *conninfo, const char *table, struct ff_st
 	char *snapshot = base ? ff_xstrdup(base->snapshot) : NULL;
 	pthread_mutex_unlock(&copies_mu);
 	char *only[1] = {(char *)table};
-	const int64_t mode[1] = {COPY_AS_OF};
+	const int64_t mode[1] = {-1};
 	struct copy *c = snapshot ? copy_only(conninfo, only, mode, 1, snapshot) : NULL;
 	free(snapshot);
 	if (!c || ff_store_open(c->file, FF_STORE_READ, out) < 0)

@@ -38,10 +38,10 @@ int ff_pg_store_open(const char *conninfo, struct ff_store **out);
  * on error (reported). */
 const char *ff_pg_store_file(const char *conninfo);
 /* The file of a fresh private copy for a sync (replacing the process's
- * others): the catalog, and of each table tables[i] either every row and
- * the change feed (since[i] -1) or what a sync from version since[i] reads
- * (the change feed after it, the rows it names, the rows appended after
- * it). NULL on error (reported). */
+ * others): the catalog, and of each table tables[i] either what a full
+ * copy reads (since[i] -1: every row, and the history for --as-of) or what
+ * a sync from version since[i] reads (the change feed after it, the rows
+ * it names, the rows appended after it). NULL on error (reported). */
 const char *ff_pg_store_file_since(const char *conninfo, char *const *tables, const int64_t *since, size_t n);
 /* Open a private copy of table with its rows and history, as of the
  * snapshot of the process's copy, as a store named conninfo: for reading
