@@ -366,9 +366,8 @@ fail:
  * that rows read later through other connections are of that snapshot). */
 struct copy {
 	char *conninfo, *file, *snapshot;
-	int whole;             /* feature tables and change feeds too */
 	char *const *only;     /* a sync's copy: only these tables, each */
-	const int64_t *since;  /* whole (-1) or changed after a version */
+	const int64_t *since;  /* all (-1) or changed after a version */
 	size_t nonly;
 	struct ff_pg *pg;      /* its transaction */
 	struct copy *next;
@@ -427,7 +426,7 @@ static int64_t copy_mode(const struct copy *cp, const char *table)
 	for (size_t i = 0; cp->only && i < cp->nonly; i++)
 		if (strcmp(cp->only[i], table) == 0)
 			return cp->since[i] < 0 ? COPY_AS_OF : cp->since[i];
-	return cp->whole && !cp->only ? COPY_ALL : COPY_NONE;
+	return COPY_NONE;
 }
 
 /* The rows a sync of the table from version since reads (ff_online.c,
@@ -461,9 +460,8 @@ static int pull_changed(struct ff_pg *pg, struct ff_store *st, const struct tcol
 	return rc;
 }
 
-/* Copy the catalog (and with whole, the tables, change feeds and
- * histories; never the window states, which only writers read) into a new
- * file. */
+/* Copy the catalog and what copy_mode says of each table (never the
+ * window states, which only writers read) into a new file. */
 static int make_copy(struct copy *cp, const char *snapshot)
 {
 	struct ff_store *st = NULL;
@@ -500,7 +498,7 @@ static int make_copy(struct copy *cp, const char *snapshot)
 			goto out;
 		int64_t mode = copy_mode(cp, tables[i]);
 		if (mode == COPY_NONE) {
-			/* Whether the table has a history (the rows only whole). */
+			/* Whether the table has a history (its rows: not copied). */
 			int ok = ff_pg_history_stub(cp->pg, st, &def) == 0;
 			ff_table_def_release(&def);
 			if (!ok)
@@ -538,22 +536,17 @@ out:
 	return rc;
 }
 
-/* The process's copy of conninfo (whole: with the tables), made if need
+/* The process's copy of conninfo (of its catalog at least), made if need
  * be; called with copies_mu held. */
-static struct copy *get_copy(const char *conninfo, int whole)
+static struct copy *get_copy(const char *conninfo)
 {
 	for (struct copy *c = copies; c; c = c->next)
-		if (strcmp(c->conninfo, conninfo) == 0 && (c->whole || !whole))
+		if (strcmp(c->conninfo, conninfo) == 0)
 			return c;
 	struct copy *c = ff_xcalloc(1, sizeof *c);
 	c->conninfo = ff_xstrdup(conninfo);
 	c->file = copy_path();
-	c->whole = whole;
-	const char *snapshot = NULL;
-	for (struct copy *o = copies; o && !snapshot; o = o->next)
-		if (strcmp(o->conninfo, conninfo) == 0)
-			snapshot = o->snapshot;
-	if (make_copy(c, snapshot) < 0) {
+	if (make_copy(c, NULL) < 0) {
 		copy_free(c);
 		return NULL;
 	}
@@ -600,48 +593,36 @@ const char *ff_pg_store_file_since(const char *conninfo, char *const *tables, co
 	return c ? c->file : NULL;
 }
 
-int ff_pg_store_open_as_of(const char *conninfo, const char *table, struct ff_store **out)
+const char *ff_pg_store_table_file(const char *conninfo, const char *table)
 {
-	*out = NULL;
 	pthread_mutex_lock(&copies_mu);
-	struct copy *base = get_copy(conninfo, 0);
+	struct copy *base = get_copy(conninfo);
 	char *snapshot = base ? ff_xstrdup(base->snapshot) : NULL;
 	pthread_mutex_unlock(&copies_mu);
 	char *only[1] = {(char *)table};
 	const int64_t mode[1] = {-1};
 	struct copy *c = snapshot ? copy_only(conninfo, only, mode, 1, snapshot) : NULL;
 	free(snapshot);
-	if (!c || ff_store_open(c->file, FF_STORE_READ, out) < 0)
+	return c ? c->file : NULL;
+}
+
+int ff_pg_store_open_as_of(const char *conninfo, const char *table, struct ff_store **out)
+{
+	*out = NULL;
+	const char *file = ff_pg_store_table_file(conninfo, table);
+	if (!file || ff_store_open(file, FF_STORE_READ, out) < 0)
 		return -1;
 	ff_store_set_name(*out, conninfo);
 	return 0;
-}
-
-const char *ff_pg_store_file(const char *conninfo)
-{
-	pthread_mutex_lock(&copies_mu);
-	struct copy *c = get_copy(conninfo, 1);
-	pthread_mutex_unlock(&copies_mu);
-	return c ? c->file : NULL;
 }
 
 int ff_pg_store_open(const char *conninfo, struct ff_store **out)
 {
 	*out = NULL;
 	pthread_mutex_lock(&copies_mu);
-	struct copy *c = get_copy(conninfo, 0);
+	struct copy *c = get_copy(conninfo);
 	pthread_mutex_unlock(&copies_mu);
 	if (!c || ff_store_open(c->file, FF_STORE_READ, out) < 0)
-		return -1;
-	ff_store_set_name(*out, conninfo);
-	return 0;
-}
-
-int ff_pg_store_open_tables(const char *conninfo, struct ff_store **out)
-{
-	*out = NULL;
-	const char *file = ff_pg_store_file(conninfo);
-	if (!file || ff_store_open(file, FF_STORE_READ, out) < 0)
 		return -1;
 	ff_store_set_name(*out, conninfo);
 	return 0;
@@ -673,7 +654,7 @@ int ff_pg_store_figures(const char *conninfo, const struct ff_table_def *def, st
 		   " (SELECT floor(extract(epoch FROM max(%s)))::bigint FROM %s))", qts, c.q, qts, c.q);
 	sql_of(m, &sql);
 	pthread_mutex_lock(&copies_mu);
-	struct copy *cp = get_copy(conninfo, 0);
+	struct copy *cp = get_copy(conninfo);
 	/* In the copy's transaction: as of its snapshot. */
 	int rc = !cp ? -1 : ff_pg_value(cp->pg, sql, 0, NULL, &v, "cannot read the table");
 	pthread_mutex_unlock(&copies_mu);
@@ -692,7 +673,7 @@ int ff_pg_store_rows(const char *conninfo, const struct ff_table_def *def, const
 		     ff_pg_row_fn fn, void *ctx)
 {
 	pthread_mutex_lock(&copies_mu);
-	struct copy *c = get_copy(conninfo, 0);
+	struct copy *c = get_copy(conninfo);
 	char *snapshot = c ? ff_xstrdup(c->snapshot) : NULL;
 	pthread_mutex_unlock(&copies_mu);
 	if (!snapshot)

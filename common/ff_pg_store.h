@@ -6,7 +6,10 @@
  * PostgreSQL store is worked through a private SQLite copy in TMPDIR.
  * A reader copies the catalog in a REPEATABLE READ transaction whose
  * snapshot it exports, and reads the rows of a table as of that snapshot
- * (ff_pg_store_rows), or copies the tables too (ff_pg_store_file); a
+ * (ff_pg_store_rows), or copies a table with its history for a read as
+ * of an earlier version (ff_pg_store_table_file), or what a sync reads
+ * (ff_pg_store_file_since: the change feed since the version synced and
+ * the rows it names); the history of every write is kept (ff_pg_history.h); a
  * writer copies the catalog of its tables and their rows (only its
  * shard's with --shard), computes into the copy with the usual writer,
  * then pushes the version's changes back in one transaction: rows through
@@ -33,24 +36,19 @@
  * ff_pg_store_rows. Returns 0 or -1 (reported). */
 int ff_pg_store_open(const char *conninfo, struct ff_store **out);
 
-/* The file of a private copy with the feature tables and change feeds
- * too (made if need be), for a reader that opens SQLite files itself; NULL
- * on error (reported). */
-const char *ff_pg_store_file(const char *conninfo);
 /* The file of a fresh private copy for a sync (replacing the process's
  * others): the catalog, and of each table tables[i] either what a full
  * copy reads (since[i] -1: every row, and the history for --as-of) or what
  * a sync from version since[i] reads (the change feed after it, the rows
  * it names, the rows appended after it). NULL on error (reported). */
 const char *ff_pg_store_file_since(const char *conninfo, char *const *tables, const int64_t *since, size_t n);
-/* Open a private copy of table with its rows and history, as of the
- * snapshot of the process's copy, as a store named conninfo: for reading
- * it as of an earlier version (ff_store_rows). Returns 0 or -1 (reported). */
+/* The file of a private copy of the catalog and of table's rows and
+ * history, as of the snapshot of the process's copy: for a reader of one
+ * table, as of any version (ff_store_rows, ff_store_rows_sql). NULL on
+ * error (reported). */
+const char *ff_pg_store_table_file(const char *conninfo, const char *table);
+/* The same opened as a store named conninfo. Returns 0 or -1 (reported). */
 int ff_pg_store_open_as_of(const char *conninfo, const char *table, struct ff_store **out);
-/* Open the private copy with the feature tables and change feeds
- * (ff_pg_store_file) as a store named conninfo: for reports that count a
- * table's rows. Returns 0 or -1 (reported). */
-int ff_pg_store_open_tables(const char *conninfo, struct ff_store **out);
 /* What ff-store ls says of def's table, counted by the server as of the
  * snapshot of the process's copy: its rows, keys (distinct key tuples),
  * first and last times (seconds; has_times 0 if it has no rows), and the

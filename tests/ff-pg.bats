@@ -461,6 +461,11 @@ ff_valid_to|bigint"
 	run -1 --separate-stderr ff-train-set --reproduce got.bp -o x.csv trips.csv
 	diff -u <(echo "$want") <(sort <<< "${stderr//$PG_URL/STORE}")
 	[[ "$want" == *"ff-train-set: STORE: table trip_dropoff_features: version 1 was removed by vacuum; the oldest version kept is 3"* ]]
+	run -3 --separate-stderr ff-monitor profile -s sqlite.db --as-of 1 trip_dropoff_features
+	want=${stderr//sqlite.db/STORE}
+	run -3 --separate-stderr ff-monitor profile -s "$PG_URL" --as-of 1 trip_dropoff_features
+	[ "${stderr//$PG_URL/STORE}" = "$want" ]
+	[[ "$want" == "ff-monitor: STORE: table trip_dropoff_features: version 1 was removed by vacuum"* ]]
 	[ ! -e x.csv ]
 	cmp <(ff-train-set -q -s sqlite.db -f "$TRAIN" -b bp --as-of 4 trips.csv) \
 		<(ff-train-set -q -s "$PG_URL" -f "$TRAIN" -b bp --as-of 4 trips.csv)
