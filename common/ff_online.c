@@ -687,20 +687,20 @@ static int record(struct sync *s)
 	return rc;
 }
 
-/* What the sync read from a PostgreSQL store: the rows of its copy. */
-static int pulled_rows(struct sync *s)
+int64_t ff_sync_pulled_rows(sqlite3 *db, const char *schema, const char *table)
 {
-	s->stats->read = -1;
-	if (s->pulled == -2)
-		return 0;
-	char changes[FF_DB_IDENT_SIZE];
-	ff_db_side_name(changes, sizeof changes, "ff_changes_", s->table);
-	char *sql = sqlite3_mprintf("SELECT (SELECT count(*) FROM src.%s) + (SELECT count(*) FROM src.%s)", s->q,
-				    changes);
-	int found;
-	s->stats->read = query_int(s, sql, NULL, -1, &found);
+	char q[FF_DB_IDENT_SIZE], changes[FF_DB_IDENT_SIZE];
+	ff_db_quote(q, sizeof q, table);
+	ff_db_side_name(changes, sizeof changes, "ff_changes_", table);
+	char *sql = sqlite3_mprintf("SELECT (SELECT count(*) FROM \"%w\".%s) + (SELECT count(*) FROM \"%w\".%s)", schema,
+				    q, schema, changes);
+	sqlite3_stmt *s;
+	int64_t n = -1;
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+		n = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
 	sqlite3_free(sql);
-	return 0;
+	return n;
 }
 
 int64_t *ff_sync_pulled_since(const char *online, char **tables, size_t n, const struct ff_sync_options *o)
@@ -776,8 +776,9 @@ static int sync_one(struct sync *s)
 		if (since < s->version && apply_changes(s, since) < 0)
 			return -1;
 	}
-	if (expire(s) < 0 || pulled_rows(s) < 0)
+	if (expire(s) < 0)
 		return -1;
+	stats->read = s->pulled == -2 ? -1 : ff_sync_pulled_rows(s->db, "src", table);
 	/* Nothing changed: leave the record (and its time) as it was. */
 	if (!stats->full && since == s->version && stats->expired == 0) {
 		stats->unchanged = 1;

@@ -943,17 +943,7 @@ static int sync_one(struct rsync *s)
 	stats->to_version = s->version;
 	stats->read = -1;
 	if (s->pulled != -2) {
-		/* What the sync read from a PostgreSQL store: the rows of its copy. */
-		char changes[FF_DB_IDENT_SIZE], q[FF_DB_IDENT_SIZE], sql[3 * FF_DB_IDENT_SIZE];
-		ff_db_quote(q, sizeof q, s->table);
-		ff_db_side_name(changes, sizeof changes, "ff_changes_", s->table);
-		snprintf(sql, sizeof sql, "SELECT (SELECT count(*) FROM %s) + (SELECT count(*) FROM %s)", q, changes);
-		sqlite3_stmt *c;
-		if (ff_db_prepare(s->db, s->offline, sql, &c, "cannot read the store") < 0)
-			return -1;
-		if (sqlite3_step(c) == SQLITE_ROW)
-			stats->read = sqlite3_column_int64(c, 0);
-		sqlite3_finalize(c);
+		stats->read = ff_sync_pulled_rows(s->db, "main", s->table);
 		if (ff_sync_check_pulled(ff_redis_name(s->r), s->table, s->pulled, !synced || s->o->full, since) < 0)
 			return -1;
 	}
