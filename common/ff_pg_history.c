@@ -217,6 +217,10 @@ int ff_pg_history_widen(struct ff_pg *pg, struct ff_store *copy, const struct ff
 		return 0;
 	snprintf(name, sizeof name, "ff_history_%s", def->name);
 	int has = ff_pg_has(pg, name);
+	if (has < 0) {
+		free(before);
+		return -1;
+	}
 	ff_db_quote(qt, sizeof qt, def->name);
 	ff_db_side_name(qh, sizeof qh, "ff_history_", def->name);
 	char *sql;
@@ -240,7 +244,7 @@ int ff_pg_history_widen(struct ff_pg *pg, struct ff_store *copy, const struct ff
 	ff_pg_literal(m, before);
 	fputs(") ON CONFLICT (table_name, until_version) DO UPDATE SET definition = excluded.definition", m);
 	free(before);
-	return has < 0 ? -1 : run(pg, NULL, m, &sql, "cannot add the features");
+	return run(pg, NULL, m, &sql, "cannot add the features");
 }
 
 int ff_pg_history_push(struct ff_pg *pg, struct ff_store *copy, const struct ff_table_def *def, int64_t mv,
