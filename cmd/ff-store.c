@@ -98,13 +98,18 @@ static int restore(const char *path, const char *table, const char *when, enum f
 
 static int vacuum(const char *path, int64_t keep_versions, int64_t keep, enum ff_report_format format)
 {
-	struct ff_store *st;
-	if (open_existing(path, &st) < 0)
-		return -1;
+	struct ff_store *st = NULL;
 	struct ff_vacuum_result *res;
 	size_t n;
-	int rc = ff_store_vacuum(st, keep_versions, keep, &res, &n);
-	ff_store_close(st);
+	int rc;
+	if (ff_pg_is_uri(path)) {
+		rc = ff_pg_store_vacuum(path, keep_versions, keep, &res, &n);
+	} else {
+		if (open_existing(path, &st) < 0)
+			return -1;
+		rc = ff_store_vacuum(st, keep_versions, keep, &res, &n);
+		ff_store_close(st);
+	}
 	if (rc < 0)
 		return -1;
 	struct ff_report_table t;
@@ -124,9 +129,7 @@ static int vacuum(const char *path, int64_t keep_versions, int64_t keep, enum ff
 static int read_job(enum job job, char **argv, const char *online, enum ff_report_format format)
 {
 	struct ff_store *st;
-	/* ls counts a PostgreSQL store's rows in its private copy of them. */
-	if ((job == J_LS && ff_pg_is_uri(argv[0]) ? ff_pg_store_open_tables(argv[0], &st)
-						  : ff_store_open(argv[0], FF_STORE_READ, &st)) < 0)
+	if (ff_store_open(argv[0], FF_STORE_READ, &st) < 0)
 		return -1;
 	/* One read transaction: every figure from one version of the store. */
 	int rc = ff_db_exec(ff_store_db(st), argv[0], "BEGIN");
@@ -188,12 +191,11 @@ int main(int argc, char **argv)
 		ff_usage_error("%s", "--keep-versions and --keep go with vacuum");
 	if (job == J_VACUUM && !keep_versions == !keep)
 		ff_usage_error("%s", "vacuum needs one of --keep-versions N and --keep DURATION");
-	if (job >= J_BACKUP && ff_pg_is_uri(argv[0])) {
+	if ((job == J_BACKUP || job == J_RESTORE) && ff_pg_is_uri(argv[0])) {
 		/* Never a silent wrong result: these work on a SQLite file. */
 		ff_error("%s: %s works on a SQLite store only: %s", argv[0], jobs[job],
 			 job == J_BACKUP ? "back up a PostgreSQL store with pg_dump"
-			 : job == J_RESTORE ? "restore a PostgreSQL store with pg_restore from a pg_dump backup"
-			 : "prune a PostgreSQL store's change feeds in psql");
+			 : "restore a PostgreSQL store with pg_restore from a pg_dump backup");
 		return FF_EXIT_FAIL;
 	}
 	int rc;

@@ -75,12 +75,17 @@ static int sync_all(const char *offline, const char *online, char **tables, size
 	}
 	struct ff_sync_stats *st = ff_xcalloc(n ? n : 1, sizeof *st);
 	int rc = ff_sync_tables(offline, online, tables, n, o, st);
-	for (size_t i = 0; rc == 0 && o->verbose && i < n; i++)
-		if (!st[i].unchanged)
-			fprintf(stderr, "%s: %s: %s version %lld -> %lld: %lld upserted, %lld deleted, %lld expired\n",
-				ff_progname(), tables[i], st[i].full ? "full copy," : "changes of",
-				(long long)st[i].from_version, (long long)st[i].to_version, (long long)st[i].upserted,
-				(long long)st[i].deleted, (long long)st[i].expired);
+	for (size_t i = 0; rc == 0 && o->verbose && i < n; i++) {
+		if (st[i].unchanged)
+			continue;
+		fprintf(stderr, "%s: %s: %s version %lld -> %lld: %lld upserted, %lld deleted, %lld expired",
+			ff_progname(), tables[i], st[i].full ? "full copy," : "changes of", (long long)st[i].from_version,
+			(long long)st[i].to_version, (long long)st[i].upserted, (long long)st[i].deleted,
+			(long long)st[i].expired);
+		if (st[i].read >= 0)
+			fprintf(stderr, "; %lld rows read", (long long)st[i].read);
+		fputc('\n', stderr);
+	}
 	free(st);
 	for (size_t i = 0; all && all[i]; i++)
 		free(all[i]);

@@ -325,7 +325,8 @@ static char *as_of_sql(sqlite3 *db, const char *path, const char *table, const s
 	return out;
 }
 
-static int read_table(struct ff_frame *f, const char *path, const char *table,
+/* The table of the SQLite file path, named shown in messages. */
+static int read_table(struct ff_frame *f, const char *path, const char *shown, const char *table,
 		      const char *const *wanted, size_t nwanted, const struct ff_as_of *as_of)
 {
 	sqlite3 *db = NULL;
@@ -334,20 +335,20 @@ static int read_table(struct ff_frame *f, const char *path, const char *table,
 	struct ff_table_def def = {0};
 	int rc = -1;
 	f->is_sqlite = 1;
-	if (ff_db_open(path, FF_DB_READER, 0, &db) < 0)
+	if (ff_db_open_as(path, shown, FF_DB_READER, 0, &db) < 0)
 		goto out;
 	char ident[FF_DB_IDENT_SIZE];
 	char probe[FF_DB_IDENT_SIZE + 16];
 	if (ff_db_quote(ident, sizeof ident, table) < 0) {
-		ff_error("%s: no table '%s'", path, table);
+		ff_error("%s: no table '%s'", shown, table);
 		goto out;
 	}
 	snprintf(probe, sizeof probe, "SELECT * FROM %s", ident);
 	if (sqlite3_prepare_v2(db, probe, -1, &st, NULL) != SQLITE_OK) {
-		ff_error("%s: no table '%s'", path, table);
+		ff_error("%s: no table '%s'", shown, table);
 		goto out;
 	}
-	read_catalog(f, db, path, table, &def);
+	read_catalog(f, db, shown, table, &def);
 	size_t n = wanted ? nwanted : (size_t)sqlite3_column_count(st);
 	size_t len = 32;
 	for (size_t i = 0; i < n; i++) {
@@ -381,7 +382,7 @@ static int read_table(struct ff_frame *f, const char *path, const char *table,
 	}
 	sprintf(p, " FROM %s", ident);
 	if (as_of) {
-		char *rows = as_of_sql(db, path, table, &def, as_of, sql);
+		char *rows = as_of_sql(db, shown, table, &def, as_of, sql);
 		if (!rows)
 			goto out;
 		free(sql);
@@ -444,15 +445,16 @@ int ff_frame_read_as_of(struct ff_frame *f, const char *store, const char *sourc
 	if (store) {
 		f->name = ff_xmalloc(strlen(store) + strlen(source) + 2);
 		sprintf(f->name, "%s:%s", store, source);
-		/* A PostgreSQL store is read from its private copy (ff_pg_store.h). */
-		const char *file = ff_pg_is_uri(store) ? ff_pg_store_file(store) : store;
-		rc = file ? read_table(f, file, source, wanted, nwanted, as_of) : -1;
+		/* A PostgreSQL store's table is read from a private copy of it
+		 * (ff_pg_store.h). */
+		const char *file = ff_pg_is_uri(store) ? ff_pg_store_table_file(store, source) : store;
+		rc = file ? read_table(f, file, store, source, wanted, nwanted, as_of) : -1;
 	} else {
 		const char *colon = strrchr(source, ':');
 		char *db = colon ? ff_xstrndup(source, (size_t)(colon - source)) : NULL;
 		f->name = ff_xstrdup(ff_input_name(source));
 		if (db && is_sqlite_file(db))
-			rc = read_table(f, db, colon + 1, wanted, nwanted, as_of);
+			rc = read_table(f, db, db, colon + 1, wanted, nwanted, as_of);
 		else if (as_of)
 			rc = ff_error("%s: --as-of reads a table of a store, not a record stream", f->name);
 		else

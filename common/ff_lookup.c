@@ -238,6 +238,7 @@ int ff_feature_table_load_as_of(struct ff_store *st, const char *table, const st
 	struct ff_feature_table *t = ff_xcalloc(1, sizeof *t);
 	const char *store = ff_store_path(st);
 	struct filling fl = {.t = t};
+	struct ff_store *hist = NULL;
 	size_t *cols = NULL;
 	int rc = ff_store_table(st, table, &t->def, &t->version);
 	if (rc <= 0) {
@@ -280,30 +281,28 @@ int ff_feature_table_load_as_of(struct ff_store *st, const char *table, const st
 	for (size_t f = 0; f < t->nfeat; f++)
 		cols[ncols++] = t->feat_cols[f];
 	t->keys = ff_keyset_new();
-	if (ff_pg_is_uri(store)) {
-		/* A PostgreSQL store: the rows straight from the server. It keeps
-		 * no history (ff-store(5), PostgreSQL). */
-		if (t->version != latest) {
-			ff_error("%s: table %s: version %" PRId64 " is not the latest (%" PRId64
-				 "), and a PostgreSQL store keeps no history to read it from",
-				 store, table, t->version, latest);
-			goto fail;
-		}
+	if (ff_pg_is_uri(store) && t->version == latest) {
+		/* A PostgreSQL store's latest rows: straight from the server. */
 		if (ff_pg_store_rows(store, &t->def, cols, ncols, add_row, &fl) < 0)
 			goto fail;
 	} else {
+		/* A PostgreSQL store's earlier versions: from a copy of the table
+		 * and its history, as of the same snapshot (ff_pg_store.h). */
+		if (ff_pg_is_uri(store) && ff_pg_store_open_as_of(store, table, &hist) < 0)
+			goto fail;
+		struct ff_store *from = hist ? hist : st;
 		/* The rows as of the version (ff_store_history.h). */
 		const char **names = ff_xcalloc(ncols + 1, sizeof *names);
 		for (size_t i = 0; i < ncols; i++)
 			names[i] = t->def.cols[cols[i]].name;
 		/* Sized once: growing by doubling copied and faulted in the arrays twice. */
 		size_t nf = t->nfeat;
-		fl.cap = (size_t)count_rows(st, table) + 1;
+		fl.cap = (size_t)count_rows(from, table) + 1;
 		fl.ids = ff_xmalloc(fl.cap * sizeof *fl.ids);
 		t->ts = ff_xmalloc(fl.cap * sizeof *t->ts);
 		t->vals = ff_xmalloc(fl.cap * (nf ? nf : 1) * sizeof *t->vals);
 		t->nulls = ff_xmalloc(fl.cap * (nf ? nf : 1));
-		rc = ff_store_rows(st, table, names, ncols, t->version, add_row, &fl);
+		rc = ff_store_rows(from, table, names, ncols, t->version, add_row, &fl);
 		free((void *)names);
 		if (rc < 0)
 			goto fail;
@@ -314,12 +313,14 @@ int ff_feature_table_load_as_of(struct ff_store *st, const char *table, const st
 	free(fl.ids);
 	free(fl.key);
 	free(cols);
+	ff_store_close(hist);
 	*out = t;
 	return 0;
 fail:
 	free(fl.ids);
 	free(fl.key);
 	free(cols);
+	ff_store_close(hist);
 	ff_feature_table_free(t);
 	return -1;
 }

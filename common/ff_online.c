@@ -58,6 +58,7 @@ struct sync {
 	char ts[FF_DB_IDENT_SIZE]; /* the timestamp key, quoted */
 	struct ff_table_def def; /* the offline table, from its catalog */
 	int64_t version;
+	int64_t pulled;          /* a PostgreSQL store's copy: ff_sync_pulled_since */
 };
 
 /* Errors name the online store and the table being synced. */
@@ -686,6 +687,51 @@ static int record(struct sync *s)
 	return rc;
 }
 
+int64_t ff_sync_pulled_rows(sqlite3 *db, const char *schema, const char *table)
+{
+	char q[FF_DB_IDENT_SIZE], changes[FF_DB_IDENT_SIZE];
+	ff_db_quote(q, sizeof q, table);
+	ff_db_side_name(changes, sizeof changes, "ff_changes_", table);
+	char *sql = sqlite3_mprintf("SELECT (SELECT count(*) FROM \"%w\".%s) + (SELECT count(*) FROM \"%w\".%s)", schema,
+				    q, schema, changes);
+	sqlite3_stmt *s;
+	int64_t n = -1;
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+		n = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_free(sql);
+	return n;
+}
+
+int64_t *ff_sync_pulled_since(const char *online, char **tables, size_t n, const struct ff_sync_options *o)
+{
+	int64_t *since = ff_xcalloc(n ? n : 1, sizeof *since);
+	struct sync s = {.online = online};
+	for (size_t i = 0; i < n; i++)
+		since[i] = -1;
+	if (o->full || o->as_of || access(online, F_OK) < 0)
+		return since;
+	if (ff_db_open(online, FF_DB_READER, 0, &s.db) < 0) {
+		free(since);
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		int found;
+		int64_t v = query_int(&s, "SELECT version FROM main.ff_online_tables WHERE name = ?", tables[i], -1, &found);
+		since[i] = found ? v : -1;
+	}
+	ff_db_close(s.db);
+	return since;
+}
+
+int ff_sync_check_pulled(const char *online, const char *table, int64_t pulled, int full, int64_t since)
+{
+	if (full ? pulled != -1 : pulled < 0 || pulled > since)
+		return ff_error("%s: table %s: the online store changed while this sync read it: run again", online,
+				table);
+	return 0;
+}
+
 /* Sync one table inside the run's transaction. Returns 0 or -1. */
 static int sync_one(struct sync *s)
 {
@@ -701,6 +747,8 @@ static int sync_one(struct sync *s)
 	int64_t since = query_int(s, "SELECT version FROM main.ff_online_tables WHERE name = ?", table, 0, &synced);
 	stats->from_version = synced ? since : 0;
 	stats->to_version = s->version;
+	if (s->pulled != -2 && ff_sync_check_pulled(s->online, table, s->pulled, !synced || o->full, since) < 0)
+		return -1;
 	if (!synced || o->full) {
 		stats->full = 1;
 		if (create_table(s) < 0)
@@ -730,6 +778,7 @@ static int sync_one(struct sync *s)
 	}
 	if (expire(s) < 0)
 		return -1;
+	stats->read = s->pulled == -2 ? -1 : ff_sync_pulled_rows(s->db, "src", table);
 	/* Nothing changed: leave the record (and its time) as it was. */
 	if (!stats->full && since == s->version && stats->expired == 0) {
 		stats->unchanged = 1;
@@ -779,10 +828,13 @@ int ff_sync_tables(const char *offline, const char *online, char **tables, size_
 {
 	if (ff_redis_is_url(online))
 		return ff_online_redis_sync(offline, online, tables, n, o, stats) < 0 ? -1 : 0;
-	struct sync conn = {.online = online, .offline = offline, .o = o};
-	/* A PostgreSQL store is read from a private copy, made anew each sync. */
+	struct sync conn = {.online = online, .offline = offline, .o = o, .pulled = -2};
+	/* A PostgreSQL store is read from a private copy, made anew each sync:
+	 * of the tables it copies whole, every row; of the others, the change
+	 * feed since the version synced and the rows it names. */
 	int pg = ff_pg_is_uri(offline);
-	conn.offline_file = pg ? ff_pg_store_file(offline) : offline;
+	int64_t *pulled = pg ? ff_sync_pulled_since(online, tables, n, o) : NULL;
+	conn.offline_file = !pg ? offline : pulled ? ff_pg_store_file_since(offline, tables, pulled, n) : NULL;
 	int rc = -1, in_tx = 0;
 	if (open_online(&conn) < 0)
 		goto out;
@@ -794,6 +846,7 @@ int ff_sync_tables(const char *offline, const char *online, char **tables, size_
 		struct sync s = conn;
 		s.table = tables[i];
 		s.stats = &stats[i];
+		s.pulled = pulled ? pulled[i] : -2;
 		int r = sync_one(&s);
 		sync_release(&s);
 		if (r < 0)
@@ -810,6 +863,7 @@ out:
 	ff_db_close(conn.db);
 	if (pg)
 		ff_pg_store_forget(offline);
+	free(pulled);
 	return rc;
 }
 

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <sqlite3.h>
+
 struct ff_sync_options {
 	int full;              /* copy whole tables (also across a schema change) */
 	int64_t retention;     /* seconds; > 0: drop rows older than the newest
@@ -25,7 +27,23 @@ struct ff_sync_stats {
 	int64_t from_version, to_version;
 	int64_t upserted, deleted, expired;
 	int full, unchanged;
+	int64_t read;  /* rows of the table and its change feed a sync from a
+			  PostgreSQL store copied from it; -1: not from one */
 };
+
+/* For a sync from a PostgreSQL store: the version each of tables[0..n)
+ * will be synced from (-1: copied whole), as the online store's catalog
+ * says, read before the sync takes it (ff_sync_check_pulled checks it
+ * after). malloc'd; NULL on error (reported). */
+int64_t *ff_sync_pulled_since(const char *online, char **tables, size_t n, const struct ff_sync_options *o);
+/* The rows of table and its change feed in the copy attached as schema
+ * on db: what the sync read from a PostgreSQL store (-1 on error). */
+int64_t ff_sync_pulled_rows(sqlite3 *db, const char *schema, const char *table);
+/* 0 if a copy pulled for a sync from version pulled (-1: a full copy)
+ * holds what a sync of table from version since (full: a full copy)
+ * reads; else -1 (reported: the online store changed meanwhile, run
+ * again). */
+int ff_sync_check_pulled(const char *online, const char *table, int64_t pulled, int full, int64_t since);
 
 /* Sync tables[0..n) from the offline store into the online store (created
  * if missing), all in one transaction, stats[i] for each. The online store

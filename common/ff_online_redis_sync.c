@@ -73,6 +73,7 @@ struct rsync {
 	int inflight;        /* a batch sent, its replies not read yet */
 	size_t inflight_cmds;
 	int publish;         /* changed: its record goes out with the run's */
+	int64_t pulled;      /* a PostgreSQL store's copy: ff_sync_pulled_since; -2: not one */
 	int64_t cutoff;      /* of the retention */
 	char *kbuf, *kbuf2;
 	size_t kcap, kcap2;
@@ -940,6 +941,12 @@ static int sync_one(struct rsync *s)
 	int64_t since = synced ? s->old.version : 0;
 	stats->from_version = since;
 	stats->to_version = s->version;
+	stats->read = -1;
+	if (s->pulled != -2) {
+		stats->read = ff_sync_pulled_rows(s->db, "main", s->table);
+		if (ff_sync_check_pulled(ff_redis_name(s->r), s->table, s->pulled, !synced || s->o->full, since) < 0)
+			return -1;
+	}
 	if (!synced || s->o->full) {
 		stats->full = 1;
 		rc = full_copy(s);
@@ -983,28 +990,42 @@ int ff_online_redis_sync(const char *offline, const char *url, char **tables, si
 {
 	struct ff_redis *r = NULL;
 	struct ff_store *st = NULL;
-	/* A PostgreSQL store is read from a private copy with its tables and
-	 * change feeds (ff_pg_store.h), made anew each sync. */
 	int pg = ff_pg_is_uri(offline);
 	if (!pg && access(offline, R_OK) < 0)
 		return ff_error("%s: %s", offline, strerror(errno));
-	if ((pg ? ff_pg_store_open_tables(offline, &st) : ff_store_open(offline, FF_STORE_READ, &st)) < 0) {
-		if (pg)
-			ff_pg_store_forget(offline);
+	if (!pg && ff_store_open(offline, FF_STORE_READ, &st) < 0)
 		return -1;
-	}
 	/* Long round trips: a pipeline of a batch of rows. */
 	struct ff_redis_timeouts t = {2000, 60000};
 	int rc = ff_redis_open(url, &t, &r);
 	/* One read transaction: every table as of one moment offline. */
 	struct sync_lock lock = {0};
 	int locked = rc == 0 && (rc = take_lock(r, &lock)) == 0;
+	/* A PostgreSQL store is read from a private copy, made anew each sync
+	 * once the lock is ours: of the tables it copies whole, every row; of
+	 * the others, the change feed since the version synced and the rows it
+	 * names (ff_pg_store.h). */
+	int64_t *pulled = NULL;
+	if (rc == 0 && pg) {
+		pulled = ff_xcalloc(n ? n : 1, sizeof *pulled);
+		for (size_t i = 0; rc == 0 && i < n; i++) {
+			struct ff_online_redis_table old;
+			rc = ff_online_redis_table_read(r, tables[i], &old);
+			pulled[i] = rc == 0 && old.found && old.gen > 0 && !o->full && !o->as_of ? old.version : -1;
+			ff_online_redis_table_release(&old);
+		}
+		const char *file = rc == 0 ? ff_pg_store_file_since(offline, tables, pulled, n) : NULL;
+		if (rc == 0 && (!file || ff_store_open(file, FF_STORE_READ, &st) < 0))
+			rc = -1;
+		if (st)
+			ff_store_set_name(st, offline);
+	}
 	int in_tx = rc == 0 && (rc = ff_db_exec(ff_store_db(st), offline, "BEGIN")) == 0;
 	struct rsync *all = ff_xcalloc(n ? n : 1, sizeof *all);
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		struct rsync *s = &all[i];
 		*s = (struct rsync){.r = r, .lock = &lock, .st = st, .db = ff_store_db(st), .offline = offline, .o = o,
-				    .table = tables[i], .stats = &stats[i]};
+				    .table = tables[i], .stats = &stats[i], .pulled = pulled ? pulled[i] : -2};
 		s->ks = ff_keyset_new();
 		s->batch = BATCH_ROWS;
 		rc = sync_one(s);
@@ -1043,6 +1064,7 @@ int ff_online_redis_sync(const char *offline, const char *url, char **tables, si
 	}
 	if (in_tx)
 		sqlite3_exec(ff_store_db(st), "COMMIT", NULL, NULL, NULL);
+	free(pulled);
 	if (locked && !ff_redis_down())
 		drop_lock(r, lock.token);
 	for (size_t i = 0; i < n; i++)

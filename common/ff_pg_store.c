@@ -15,6 +15,7 @@
 #include "ff_cell.h"
 #include "ff_db.h"
 #include "ff_pg.h"
+#include "ff_pg_history.h"
 #include "ff_pg_stream.h"
 #include "ff_time.h"
 #include "ff_util.h"
@@ -62,9 +63,7 @@ static const struct cat_table cat[NCAT] = {
 	CAT("ff_store_info", info_cols, NULL, NULL),
 };
 
-/* Serialises pushes of every writer of a store: "ff" format 1, as the
- * SQLite store's application id. */
-#define PUSH_LOCK "1717960705"
+#define PUSH_LOCK FF_PG_PUSH_LOCK
 
 /* The longest name PostgreSQL keeps whole (NAMEDATALEN - 1). */
 #define PG_NAME_MAX 63
@@ -369,7 +368,9 @@ fail:
  * that rows read later through other connections are of that snapshot). */
 struct copy {
 	char *conninfo, *file, *snapshot;
-	int whole;             /* feature tables and change feeds too */
+	char *const *only;     /* a sync's copy: only these tables, each */
+	const int64_t *since;  /* all (-1) or changed after a version */
+	size_t nonly;
 	struct ff_pg *pg;      /* its transaction */
 	struct copy *next;
 };
@@ -417,15 +418,67 @@ void ff_pg_store_forget(const char *conninfo)
 	pthread_mutex_unlock(&copies_mu);
 }
 
-/* Copy the catalog (and with whole, the tables and change feeds; never
- * the window states, which only writers read) into a new file. */
-static int make_copy(struct copy *cp)
+/* What a copy holds of a table: its rows, change feed and history
+ * (COPY_ALL), its rows and history (COPY_AS_OF: since -1 of a copy of some
+ * tables), nothing (COPY_NONE), or what a sync from version since reads
+ * (since, 0 or more). */
+enum { COPY_ALL = -1, COPY_NONE = -2, COPY_AS_OF = -3 };
+static int64_t copy_mode(const struct copy *cp, const char *table)
+{
+	for (size_t i = 0; cp->only && i < cp->nonly; i++)
+		if (strcmp(cp->only[i], table) == 0)
+			return cp->since[i] < 0 ? COPY_AS_OF : cp->since[i];
+	return COPY_NONE;
+}
+
+/* The rows a sync of the table from version since reads (ff_online.c,
+ * apply_changes): the change feed after it, the rows it names and those
+ * appended after since. */
+static int pull_changed(struct ff_pg *pg, struct ff_store *st, const struct tcols *c, int64_t since)
+{
+	int64_t appended = 0;
+	int found = ff_store_appended_from(st, c->name, since, &appended);
+	char *from, q[FF_DB_IDENT_SIZE];
+	size_t size;
+	FILE *m = sql_open(&from, &size);
+	fprintf(m, "%s WHERE version > %" PRId64, c->qchanges, since);
+	sql_of(m, &from);
+	int rc = found < 0 ? -1 : pull(pg, st, c->qchanges, c->changes, c->nchanges, from, NULL, NULL, 0);
+	free(from);
+	m = sql_open(&from, &size);
+	fprintf(m, "%s AS t WHERE EXISTS (SELECT 1 FROM %s AS c WHERE c.version > %" PRId64, c->q, c->qchanges, since);
+	for (size_t i = 0; i < c->npk; i++) {
+		ff_db_quote(q, sizeof q, c->pk[i].name);
+		fprintf(m, " AND c.%s = t.%s", q, q);
+	}
+	fputc(')', m);
+	ff_db_quote(q, sizeof q, c->pk[0].name);
+	if (found)
+		fprintf(m, " OR t.%s >= to_timestamp(%" PRId64 ")::timestamp", q, appended);
+	sql_of(m, &from);
+	if (rc == 0)
+		rc = pull(pg, st, c->q, c->rows, c->nrows, from, NULL, NULL, 0);
+	free(from);
+	return rc;
+}
+
+/* Copy the catalog and what copy_mode says of each table (never the
+ * window states, which only writers read) into a new file. */
+static int make_copy(struct copy *cp, const char *snapshot)
 {
 	struct ff_store *st = NULL;
-	char **tables = NULL;
+	char **tables = NULL, *set = NULL;
+	size_t size;
 	int rc = -1;
-	if (ff_pg_connect(cp->conninfo, &cp->pg) < 0 ||
-	    ff_pg_exec(cp->pg, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "cannot read the store") < 0 ||
+	FILE *m = sql_open(&set, &size);
+	fputs("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", m);
+	if (snapshot) {
+		/* As of the snapshot of the process's other copy: one store. */
+		fputs("; SET TRANSACTION SNAPSHOT ", m);
+		literal(m, snapshot);
+	}
+	sql_of(m, &set);
+	if (ff_pg_connect(cp->conninfo, &cp->pg) < 0 || ff_pg_exec(cp->pg, set, "cannot read the store") < 0 ||
 	    ff_pg_value(cp->pg, "SELECT pg_export_snapshot()", 0, NULL, &cp->snapshot, "cannot read the store") < 0)
 		goto out;
 	int has = pg_has(cp->pg, "ff_catalog");
@@ -439,20 +492,36 @@ static int make_copy(struct copy *cp)
 	for (int i = CAT_CATALOG; i < CAT_INFO; i++)
 		if (pull_catalog(cp->pg, st, i, NULL) < 0)
 			goto out;
-	if (ff_store_tables(st, &tables) < 0)
+	if (ff_pg_history_pull_catalog(cp->pg, st) < 0 || ff_store_tables(st, &tables) < 0)
 		goto out;
-	for (size_t i = 0; tables[i] && cp->whole; i++) {
+	for (size_t i = 0; tables[i]; i++) {
 		struct ff_table_def def;
 		if (ff_store_table(st, tables[i], &def, NULL) <= 0)
 			goto out;
+		int64_t mode = copy_mode(cp, tables[i]);
+		if (mode == COPY_NONE) {
+			/* Whether the table has a history (its rows: not copied). */
+			int ok = ff_pg_history_stub(cp->pg, st, &def) == 0;
+			ff_table_def_release(&def);
+			if (!ok)
+				goto out;
+			continue;
+		}
 		struct tcols c;
 		tcols_init(&c, &def);
 		char changes[FF_DB_IDENT_SIZE];
 		snprintf(changes, sizeof changes, "ff_changes_%s", tables[i]);
 		int has_changes = pg_has(cp->pg, changes);
-		int ok = has_changes >= 0 && ff_store_create_table(st, &def, 0) == 0 &&
-			 pull_side(cp->pg, st, c.q, c.rows, c.nrows, NULL, NULL, 0) == 0 &&
-			 (!has_changes || pull_side(cp->pg, st, c.qchanges, c.changes, c.nchanges, NULL, NULL, 0) == 0);
+		if (mode >= 0 && has_changes == 0)
+			mode = COPY_ALL; /* no feed to follow: the sync copies it whole */
+		int ok = has_changes >= 0 && ff_store_create_table(st, &def, 0) == 0;
+		if (ok && mode >= 0)
+			ok = pull_changed(cp->pg, st, &c, mode) == 0;
+		else if (ok)
+			ok = pull_side(cp->pg, st, c.q, c.rows, c.nrows, NULL, NULL, 0) == 0 &&
+			 (!has_changes || mode == COPY_AS_OF ||
+			  pull_side(cp->pg, st, c.qchanges, c.changes, c.nchanges, NULL, NULL, 0) == 0) &&
+			 ff_pg_history_pull(cp->pg, st, &def) == 0;
 		tcols_release(&c);
 		ff_table_def_release(&def);
 		if (!ok)
@@ -460,6 +529,7 @@ static int make_copy(struct copy *cp)
 	}
 	rc = ff_store_commit(st);
 out:
+	free(set);
 	if (tables)
 		for (size_t i = 0; tables[i]; i++)
 			free(tables[i]);
@@ -468,18 +538,17 @@ out:
 	return rc;
 }
 
-/* The process's copy of conninfo (whole: with the tables), made if need
+/* The process's copy of conninfo (of its catalog at least), made if need
  * be; called with copies_mu held. */
-static struct copy *get_copy(const char *conninfo, int whole)
+static struct copy *get_copy(const char *conninfo)
 {
 	for (struct copy *c = copies; c; c = c->next)
-		if (strcmp(c->conninfo, conninfo) == 0 && (c->whole || !whole))
+		if (strcmp(c->conninfo, conninfo) == 0)
 			return c;
 	struct copy *c = ff_xcalloc(1, sizeof *c);
 	c->conninfo = ff_xstrdup(conninfo);
 	c->file = copy_path();
-	c->whole = whole;
-	if (make_copy(c) < 0) {
+	if (make_copy(c, NULL) < 0) {
 		copy_free(c);
 		return NULL;
 	}
@@ -490,19 +559,70 @@ static struct copy *get_copy(const char *conninfo, int whole)
 	return c;
 }
 
-const char *ff_pg_store_file(const char *conninfo)
+/* A new copy of the tables only (modes since, copy_mode), as of snapshot
+ * (NULL: a new one), kept for the process. */
+static struct copy *copy_only(const char *conninfo, char *const *tables, const int64_t *since, size_t n,
+			      const char *snapshot)
+{
+	struct copy *c = ff_xcalloc(1, sizeof *c);
+	c->conninfo = ff_xstrdup(conninfo);
+	pthread_mutex_lock(&copies_mu);
+	c->file = copy_path();
+	pthread_mutex_unlock(&copies_mu);
+	c->only = tables;
+	c->since = since;
+	c->nonly = n;
+	int rc = make_copy(c, snapshot);
+	c->only = NULL; /* the caller's */
+	c->since = NULL;
+	if (rc < 0) {
+		copy_free(c);
+		return NULL;
+	}
+	pthread_mutex_lock(&copies_mu);
+	if (!copies)
+		atexit(remove_copies);
+	c->next = copies;
+	copies = c;
+	pthread_mutex_unlock(&copies_mu);
+	return c;
+}
+
+const char *ff_pg_store_file_since(const char *conninfo, char *const *tables, const int64_t *since, size_t n)
+{
+	ff_pg_store_forget(conninfo);
+	struct copy *c = copy_only(conninfo, tables, since, n, NULL);
+	return c ? c->file : NULL;
+}
+
+const char *ff_pg_store_table_file(const char *conninfo, const char *table)
 {
 	pthread_mutex_lock(&copies_mu);
-	struct copy *c = get_copy(conninfo, 1);
+	struct copy *base = get_copy(conninfo);
+	char *snapshot = base ? ff_xstrdup(base->snapshot) : NULL;
 	pthread_mutex_unlock(&copies_mu);
+	char *only[1] = {(char *)table};
+	const int64_t mode[1] = {-1};
+	struct copy *c = snapshot ? copy_only(conninfo, only, mode, 1, snapshot) : NULL;
+	free(snapshot);
 	return c ? c->file : NULL;
+}
+
+int ff_pg_store_open_as_of(const char *conninfo, const char *table, struct ff_store **out)
+{
+	*out = NULL;
+	const char *file = ff_pg_store_table_file(conninfo, table);
+	if (!file || ff_store_open(file, FF_STORE_READ, out) < 0)
+		return -1;
+	ff_store_set_name(*out, conninfo);
+	return 0;
 }
 
 int ff_pg_store_open(const char *conninfo, struct ff_store **out)
 {
 	*out = NULL;
 	pthread_mutex_lock(&copies_mu);
-	struct copy *c = get_copy(conninfo, 0);
+	struct copy *c = get_copy(conninfo);
 	pthread_mutex_unlock(&copies_mu);
 	if (!c || ff_store_open(c->file, FF_STORE_READ, out) < 0)
 		return -1;
@@ -510,32 +630,43 @@ int ff_pg_store_open(const char *conninfo, struct ff_store **out)
 	return 0;
 }
 
-int ff_pg_store_open_tables(const char *conninfo, struct ff_store **out)
-{
-	*out = NULL;
-	const char *file = ff_pg_store_file(conninfo);
-	if (!file || ff_store_open(file, FF_STORE_READ, out) < 0)
-		return -1;
-	ff_store_set_name(*out, conninfo);
-	return 0;
-}
-
-int ff_pg_store_bytes(const char *conninfo, const struct ff_table_def *def, int64_t *bytes)
+int ff_pg_store_figures(const char *conninfo, const struct ff_table_def *def, struct ff_pg_figures *f)
 {
 	struct tcols c;
 	tcols_init(&c, def);
-	const char *params[] = {c.q, c.qchanges, c.qstate};
-	char *v = NULL;
+	char qh[FF_DB_IDENT_SIZE], qm[FF_DB_IDENT_SIZE], qts[FF_DB_IDENT_SIZE], *sql, *v = NULL;
+	ff_db_side_name(qh, sizeof qh, "ff_history_", def->name);
+	ff_db_side_name(qm, sizeof qm, "ff_histstate_", def->name);
+	ff_db_quote(qts, sizeof qts, c.pk[0].name);
+	size_t size;
+	FILE *m = sql_open(&sql, &size);
+	fprintf(m, "SELECT concat_ws(' ', (SELECT count(*) FROM %s), (SELECT count(*) FROM (SELECT DISTINCT ", c.q);
+	for (size_t k = 0; k < c.nkeys; k++)
+		names(m, &c.rows[c.row_keys[k]], 1, k ? ", " : "");
+	fprintf(m, "%s FROM %s) AS k)", c.nkeys ? "" : "1", c.q);
+	/* Sizes of tables that may be missing: 0. */
+	const char *side[5] = {c.q, c.qchanges, c.qstate, qh, qm};
+	for (int t = 0; t < 5; t++) {
+		fputs(t == 0 || t == 3 ? ", " : " + ", m);
+		fputs("coalesce(pg_total_relation_size(to_regclass(", m);
+		literal(m, side[t]);
+		fputs(")), 0)", m);
+	}
+	fprintf(m, ", (SELECT floor(extract(epoch FROM min(%s)))::bigint FROM %s),"
+		   " (SELECT floor(extract(epoch FROM max(%s)))::bigint FROM %s))", qts, c.q, qts, c.q);
+	sql_of(m, &sql);
 	pthread_mutex_lock(&copies_mu);
-	struct copy *cp = get_copy(conninfo, 0);
-	/* In the copy's transaction: the sizes as of its snapshot's catalog. */
-	int rc = !cp ? -1 : ff_pg_value(cp->pg, "SELECT coalesce(pg_total_relation_size(to_regclass($1)), 0)"
-				" + coalesce(pg_total_relation_size(to_regclass($2)), 0)"
-				" + coalesce(pg_total_relation_size(to_regclass($3)), 0)",
-				3, params, &v, "cannot read the size of a table");
+	struct copy *cp = get_copy(conninfo);
+	/* In the copy's transaction: as of its snapshot. */
+	int rc = !cp ? -1 : ff_pg_value(cp->pg, sql, 0, NULL, &v, "cannot read the table");
 	pthread_mutex_unlock(&copies_mu);
-	*bytes = v ? strtoll(v, NULL, 10) : 0;
+	long long x[6] = {0};
+	int n = v ? sscanf(v, "%lld %lld %lld %lld %lld %lld", &x[0], &x[1], &x[2], &x[3], &x[4], &x[5]) : 0;
+	if (rc == 0 && n != 4 && n != 6)
+		rc = ff_error("%s: table %s: cannot read its figures", conninfo, def->name);
+	*f = (struct ff_pg_figures){x[0], c.nkeys ? x[1] : 0, x[4], x[5], n == 6, x[2], x[3]};
 	free(v);
+	free(sql);
 	tcols_release(&c);
 	return rc;
 }
@@ -544,7 +675,7 @@ int ff_pg_store_rows(const char *conninfo, const struct ff_table_def *def, const
 		     ff_pg_row_fn fn, void *ctx)
 {
 	pthread_mutex_lock(&copies_mu);
-	struct copy *c = get_copy(conninfo, 0);
+	struct copy *c = get_copy(conninfo);
 	char *snapshot = c ? ff_xstrdup(c->snapshot) : NULL;
 	pthread_mutex_unlock(&copies_mu);
 	if (!snapshot)
@@ -1405,7 +1536,10 @@ static int push_table(struct ff_pg_writer *w, size_t i, const struct staged *sg,
 		fclose(m);
 		free(drop);
 	}
-	if (!ok || push_rows(w, &c, sg, recreate, into_new) < 0 ||
+	if (!ok || (!recreate && ff_pg_history_fix_appends(w->pg, w->st, &def, mv) < 0) ||
+	    (!recreate && ff_pg_history_widen(w->pg, w->st, &def, v) < 0) ||
+	    push_rows(w, &c, sg, recreate, into_new) < 0 ||
+	    ff_pg_history_push(w->pg, w->st, &def, mv, v, cur, recreate) < 0 ||
 	    push_history(w, &c, mv, v, into_new ? "merge" : sg->op) < 0 || push_catalog(w, table, v) < 0 ||
 	    push_batches(w, table, mv, v) < 0)
 		goto out;
@@ -1460,4 +1594,25 @@ fail:
 	w->begun = 0;
 	ff_pg_exec(w->pg, "ROLLBACK", "cannot roll back");
 	return -1;
+}
+
+/* ---- for ff_pg_history.c (ff_pg_history.h) ---- */
+
+enum ff_pg_kind ff_pg_kind_of(enum ff_type t) { return kind_of(t); }
+
+const char *ff_pg_key_type(enum ff_pg_kind kind) { return pg_key_type(kind); }
+
+void ff_pg_names(FILE *m, const struct ff_pg_col *cols, size_t n, const char *prefix)
+{
+	names(m, cols, n, prefix);
+}
+
+int ff_pg_has(struct ff_pg *pg, const char *name) { return pg_has(pg, name); }
+
+void ff_pg_literal(FILE *m, const char *text) { literal(m, text); }
+
+int ff_pg_pull(struct ff_pg *pg, struct ff_store *st, const char *qtable, const struct ff_pg_col *cols,
+	       size_t ncols, const char *from)
+{
+	return pull(pg, st, qtable, cols, ncols, from, NULL, NULL, 0);
 }

@@ -6,7 +6,10 @@
  * PostgreSQL store is worked through a private SQLite copy in TMPDIR.
  * A reader copies the catalog in a REPEATABLE READ transaction whose
  * snapshot it exports, and reads the rows of a table as of that snapshot
- * (ff_pg_store_rows), or copies the tables too (ff_pg_store_file); a
+ * (ff_pg_store_rows), or copies a table with its history for a read as
+ * of an earlier version (ff_pg_store_table_file), or what a sync reads
+ * (ff_pg_store_file_since: the change feed since the version synced and
+ * the rows it names); the history of every write is kept (ff_pg_history.h); a
  * writer copies the catalog of its tables and their rows (only its
  * shard's with --shard), computes into the copy with the usual writer,
  * then pushes the version's changes back in one transaction: rows through
@@ -26,6 +29,7 @@
 #include "ff_pg.h"
 #include "ff_shard.h"
 #include "ff_store.h"
+#include "ff_store_history.h"
 
 /* Open the PostgreSQL store conninfo for reading: a private copy of its
  * catalog, versions, batches and identity, made once per process as of one
@@ -34,24 +38,43 @@
  * ff_pg_store_rows. Returns 0 or -1 (reported). */
 int ff_pg_store_open(const char *conninfo, struct ff_store **out);
 
-/* The file of a private copy with the feature tables and change feeds
- * too (made if need be), for a reader that opens SQLite files itself; NULL
- * on error (reported). */
-const char *ff_pg_store_file(const char *conninfo);
-/* Open the private copy with the feature tables and change feeds
- * (ff_pg_store_file) as a store named conninfo: for reports that count a
- * table's rows. Returns 0 or -1 (reported). */
-int ff_pg_store_open_tables(const char *conninfo, struct ff_store **out);
-/* The bytes PostgreSQL gives def's table, change feed and window states
- * (with their indexes and TOAST), as of the snapshot of the process's
- * copy. Returns 0 or -1 (reported). */
-int ff_pg_store_bytes(const char *conninfo, const struct ff_table_def *def, int64_t *bytes);
+/* The file of a fresh private copy for a sync (replacing the process's
+ * others): the catalog, and of each table tables[i] either what a full
+ * copy reads (since[i] -1: every row, and the history for --as-of) or what
+ * a sync from version since[i] reads (the change feed after it, the rows
+ * it names, the rows appended after it). NULL on error (reported). */
+const char *ff_pg_store_file_since(const char *conninfo, char *const *tables, const int64_t *since, size_t n);
+/* The file of a private copy of the catalog and of table's rows and
+ * history, as of the snapshot of the process's copy: for a reader of one
+ * table, as of any version (ff_store_rows, ff_store_rows_sql). NULL on
+ * error (reported). */
+const char *ff_pg_store_table_file(const char *conninfo, const char *table);
+/* The same opened as a store named conninfo. Returns 0 or -1 (reported). */
+int ff_pg_store_open_as_of(const char *conninfo, const char *table, struct ff_store **out);
+/* What ff-store ls says of def's table, counted by the server as of the
+ * snapshot of the process's copy: its rows, keys (distinct key tuples),
+ * first and last times (seconds; has_times 0 if it has no rows), and the
+ * bytes PostgreSQL gives the table, change feed and window states, and the
+ * history (with their indexes and TOAST). Returns 0 or -1 (reported). */
+struct ff_pg_figures {
+	int64_t rows, keys, first, last;
+	int has_times;
+	int64_t bytes, history_bytes;
+};
+int ff_pg_store_figures(const char *conninfo, const struct ff_table_def *def, struct ff_pg_figures *f);
 /* The columns cols (indexes into def->cols) of the rows of def's table,
  * as of the snapshot of the process's copy, straight from the server: the
  * fast path of ff_feature_table_load. fn gets cells (ff_pg.h: texts,
  * numbers, times in microseconds). Returns 0 or -1 (reported). */
 int ff_pg_store_rows(const char *conninfo, const struct ff_table_def *def, const size_t *cols, size_t n,
 		     ff_pg_row_fn fn, void *ctx);
+
+/* ff-store vacuum of the store conninfo (ff_pg_history.c): ff_store_vacuum's
+ * pruning of the histories and change feeds, in one transaction under the
+ * push lock; PostgreSQL's autovacuum gives the space back. Returns 0 or -1
+ * (reported). */
+int ff_pg_store_vacuum(const char *conninfo, int64_t keep_versions, int64_t keep, struct ff_vacuum_result **out,
+		       size_t *n);
 
 /* Drop the process's copies of conninfo (files and snapshots): the next
  * open reads the store anew. No store opened from them may be open. */

@@ -119,34 +119,42 @@ static int ls_table(struct ff_store *st, const char *table, sqlite3 *on, struct 
 		}
 		p += n + (p[n] == ',');
 	}
-	int64_t rows, nkeys = 0, first = 0, last = 0;
-	int f_rows, f_keys = 0, f_first = 0, f_last = 0;
-	snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", qt);
-	rc = one_int(db, path, sql, NULL, &rows, &f_rows);
-	if (rc == 0 && *keys) {
-		snprintf(sql, sizeof sql, "SELECT count(*) FROM (SELECT DISTINCT %s FROM %s)", keys, qt);
-		rc = one_int(db, path, sql, NULL, &nkeys, &f_keys);
-	}
-	if (rc == 0 && e.timestamp_key) {
-		snprintf(sql, sizeof sql, "SELECT min(%s) FROM %s", qts, qt);
-		rc = one_int(db, path, sql, NULL, &first, &f_first);
-		snprintf(sql, sizeof sql, "SELECT max(%s) FROM %s", qts, qt);
-		if (rc == 0)
-			rc = one_int(db, path, sql, NULL, &last, &f_last);
-	}
-	int64_t bytes = 0, history = 0;
-	if (rc == 0 && ff_pg_is_uri(path)) {
-		/* Not the private copy's pages: the server's, and no history
-		 * table (ff-store(5), "PostgreSQL"). */
+	int64_t rows, nkeys = 0, first = 0, last = 0, bytes = 0, history = 0;
+	int f_rows = 1, f_keys = 0, f_first = 0, f_last = 0;
+	if (ff_pg_is_uri(path)) {
+		/* Counted by the server, the sizes its own (ff-store(5), "PostgreSQL"). */
 		struct ff_table_def def;
+		struct ff_pg_figures f = {0};
 		rc = ff_store_table(st, table, &def, NULL) <= 0 ? -1 : 0;
 		if (rc == 0) {
-			rc = ff_pg_store_bytes(path, &def, &bytes);
+			rc = ff_pg_store_figures(path, &def, &f);
 			ff_table_def_release(&def);
 		}
-	} else if (rc == 0) {
-		bytes = table_bytes(db, table, 0);
-		history = table_bytes(db, table, 1);
+		rows = f.rows;
+		nkeys = f.keys;
+		first = f.first;
+		last = f.last;
+		f_first = f_last = f.has_times;
+		bytes = f.bytes;
+		history = f.history_bytes;
+	} else {
+		snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", qt);
+		rc = one_int(db, path, sql, NULL, &rows, &f_rows);
+		if (rc == 0 && *keys) {
+			snprintf(sql, sizeof sql, "SELECT count(*) FROM (SELECT DISTINCT %s FROM %s)", keys, qt);
+			rc = one_int(db, path, sql, NULL, &nkeys, &f_keys);
+		}
+		if (rc == 0 && e.timestamp_key) {
+			snprintf(sql, sizeof sql, "SELECT min(%s) FROM %s", qts, qt);
+			rc = one_int(db, path, sql, NULL, &first, &f_first);
+			snprintf(sql, sizeof sql, "SELECT max(%s) FROM %s", qts, qt);
+			if (rc == 0)
+				rc = one_int(db, path, sql, NULL, &last, &f_last);
+		}
+		if (rc == 0) {
+			bytes = table_bytes(db, table, 0);
+			history = table_bytes(db, table, 1);
+		}
 	}
 	if (rc == 0) {
 		ff_report_add(out, table);

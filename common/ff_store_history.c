@@ -743,6 +743,11 @@ void ff_history_drop_sql(FILE *m, const char *table)
 	sqlite3_free(del);
 }
 
+void ff_history_catalog_sql(FILE *m)
+{
+	fprintf(m, "%s;%s;", retention_sql, definitions_sql);
+}
+
 static int exec_sql(struct ff_store *st, const char *sql)
 {
 	return ff_db_exec(ff_store_db(st), ff_store_path(st), sql);
@@ -1025,6 +1030,16 @@ static int vacuum_floor(struct ff_store *st, const char *table, int64_t keep_ver
 			k = v;
 	}
 	*floor = k;
+	return 0;
+}
+
+int ff_store_vacuum_floor(struct ff_store *st, const char *table, int64_t keep_versions, int64_t keep,
+			  int64_t *oldest, int64_t *history_from)
+{
+	struct bounds b;
+	if (read_bounds(st, table, &b) < 0 || vacuum_floor(st, table, keep_versions, keep, &b, oldest) < 0)
+		return -1;
+	*history_from = b.history_from;
 	return 0;
 }
 

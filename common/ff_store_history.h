@@ -73,6 +73,11 @@ struct ff_vacuum_result {
 };
 int ff_store_vacuum(struct ff_store *st, int64_t keep_versions, int64_t keep, struct ff_vacuum_result **out,
 		    size_t *n);
+/* The oldest version of table a vacuum keeps (ff_store_vacuum's rule), and
+ * the oldest one readable before it (history_from). Returns 0 or -1
+ * (reported). */
+int ff_store_vacuum_floor(struct ff_store *st, const char *table, int64_t keep_versions, int64_t keep,
+			  int64_t *oldest, int64_t *history_from);
 
 /* The definition of table as of version (a table widened by features
  * since had fewer): *definition malloc'd. Returns 0 or -1 (reported). */
@@ -133,5 +138,8 @@ int ff_history_save_where(struct ff_history *h, const char *cond);
 int ff_history_widened(struct ff_store *st, const char *table, int64_t version, const char *definition);
 /* Forget the history of table (dropped or replaced): SQL for its drop. */
 void ff_history_drop_sql(FILE *m, const char *table);
+/* SQL creating, if need be, the store's ff_retention and ff_definitions
+ * (for a copy of a store that keeps them elsewhere: ff_pg_history). */
+void ff_history_catalog_sql(FILE *m);
 
 #endif

@@ -82,7 +82,8 @@ pg_dump_table() {
 		want=$output
 		run ff-sync-online -v -s "$PG_URL" --online got.db
 		assert_success
-		assert_output "$want"
+		# (-v says too how many rows it read from PostgreSQL.)
+		diff -u <(echo "$want") <(sed 's/; [0-9]* rows read$//' <<< "$output")
 		diff -u <(online want.db) <(online got.db)
 	done
 	[[ "$output" == *"changes of version 1 -> 2"* ]]
@@ -90,7 +91,7 @@ pg_dump_table() {
 	assert_output "$PG_URL"
 }
 
-@test "ff-store ls, history and show on PostgreSQL: the SQLite store's, but the sizes; backup, restore, vacuum refused" {
+@test "ff-store ls, history and show on PostgreSQL: the SQLite store's, but the sizes; backup, restore refused" {
 	for day in day1 day2; do
 		ff-compute -s sqlite.db "${SPECS[@]}" "$day.csv"
 		ff-compute -s "$PG_URL" "${SPECS[@]}" "$day.csv"
@@ -102,8 +103,9 @@ pg_dump_table() {
 	run ff-store ls --format csv "$PG_URL"
 	assert_success
 	want=$(pg_sql "SELECT pg_total_relation_size('trip_pickup_features') + pg_total_relation_size('ff_changes_trip_pickup_features')
-		+ pg_total_relation_size('ff_state_trip_pickup_features')")
-	[[ "${lines[2]}" == trip_pickup_features,*,"$want",0 ]]
+		+ pg_total_relation_size('ff_state_trip_pickup_features') || ',' || pg_total_relation_size('ff_history_trip_pickup_features')
+		+ pg_total_relation_size('ff_histstate_trip_pickup_features')")
+	[[ "${lines[2]}" == trip_pickup_features,*,"$want" ]]
 	for t in trip_pickup_features trip_dropoff_features; do
 		diff -u <(ff-store history --format csv sqlite.db $t | cut -d, -f1,3-) \
 			<(ff-store history --format csv "$PG_URL" $t | cut -d, -f1,3-)
@@ -120,9 +122,6 @@ pg_dump_table() {
 	run ff-store restore "$PG_URL" trip_pickup_features 1
 	assert_failure 1
 	assert_output --partial "restore works on a SQLite store only: restore a PostgreSQL store with pg_restore"
-	run ff-store vacuum --keep-versions 1 "$PG_URL"
-	assert_failure 1
-	assert_output --partial "vacuum works on a SQLite store only"
 	# Nothing changed.
 	diff -u <(cols sqlite.db) <(cols "$PG_URL")
 }
@@ -146,7 +145,8 @@ pg_dump_table() {
 		want=$output
 		run ff-sync-online -v -s "$PG_URL" --online "redis://127.0.0.1:$port/2"
 		assert_success
-		assert_output "$want"
+		# (-v says too how many rows it read from PostgreSQL.)
+		diff -u <(echo "$want") <(sed 's/; [0-9]* rows read$//' <<< "$output")
 		diff -u <(redis_dump 1) <(redis_dump 2)
 	done
 	[[ "$output" == *"changes of version 1 -> 2"* ]]
@@ -431,4 +431,223 @@ pg_store_dump() {
 	diff -u before.txt after.txt
 	run pg_sql "SELECT count(*) FROM ff_batches WHERE table_name = 'trip_pickup_features'"
 	assert_output 2
+}
+
+# The same writes into sqlite.db and PostgreSQL: the first 1500 trips; the
+# next 1100 with late ones (rewriting windows); an overwrite of half a day
+# with other fares; then the rest of the trips and other fares of early ones
+# in two shards (in parallel into PostgreSQL: both append).
+history_writes() {
+	{ head -n 1 trips.csv; sed -n '2,1501p' trips.csv; } > h1.csv
+	{ head -n 1 trips.csv; sed -n '1502,2601p;1400,1450p' trips.csv; } > h2.csv
+	awk -F, -v OFS=, 'NR > 1 && NR % 3 == 0 { $4 = $4 + 1 } 1' h1.csv > over.csv
+	{ head -n 1 trips.csv; tail -n +2602 trips.csv; sed -n '100,140p' trips.csv |
+		awk -F, -v OFS=, '{ $4 = $4 + 2 } 1'; } > h3.csv
+	for f in h1 h2; do
+		ff-compute -s sqlite.db "${SPECS[@]}" $f.csv
+		ff-compute -s "$PG_URL" "${SPECS[@]}" $f.csv
+	done
+	range=(--mode overwrite --start '2018-01-01 12:00:00' --end 2018-01-02)
+	ff-compute -s sqlite.db "${range[@]}" "${SPECS[@]}" over.csv
+	ff-compute -s "$PG_URL" "${range[@]}" "${SPECS[@]}" over.csv
+	ff-compute -s "$PG_URL" --shard 1/2 "${SPECS[@]}" h3.csv &
+	one=$!
+	ff-compute -s "$PG_URL" --shard 2/2 "${SPECS[@]}" h3.csv &
+	two=$!
+	wait "$one"
+	wait "$two"
+	# The SQLite store's shards in the order PostgreSQL took their pushes.
+	for shard in $(pg_sql "SELECT shard FROM ff_batches WHERE table_name = 'trip_pickup_features'
+			AND version > 3 ORDER BY version"); do
+		ff-compute -s sqlite.db --shard "$shard" "${SPECS[@]}" h3.csv
+	done
+}
+
+@test "--as-of on PostgreSQL: every earlier version as from the SQLite store after the same writes" {
+	history_writes
+	run pg_sql "SELECT version, operation FROM ff_versions WHERE table_name = 'trip_pickup_features' ORDER BY 1"
+	assert_output $'1|create\n2|merge\n3|overwrite\n4|merge\n5|merge'
+	[ "$(pg_sql 'SELECT count(*) FROM ff_history_trip_pickup_features')" -gt 0 ]
+	for v in 1 2 3 4; do
+		ff-train-set -q -s sqlite.db -f "$TRAIN" -b bp --as-of $v -o want$v.csv trips.csv
+		ff-train-set -q -s "$PG_URL" -f "$TRAIN" -b bp --as-of $v -o got$v.csv trips.csv
+		cmp want$v.csv got$v.csv
+	done
+	! cmp -s want1.csv want2.csv
+	! cmp -s want2.csv want3.csv
+	! cmp -s want3.csv want4.csv
+	train sqlite.db want.csv
+	train "$PG_URL" got.csv
+	cmp want.csv got.csv
+	diff -u <(ff-join -q -s sqlite.db -f "$TRAIN" --as-of 2 trips.csv) \
+		<(ff-join -q -s "$PG_URL" -f "$TRAIN" --as-of 2 trips.csv)
+	diff -u <(ff-monitor profile -s sqlite.db --as-of 1 trip_dropoff_features | tail -n +2) \
+		<(ff-monitor profile -s "$PG_URL" --as-of 1 trip_dropoff_features | tail -n +2)
+	ff-sync-online -q -s sqlite.db --online want.db --full --as-of 3
+	ff-sync-online -q -s "$PG_URL" --online got.db --full --as-of 3
+	for t in trip_pickup_features trip_dropoff_features; do
+		diff -u <(sqlite3 want.db "SELECT * FROM $t ORDER BY 1, 2") <(sqlite3 got.db "SELECT * FROM $t ORDER BY 1, 2")
+	done
+	# The history's columns are the table's but the partition, timestamps as timestamp.
+	run pg_sql "SELECT column_name, data_type FROM information_schema.columns
+		WHERE table_name = 'ff_history_trip_pickup_features' ORDER BY ordinal_position"
+	assert_output "pickup_zip|text
+rounded_pickup_datetime|timestamp without time zone
+mean_fare_window_1h_pickup_zip|double precision
+count_trips_window_1h_pickup_zip|bigint
+ff_valid_to|bigint"
+}
+
+@test "ff-train-set --reproduce from PostgreSQL after merges; a replace ends the history" {
+	ff-compute -s "$PG_URL" "${SPECS[@]}" day1.csv
+	train "$PG_URL" ts.csv
+	ff-compute -s "$PG_URL" "${SPECS[@]}" day2.csv
+	ff-compute -s "$PG_URL" "${SPECS[@]}" --mode overwrite trips.csv
+	train "$PG_URL" now.csv
+	! cmp -s ts.csv now.csv
+	ff-train-set --reproduce ts.csv.blueprint -o again.csv trips.csv
+	cmp ts.csv again.csv
+	sed 's/^window .*/window 30m/' "$PICKUP" > pickup30.spec
+	ff-compute -s "$PG_URL" -f pickup30.spec --replace day1.csv
+	run -1 --separate-stderr ff-train-set --reproduce ts.csv.blueprint -o x.csv trips.csv
+	[ "$stderr" = "ff-train-set: $PG_URL: table trip_pickup_features: version 1 is gone: the table was replaced at version 4, the oldest one kept" ]
+	[ "$(pg_sql 'SELECT count(*) FROM ff_history_trip_pickup_features')" -eq 0 ]
+}
+
+@test "a PostgreSQL table written before the store kept history is readable from its next write on" {
+	for f in day1 day2 trips; do
+		ff-compute -s sqlite.db "${SPECS[@]}" $f.csv
+	done
+	ff-compute -s "$PG_URL" "${SPECS[@]}" day1.csv
+	ff-compute -s "$PG_URL" "${SPECS[@]}" day2.csv
+	# As an earlier ff left it.
+	pg_sql "DROP TABLE ff_history_trip_pickup_features, ff_histstate_trip_pickup_features, ff_retention"
+	run -1 --separate-stderr ff-train-set -q -s "$PG_URL" -f "$TRAIN" -b bp --as-of 1 -o x.csv trips.csv
+	[ "$stderr" = "ff-train-set: $PG_URL: table trip_pickup_features: version 1 was written before the store kept history; the oldest version kept is 2" ]
+	ff-compute -s "$PG_URL" "${SPECS[@]}" trips.csv
+	run pg_sql "SELECT * FROM ff_retention"
+	assert_output "trip_pickup_features|2|0|start"
+	for v in 2 3; do
+		cmp <(ff-train-set -q -s sqlite.db -f "$TRAIN" -b bp --as-of $v trips.csv) \
+			<(ff-train-set -q -s "$PG_URL" -f "$TRAIN" -b bp --as-of $v trips.csv)
+	done
+	run -1 --separate-stderr ff-join -q -s "$PG_URL" -f "$TRAIN" --as-of 1 trips.csv
+	[ "$stderr" = "ff-join: $PG_URL: table trip_pickup_features: version 1 was written before the store kept history; the oldest version kept is 2" ]
+}
+
+@test "ff-store vacuum on PostgreSQL: the SQLite store's pruning; a vacuumed version fails as there" {
+	history_writes
+	ff-train-set -q -s sqlite.db -f "$TRAIN" -b want.bp --as-of 1 -o want.csv trips.csv
+	ff-train-set -q -s "$PG_URL" -f "$TRAIN" -b got.bp --as-of 1 -o got.csv trips.csv
+	cmp want.csv got.csv
+	ff-train-set --reproduce got.bp -o again.csv trips.csv
+	cmp want.csv again.csv
+	run -0 ff-store vacuum --keep-versions 2 sqlite.db
+	want=$output
+	run -0 ff-store vacuum --keep-versions 2 "$PG_URL"
+	assert_output "$want"
+	[ "$(pg_sql 'SELECT count(*) FROM ff_history_trip_pickup_features WHERE ff_valid_to <= 4')" -eq 0 ]
+	run pg_sql "SELECT * FROM ff_retention ORDER BY 1"
+	assert_output "$(sqlite3 sqlite.db 'SELECT * FROM ff_retention ORDER BY 1')"
+	# (One message per table, in the order the tables are read.)
+	run -1 --separate-stderr ff-train-set --reproduce want.bp -o x.csv trips.csv
+	want=$(sort <<< "${stderr//$PWD\/sqlite.db/STORE}")
+	run -1 --separate-stderr ff-train-set --reproduce got.bp -o x.csv trips.csv
+	diff -u <(echo "$want") <(sort <<< "${stderr//$PG_URL/STORE}")
+	[[ "$want" == *"ff-train-set: STORE: table trip_dropoff_features: version 1 was removed by vacuum; the oldest version kept is 3"* ]]
+	run -3 --separate-stderr ff-monitor profile -s sqlite.db --as-of 1 trip_dropoff_features
+	want=${stderr//sqlite.db/STORE}
+	run -3 --separate-stderr ff-monitor profile -s "$PG_URL" --as-of 1 trip_dropoff_features
+	[ "${stderr//$PG_URL/STORE}" = "$want" ]
+	[[ "$want" == "ff-monitor: STORE: table trip_dropoff_features: version 1 was removed by vacuum"* ]]
+	[ ! -e x.csv ]
+	cmp <(ff-train-set -q -s sqlite.db -f "$TRAIN" -b bp --as-of 4 trips.csv) \
+		<(ff-train-set -q -s "$PG_URL" -f "$TRAIN" -b bp --as-of 4 trips.csv)
+	# The change feed too: a sync from before it copies all, as from SQLite.
+	run pg_sql "SELECT min(version) FROM ff_changes_trip_pickup_features"
+	assert_output "$(sqlite3 sqlite.db 'SELECT min(version) FROM ff_changes_trip_pickup_features')"
+}
+
+@test "an incremental sync from PostgreSQL reads the change feed and the rows it names, not the tables" {
+	{ head -n 1 trips.csv; sed -n '2,3961p' trips.csv; } > most.csv
+	{ head -n 1 trips.csv; tail -n +3962 trips.csv; } > last.csv
+	# Late trips with other fares: windows all over the days are rewritten.
+	{ head -n 1 trips.csv; sed -n '500,539p' trips.csv | awk -F, -v OFS=, '{ $4 = $4 + 3 } 1'; } > late.csv
+	online() {
+		local t
+		for t in trip_pickup_features trip_dropoff_features; do
+			sqlite3 -batch "$1" "SELECT * FROM $t ORDER BY 1, 2"
+		done
+	}
+	for f in most last late; do
+		ff-compute -s sqlite.db "${SPECS[@]}" $f.csv
+		ff-compute -s "$PG_URL" "${SPECS[@]}" $f.csv
+		run -0 ff-sync-online -v -s sqlite.db --online want.db trip_pickup_features trip_dropoff_features
+		want=$output
+		run -0 ff-sync-online -v -s "$PG_URL" --online got.db trip_pickup_features trip_dropoff_features
+		diff -u <(echo "$want") <(sed 's/; [0-9]* rows read$//' <<< "$output")
+		diff -u <(online want.db) <(online got.db)
+		echo "$output" >> sync.log
+		pg_sql "SELECT count(*) FROM trip_pickup_features" >> rows.log
+	done
+	cat sync.log
+	rows=$(head -n 1 rows.log)
+	# The first sync copies every row; then each reads what it writes (and
+	# the change feed after the version synced), about 1% of the rows.
+	rows_read() { sed -n "${1}p" sync.log | sed 's/.*; \([0-9]*\) rows read$/\1/'; }
+	[ "$(rows_read 1)" -ge "$rows" ]
+	for n in 3 5; do
+		line=$(sed -n "${n}p" sync.log)
+		[[ "$line" == *"trip_pickup_features: changes of version"* ]]
+		upserted=$(sed 's/.*: \([0-9]*\) upserted.*/\1/' <<< "$line")
+		[ "$upserted" -gt 0 ]
+		[ "$(rows_read $n)" -ge "$upserted" ]
+		[ "$(rows_read $n)" -le $((rows / 25)) ]
+	done
+	# Copied whole again with --full: the rows, not the change feed.
+	run -0 ff-sync-online -v --full -s "$PG_URL" --online got.db trip_pickup_features
+	[[ "$output" == *"; $(pg_sql "SELECT count(*) FROM trip_pickup_features") rows read" ]]
+}
+
+@test "features added to a PostgreSQL table: its columns, its history's, and the definitions it had, as in SQLite" {
+	T=(--table w --time tpep_pickup_datetime --key pickup_zip --window 1h --feature 'n=count(*)' --mode overwrite)
+	for st in sqlite.db "$PG_URL"; do
+		ff-compute -q -s "$st" "${T[@]}" day1.csv
+		ff-compute -q -s "$st" "${T[@]}" --feature 'm=max(fare_amount)' day1.csv day2.csv
+		ff-compute -q -s "$st" "${T[@]}" --feature 'm=max(fare_amount)' --feature 'k=min(fare_amount)' trips.csv
+	done
+	run pg_sql "SELECT * FROM ff_definitions ORDER BY 1, 2"
+	assert_output "$(sqlite3 sqlite.db 'SELECT * FROM ff_definitions ORDER BY 1, 2')"
+	[ "$(pg_sql 'SELECT count(*) FROM ff_definitions')" -eq 2 ]
+	# (The added columns come last in the SQLite table, in the order of the
+	# definition in PostgreSQL's copy: the same lines, in another order.)
+	for v in 1 2 3; do
+		diff -u <(ff-monitor profile -s sqlite.db --as-of $v w | tail -n +2 | sort) \
+			<(ff-monitor profile -s "$PG_URL" --as-of $v w | tail -n +2 | sort)
+	done
+	run pg_sql "SELECT count(*) FROM information_schema.columns WHERE table_name = 'ff_history_w' AND column_name IN ('m', 'k')"
+	assert_output 2
+}
+
+@test "an incremental sync from PostgreSQL into Redis reads the change feed and the rows it names" {
+	need_redis
+	port=$(redis_start "$BATS_TEST_TMPDIR/redis")
+	{ head -n 1 trips.csv; sed -n '2,3961p' trips.csv; } > most.csv
+	{ head -n 1 trips.csv; tail -n +3962 trips.csv; sed -n '500,539p' trips.csv |
+		awk -F, -v OFS=, '{ $4 = $4 + 3 } 1'; } > more.csv
+	for f in most more; do
+		ff-compute -s sqlite.db "${SPECS[@]}" $f.csv
+		ff-compute -s "$PG_URL" "${SPECS[@]}" $f.csv
+		run -0 ff-sync-online -v -s sqlite.db --online "redis://127.0.0.1:$port/1" trip_pickup_features
+		want=$output
+		run -0 ff-sync-online -v -s "$PG_URL" --online "redis://127.0.0.1:$port/2" trip_pickup_features
+		diff -u <(echo "$want") <(sed 's/; [0-9]* rows read$//' <<< "$output")
+	done
+	[[ "$output" == *"changes of version 1 -> 2: "*" upserted"* ]]
+	read=$(sed 's/.*; \([0-9]*\) rows read$/\1/' <<< "$output")
+	upserted=$(sed 's/.*: \([0-9]*\) upserted.*/\1/' <<< "$output")
+	[ "$read" -ge "$upserted" ]
+	[ "$read" -le $(($(pg_sql "SELECT count(*) FROM trip_pickup_features") / 10)) ]
+	diff -u <(ff-store ls --format csv --online "redis://127.0.0.1:$port/1" sqlite.db | cut -d, -f1-6,10 | grep pickup) \
+		<(ff-store ls --format csv --online "redis://127.0.0.1:$port/2" "$PG_URL" | cut -d, -f1-6,10 | grep pickup)
 }

@@ -1,0 +1,464 @@
+/* ff_pg_history: the history of a PostgreSQL store's feature tables
+ * (ff_pg_history.h, ff-store(5) History and PostgreSQL). */
+#include "ff_pg_history.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ff_db.h"
+#include "ff_pg_store.h"
+#include "ff_util.h"
+
+static const char pg_catalog_sql[] =
+	"CREATE TABLE IF NOT EXISTS ff_retention (table_name text PRIMARY KEY, history_from bigint NOT NULL,"
+	" feed_from bigint NOT NULL, kept_by text NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS ff_definitions (table_name text NOT NULL, until_version bigint NOT NULL,"
+	" definition text NOT NULL, PRIMARY KEY (table_name, until_version));";
+
+static const struct ff_pg_col retention_cols[] = {
+	{"table_name", FF_PG_TEXT}, {"history_from", FF_PG_INT}, {"feed_from", FF_PG_INT}, {"kept_by", FF_PG_TEXT},
+};
+static const struct ff_pg_col definitions_cols[] = {
+	{"table_name", FF_PG_TEXT}, {"until_version", FF_PG_INT}, {"definition", FF_PG_TEXT},
+};
+
+/* A table's history columns: the image (the row's columns but the
+ * partition, then ff_valid_to) and the state beside it (the primary key,
+ * ff_valid_to, state); the primary key is the timestamp key, the keys. */
+struct hcols {
+	struct ff_pg_col *img, *hs, *pk;
+	size_t nimg, nhs, npk;
+	char qt[FF_DB_IDENT_SIZE], qh[FF_DB_IDENT_SIZE], qm[FF_DB_IDENT_SIZE];
+	char qts[FF_DB_IDENT_SIZE], qchanges[FF_DB_IDENT_SIZE];
+};
+
+static void hcols_init(struct hcols *h, const struct ff_table_def *def)
+{
+	size_t n = def->ncols;
+	memset(h, 0, sizeof *h);
+	h->img = ff_xcalloc(n + 1, sizeof *h->img);
+	h->pk = ff_xcalloc(n + 1, sizeof *h->pk);
+	h->hs = ff_xcalloc(n + 2, sizeof *h->hs);
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < n; i++)
+			if (def->cols[i].role == (pass ? FF_ROLE_KEY : FF_ROLE_TIMESTAMP)) {
+				h->pk[h->npk] = (struct ff_pg_col){def->cols[i].name, ff_pg_kind_of(def->cols[i].type)};
+				h->hs[h->npk] = h->pk[h->npk];
+				h->npk++;
+				if (!pass)
+					ff_db_quote(h->qts, sizeof h->qts, def->cols[i].name);
+			}
+	for (size_t i = 0; i < n; i++)
+		if (def->cols[i].role != FF_ROLE_PARTITION)
+			h->img[h->nimg++] = (struct ff_pg_col){def->cols[i].name, ff_pg_kind_of(def->cols[i].type)};
+	h->img[h->nimg++] = (struct ff_pg_col){"ff_valid_to", FF_PG_INT};
+	h->nhs = h->npk;
+	h->hs[h->nhs++] = (struct ff_pg_col){"ff_valid_to", FF_PG_INT};
+	h->hs[h->nhs++] = (struct ff_pg_col){"state", FF_PG_BLOB};
+	ff_db_quote(h->qt, sizeof h->qt, def->name);
+	ff_db_side_name(h->qh, sizeof h->qh, "ff_history_", def->name);
+	ff_db_side_name(h->qm, sizeof h->qm, "ff_histstate_", def->name);
+	ff_db_side_name(h->qchanges, sizeof h->qchanges, "ff_changes_", def->name);
+}
+
+static void hcols_release(struct hcols *h)
+{
+	free(h->img);
+	free(h->hs);
+	free(h->pk);
+}
+
+static FILE *stream(char **sql, size_t *size)
+{
+	*sql = NULL;
+	FILE *m = open_memstream(sql, size);
+	if (!m)
+		ff_die(1, "out of memory");
+	return m;
+}
+
+/* Close m and run its SQL on PostgreSQL (pg) or on the copy. */
+static int run(struct ff_pg *pg, struct ff_store *copy, FILE *m, char **sql, const char *what)
+{
+	fclose(m);
+	int rc = pg ? ff_pg_exec(pg, *sql, what) : ff_db_exec(ff_store_db(copy), ff_store_path(copy), *sql);
+	free(*sql);
+	*sql = NULL;
+	return rc;
+}
+
+/* CREATE TABLE of the history (cols: the image or the states) in PostgreSQL. */
+static void pg_create(FILE *m, const struct hcols *h, const char *qname, const struct ff_pg_col *cols, size_t n)
+{
+	char q[FF_DB_IDENT_SIZE];
+	fprintf(m, "CREATE TABLE %s (", qname);
+	for (size_t i = 0; i < n; i++) {
+		int key = strcmp(cols[i].name, "ff_valid_to") == 0;
+		for (size_t k = 0; k < h->npk; k++)
+			key |= strcmp(cols[i].name, h->pk[k].name) == 0;
+		ff_db_quote(q, sizeof q, cols[i].name);
+		fprintf(m, "%s%s %s%s", i ? ", " : "", q, ff_pg_key_type(cols[i].kind), key ? " NOT NULL" : "");
+	}
+	fputs(", PRIMARY KEY (", m);
+	ff_pg_names(m, h->pk, h->npk, "");
+	fputs(", ff_valid_to));\n", m);
+}
+
+/* ---- the push ---- */
+
+/* One integer from the copy (found: 1, NULL or no row: 0, error: -1). */
+static int copy_int(struct ff_store *copy, const char *sql, int64_t *out)
+{
+	sqlite3_stmt *s;
+	if (ff_db_prepare(ff_store_db(copy), ff_store_path(copy), sql, &s, "cannot read the copy") < 0)
+		return -1;
+	int rc = sqlite3_step(s), found = rc == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL;
+	if (found)
+		*out = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return ff_db_error(ff_store_db(copy), ff_store_path(copy), "cannot read the copy");
+	return found;
+}
+
+int ff_pg_history_fix_appends(struct ff_pg *pg, struct ff_store *copy, const struct ff_table_def *def,
+			      int64_t mv)
+{
+	struct hcols h;
+	hcols_init(&h, def);
+	char *sql = NULL, *v = NULL;
+	size_t size;
+	int64_t from = 0, max = 0;
+	int rc = -1;
+	/* The latest row PostgreSQL holds, and the copy's first appended one. */
+	FILE *m = stream(&sql, &size);
+	fprintf(m, "SELECT floor(extract(epoch FROM max(%s)))::bigint FROM %s", h.qts, h.qt);
+	fclose(m);
+	if (ff_pg_value(pg, sql, 0, NULL, &v, "cannot read the table") < 0)
+		goto out;
+	free(sql);
+	m = stream(&sql, &size);
+	fputs("SELECT appended_from FROM ff_versions WHERE table_name = ", m);
+	ff_pg_literal(m, def->name);
+	fprintf(m, " AND version = %" PRId64, mv);
+	fclose(m);
+	int found = v ? copy_int(copy, sql, &from) : 0;
+	free(sql);
+	sql = NULL;
+	if (found < 0)
+		goto out;
+	max = v ? strtoll(v, NULL, 10) : 0;
+	if (!found || from > max) {
+		rc = 0;
+		goto out;
+	}
+	/* Rows [from, max] were inserted among PostgreSQL's. */
+	const char *into[3] = {h.qchanges, h.qh, h.qm};
+	m = stream(&sql, &size);
+	for (int t = 0; t < 3; t++) {
+		fprintf(m, "INSERT OR IGNORE INTO main.%s (%s", into[t], t ? "" : "version, op, ");
+		ff_pg_names(m, h.pk, h.npk, "");
+		fprintf(m, "%s) SELECT %s", t ? ", ff_valid_to" : "", t ? "" : "?1, 'insert', ");
+		ff_pg_names(m, h.pk, h.npk, "");
+		fprintf(m, "%s FROM main.%s WHERE %s >= ?2 AND %s <= ?3;\n", t ? ", ?1" : "", h.qt, h.qts, h.qts);
+	}
+	fprintf(m, "UPDATE main.ff_versions SET appended_from = (SELECT min(%s) FROM main.%s WHERE %s > ?3)"
+		   " WHERE table_name = ?4 AND version = ?1;", h.qts, h.qt, h.qts);
+	fclose(m);
+	/* Bound statement by statement. */
+	sqlite3 *db = ff_store_db(copy);
+	const char *tail = sql;
+	rc = 0;
+	while (rc == 0 && tail && *tail) {
+		sqlite3_stmt *s = NULL;
+		if (sqlite3_prepare_v2(db, tail, -1, &s, &tail) != SQLITE_OK) {
+			rc = ff_db_error(db, ff_store_path(copy), "cannot keep history");
+			break;
+		}
+		if (!s)
+			break;
+		sqlite3_bind_int64(s, 1, mv);
+		sqlite3_bind_int64(s, 2, from);
+		sqlite3_bind_int64(s, 3, max);
+		if (sqlite3_bind_parameter_count(s) >= 4)
+			sqlite3_bind_text(s, 4, def->name, -1, SQLITE_STATIC);
+		rc = ff_db_step_done(db, ff_store_path(copy), s, "cannot keep history");
+		sqlite3_finalize(s);
+	}
+out:
+	free(sql);
+	free(v);
+	hcols_release(&h);
+	return rc;
+}
+
+int ff_pg_history_widen(struct ff_pg *pg, struct ff_store *copy, const struct ff_table_def *def, int64_t v)
+{
+	sqlite3_stmt *s;
+	char q[FF_DB_IDENT_SIZE], qt[FF_DB_IDENT_SIZE], qh[FF_DB_IDENT_SIZE], name[FF_DB_IDENT_SIZE + 16];
+	char *before = NULL;
+	/* Only a widening write has definitions in the copy (never pulled). */
+	if (ff_db_prepare(ff_store_db(copy), ff_store_path(copy), "SELECT 1 FROM sqlite_schema WHERE name = 'ff_definitions'",
+			  &s, "cannot read the copy") < 0)
+		return -1;
+	int has_definitions = sqlite3_step(s) == SQLITE_ROW;
+	sqlite3_finalize(s);
+	if (has_definitions) {
+		if (ff_db_prepare(ff_store_db(copy), ff_store_path(copy),
+				  "SELECT definition FROM ff_definitions WHERE table_name = ?1", &s, "cannot read the copy") < 0)
+			return -1;
+		sqlite3_bind_text(s, 1, def->name, -1, SQLITE_STATIC);
+		if (sqlite3_step(s) == SQLITE_ROW)
+			before = ff_db_column_text(s, 0);
+		sqlite3_finalize(s);
+	}
+	if (!before)
+		return 0;
+	snprintf(name, sizeof name, "ff_history_%s", def->name);
+	int has = ff_pg_has(pg, name);
+	if (has < 0) {
+		free(before);
+		return -1;
+	}
+	ff_db_quote(qt, sizeof qt, def->name);
+	ff_db_side_name(qh, sizeof qh, "ff_history_", def->name);
+	char *sql;
+	size_t size;
+	FILE *m = stream(&sql, &size);
+	fputs(pg_catalog_sql, m);
+	/* The features added: NULL in every row, and in every image. */
+	for (size_t i = 0; i < def->ncols; i++) {
+		if (def->cols[i].role != FF_ROLE_FEATURE)
+			continue;
+		ff_db_quote(q, sizeof q, def->cols[i].name);
+		const char *type = ff_pg_type(ff_pg_kind_of(def->cols[i].type));
+		fprintf(m, "ALTER TABLE %s ADD COLUMN IF NOT EXISTS %s %s;\n", qt, q, type);
+		if (has > 0)
+			fprintf(m, "ALTER TABLE %s ADD COLUMN IF NOT EXISTS %s %s;\n", qh, q, type);
+	}
+	/* The definition it had up to the version before this one. */
+	fputs("INSERT INTO ff_definitions VALUES (", m);
+	ff_pg_literal(m, def->name);
+	fprintf(m, ", %" PRId64 ", ", v - 1);
+	ff_pg_literal(m, before);
+	fputs(") ON CONFLICT (table_name, until_version) DO UPDATE SET definition = excluded.definition", m);
+	free(before);
+	return run(pg, NULL, m, &sql, "cannot add the features");
+}
+
+int ff_pg_history_push(struct ff_pg *pg, struct ff_store *copy, const struct ff_table_def *def, int64_t mv,
+		       int64_t v, int64_t cur, int recreate)
+{
+	struct hcols h;
+	hcols_init(&h, def);
+	char *sql = NULL, name[FF_DB_IDENT_SIZE + 16];
+	size_t size;
+	int rc = -1;
+	snprintf(name, sizeof name, "ff_history_%s", def->name);
+	int has = recreate ? 0 : ff_pg_has(pg, name);
+	if (has < 0 || ff_pg_exec(pg, pg_catalog_sql, "cannot create the catalog") < 0)
+		goto out;
+	if (!has) {
+		FILE *m = stream(&sql, &size);
+		fprintf(m, "DROP TABLE IF EXISTS %s, %s;\n", h.qh, h.qm);
+		pg_create(m, &h, h.qh, h.img, h.nimg);
+		pg_create(m, &h, h.qm, h.hs, h.nhs);
+		const char *side[2] = {"ff_retention", "ff_definitions"};
+		for (int t = 0; t < 2; t++) {
+			fprintf(m, "DELETE FROM %s WHERE table_name = ", side[t]);
+			ff_pg_literal(m, def->name);
+			fputs(";\n", m);
+		}
+		if (!recreate) {
+			/* Written before the store kept history: readable from cur. */
+			fputs("INSERT INTO ff_retention VALUES (", m);
+			ff_pg_literal(m, def->name);
+			fprintf(m, ", %" PRId64 ", 0, 'start');", cur);
+		}
+		if (run(pg, NULL, m, &sql, "cannot create the history") < 0)
+			goto out;
+	}
+	/* The images and states this version kept, as of version v. */
+	const char *qn[2] = {h.qh, h.qm};
+	const struct ff_pg_col *cols[2] = {h.img, h.hs};
+	size_t ncols[2] = {h.nimg, h.nhs};
+	for (int t = 0; t < 2; t++) {
+		FILE *m = stream(&sql, &size);
+		fputs("SELECT ", m);
+		ff_pg_names(m, cols[t], ncols[t] - (t ? 2 : 1), "");
+		fprintf(m, ", %" PRId64 "%s FROM main.%s WHERE ff_valid_to = %" PRId64, v, t ? ", state" : "", qn[t], mv);
+		fclose(m);
+		int r = ff_pg_copy_in(pg, qn[t], cols[t], ncols[t], ff_store_db(copy), ff_store_path(copy), sql);
+		free(sql);
+		sql = NULL;
+		if (r < 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	free(sql);
+	hcols_release(&h);
+	return rc;
+}
+
+/* ---- readers ---- */
+
+int ff_pg_history_pull_catalog(struct ff_pg *pg, struct ff_store *copy)
+{
+	char *sql;
+	size_t size;
+	FILE *m = stream(&sql, &size);
+	ff_history_catalog_sql(m);
+	if (run(NULL, copy, m, &sql, NULL) < 0)
+		return -1;
+	const char *side[2] = {"ff_retention", "ff_definitions"};
+	const struct ff_pg_col *cols[2] = {retention_cols, definitions_cols};
+	size_t ncols[2] = {sizeof retention_cols / sizeof *retention_cols,
+			   sizeof definitions_cols / sizeof *definitions_cols};
+	for (int t = 0; t < 2; t++) {
+		int has = ff_pg_has(pg, side[t]);
+		if (has < 0 || (has && ff_pg_pull(pg, copy, side[t], cols[t], ncols[t], side[t]) < 0))
+			return -1;
+	}
+	return 0;
+}
+
+int ff_pg_history_pull(struct ff_pg *pg, struct ff_store *copy, const struct ff_table_def *def)
+{
+	struct hcols h;
+	hcols_init(&h, def);
+	char name[FF_DB_IDENT_SIZE + 16], *sql;
+	size_t size;
+	snprintf(name, sizeof name, "ff_history_%s", def->name);
+	int has = ff_pg_has(pg, name), rc = -1;
+	if (has < 0)
+		goto out;
+	if (!has) {
+		/* Stored before PostgreSQL stores kept history: none to read. */
+		FILE *m = stream(&sql, &size);
+		fprintf(m, "DROP TABLE main.%s; DROP TABLE main.%s;", h.qh, h.qm);
+		rc = run(NULL, copy, m, &sql, NULL);
+		goto out;
+	}
+	rc = ff_pg_pull(pg, copy, h.qh, h.img, h.nimg, h.qh) < 0 || ff_pg_pull(pg, copy, h.qm, h.hs, h.nhs, h.qm) < 0
+		     ? -1 : 0;
+out:
+	hcols_release(&h);
+	return rc;
+}
+
+int ff_pg_history_stub(struct ff_pg *pg, struct ff_store *copy, const struct ff_table_def *def)
+{
+	char name[FF_DB_IDENT_SIZE + 16], *sql;
+	size_t size, nkey = 0, *key_cols = ff_xcalloc(def->ncols + 1, sizeof *key_cols);
+	snprintf(name, sizeof name, "ff_history_%s", def->name);
+	int has = ff_pg_has(pg, name), rc = has < 0 ? -1 : 0;
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < def->ncols; i++)
+			if (def->cols[i].role == (pass ? FF_ROLE_KEY : FF_ROLE_TIMESTAMP))
+				key_cols[nkey++] = i;
+	if (has > 0) {
+		FILE *m = stream(&sql, &size);
+		ff_history_create_sql(m, def, key_cols, nkey);
+		rc = run(NULL, copy, m, &sql, NULL);
+	}
+	free(key_cols);
+	return rc;
+}
+
+/* ---- vacuum ---- */
+
+/* Run "DELETE FROM qtable WHERE cond" on PostgreSQL, its rows into *n. */
+static int delete_count(struct ff_pg *pg, const char *qtable, const char *cond, int64_t *n)
+{
+	char *sql, *v = NULL;
+	size_t size;
+	FILE *m = stream(&sql, &size);
+	fprintf(m, "WITH d AS (DELETE FROM %s WHERE %s RETURNING 1) SELECT count(*) FROM d", qtable, cond);
+	fclose(m);
+	int rc = ff_pg_value(pg, sql, 0, NULL, &v, "cannot vacuum");
+	*n = v ? strtoll(v, NULL, 10) : 0;
+	free(v);
+	free(sql);
+	return rc;
+}
+
+static int vacuum_table(struct ff_pg *pg, struct ff_store *st, const char *table, int64_t keep_versions,
+			int64_t keep, struct ff_vacuum_result *r)
+{
+	int64_t history_from = 0, n = 0;
+	if (ff_store_vacuum_floor(st, table, keep_versions, keep, &r->oldest, &history_from) < 0)
+		return -1;
+	char cond[64], name[FF_DB_IDENT_SIZE + 16], q[FF_DB_IDENT_SIZE];
+	snprintf(cond, sizeof cond, "ff_valid_to <= %" PRId64, r->oldest);
+	const char *side[3] = {"ff_history_", "ff_histstate_", "ff_changes_"};
+	for (int t = 0; t < 3; t++) {
+		snprintf(name, sizeof name, "%s%s", side[t], table);
+		ff_db_side_name(q, sizeof q, side[t], table);
+		if (t == 2)
+			snprintf(cond, sizeof cond, "version <= %" PRId64, r->oldest);
+		int has = ff_pg_has(pg, name);
+		if (has < 0 || (has && delete_count(pg, q, cond, &n) < 0))
+			return -1;
+		if (t == 0)
+			r->history_rows = has ? n : 0;
+		if (t == 2)
+			r->feed_rows = has ? n : 0;
+	}
+	if (r->oldest <= history_from && r->feed_rows == 0)
+		return 0;
+	char *sql;
+	size_t size;
+	FILE *m = stream(&sql, &size);
+	fputs("INSERT INTO ff_retention VALUES (", m);
+	ff_pg_literal(m, table);
+	fprintf(m, ", %" PRId64 ", %" PRId64 ", 'vacuum') ON CONFLICT (table_name) DO UPDATE SET"
+		   " history_from = greatest(ff_retention.history_from, excluded.history_from),"
+		   " feed_from = excluded.feed_from, kept_by = 'vacuum'", r->oldest, r->oldest);
+	return run(pg, NULL, m, &sql, "cannot vacuum");
+}
+
+int ff_pg_store_vacuum(const char *conninfo, int64_t keep_versions, int64_t keep, struct ff_vacuum_result **out,
+		       size_t *n)
+{
+	struct ff_pg *pg = NULL;
+	struct ff_store *st = NULL;
+	char **tables = NULL;
+	struct ff_vacuum_result *res = NULL;
+	size_t count = 0;
+	int rc = -1;
+	*out = NULL;
+	*n = 0;
+	/* The lock first: the catalog read after it stays current. */
+	if (ff_pg_connect(conninfo, &pg) < 0 ||
+	    ff_pg_exec(pg, "BEGIN; SELECT pg_advisory_xact_lock(" FF_PG_PUSH_LOCK ")", "cannot lock the store") < 0 ||
+	    ff_pg_exec(pg, pg_catalog_sql, "cannot create the catalog") < 0 || ff_pg_store_open(conninfo, &st) < 0 ||
+	    ff_store_tables(st, &tables) < 0)
+		goto out;
+	while (tables[count])
+		count++;
+	res = ff_xcalloc(count ? count : 1, sizeof *res);
+	for (size_t i = 0; i < count; i++) {
+		res[i].table = ff_xstrdup(tables[i]);
+		if (vacuum_table(pg, st, tables[i], keep_versions, keep, &res[i]) < 0)
+			goto out;
+	}
+	if (ff_pg_exec(pg, "COMMIT", "cannot commit") < 0)
+		goto out;
+	*out = res;
+	*n = count;
+	res = NULL;
+	rc = 0;
+out:
+	for (size_t i = 0; res && i < count; i++)
+		free(res[i].table);
+	free(res);
+	for (size_t i = 0; tables && tables[i]; i++)
+		free(tables[i]);
+	free(tables);
+	ff_store_close(st);
+	ff_pg_close(pg); /* rolls back what a failure left */
+	ff_pg_store_forget(conninfo);
+	return rc;
+}
