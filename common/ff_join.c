@@ -187,8 +187,9 @@ static void features_of_table(struct lookup *lk)
 	}
 }
 
-/* Tables load on threads of their own, each with its own connection: with
- * two lookups, both cores read SQLite at once. */
+/* Tables load on threads of their own, each with its own connection, and
+ * a large one on two (ff_feature_table_load_path): both cores read SQLite
+ * until the last table is in. */
 struct loading {
 	pthread_t thread;
 	const char *store;
@@ -203,15 +204,10 @@ struct loading {
 static void *load_table(void *arg)
 {
 	struct loading *ld = arg;
-	struct ff_store *st;
 	FILE *m = open_memstream(&ld->messages, &ld->messages_len);
 	ff_hold_messages(m);
-	ld->rc = ff_store_open(ld->store, FF_STORE_READ, &st);
-	if (ld->rc == 0) {
-		ld->rc = ff_feature_table_load_as_of(st, ld->def->table, &ld->def->features, ld->as_of,
-						     &ld->table);
-		ff_store_close(st);
-	}
+	ld->rc = ff_feature_table_load_path(ld->store, FF_LOOKUP_SPLIT_ROWS, ld->def->table, &ld->def->features,
+					    ld->as_of, &ld->table);
 	ff_hold_messages(NULL);
 	if (m)
 		fclose(m);

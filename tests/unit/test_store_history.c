@@ -1,7 +1,8 @@
 /* Unit tests of common/ff_store_history: --as-of's values, the rule that a
  * spec only adds features, and the rows of a table as of each version read
- * by ff_store_rows_sql and merged by ff_store_rows after creates, updates,
- * late inserts, deletes and appends written through the table writer. */
+ * by ff_store_rows_sql and merged by ff_store_rows (whole, and in ranges of
+ * times) after creates, updates, late inserts, deletes and appends written
+ * through the table writer. */
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -85,6 +86,25 @@ static char *rows_merged(struct ff_store *st, int64_t v)
 	return out;
 }
 
+/* The same, read in three ranges of times, one after the other. */
+static char *rows_between(struct ff_store *st, int64_t v)
+{
+	const char *names[] = {"k", "t", "x"};
+	const int64_t bounds[] = {INT64_MIN, 150, 200, INT64_MAX};
+	char *out = NULL;
+	size_t size = 0;
+	FILE *m = open_memstream(&out, &size);
+	int rc = 0;
+	for (int i = 0; i < 3 && rc == 0; i++)
+		rc = ff_store_rows_between(st, "tab", names, 3, v, bounds[i], bounds[i + 1], print_row, m);
+	fclose(m);
+	if (rc < 0) {
+		free(out);
+		return ff_xstrdup("error");
+	}
+	return out;
+}
+
 int main(void)
 {
 	struct ff_as_of a;
@@ -139,6 +159,10 @@ int main(void)
 		free(got);
 		got = rows_merged(st, v);
 		snprintf(what, sizeof what, "the rows as of version %d, merged in C", v);
+		CHECK_STR(got, want[v], what);
+		free(got);
+		got = rows_between(st, v);
+		snprintf(what, sizeof what, "the rows as of version %d, in ranges of times", v);
 		CHECK_STR(got, want[v], what);
 		free(got);
 	}
