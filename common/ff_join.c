@@ -87,8 +87,6 @@ struct ff_join {
 	const char *online_path;
 	int untimed;             /* no started_ns (ff_join_untimed) */
 	sqlite3_stmt *begin, *commit;
-	char *key_buf;
-	size_t key_cap;
 };
 
 size_t ff_join_nlookups(const struct ff_join *j) { return j->nlookups; }
@@ -532,7 +530,6 @@ void ff_join_free(struct ff_join *j)
 	free(j->key_ids);
 	free(j->matches);
 	free(j->event_times);
-	free(j->key_buf);
 	ff_store_close(j->store);
 	free(j);
 }
@@ -734,9 +731,10 @@ static const char *ref_name(const struct ff_join *j, long ref)
 	return (size_t)ref < j->in.ncols ? j->in.names[ref] : j->spec->preps[(size_t)ref - j->in.ncols].name;
 }
 
-/* The key tuple of a lookup, values joined by NUL; NULL if a part is NULL. */
-static const char *key_bytes(struct ff_join *j, const struct lookup *lk, const struct ff_cell *cells,
-			     size_t *len)
+/* The key tuple of a lookup, values joined by NUL, in the lookup's own
+ * buffer (NUL-terminated), where the observer finds it too; NULL if a part
+ * is NULL. */
+static const char *key_bytes(struct ff_join *j, struct lookup *lk, const struct ff_cell *cells, size_t *len)
 {
 	size_t n = 0;
 	for (size_t k = 0; k < lk->def->keys.n; k++) {
@@ -750,14 +748,18 @@ static const char *key_bytes(struct ff_join *j, const struct lookup *lk, const s
 		} else if (!(p = ff_cell_text(&cells[ref], j->in.types[ref], num, &plen))) {
 			return NULL;
 		}
-		ff_grow(&j->key_buf, &j->key_cap, n + plen + 1, 1);
+		if (n + plen + 2 > lk->keybuf_cap)
+			ff_grow(&lk->keybuf, &lk->keybuf_cap, n + plen + 2, 1);
 		if (k)
-			j->key_buf[n++] = '\0';
-		memcpy(j->key_buf + n, p, plen);
+			lk->keybuf[n++] = '\0';
+		memcpy(lk->keybuf + n, p, plen);
 		n += plen;
 	}
+	if (!lk->keybuf)
+		ff_grow(&lk->keybuf, &lk->keybuf_cap, 1, 1);
+	lk->keybuf[n] = '\0';
 	*len = n;
-	return j->key_buf ? j->key_buf : "";
+	return lk->keybuf;
 }
 
 static int64_t now_ns(void)
@@ -814,15 +816,8 @@ static int on_row(void *ctx, const struct ff_cell *cells, size_t n, long pos)
 				j->event_times[l] = cell_time(j, cells, lk->event_ref, &ev, &text) == 0 ? ev : t;
 		}
 		/* The key tuple, kept for the observer (fallbacks by key). */
-		j->key_bytes[l] = NULL;
-		j->key_lens[l] = 0;
-		if (key) {
-			ff_grow(&lk->keybuf, &lk->keybuf_cap, klen + 1, 1);
-			memcpy(lk->keybuf, key, klen);
-			lk->keybuf[klen] = '\0';
-			j->key_bytes[l] = lk->keybuf;
-			j->key_lens[l] = klen;
-		}
+		j->key_bytes[l] = key;
+		j->key_lens[l] = key ? klen : 0;
 		if (j->remote) {
 			int64_t lo, hi;
 			int any = ff_asof_seconds(lk->match, t, lk->def->lookback, &lo, &hi);

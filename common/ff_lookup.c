@@ -21,6 +21,7 @@ struct ff_feature_table {
 	size_t nkeys;          /* key columns */
 	size_t nfeat;
 	size_t *feat_cols;     /* index in def.cols */
+	unsigned char *real;   /* per feature: a REAL, its bits a double's */
 	struct ff_keyset *keys;
 	size_t nrows;
 	size_t *start;         /* rows of key id k: start[k] .. start[k+1] */
@@ -48,6 +49,7 @@ void ff_feature_table_free(struct ff_feature_table *t)
 		return;
 	ff_table_def_release(&t->def);
 	free(t->feat_cols);
+	free(t->real);
 	ff_keyset_free(t->keys);
 	free(t->start);
 	free(t->ts);
@@ -263,7 +265,7 @@ static int add_row(void *ctx, const struct ff_cell *cells)
 		const struct ff_cell *v = &cells[t->nkeys + 1 + f];
 		p->nulls[r * nf + f] = (unsigned char)v->null;
 		uint64_t bits = (uint64_t)v->i;
-		if (t->def.cols[t->feat_cols[f]].type == FF_TYPE_REAL)
+		if (t->real[f])
 			memcpy(&bits, &v->d, sizeof bits);
 		p->vals[r * nf + f] = bits;
 	}
@@ -470,6 +472,9 @@ static int load(struct ff_store *st, const char *path, size_t split_rows, const 
 	}
 	if (pick_features(t, features, store, narrower) < 0)
 		goto fail;
+	t->real = ff_xcalloc(t->nfeat + 1, 1);
+	for (size_t f = 0; f < t->nfeat; f++)
+		t->real[f] = ff_feature_table_feature(t, f)->type == FF_TYPE_REAL;
 
 	/* The columns read: the keys, the timestamp key, the features. */
 	cols = ff_xcalloc(t->def.ncols, sizeof *cols);
@@ -684,9 +689,8 @@ int64_t ff_feature_table_time(const struct ff_feature_table *t, int64_t row)
 void ff_feature_table_value(const struct ff_feature_table *t, int64_t row, size_t i, struct ff_cell *out)
 {
 	size_t at = (size_t)row * t->nfeat + i;
-	memset(out, 0, sizeof *out);
-	out->null = t->nulls[at];
-	if (ff_feature_table_feature(t, i)->type == FF_TYPE_REAL)
+	*out = (struct ff_cell){.null = t->nulls[at]};
+	if (t->real[i])
 		memcpy(&out->d, &t->vals[at], sizeof out->d);
 	else
 		out->i = (int64_t)t->vals[at];
