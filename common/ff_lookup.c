@@ -193,8 +193,11 @@ static int group_by_key(struct ff_feature_table *t, struct part *parts, size_t n
 		for (size_t r = 0; r < pt->nrows; r++) {
 			size_t d = next[map[p][pt->ids[r]]]++;
 			ts[d] = pt->ts[r];
-			memcpy(vals + d * nf, pt->vals + r * nf, nf * sizeof *vals);
-			memcpy(nulls + d * nf, pt->nulls + r * nf, nf);
+			/* A few features a row: a loop, not two calls of memcpy. */
+			for (size_t f = 0; f < nf; f++) {
+				vals[d * nf + f] = pt->vals[r * nf + f];
+				nulls[d * nf + f] = pt->nulls[r * nf + f];
+			}
 		}
 		part_release(&parts[p]);
 		free(map[p]);
@@ -585,12 +588,15 @@ int64_t ff_feature_table_find(struct ff_feature_table *t, int64_t key, enum ff_m
 		return -1;
 	struct ff_asof_window w = ff_asof_window(match, time, lookback);
 	size_t a = lo, b = hi; /* first row with ts > w.hi */
-	/* Inputs mostly come in time order: gallop from the row found last for
-	 * this key before falling back to a search of all its rows. */
+	/* Inputs mostly come in about time order: gallop from the row found
+	 * last for this key, forward or back (a lookup by a time the input is
+	 * not sorted by, such as the dropoff of trips in pickup order, is often
+	 * a little earlier than the last), before a search of all its rows. */
 	size_t h = t->hint[key];
 	if (h >= lo && h < hi) {
+		size_t step = 1;
 		if (t->ts[h] <= w.hi) {
-			size_t step = 1, from = h;
+			size_t from = h;
 			while (from + step < hi && t->ts[from + step] <= w.hi) {
 				from += step;
 				step *= 2;
@@ -598,7 +604,13 @@ int64_t ff_feature_table_find(struct ff_feature_table *t, int64_t key, enum ff_m
 			a = from + 1;
 			b = from + step < hi ? from + step : hi;
 		} else {
-			b = h;
+			size_t top = h; /* ts[top] > w.hi */
+			while (top >= lo + step && t->ts[top - step] > w.hi) {
+				top -= step;
+				step *= 2;
+			}
+			a = top >= lo + step ? top - step + 1 : lo;
+			b = top;
 		}
 	}
 	while (a < b) {

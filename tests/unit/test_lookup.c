@@ -47,6 +47,44 @@ static int write_version(struct ff_store *st, int from, int to, int step, int nk
 	return rc == 0 ? ff_store_commit(st) : -1;
 }
 
+/* The rows of key k: first to last. */
+static void key_rows(struct ff_feature_table *t, int64_t k, int64_t *first, int64_t *last)
+{
+	int64_t r = *last = ff_feature_table_find(t, k, FF_MATCH_LATEST, 0, 0);
+	while (r > 0 && ff_feature_table_find(t, k, FF_MATCH_EXACT, ff_feature_table_time(t, r - 1), 0) == r - 1)
+		r--;
+	*first = r;
+}
+
+/* Lookups at times in no order, forward and back from the last one of the
+ * key (the galloping search from it), against a scan of the key's rows. */
+static int finds_as_scans(struct ff_feature_table *t)
+{
+	const enum ff_match modes[] = {FF_MATCH_ASOF, FF_MATCH_ASOF, FF_MATCH_EXACT};
+	const int64_t lookbacks[] = {0, 600 * FF_USEC, 0};
+	uint64_t seed = 12345;
+	int bad = 0;
+	for (int64_t k = 0; k < (int64_t)ff_feature_table_key_count(t); k++) {
+		int64_t first, last;
+		key_rows(t, k, &first, &last);
+		for (int i = 0; i < 400; i++) {
+			seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+			int64_t when = (int64_t)((seed >> 33) % 4200) * 60 * FF_USEC - 100 * 60 * FF_USEC;
+			if (i % 3 == 0)
+				when += 30 * FF_USEC; /* between rows */
+			int m = i % 3;
+			struct ff_asof_window w = ff_asof_window(modes[m], when, lookbacks[m]);
+			int64_t want = -1;
+			for (int64_t r = first; r <= last && ff_feature_table_time(t, r) <= w.hi; r++)
+				want = r;
+			if (want >= 0 && ff_feature_table_time(t, want) < w.lo)
+				want = -1;
+			bad += ff_feature_table_find(t, k, modes[m], when, lookbacks[m]) != want;
+		}
+	}
+	return bad;
+}
+
 /* The whole table as text: per key id, its bytes, then its rows. */
 static char *dump(struct ff_feature_table *t)
 {
@@ -106,6 +144,7 @@ int main(void)
 			CHECK_STR(b, a, what);
 			CHECK(ff_feature_table_rows(one) > 1000 && ff_feature_table_key_count(one) >= 13,
 			      "a table of many rows and keys");
+			CHECK(finds_as_scans(two) == 0, "lookups in no time order find what a scan finds");
 			free(a);
 			free(b);
 		}
