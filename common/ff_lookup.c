@@ -594,6 +594,10 @@ int64_t ff_feature_table_find(struct ff_feature_table *t, int64_t key, enum ff_m
 	 * a little earlier than the last), before a search of all its rows. */
 	size_t h = t->hint[key];
 	if (h >= lo && h < hi) {
+		/* The row found last is mostly the one found again: its features
+		 * come into the cache while its time is read, not after. */
+		__builtin_prefetch(t->vals + h * t->nfeat);
+		__builtin_prefetch(t->nulls + h * t->nfeat);
 		size_t step = 1;
 		if (t->ts[h] <= w.hi) {
 			size_t from = h;
