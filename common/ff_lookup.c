@@ -253,16 +253,24 @@ static int add_row(void *ctx, const struct ff_cell *cells)
 	if (r == p->cap)
 		part_reserve(p, p->cap ? p->cap * 2 : 4096, nf);
 	size_t klen = 0;
-	for (size_t k = 0; k < t->nkeys; k++) {
-		size_t n = cells[k].null ? 0 : cells[k].len;
-		ff_grow(&fl->key, &fl->key_cap, klen + n + 1, 1);
-		if (k)
-			fl->key[klen++] = '\0';
-		if (n)
-			memcpy(fl->key + klen, cells[k].s, n);
-		klen += n;
+	const char *key = "";
+	if (t->nkeys == 1 && !cells[0].null) {
+		/* One key column: its text is the key tuple. */
+		key = cells[0].s;
+		klen = cells[0].len;
+	} else if (t->nkeys > 1) {
+		for (size_t k = 0; k < t->nkeys; k++) {
+			size_t n = cells[k].null ? 0 : cells[k].len;
+			ff_grow(&fl->key, &fl->key_cap, klen + n + 1, 1);
+			if (k)
+				fl->key[klen++] = '\0';
+			if (n)
+				memcpy(fl->key + klen, cells[k].s, n);
+			klen += n;
+		}
+		key = fl->key;
 	}
-	p->ids[r] = ff_keyset_intern(p->keys, fl->key ? fl->key : "", klen);
+	p->ids[r] = ff_keyset_intern(p->keys, key, klen);
 	p->ts[r] = cells[t->nkeys].i;
 	for (size_t f = 0; f < nf; f++) {
 		const struct ff_cell *v = &cells[t->nkeys + 1 + f];
