@@ -329,8 +329,15 @@ static int read_parts(struct reading *rd, struct ff_store *st)
 		pthread_mutex_lock(&rd->mu);
 		size_t i = rd->next < rd->nparts ? rd->next++ : SIZE_MAX;
 		pthread_mutex_unlock(&rd->mu);
-		if (i == SIZE_MAX || (rc = read_part(rd, st, i, &fl)) < 0)
+		if (i == SIZE_MAX)
 			break;
+		if ((rc = read_part(rd, st, i, &fl)) < 0) {
+			/* The other reader stops too, at its next part. */
+			pthread_mutex_lock(&rd->mu);
+			rd->next = rd->nparts;
+			pthread_mutex_unlock(&rd->mu);
+			break;
+		}
 	}
 	free(fl.key);
 	return rc;
