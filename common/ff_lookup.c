@@ -143,8 +143,8 @@ static void part_release(struct part *p)
 	memset(p, 0, sizeof *p);
 }
 
-/* Room for cap rows of nf features. Grown, realloc moves large arrays'
- * pages without copying them. */
+/* Room for cap rows of nf features, the rows so far kept: reserved for a
+ * range's share of the table, doubled if it holds more. */
 static void part_reserve(struct part *p, size_t cap, size_t nf)
 {
 	size_t cells = cap * (nf ? nf : 1);
@@ -256,7 +256,7 @@ static int add_row(void *ctx, const struct ff_cell *cells)
 	const char *key = "";
 	if (t->nkeys == 1 && !cells[0].null) {
 		/* One key column: its text is the key tuple. */
-		key = cells[0].s;
+		key = cells[0].s ? cells[0].s : "";
 		klen = cells[0].len;
 	} else if (t->nkeys > 1) {
 		for (size_t k = 0; k < t->nkeys; k++) {
