@@ -78,25 +78,9 @@ static int read_schema(void *ctx, const struct ff_rec_schema *schema)
 	return stop;
 }
 
-static int is_text(const struct ahead *a, size_t col)
-{
-	if (col < a->schema.ncols)
-		return a->schema.types[col] == FF_TYPE_TEXT;
-	return a->format == FF_REC_CSV; /* a CSV line longer than its header */
-}
-
-/* Hand the batch filled over; its text cells point into its arena, now
- * that it has stopped growing (here: the caller's thread has the more to
- * do of the two). */
 static void hand_over(struct ahead *a)
 {
 	struct batch *b = a->fill;
-	for (size_t r = 0; r < b->nrows; r++) {
-		struct ff_cell *cells = b->cells + b->start[r];
-		for (size_t i = 0; i < b->n[r]; i++)
-			if (!cells[i].null && is_text(a, i))
-				cells[i].s = b->arena + cells[i].i;
-	}
 	b->messages = take_messages(a);
 	pthread_mutex_lock(&a->mu);
 	a->count++;
@@ -105,6 +89,12 @@ static void hand_over(struct ahead *a)
 	a->fill = NULL;
 }
 
+static int is_text(const struct ahead *a, size_t col)
+{
+	if (col < a->schema.ncols)
+		return a->schema.types[col] == FF_TYPE_TEXT;
+	return a->format == FF_REC_CSV; /* a CSV line longer than its header */
+}
 
 static int read_row(void *ctx, const struct ff_cell *cells, size_t n, long pos)
 {
@@ -172,10 +162,14 @@ static void *reading_thread(void *arg)
 }
 
 /* The callbacks on the rows of one batch; their first non-zero value. */
-static int run_batch(struct batch *b, ff_rec_row_fn on_row, void *ctx)
+static int run_batch(const struct ahead *a, struct batch *b, ff_rec_row_fn on_row, void *ctx)
 {
 	for (size_t r = 0; r < b->nrows; r++) {
-		int rc = on_row(ctx, b->cells + b->start[r], b->n[r], b->pos[r]);
+		struct ff_cell *cells = b->cells + b->start[r];
+		for (size_t i = 0; i < b->n[r]; i++)
+			if (!cells[i].null && is_text(a, i))
+				cells[i].s = b->arena + cells[i].i;
+		int rc = on_row(ctx, cells, b->n[r], b->pos[r]);
 		if (rc)
 			return rc;
 	}
@@ -226,7 +220,7 @@ int ff_rec_each_ahead(struct ff_rec_reader *r, ff_rec_schema_fn on_schema, ff_re
 		struct batch *b = &a.b[a.head];
 		pthread_mutex_unlock(&a.mu);
 		tell(&b->messages);
-		rc = run_batch(b, on_row, ctx);
+		rc = run_batch(&a, b, on_row, ctx);
 		pthread_mutex_lock(&a.mu);
 		a.head = (a.head + 1) % NBATCHES;
 		a.count--;
