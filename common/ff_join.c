@@ -87,8 +87,6 @@ struct ff_join {
 	const char *online_path;
 	int untimed;             /* no started_ns (ff_join_untimed) */
 	sqlite3_stmt *begin, *commit;
-	char *key_buf;
-	size_t key_cap;
 };
 
 size_t ff_join_nlookups(const struct ff_join *j) { return j->nlookups; }
@@ -187,8 +185,9 @@ static void features_of_table(struct lookup *lk)
 	}
 }
 
-/* Tables load on threads of their own, each with its own connection: with
- * two lookups, both cores read SQLite at once. */
+/* Tables load on threads of their own, each with its own connection, and
+ * a large one on two (ff_feature_table_load_path): both cores read SQLite
+ * until the last table is in. */
 struct loading {
 	pthread_t thread;
 	const char *store;
@@ -203,15 +202,10 @@ struct loading {
 static void *load_table(void *arg)
 {
 	struct loading *ld = arg;
-	struct ff_store *st;
 	FILE *m = open_memstream(&ld->messages, &ld->messages_len);
 	ff_hold_messages(m);
-	ld->rc = ff_store_open(ld->store, FF_STORE_READ, &st);
-	if (ld->rc == 0) {
-		ld->rc = ff_feature_table_load_as_of(st, ld->def->table, &ld->def->features, ld->as_of,
-						     &ld->table);
-		ff_store_close(st);
-	}
+	ld->rc = ff_feature_table_load_path(ld->store, FF_LOOKUP_SPLIT_ROWS, ld->def->table, &ld->def->features,
+					    ld->as_of, &ld->table);
 	ff_hold_messages(NULL);
 	if (m)
 		fclose(m);
@@ -536,7 +530,6 @@ void ff_join_free(struct ff_join *j)
 	free(j->key_ids);
 	free(j->matches);
 	free(j->event_times);
-	free(j->key_buf);
 	ff_store_close(j->store);
 	free(j);
 }
@@ -738,9 +731,10 @@ static const char *ref_name(const struct ff_join *j, long ref)
 	return (size_t)ref < j->in.ncols ? j->in.names[ref] : j->spec->preps[(size_t)ref - j->in.ncols].name;
 }
 
-/* The key tuple of a lookup, values joined by NUL; NULL if a part is NULL. */
-static const char *key_bytes(struct ff_join *j, const struct lookup *lk, const struct ff_cell *cells,
-			     size_t *len)
+/* The key tuple of a lookup, values joined by NUL, in the lookup's own
+ * buffer (NUL-terminated), where the observer finds it too; NULL if a part
+ * is NULL. */
+static const char *key_bytes(struct ff_join *j, struct lookup *lk, const struct ff_cell *cells, size_t *len)
 {
 	size_t n = 0;
 	for (size_t k = 0; k < lk->def->keys.n; k++) {
@@ -754,14 +748,18 @@ static const char *key_bytes(struct ff_join *j, const struct lookup *lk, const s
 		} else if (!(p = ff_cell_text(&cells[ref], j->in.types[ref], num, &plen))) {
 			return NULL;
 		}
-		ff_grow(&j->key_buf, &j->key_cap, n + plen + 1, 1);
+		if (n + plen + 2 > lk->keybuf_cap)
+			ff_grow(&lk->keybuf, &lk->keybuf_cap, n + plen + 2, 1);
 		if (k)
-			j->key_buf[n++] = '\0';
-		memcpy(j->key_buf + n, p, plen);
+			lk->keybuf[n++] = '\0';
+		memcpy(lk->keybuf + n, p, plen);
 		n += plen;
 	}
+	if (!lk->keybuf)
+		ff_grow(&lk->keybuf, &lk->keybuf_cap, 1, 1);
+	lk->keybuf[n] = '\0';
 	*len = n;
-	return j->key_buf ? j->key_buf : "";
+	return lk->keybuf;
 }
 
 static int64_t now_ns(void)
@@ -818,15 +816,8 @@ static int on_row(void *ctx, const struct ff_cell *cells, size_t n, long pos)
 				j->event_times[l] = cell_time(j, cells, lk->event_ref, &ev, &text) == 0 ? ev : t;
 		}
 		/* The key tuple, kept for the observer (fallbacks by key). */
-		j->key_bytes[l] = NULL;
-		j->key_lens[l] = 0;
-		if (key) {
-			ff_grow(&lk->keybuf, &lk->keybuf_cap, klen + 1, 1);
-			memcpy(lk->keybuf, key, klen);
-			lk->keybuf[klen] = '\0';
-			j->key_bytes[l] = lk->keybuf;
-			j->key_lens[l] = klen;
-		}
+		j->key_bytes[l] = key;
+		j->key_lens[l] = key ? klen : 0;
 		if (j->remote) {
 			int64_t lo, hi;
 			int any = ff_asof_seconds(lk->match, t, lk->def->lookback, &lo, &hi);

@@ -1,6 +1,8 @@
 #include "ff_lookup.h"
 
 #include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +21,7 @@ struct ff_feature_table {
 	size_t nkeys;          /* key columns */
 	size_t nfeat;
 	size_t *feat_cols;     /* index in def.cols */
+	unsigned char *real;   /* per feature: a REAL, its bits a double's */
 	struct ff_keyset *keys;
 	size_t nrows;
 	size_t *start;         /* rows of key id k: start[k] .. start[k+1] */
@@ -46,6 +49,7 @@ void ff_feature_table_free(struct ff_feature_table *t)
 		return;
 	ff_table_def_release(&t->def);
 	free(t->feat_cols);
+	free(t->real);
 	ff_keyset_free(t->keys);
 	free(t->start);
 	free(t->ts);
@@ -116,37 +120,90 @@ static void sort_key_rows(struct ff_feature_table *t, size_t lo, size_t hi)
 	free(nulls);
 }
 
-/* Rows come in primary-key order (time, then key) from SQLite; a stable
- * counting sort by key keeps each key's rows in time order (rows in another
- * order are sorted by time per key). */
-static int group_by_key(struct ff_feature_table *t, uint32_t *ids, const char *store)
+/* The rows of one range of a table's times, as one reader read them: in
+ * primary-key order (time, then key) from SQLite, with their keys' ids in a
+ * key set of the range's own, the ids in order of first sight. */
+struct part {
+	struct ff_keyset *keys;
+	uint32_t *ids;
+	int64_t *ts;
+	uint64_t *vals;
+	unsigned char *nulls;
+	size_t nrows, cap;
+	int done;
+};
+
+static void part_release(struct part *p)
 {
+	ff_keyset_free(p->keys);
+	free(p->ids);
+	free(p->ts);
+	free(p->vals);
+	free(p->nulls);
+	memset(p, 0, sizeof *p);
+}
+
+/* Room for cap rows of nf features, the rows so far kept: reserved for a
+ * range's share of the table, doubled if it holds more. */
+static void part_reserve(struct part *p, size_t cap, size_t nf)
+{
+	size_t cells = cap * (nf ? nf : 1);
+	p->ids = ff_xrealloc(p->ids, cap * sizeof *p->ids);
+	p->ts = ff_xrealloc(p->ts, cap * sizeof *p->ts);
+	p->vals = ff_xrealloc(p->vals, cells * sizeof *p->vals);
+	p->nulls = ff_xrealloc(p->nulls, cells);
+	p->cap = cap;
+}
+
+/* The parts, in time order, into the table: one key set whose ids are in
+ * order of first sight over all the rows, as one reader of all of them
+ * would have made it, and a stable counting sort by key that keeps each
+ * key's rows in time order (rows in another order are sorted by time per
+ * key). Each part is released once copied. */
+static int group_by_key(struct ff_feature_table *t, struct part *parts, size_t nparts, const char *store)
+{
+	size_t n = 0, nf = t->nfeat;
+	uint32_t **map = ff_xcalloc(nparts, sizeof *map);
+	for (size_t p = 0; p < nparts; p++) {
+		uint32_t pk = parts[p].keys ? ff_keyset_count(parts[p].keys) : 0;
+		map[p] = ff_xmalloc(((size_t)pk + 1) * sizeof **map);
+		for (uint32_t k = 0; k < pk; k++) {
+			size_t len;
+			const char *key = ff_keyset_bytes(parts[p].keys, k, &len);
+			map[p][k] = ff_keyset_intern(t->keys, key, len);
+		}
+		n += parts[p].nrows;
+	}
 	uint32_t nk = ff_keyset_count(t->keys);
-	size_t n = t->nrows, nf = t->nfeat;
+	t->nrows = n;
 	t->start = ff_xcalloc((size_t)nk + 1, sizeof *t->start);
-	for (size_t r = 0; r < n; r++)
-		t->start[ids[r] + 1]++;
+	for (size_t p = 0; p < nparts; p++)
+		for (size_t r = 0; r < parts[p].nrows; r++)
+			t->start[map[p][parts[p].ids[r]] + 1]++;
 	for (uint32_t k = 0; k < nk; k++)
 		t->start[k + 1] += t->start[k];
 	size_t *next = ff_xmalloc(((size_t)nk + 1) * sizeof *next);
 	memcpy(next, t->start, ((size_t)nk + 1) * sizeof *next);
-	int64_t *ts = ff_xmalloc((n ? n : 1) * sizeof *ts);
 	size_t cells = n * nf > 0 ? n * nf : 1;
-	uint64_t *vals = ff_xmalloc(cells * sizeof *vals);
-	unsigned char *nulls = ff_xmalloc(cells);
-	for (size_t r = 0; r < n; r++) {
-		size_t d = next[ids[r]]++;
-		ts[d] = t->ts[r];
-		memcpy(vals + d * nf, t->vals + r * nf, nf * sizeof *vals);
-		memcpy(nulls + d * nf, t->nulls + r * nf, nf);
+	int64_t *ts = t->ts = ff_xmalloc((n ? n : 1) * sizeof *ts);
+	uint64_t *vals = t->vals = ff_xmalloc(cells * sizeof *vals);
+	unsigned char *nulls = t->nulls = ff_xmalloc(cells);
+	for (size_t p = 0; p < nparts; p++) {
+		const struct part *pt = &parts[p];
+		for (size_t r = 0; r < pt->nrows; r++) {
+			size_t d = next[map[p][pt->ids[r]]]++;
+			ts[d] = pt->ts[r];
+			/* A few features a row: a loop, not two calls of memcpy. */
+			for (size_t f = 0; f < nf; f++) {
+				vals[d * nf + f] = pt->vals[r * nf + f];
+				nulls[d * nf + f] = pt->nulls[r * nf + f];
+			}
+		}
+		part_release(&parts[p]);
+		free(map[p]);
 	}
+	free(map);
 	free(next);
-	free(t->ts);
-	free(t->vals);
-	free(t->nulls);
-	t->ts = ts;
-	t->vals = vals;
-	t->nulls = nulls;
 	for (uint32_t k = 0; k < nk; k++)
 		sort_key_rows(t, t->start[k], t->start[k + 1]);
 	for (uint32_t k = 0; k < nk; k++)
@@ -162,27 +219,24 @@ static int group_by_key(struct ff_feature_table *t, uint32_t *ids, const char *s
 	return 0;
 }
 
-/* Rows of a table; SQLite counts b-tree cells without decoding rows. */
-static int64_t count_rows(struct ff_store *st, const char *table)
+/* The integer in the first column of the first row of sql, or dflt for
+ * none (or NULL). */
+static int64_t query_int(struct ff_store *st, const char *sql, int64_t dflt)
 {
-	char sql[400], q[300];
-	ff_sql_ident(q, sizeof q, table);
-	snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", q);
 	sqlite3_stmt *s;
-	int64_t n = 0;
+	int64_t n = dflt;
 	if (sqlite3_prepare_v2(ff_store_db(st), sql, -1, &s, NULL) == SQLITE_OK) {
-		if (sqlite3_step(s) == SQLITE_ROW)
+		if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL)
 			n = sqlite3_column_int64(s, 0);
 		sqlite3_finalize(s);
 	}
 	return n;
 }
 
-/* The rows being read into a table: grown as they come. */
+/* The rows being read into a part: grown as they come. */
 struct filling {
-	struct ff_feature_table *t;
-	uint32_t *ids;
-	size_t cap;
+	const struct ff_feature_table *t;
+	struct part *p;
 	char *key;
 	size_t key_cap;
 };
@@ -193,37 +247,198 @@ struct filling {
 static int add_row(void *ctx, const struct ff_cell *cells)
 {
 	struct filling *fl = ctx;
-	struct ff_feature_table *t = fl->t;
-	size_t r = t->nrows, nf = t->nfeat;
-	if (r == fl->cap) {
-		fl->cap = fl->cap ? fl->cap * 2 : 4096;
-		fl->ids = ff_xrealloc(fl->ids, fl->cap * sizeof *fl->ids);
-		t->ts = ff_xrealloc(t->ts, fl->cap * sizeof *t->ts);
-		t->vals = ff_xrealloc(t->vals, fl->cap * (nf ? nf : 1) * sizeof *t->vals);
-		t->nulls = ff_xrealloc(t->nulls, fl->cap * (nf ? nf : 1));
-	}
+	const struct ff_feature_table *t = fl->t;
+	struct part *p = fl->p;
+	size_t r = p->nrows, nf = t->nfeat;
+	if (r == p->cap)
+		part_reserve(p, p->cap ? p->cap * 2 : 4096, nf);
 	size_t klen = 0;
-	for (size_t k = 0; k < t->nkeys; k++) {
-		size_t n = cells[k].null ? 0 : cells[k].len;
-		ff_grow(&fl->key, &fl->key_cap, klen + n + 1, 1);
-		if (k)
-			fl->key[klen++] = '\0';
-		if (n)
-			memcpy(fl->key + klen, cells[k].s, n);
-		klen += n;
+	const char *key = "";
+	if (t->nkeys == 1 && !cells[0].null) {
+		/* One key column: its text is the key tuple. */
+		key = cells[0].s ? cells[0].s : "";
+		klen = cells[0].len;
+	} else if (t->nkeys > 1) {
+		for (size_t k = 0; k < t->nkeys; k++) {
+			size_t n = cells[k].null ? 0 : cells[k].len;
+			ff_grow(&fl->key, &fl->key_cap, klen + n + 1, 1);
+			if (k)
+				fl->key[klen++] = '\0';
+			if (n)
+				memcpy(fl->key + klen, cells[k].s, n);
+			klen += n;
+		}
+		key = fl->key;
 	}
-	fl->ids[r] = ff_keyset_intern(t->keys, fl->key ? fl->key : "", klen);
-	t->ts[r] = cells[t->nkeys].i;
+	p->ids[r] = ff_keyset_intern(p->keys, key, klen);
+	p->ts[r] = cells[t->nkeys].i;
 	for (size_t f = 0; f < nf; f++) {
 		const struct ff_cell *v = &cells[t->nkeys + 1 + f];
-		t->nulls[r * nf + f] = (unsigned char)v->null;
+		p->nulls[r * nf + f] = (unsigned char)v->null;
 		uint64_t bits = (uint64_t)v->i;
-		if (t->def.cols[t->feat_cols[f]].type == FF_TYPE_REAL)
+		if (t->real[f])
 			memcpy(&bits, &v->d, sizeof bits);
-		t->vals[r * nf + f] = bits;
+		p->vals[r * nf + f] = bits;
 	}
-	t->nrows++;
+	p->nrows++;
 	return 0;
+}
+
+/* A read of a table's rows from SQLite in NPARTS ranges of its times,
+ * which the readers take in turn as they finish the last. */
+enum { NPARTS = 8 };
+
+struct reading {
+	const struct ff_feature_table *t;
+	const char *table;
+	const char **names;
+	size_t ncols;
+	int64_t bounds[NPARTS + 1]; /* part i: times in [bounds[i], bounds[i + 1]) */
+	struct part parts[NPARTS];
+	size_t nparts, per_part;
+	pthread_mutex_t mu;
+	size_t next;                /* the next part to read */
+	/* a helper reader: its store, and what it must see to read */
+	const char *path;
+	const struct ff_as_of *as_of;
+	int64_t latest;
+};
+
+/* Read part i on st. Returns 0, or -1 (reported) with the part not done. */
+static int read_part(struct reading *rd, struct ff_store *st, size_t i, struct filling *fl)
+{
+	struct part *p = &rd->parts[i];
+	part_release(p);
+	p->keys = ff_keyset_new();
+	part_reserve(p, rd->per_part, rd->t->nfeat);
+	fl->p = p;
+	if (ff_store_rows_between(st, rd->table, rd->names, rd->ncols, rd->t->version, rd->bounds[i],
+				  rd->bounds[i + 1], add_row, fl) < 0)
+		return -1;
+	p->done = 1;
+	return 0;
+}
+
+/* Read the parts no reader took yet on st, one after the other, until none
+ * is left. Returns 0 or -1 (reported). */
+static int read_parts(struct reading *rd, struct ff_store *st)
+{
+	struct filling fl = {.t = rd->t};
+	int rc = 0;
+	for (;;) {
+		pthread_mutex_lock(&rd->mu);
+		size_t i = rd->next < rd->nparts ? rd->next++ : SIZE_MAX;
+		pthread_mutex_unlock(&rd->mu);
+		if (i == SIZE_MAX)
+			break;
+		if ((rc = read_part(rd, st, i, &fl)) < 0) {
+			/* The other reader stops too, at its next part. */
+			pthread_mutex_lock(&rd->mu);
+			rd->next = rd->nparts;
+			pthread_mutex_unlock(&rd->mu);
+			break;
+		}
+	}
+	free(fl.key);
+	return rc;
+}
+
+/* 1 if st, in its read transaction, holds the version of the table the
+ * loader's own connection read, so that the rows of both are the same. */
+static int same_version(struct reading *rd, struct ff_store *st)
+{
+	struct ff_table_def def;
+	int64_t current, version = 0;
+	int found = ff_store_table(st, rd->table, &def, &current);
+	if (found <= 0)
+		return 0;
+	ff_table_def_release(&def);
+	if (current != rd->latest)
+		return 0;
+	if (rd->as_of && ff_store_as_of_version(st, rd->table, rd->as_of, &version) < 0)
+		return 0;
+	return !rd->as_of || version == rd->t->version;
+}
+
+/* A second reader: its own connection and read transaction on the same
+ * version of the table. What it could not read (a store it cannot open,
+ * a writer's commit between the two transactions) the loader reads itself,
+ * and tells why if it fails there too: its messages are dropped. */
+static void *helper(void *arg)
+{
+	struct reading *rd = arg;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+	ff_hold_messages(m);
+	struct ff_store *st;
+	if (ff_store_open(rd->path, FF_STORE_READ, &st) == 0) {
+		sqlite3 *db = ff_store_db(st);
+		if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK) {
+			if (same_version(rd, st))
+				read_parts(rd, st);
+			sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+		}
+		ff_store_close(st);
+	}
+	ff_hold_messages(NULL);
+	if (m)
+		fclose(m);
+	free(buf);
+	return NULL;
+}
+
+/* The rows of the table from SQLite: a large one (at least split_rows
+ * rows, and path to open it again) in NPARTS ranges of its times, read by
+ * this connection and a helper's at once. */
+static int read_rows(struct ff_store *st, const char *path, size_t split_rows, struct reading *rd)
+{
+	const struct ff_feature_table *t = rd->t;
+	char sql[700], qt[300], qts[300];
+	ff_sql_ident(qt, sizeof qt, rd->table);
+	/* SQLite counts b-tree cells without decoding rows. */
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", qt);
+	int64_t nrows = query_int(st, sql, 0);
+	rd->nparts = 1;
+	rd->bounds[0] = INT64_MIN;
+	rd->bounds[1] = INT64_MAX;
+	if (path && nrows >= (int64_t)split_rows) {
+		/* Ranges of equal times: rows spread over the times as features of
+		 * windows do are read in parts of about equal size, and a helper
+		 * that finishes first takes the next. SQLite finds the least and
+		 * the greatest time at the ends of the primary key, one query
+		 * each. */
+		for (size_t i = 0; i < t->def.ncols; i++)
+			if (t->def.cols[i].role == FF_ROLE_TIMESTAMP)
+				ff_sql_ident(qts, sizeof qts, t->def.cols[i].name);
+		snprintf(sql, sizeof sql, "SELECT min(%s) FROM %s", qts, qt);
+		int64_t lo = query_int(st, sql, 0);
+		snprintf(sql, sizeof sql, "SELECT max(%s) FROM %s", qts, qt);
+		int64_t hi = query_int(st, sql, 0);
+		int64_t step = hi > lo ? (int64_t)(((double)hi - (double)lo) / NPARTS) : 0;
+		if (step > 0) {
+			rd->nparts = NPARTS;
+			for (size_t i = 1; i < NPARTS; i++)
+				rd->bounds[i] = lo + (int64_t)i * step;
+			rd->bounds[NPARTS] = INT64_MAX;
+		}
+	}
+	/* Sized at once, about: growing copies and faults in the arrays again. */
+	rd->per_part = (size_t)nrows / rd->nparts + (rd->nparts > 1 ? (size_t)nrows / 64 : 0) + 1;
+	pthread_mutex_init(&rd->mu, NULL);
+	pthread_t thread;
+	int helped = rd->nparts > 1 && pthread_create(&thread, NULL, helper, rd) == 0;
+	int rc = read_parts(rd, st);
+	if (helped)
+		pthread_join(thread, NULL);
+	pthread_mutex_destroy(&rd->mu);
+	/* The parts the helper left: read here. */
+	struct filling fl = {.t = t};
+	for (size_t i = 0; rc == 0 && i < rd->nparts; i++)
+		if (!rd->parts[i].done)
+			rc = read_part(rd, st, i, &fl);
+	free(fl.key);
+	return rc;
 }
 
 int ff_feature_table_load(struct ff_store *st, const char *table, const struct ff_strlist *features,
@@ -232,21 +447,27 @@ int ff_feature_table_load(struct ff_store *st, const char *table, const struct f
 	return ff_feature_table_load_as_of(st, table, features, NULL, out);
 }
 
-int ff_feature_table_load_as_of(struct ff_store *st, const char *table, const struct ff_strlist *features,
-				const struct ff_as_of *as_of, struct ff_feature_table **out)
+/* The loader of the three entry points: with path, a large table is read
+ * by two connections at once (read_rows). */
+static int load(struct ff_store *st, const char *path, size_t split_rows, const char *table,
+		const struct ff_strlist *features, const struct ff_as_of *as_of, struct ff_feature_table **out)
 {
 	struct ff_feature_table *t = ff_xcalloc(1, sizeof *t);
 	const char *store = ff_store_path(st);
-	struct filling fl = {.t = t};
+	struct reading rd = {.t = t, .table = table, .as_of = as_of, .path = path};
 	struct ff_store *hist = NULL;
 	size_t *cols = NULL;
+	sqlite3 *db = ff_pg_is_uri(store) ? NULL : ff_store_db(st);
+	/* One read transaction for all this connection reads, the version
+	 * from the catalog and every part of the rows. */
+	int began = db && sqlite3_get_autocommit(db) && sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
 	int rc = ff_store_table(st, table, &t->def, &t->version);
 	if (rc <= 0) {
 		if (rc == 0)
 			ff_error("%s: no table %s in the store", store, table);
 		goto fail;
 	}
-	int64_t latest = t->version;
+	rd.latest = t->version;
 	int narrower = 0;
 	if (as_of) {
 		char *definition;
@@ -270,20 +491,27 @@ int ff_feature_table_load_as_of(struct ff_store *st, const char *table, const st
 	}
 	if (pick_features(t, features, store, narrower) < 0)
 		goto fail;
+	t->real = ff_xcalloc(t->nfeat + 1, 1);
+	for (size_t f = 0; f < t->nfeat; f++)
+		t->real[f] = ff_feature_table_feature(t, f)->type == FF_TYPE_REAL;
 
 	/* The columns read: the keys, the timestamp key, the features. */
-	size_t ncols = 0;
 	cols = ff_xcalloc(t->def.ncols, sizeof *cols);
 	for (size_t i = 0; i < t->def.ncols; i++)
 		if (t->def.cols[i].role == FF_ROLE_KEY)
-			cols[ncols++] = i;
-	cols[ncols++] = ts_col;
+			cols[rd.ncols++] = i;
+	cols[rd.ncols++] = ts_col;
 	for (size_t f = 0; f < t->nfeat; f++)
-		cols[ncols++] = t->feat_cols[f];
+		cols[rd.ncols++] = t->feat_cols[f];
 	t->keys = ff_keyset_new();
-	if (ff_pg_is_uri(store) && t->version == latest) {
+	if (ff_pg_is_uri(store) && t->version == rd.latest) {
 		/* A PostgreSQL store's latest rows: straight from the server. */
-		if (ff_pg_store_rows(store, &t->def, cols, ncols, add_row, &fl) < 0)
+		rd.nparts = 1;
+		rd.parts[0].keys = ff_keyset_new();
+		struct filling fl = {.t = t, .p = &rd.parts[0]};
+		rc = ff_pg_store_rows(store, &t->def, cols, rd.ncols, add_row, &fl);
+		free(fl.key);
+		if (rc < 0)
 			goto fail;
 	} else {
 		/* A PostgreSQL store's earlier versions: from a copy of the table
@@ -292,37 +520,55 @@ int ff_feature_table_load_as_of(struct ff_store *st, const char *table, const st
 			goto fail;
 		struct ff_store *from = hist ? hist : st;
 		/* The rows as of the version (ff_store_history.h). */
-		const char **names = ff_xcalloc(ncols + 1, sizeof *names);
-		for (size_t i = 0; i < ncols; i++)
-			names[i] = t->def.cols[cols[i]].name;
-		/* Sized once: growing by doubling copied and faulted in the arrays twice. */
-		size_t nf = t->nfeat;
-		fl.cap = (size_t)count_rows(from, table) + 1;
-		fl.ids = ff_xmalloc(fl.cap * sizeof *fl.ids);
-		t->ts = ff_xmalloc(fl.cap * sizeof *t->ts);
-		t->vals = ff_xmalloc(fl.cap * (nf ? nf : 1) * sizeof *t->vals);
-		t->nulls = ff_xmalloc(fl.cap * (nf ? nf : 1));
-		rc = ff_store_rows(from, table, names, ncols, t->version, add_row, &fl);
-		free((void *)names);
+		rd.names = ff_xcalloc(rd.ncols + 1, sizeof *rd.names);
+		for (size_t i = 0; i < rd.ncols; i++)
+			rd.names[i] = t->def.cols[cols[i]].name;
+		/* The copy is read by this connection alone. */
+		if (hist)
+			rd.path = NULL;
+		rc = read_rows(from, rd.path, split_rows, &rd);
+		free((void *)rd.names);
 		if (rc < 0)
 			goto fail;
 	}
-	if (group_by_key(t, fl.ids, store) < 0)
+	if (began)
+		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	began = 0;
+	if (group_by_key(t, rd.parts, rd.nparts, store) < 0)
 		goto fail;
 	t->hint = ff_xcalloc(ff_keyset_count(t->keys) + 1, sizeof *t->hint);
-	free(fl.ids);
-	free(fl.key);
 	free(cols);
 	ff_store_close(hist);
 	*out = t;
 	return 0;
 fail:
-	free(fl.ids);
-	free(fl.key);
+	if (began)
+		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	for (size_t i = 0; i < NPARTS; i++)
+		part_release(&rd.parts[i]);
 	free(cols);
 	ff_store_close(hist);
 	ff_feature_table_free(t);
 	return -1;
+}
+
+int ff_feature_table_load_as_of(struct ff_store *st, const char *table, const struct ff_strlist *features,
+				const struct ff_as_of *as_of, struct ff_feature_table **out)
+{
+	return load(st, NULL, 0, table, features, as_of, out);
+}
+
+int ff_feature_table_load_path(const char *path, size_t split_rows, const char *table,
+			       const struct ff_strlist *features, const struct ff_as_of *as_of,
+			       struct ff_feature_table **out)
+{
+	struct ff_store *st;
+	*out = NULL;
+	if (ff_store_open(path, FF_STORE_READ, &st) < 0)
+		return -1;
+	int rc = load(st, path, split_rows, table, features, as_of, out);
+	ff_store_close(st);
+	return rc;
 }
 
 int64_t ff_feature_table_key(const struct ff_feature_table *t, const char *key, size_t len)
@@ -361,12 +607,19 @@ int64_t ff_feature_table_find(struct ff_feature_table *t, int64_t key, enum ff_m
 		return -1;
 	struct ff_asof_window w = ff_asof_window(match, time, lookback);
 	size_t a = lo, b = hi; /* first row with ts > w.hi */
-	/* Inputs mostly come in time order: gallop from the row found last for
-	 * this key before falling back to a search of all its rows. */
+	/* Inputs mostly come in about time order: gallop from the row found
+	 * last for this key, forward or back (a lookup by a time the input is
+	 * not sorted by, such as the dropoff of trips in pickup order, is often
+	 * a little earlier than the last), before a search of all its rows. */
 	size_t h = t->hint[key];
 	if (h >= lo && h < hi) {
+		/* The row found last is mostly the one found again: its features
+		 * come into the cache while its time is read, not after. */
+		__builtin_prefetch(t->vals + h * t->nfeat);
+		__builtin_prefetch(t->nulls + h * t->nfeat);
+		size_t step = 1;
 		if (t->ts[h] <= w.hi) {
-			size_t step = 1, from = h;
+			size_t from = h;
 			while (from + step < hi && t->ts[from + step] <= w.hi) {
 				from += step;
 				step *= 2;
@@ -374,7 +627,13 @@ int64_t ff_feature_table_find(struct ff_feature_table *t, int64_t key, enum ff_m
 			a = from + 1;
 			b = from + step < hi ? from + step : hi;
 		} else {
-			b = h;
+			size_t top = h; /* ts[top] > w.hi */
+			while (top >= lo + step && t->ts[top - step] > w.hi) {
+				top -= step;
+				step *= 2;
+			}
+			a = top >= lo + step ? top - step + 1 : lo;
+			b = top;
 		}
 	}
 	while (a < b) {
@@ -465,9 +724,8 @@ int64_t ff_feature_table_time(const struct ff_feature_table *t, int64_t row)
 void ff_feature_table_value(const struct ff_feature_table *t, int64_t row, size_t i, struct ff_cell *out)
 {
 	size_t at = (size_t)row * t->nfeat + i;
-	memset(out, 0, sizeof *out);
-	out->null = t->nulls[at];
-	if (ff_feature_table_feature(t, i)->type == FF_TYPE_REAL)
+	*out = (struct ff_cell){.null = t->nulls[at]};
+	if (t->real[i])
 		memcpy(&out->d, &t->vals[at], sizeof out->d);
 	else
 		out->i = (int64_t)t->vals[at];

@@ -542,6 +542,22 @@ static int emit(sqlite3_stmt *s, const enum ff_type *types, size_t ncols, struct
 int ff_store_rows(struct ff_store *st, const char *table, const char *const *cols, size_t ncols,
 		  int64_t version, int (*fn)(void *ctx, const struct ff_cell *cells), void *ctx)
 {
+	return ff_store_rows_between(st, table, cols, ncols, version, INT64_MIN, INT64_MAX, fn, ctx);
+}
+
+/* " AND t.ts >= from AND t.ts < to", the bounds that are not infinite. */
+static void time_range(FILE *m, const struct rows_plan *p, int64_t from, int64_t to)
+{
+	if (from != INT64_MIN)
+		fprintf(m, " AND t.%s >= %lld", p->qts, (long long)from);
+	if (to != INT64_MAX)
+		fprintf(m, " AND t.%s < %lld", p->qts, (long long)to);
+}
+
+int ff_store_rows_between(struct ff_store *st, const char *table, const char *const *cols, size_t ncols,
+			  int64_t version, int64_t from, int64_t to,
+			  int (*fn)(void *ctx, const struct ff_cell *cells), void *ctx)
+{
 	struct rows_plan p;
 	if (plan_rows(st, table, cols, ncols, version, &p) < 0)
 		return -1;
@@ -573,9 +589,8 @@ int ff_store_rows(struct ff_store *st, const char *table, const char *const *col
 	FILE *m = open_memstream(&sql, &size);
 	fprintf(m, "SELECT ");
 	put_cols(m, "t", cols, ncols, NULL);
-	fprintf(m, " FROM %s.%s AS t", p.sc, p.qt);
-	if (p.appended != INT64_MAX)
-		fprintf(m, " WHERE t.%s < %lld", p.qts, (long long)p.appended);
+	fprintf(m, " FROM %s.%s AS t WHERE 1", p.sc, p.qt);
+	time_range(m, &p, from, p.appended < to ? p.appended : to);
 	fprintf(m, " ORDER BY ");
 	key_order(m, &p.def, "t");
 	fclose(m);
@@ -607,7 +622,9 @@ int ff_store_rows(struct ff_store *st, const char *table, const char *const *col
 		} else {
 			fprintf(m, ", t.ff_valid_to, 1 FROM %s.%s AS t", p.sc, p.qh);
 		}
-		fprintf(m, " WHERE t.ff_valid_to > %lld ORDER BY ", (long long)version);
+		fprintf(m, " WHERE t.ff_valid_to > %lld", (long long)version);
+		time_range(m, &p, from, to);
+		fprintf(m, " ORDER BY ");
 		key_order(m, &p.def, "t");
 		fprintf(m, ", t.ff_valid_to");
 		fclose(m);

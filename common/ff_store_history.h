@@ -104,6 +104,12 @@ int ff_store_def_rows_sql(struct ff_store *st, const char *table, const struct f
  * the read and is returned. Returns 0 or -1 (reported). */
 int ff_store_rows(struct ff_store *st, const char *table, const char *const *cols, size_t ncols,
 		  int64_t version, int (*fn)(void *ctx, const struct ff_cell *cells), void *ctx);
+/* The same rows whose timestamp key, in the whole seconds stored, lies in
+ * [from, to): a table read in time ranges, each on a connection of its own
+ * (ff_lookup), gives the same rows in the same order, range after range. */
+int ff_store_rows_between(struct ff_store *st, const char *table, const char *const *cols, size_t ncols,
+			  int64_t version, int64_t from, int64_t to,
+			  int (*fn)(void *ctx, const struct ff_cell *cells), void *ctx);
 
 /* ---- for the table writer (ff_store.c) ---- */
 

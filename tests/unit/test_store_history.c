@@ -1,7 +1,8 @@
 /* Unit tests of common/ff_store_history: --as-of's values, the rule that a
  * spec only adds features, and the rows of a table as of each version read
- * by ff_store_rows_sql and merged by ff_store_rows after creates, updates,
- * late inserts, deletes and appends written through the table writer. */
+ * by ff_store_rows_sql and merged by ff_store_rows (whole, and in ranges of
+ * times) after creates, updates, late inserts, deletes and appends written
+ * through the table writer. */
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -69,14 +70,19 @@ static int print_row(void *ctx, const struct ff_cell *c)
 	return 0;
 }
 
-/* The same rows merged in C (ff_store_rows), in the same form. */
-static char *rows_merged(struct ff_store *st, int64_t v)
+/* The same rows merged in C, in the same form: by ff_store_rows, or with
+ * ranges, by ff_store_rows_between in three ranges of times one after the
+ * other. */
+static char *rows_merged(struct ff_store *st, int64_t v, int ranges)
 {
 	const char *names[] = {"k", "t", "x"};
+	const int64_t bounds[] = {INT64_MIN, 150, 200, INT64_MAX};
 	char *out = NULL;
 	size_t size = 0;
 	FILE *m = open_memstream(&out, &size);
-	int rc = ff_store_rows(st, "tab", names, 3, v, print_row, m);
+	int rc = ranges ? 0 : ff_store_rows(st, "tab", names, 3, v, print_row, m);
+	for (int i = 0; ranges && i < 3 && rc == 0; i++)
+		rc = ff_store_rows_between(st, "tab", names, 3, v, bounds[i], bounds[i + 1], print_row, m);
 	fclose(m);
 	if (rc < 0) {
 		free(out);
@@ -137,8 +143,12 @@ int main(void)
 		snprintf(what, sizeof what, "the rows as of version %d", v);
 		CHECK_STR(got, want[v], what);
 		free(got);
-		got = rows_merged(st, v);
+		got = rows_merged(st, v, 0);
 		snprintf(what, sizeof what, "the rows as of version %d, merged in C", v);
+		CHECK_STR(got, want[v], what);
+		free(got);
+		got = rows_merged(st, v, 1);
+		snprintf(what, sizeof what, "the rows as of version %d, in ranges of times", v);
 		CHECK_STR(got, want[v], what);
 		free(got);
 	}
