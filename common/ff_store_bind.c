@@ -230,6 +230,6 @@ void ff_store_binding_report(const struct ff_store_binding *b, FILE *out)
 		const struct ff_table_binding *t = &b->tables[l];
 		fprintf(out, "%s%s %" PRId64, l ? ", " : "; table versions ", t->table, t->current);
 		if (t->trained >= 0)
-			fprintf(out, " (model %" PRId64 ", +%" PRId64 ")", t->trained, t->current - t->trained);
+			fprintf(out, " (model %" PRId64 ", %+" PRId64 ")", t->trained, t->current - t->trained);
 	}
 }
