@@ -37,10 +37,23 @@ static int pg_error(struct ff_pg *pg, const char *what, const PGresult *r)
 	const char *msg = r ? PQresultErrorMessage(r) : PQerrorMessage(pg->conn);
 	if (!msg || !*msg)
 		msg = PQerrorMessage(pg->conn);
-	size_t n = strlen(msg);
-	while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
+	/* libpq's messages run over lines (a detail, a hint, "Is the server
+	 * running...?" indented): one line, parts joined by "; ". */
+	char one[1024];
+	size_t n = 0;
+	for (const char *p = msg; *p && n + 3 < sizeof one; p++) {
+		if (*p == '\n') {
+			while (p[1] == '\t' || p[1] == ' ')
+				p++;
+			if (p[1] && n)
+				one[n++] = ';', one[n++] = ' ';
+			continue;
+		}
+		one[n++] = *p;
+	}
+	while (n && one[n - 1] == ' ')
 		n--;
-	return ff_error("%s: %s: %.*s", pg->name, what, (int)n, msg);
+	return ff_error("%s: %s: %.*s", pg->name, what, (int)n, one);
 }
 
 int ff_pg_connect(const char *conninfo, struct ff_pg **out)
