@@ -143,8 +143,13 @@ int ff_store_open(const char *path, enum ff_store_mode mode, struct ff_store **o
 			return ff_pg_store_open(path, out);
 		return ff_error("%s: a PostgreSQL store is written by ff-compute only", path);
 	}
-	struct ff_store *st = store_new(path);
 	struct stat sb;
+	/* A mistyped address is not a file to make. */
+	if (strstr(path, "://") && stat(path, &sb) < 0) {
+		*out = NULL;
+		return ff_error("%s: not a PostgreSQL address (postgresql://...) and no such store file", path);
+	}
+	struct ff_store *st = store_new(path);
 	int fresh = mode == FF_STORE_WRITE && stat(path, &sb) < 0 && errno == ENOENT;
 	const char *open_path = path;
 	if (fresh) {
