@@ -204,7 +204,7 @@ int ff_store_batch_check(struct ff_store *st, const char *table, const struct ff
 		sqlite3_bind_text(s, 2, b->inputs[i].hash, -1, SQLITE_STATIC);
 		int same = 0, overlap = 0;
 		int64_t ors = 0, ore = 0, ov = 0;
-		char obatch[256] = "";
+		char obatch[256] = "", oshard[32] = "";
 		while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 			int64_t rs = column_bound(s, 0, INT64_MIN), re = column_bound(s, 1, INT64_MAX);
 			int64_t v = sqlite3_column_int64(s, 2);
@@ -220,17 +220,24 @@ int ff_store_batch_check(struct ff_store *st, const char *table, const struct ff
 				ore = re;
 				ov = v;
 				snprintf(obatch, sizeof obatch, "%s", (const char *)sqlite3_column_text(s, 3));
+				snprintf(oshard, sizeof oshard, "%s", shard ? (const char *)shard : "");
 			}
 		}
 		/* Exactly this batch folded before: nothing to do, whatever else
 		 * was done to the range since. */
 		if (!same && overlap && rc == SQLITE_DONE) {
-			char was[96], now[96];
+			char was[96], now[96], mine[16], split[80] = "", as[40] = "";
 			range_text(ors, ore, was, sizeof was);
 			range_text(b->range_start, b->range_end, now, sizeof now);
-			ff_error("%s: %s was folded into %s at version %lld (batch %s, windows ending in %s); "
-				 "folding it over %s would count its events twice",
-				 ff_store_path(st), b->inputs[i].name, table, (long long)ov, obatch, was, now);
+			/* Shards name their split: a key of both would be counted twice. */
+			ff_shard_text(&b->shard, mine);
+			if (*oshard || *mine) {
+				snprintf(split, sizeof split, ", %s%s", *oshard ? "shard " : "all keys", oshard);
+				snprintf(as, sizeof as, " %s%s", *mine ? "as shard " : "for all keys", mine);
+			}
+			ff_error("%s: %s was folded into %s at version %lld (batch %s%s, windows ending in %s); "
+				 "folding it over %s%s would count its events twice",
+				 ff_store_path(st), b->inputs[i].name, table, (long long)ov, obatch, split, was, now, as);
 			refused = 1;
 		}
 		if (!refused && rc != SQLITE_DONE)

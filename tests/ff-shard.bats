@@ -77,6 +77,8 @@ PY
 	run --separate-stderr ff-compute -s s.db "${SPECS[@]}" trips.csv
 	assert_failure 1
 	[[ "$stderr" == *"count its events twice"* ]]
+	# The message names the split stored and this run's.
+	[[ "$stderr" == *", shard 1/2, windows ending in"*"for all keys would count"* ]]
 	# So would a split into 4, whose shard 3 meets shard 1 of 2.
 	run --separate-stderr ff-compute -s s.db --shard 3/4 "${SPECS[@]}" trips.csv
 	assert_failure 1
