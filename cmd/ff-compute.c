@@ -121,7 +121,7 @@ int main(int argc, char **argv)
 		case OPT_REPLACE: opt.replace = 1; break;
 		case OPT_SHARD:
 			if (ff_shard_parse(optarg, &opt.shard) < 0)
-				ff_usage_error("bad --shard '%s': give K/N with 1 <= K <= N, as 2/4", optarg);
+				ff_usage_error("bad --shard '%s': give K/N with 1 <= K <= N <= 65536, as 2/4", optarg);
 			break;
 		case OPT_LATENESS:
 			if (strcmp(optarg, "unbounded") == 0)
