@@ -63,7 +63,8 @@ int ff_store_bind_online(const struct ff_blueprint_info *bp, const char *model, 
 void ff_store_binding_release(struct ff_store_binding *b);
 
 /* For --stats: "; table versions T N (model M, +K), ..." on out, N the
- * version read, M training's, K how many it moved on since. */
+ * version read, M training's, K how many it moved on since (-K: the
+ * store is behind training, an online store not synced since). */
 void ff_store_binding_report(const struct ff_store_binding *b, FILE *out);
 
 #endif

@@ -307,6 +307,14 @@ yyyy_mm|text"
 	[[ "$stderr" == *"not an ff store"* ]]
 	run -1 --separate-stderr ff-compute -s "postgresql:///nosuchdb?host=$PGHOST&user=ff" -f "$PICKUP" trips.csv
 	[[ "$stderr" == *"cannot connect"* ]]
+	# A server that is not there: libpq's lines told on one.
+	run -1 --separate-stderr ff-compute -s "postgresql:///x?host=$PWD/nosuchdir" -f "$PICKUP" trips.csv
+	[[ "$stderr" == "ff-compute: postgresql:///x?host=$PWD/nosuchdir: cannot connect: "*"; Is the server running"* ]]
+	[ "$(printf '%s\n' "$stderr" | wc -l)" -eq 1 ]
+	# A mistyped scheme is not taken for a file to make.
+	run -1 --separate-stderr ff-compute -s "postgresq:///x?host=$PGHOST" -f "$PICKUP" trips.csv
+	[ "$stderr" = "ff-compute: postgresq:///x?host=$PGHOST: not a PostgreSQL address (postgresql://...) and no such store file" ]
+	[ ! -e postgresq: ]
 	# PostgreSQL cuts names at 63 bytes: ff_changes_NAME must fit whole.
 	name=t_$(printf 'x%.0s' {1..51})
 	run -1 --separate-stderr ff-compute -s "$PG_URL" --table "$name" --time tpep_pickup_datetime \
