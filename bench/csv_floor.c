@@ -1,4 +1,4 @@
-/* csv_floor: read a CSV file with ff's own CSV reader (libcsv) and do nothing
+/* csv_floor: read a CSV file with ff's own CSV reader (ff_csv) and do nothing
  * else: the floor that benchmarks compare the commands with. Prints the rows. */
 #include <stdio.h>
 
