@@ -202,25 +202,31 @@ out:
 
 /* ---- history ---- */
 
-/* What version v of table read: its batch ids and inputs, from ff_batches. */
-static int add_batches(struct ff_store *st, int has_batches, const char *table, int64_t v,
+/* What version v of table read: its batch ids, inputs and the shard its
+ * keys were (K/N, none for all keys), from ff_batches; has_shard: the
+ * store's ff_batches has the column (stores older than shards do not). */
+static int add_batches(struct ff_store *st, int has_batches, int has_shard, const char *table, int64_t v,
 		       struct ff_report_table *out)
 {
 	if (!has_batches) {
-		ff_report_add(out, NULL);
-		ff_report_add(out, NULL);
+		for (int i = 0; i < 3; i++)
+			ff_report_add(out, NULL);
 		return 0;
 	}
 	sqlite3_stmt *s;
 	if (ff_db_prepare(ff_store_db(st), ff_store_path(st),
-			  "SELECT batch, input_name, input_hash FROM ff_batches WHERE table_name = ?1 AND version = ?2"
-			  " ORDER BY rowid", &s, "cannot read batches") < 0)
+			  has_shard ? "SELECT batch, input_name, input_hash, shard FROM ff_batches"
+				      " WHERE table_name = ?1 AND version = ?2 ORDER BY rowid"
+				    : "SELECT batch, input_name, input_hash, NULL FROM ff_batches"
+				      " WHERE table_name = ?1 AND version = ?2 ORDER BY rowid",
+			  &s, "cannot read batches") < 0)
 		return -1;
 	sqlite3_bind_text(s, 1, table, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(s, 2, v);
-	char *batches = NULL, *inputs = NULL, last[80] = "";
-	size_t nb = 0, ni = 0;
-	FILE *mb = open_memstream(&batches, &nb), *mi = open_memstream(&inputs, &ni);
+	char *batches = NULL, *inputs = NULL, *shards = NULL, last[80] = "", last_shard[32] = "";
+	size_t nb = 0, ni = 0, ns = 0;
+	FILE *mb = open_memstream(&batches, &nb), *mi = open_memstream(&inputs, &ni),
+	     *ms = open_memstream(&shards, &ns);
 	int rc, any = 0;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		const char *b = (const char *)sqlite3_column_text(s, 0);
@@ -230,22 +236,30 @@ static int add_batches(struct ff_store *st, int has_batches, const char *table, 
 		}
 		fprintf(mi, "%s%s=xxh3-128:%s", any ? " " : "", (const char *)sqlite3_column_text(s, 1),
 			(const char *)sqlite3_column_text(s, 2));
+		const char *sh = (const char *)sqlite3_column_text(s, 3);
+		if (sh && strcmp(sh, last_shard) != 0) {
+			fprintf(ms, "%s%s", *last_shard ? " " : "", sh);
+			snprintf(last_shard, sizeof last_shard, "%s", sh);
+		}
 		any = 1;
 	}
 	sqlite3_finalize(s);
 	fclose(mb);
 	fclose(mi);
+	fclose(ms);
 	ff_report_add(out, any ? batches : NULL);
 	ff_report_add(out, any ? inputs : NULL);
+	ff_report_add(out, *last_shard ? shards : NULL);
 	free(batches);
 	free(inputs);
+	free(shards);
 	return rc == SQLITE_DONE ? 0 : ff_db_error(ff_store_db(st), ff_store_path(st), "cannot read batches");
 }
 
 int ff_store_history_report(struct ff_store *st, const char *table, struct ff_report_table *out)
 {
 	ff_report_init(out, "version,committed_at,operation,inserted,updated,deleted,range_start,range_end,"
-			    "appended_from,batches,inputs");
+			    "appended_from,batches,inputs,shard");
 	int64_t cur;
 	struct ff_table_def def;
 	int found = ff_store_table(st, table, &def, &cur);
@@ -257,6 +271,11 @@ int ff_store_history_report(struct ff_store *st, const char *table, struct ff_re
 	if (one_int(ff_store_db(st), ff_store_path(st),
 		    "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'ff_batches'", NULL, &n,
 		    &has) < 0)
+		return -1;
+	int64_t with_shard = 0;
+	if (n > 0 && one_int(ff_store_db(st), ff_store_path(st),
+			     "SELECT count(*) FROM pragma_table_info('ff_batches') WHERE name = 'shard'", NULL,
+			     &with_shard, &has) < 0)
 		return -1;
 	sqlite3_stmt *s;
 	if (ff_db_prepare(ff_store_db(st), ff_store_path(st),
@@ -271,7 +290,7 @@ int ff_store_history_report(struct ff_store *st, const char *table, struct ff_re
 			ff_report_add(out, (const char *)sqlite3_column_text(s, i));
 		for (int i = 6; i < 9; i++)
 			add_time(out, sqlite3_column_type(s, i) != SQLITE_NULL, sqlite3_column_int64(s, i));
-		if (add_batches(st, n > 0, table, sqlite3_column_int64(s, 0), out) < 0) {
+		if (add_batches(st, n > 0, with_shard > 0, table, sqlite3_column_int64(s, 0), out) < 0) {
 			sqlite3_finalize(s);
 			return -1;
 		}

@@ -73,6 +73,11 @@ PY
 	ff-compute -s s.db --shard 2/2 "${SPECS[@]}" trips.csv
 	run sqlite3 -batch s.db "SELECT max(version) FROM ff_versions"
 	assert_output 2
+	# ff-store history tells the two shards' versions apart.
+	run -0 ff-store history --format csv s.db trip_pickup_features
+	[ "$(cut -d, -f1,12 <<<"$output")" = "version,shard
+1,1/2
+2,2/2" ]
 	# The whole file over the same windows would count shard 1's events twice.
 	run --separate-stderr ff-compute -s s.db "${SPECS[@]}" trips.csv
 	assert_failure 1
