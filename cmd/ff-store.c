@@ -195,7 +195,8 @@ int main(int argc, char **argv)
 		/* Never a silent wrong result: these work on a SQLite file. */
 		ff_error("%s: %s works on a SQLite store only: %s", argv[0], jobs[job],
 			 job == J_BACKUP ? "back up a PostgreSQL store with pg_dump"
-			 : "restore a PostgreSQL store with pg_restore from a pg_dump backup");
+			 : "on PostgreSQL read an earlier version with --as-of, recompute a range with "
+			   "ff-compute --mode overwrite, or bring a whole store back with pg_restore");
 		return FF_EXIT_FAIL;
 	}
 	int rc;

@@ -121,7 +121,7 @@ pg_dump_table() {
 	[ ! -e copy.db ]
 	run ff-store restore "$PG_URL" trip_pickup_features 1
 	assert_failure 1
-	assert_output --partial "restore works on a SQLite store only: restore a PostgreSQL store with pg_restore"
+	assert_output "ff-store: $PG_URL: restore works on a SQLite store only: on PostgreSQL read an earlier version with --as-of, recompute a range with ff-compute --mode overwrite, or bring a whole store back with pg_restore"
 	# Nothing changed.
 	diff -u <(cols sqlite.db) <(cols "$PG_URL")
 }
