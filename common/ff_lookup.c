@@ -59,7 +59,6 @@ void ff_feature_table_free(struct ff_feature_table *t)
 	free(t);
 }
 
-/* 1 if definition has the line "feature NAME=...". */
 static int pick_features(struct ff_feature_table *t, const struct ff_strlist *features,
 			 const char *store, int narrower)
 {
@@ -408,9 +407,7 @@ static int read_rows(struct ff_store *st, const char *path, size_t split_rows, s
 		 * that finishes first takes the next. SQLite finds the least and
 		 * the greatest time at the ends of the primary key, one query
 		 * each. */
-		for (size_t i = 0; i < t->def.ncols; i++)
-			if (t->def.cols[i].role == FF_ROLE_TIMESTAMP)
-				ff_sql_ident(qts, sizeof qts, t->def.cols[i].name);
+		ff_sql_ident(qts, sizeof qts, rd->names[t->nkeys]); /* the keys, then the time */
 		snprintf(sql, sizeof sql, "SELECT min(%s) FROM %s", qts, qt);
 		int64_t lo = query_int(st, sql, 0);
 		snprintf(sql, sizeof sql, "SELECT max(%s) FROM %s", qts, qt);

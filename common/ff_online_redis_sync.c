@@ -41,6 +41,7 @@ struct row {
 /* This run's hold on the store's syncs (take_lock). */
 struct sync_lock {
 	char token[400];
+	long ms;           /* its life (lock_ms) */
 	long long renewed; /* ms, monotonic */
 };
 
@@ -156,10 +157,10 @@ static int lock_lost(struct ff_redis *r)
 static int keep_lock(struct ff_redis *r, struct sync_lock *l)
 {
 	long long now = now_ms();
-	if (now - l->renewed < lock_ms() / 10)
+	if (now - l->renewed < l->ms / 10)
 		return 0;
 	char ms[32];
-	snprintf(ms, sizeof ms, "%ld", lock_ms());
+	snprintf(ms, sizeof ms, "%ld", l->ms);
 	const char *argv[] = {"EVAL", renew_script, "1", LOCK_KEY, l->token, ms};
 	ff_redis_addv(r, 0, LOCK_KEY, 6, argv);
 	redisReply **rep;
@@ -177,7 +178,8 @@ static int take_lock(struct ff_redis *r, struct sync_lock *l)
 	char host[256] = "?", ms[32];
 	gethostname(host, sizeof host - 1);
 	snprintf(l->token, sizeof l->token, "%s:%ld:%lld", host, (long)getpid(), (long long)time(NULL));
-	snprintf(ms, sizeof ms, "%ld", lock_ms());
+	l->ms = lock_ms();
+	snprintf(ms, sizeof ms, "%ld", l->ms);
 	l->renewed = now_ms();
 	int waited = 0, wait = ff_db_wait();
 	for (;;) {
@@ -936,7 +938,9 @@ static int sync_one(struct rsync *s)
 			return rc;
 	}
 	int synced = s->old.found && s->old.gen > 0;
-	if (synced && (rc = clean_dirty(s)) < 0)
+	/* Renewed between the long steps too, not only per batch of rows. */
+	if ((rc = keep_lock(s->r, s->lock)) < 0 || (synced && (rc = clean_dirty(s)) < 0) ||
+	    (rc = keep_lock(s->r, s->lock)) < 0)
 		return rc;
 	int64_t since = synced ? s->old.version : 0;
 	stats->from_version = since;
@@ -959,7 +963,7 @@ static int sync_one(struct rsync *s)
 		s->gen = s->old.gen;
 		rc = since < s->version ? apply_changes(s, since) : 0;
 	}
-	if (rc == 0 && s->o->retention > 0)
+	if (rc == 0 && s->o->retention > 0 && (rc = keep_lock(s->r, s->lock)) == 0)
 		rc = expire(s);
 	if (rc < 0)
 		return rc;

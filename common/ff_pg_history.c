@@ -202,16 +202,21 @@ int ff_pg_history_widen(struct ff_pg *pg, struct ff_store *copy, const struct ff
 	if (ff_db_prepare(ff_store_db(copy), ff_store_path(copy), "SELECT 1 FROM sqlite_schema WHERE name = 'ff_definitions'",
 			  &s, "cannot read the copy") < 0)
 		return -1;
-	int has_definitions = sqlite3_step(s) == SQLITE_ROW;
+	int rc = sqlite3_step(s), has_definitions = rc == SQLITE_ROW;
 	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return ff_db_error(ff_store_db(copy), ff_store_path(copy), "cannot read the copy");
 	if (has_definitions) {
 		if (ff_db_prepare(ff_store_db(copy), ff_store_path(copy),
 				  "SELECT definition FROM ff_definitions WHERE table_name = ?1", &s, "cannot read the copy") < 0)
 			return -1;
 		sqlite3_bind_text(s, 1, def->name, -1, SQLITE_STATIC);
-		if (sqlite3_step(s) == SQLITE_ROW)
+		rc = sqlite3_step(s);
+		if (rc == SQLITE_ROW)
 			before = ff_db_column_text(s, 0);
 		sqlite3_finalize(s);
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+			return ff_db_error(ff_store_db(copy), ff_store_path(copy), "cannot read the copy");
 	}
 	if (!before)
 		return 0;

@@ -1080,17 +1080,24 @@ static char *select_rows(const struct tcols *c, const char *qtable, const struct
 	return sql_of(m, &sql);
 }
 
-/* A text from the copy (NULL if none): the operation of a version. */
+/* A text from the copy, ?1 and ?2 (if the statement has them) bound to
+ * arg and n: the operation of a version. NULL if none, or on an error
+ * (reported). */
 static char *copy_text(struct ff_pg_writer *w, const char *sql, const char *arg, int64_t n)
 {
 	sqlite3_stmt *s;
 	char *out = NULL;
 	if (ff_db_prepare(ff_store_db(w->st), w->path, sql, &s, "cannot read the copy") < 0)
 		return NULL;
-	sqlite3_bind_text(s, 1, arg, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, n);
-	if (sqlite3_step(s) == SQLITE_ROW)
+	if (sqlite3_bind_parameter_count(s) >= 2) {
+		sqlite3_bind_text(s, 1, arg, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 2, n);
+	}
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
 		out = ff_db_column_text(s, 0);
+	else if (rc != SQLITE_DONE)
+		ff_db_error(ff_store_db(w->st), w->path, "cannot read the copy");
 	sqlite3_finalize(s);
 	return out;
 }
@@ -1120,11 +1127,13 @@ int ff_pg_writer_stream(struct ff_pg_writer *w, size_t i, const struct ff_table_
 	tcols_init(&sm->c, def);
 	sm->on = 1;
 	stage_name(w, i, 1, sm->stage);
+	if (begin_push(w) < 0)
+		return -1;
 	FILE *m = sql_open(&sql, &size);
 	/* Without its primary key: building it as the rows come costs the
 	 * server half as much again as building it after them (measured). */
 	ddl(m, &sm->c, sm->stage, 1);
-	if (begin_push(w) < 0 || exec_stream(w->pg, m, &sql, "cannot write") < 0)
+	if (exec_stream(w->pg, m, &sql, "cannot write") < 0)
 		return -1;
 	if (watch(w, &sm->c, created ? WATCH_NONE : WATCH_UNSTREAMED) < 0)
 		return -1;

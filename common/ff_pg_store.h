@@ -64,7 +64,7 @@ struct ff_pg_figures {
 int ff_pg_store_figures(const char *conninfo, const struct ff_table_def *def, struct ff_pg_figures *f);
 /* The columns cols (indexes into def->cols) of the rows of def's table,
  * as of the snapshot of the process's copy, straight from the server: the
- * fast path of ff_feature_table_load. fn gets cells (ff_pg.h: texts,
+ * fast path of the feature table loaders (ff_lookup.h). fn gets cells (ff_pg.h: texts,
  * numbers, times in microseconds). Returns 0 or -1 (reported). */
 int ff_pg_store_rows(const char *conninfo, const struct ff_table_def *def, const size_t *cols, size_t n,
 		     ff_pg_row_fn fn, void *ctx);

@@ -125,7 +125,8 @@ static int ls_table(struct ff_store *st, const char *table, sqlite3 *on, struct 
 		/* Counted by the server, the sizes its own (ff-store(5), "PostgreSQL"). */
 		struct ff_table_def def;
 		struct ff_pg_figures f = {0};
-		rc = ff_store_table(st, table, &def, NULL) <= 0 ? -1 : 0;
+		int found = ff_store_table(st, table, &def, NULL);
+		rc = found < 0 ? -1 : found == 0 ? ff_error("%s: no table %s in the store", path, table) : 0;
 		if (rc == 0) {
 			rc = ff_pg_store_figures(path, &def, &f);
 			ff_table_def_release(&def);
