@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ff_shard.h"
 #include "ff_time.h"
 #include "ff_util.h"
 
@@ -119,6 +120,13 @@ int ff_db_open_as(const char *path, const char *shown, enum ff_db_role role, int
 	}
 	sqlite3_busy_timeout(db, busy_ms);
 	sqlite3_extended_result_codes(db, 1);
+	/* The as-of rule of a table some shards appended to asks for it. */
+	if (ff_shard_sql_register(db) < 0) {
+		ff_error("%s: cannot register ff_shard: %s", shown, sqlite3_errmsg(db));
+		sqlite3_close_v2(db);
+		*out = NULL;
+		return -1;
+	}
 	if (role == FF_DB_ONLINE_READER)
 		sqlite3_exec(db, "PRAGMA query_only=1", NULL, NULL, NULL);
 	*out = db;

@@ -29,8 +29,7 @@ static const struct ff_pg_col definitions_cols[] = {
 struct hcols {
 	struct ff_pg_col *img, *hs, *pk;
 	size_t nimg, nhs, npk;
-	char qt[FF_DB_IDENT_SIZE], qh[FF_DB_IDENT_SIZE], qm[FF_DB_IDENT_SIZE];
-	char qts[FF_DB_IDENT_SIZE], qchanges[FF_DB_IDENT_SIZE];
+	char qh[FF_DB_IDENT_SIZE], qm[FF_DB_IDENT_SIZE];
 };
 
 static void hcols_init(struct hcols *h, const struct ff_table_def *def)
@@ -46,8 +45,6 @@ static void hcols_init(struct hcols *h, const struct ff_table_def *def)
 				h->pk[h->npk] = (struct ff_pg_col){def->cols[i].name, ff_pg_kind_of(def->cols[i].type)};
 				h->hs[h->npk] = h->pk[h->npk];
 				h->npk++;
-				if (!pass)
-					ff_db_quote(h->qts, sizeof h->qts, def->cols[i].name);
 			}
 	for (size_t i = 0; i < n; i++)
 		if (def->cols[i].role != FF_ROLE_PARTITION)
@@ -56,10 +53,8 @@ static void hcols_init(struct hcols *h, const struct ff_table_def *def)
 	h->nhs = h->npk;
 	h->hs[h->nhs++] = (struct ff_pg_col){"ff_valid_to", FF_PG_INT};
 	h->hs[h->nhs++] = (struct ff_pg_col){"state", FF_PG_BLOB};
-	ff_db_quote(h->qt, sizeof h->qt, def->name);
 	ff_db_side_name(h->qh, sizeof h->qh, "ff_history_", def->name);
 	ff_db_side_name(h->qm, sizeof h->qm, "ff_histstate_", def->name);
-	ff_db_side_name(h->qchanges, sizeof h->qchanges, "ff_changes_", def->name);
 }
 
 static void hcols_release(struct hcols *h)
@@ -106,92 +101,6 @@ static void pg_create(FILE *m, const struct hcols *h, const char *qname, const s
 }
 
 /* ---- the push ---- */
-
-/* One integer from the copy (found: 1, NULL or no row: 0, error: -1). */
-static int copy_int(struct ff_store *copy, const char *sql, int64_t *out)
-{
-	sqlite3_stmt *s;
-	if (ff_db_prepare(ff_store_db(copy), ff_store_path(copy), sql, &s, "cannot read the copy") < 0)
-		return -1;
-	int rc = sqlite3_step(s), found = rc == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL;
-	if (found)
-		*out = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return ff_db_error(ff_store_db(copy), ff_store_path(copy), "cannot read the copy");
-	return found;
-}
-
-int ff_pg_history_fix_appends(struct ff_pg *pg, struct ff_store *copy, const struct ff_table_def *def,
-			      int64_t mv)
-{
-	struct hcols h;
-	hcols_init(&h, def);
-	char *sql = NULL, *v = NULL;
-	size_t size;
-	int64_t from = 0, max = 0;
-	int rc = -1;
-	/* The latest row PostgreSQL holds, and the copy's first appended one. */
-	FILE *m = stream(&sql, &size);
-	fprintf(m, "SELECT floor(extract(epoch FROM max(%s)))::bigint FROM %s", h.qts, h.qt);
-	fclose(m);
-	if (ff_pg_value(pg, sql, 0, NULL, &v, "cannot read the table") < 0)
-		goto out;
-	free(sql);
-	m = stream(&sql, &size);
-	fputs("SELECT appended_from FROM ff_versions WHERE table_name = ", m);
-	ff_pg_literal(m, def->name);
-	fprintf(m, " AND version = %" PRId64, mv);
-	fclose(m);
-	int found = v ? copy_int(copy, sql, &from) : 0;
-	free(sql);
-	sql = NULL;
-	if (found < 0)
-		goto out;
-	max = v ? strtoll(v, NULL, 10) : 0;
-	if (!found || from > max) {
-		rc = 0;
-		goto out;
-	}
-	/* Rows [from, max] were inserted among PostgreSQL's. */
-	const char *into[3] = {h.qchanges, h.qh, h.qm};
-	m = stream(&sql, &size);
-	for (int t = 0; t < 3; t++) {
-		fprintf(m, "INSERT OR IGNORE INTO main.%s (%s", into[t], t ? "" : "version, op, ");
-		ff_pg_names(m, h.pk, h.npk, "");
-		fprintf(m, "%s) SELECT %s", t ? ", ff_valid_to" : "", t ? "" : "?1, 'insert', ");
-		ff_pg_names(m, h.pk, h.npk, "");
-		fprintf(m, "%s FROM main.%s WHERE %s >= ?2 AND %s <= ?3;\n", t ? ", ?1" : "", h.qt, h.qts, h.qts);
-	}
-	fprintf(m, "UPDATE main.ff_versions SET appended_from = (SELECT min(%s) FROM main.%s WHERE %s > ?3)"
-		   " WHERE table_name = ?4 AND version = ?1;", h.qts, h.qt, h.qts);
-	fclose(m);
-	/* Bound statement by statement. */
-	sqlite3 *db = ff_store_db(copy);
-	const char *tail = sql;
-	rc = 0;
-	while (rc == 0 && tail && *tail) {
-		sqlite3_stmt *s = NULL;
-		if (sqlite3_prepare_v2(db, tail, -1, &s, &tail) != SQLITE_OK) {
-			rc = ff_db_error(db, ff_store_path(copy), "cannot keep history");
-			break;
-		}
-		if (!s)
-			break;
-		sqlite3_bind_int64(s, 1, mv);
-		sqlite3_bind_int64(s, 2, from);
-		sqlite3_bind_int64(s, 3, max);
-		if (sqlite3_bind_parameter_count(s) >= 4)
-			sqlite3_bind_text(s, 4, def->name, -1, SQLITE_STATIC);
-		rc = ff_db_step_done(db, ff_store_path(copy), s, "cannot keep history");
-		sqlite3_finalize(s);
-	}
-out:
-	free(sql);
-	free(v);
-	hcols_release(&h);
-	return rc;
-}
 
 int ff_pg_history_widen(struct ff_pg *pg, struct ff_store *copy, const struct ff_table_def *def, int64_t v)
 {

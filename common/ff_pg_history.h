@@ -20,17 +20,6 @@
 #include "ff_store.h"
 #include "ff_store_history.h"
 
-/* Before the push of the copy's version mv of def (under the push lock,
- * before its rows): rows the copy took for appended (later than all it
- * held) that are not later than all PostgreSQL holds now (another shard's
- * rows, or its push since this run read the table) are inserts among the
- * stored rows, as the SQLite store would have written them: the copy's
- * history gets their marks, its change feed their inserts, and
- * ff_versions.appended_from the earliest row later than PostgreSQL's.
- * Returns 0 or -1 (reported). */
-int ff_pg_history_fix_appends(struct ff_pg *pg, struct ff_store *copy, const struct ff_table_def *def,
-			      int64_t mv);
-
 /* Before the push of version v of def: if the write added features to the
  * table (ff-store(5), Adding features), their columns in PostgreSQL's table
  * and history, and the definition it had in ff_definitions. Returns 0 or

@@ -35,7 +35,7 @@ static const struct ff_pg_col versions_cols[] = {
 	{"table_name", FF_PG_TEXT}, {"version", FF_PG_INT}, {"operation", FF_PG_TEXT},
 	{"committed_at", FF_PG_CLOCK}, {"inserted", FF_PG_INT}, {"updated", FF_PG_INT},
 	{"deleted", FF_PG_INT}, {"range_start", FF_PG_EPOCH}, {"range_end", FF_PG_EPOCH},
-	{"appended_from", FF_PG_EPOCH},
+	{"appended_from", FF_PG_EPOCH}, {"shard", FF_PG_TEXT},
 };
 static const struct ff_pg_col batches_cols[] = {
 	{"table_name", FF_PG_TEXT}, {"batch", FF_PG_TEXT}, {"input_hash", FF_PG_TEXT},
@@ -282,7 +282,21 @@ static int pull_catalog(struct ff_pg *pg, struct ff_store *st, int which, const 
 	}
 	sql_of(m, &from);
 	ff_db_quote(q, sizeof q, c->name);
-	int rc = pull(pg, st, q, c->cols, c->ncols, from, NULL, NULL, 0);
+	size_t ncols = c->ncols;
+	if (which == CAT_VERSIONS) {
+		/* A store written before versions had shards: every key's (NULL). */
+		char *has = NULL;
+		if (ff_pg_value(pg, "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema()"
+				" AND table_name = 'ff_versions' AND column_name = 'shard'", 0, NULL, &has,
+				"cannot read the catalog") < 0) {
+			free(from);
+			return -1;
+		}
+		if (!has)
+			ncols--;
+		free(has);
+	}
+	int rc = pull(pg, st, q, c->cols, ncols, from, NULL, NULL, 0);
 	free(from);
 	return rc;
 }
@@ -917,6 +931,11 @@ static int bootstrap(struct ff_pg *pg)
 		fputs(");\n", m);
 	}
 	fputs("CREATE INDEX IF NOT EXISTS ff_batches_input ON ff_batches (table_name, input_hash);", m);
+	/* A store made before versions had shards gets their column (looked
+	 * for first: ALTER TABLE would wait for every reader of the table). */
+	fputs("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema ="
+	      " current_schema() AND table_name = 'ff_versions' AND column_name = 'shard') THEN"
+	      " ALTER TABLE ff_versions ADD COLUMN shard text; END IF; END $$;", m);
 	int rc = exec_stream(pg, m, &sql, "cannot create the catalog");
 	return rc;
 }
@@ -1471,8 +1490,15 @@ static int push_history(struct ff_pg_writer *w, const struct tcols *c, int64_t m
 	m = sql_open(&sql, &size);
 	fprintf(m, "SELECT table_name, %" PRId64 ", ", v);
 	literal(m, op);
-	fputs(", committed_at, inserted, updated, deleted, range_start, range_end, appended_from"
-	      " FROM ff_versions WHERE table_name = ", m);
+	/* A shard's copy held its keys' rows only: its appends are of them. */
+	char shard[16];
+	ff_shard_text(&w->shard, shard);
+	fputs(", committed_at, inserted, updated, deleted, range_start, range_end, appended_from, ", m);
+	if (*shard)
+		literal(m, shard);
+	else
+		fputs("NULL", m);
+	fputs(" FROM ff_versions WHERE table_name = ", m);
 	literal(m, c->name);
 	fprintf(m, " AND version = %" PRId64, mv);
 	sql_of(m, &sql);
@@ -1545,8 +1571,7 @@ static int push_table(struct ff_pg_writer *w, size_t i, const struct staged *sg,
 		fclose(m);
 		free(drop);
 	}
-	if (!ok || (!recreate && ff_pg_history_fix_appends(w->pg, w->st, &def, mv) < 0) ||
-	    (!recreate && ff_pg_history_widen(w->pg, w->st, &def, v) < 0) ||
+	if (!ok || (!recreate && ff_pg_history_widen(w->pg, w->st, &def, v) < 0) ||
 	    push_rows(w, &c, sg, recreate, into_new) < 0 ||
 	    ff_pg_history_push(w->pg, w->st, &def, mv, v, cur, recreate) < 0 ||
 	    push_history(w, &c, mv, v, into_new ? "merge" : sg->op) < 0 || push_catalog(w, table, v) < 0 ||

@@ -61,6 +61,7 @@ static const char *catalog_sql =
 	" range_start INTEGER,"
 	" range_end INTEGER,"
 	" appended_from INTEGER,"
+	" shard TEXT,"
 	" PRIMARY KEY (table_name, version)) WITHOUT ROWID;";
 
 int ff_sql_ident(char *buf, size_t size, const char *name)
@@ -1073,10 +1074,6 @@ int ff_table_writer_open(struct ff_store *st, const struct ff_table_def *def,
 {
 	struct ff_table_writer *w = writer_new(st, def, opt);
 	struct ff_table_def stored;
-	if (opt->shard.n && ff_shard_sql_register(st->db) < 0) {
-		db_error(st, "cannot register ff_shard");
-		goto fail;
-	}
 	if (strncmp(def->name, "ff_", 3) == 0) {
 		ff_error("%s: table name %s: names starting with ff_ are the store's own", st->path, def->name);
 		goto fail;
@@ -1506,7 +1503,8 @@ static int record_version(struct ff_table_writer *w)
 	char now[32];
 	now_text(now);
 	sqlite3_stmt *s;
-	if (prepare(w, &s, "INSERT INTO ff_versions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)") < 0)
+	if (prepare(w, &s, "INSERT INTO ff_versions (table_name, version, operation, committed_at, inserted, updated,"
+			 " deleted, range_start, range_end, appended_from) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)") < 0)
 		return -1;
 	const char *op = w->stats.created ? (w->exists ? "replace" : "create")
 			 : w->opt.operation	       ? w->opt.operation

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "ff_db.h"
+#include "ff_shard.h"
 #include "ff_time.h"
 #include "ff_util.h"
 
@@ -281,9 +282,11 @@ static int prepare_at(struct ff_store *st, const char *sql, const char *table, i
 }
 
 /* A version after the one read that appended: the rows at or after from
- * are newer than the one read (ff_versions.appended_from). */
+ * (of the keys of its shard, if it has one) are newer than the one read
+ * (ff_versions.appended_from and shard). */
 struct append {
 	int64_t version, from;
+	struct ff_shard shard; /* n == 0: every key */
 };
 
 /* What a read of table as of version needs: the table, the rows no later
@@ -295,9 +298,12 @@ struct rows_plan {
 	char sc[FF_DB_IDENT_SIZE], qt[FF_DB_IDENT_SIZE], qh[FF_DB_IDENT_SIZE], qs[FF_DB_IDENT_SIZE];
 	char qm[FF_DB_IDENT_SIZE], qts[FF_DB_IDENT_SIZE];
 	int64_t appended; /* rows at or after it were appended after version */
+	int64_t scoped;   /* rows at or after it may have been, by a shard's append */
 	int64_t changed;  /* the earliest row a later version changed (INT64_MAX: none) */
 	struct append *appends;
 	size_t nappends;
+	size_t key_cols[FF_SHARD_KEYS_MAX]; /* the keys the shard hash reads, in def */
+	size_t nkey;
 };
 
 static void plan_release(struct rows_plan *p)
@@ -306,22 +312,114 @@ static void plan_release(struct rows_plan *p)
 	free(p->appends);
 }
 
-/* The versions after version that appended, in version order. Returns 0
- * or -1 (reported). */
+/* The versions after version that appended, in version order, and the
+ * least time each kind of append covers (p->appended: every key's,
+ * p->scoped: a shard's). A store made before versions had shards has all
+ * its appends for every key. Returns 0 or -1 (reported). */
 static int appends_after(struct ff_store *st, const char *table, int64_t version, struct rows_plan *p)
 {
 	sqlite3_stmt *s;
-	if (prepare_at(st, "SELECT version, appended_from FROM \"%s\".ff_versions WHERE table_name = ?1"
-			   " AND version > ?2 AND appended_from IS NOT NULL ORDER BY version", table, version, &s) < 0)
+	char sql[300];
+	int64_t has_shard = 0;
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM \"%s\".pragma_table_info('ff_versions') WHERE name = ?1",
+		 schema_of(st));
+	if (query_int(st, sql, "shard", NULL, &has_shard) < 0)
+		return -1;
+	if (prepare_at(st, has_shard ? "SELECT version, appended_from, shard FROM \"%s\".ff_versions WHERE table_name = ?1"
+				       " AND version > ?2 AND appended_from IS NOT NULL ORDER BY version"
+				     : "SELECT version, appended_from, NULL FROM \"%s\".ff_versions WHERE table_name = ?1"
+				       " AND version > ?2 AND appended_from IS NOT NULL ORDER BY version",
+		       table, version, &s) < 0)
 		return -1;
 	int rc;
 	size_t cap = 0;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		ff_grow(&p->appends, &cap, p->nappends + 1, sizeof *p->appends);
-		p->appends[p->nappends++] = (struct append){sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1)};
+		struct append *a = &p->appends[p->nappends++];
+		*a = (struct append){sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1), {0, 0}};
+		const char *shard = (const char *)sqlite3_column_text(s, 2);
+		if (shard && *shard && ff_shard_parse(shard, &a->shard) < 0) {
+			sqlite3_finalize(s);
+			return ff_error("%s: table %s: version %lld has a bad shard '%s'", ff_store_path(st), table,
+					(long long)a->version, shard);
+		}
+		int64_t *least = a->shard.n ? &p->scoped : &p->appended;
+		if (a->from < *least)
+			*least = a->from;
 	}
 	sqlite3_finalize(s);
 	return rc == SQLITE_DONE ? 0 : ff_db_error(ff_store_db(st), ff_store_path(st), "cannot read the versions");
+}
+
+/* " AND NOT (t.ts >= from AND ff_shard(N, keys) = K)" for each shard's
+ * append after the version read (with "AND t.ff_valid_to > version" for
+ * images: images), the keys of alias t. */
+static void scoped_cut(FILE *m, const struct rows_plan *p, int images)
+{
+	char q[FF_DB_IDENT_SIZE];
+	for (size_t i = 0; i < p->nappends; i++) {
+		const struct append *a = &p->appends[i];
+		if (!a->shard.n)
+			continue;
+		fprintf(m, " AND NOT (t.%s >= %lld", p->qts, (long long)a->from);
+		if (images)
+			fprintf(m, " AND t.ff_valid_to > %lld", (long long)a->version);
+		fprintf(m, " AND ff_shard(%u", (unsigned)a->shard.n);
+		for (size_t k = 0; k < p->nkey; k++) {
+			ff_db_quote(q, sizeof q, p->def.cols[p->key_cols[k]].name);
+			fprintf(m, ", t.%s", q);
+		}
+		fprintf(m, ") = %u)", (unsigned)a->shard.k);
+	}
+}
+
+/* 1 if the row of time ts whose key values are the columns kpos[1..] of
+ * s was appended after the version read by a shard's append. */
+static int scoped_append(const struct rows_plan *p, sqlite3_stmt *s, const int *kpos, int64_t ts,
+			 int64_t valid_to)
+{
+	if (ts < p->scoped)
+		return 0;
+	/* The values as text, as ff_shard() in SQL reads them, without
+	 * converting the statement's own (its column types must hold). */
+	const char *v[FF_SHARD_KEYS_MAX];
+	size_t len[FF_SHARD_KEYS_MAX];
+	char num[FF_SHARD_KEYS_MAX][24];
+	sqlite3_value *dup[FF_SHARD_KEYS_MAX] = {NULL};
+	for (size_t k = 0; k < p->nkey; k++) {
+		int c = kpos[k + 1];
+		switch (sqlite3_column_type(s, c)) {
+		case SQLITE_INTEGER:
+			len[k] = (size_t)snprintf(num[k], sizeof num[k], "%lld", (long long)sqlite3_column_int64(s, c));
+			v[k] = num[k];
+			break;
+		case SQLITE_TEXT:
+			v[k] = (const char *)sqlite3_column_text(s, c);
+			len[k] = (size_t)sqlite3_column_bytes(s, c);
+			break;
+		case SQLITE_NULL:
+			v[k] = "";
+			len[k] = 0;
+			break;
+		default:
+			dup[k] = sqlite3_value_dup(sqlite3_column_value(s, c));
+			if (!dup[k])
+				ff_die(1, "out of memory");
+			v[k] = (const char *)sqlite3_value_text(dup[k]);
+			len[k] = (size_t)sqlite3_value_bytes(dup[k]);
+			if (!v[k])
+				v[k] = "";
+		}
+	}
+	uint64_t h = ff_shard_hash(v, len, p->nkey);
+	for (size_t k = 0; k < p->nkey; k++)
+		sqlite3_value_free(dup[k]);
+	for (size_t i = 0; i < p->nappends; i++) {
+		const struct append *a = &p->appends[i];
+		if (a->shard.n && ts >= a->from && valid_to > a->version && h % a->shard.n == a->shard.k - 1)
+			return 1;
+	}
+	return 0;
 }
 
 static int plan_rows(struct ff_store *st, const char *table, const char *const *cols, size_t ncols,
@@ -329,7 +427,7 @@ static int plan_rows(struct ff_store *st, const char *table, const char *const *
 {
 	const char *path = ff_store_path(st);
 	memset(p, 0, sizeof *p);
-	p->appended = p->changed = INT64_MAX;
+	p->appended = p->scoped = p->changed = INT64_MAX;
 	int found = ff_store_table(st, table, &p->def, &p->current);
 	if (found <= 0)
 		return found < 0 ? -1 : ff_error("%s: no table %s in the store", path, table);
@@ -349,6 +447,9 @@ static int plan_rows(struct ff_store *st, const char *table, const char *const *
 		ff_error("%s: table %s has no timestamp key", path, table);
 		goto fail;
 	}
+	for (size_t i = 0; i < p->def.ncols; i++)
+		if (p->def.cols[i].role == FF_ROLE_KEY && p->nkey < FF_SHARD_KEYS_MAX)
+			p->key_cols[p->nkey++] = i;
 	ff_db_quote(p->sc, sizeof p->sc, ff_store_schema(st));
 	ff_db_quote(p->qt, sizeof p->qt, table);
 	ff_db_side_name(p->qh, sizeof p->qh, "ff_history_", table);
@@ -367,15 +468,13 @@ static int plan_rows(struct ff_store *st, const char *table, const char *const *
 		goto fail;
 	}
 	/* Rows appended after version are newer than it: at or after A. */
-	snprintf(q, sizeof q, "SELECT min(appended_from) FROM \"%s\".ff_versions WHERE table_name = ?1"
-		 " AND version > %lld", ff_store_schema(st), (long long)version);
-	if (query_int(st, q, table, NULL, &p->appended) < 0)
+	if (appends_after(st, table, version, p) < 0)
 		goto fail;
 	/* The earliest row a later version replaced: the rows before it need
 	 * no look at the history (appends leave none). */
 	snprintf(q, sizeof q, "SELECT min(%s) FROM %s.%s WHERE ff_valid_to > %lld", p->qts, p->sc, p->qh,
 		 (long long)version);
-	if (query_int(st, q, table, NULL, &p->changed) < 0 || appends_after(st, table, version, p) < 0)
+	if (query_int(st, q, table, NULL, &p->changed) < 0)
 		goto fail;
 	return 0;
 fail:
@@ -415,6 +514,7 @@ int ff_store_rows_sql(struct ff_store *st, const char *table, const char *const 
 	fprintf(m, " FROM %s.%s AS t", p.sc, p.qt);
 	if (version != p.current) {
 		fprintf(m, " WHERE t.%s < %lld", p.qts, (long long)p.appended);
+		scoped_cut(m, &p, 0);
 		if (p.changed != INT64_MAX) {
 			/* Current rows no later version changed (but appended). */
 			fprintf(m, " AND (t.%s < %lld OR NOT EXISTS (SELECT 1 FROM %s.%s AS h WHERE ", p.qts,
@@ -440,8 +540,10 @@ int ff_store_rows_sql(struct ff_store *st, const char *table, const char *const 
 			 * lies at or after what a version between them appended: one
 			 * test per version that appended, with its numbers written in. */
 			for (size_t i = 0; i < p.nappends; i++)
-				fprintf(m, " AND NOT (t.%s >= %lld AND t.ff_valid_to > %lld)", p.qts,
-					(long long)p.appends[i].from, (long long)p.appends[i].version);
+				if (!p.appends[i].shard.n)
+					fprintf(m, " AND NOT (t.%s >= %lld AND t.ff_valid_to > %lld)", p.qts,
+						(long long)p.appends[i].from, (long long)p.appends[i].version);
+			scoped_cut(m, &p, 1);
 		}
 	}
 	fprintf(m, " ORDER BY ");
@@ -537,6 +639,17 @@ static int emit(sqlite3_stmt *s, const enum ff_type *types, size_t ncols, struct
 	for (size_t i = 0; i < ncols; i++)
 		ff_cell_column(s, (int)i, types[i], &cells[i]);
 	return fn(ctx, cells);
+}
+
+/* The next current row of cur that no shard's append after the version
+ * read wrote. */
+static int next_current(sqlite3_stmt *cur, const struct rows_plan *p, const int *kpos)
+{
+	int rc;
+	while ((rc = sqlite3_step(cur)) == SQLITE_ROW && p->scoped != INT64_MAX &&
+	       scoped_append(p, cur, kpos, sqlite3_column_int64(cur, kpos[0]), INT64_MAX))
+		;
+	return rc;
 }
 
 int ff_store_rows(struct ff_store *st, const char *table, const char *const *cols, size_t ncols,
@@ -636,7 +749,7 @@ int ff_store_rows_between(struct ff_store *st, const char *table, const char *co
 	 * insert's mark) or appended after version reads as nothing. */
 	kcur = ff_xcalloc(3 * nkey + 1, sizeof *kcur);
 	struct keyval *kold = kcur + nkey, *kprev = kold + nkey;
-	int kc = (int)ncols, rc_cur = sqlite3_step(cur), rc_old = old ? sqlite3_step(old) : SQLITE_DONE;
+	int kc = (int)ncols, rc_cur = next_current(cur, &p, kpos), rc_old = old ? sqlite3_step(old) : SQLITE_DONE;
 	if (rc_cur == SQLITE_ROW && old)
 		key_load(cur, kpos, nkey, kcur);
 	if (rc_old == SQLITE_ROW)
@@ -647,7 +760,7 @@ int ff_store_rows_between(struct ff_store *st, const char *table, const char *co
 			if (emit(cur, types, ncols, cells, fn, ctx) < 0)
 				goto out;
 			/* Keys are compared only while history rows remain. */
-			if ((rc_cur = sqlite3_step(cur)) == SQLITE_ROW && rc_old == SQLITE_ROW)
+			if ((rc_cur = next_current(cur, &p, kpos)) == SQLITE_ROW && rc_old == SQLITE_ROW)
 				key_load(cur, kpos, nkey, kcur);
 			continue;
 		}
@@ -655,10 +768,11 @@ int ff_store_rows_between(struct ff_store *st, const char *table, const char *co
 		int64_t ts = sqlite3_column_int64(old, kpos[0]), valid_to = sqlite3_column_int64(old, kc);
 		int keep = sqlite3_column_int(old, kc + 1) == 1;
 		for (size_t i = 0; keep && i < p.nappends; i++)
-			keep = !(ts >= p.appends[i].from && valid_to > p.appends[i].version);
+			keep = p.appends[i].shard.n || !(ts >= p.appends[i].from && valid_to > p.appends[i].version);
+		keep = keep && !scoped_append(&p, old, kpos, ts, valid_to);
 		if (keep && emit(old, types, ncols, cells, fn, ctx) < 0)
 			goto out;
-		if (c == 0 && (rc_cur = sqlite3_step(cur)) == SQLITE_ROW)
+		if (c == 0 && (rc_cur = next_current(cur, &p, kpos)) == SQLITE_ROW)
 			key_load(cur, kpos, nkey, kcur);
 		/* The key's later changes are not the first. */
 		key_keep(kprev, kold, nkey, &keybuf, &keycap);

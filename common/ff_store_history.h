@@ -8,9 +8,11 @@
  * window states of images whose values do not rebuild them, and a NULL
  * state for each absent mark (ff-store(5), History, gives the cost).
  * Appended rows cost nothing: ff_versions.appended_from says
- * which rows a version appended. The rows of a table as of version V are
- *   the current rows older than every row appended after V that no version
- *   after V changed,
+ * which rows a version appended (of the keys of its shard, if it has one:
+ * a shard's write into PostgreSQL, ff_shard.h, ff_pg_store.h). The rows of
+ * a table as of version V are
+ *   the current rows older than every row appended after V (for their key)
+ *   that no version after V changed,
  *   and the history images older than that, present, and the first change
  *   of their key after V.
  * That rule lives here in two forms run on the same data by

@@ -238,6 +238,17 @@ yyyy_mm|text"
 	train sqlite.db want.csv
 	train "$PG_URL" got.csv
 	cmp want.csv got.csv
+	# The second shard's rows are an append of its keys: no history, no
+	# change feed; as of the first version the table holds the first shard's.
+	run pg_sql "SELECT version, shard, (SELECT count(*) FROM ff_history_trip_pickup_features),
+		(SELECT count(*) FROM ff_changes_trip_pickup_features) FROM ff_versions
+		WHERE table_name = 'trip_pickup_features' ORDER BY 1"
+	assert_output $'1|1/2|0|0\n2|2/2|0|0'
+	ff-compute -s shard1.db --shard 1/2 "${SPECS[@]}" trips.csv
+	train shard1.db want1.csv
+	ff-train-set -q -s "$PG_URL" -f "$TRAIN" -b bp --as-of 1 -o got1.csv trips.csv
+	cmp want1.csv got1.csv
+	! cmp -s want1.csv got.csv
 }
 
 @test "an overwrite of a range in two shards into PostgreSQL: the unsharded SQLite overwrite" {
@@ -543,6 +554,22 @@ ff_valid_to|bigint"
 	[ "$stderr" = "ff-join: $PG_URL: table trip_pickup_features: version 1 was written before the store kept history; the oldest version kept is 2" ]
 }
 
+@test "a PostgreSQL store made before versions had shards reads as one whose appends are of every key" {
+	ff-compute -s "$PG_URL" "${SPECS[@]}" day1.csv
+	ff-compute -s "$PG_URL" "${SPECS[@]}" day2.csv
+	ff-compute -s sqlite.db "${SPECS[@]}" day1.csv
+	pg_sql "ALTER TABLE ff_versions DROP COLUMN shard"
+	cmp <(ff-train-set -q -s sqlite.db -f "$TRAIN" -b bp trips.csv) \
+		<(ff-train-set -q -s "$PG_URL" -f "$TRAIN" -b bp --as-of 1 trips.csv)
+	# Its next write adds the column; the versions before it have none.
+	ff-compute -s "$PG_URL" --shard 1/2 "${SPECS[@]}" trips.csv
+	run pg_sql "SELECT version, coalesce(shard, '-') FROM ff_versions WHERE table_name = 'trip_pickup_features' ORDER BY 1"
+	assert_output $'1|-\n2|-\n3|1/2'
+	ff-compute -s sqlite.db "${SPECS[@]}" day2.csv
+	cmp <(ff-train-set -q -s sqlite.db -f "$TRAIN" -b bp trips.csv) \
+		<(ff-train-set -q -s "$PG_URL" -f "$TRAIN" -b bp --as-of 2 trips.csv)
+}
+
 @test "ff-store vacuum on PostgreSQL: the SQLite store's pruning; a vacuumed version fails as there" {
 	history_writes
 	ff-train-set -q -s sqlite.db -f "$TRAIN" -b want.bp --as-of 1 -o want.csv trips.csv
@@ -551,9 +578,16 @@ ff_valid_to|bigint"
 	ff-train-set --reproduce got.bp -o again.csv trips.csv
 	cmp want.csv again.csv
 	run -0 ff-store vacuum --keep-versions 2 sqlite.db
-	want=$output
+	want=$(awk '{ print $1, $2 }' <<< "$output")
+	# The rows it removes: those of the versions it drops. (Fewer than
+	# SQLite's: a shard's append into PostgreSQL leaves no mark of its keys.)
+	removed=$(pg_sql "SELECT 'trip_dropoff_features', 3, (SELECT count(*) FROM ff_history_trip_dropoff_features
+			WHERE ff_valid_to <= 3), (SELECT count(*) FROM ff_changes_trip_dropoff_features WHERE version <= 3)
+		UNION ALL SELECT 'trip_pickup_features', 4, (SELECT count(*) FROM ff_history_trip_pickup_features
+			WHERE ff_valid_to <= 4), (SELECT count(*) FROM ff_changes_trip_pickup_features WHERE version <= 4)")
 	run -0 ff-store vacuum --keep-versions 2 "$PG_URL"
-	assert_output "$want"
+	[ "$(awk '{ print $1, $2 }' <<< "$output")" = "$want" ]
+	[ "$(tail -n +2 <<< "$output" | awk '{ print $1 "|" $2 "|" $3 "|" $4 }')" = "$removed" ]
 	[ "$(pg_sql 'SELECT count(*) FROM ff_history_trip_pickup_features WHERE ff_valid_to <= 4')" -eq 0 ]
 	run pg_sql "SELECT * FROM ff_retention ORDER BY 1"
 	assert_output "$(sqlite3 sqlite.db 'SELECT * FROM ff_retention ORDER BY 1')"

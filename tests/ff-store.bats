@@ -144,6 +144,18 @@ EOF
 	[ "$stderr" = "ff-join: store.db: table zone: version 1 is gone: the table was replaced at version 3, the oldest one kept" ]
 }
 
+@test "a store made before versions had shards reads its earlier versions as before" {
+	compute "$EVENTS"
+	ff-join -s store.db -f small.spec small.csv > v1.csv
+	compute m1.csv
+	q store.db "ALTER TABLE ff_versions DROP COLUMN shard"
+	ff-join -s store.db -f small.spec --as-of 1 small.csv | diff -u v1.csv -
+	compute m2.csv
+	ff-join -s store.db -f small.spec --as-of 1 small.csv | diff -u v1.csv -
+	run q store.db "SELECT count(*) FROM pragma_table_info('ff_versions') WHERE name = 'shard'"
+	assert_output 0
+}
+
 @test "a training set reproduced byte for byte after merges, an overwrite and a new feature" {
 	compute "$EVENTS"
 	ff-train-set -q -s store.db -f small.spec -b bp -o ts.csv small.csv

@@ -2,11 +2,17 @@
  * spec only adds features, and the rows of a table as of each version read
  * by ff_store_rows_sql and merged by ff_store_rows (whole, and in ranges of
  * times) after creates, updates, late inserts, deletes and appends written
- * through the table writer. */
+ * through the table writer, and after a shard's append (the form a
+ * shard's write into PostgreSQL stores: its appended_from covers only the
+ * keys of its shard). */
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "ff_cell.h"
+#include "ff_db.h"
+#include "ff_shard.h"
 #include "ff_spec.h"
 #include "ff_store.h"
 #include "ff_store_history.h"
@@ -91,6 +97,81 @@ static char *rows_merged(struct ff_store *st, int64_t v, int ranges)
 	return out;
 }
 
+/* The name of the i-th key "kN" that shard k/2 owns, into buf (8 bytes). */
+static const char *key_of_shard(unsigned k, int i, char buf[8])
+{
+	struct ff_shard sh = {k, 2};
+	for (unsigned n = 0;; n = (n + 1) % 1000) {
+		snprintf(buf, 8, "k%03u", n);
+		const char *v[1] = {buf};
+		size_t len[1] = {strlen(buf)};
+		if (ff_shard_owns(&sh, v, len, 1) && i-- == 0)
+			return buf;
+	}
+}
+
+/* Rows as of each version in the three forms, against want[1..n]. */
+static void check_versions(struct ff_store *st, const char *const *want, int n, const char *what)
+{
+	for (int v = 1; v <= n; v++) {
+		char label[96];
+		for (int form = 0; form < 3; form++) {
+			char *got = form == 0 ? rows_at(st, v) : rows_merged(st, v, form == 2);
+			snprintf(label, sizeof label, "%s: the rows as of version %d%s", what, v,
+				 form == 0 ? "" : form == 1 ? ", merged in C" : ", in ranges of times");
+			CHECK_STR(got, want[v], label);
+			free(got);
+		}
+	}
+}
+
+/* Version 1 writes shard 1/2's keys, version 2 shard 2/2's among the
+ * same times, stored as PostgreSQL stores a shard's push: an append of
+ * its keys from time 100, with no mark in the history; version 3 (every
+ * key) updates a row of each shard and appends. */
+static void shard_appends(const char *path)
+{
+	struct ff_store *st;
+	char a[8], b[8], c[8], d[8], rows[6][24], want[4][200];
+	key_of_shard(1, 0, a);
+	key_of_shard(1, 1, b);
+	key_of_shard(2, 0, c);
+	key_of_shard(2, 1, d);
+	CHECK(strcmp(a, b) < 0 && strcmp(a, c) < 0 && strcmp(c, d) < 0, "keys of each shard in order");
+	unlink(path);
+	CHECK(ff_store_open(path, FF_STORE_WRITE, &st) == 0, "a new store for shards");
+	snprintf(rows[0], 24, "%s:100:1", a);
+	snprintf(rows[1], 24, "%s:200:2", b);
+	snprintf(rows[2], 24, "%s:300:3", a);
+	const char *v1[] = {rows[0], rows[1], rows[2]};
+	CHECK(write_rows(st, FF_WRITE_MERGE, v1, 3) == 0, "version 1: shard 1's keys");
+	ff_store_close(st);
+	CHECK(ff_store_open(path, FF_STORE_WRITE, &st) == 0, "open the store for shards again");
+	snprintf(rows[3], 24, "%s:100:4", c);
+	snprintf(rows[4], 24, "%s:250:5", d);
+	snprintf(rows[5], 24, "%s:300:6", c);
+	const char *v2[] = {rows[3], rows[4], rows[5]};
+	CHECK(write_rows(st, FF_WRITE_MERGE, v2, 3) == 0, "version 2: shard 2's keys");
+	CHECK(ff_db_exec(ff_store_db(st), path,
+			 "DELETE FROM ff_history_tab WHERE ff_valid_to = 2; DELETE FROM ff_histstate_tab"
+			 " WHERE ff_valid_to = 2; UPDATE ff_versions SET appended_from = 100, shard = '2/2'"
+			 " WHERE version = 2") == 0,
+	      "version 2 as a shard's append");
+	char r7[24], r8[24], r9[24];
+	snprintf(r7, sizeof r7, "%s:100:7", c);
+	snprintf(r8, sizeof r8, "%s:300:8", a);
+	snprintf(r9, sizeof r9, "%s:400:9", b);
+	const char *v3[] = {r7, r8, r9};
+	CHECK(write_rows(st, FF_WRITE_MERGE, v3, 3) == 0, "version 3: updates of both shards, an append");
+	snprintf(want[1], 200, "%s:100:1;%s:200:2;%s:300:3;", a, b, a);
+	snprintf(want[2], 200, "%s:100:1;%s:100:4;%s:200:2;%s:250:5;%s:300:3;%s:300:6;", a, c, b, d, a, c);
+	snprintf(want[3], 200, "%s:100:1;%s:100:7;%s:200:2;%s:250:5;%s:300:8;%s:300:6;%s:400:9;", a, c, b, d, a, c, b);
+	const char *w[] = {NULL, want[1], want[2], want[3]};
+	check_versions(st, w, 3, "a shard's append");
+	ff_store_close(st);
+	unlink(path);
+}
+
 int main(void)
 {
 	struct ff_as_of a;
@@ -170,5 +251,6 @@ int main(void)
 	free(got);
 	ff_store_close(st);
 	unlink(path);
+	shard_appends(path);
 	return UNIT_DONE();
 }
