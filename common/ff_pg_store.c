@@ -1273,6 +1273,7 @@ struct staged {
 	int64_t mv;             /* that version, in the copy */
 	char *op;               /* its operation */
 	int created;            /* create or replace: every row is staged */
+	int64_t fresh;          /* rows staged if none was there before (no update), else -1 */
 	char rows[64], states[64], gone_rows[64], gone_states[64];
 };
 
@@ -1304,6 +1305,16 @@ static int stage_table(struct ff_pg_writer *w, size_t i, struct staged *sg)
 	}
 	sg->written = sg->op != NULL;
 	sg->created = sg->op && (strcmp(sg->op, "create") == 0 || strcmp(sg->op, "replace") == 0);
+	sg->fresh = -1;
+	if (rc == 0 && sg->written) {
+		char *fresh = copy_text(w, "SELECT CASE WHEN updated = 0 THEN inserted ELSE -1 END FROM ff_versions"
+				       " WHERE table_name = ?1 AND version = ?2", table, sg->mv);
+		if (!fresh)
+			rc = -1;
+		else
+			sg->fresh = strtoll(fresh, NULL, 10);
+		free(fresh);
+	}
 	if (rc == 0 && !sg->written)
 		rc = drop_streamed(w, i);
 	stage_name(w, i, 1, sg->rows);
@@ -1352,10 +1363,54 @@ static int stage_table(struct ff_pg_writer *w, size_t i, struct staged *sg)
 	return rc;
 }
 
+/* 1 if the n staged rows, all new to qtable, go in faster with its
+ * primary key built again after them than through it: a quarter of the
+ * rows it has or more (a shard's first write among another's rows). Index
+ * insertions among stored keys cost about ten times a row of the build
+ * (measured: 1.3M rows into 1.3M, 4.1 s through the key, 1.6 s built
+ * again); a day appended after the stored ones goes through the key. */
+static int bulk_insert(struct ff_pg_writer *w, const char *qtable, int64_t n, int *bulk)
+{
+	char *rows = NULL;
+	const char *params[] = {qtable};
+	*bulk = 0;
+	if (n <= 0)
+		return 0;
+	if (ff_pg_value(w->pg, "SELECT reltuples::bigint FROM pg_class WHERE oid = $1::regclass", 1, params, &rows,
+			"cannot write") < 0)
+		return -1;
+	*bulk = n >= (rows ? strtoll(rows, NULL, 10) : 0) / 4;
+	free(rows);
+	return 0;
+}
+
+/* Rows all new to the table qtable (it has none of their keys) into it,
+ * its primary key dropped and made again after them. The push's lock
+ * serialises the writers; readers of the table wait for the commit. */
+static int insert_rebuilding(struct ff_pg_writer *w, const struct tcols *c, const char *qtable,
+			     const char *qstage)
+{
+	char *pkey = NULL, *sql;
+	size_t size;
+	const char *params[] = {qtable};
+	if (ff_pg_value(w->pg, "SELECT quote_ident(conname) FROM pg_constraint WHERE conrelid = $1::regclass"
+			" AND contype = 'p'", 1, params, &pkey, "cannot write") < 0)
+		return -1;
+	FILE *m = sql_open(&sql, &size);
+	if (pkey)
+		fprintf(m, "ALTER TABLE %s DROP CONSTRAINT %s;\n", qtable, pkey);
+	fprintf(m, "INSERT INTO %s SELECT * FROM %s;\nALTER TABLE %s ADD PRIMARY KEY (", qtable, qstage, qtable);
+	names(m, c->pk, c->npk, "");
+	fputs(");", m);
+	free(pkey);
+	return exec_stream(w->pg, m, &sql, "cannot write");
+}
+
 /* The staged rows and states into the table: the staged tables become it
  * (recreate), or their rows go into a table another shard created
  * meanwhile (into_new: our keys' rows are all new there, it had none of
- * them when we read it), or they update it with the deletes. */
+ * them when we read it), or they update it with the deletes (rows all
+ * new and many: as into a new one). */
 static int push_rows(struct ff_pg_writer *w, const struct tcols *c, const struct staged *sg, int recreate,
 		     int into_new)
 {
@@ -1375,33 +1430,20 @@ static int push_rows(struct ff_pg_writer *w, const struct tcols *c, const struct
 	fclose(m);
 	free(sql);
 	for (int t = 0; t < 2 && rc == 0; t++) {
+		/* The states of windows are few: only rows go in in bulk. */
+		int bulk = into_new;
+		if (!into_new && t == 0)
+			rc = bulk_insert(w, qt[t], sg->fresh, &bulk);
+		if (rc < 0)
+			break;
 		if (into_new) {
-			/* Rows into a new table are put in faster without its
-			 * primary key, made again after them (the table is the
-			 * other shard's first write: there is nothing else to lock). */
-			char *pkey = NULL;
-			const char *params[] = {qt[t]};
-			rc = ff_pg_value(w->pg, "SELECT quote_ident(conname) FROM pg_constraint"
-					 " WHERE conrelid = $1::regclass AND contype = 'p'",
-					 1, params, &pkey, "cannot write");
-			m = sql_open(&sql, &size);
-			if (pkey)
-				fprintf(m, "ALTER TABLE %s DROP CONSTRAINT %s;\n", qt[t], pkey);
-			fprintf(m, "INSERT INTO %s SELECT * FROM %s;\nALTER TABLE %s ADD PRIMARY KEY (", qt[t], stage[t],
-				qt[t]);
-			names(m, c->pk, c->npk, "");
-			fputs(");", m);
-			free(pkey);
-			if (rc == 0)
-				rc = exec_stream(w->pg, m, &sql, "cannot write");
-			else {
-				fclose(m);
-				free(sql);
-			}
+			rc = insert_rebuilding(w, c, qt[t], stage[t]);
 		} else {
 			const char *gone = t == 0 ? sg->gone_rows : sg->gone_states;
-			rc = upsert_from(w, qt[t], cols[t], ncols[t], c->pk, c->npk, stage[t]) == 0 &&
-				     delete_from(w, qt[t], c->pk, c->npk, gone) == 0 ? 0 : -1;
+			rc = delete_from(w, qt[t], c->pk, c->npk, gone) == 0 &&
+				     (bulk ? insert_rebuilding(w, c, qt[t], stage[t])
+					   : upsert_from(w, qt[t], cols[t], ncols[t], c->pk, c->npk, stage[t])) == 0
+				     ? 0 : -1;
 		}
 		if (rc == 0) {
 			m = sql_open(&sql, &size);

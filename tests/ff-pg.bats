@@ -217,6 +217,25 @@ yyyy_mm|text"
 	assert_output 4
 }
 
+@test "a shard written after another: its rows, all new and as many, go in with the key built again" {
+	ff-compute -s sqlite.db "${SPECS[@]}" trips.csv
+	ff-compute -s "$PG_URL" --shard 1/2 "${SPECS[@]}" trips.csv
+	ff-compute -s "$PG_URL" --shard 2/2 "${SPECS[@]}" trips.csv
+	train sqlite.db want.csv
+	train "$PG_URL" got.csv
+	cmp want.csv got.csv
+	run pg_sql "SELECT count(*) FROM pg_constraint WHERE contype = 'p'
+		AND conrelid IN ('trip_pickup_features'::regclass, 'trip_dropoff_features'::regclass)"
+	assert_output 2
+	# A day more for every key: through the key (a fare changed: an update).
+	awk -F, -v OFS=, 'NR == 2 { $4 = $4 + 1 } 1' day2.csv > day2b.csv
+	ff-compute -s sqlite.db "${SPECS[@]}" day2b.csv
+	ff-compute -s "$PG_URL" "${SPECS[@]}" day2b.csv
+	train sqlite.db want.csv
+	train "$PG_URL" got.csv
+	cmp want.csv got.csv
+}
+
 @test "two shards that both create a table: the later one's rows go into the earlier one's table" {
 	# The catalog first, through another table; then the first shard holds
 	# its push for 2 s, and the second reads the store before it commits.
