@@ -248,6 +248,9 @@ static int fold_batch(struct target *t, struct batch *b)
 		int fresh = is_fresh(t, &b->rows[r]);
 		if (!fresh && put_new(t, run, r) < 0)
 			return -1;
+		/* A stored window: its day copied from PostgreSQL first. */
+		if (!fresh && t->pgw && ff_pg_writer_need(t->pgw, t->index, b->rows[r].window_end) < 0)
+			return -1;
 		if (finish_row(t, b, r, fresh) < 0)
 			return -1;
 		if (fresh)
@@ -801,7 +804,8 @@ static int compute(struct ff_spec *specs, size_t nspecs, char **inputs, size_t n
 		const char **names = ff_xcalloc(nspecs ? nspecs : 1, sizeof *names);
 		for (size_t i = 0; i < nspecs; i++)
 			names[i] = specs[i].table;
-		int pg_rc = ff_pg_writer_open(opt->store, names, nspecs, &opt->shard, &pgw);
+		int pg_rc = ff_pg_writer_open(opt->store, names, nspecs, &opt->shard,
+					      opt->mode == FF_WRITE_MERGE && !opt->replace, &pgw);
 		free(names);
 		if (pg_rc < 0)
 			goto out;
@@ -917,11 +921,16 @@ static int compute(struct ff_spec *specs, size_t nspecs, char **inputs, size_t n
 	} else if (ff_store_commit(st) < 0) {
 		goto out;
 	}
-	for (size_t i = 0; i < nspecs && opt->verbose; i++)
+	for (size_t i = 0; i < nspecs && opt->verbose; i++) {
 		fprintf(stderr, "%s: %s: version %lld: %lld inserted, %lld updated, %lld deleted, "
-			"%lld unchanged\n", ff_progname(), targets[i].def.name, (long long)ws[i].version,
+			"%lld unchanged", ff_progname(), targets[i].def.name, (long long)ws[i].version,
 			(long long)ws[i].inserted, (long long)ws[i].updated,
 			(long long)ws[i].deleted, (long long)ws[i].unchanged);
+		/* What the write read of the table from PostgreSQL. */
+		if (pgw)
+			fprintf(stderr, "; %lld stored rows copied", (long long)ff_pg_writer_copied(pgw, i));
+		fputc('\n', stderr);
+	}
 	if (opt->verbose) {
 		int64_t late = 0;
 		for (size_t i = 0; i < nspecs; i++)

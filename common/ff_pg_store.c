@@ -737,8 +737,22 @@ struct streamed {
 	sqlite3_stmt *touch;     /* INSERT OR IGNORE INTO the touched keys */
 };
 
+/* A table a merge reads from PostgreSQL as it goes: the rows of the days
+ * from its latest on (enough for the latest row of the keys written,
+ * which tells new rows from stored ones), earlier days when a late window
+ * reaches them (ff_pg_writer_need). */
+struct lazy {
+	int on;               /* rows before from are not in the copy yet */
+	struct ff_table_def def;
+	struct tcols c;
+	int64_t from;         /* the copy holds the rows at or after it (seconds) */
+	int64_t first, last;  /* the earliest and latest row in PostgreSQL */
+	int64_t copied;       /* rows copied, for -v */
+};
+
 struct ff_pg_writer {
-	struct ff_pg *pg;
+	struct ff_pg *pg;      /* the push's connection */
+	struct ff_pg *snap;    /* the snapshot the copy was read in, open until the push */
 	struct ff_store *st;
 	char *path;
 	size_t n;
@@ -749,6 +763,8 @@ struct ff_pg_writer {
 	char tag[17];          /* names this run's staging tables: 64 random bits */
 	int begun;             /* the push's transaction is open */
 	int fast;              /* ff_table_writer_put_new is writing: the triggers leave its rows out */
+	int pulling;           /* stored rows are being copied in: the triggers leave them out */
+	struct lazy *lazy;     /* per table */
 	struct ff_pg_stream *stream; /* sending streamed rows (started with the first buffer) */
 	struct streamed *streamed;   /* per table */
 };
@@ -768,14 +784,20 @@ void ff_pg_writer_close(struct ff_pg_writer *w)
 	ff_pg_stream_finish(w->stream, 1);
 	ff_store_close(w->st);
 	ff_pg_close(w->pg); /* a transaction left open is rolled back */
+	ff_pg_close(w->snap);
 	for (size_t i = 0; i < w->n; i++) {
 		free(w->tables[i]);
+		if (w->lazy[i].def.name) {
+			tcols_release(&w->lazy[i].c);
+			ff_table_def_release(&w->lazy[i].def);
+		}
 		if (w->streamed[i].on)
 			tcols_release(&w->streamed[i].c);
 		sqlite3_finalize(w->streamed[i].touch);
 		ff_pg_rows_release(&w->streamed[i].rows);
 	}
 	free(w->streamed);
+	free(w->lazy);
 	free(w->tables);
 	free(w->base);
 	free(w->path);
@@ -810,9 +832,10 @@ static int watch(struct ff_pg_writer *w, const struct tcols *c, enum watching wh
 			fprintf(m, "DROP TRIGGER IF EXISTS temp.\"ff_watch_%d_%d_%s\";\n", t, e, c->name);
 			if (what == WATCH_NONE)
 				continue;
+			const char *when = t || e ? "" : what == WATCH_ALL ? " WHEN NOT ff_pg_pulling()"
+						    : " WHEN NOT ff_pg_fast() AND NOT ff_pg_pulling()";
 			fprintf(m, "CREATE TEMP TRIGGER \"ff_watch_%d_%d_%s\" AFTER %s ON main.%s%s BEGIN INSERT OR IGNORE"
-				   " INTO %s VALUES (", t, e, c->name, events[e], on[t],
-				what != WATCH_ALL && t == 0 && e == 0 ? " WHEN NOT ff_pg_fast()" : "", tt[t]);
+				   " INTO %s VALUES (", t, e, c->name, events[e], on[t], when, tt[t]);
 			names(m, c->pk, c->npk, e == 2 ? "OLD." : "NEW.");
 			fputs("); END;\n", m);
 		}
@@ -831,8 +854,137 @@ static void sql_fast(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	sqlite3_result_int(ctx, w->fast);
 }
 
+static void sql_pulling(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	(void)argc;
+	(void)argv;
+	const struct ff_pg_writer *w = sqlite3_user_data(ctx);
+	sqlite3_result_int(ctx, w->pulling);
+}
+
+static char *copy_text(struct ff_pg_writer *w, const char *sql, const char *arg, int64_t n);
+
+#define DAY 86400
+
+/* The stored rows of lazy table i with times in [lo, hi) (seconds;
+ * INT64_MIN, INT64_MAX: unbounded) of the shard's keys into the copy,
+ * in the snapshot it was read in. */
+static int pull_range(struct ff_pg_writer *w, struct lazy *lz, int64_t lo, int64_t hi)
+{
+	char *from;
+	size_t size;
+	FILE *m = sql_open(&from, &size);
+	fprintf(m, "%s WHERE true", lz->c.q);
+	char q[FF_DB_IDENT_SIZE];
+	ff_db_quote(q, sizeof q, lz->c.pk[0].name);
+	if (lo != INT64_MIN)
+		fprintf(m, " AND %s >= to_timestamp(%" PRId64 ") AT TIME ZONE 'UTC'", q, lo);
+	if (hi != INT64_MAX)
+		fprintf(m, " AND %s < to_timestamp(%" PRId64 ") AT TIME ZONE 'UTC'", q, hi);
+	sql_of(m, &from);
+	int64_t before = sqlite3_total_changes64(ff_store_db(w->st));
+	w->pulling = 1;
+	int rc = pull(w->snap, w->st, lz->c.q, lz->c.rows, lz->c.nrows, from, &w->shard, lz->c.row_keys,
+		      lz->c.nkeys);
+	w->pulling = 0;
+	lz->copied += sqlite3_total_changes64(ff_store_db(w->st)) - before;
+	free(from);
+	return rc;
+}
+
+/* The start of the UTC day of t. */
+static int64_t day_of(int64_t t) { return t - (((t % DAY) + DAY) % DAY); }
+
+/* Copy the rows of table i that a merge needs first: from the day of
+ * the latest row on, further back (doubling) until the copy holds a row of
+ * the shard's keys: its latest is then the latest PostgreSQL holds of
+ * them, which tells the write's new rows from stored ones. */
+static int lazy_start(struct ff_pg_writer *w, size_t i)
+{
+	struct lazy *lz = &w->lazy[i];
+	char *sql, *first = NULL, *last = NULL;
+	size_t size;
+	if (ff_store_table(w->st, w->tables[i], &lz->def, NULL) <= 0) {
+		memset(&lz->def, 0, sizeof lz->def);
+		return ff_error("%s: table %s: not in the copy", ff_pg_name(w->snap), w->tables[i]);
+	}
+	tcols_init(&lz->c, &lz->def);
+	char q[FF_DB_IDENT_SIZE];
+	ff_db_quote(q, sizeof q, lz->c.pk[0].name);
+	FILE *m = sql_open(&sql, &size);
+	fprintf(m, "SELECT floor(extract(epoch FROM min(%s)))::bigint FROM %s", q, lz->c.q);
+	sql_of(m, &sql);
+	int rc = ff_pg_value(w->snap, sql, 0, NULL, &first, "cannot read the table");
+	free(sql);
+	m = sql_open(&sql, &size);
+	fprintf(m, "SELECT floor(extract(epoch FROM max(%s)))::bigint FROM %s", q, lz->c.q);
+	sql_of(m, &sql);
+	if (rc == 0)
+		rc = ff_pg_value(w->snap, sql, 0, NULL, &last, "cannot read the table");
+	free(sql);
+	if (rc < 0 || !first || !last) {
+		free(first);
+		free(last);
+		return rc; /* no rows: none to copy */
+	}
+	lz->first = strtoll(first, NULL, 10);
+	lz->last = strtoll(last, NULL, 10);
+	free(first);
+	free(last);
+	lz->from = day_of(lz->last);
+	if (lz->from <= lz->first)
+		lz->from = INT64_MIN;
+	if (pull_range(w, lz, lz->from, INT64_MAX) < 0)
+		return -1;
+	m = sql_open(&sql, &size);
+	fprintf(m, "SELECT EXISTS (SELECT 1 FROM main.%s)", lz->c.q);
+	sql_of(m, &sql);
+	for (int64_t span = DAY; lz->from != INT64_MIN; span *= 2) {
+		char *any = copy_text(w, sql, "", 0);
+		if (!any) {
+			free(sql);
+			return -1;
+		}
+		int found = strcmp(any, "1") == 0;
+		free(any);
+		if (found)
+			break;
+		int64_t lo = lz->from - span <= lz->first ? INT64_MIN : lz->from - span;
+		if (pull_range(w, lz, lo, lz->from) < 0) {
+			free(sql);
+			return -1;
+		}
+		lz->from = lo;
+	}
+	free(sql);
+	lz->on = lz->from != INT64_MIN;
+	return 0;
+}
+
+int ff_pg_writer_need(struct ff_pg_writer *w, size_t i, int64_t ts)
+{
+	struct lazy *lz = &w->lazy[i];
+	int64_t t = ff_floor_div(ts, FF_USEC);
+	if (!lz->on || t >= lz->from)
+		return 0;
+	/* Back to the day of t, and at least twice as far as before: a run
+	 * of late windows copies few ranges. */
+	int64_t lo = day_of(t), wide = lz->from - (lz->last - lz->from + DAY);
+	if (wide < lo)
+		lo = wide;
+	if (lo <= lz->first)
+		lo = INT64_MIN;
+	if (pull_range(w, lz, lo, lz->from) < 0)
+		return -1;
+	lz->from = lo;
+	lz->on = lo != INT64_MIN;
+	return 0;
+}
+
+int64_t ff_pg_writer_copied(const struct ff_pg_writer *w, size_t i) { return w->lazy[i].copied; }
+
 int ff_pg_writer_open(const char *conninfo, const char *const *tables, size_t n,
-		      const struct ff_shard *shard, struct ff_pg_writer **out)
+		      const struct ff_shard *shard, int merge, struct ff_pg_writer **out)
 {
 	struct ff_pg_writer *w = ff_xcalloc(1, sizeof *w);
 	*out = NULL;
@@ -840,6 +992,7 @@ int ff_pg_writer_open(const char *conninfo, const char *const *tables, size_t n,
 	w->tables = ff_xcalloc(n ? n : 1, sizeof *w->tables);
 	w->base = ff_xcalloc(n ? n : 1, sizeof *w->base);
 	w->streamed = ff_xcalloc(n ? n : 1, sizeof *w->streamed);
+	w->lazy = ff_xcalloc(n ? n : 1, sizeof *w->lazy);
 	for (size_t i = 0; i < n; i++)
 		w->tables[i] = ff_xstrdup(tables[i]);
 	if (shard)
@@ -861,22 +1014,24 @@ int ff_pg_writer_open(const char *conninfo, const char *const *tables, size_t n,
 			goto fail;
 		}
 	}
-	if (ff_pg_connect(conninfo, &w->pg) < 0 ||
-	    ff_pg_exec(w->pg, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "cannot read the store") < 0)
+	if (ff_pg_connect(conninfo, &w->snap) < 0 ||
+	    ff_pg_exec(w->snap, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "cannot read the store") < 0)
 		goto fail;
-	int has_catalog = pg_has(w->pg, "ff_catalog");
-	if (has_catalog < 0 || open_copy(w->pg, w->path, has_catalog, &w->st) < 0)
+	int has_catalog = pg_has(w->snap, "ff_catalog");
+	if (has_catalog < 0 || open_copy(w->snap, w->path, has_catalog, &w->st) < 0)
 		goto fail;
 	ff_store_set_name(w->st, conninfo); /* never committed: only messages name it */
 	if (sqlite3_create_function(ff_store_db(w->st), "ff_pg_fast", 0, SQLITE_UTF8, w, sql_fast, NULL, NULL) !=
-	    SQLITE_OK) {
+		    SQLITE_OK ||
+	    sqlite3_create_function(ff_store_db(w->st), "ff_pg_pulling", 0, SQLITE_UTF8, w, sql_pulling, NULL, NULL) !=
+		    SQLITE_OK) {
 		ff_db_error(ff_store_db(w->st), w->path, "cannot set up the copy");
 		goto fail;
 	}
 	for (size_t i = 0; i < n && has_catalog; i++) {
-		if (pull_catalog(w->pg, w->st, CAT_CATALOG, tables[i]) < 0 ||
-		    pull_catalog(w->pg, w->st, CAT_COLUMNS, tables[i]) < 0 ||
-		    pull_catalog(w->pg, w->st, CAT_BATCHES, tables[i]) < 0)
+		if (pull_catalog(w->snap, w->st, CAT_CATALOG, tables[i]) < 0 ||
+		    pull_catalog(w->snap, w->st, CAT_COLUMNS, tables[i]) < 0 ||
+		    pull_catalog(w->snap, w->st, CAT_BATCHES, tables[i]) < 0)
 			goto fail;
 		struct ff_table_def def;
 		int found = ff_store_table(w->st, tables[i], &def, &w->base[i]);
@@ -886,10 +1041,14 @@ int ff_pg_writer_open(const char *conninfo, const char *const *tables, size_t n,
 			continue;
 		struct tcols c;
 		tcols_init(&c, &def);
+		int64_t before = sqlite3_total_changes64(ff_store_db(w->st));
 		int ok = ff_store_create_table(w->st, &def, 1) == 0 &&
-			 pull_side(w->pg, w->st, c.q, c.rows, c.nrows, &w->shard, c.row_keys, c.nkeys) == 0 &&
-			 pull_side(w->pg, w->st, c.qstate, c.state, c.nstate, &w->shard, c.state_keys, c.nkeys) == 0 &&
-			 watch(w, &c, WATCH_ALL) == 0;
+			 (merge ? lazy_start(w, i)
+				: pull_side(w->snap, w->st, c.q, c.rows, c.nrows, &w->shard, c.row_keys, c.nkeys)) == 0;
+		if (ok && !merge)
+			w->lazy[i].copied = sqlite3_total_changes64(ff_store_db(w->st)) - before;
+		ok = ok && pull_side(w->snap, w->st, c.qstate, c.state, c.nstate, &w->shard, c.state_keys, c.nkeys) == 0 &&
+		     watch(w, &c, WATCH_ALL) == 0;
 		tcols_release(&c);
 		ff_table_def_release(&def);
 		if (!ok)
@@ -902,8 +1061,9 @@ int ff_pg_writer_open(const char *conninfo, const char *const *tables, size_t n,
 	if (sqlite3_step(s) == SQLITE_ROW)
 		w->batches_seen = sqlite3_column_int64(s, 0);
 	sqlite3_finalize(s);
-	/* The snapshot has been read: the push takes a transaction of its own. */
-	if (ff_pg_exec(w->pg, "COMMIT", "cannot read the store") < 0)
+	/* The snapshot stays open for the rows a merge reads as it goes; the
+	 * push takes a connection and a transaction of its own. */
+	if (ff_pg_connect(conninfo, &w->pg) < 0)
 		goto fail;
 	*out = w;
 	return 0;
@@ -1174,6 +1334,15 @@ int ff_pg_writer_put(struct ff_pg_writer *w, size_t i, struct ff_table_writer *t
 		     const void *state, size_t len, int had_state)
 {
 	struct streamed *sm = &w->streamed[i];
+	const struct lazy *lz = &w->lazy[i];
+	if (lz->on) {
+		/* A stored window whose day was not copied (ff_pg_writer_need
+		 * not called) would be written without its stored state. */
+		for (size_t k = 0; k < lz->def.ncols; k++)
+			if (lz->def.cols[k].role == FF_ROLE_TIMESTAMP && ff_floor_div(cells[k].i, FF_USEC) < lz->from)
+				return ff_error("%s: table %s: a window before the rows copied (internal error)",
+						ff_pg_name(w->pg), lz->def.name);
+	}
 	if (ff_table_writer_put(tw, cells, state, len, had_state) < 0)
 		return -1;
 	if (!sm->touch)
@@ -1634,6 +1803,8 @@ int ff_pg_writer_push(struct ff_pg_writer *w, int64_t *versions)
 {
 	char *has_id = NULL;
 	struct staged *sg = ff_xcalloc(w->n ? w->n : 1, sizeof *sg);
+	ff_pg_close(w->snap); /* the copy has all the write read */
+	w->snap = NULL;
 	/* The rows first, before the lock: shards copy theirs at the same time. */
 	if (stream_end(w) < 0 || begin_push(w) < 0) {
 		free(sg);

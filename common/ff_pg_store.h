@@ -87,7 +87,16 @@ struct ff_pg_writer;
  * transaction: write it with ff_table_writer_* and ff_store_batch_*, not
  * ff_store_begin/commit. Returns 0 or -1 (reported). */
 int ff_pg_writer_open(const char *conninfo, const char *const *tables, size_t n,
-		      const struct ff_shard *shard, struct ff_pg_writer **out);
+		      const struct ff_shard *shard, int merge, struct ff_pg_writer **out);
+/* With merge (a write in merge mode, no --replace), a table's rows are
+ * copied from the day of its latest row (of the shard's keys) on, and
+ * earlier ones when the write reaches them: call this before reading or
+ * writing a window of table i at time ts (microseconds) that is not later
+ * than all stored rows (ff_table_writer_after_stored). Returns 0 or -1
+ * (reported). */
+int ff_pg_writer_need(struct ff_pg_writer *w, size_t i, int64_t ts);
+/* The stored rows of table i copied so far (-v). */
+int64_t ff_pg_writer_copied(const struct ff_pg_writer *w, size_t i);
 /* The private store. */
 struct ff_store *ff_pg_writer_store(struct ff_pg_writer *w);
 /* Stream the rows of table i (tables[i] of the open, def its definition

@@ -32,8 +32,7 @@ train() {
 	ff-train-set -q -s "$1" -f "$TRAIN" -b "$2.blueprint" -o "$2" trips.csv
 }
 
-# pg_dump_table TABLE, sqlite_dump_table STORE TABLE: a feature table's rows
-# in one text form, for comparing the two stores.
+# pg_dump_table TABLE: a feature table's rows in one text form.
 pg_dump_table() {
 	pg_sql "SELECT * FROM $1 ORDER BY 2, 1" | sed 's/|/,/g'
 }
@@ -234,6 +233,42 @@ yyyy_mm|text"
 	train sqlite.db want.csv
 	train "$PG_URL" got.csv
 	cmp want.csv got.csv
+}
+
+@test "a merge copies the stored rows of the latest day, and earlier days only when late events reach them" {
+	# Four days, then a day more: the copy holds the last day's rows only.
+	ff-compute -s "$PG_URL" "${SPECS[@]}" trips.csv
+	ff-compute -s sqlite.db "${SPECS[@]}" trips.csv
+	ff-gen-trips --rows 800 --seed 6 --start 2018-01-05 --days 1 -o next.csv
+	run --separate-stderr ff-compute -v -s "$PG_URL" -f "$PICKUP" next.csv
+	assert_success
+	copied=$(sed -n 's/^ff-compute: trip_pickup_features: .*; \([0-9]*\) stored rows copied$/\1/p' <<< "$stderr")
+	last_day=$(pg_sql "SELECT count(*) FROM trip_pickup_features WHERE rounded_pickup_datetime >=
+		(SELECT date_trunc('day', max(rounded_pickup_datetime)) FROM trip_pickup_features WHERE
+		 rounded_pickup_datetime < '2018-01-05 05:00')")
+	all=$(pg_sql "SELECT count(*) FROM trip_pickup_features WHERE rounded_pickup_datetime < '2018-01-05 05:00'")
+	[ "$copied" -gt 0 ] && [ "$copied" -le "$last_day" ] && [ "$last_day" -lt $((all / 2)) ]
+	ff-compute -s sqlite.db -f "$PICKUP" next.csv
+	# Late events of the first day: its rows are copied, the windows merged.
+	{ head -n 1 trips.csv; sed -n '2,40p' trips.csv | awk -F, -v OFS=, '{ $4 = $4 + 3 } 1'; } > late.csv
+	run --separate-stderr ff-compute -v -s "$PG_URL" "${SPECS[@]}" late.csv
+	assert_success
+	[[ "$stderr" == *"trip_pickup_features: version 3: 0 inserted, "*" updated"* ]]
+	copied=$(sed -n 's/^ff-compute: trip_pickup_features: .*; \([0-9]*\) stored rows copied$/\1/p' <<< "$stderr")
+	[ "$copied" -eq "$(pg_sql 'SELECT count(*) FROM trip_pickup_features')" ]
+	ff-compute -s sqlite.db "${SPECS[@]}" late.csv
+	train sqlite.db want.csv
+	train "$PG_URL" got.csv
+	cmp want.csv got.csv
+	for v in 1 2; do
+		cmp <(ff-train-set -q -s sqlite.db -f "$TRAIN" -b bp --as-of $v trips.csv) \
+			<(ff-train-set -q -s "$PG_URL" -f "$TRAIN" -b bp --as-of $v trips.csv)
+	done
+	# An overwrite copies them all.
+	all=$(pg_sql 'SELECT count(*) FROM trip_pickup_features')
+	run --separate-stderr ff-compute -v -s "$PG_URL" -f "$PICKUP" --mode overwrite next.csv
+	assert_success
+	[[ "$stderr" == *"; $all stored rows copied"* ]]
 }
 
 @test "two shards that both create a table: the later one's rows go into the earlier one's table" {
