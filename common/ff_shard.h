@@ -2,7 +2,9 @@
  * --shard K/N, ff-compute(1)), simple enough to reproduce in any language:
  *   h = FNV-1a 64 of the key values, in the order of the spec's keys, each
  *       value's bytes followed by one NUL byte (offset basis
- *       0xcbf29ce484222325, prime 0x100000001b3);
+ *       0xcbf29ce484222325, prime 0x100000001b3), then MurmurHash3's
+ *       finaliser (h ^= h >> 33; h *= 0xff51afd7ed558ccd; h ^= h >> 33;
+ *       h *= 0xc4ceb9fe1a85ec53; h ^= h >> 33; modulo 2^64);
  *   the key belongs to shard (h mod N) + 1.
  * The same function is registered in SQL as ff_shard(N, key1, key2, ...). */
 #ifndef FF_SHARD_H
@@ -21,7 +23,7 @@ struct ff_shard {
 
 /* Parse "K/N" (1 <= K <= N <= 65536). Returns 0, or -1 (nothing reported). */
 int ff_shard_parse(const char *text, struct ff_shard *out);
-/* FNV-1a 64 of the values, each followed by a NUL byte. */
+/* h above: FNV-1a 64 of the values, each followed by a NUL byte, mixed. */
 uint64_t ff_shard_hash(const char *const *values, const size_t *lens, size_t n);
 /* 1 if the key values belong to shard s (always, for n == 0). */
 int ff_shard_owns(const struct ff_shard *s, const char *const *values, const size_t *lens, size_t n);

@@ -42,7 +42,7 @@ dump() {
 	assert_output $'1/3\n2/3\n3/3'
 }
 
-@test "the split is FNV-1a 64 of the key values each followed by NUL, mod N, as documented" {
+@test "the split is FNV-1a 64 of the key values each followed by NUL, mixed, mod N, as documented" {
 	for k in 1 2; do
 		ff-compute -f "$PICKUP" --shard "$k/2" trips.csv | tail -n +2 | cut -d, -f1 | sort -u |
 			sed "s/\$/,$k/" > "got$k"
@@ -55,11 +55,28 @@ for k in sorted(keys):
     h = 0xcbf29ce484222325
     for b in k.encode() + b"\0":
         h = ((h ^ b) * 0x100000001b3) & 0xffffffffffffffff
+    h ^= h >> 33
+    h = h * 0xff51afd7ed558ccd & 0xffffffffffffffff
+    h ^= h >> 33
+    h = h * 0xc4ceb9fe1a85ec53 & 0xffffffffffffffff
+    h ^= h >> 33
     print(f"{k},{h % 2 + 1}")
 PY
 	sort want > want.sorted
 	diff -u want.sorted got
 	[ "$(wc -l < got)" -gt 10 ]
+}
+
+@test "shards of 3 and of 5 over zone ids 1..265 each get a fair part of the keys" {
+	# (FNV-1a alone put them 46/79/140 into 3 shards, 46/70/50/0/99 into 5.)
+	{ echo ts,k,v; for z in $(seq 1 265); do echo "2018-01-01 00:10:00,$z,1"; done; } > zips.csv
+	for n in 3 5; do
+		for k in $(seq 1 "$n"); do
+			got=$(ff-compute --table t --time ts --key k --window 1h --feature 'n=count(*)' --shard "$k/$n" \
+				zips.csv | tail -n +2 | wc -l)
+			[ "$got" -ge $((265 * 3 / 4 / n)) ] && [ "$got" -le $((265 * 5 / 4 / n)) ]
+		done
+	done
 }
 
 @test "a shard fed again is exactly once; another shard of the same file is not a repeat" {
