@@ -1,0 +1,140 @@
+#!/usr/bin/env bats
+# Attacks on the PostgreSQL store's recent changes (a review): a shard's
+# append read as of every version, the merge that copies the latest day
+# first, the push that builds a table's key again. Each test makes the same
+# writes into a SQLite store, the reference, and compares whole outputs.
+
+load test_helper/common
+load test_helper/postgres
+bats_require_minimum_version 1.5.0
+
+setup_file() { pg_start; }
+teardown_file() { pg_stop; }
+
+setup() {
+	common_setup
+	pg_newdb "a${BATS_TEST_NUMBER}"
+	TBL=(--table t --time ts --key k --window 1h --slide 30m --feature 'n=count(*)' --feature 's=sum(v)')
+	cat > train.spec <<-'SPEC'
+	lookup    t
+	key       k
+	timestamp ts
+	features  n,s
+	label     v
+	inputs    k
+	SPEC
+}
+
+# events FROM TO STEP KEYS SEED: CSV events ts,k,v every STEP seconds from
+# epoch FROM (inclusive) to TO (exclusive), each for one of the keys
+# k01..kKEYS chosen by a fixed hash of the time and SEED, v from both.
+events() {
+	mawk -v from="$1" -v to="$2" -v step="$3" -v keys="$4" -v seed="$5" 'BEGIN {
+		print "ts,k,v"
+		for (t = from; t < to; t += step) {
+			x = (t / step * 7 + seed * 13) % keys; if (x < 0) x += keys
+			printf "%s,k%02d,%d\n", strftime("%Y-%m-%d %H:%M:%S", t, 1), x + 1, (t / step + seed) % 97
+		}
+	}'
+}
+
+# grid FROM TO KEYS: a lookup of every key every 30 min in [FROM, TO).
+grid() {
+	mawk -v from="$1" -v to="$2" -v keys="$3" 'BEGIN {
+		print "ts,k,v"
+		for (t = from; t < to; t += 1800)
+			for (k = 1; k <= keys; k++)
+				printf "%s,k%02d,0\n", strftime("%Y-%m-%d %H:%M:%S", t, 1), k
+	}'
+}
+
+# both ARGS...: ff-compute ARGS into sqlite.db, then into PostgreSQL.
+both() {
+	ff-compute -q -s sqlite.db "$@"
+	ff-compute -q -s "$PG_URL" "$@"
+}
+
+# same_as_of V TABLE: table as of version V in both stores, by the SQL form
+# (ff-sync-online --full, ff-monitor) and the C merge (ff-train-set over
+# grid.csv): the same bytes.
+same_as_of() {
+	rm -f want.db got.db
+	ff-sync-online -q -s sqlite.db --online want.db --full --as-of "$1"
+	ff-sync-online -q -s "$PG_URL" --online got.db --full --as-of "$1"
+	diff -u <(sqlite3 want.db "SELECT * FROM $2 ORDER BY 1, 2") <(sqlite3 got.db "SELECT * FROM $2 ORDER BY 1, 2")
+	diff -u <(ff-monitor profile -s sqlite.db --as-of "$1" "$2" | tail -n +2) \
+		<(ff-monitor profile -s "$PG_URL" --as-of "$1" "$2" | tail -n +2)
+	diff -u <(ff-train-set -q -s sqlite.db -f train.spec -b want.bp --as-of "$1" grid.csv) \
+		<(ff-train-set -q -s "$PG_URL" -f train.spec -b got.bp --as-of "$1" grid.csv)
+}
+
+D=86400
+T0=1514764800 # 2018-01-01
+
+@test "shards of 2 and of 4 interleaved with unsharded merges, late updates of a shard's rows and an overwrite: every version as in SQLite" {
+	grid $T0 $((T0 + 7 * D)) 12 > grid.csv
+	events $T0 $((T0 + D)) 600 12 1 > e1.csv
+	events $((T0 + D)) $((T0 + 2 * D)) 700 12 2 > e2.csv
+	# Late events of day 2 (every key: updates of the rows shard 1 appended,
+	# inserts among them for shard 2's) and day 3.
+	events $((T0 + D + 300)) $((T0 + 3 * D)) 1900 12 3 > e3.csv
+	{ events $((T0 + D)) $((T0 + 2 * D)) 1100 12 4; events $((T0 + 3 * D)) $((T0 + 4 * D)) 900 12 4 | tail -n +2; } > e4.csv
+	{ events $((T0 + 4 * D)) $((T0 + 5 * D)) 800 12 5; events $T0 $((T0 + D)) 5000 12 5 | tail -n +2; } > e5.csv
+	events $((T0 + D)) $((T0 + 2 * D)) 1300 12 6 > e6.csv
+	events $((T0 + 4 * D)) $((T0 + 6 * D)) 650 12 7 > e7.csv
+	events $((T0 + 5 * D)) $((T0 + 7 * D)) 1000 12 8 > e8.csv
+	both "${TBL[@]}" e1.csv
+	both "${TBL[@]}" --shard 1/2 e2.csv
+	both "${TBL[@]}" e3.csv
+	both "${TBL[@]}" --shard 2/2 e4.csv
+	both "${TBL[@]}" --shard 2/4 e5.csv
+	both "${TBL[@]}" --mode overwrite --start '2018-01-02' --end '2018-01-02 12:00:00' e6.csv
+	both "${TBL[@]}" --shard 3/4 e7.csv
+	both "${TBL[@]}" --shard 4/4 e7.csv
+	both "${TBL[@]}" e8.csv
+	# The shards' versions are appends of their keys (2/4 and 3/4 among
+	# the times of rows of other keys).
+	run pg_sql "SELECT version, coalesce(shard, '-'), appended_from IS NOT NULL FROM ff_versions ORDER BY 1"
+	assert_output $'1|-|t\n2|1/2|t\n3|-|t\n4|2/2|t\n5|2/4|t\n6|-|f\n7|3/4|t\n8|4/4|t\n9|-|t'
+	for v in 1 2 3 4 5 6 7 8 9; do
+		same_as_of $v t
+	done
+}
+
+# same_all TABLE: the table now and as of every version: the same.
+same_all() {
+	local v last
+	last=$(sqlite3 sqlite.db "SELECT max(version) FROM ff_versions WHERE table_name = '$1'")
+	[ "$last" = "$(pg_sql "SELECT max(version) FROM ff_versions WHERE table_name = '$1'")" ]
+	for v in $(seq 1 "$last"); do
+		same_as_of "$v" "$1"
+	done
+	diff -u <(ff-train-set -q -s sqlite.db -f train.spec -b want.bp grid.csv) \
+		<(ff-train-set -q -s "$PG_URL" -f train.spec -b got.bp grid.csv)
+}
+
+@test "a merge whose shard's keys are rare: the doubling search back, late windows of a rare key, boundaries at midnight" {
+	# k01..k12 every day for 6 days; r01..r06 on the first day only.
+	{ events $T0 $((T0 + 6 * D)) 900 12 1; events $T0 $((T0 + D)) 3000 6 2 | tail -n +2 | sed 's/,k/,r/'; } > e1.csv
+	grid $T0 $((T0 + 8 * D)) 12 > grid.csv
+	grid $T0 $((T0 + 8 * D)) 6 | tail -n +2 | sed 's/,k/,r/' >> grid.csv
+	both "${TBL[@]}" e1.csv
+	# Each shard of 4: late rare keys of day 1, a row at the last second of
+	# day 6 and the first of day 7, and the rare keys again on day 7.
+	{ events $((T0 + 600)) $((T0 + D)) 4000 6 3 | sed '2,$s/,k/,r/'
+	  printf '2018-01-06 23:59:59,k03,5\n2018-01-07 00:00:00,k03,6\n2018-01-07 00:00:00,r02,7\n'
+	  events $((T0 + 6 * D)) $((T0 + 7 * D)) 5000 6 4 | tail -n +2 | sed 's/,k/,r/'; } > e2.csv
+	# (Shard 2/3 holds r01..r06 only, 3/3 none of these keys.) Then again
+	# (another batch) in 4 shards.
+	for s in 2/3 3/3; do
+		both "${TBL[@]}" --shard $s e2.csv
+	done
+	{ cat e2.csv; echo '2018-01-07 01:00:00,k05,1'; } > e2q.csv
+	for s in 1/4 2/4 3/4 4/4; do
+		both "${TBL[@]}" --shard $s e2q.csv
+	done
+	# Unsharded: late events exactly at the day boundaries of every day.
+	{ echo ts,k,v; for d in 1 2 3 4 5 6 7; do printf '2018-01-0%d 00:00:00,k0%d,9\n2018-01-0%d 00:00:00,r0%d,9\n' $d $d $d $((d % 6 + 1)); done; } > e3.csv
+	both "${TBL[@]}" e3.csv
+	same_all t
+}
