@@ -138,3 +138,29 @@ same_all() {
 	both "${TBL[@]}" e3.csv
 	same_all t
 }
+
+# widen_then_append PARTITION: t with n, s; m added between them
+# (PostgreSQL's ADD COLUMN puts it last); then four days more, all new and
+# more rows than the table holds (the push builds the key again).
+widen_then_append() {
+	# Three keys: windows of several events (their max is not their sum).
+	events $T0 $((T0 + D)) 600 3 1 > e1.csv
+	events $((T0 + D + 7200)) $((T0 + 5 * D)) 600 3 2 > e2.csv
+	grid $T0 $((T0 + 6 * D)) 3 > grid.csv
+	both "${TBL[@]}" --partition "$1" e1.csv
+	WIDE=(--table t --time ts --key k --window 1h --slide 30m --feature 'n=count(*)' --feature 'm=max(v)'
+		--feature 's=sum(v)' --partition "$1")
+	both "${WIDE[@]}" --mode overwrite e1.csv
+	both "${WIDE[@]}" e2.csv
+	sed -i 's/features  n,s/features  n,m,s/' train.spec
+	diff -u <(ff-train-set -q -s sqlite.db -f train.spec -b want.bp grid.csv) \
+		<(ff-train-set -q -s "$PG_URL" -f train.spec -b got.bp grid.csv)
+}
+
+@test "a widened table (no partition), then many new rows: each value in its column, not m's in s" {
+	widen_then_append none
+}
+
+@test "a widened table (partition yyyy_mm), then many new rows: the push does not fail" {
+	widen_then_append yyyy_mm
+}
