@@ -164,3 +164,30 @@ widen_then_append() {
 @test "a widened table (partition yyyy_mm), then many new rows: the push does not fail" {
 	widen_then_append yyyy_mm
 }
+
+@test "two keys, one renamed: shards' appends among unsharded late updates, every version as in SQLite" {
+	# g: a second key, the key's letter and the hour's parity.
+	two() { mawk -F, -v OFS=, 'NR == 1 { print "ts,k,g,v"; next } { print $1, $2, substr($2, 3, 1) (substr($1, 13, 1) % 2), $3 }'; }
+	events $T0 $((T0 + 2 * D)) 700 12 1 | two > e1.csv
+	events $((T0 + 2 * D)) $((T0 + 3 * D)) 500 12 2 | two > e2.csv
+	events $((T0 + D)) $((T0 + 3 * D)) 2300 12 3 | two > e3.csv
+	events $((T0 + 3 * D)) $((T0 + 4 * D)) 800 12 4 | two > e4.csv
+	events $((T0 + 3 * D + 1234)) $((T0 + 5 * D)) 1700 12 5 | two > e5.csv
+	TWO=(--table t --time ts --key k --key grp=g --window 1h --slide 30m --feature 'n=count(*)' --feature 's=sum(v)')
+	both "${TWO[@]}" e1.csv
+	both "${TWO[@]}" --shard 2/2 e2.csv
+	both "${TWO[@]}" e3.csv
+	both "${TWO[@]}" --shard 1/2 e2.csv
+	both "${TWO[@]}" --shard 1/2 e4.csv
+	both "${TWO[@]}" e5.csv
+	run pg_sql "SELECT version, coalesce(shard, '-'), appended_from IS NOT NULL FROM ff_versions ORDER BY 1"
+	assert_output $'1|-|t\n2|2/2|t\n3|-|f\n4|1/2|f\n5|1/2|t\n6|-|t'
+	for v in 1 2 3 4 5 6; do
+		rm -f want.db got.db
+		ff-sync-online -q -s sqlite.db --online want.db --full --as-of $v
+		ff-sync-online -q -s "$PG_URL" --online got.db --full --as-of $v
+		diff -u <(sqlite3 want.db "SELECT * FROM t ORDER BY 1, 2, 3") <(sqlite3 got.db "SELECT * FROM t ORDER BY 1, 2, 3")
+		diff -u <(ff-monitor profile -s sqlite.db --as-of $v t | tail -n +2) \
+			<(ff-monitor profile -s "$PG_URL" --as-of $v t | tail -n +2)
+	done
+}
