@@ -191,3 +191,37 @@ widen_then_append() {
 			<(ff-monitor profile -s "$PG_URL" --as-of $v t | tail -n +2)
 	done
 }
+
+@test "times before 1970: a merge's copy of the latest day and late windows of earlier days, as in SQLite" {
+	E=$((-4 * D))
+	grid $E $((2 * D)) 5 > grid.csv
+	events $E $((-D)) 700 5 1 > e1.csv
+	# Late windows of every earlier day, a row at the epoch, new days.
+	{ events $((E + 100)) $((-D)) 9000 5 2; printf '1970-01-01 00:00:00,k02,4\n1969-12-31 23:59:59,k03,5\n'
+	  events 0 $D 1300 5 3 | tail -n +2; } > e2.csv
+	events $((E + 200)) $D 11000 5 4 > e3.csv
+	both "${TBL[@]}" e1.csv
+	both "${TBL[@]}" e2.csv
+	both "${TBL[@]}" --shard 1/2 e3.csv
+	both "${TBL[@]}" --shard 2/2 e3.csv
+	same_all t
+}
+
+@test "a database whose TimeZone is not UTC, a table whose windows are in a zone: a merge's copy and late windows as in SQLite" {
+	grid $T0 $((T0 + 5 * D)) 6 > grid.csv
+	ZONE=(--table t --time ts --key k --window 1d --slide 6h --timezone America/New_York
+		--feature 'n=count(*)' --feature 's=sum(v)')
+	events $T0 $((T0 + 3 * D)) 1000 6 1 > e1.csv
+	# Late events around UTC and New York midnights, then a day more.
+	{ echo ts,k,v; for d in 1 2 3; do printf '2018-01-0%d 23:59:59,k01,1\n2018-01-0%d 04:59:59,k02,2\n2018-01-0%d 05:00:00,k03,3\n' $d $d $d; done
+	  events $((T0 + 3 * D)) $((T0 + 4 * D)) 1500 6 2 | tail -n +2; } > e2.csv
+	for spec in TBL ZONE; do
+		declare -n s=$spec
+		pg_newdb "a${BATS_TEST_NUMBER}${spec,,}"
+		psql -X -q -d postgres -c "ALTER DATABASE $PGDATABASE SET timezone = 'America/New_York'"
+		rm -f sqlite.db
+		both "${s[@]}" e1.csv
+		both "${s[@]}" e2.csv
+		same_all t
+	done
+}
