@@ -239,3 +239,34 @@ widen_then_append() {
 	sed -i 's/features  n,s/features  n,m,s/' train.spec
 	MONITOR_SORT=sort same_all t
 }
+
+@test "a shard computing (its snapshot open) does not stall another shard's push of many new rows, nor the readers" {
+	events $T0 $((T0 + 3 * D)) 300 12 1 > e1.csv
+	events $((T0 + 3 * D)) $((T0 + 4 * D)) 300 12 2 > e2.csv
+	grid $T0 $((T0 + 5 * D)) 12 > grid.csv
+	ff-compute -q -s "$PG_URL" "${TBL[@]}" --shard 1/2 e1.csv
+	# Shard 1 reads the store, then waits for its events (a pipe).
+	mkfifo events.fifo
+	ff-compute -q -s "$PG_URL" "${TBL[@]}" --shard 1/2 events.fifo &
+	first=$!
+	sleep 1
+	# Shard 2: all its rows new, more than the table holds (the key built
+	# again); a reader meanwhile.
+	timeout 20 ff-compute -q -s "$PG_URL" "${TBL[@]}" --shard 2/2 e1.csv &
+	second=$!
+	sleep 3
+	read=0
+	timeout 5 ff-train-set -q -s "$PG_URL" -f train.spec -b bp -o read.csv grid.csv || read=$?
+	pushed=0
+	wait "$second" || pushed=$?
+	cat e2.csv > events.fifo
+	wait "$first"
+	echo "shard 2's push: exit $pushed, the reader: exit $read (124: timed out)"
+	[ "$pushed" -eq 0 ]
+	[ "$read" -eq 0 ]
+	ff-compute -q -s sqlite.db "${TBL[@]}" --shard 1/2 e1.csv
+	ff-compute -q -s sqlite.db "${TBL[@]}" --shard 1/2 e2.csv
+	ff-compute -q -s sqlite.db "${TBL[@]}" --shard 2/2 e1.csv
+	diff -u <(ff-train-set -q -s sqlite.db -f train.spec -b want.bp grid.csv) \
+		<(ff-train-set -q -s "$PG_URL" -f train.spec -b got.bp grid.csv)
+}
