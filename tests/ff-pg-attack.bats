@@ -59,8 +59,8 @@ both() {
 # grid.csv): the same bytes.
 same_as_of() {
 	rm -f want.db got.db
-	ff-sync-online -q -s sqlite.db --online want.db --full --as-of "$1"
-	ff-sync-online -q -s "$PG_URL" --online got.db --full --as-of "$1"
+	ff-sync-online -q -s sqlite.db --online want.db --full --as-of "$1" "$2"
+	ff-sync-online -q -s "$PG_URL" --online got.db --full --as-of "$1" "$2"
 	diff -u <(sqlite3 want.db "SELECT * FROM $2 ORDER BY 1, 2") <(sqlite3 got.db "SELECT * FROM $2 ORDER BY 1, 2")
 	# (A widened table's columns come in another order: sorted, as ff-pg.bats does.)
 	diff -u <(ff-monitor profile -s sqlite.db --as-of "$1" "$2" | tail -n +2 | ${MONITOR_SORT:-cat}) \
@@ -269,4 +269,41 @@ widen_then_append() {
 	ff-compute -q -s sqlite.db "${TBL[@]}" --shard 2/2 e1.csv
 	diff -u <(ff-train-set -q -s sqlite.db -f train.spec -b want.bp grid.csv) \
 		<(ff-train-set -q -s "$PG_URL" -f train.spec -b got.bp grid.csv)
+}
+
+@test "two tables in one run, windows handed out again (small lateness), one table's rows all new (the key built again)" {
+	cat > t.spec <<-'SPEC'
+	table   t
+	time    ts
+	key     k
+	window  1h
+	slide   30m
+	feature n=count(*)
+	feature s=sum(v)
+	SPEC
+	cat > u.spec <<-'SPEC'
+	table   u
+	time    ts
+	key     k
+	window  2h
+	feature m=max(v)
+	feature c=count(*)
+	SPEC
+	events $T0 $((T0 + 2 * D)) 500 12 1 > e1.csv
+	events $T0 $((T0 + 7200)) 500 12 5 > e0.csv
+	both -f u.spec e1.csv
+	both -f t.spec e0.csv
+	# Then both tables: t's rows all new (more than it holds), u's late
+	# windows of day 1 merged; day 3, then its first half again after it,
+	# lateness 1 h: windows handed out again.
+	{ events $((T0 + 6 * 3600)) $((T0 + D)) 3000 12 6
+	  events $((T0 + 2 * D)) $((T0 + 3 * D)) 400 12 2 | tail -n +2
+	  events $((T0 + 2 * D + 100)) $((T0 + 2 * D + D / 2)) 2500 12 3 | tail -n +2; } > e2.csv
+	both -f t.spec -f u.spec --lateness 1h e2.csv
+	events $((T0 + 1000)) $((T0 + 3 * D)) 7000 12 4 > e3.csv
+	both -f t.spec -f u.spec --lateness 1h e3.csv
+	grid $T0 $((T0 + 4 * D)) 12 > grid.csv
+	same_all t
+	sed -i 's/^lookup    t/lookup    u/; s/features  n,s/features  m,c/' train.spec
+	same_all u
 }
