@@ -89,6 +89,9 @@ T0=1514764800 # 2018-01-01
 	both "${TBL[@]}" e3.csv
 	both "${TBL[@]}" --shard 2/2 e4.csv
 	both "${TBL[@]}" --shard 2/4 e5.csv
+	# A training set of version 5 from PostgreSQL, reproduced at the end.
+	ff-train-set -q -s "$PG_URL" -f train.spec -b v5.bp -o v5.csv grid.csv
+	sleep 1
 	both "${TBL[@]}" --mode overwrite --start '2018-01-02' --end '2018-01-02 12:00:00' e6.csv
 	both "${TBL[@]}" --shard 3/4 e7.csv
 	both "${TBL[@]}" --shard 4/4 e7.csv
@@ -100,6 +103,18 @@ T0=1514764800 # 2018-01-01
 	for v in 1 2 3 4 5 6 7 8 9; do
 		same_as_of $v t
 	done
+	ff-train-set -q --reproduce v5.bp -s "$PG_URL" -o again.csv grid.csv
+	cmp v5.csv again.csv
+	# As of the time version 5 was committed: version 5.
+	at=$(pg_sql "SELECT to_char(committed_at, 'YYYY-MM-DD HH24:MI:SS') FROM ff_versions WHERE version = 5")
+	cmp <(ff-train-set -q -s "$PG_URL" -f train.spec -b bp --as-of "$at" grid.csv) v5.csv
+	# A vacuum keeping 3 versions: the same pruning, the same reads.
+	ff-store vacuum --keep-versions 3 sqlite.db
+	ff-store vacuum --keep-versions 3 "$PG_URL"
+	for v in 7 8 9; do
+		same_as_of $v t
+	done
+	run -1 ff-train-set -q -s "$PG_URL" -f train.spec -b bp --as-of 6 -o x.csv grid.csv
 }
 
 # same_all TABLE: the table now and as of every version: the same.
