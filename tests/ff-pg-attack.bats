@@ -322,3 +322,30 @@ widen_then_append() {
 	sed -i 's/^lookup    t/lookup    u/; s/features  n,s/features  m,c/' train.spec
 	same_all u
 }
+
+@test "an incremental sync after each of shards' appends, unsharded late updates and an overwrite: the SQLite store's online copy" {
+	events $T0 $((T0 + D)) 600 12 1 > e1.csv
+	events $((T0 + D)) $((T0 + 2 * D)) 700 12 2 > e2.csv
+	events $((T0 + D + 300)) $((T0 + 3 * D)) 1900 12 3 > e3.csv
+	{ events $((T0 + D)) $((T0 + 2 * D)) 1100 12 4; events $((T0 + 3 * D)) $((T0 + 4 * D)) 900 12 4 | tail -n +2; } > e4.csv
+	events $((T0 + D)) $((T0 + 2 * D)) 1300 12 6 > e6.csv
+	events $((T0 + 4 * D)) $((T0 + 6 * D)) 650 12 7 > e7.csv
+	step() {
+		both "${TBL[@]}" "$@"
+		ff-sync-online -q -s sqlite.db --online want.db
+		ff-sync-online -q -s "$PG_URL" --online got.db
+		diff -u <(sqlite3 want.db "SELECT * FROM t ORDER BY 1, 2") <(sqlite3 got.db "SELECT * FROM t ORDER BY 1, 2")
+	}
+	step e1.csv
+	step --shard 1/2 e2.csv
+	step e3.csv
+	step --shard 2/2 e4.csv
+	step --mode overwrite --start '2018-01-02' --end '2018-01-02 12:00:00' e6.csv
+	step --shard 3/4 e7.csv
+	step --shard 1/4 e7.csv
+	step --shard 2/4 e7.csv
+	# And the same as a full copy.
+	rm -f full.db
+	ff-sync-online -q -s sqlite.db --online full.db --full
+	diff -u <(sqlite3 full.db "SELECT * FROM t ORDER BY 1, 2") <(sqlite3 got.db "SELECT * FROM t ORDER BY 1, 2")
+}
