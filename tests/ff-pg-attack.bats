@@ -349,3 +349,15 @@ widen_then_append() {
 	ff-sync-online -q -s sqlite.db --online full.db --full
 	diff -u <(sqlite3 full.db "SELECT * FROM t ORDER BY 1, 2") <(sqlite3 got.db "SELECT * FROM t ORDER BY 1, 2")
 }
+
+@test "an overwrite whose rows are all new and many (the key built again) after it deleted the range's rows: as in SQLite, as of every version" {
+	events $T0 $((T0 + 2 * D)) 900 6 1 > e1.csv
+	# The same range with other keys (k07..k12): every stored row goes.
+	events $T0 $((T0 + 2 * D)) 300 6 2 | sed '2,$s/,k0\([1-6]\)/,k1\1/' > e2.csv
+	grid $T0 $((T0 + 3 * D)) 16 > grid.csv
+	both "${TBL[@]}" e1.csv
+	both "${TBL[@]}" --mode overwrite --start 2018-01-01 --end 2018-01-03 e2.csv
+	run pg_sql "SELECT version, inserted > 0, updated, deleted > 0 FROM ff_versions ORDER BY 1"
+	assert_output $'1|t|0|f\n2|t|0|t'
+	same_all t
+}
