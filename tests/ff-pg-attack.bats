@@ -361,3 +361,30 @@ widen_then_append() {
 	assert_output $'1|t|0|f\n2|t|0|t'
 	same_all t
 }
+
+@test "keys that look like numbers, with spaces, commas, quotes, non-ASCII: shards' appends as of every version" {
+	keys=(007 7 7.0 -0 1e3 ' 7' 'a b' é 'x,y' 'q"q' 0x1F NaN)
+	# A key per event, round robin, every 10 min over DAYS days from FROM.
+	weird() {
+		local t i=0
+		echo ts,k,v
+		for ((t = $1; t < $1 + $2 * D; t += 600)); do
+			k=${keys[$((i++ % ${#keys[@]}))]}
+			printf '%s,"%s",%d\n' "$(date -u -d @$t '+%F %T')" "${k//\"/\"\"}" $((i % 13))
+		done
+	}
+	weird $T0 1 > e1.csv
+	weird $((T0 + D)) 1 > e2.csv
+	{ weird $((T0 + 1200)) 2 | mawk 'NR == 1 || NR % 7 == 0'; } > e3.csv
+	weird $((T0 + 2 * D)) 1 > e4.csv
+	{ echo ts,k,v; for k in "${keys[@]}"; do for h in 0 6 12 18; do for d in 1 2 3 4; do
+		printf '2018-01-0%d %02d:00:00,"%s",0\n' $d $h "${k//\"/\"\"}"; done; done; done; } > grid.csv
+	both "${TBL[@]}" e1.csv
+	both "${TBL[@]}" --shard 1/2 e2.csv
+	both "${TBL[@]}" e3.csv
+	both "${TBL[@]}" --shard 2/2 e2.csv
+	both "${TBL[@]}" --shard 1/3 e4.csv
+	both "${TBL[@]}" --shard 2/3 e4.csv
+	both "${TBL[@]}" --shard 3/3 e4.csv
+	same_all t
+}
