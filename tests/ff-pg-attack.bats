@@ -264,7 +264,12 @@ widen_then_append() {
 	mkfifo events.fifo
 	ff-compute -q -s "$PG_URL" "${TBL[@]}" --shard 1/2 events.fifo &
 	first=$!
-	sleep 1
+	# (Until it has read t: its session holds a lock on it, or 5 s.)
+	for i in $(seq 50); do
+		[ "$(pg_sql "SELECT count(*) FROM pg_locks WHERE relation = 't'::regclass AND pid <> pg_backend_pid()")" -eq 0 ] ||
+			break
+		sleep 0.1
+	done
 	# Shard 2: all its rows new, more than the table holds (the key built
 	# again); a reader meanwhile.
 	timeout 20 ff-compute -q -s "$PG_URL" "${TBL[@]}" --shard 2/2 e1.csv &
@@ -387,4 +392,20 @@ widen_then_append() {
 	both "${TBL[@]}" --shard 2/3 e4.csv
 	both "${TBL[@]}" --shard 3/3 e4.csv
 	same_all t
+}
+
+@test "shards of 3 and of 5 over the taxi zips each get a fair part of the keys" {
+	# (ff_shard: FNV-1a 64 mod N. With N not a power of two the zips
+	# 1..265 fall 46/79/140 into shards of 3 and 46/70/50/0/99 of 5.)
+	{ echo ts,k,v; for z in $(seq 1 265); do echo "2018-01-01 00:10:00,$z,1"; done; } > zips.csv
+	for n in 3 5; do
+		for k in $(seq 1 $n); do
+			rm -f s.db
+			ff-compute -q -s s.db --table t --time ts --key k --window 1h --feature 'n=count(*)' --shard $k/$n zips.csv
+			got=$(sqlite3 s.db 'SELECT count(*) FROM t' 2>/dev/null || echo 0)
+			echo "shard $k/$n: $got of 265 keys"
+			[ "$got" -ge $((265 / n / 2)) ]
+			[ "$got" -le $((265 * 2 / n)) ]
+		done
+	done
 }
