@@ -409,3 +409,21 @@ widen_then_append() {
 		done
 	done
 }
+
+@test "merges with --start/--end, and late events older than the table's first row (sharded and not): as in SQLite" {
+	events $((T0 + 2 * D)) $((T0 + 4 * D)) 700 12 1 > e1.csv
+	events $T0 $((T0 + 5 * D)) 1700 12 2 > e2.csv
+	events $T0 $((T0 + 2 * D)) 2900 12 3 > e3.csv
+	grid $T0 $((T0 + 6 * D)) 12 > grid.csv
+	both "${TBL[@]}" e1.csv
+	# Windows ending in (day 2 12:00, day 3]: late ones within the table.
+	both "${TBL[@]}" --start '2018-01-02 12:00:00' --end 2018-01-03 e2.csv
+	# Windows after the table's last row only.
+	both "${TBL[@]}" --start 2018-01-05 e2.csv
+	# Before the table's first row: one shard, then every key.
+	both "${TBL[@]}" --shard 2/2 --end 2018-01-02 e3.csv
+	both "${TBL[@]}" --shard 1/2 --end 2018-01-02 e3.csv
+	events $((T0 - D)) $((T0 + D)) 4100 12 4 > e4.csv
+	both "${TBL[@]}" e4.csv
+	same_all t
+}
