@@ -6,10 +6,12 @@
 
 load test_helper/common
 load test_helper/postgres
+load test_helper/redis
 bats_require_minimum_version 1.5.0
 
 setup_file() { pg_start; }
 teardown_file() { pg_stop; }
+teardown() { redis_stop_all; }
 
 setup() {
 	common_setup
@@ -426,4 +428,36 @@ widen_then_append() {
 	events $((T0 - D)) $((T0 + D)) 4100 12 4 > e4.csv
 	both "${TBL[@]}" e4.csv
 	same_all t
+}
+
+@test "Redis from PostgreSQL after shards' appends: each version in full, as from SQLite" {
+	need_redis
+	port=$(redis_start "$BATS_TEST_TMPDIR/redis")
+	redis_dump() {
+		local k
+		for k in $(redis-cli -p "$port" -n "$1" --scan --pattern 'ff:t*' | sort); do
+			echo "$k"
+			redis-cli -p "$port" -n "$1" zrange "$k" 0 -1 withscores
+		done
+	}
+	events $T0 $((T0 + D)) 600 12 1 > e1.csv
+	events $((T0 + D)) $((T0 + 2 * D)) 700 12 2 > e2.csv
+	events $((T0 + D + 300)) $((T0 + 3 * D)) 1900 12 3 > e3.csv
+	events $((T0 + 3 * D)) $((T0 + 4 * D)) 900 12 4 > e4.csv
+	both "${TBL[@]}" e1.csv
+	both "${TBL[@]}" --shard 1/2 e2.csv
+	both "${TBL[@]}" e3.csv
+	both "${TBL[@]}" --shard 2/2 e2.csv
+	both "${TBL[@]}" --shard 2/4 e4.csv
+	both "${TBL[@]}" --shard 1/4 e4.csv
+	# (An incremental sync into Redis after an append fails from SQLite
+	# too: tests/ff-redis-review.bats.)
+	for v in 1 2 3 4 5 6; do
+		redis-cli -p "$port" -n 3 flushdb >/dev/null
+		redis-cli -p "$port" -n 4 flushdb >/dev/null
+		ff-sync-online -q -s sqlite.db --online "redis://127.0.0.1:$port/3" --full --as-of $v
+		ff-sync-online -q -s "$PG_URL" --online "redis://127.0.0.1:$port/4" --full --as-of $v
+		diff -u <(redis_dump 3) <(redis_dump 4)
+	done
+	[ "$(redis_dump 4 | wc -l)" -gt 100 ]
 }
