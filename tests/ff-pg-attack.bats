@@ -461,3 +461,36 @@ widen_then_append() {
 	done
 	[ "$(redis_dump 4 | wc -l)" -gt 100 ]
 }
+
+@test "rows taken for new that PostgreSQL has (written behind ff's back meanwhile): the push fails and leaves the table as it was" {
+	events $T0 $((T0 + D)) 900 12 1 > e1.csv
+	# (Two hours after the last: no stored window merged, all new.)
+	events $((T0 + D + 7200)) $((T0 + 4 * D)) 900 12 2 > e2.csv
+	ff-compute -q -s "$PG_URL" "${TBL[@]}" e1.csv
+	mkfifo events.fifo
+	ff-compute -q -s "$PG_URL" "${TBL[@]}" events.fifo 2> err &
+	run_pid=$!
+	for i in $(seq 50); do
+		[ "$(pg_sql "SELECT count(*) FROM pg_locks WHERE relation = 't'::regclass AND pid <> pg_backend_pid()")" -eq 0 ] ||
+			break
+		sleep 0.1
+	done
+	# A row the run will also compute, put in by hand after it read.
+	ff-compute -q -s scratch.db "${TBL[@]}" e2.csv
+	row=$(sqlite3 scratch.db "SELECT k, datetime(window_end, 'unixepoch'), yyyy_mm FROM t ORDER BY window_end LIMIT 1 OFFSET 20")
+	IFS='|' read -r k end part <<< "$row"
+	pg_sql "INSERT INTO t VALUES ('$k', '$end', 999, 999, '$part')"
+	before=$(pg_sql "SELECT count(*), sum(n), max(window_end) FROM t")
+	cat e2.csv > events.fifo
+	rc=0
+	wait "$run_pid" || rc=$?
+	echo "exit $rc"
+	cat err
+	[ "$rc" -eq 1 ]
+	grep -q 'could not create unique index\|duplicate key' err
+	[ "$(pg_sql "SELECT count(*), sum(n), max(window_end) FROM t")" = "$before" ]
+	run pg_sql "SELECT count(*) FROM pg_constraint WHERE contype = 'p' AND conrelid = 't'::regclass"
+	assert_output 1
+	run pg_sql "SELECT max(version) FROM ff_versions"
+	assert_output 1
+}
