@@ -74,6 +74,17 @@ same_as_of() {
 D=86400
 T0=1514764800 # 2018-01-01
 
+# wait_read: until a run started in the background has read t (its
+# session holds a lock on it), or 5 s.
+wait_read() {
+	local i
+	for i in $(seq 50); do
+		[ "$(pg_sql "SELECT count(*) FROM pg_locks WHERE relation = 't'::regclass AND pid <> pg_backend_pid()")" -eq 0 ] ||
+			return 0
+		sleep 0.1
+	done
+}
+
 @test "shards of 2 and of 4 interleaved with unsharded merges, late updates of a shard's rows and an overwrite: every version as in SQLite" {
 	grid $T0 $((T0 + 7 * D)) 12 > grid.csv
 	events $T0 $((T0 + D)) 600 12 1 > e1.csv
@@ -266,12 +277,7 @@ widen_then_append() {
 	mkfifo events.fifo
 	ff-compute -q -s "$PG_URL" "${TBL[@]}" --shard 1/2 events.fifo &
 	first=$!
-	# (Until it has read t: its session holds a lock on it, or 5 s.)
-	for i in $(seq 50); do
-		[ "$(pg_sql "SELECT count(*) FROM pg_locks WHERE relation = 't'::regclass AND pid <> pg_backend_pid()")" -eq 0 ] ||
-			break
-		sleep 0.1
-	done
+	wait_read
 	# Shard 2: all its rows new, more than the table holds (the key built
 	# again); a reader meanwhile.
 	timeout 20 ff-compute -q -s "$PG_URL" "${TBL[@]}" --shard 2/2 e1.csv &
@@ -330,27 +336,34 @@ widen_then_append() {
 	same_all u
 }
 
-@test "an incremental sync after each of shards' appends, unsharded late updates and an overwrite: the SQLite store's online copy" {
+# shard_history WRITE: the same writes by WRITE (both, or a function that
+# calls it): a day, a shard's append, late events of every key, the other
+# shard's, an overwrite of half a day, and three shards of 4.
+shard_history() {
 	events $T0 $((T0 + D)) 600 12 1 > e1.csv
 	events $((T0 + D)) $((T0 + 2 * D)) 700 12 2 > e2.csv
 	events $((T0 + D + 300)) $((T0 + 3 * D)) 1900 12 3 > e3.csv
 	{ events $((T0 + D)) $((T0 + 2 * D)) 1100 12 4; events $((T0 + 3 * D)) $((T0 + 4 * D)) 900 12 4 | tail -n +2; } > e4.csv
 	events $((T0 + D)) $((T0 + 2 * D)) 1300 12 6 > e6.csv
 	events $((T0 + 4 * D)) $((T0 + 6 * D)) 650 12 7 > e7.csv
+	"$1" "${TBL[@]}" e1.csv
+	"$1" "${TBL[@]}" --shard 1/2 e2.csv
+	"$1" "${TBL[@]}" e3.csv
+	"$1" "${TBL[@]}" --shard 2/2 e4.csv
+	"$1" "${TBL[@]}" --mode overwrite --start '2018-01-02' --end '2018-01-02 12:00:00' e6.csv
+	"$1" "${TBL[@]}" --shard 3/4 e7.csv
+	"$1" "${TBL[@]}" --shard 1/4 e7.csv
+	"$1" "${TBL[@]}" --shard 2/4 e7.csv
+}
+
+@test "an incremental sync after each of shards' appends, unsharded late updates and an overwrite: the SQLite store's online copy" {
 	step() {
-		both "${TBL[@]}" "$@"
+		both "$@"
 		ff-sync-online -q -s sqlite.db --online want.db
 		ff-sync-online -q -s "$PG_URL" --online got.db
 		diff -u <(sqlite3 want.db "SELECT * FROM t ORDER BY 1, 2") <(sqlite3 got.db "SELECT * FROM t ORDER BY 1, 2")
 	}
-	step e1.csv
-	step --shard 1/2 e2.csv
-	step e3.csv
-	step --shard 2/2 e4.csv
-	step --mode overwrite --start '2018-01-02' --end '2018-01-02 12:00:00' e6.csv
-	step --shard 3/4 e7.csv
-	step --shard 1/4 e7.csv
-	step --shard 2/4 e7.csv
+	shard_history step
 	# And the same as a full copy.
 	rm -f full.db
 	ff-sync-online -q -s sqlite.db --online full.db --full
@@ -433,26 +446,16 @@ widen_then_append() {
 @test "Redis from PostgreSQL after shards' appends: each version in full, as from SQLite" {
 	need_redis
 	port=$(redis_start "$BATS_TEST_TMPDIR/redis")
+	# Each key of table t, then its members and times.
 	redis_dump() {
-		local k
-		for k in $(redis-cli -p "$port" -n "$1" --scan --pattern 'ff:t*' | sort); do
-			echo "$k"
-			redis-cli -p "$port" -n "$1" zrange "$k" 0 -1 withscores
+		redis-cli -p "$port" -n "$1" --scan --pattern 'ff:t*' | sort | while read -r k; do
+			printf '%s\n' "$k" "$(redis-cli -p "$port" -n "$1" zrange "$k" 0 -1 withscores)"
 		done
 	}
-	events $T0 $((T0 + D)) 600 12 1 > e1.csv
-	events $((T0 + D)) $((T0 + 2 * D)) 700 12 2 > e2.csv
-	events $((T0 + D + 300)) $((T0 + 3 * D)) 1900 12 3 > e3.csv
-	events $((T0 + 3 * D)) $((T0 + 4 * D)) 900 12 4 > e4.csv
-	both "${TBL[@]}" e1.csv
-	both "${TBL[@]}" --shard 1/2 e2.csv
-	both "${TBL[@]}" e3.csv
-	both "${TBL[@]}" --shard 2/2 e2.csv
-	both "${TBL[@]}" --shard 2/4 e4.csv
-	both "${TBL[@]}" --shard 1/4 e4.csv
+	shard_history both
 	# (An incremental sync into Redis after an append fails from SQLite
 	# too: tests/ff-redis-review.bats.)
-	for v in 1 2 3 4 5 6; do
+	for v in 1 2 3 4 5 6 7 8; do
 		redis-cli -p "$port" -n 3 flushdb >/dev/null
 		redis-cli -p "$port" -n 4 flushdb >/dev/null
 		ff-sync-online -q -s sqlite.db --online "redis://127.0.0.1:$port/3" --full --as-of $v
@@ -470,11 +473,7 @@ widen_then_append() {
 	mkfifo events.fifo
 	ff-compute -q -s "$PG_URL" "${TBL[@]}" events.fifo 2> err &
 	run_pid=$!
-	for i in $(seq 50); do
-		[ "$(pg_sql "SELECT count(*) FROM pg_locks WHERE relation = 't'::regclass AND pid <> pg_backend_pid()")" -eq 0 ] ||
-			break
-		sleep 0.1
-	done
+	wait_read
 	# A row the run will also compute, put in by hand after it read.
 	ff-compute -q -s scratch.db "${TBL[@]}" e2.csv
 	row=$(sqlite3 scratch.db "SELECT k, datetime(window_end, 'unixepoch'), yyyy_mm FROM t ORDER BY window_end LIMIT 1 OFFSET 20")
