@@ -662,9 +662,12 @@ static int only_version(struct rsync *s, const char *changes, int64_t since, int
 	if (rc < 0)
 		return -1;
 	int one = 0;
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
-		*v = sqlite3_column_int64(st, 0);
-		one = *v == sqlite3_column_int64(st, 1);
+	/* min() of no row is one NULL row: versions that only appended. */
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (sqlite3_column_type(st, 0) != SQLITE_NULL) {
+			*v = sqlite3_column_int64(st, 0);
+			one = *v == sqlite3_column_int64(st, 1);
+		}
 	} else if (rc != SQLITE_DONE) {
 		one = ff_db_error(s->db, s->offline, "cannot read the change feed");
 	}
