@@ -64,20 +64,10 @@ static void hcols_release(struct hcols *h)
 	free(h->pk);
 }
 
-static FILE *stream(char **sql, size_t *size)
+/* Close m and run its SQL on the copy. */
+static int run_copy(struct ff_store *copy, FILE *m, char **sql)
 {
-	*sql = NULL;
-	FILE *m = open_memstream(sql, size);
-	if (!m)
-		ff_die(1, "out of memory");
-	return m;
-}
-
-/* Close m and run its SQL on PostgreSQL (pg) or on the copy. */
-static int run(struct ff_pg *pg, struct ff_store *copy, FILE *m, char **sql, const char *what)
-{
-	fclose(m);
-	int rc = pg ? ff_pg_exec(pg, *sql, what) : ff_db_exec(ff_store_db(copy), ff_store_path(copy), *sql);
+	int rc = ff_db_exec(ff_store_db(copy), ff_store_path(copy), ff_pg_sql_close(m, sql));
 	free(*sql);
 	*sql = NULL;
 	return rc;
@@ -139,7 +129,7 @@ int ff_pg_history_widen(struct ff_pg *pg, struct ff_store *copy, const struct ff
 	ff_db_side_name(qh, sizeof qh, "ff_history_", def->name);
 	char *sql;
 	size_t size;
-	FILE *m = stream(&sql, &size);
+	FILE *m = ff_pg_sql_open(&sql, &size);
 	fputs(pg_catalog_sql, m);
 	/* The features added: NULL in every row, and in every image. */
 	for (size_t i = 0; i < def->ncols; i++) {
@@ -158,7 +148,7 @@ int ff_pg_history_widen(struct ff_pg *pg, struct ff_store *copy, const struct ff
 	ff_pg_literal(m, before);
 	fputs(") ON CONFLICT (table_name, until_version) DO UPDATE SET definition = excluded.definition", m);
 	free(before);
-	return run(pg, NULL, m, &sql, "cannot add the features");
+	return ff_pg_sql_exec(pg, m, &sql, "cannot add the features");
 }
 
 int ff_pg_history_push(struct ff_pg *pg, struct ff_store *copy, const struct ff_table_def *def, int64_t mv,
@@ -174,7 +164,7 @@ int ff_pg_history_push(struct ff_pg *pg, struct ff_store *copy, const struct ff_
 	if (has < 0 || ff_pg_exec(pg, pg_catalog_sql, "cannot create the catalog") < 0)
 		goto out;
 	if (!has) {
-		FILE *m = stream(&sql, &size);
+		FILE *m = ff_pg_sql_open(&sql, &size);
 		fprintf(m, "DROP TABLE IF EXISTS %s, %s;\n", h.qh, h.qm);
 		pg_create(m, &h, h.qh, h.img, h.nimg);
 		pg_create(m, &h, h.qm, h.hs, h.nhs);
@@ -190,7 +180,7 @@ int ff_pg_history_push(struct ff_pg *pg, struct ff_store *copy, const struct ff_
 			ff_pg_literal(m, def->name);
 			fprintf(m, ", %" PRId64 ", 0, 'start');", cur);
 		}
-		if (run(pg, NULL, m, &sql, "cannot create the history") < 0)
+		if (ff_pg_sql_exec(pg, m, &sql, "cannot create the history") < 0)
 			goto out;
 	}
 	/* The images and states this version kept, as of version v. */
@@ -198,11 +188,11 @@ int ff_pg_history_push(struct ff_pg *pg, struct ff_store *copy, const struct ff_
 	const struct ff_pg_col *cols[2] = {h.img, h.hs};
 	size_t ncols[2] = {h.nimg, h.nhs};
 	for (int t = 0; t < 2; t++) {
-		FILE *m = stream(&sql, &size);
+		FILE *m = ff_pg_sql_open(&sql, &size);
 		fputs("SELECT ", m);
 		ff_pg_names(m, cols[t], ncols[t] - (t ? 2 : 1), "");
 		fprintf(m, ", %" PRId64 "%s FROM main.%s WHERE ff_valid_to = %" PRId64, v, t ? ", state" : "", qn[t], mv);
-		fclose(m);
+		ff_pg_sql_close(m, &sql);
 		int r = ff_pg_copy_in(pg, qn[t], cols[t], ncols[t], ff_store_db(copy), ff_store_path(copy), sql);
 		free(sql);
 		sql = NULL;
@@ -222,9 +212,9 @@ int ff_pg_history_pull_catalog(struct ff_pg *pg, struct ff_store *copy)
 {
 	char *sql;
 	size_t size;
-	FILE *m = stream(&sql, &size);
+	FILE *m = ff_pg_sql_open(&sql, &size);
 	ff_history_catalog_sql(m);
-	if (run(NULL, copy, m, &sql, NULL) < 0)
+	if (run_copy(copy, m, &sql) < 0)
 		return -1;
 	const char *side[2] = {"ff_retention", "ff_definitions"};
 	const struct ff_pg_col *cols[2] = {retention_cols, definitions_cols};
@@ -232,7 +222,8 @@ int ff_pg_history_pull_catalog(struct ff_pg *pg, struct ff_store *copy)
 			   sizeof definitions_cols / sizeof *definitions_cols};
 	for (int t = 0; t < 2; t++) {
 		int has = ff_pg_has(pg, side[t]);
-		if (has < 0 || (has && ff_pg_pull(pg, copy, side[t], cols[t], ncols[t], side[t]) < 0))
+		if (has < 0 || (has && ff_pg_copy_to_db(pg, cols[t], ncols[t], side[t], ff_store_db(copy),
+							ff_store_path(copy), side[t], NULL, NULL) < 0))
 			return -1;
 	}
 	return 0;
@@ -250,12 +241,15 @@ int ff_pg_history_pull(struct ff_pg *pg, struct ff_store *copy, const struct ff_
 		goto out;
 	if (!has) {
 		/* Stored before PostgreSQL stores kept history: none to read. */
-		FILE *m = stream(&sql, &size);
+		FILE *m = ff_pg_sql_open(&sql, &size);
 		fprintf(m, "DROP TABLE main.%s; DROP TABLE main.%s;", h.qh, h.qm);
-		rc = run(NULL, copy, m, &sql, NULL);
+		rc = run_copy(copy, m, &sql);
 		goto out;
 	}
-	rc = ff_pg_pull(pg, copy, h.qh, h.img, h.nimg, h.qh) < 0 || ff_pg_pull(pg, copy, h.qm, h.hs, h.nhs, h.qm) < 0
+	sqlite3 *db = ff_store_db(copy);
+	const char *db_name = ff_store_path(copy);
+	rc = ff_pg_copy_to_db(pg, h.img, h.nimg, h.qh, db, db_name, h.qh, NULL, NULL) < 0 ||
+		     ff_pg_copy_to_db(pg, h.hs, h.nhs, h.qm, db, db_name, h.qm, NULL, NULL) < 0
 		     ? -1 : 0;
 out:
 	hcols_release(&h);
@@ -273,9 +267,9 @@ int ff_pg_history_stub(struct ff_pg *pg, struct ff_store *copy, const struct ff_
 			if (def->cols[i].role == (pass ? FF_ROLE_KEY : FF_ROLE_TIMESTAMP))
 				key_cols[nkey++] = i;
 	if (has > 0) {
-		FILE *m = stream(&sql, &size);
+		FILE *m = ff_pg_sql_open(&sql, &size);
 		ff_history_create_sql(m, def, key_cols, nkey);
-		rc = run(NULL, copy, m, &sql, NULL);
+		rc = run_copy(copy, m, &sql);
 	}
 	free(key_cols);
 	return rc;
@@ -288,9 +282,9 @@ static int delete_count(struct ff_pg *pg, const char *qtable, const char *cond, 
 {
 	char *sql, *v = NULL;
 	size_t size;
-	FILE *m = stream(&sql, &size);
+	FILE *m = ff_pg_sql_open(&sql, &size);
 	fprintf(m, "WITH d AS (DELETE FROM %s WHERE %s RETURNING 1) SELECT count(*) FROM d", qtable, cond);
-	fclose(m);
+	ff_pg_sql_close(m, &sql);
 	int rc = ff_pg_value(pg, sql, 0, NULL, &v, "cannot vacuum");
 	*n = v ? strtoll(v, NULL, 10) : 0;
 	free(v);
@@ -324,13 +318,13 @@ static int vacuum_table(struct ff_pg *pg, struct ff_store *st, const char *table
 		return 0;
 	char *sql;
 	size_t size;
-	FILE *m = stream(&sql, &size);
+	FILE *m = ff_pg_sql_open(&sql, &size);
 	fputs("INSERT INTO ff_retention VALUES (", m);
 	ff_pg_literal(m, table);
 	fprintf(m, ", %" PRId64 ", %" PRId64 ", 'vacuum') ON CONFLICT (table_name) DO UPDATE SET"
 		   " history_from = greatest(ff_retention.history_from, excluded.history_from),"
 		   " feed_from = excluded.feed_from, kept_by = 'vacuum'", r->oldest, r->oldest);
-	return run(pg, NULL, m, &sql, "cannot vacuum");
+	return ff_pg_sql_exec(pg, m, &sql, "cannot vacuum");
 }
 
 int ff_pg_store_vacuum(const char *conninfo, int64_t keep_versions, int64_t keep, struct ff_vacuum_result **out,
