@@ -198,11 +198,10 @@ void ff_pg_literal(FILE *m, const char *text)
 	fputc('\'', m);
 }
 
-int ff_pg_has(struct ff_pg *pg, const char *name)
+int ff_pg_has(struct ff_pg *pg, const char *qname)
 {
-	char *v = NULL, q[FF_DB_IDENT_SIZE];
-	ff_db_quote(q, sizeof q, name);
-	const char *params[] = {q};
+	char *v = NULL;
+	const char *params[] = {qname};
 	if (ff_pg_value(pg, "SELECT to_regclass($1)::text", 1, params, &v, "cannot read the catalog") < 0)
 		return -1;
 	int has = v != NULL;

@@ -74,9 +74,10 @@ void ff_pg_names(FILE *m, const struct ff_pg_col *cols, size_t n, const char *pr
 /* 'text' as an SQL literal (quotes doubled), into m. */
 void ff_pg_literal(FILE *m, const char *text);
 
-/* 1 if PostgreSQL has the table name (unquoted), 0 if not; -1 on error
- * (reported). */
-int ff_pg_has(struct ff_pg *pg, const char *name);
+/* 1 if PostgreSQL has the table qname, 0 if not; -1 on error (reported).
+ * qname as SQL reads it: quoted (ff_db_quote, ff_db_side_name), or a
+ * lowercase name ("ff_catalog"). */
+int ff_pg_has(struct ff_pg *pg, const char *qname);
 
 /* One row read by ff_pg_copy_out: ncols cells (ff_schema.h), valid until
  * the next row: text, a clock and a blob in s and len (not NUL-terminated),

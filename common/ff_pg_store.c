@@ -17,6 +17,7 @@
 #include "ff_pg.h"
 #include "ff_pg_history.h"
 #include "ff_pg_stream.h"
+#include "ff_pg_table.h"
 #include "ff_time.h"
 #include "ff_util.h"
 
@@ -65,67 +66,6 @@ static const struct cat_table cat[NCAT] = {
 
 /* The longest name PostgreSQL keeps whole (NAMEDATALEN - 1). */
 #define PG_NAME_MAX 63
-
-/* ---- a feature table's columns ---- */
-
-struct tcols {
-	struct ff_pg_col *rows, *pk, *state, *changes;
-	size_t nrows, npk, nstate, nchanges;
-	size_t nkeys;         /* key columns (without the timestamp key) */
-	size_t *row_keys;     /* their fields among rows */
-	size_t *state_keys;   /* and among state */
-	char q[FF_DB_IDENT_SIZE], qstate[FF_DB_IDENT_SIZE], qchanges[FF_DB_IDENT_SIZE];
-	char qtouched[FF_DB_IDENT_SIZE], qtouched_state[FF_DB_IDENT_SIZE];
-	const char *name;
-};
-
-/* The primary key is the timestamp key, then the keys (ff-store(5)). */
-static void tcols_init(struct tcols *c, const struct ff_table_def *def)
-{
-	memset(c, 0, sizeof *c);
-	size_t n = def->ncols;
-	c->name = def->name;
-	c->rows = ff_xcalloc(n, sizeof *c->rows);
-	c->pk = ff_xcalloc(n, sizeof *c->pk);
-	c->state = ff_xcalloc(n + 1, sizeof *c->state);
-	c->changes = ff_xcalloc(n + 2, sizeof *c->changes);
-	c->row_keys = ff_xcalloc(n, sizeof *c->row_keys);
-	c->state_keys = ff_xcalloc(n, sizeof *c->state_keys);
-	for (size_t i = 0; i < n; i++) {
-		c->rows[i] = (struct ff_pg_col){def->cols[i].name, ff_pg_kind_of(def->cols[i].type)};
-		if (def->cols[i].role == FF_ROLE_TIMESTAMP)
-			c->pk[c->npk++] = c->rows[i];
-	}
-	c->nrows = n;
-	for (size_t i = 0; i < n; i++)
-		if (def->cols[i].role == FF_ROLE_KEY) {
-			c->row_keys[c->nkeys] = i;
-			c->state_keys[c->nkeys++] = c->npk;
-			c->pk[c->npk++] = c->rows[i];
-		}
-	c->changes[0] = (struct ff_pg_col){"version", FF_PG_INT};
-	c->changes[1] = (struct ff_pg_col){"op", FF_PG_TEXT};
-	for (size_t i = 0; i < c->npk; i++)
-		c->state[i] = c->changes[i + 2] = c->pk[i];
-	c->state[c->npk] = (struct ff_pg_col){"state", FF_PG_BLOB};
-	c->nstate = c->npk + 1;
-	c->nchanges = c->npk + 2;
-	ff_db_quote(c->q, sizeof c->q, def->name);
-	ff_db_side_name(c->qstate, sizeof c->qstate, "ff_state_", def->name);
-	ff_db_side_name(c->qchanges, sizeof c->qchanges, "ff_changes_", def->name);
-	ff_db_side_name(c->qtouched, sizeof c->qtouched, "ff_touched_", def->name);
-	ff_db_side_name(c->qtouched_state, sizeof c->qtouched_state, "ff_touched_state_", def->name);
-}
-
-static void tcols_release(struct tcols *c)
-{
-	free(c->rows);
-	free(c->pk);
-	free(c->state);
-	free(c->changes);
-	free(c->row_keys);
-	free(c->state_keys);
-}
 
 /* ---- PostgreSQL to SQLite ---- */
 
@@ -338,7 +278,7 @@ static int64_t copy_mode(const struct copy *cp, const char *table)
 /* The rows a sync of the table from version since reads (ff_online.c,
  * apply_changes): the change feed after it, the rows it names and those
  * appended after since. */
-static int pull_changed(struct ff_pg *pg, struct ff_store *st, const struct tcols *c, int64_t since)
+static int pull_changed(struct ff_pg *pg, struct ff_store *st, const struct ff_pg_table *c, int64_t since)
 {
 	int64_t appended = 0;
 	int found = ff_store_appended_from(st, c->name, since, &appended);
@@ -411,11 +351,9 @@ static int make_copy(struct copy *cp, const char *snapshot)
 				goto out;
 			continue;
 		}
-		struct tcols c;
-		tcols_init(&c, &def);
-		char changes[FF_DB_IDENT_SIZE];
-		snprintf(changes, sizeof changes, "ff_changes_%s", tables[i]);
-		int has_changes = ff_pg_has(cp->pg, changes);
+		struct ff_pg_table c;
+		ff_pg_table_init(&c, &def);
+		int has_changes = ff_pg_has(cp->pg, c.qchanges);
 		if (mode >= 0 && has_changes == 0)
 			mode = COPY_ALL; /* no feed to follow: the sync copies it whole */
 		int ok = has_changes >= 0 && ff_store_create_table(st, &def, 0) == 0;
@@ -426,7 +364,7 @@ static int make_copy(struct copy *cp, const char *snapshot)
 			 (!has_changes || mode == COPY_AS_OF ||
 			  pull_side(cp->pg, st, c.qchanges, c.changes, c.nchanges, NULL, NULL, 0) == 0) &&
 			 ff_pg_history_pull(cp->pg, st, &def) == 0;
-		tcols_release(&c);
+		ff_pg_table_release(&c);
 		ff_table_def_release(&def);
 		if (!ok)
 			goto out;
@@ -536,11 +474,9 @@ int ff_pg_store_open(const char *conninfo, struct ff_store **out)
 
 int ff_pg_store_figures(const char *conninfo, const struct ff_table_def *def, struct ff_pg_figures *f)
 {
-	struct tcols c;
-	tcols_init(&c, def);
-	char qh[FF_DB_IDENT_SIZE], qm[FF_DB_IDENT_SIZE], qts[FF_DB_IDENT_SIZE], *sql, *v = NULL;
-	ff_db_side_name(qh, sizeof qh, "ff_history_", def->name);
-	ff_db_side_name(qm, sizeof qm, "ff_histstate_", def->name);
+	struct ff_pg_table c;
+	ff_pg_table_init(&c, def);
+	char qts[FF_DB_IDENT_SIZE], *sql, *v = NULL;
 	ff_db_quote(qts, sizeof qts, c.pk[0].name);
 	size_t size;
 	FILE *m = ff_pg_sql_open(&sql, &size);
@@ -549,7 +485,7 @@ int ff_pg_store_figures(const char *conninfo, const struct ff_table_def *def, st
 		ff_pg_names(m, &c.rows[c.row_keys[k]], 1, k ? ", " : "");
 	fprintf(m, "%s FROM %s) AS k)", c.nkeys ? "" : "1", c.q);
 	/* Sizes of tables that may be missing: 0. */
-	const char *side[5] = {c.q, c.qchanges, c.qstate, qh, qm};
+	const char *side[5] = {c.q, c.qchanges, c.qstate, c.qhistory, c.qhiststate};
 	for (int t = 0; t < 5; t++) {
 		fputs(t == 0 || t == 3 ? ", " : " + ", m);
 		fputs("coalesce(pg_total_relation_size(to_regclass(", m);
@@ -571,7 +507,7 @@ int ff_pg_store_figures(const char *conninfo, const struct ff_table_def *def, st
 	*f = (struct ff_pg_figures){x[0], c.nkeys ? x[1] : 0, x[4], x[5], n == 6, x[2], x[3]};
 	free(v);
 	free(sql);
-	tcols_release(&c);
+	ff_pg_table_release(&c);
 	return rc;
 }
 
@@ -617,7 +553,7 @@ int ff_pg_store_rows(const char *conninfo, const struct ff_table_def *def, const
 /* A table whose new rows go to its staging table as they are written. */
 struct streamed {
 	int on;
-	struct tcols c;
+	struct ff_pg_table c;
 	struct ff_pg_rows rows;  /* not sent yet */
 	char stage[64];
 	/* A table the write creates is not watched by triggers (they cost a
@@ -634,7 +570,7 @@ struct streamed {
 struct lazy {
 	int on;               /* rows before from are not in the copy yet */
 	struct ff_table_def def;
-	struct tcols c;
+	struct ff_pg_table c;
 	int64_t from;         /* the copy holds the rows at or after it (seconds) */
 	int64_t first, last;  /* the earliest and latest row in PostgreSQL */
 	int64_t copied;       /* rows copied, for -v */
@@ -678,11 +614,11 @@ void ff_pg_writer_close(struct ff_pg_writer *w)
 	for (size_t i = 0; i < w->n; i++) {
 		free(w->tables[i]);
 		if (w->lazy[i].def.name) {
-			tcols_release(&w->lazy[i].c);
+			ff_pg_table_release(&w->lazy[i].c);
 			ff_table_def_release(&w->lazy[i].def);
 		}
 		if (w->streamed[i].on)
-			tcols_release(&w->streamed[i].c);
+			ff_pg_table_release(&w->streamed[i].c);
 		sqlite3_finalize(w->streamed[i].touch);
 		ff_pg_rows_release(&w->streamed[i].rows);
 	}
@@ -701,7 +637,7 @@ enum watching { WATCH_ALL, WATCH_UNSTREAMED, WATCH_NONE };
 
 /* Record the keys of the rows (and states) the write changes: triggers on
  * the copy, into temporary tables (made again on a table made again). */
-static int watch(struct ff_pg_writer *w, const struct tcols *c, enum watching what)
+static int watch(struct ff_pg_writer *w, const struct ff_pg_table *c, enum watching what)
 {
 	char *sql;
 	size_t size;
@@ -798,7 +734,7 @@ static int lazy_start(struct ff_pg_writer *w, size_t i)
 		memset(&lz->def, 0, sizeof lz->def);
 		return ff_error("%s: table %s: not in the copy", ff_pg_name(w->snap), w->tables[i]);
 	}
-	tcols_init(&lz->c, &lz->def);
+	ff_pg_table_init(&lz->c, &lz->def);
 	char q[FF_DB_IDENT_SIZE];
 	ff_db_quote(q, sizeof q, lz->c.pk[0].name);
 	FILE *m = ff_pg_sql_open(&sql, &size);
@@ -929,8 +865,8 @@ int ff_pg_writer_open(const char *conninfo, const char *const *tables, size_t n,
 			goto fail;
 		if (!found)
 			continue;
-		struct tcols c;
-		tcols_init(&c, &def);
+		struct ff_pg_table c;
+		ff_pg_table_init(&c, &def);
 		int64_t before = sqlite3_total_changes64(ff_store_db(w->st));
 		int ok = ff_store_create_table(w->st, &def, 1) == 0 &&
 			 (merge ? lazy_start(w, i)
@@ -939,7 +875,7 @@ int ff_pg_writer_open(const char *conninfo, const char *const *tables, size_t n,
 			w->lazy[i].copied = sqlite3_total_changes64(ff_store_db(w->st)) - before;
 		ok = ok && pull_side(w->snap, w->st, c.qstate, c.state, c.nstate, &w->shard, c.state_keys, c.nkeys) == 0 &&
 		     watch(w, &c, WATCH_ALL) == 0;
-		tcols_release(&c);
+		ff_pg_table_release(&c);
 		ff_table_def_release(&def);
 		if (!ok)
 			goto fail;
@@ -996,7 +932,7 @@ static int copy_in(struct ff_pg_writer *w, const char *qtable, const struct ff_p
 	return ff_pg_copy_in(w->pg, qtable, cols, n, ff_store_db(w->st), w->path, select);
 }
 
-static int is_pk(const struct tcols *c, const char *name)
+static int is_pk(const struct ff_pg_table *c, const char *name)
 {
 	for (size_t i = 0; i < c->npk; i++)
 		if (strcmp(c->pk[i].name, name) == 0)
@@ -1065,7 +1001,7 @@ static int delete_from(struct ff_pg_writer *w, const char *qtable, const struct 
 
 /* CREATE TABLE qname for the rows of the table (rows: 1) or its window
  * states (0), without primary keys: they come after the rows. */
-static void ddl(FILE *m, const struct tcols *c, const char *qname, int rows)
+static void ddl(FILE *m, const struct ff_pg_table *c, const char *qname, int rows)
 {
 	char q[FF_DB_IDENT_SIZE];
 	const struct ff_pg_col *cols = rows ? c->rows : c->state;
@@ -1080,7 +1016,7 @@ static void ddl(FILE *m, const struct tcols *c, const char *qname, int rows)
 }
 
 /* The change feed, a new table. */
-static int pg_create_changes(struct ff_pg_writer *w, const struct tcols *c)
+static int pg_create_changes(struct ff_pg_writer *w, const struct ff_pg_table *c)
 {
 	char *sql, q[FF_DB_IDENT_SIZE];
 	size_t size;
@@ -1096,7 +1032,7 @@ static int pg_create_changes(struct ff_pg_writer *w, const struct tcols *c)
 	return ff_pg_sql_exec(w->pg, m, &sql, "cannot create the table");
 }
 
-static int pg_add_keys(struct ff_pg_writer *w, const struct tcols *c)
+static int pg_add_keys(struct ff_pg_writer *w, const struct ff_pg_table *c)
 {
 	char *sql;
 	size_t size;
@@ -1113,7 +1049,7 @@ static int pg_add_keys(struct ff_pg_writer *w, const struct tcols *c)
 /* "SELECT cols FROM main.table" (all rows), or only those whose keys the
  * temporary table touched names (present: 1), or the touched keys no
  * longer there (present: 0). */
-static char *select_rows(const struct tcols *c, const char *qtable, const struct ff_pg_col *cols, size_t n,
+static char *select_rows(const struct ff_pg_table *c, const char *qtable, const struct ff_pg_col *cols, size_t n,
 			 const char *touched, int present)
 {
 	char *sql, q[FF_DB_IDENT_SIZE];
@@ -1186,7 +1122,7 @@ int ff_pg_writer_stream(struct ff_pg_writer *w, size_t i, const struct ff_table_
 		return 0;
 	char *sql;
 	size_t size;
-	tcols_init(&sm->c, def);
+	ff_pg_table_init(&sm->c, def);
 	sm->on = 1;
 	stage_name(w, i, 1, sm->stage);
 	if (begin_push(w) < 0)
@@ -1230,15 +1166,11 @@ int ff_pg_writer_put(struct ff_pg_writer *w, size_t i, struct ff_table_writer *t
 		return -1;
 	if (!sm->touch)
 		return 0;
-	/* The primary key: the timestamp key, then the keys (tcols_init). */
-	const struct ff_column *cols = sm->def->cols;
-	int idx = 1;
-	for (size_t k = 0; k < sm->def->ncols; k++)
-		if (cols[k].role == FF_ROLE_TIMESTAMP)
-			ff_cell_bind(sm->touch, idx++, cols[k].type, &cells[k]);
-	for (size_t k = 0; k < sm->def->ncols; k++)
-		if (cols[k].role == FF_ROLE_KEY)
-			ff_cell_bind(sm->touch, idx++, cols[k].type, &cells[k]);
+	/* The primary key's cells. */
+	for (size_t k = 0; k < sm->c.npk; k++) {
+		size_t col = sm->c.pk_cols[k];
+		ff_cell_bind(sm->touch, (int)k + 1, sm->def->cols[col].type, &cells[col]);
+	}
 	return ff_db_step_done(ff_store_db(w->st), w->path, sm->touch, "cannot write the copy");
 }
 
@@ -1280,7 +1212,7 @@ static int stream_end(struct ff_pg_writer *w)
 /* The staging table qstage of streamed rows made right: the rows of keys
  * the write changed otherwise than by ff_pg_writer_put_new (merged late,
  * deleted) taken out, and those still in the copy put in again. */
-static int fix_streamed(struct ff_pg_writer *w, const struct tcols *c, const char *qstage)
+static int fix_streamed(struct ff_pg_writer *w, const struct ff_pg_table *c, const char *qstage)
 {
 	char *sql, *count = NULL;
 	size_t size;
@@ -1373,8 +1305,8 @@ static int stage_table(struct ff_pg_writer *w, size_t i, struct staged *sg)
 	stage_name(w, i, 0, sg->states);
 	snprintf(sg->gone_rows, sizeof sg->gone_rows, "ff_gone_%zu_rows", i);
 	snprintf(sg->gone_states, sizeof sg->gone_states, "ff_gone_%zu_states", i);
-	struct tcols c;
-	tcols_init(&c, &def);
+	struct ff_pg_table c;
+	ff_pg_table_init(&c, &def);
 	const char *qt[2] = {c.q, c.qstate}, *touched[2] = {c.qtouched, c.qtouched_state};
 	const char *stage[2] = {sg->rows, sg->states}, *gone[2] = {sg->gone_rows, sg->gone_states};
 	const struct ff_pg_col *cols[2] = {c.rows, c.state};
@@ -1410,7 +1342,7 @@ static int stage_table(struct ff_pg_writer *w, size_t i, struct staged *sg)
 			free(sel);
 		}
 	}
-	tcols_release(&c);
+	ff_pg_table_release(&c);
 	ff_table_def_release(&def);
 	return rc;
 }
@@ -1439,7 +1371,7 @@ static int bulk_insert(struct ff_pg_writer *w, const char *qtable, int64_t n, in
 /* Rows all new to the table qtable (it has none of their keys) into it,
  * its primary key dropped and made again after them. The push's lock
  * serialises the writers; readers of the table wait for the commit. */
-static int insert_rebuilding(struct ff_pg_writer *w, const struct tcols *c, const char *qtable,
+static int insert_rebuilding(struct ff_pg_writer *w, const struct ff_pg_table *c, const char *qtable,
 			     const char *qstage)
 {
 	char *pkey = NULL, *sql;
@@ -1463,7 +1395,7 @@ static int insert_rebuilding(struct ff_pg_writer *w, const struct tcols *c, cons
  * meanwhile (into_new: our keys' rows are all new there, it had none of
  * them when we read it), or they update it with the deletes (rows all
  * new and many: as into a new one). */
-static int push_rows(struct ff_pg_writer *w, const struct tcols *c, const struct staged *sg, int recreate,
+static int push_rows(struct ff_pg_writer *w, const struct ff_pg_table *c, const struct staged *sg, int recreate,
 		     int into_new)
 {
 	char *sql;
@@ -1570,7 +1502,7 @@ static int push_catalog(struct ff_pg_writer *w, const char *table, int64_t v)
 
 /* Versions, change feed and batches of the write, renumbered from the
  * copy's version mv to v (op: the operation to record). */
-static int push_history(struct ff_pg_writer *w, const struct tcols *c, int64_t mv, int64_t v, const char *op)
+static int push_history(struct ff_pg_writer *w, const struct ff_pg_table *c, int64_t mv, int64_t v, const char *op)
 {
 	char *sql;
 	size_t size;
@@ -1626,8 +1558,8 @@ static int push_table(struct ff_pg_writer *w, size_t i, const struct staged *sg,
 	int found = ff_store_table(w->st, table, &def, &mv);
 	if (found <= 0)
 		return found; /* not written */
-	struct tcols c;
-	tcols_init(&c, &def);
+	struct ff_pg_table c;
+	ff_pg_table_init(&c, &def);
 	char *cur_version = NULL, *cur_def = NULL, *cur_spec = NULL;
 	const char *params[] = {table};
 	int rc = -1;
@@ -1677,7 +1609,7 @@ out:
 	free(cur_version);
 	free(cur_def);
 	free(cur_spec);
-	tcols_release(&c);
+	ff_pg_table_release(&c);
 	ff_table_def_release(&def);
 	return rc;
 }
