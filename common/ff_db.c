@@ -188,6 +188,27 @@ int ff_db_step_done(sqlite3 *db, const char *path, sqlite3_stmt *s, const char *
 	return rc == SQLITE_DONE ? 0 : ff_db_error(db, path, what);
 }
 
+int ff_db_int(sqlite3 *db, const char *path, const char *sql, const char *a1, const char *a2,
+	      int64_t *out, const char *what)
+{
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+		return path ? ff_db_error(db, path, what) : -1;
+	if (a1)
+		sqlite3_bind_text(s, 1, a1, -1, SQLITE_STATIC);
+	if (a2)
+		sqlite3_bind_text(s, 2, a2, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(s), found = 0;
+	if (rc == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL) {
+		*out = sqlite3_column_int64(s, 0);
+		found = 1;
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return path ? ff_db_error(db, path, what) : -1;
+	return found;
+}
+
 char *ff_db_column_text(sqlite3_stmt *s, int i)
 {
 	const unsigned char *t = sqlite3_column_text(s, i);

@@ -9,6 +9,7 @@
 
 #include <sqlite3.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* How long a statement waits for another process's lock, in ms, unless
  * ff_db_set_wait says otherwise (--wait). */
@@ -64,6 +65,13 @@ int ff_db_prepare(sqlite3 *db, const char *path, const char *sql, sqlite3_stmt *
  * clear its bindings for the next use. Returns 0, or -1 with "path: what:
  * message". */
 int ff_db_step_done(sqlite3 *db, const char *path, sqlite3_stmt *s, const char *what);
+/* The integer in the first column of the first row of sql, with ?1 and ?2
+ * bound to the texts a1 and a2 where not NULL, into *out (left as it was
+ * if there is none). Returns 1 if found, 0 if sql gives no row or NULL,
+ * or -1 on an error, reported as "path: what: sqlite's message" (path
+ * NULL: not reported; sqlite3_errcode(db) tells what it was). */
+int ff_db_int(sqlite3 *db, const char *path, const char *sql, const char *a1, const char *a2,
+	      int64_t *out, const char *what);
 /* Column i as a malloc'd string, or NULL for SQL NULL. */
 char *ff_db_column_text(sqlite3_stmt *s, int i);
 /* The wall clock to the second as the catalogs write it ("YYYY-MM-DD

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ff_cell.h"
+#include "ff_db.h"
 #include "ff_keyset.h"
 #include "ff_pg.h"
 #include "ff_pg_store.h"
@@ -218,20 +219,6 @@ static int group_by_key(struct ff_feature_table *t, struct part *parts, size_t n
 	return 0;
 }
 
-/* The integer in the first column of the first row of sql, or dflt for
- * none (or NULL). */
-static int64_t query_int(struct ff_store *st, const char *sql, int64_t dflt)
-{
-	sqlite3_stmt *s;
-	int64_t n = dflt;
-	if (sqlite3_prepare_v2(ff_store_db(st), sql, -1, &s, NULL) == SQLITE_OK) {
-		if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL)
-			n = sqlite3_column_int64(s, 0);
-		sqlite3_finalize(s);
-	}
-	return n;
-}
-
 /* The rows being read into a part: grown as they come. */
 struct filling {
 	const struct ff_feature_table *t;
@@ -397,7 +384,8 @@ static int read_rows(struct ff_store *st, const char *path, size_t split_rows, s
 	ff_sql_ident(qt, sizeof qt, rd->table);
 	/* SQLite counts b-tree cells without decoding rows. */
 	snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", qt);
-	int64_t nrows = query_int(st, sql, 0);
+	int64_t nrows = 0, lo = 0, hi = 0; /* none, or unreadable: 0 */
+	ff_db_int(ff_store_db(st), NULL, sql, NULL, NULL, &nrows, NULL);
 	rd->nparts = 1;
 	rd->bounds[0] = INT64_MIN;
 	rd->bounds[1] = INT64_MAX;
@@ -409,9 +397,9 @@ static int read_rows(struct ff_store *st, const char *path, size_t split_rows, s
 		 * each. */
 		ff_sql_ident(qts, sizeof qts, rd->names[t->nkeys]); /* the keys, then the time */
 		snprintf(sql, sizeof sql, "SELECT min(%s) FROM %s", qts, qt);
-		int64_t lo = query_int(st, sql, 0);
+		ff_db_int(ff_store_db(st), NULL, sql, NULL, NULL, &lo, NULL);
 		snprintf(sql, sizeof sql, "SELECT max(%s) FROM %s", qts, qt);
-		int64_t hi = query_int(st, sql, 0);
+		ff_db_int(ff_store_db(st), NULL, sql, NULL, NULL, &hi, NULL);
 		int64_t step = hi > lo ? (int64_t)(((double)hi - (double)lo) / NPARTS) : 0;
 		if (step > 0) {
 			rd->nparts = NPARTS;

@@ -72,25 +72,6 @@ static int exec(struct sync *s, const char *sql)
 	return ff_db_exec(s->db, where, sql);
 }
 
-static int64_t query_int(struct sync *s, const char *sql, const char *text, int64_t dflt, int *found)
-{
-	sqlite3_stmt *st;
-	int64_t v = dflt;
-	if (found)
-		*found = 0;
-	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return dflt;
-	if (text)
-		sqlite3_bind_text(st, 1, text, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
-		v = sqlite3_column_int64(st, 0);
-		if (found)
-			*found = 1;
-	}
-	sqlite3_finalize(st);
-	return v;
-}
-
 /* A file: URI of a path: '%', '?' and '#' would mean something there. */
 static char *file_uri(const char *path)
 {
@@ -122,8 +103,10 @@ static int open_online(struct sync *s)
 		return ff_error("%s: %s", s->offline, strerror(errno));
 	if (ff_db_open(s->online, FF_DB_WRITER, FF_DB_CREATE | FF_DB_URI, &s->db) < 0)
 		return -1;
-	int64_t app = query_int(s, "PRAGMA application_id", NULL, 0, NULL);
-	int64_t tables = query_int(s, "SELECT count(*) FROM sqlite_schema", NULL, 0, NULL);
+	/* Unreadable: taken as 0, as a new file. */
+	int64_t app = 0, tables = 0;
+	ff_db_int(s->db, NULL, "PRAGMA application_id", NULL, NULL, &app, NULL);
+	ff_db_int(s->db, NULL, "SELECT count(*) FROM sqlite_schema", NULL, NULL, &tables, NULL);
 	if (app != FF_ONLINE_APPLICATION_ID && tables > 0)
 		return ff_error("%s: not an ff online store", s->online);
 	char sql[200];
@@ -716,8 +699,9 @@ int64_t *ff_sync_pulled_since(const char *online, char **tables, size_t n, const
 		return NULL;
 	}
 	for (size_t i = 0; i < n; i++) {
-		int found;
-		int64_t v = query_int(&s, "SELECT version FROM main.ff_online_tables WHERE name = ?", tables[i], -1, &found);
+		int64_t v = -1;
+		int found = ff_db_int(s.db, NULL, "SELECT version FROM main.ff_online_tables WHERE name = ?", tables[i],
+				      NULL, &v, NULL) > 0;
 		since[i] = found ? v : -1;
 	}
 	ff_db_close(s.db);
@@ -743,8 +727,9 @@ static int sync_one(struct sync *s)
 		return -1;
 	if (read_source(s) < 0)
 		return -1;
-	int synced;
-	int64_t since = query_int(s, "SELECT version FROM main.ff_online_tables WHERE name = ?", table, 0, &synced);
+	int64_t since = 0;
+	int synced = ff_db_int(s->db, NULL, "SELECT version FROM main.ff_online_tables WHERE name = ?", table, NULL,
+			       &since, NULL) > 0;
 	stats->from_version = synced ? since : 0;
 	stats->to_version = s->version;
 	if (s->pulled != -2 && ff_sync_check_pulled(s->online, table, s->pulled, !synced || o->full, since) < 0)

@@ -137,6 +137,78 @@ const char *ff_pg_type(enum ff_pg_kind kind)
 	}
 }
 
+const char *ff_pg_key_type(enum ff_pg_kind kind)
+{
+	return kind == FF_PG_TEXT ? "text COLLATE \"C\"" : ff_pg_type(kind);
+}
+
+enum ff_pg_kind ff_pg_kind_of(enum ff_type t)
+{
+	switch (t) {
+	case FF_TYPE_TEXT: return FF_PG_TEXT;
+	case FF_TYPE_REAL: return FF_PG_REAL;
+	case FF_TYPE_TIMESTAMP: return FF_PG_EPOCH;
+	default: return FF_PG_INT;
+	}
+}
+
+/* ---- SQL text ---- */
+
+FILE *ff_pg_sql_open(char **buf, size_t *size)
+{
+	*buf = NULL;
+	FILE *m = open_memstream(buf, size);
+	if (!m)
+		ff_die(1, "out of memory");
+	return m;
+}
+
+char *ff_pg_sql_close(FILE *m, char **buf)
+{
+	fclose(m);
+	return *buf;
+}
+
+int ff_pg_sql_exec(struct ff_pg *pg, FILE *m, char **buf, const char *what)
+{
+	fclose(m);
+	int rc = ff_pg_exec(pg, *buf, what);
+	free(*buf);
+	*buf = NULL;
+	return rc;
+}
+
+void ff_pg_names(FILE *m, const struct ff_pg_col *cols, size_t n, const char *prefix)
+{
+	char q[FF_DB_IDENT_SIZE];
+	for (size_t i = 0; i < n; i++) {
+		ff_db_quote(q, sizeof q, cols[i].name);
+		fprintf(m, "%s%s%s", i ? ", " : "", prefix, q);
+	}
+}
+
+void ff_pg_literal(FILE *m, const char *text)
+{
+	fputc('\'', m);
+	for (const char *p = text; *p; p++) {
+		if (*p == '\'')
+			fputc('\'', m);
+		fputc(*p, m);
+	}
+	fputc('\'', m);
+}
+
+int ff_pg_has(struct ff_pg *pg, const char *qname)
+{
+	char *v = NULL;
+	const char *params[] = {qname};
+	if (ff_pg_value(pg, "SELECT to_regclass($1)::text", 1, params, &v, "cannot read the catalog") < 0)
+		return -1;
+	int has = v != NULL;
+	free(v);
+	return has;
+}
+
 /* ---- COPY in binary form: big-endian integers, timestamps as
  * microseconds since 2000-01-01 ---- */
 
@@ -210,15 +282,13 @@ static int decode_row(const unsigned char *p, size_t n, const struct ff_pg_col *
 int ff_pg_copy_out(struct ff_pg *pg, const struct ff_pg_col *cols, size_t ncols, const char *from,
 		   ff_pg_row_fn fn, void *ctx)
 {
-	char *sql = NULL;
+	char *sql;
 	size_t size = 0;
-	FILE *m = open_memstream(&sql, &size);
-	if (!m)
-		ff_die(1, "out of memory");
+	FILE *m = ff_pg_sql_open(&sql, &size);
 	fputs("COPY (SELECT ", m);
 	select_list(m, cols, ncols);
 	fprintf(m, " FROM %s) TO STDOUT (FORMAT binary)", from);
-	fclose(m);
+	ff_pg_sql_close(m, &sql);
 	PGresult *r = PQexec(pg->conn, sql);
 	free(sql);
 	if (PQresultStatus(r) != PGRES_COPY_OUT) {
@@ -265,6 +335,64 @@ int ff_pg_copy_out(struct ff_pg *pg, const struct ff_pg_col *cols, size_t ncols,
 			rc = pg_error(pg, "cannot read", r);
 		PQclear(r);
 	}
+	return rc;
+}
+
+/* ---- COPY out into SQLite ---- */
+
+struct to_db {
+	sqlite3 *db;
+	const char *db_name;
+	sqlite3_stmt *ins;
+	const struct ff_pg_col *cols;
+	size_t ncols;
+	ff_pg_keep_fn keep;
+	void *ctx;
+};
+
+static int to_db_row(void *ctx, const struct ff_cell *f)
+{
+	struct to_db *p = ctx;
+	if (p->keep && !p->keep(p->ctx, f))
+		return 0;
+	sqlite3_stmt *s = p->ins;
+	for (size_t i = 0; i < p->ncols; i++) {
+		int idx = (int)i + 1;
+		const struct ff_cell *c = &f[i];
+		if (c->null) {
+			sqlite3_bind_null(s, idx);
+			continue;
+		}
+		switch (p->cols[i].kind) {
+		case FF_PG_INT: sqlite3_bind_int64(s, idx, c->i); break;
+		case FF_PG_EPOCH: sqlite3_bind_int64(s, idx, ff_floor_div(c->i, FF_USEC)); break;
+		case FF_PG_REAL: sqlite3_bind_double(s, idx, c->d); break;
+		case FF_PG_BLOB: sqlite3_bind_blob(s, idx, c->s, (int)c->len, SQLITE_STATIC); break;
+		default: sqlite3_bind_text(s, idx, c->s ? c->s : "", (int)c->len, SQLITE_STATIC); break;
+		}
+	}
+	return ff_db_step_done(p->db, p->db_name, s, "cannot copy the store");
+}
+
+int ff_pg_copy_to_db(struct ff_pg *pg, const struct ff_pg_col *cols, size_t ncols, const char *from,
+		     sqlite3 *db, const char *db_name, const char *qtable, ff_pg_keep_fn keep, void *ctx)
+{
+	char *sql;
+	size_t size;
+	FILE *m = ff_pg_sql_open(&sql, &size);
+	fprintf(m, "INSERT INTO main.%s (", qtable);
+	ff_pg_names(m, cols, ncols, "");
+	fputs(") VALUES (", m);
+	for (size_t i = 0; i < ncols; i++)
+		fprintf(m, "%s?", i ? ", " : "");
+	fputc(')', m);
+	ff_pg_sql_close(m, &sql);
+	struct to_db p = {db, db_name, NULL, cols, ncols, keep, ctx};
+	int rc = ff_db_prepare(db, db_name, sql, &p.ins, "cannot copy the store");
+	free(sql);
+	if (rc == 0)
+		rc = ff_pg_copy_out(pg, cols, ncols, from, to_db_row, &p);
+	sqlite3_finalize(p.ins);
 	return rc;
 }
 
@@ -355,18 +483,13 @@ static int put_value(struct outbuf *b, sqlite3_stmt *s, int i, enum ff_pg_kind k
  * (reported). */
 static int copy_start(struct ff_pg *pg, const char *pg_table, const struct ff_pg_col *cols, size_t ncols)
 {
-	char *sql = NULL, q[FF_DB_IDENT_SIZE];
+	char *sql;
 	size_t size = 0;
-	FILE *m = open_memstream(&sql, &size);
-	if (!m)
-		ff_die(1, "out of memory");
+	FILE *m = ff_pg_sql_open(&sql, &size);
 	fprintf(m, "COPY %s (", pg_table);
-	for (size_t i = 0; i < ncols; i++) {
-		ff_db_quote(q, sizeof q, cols[i].name);
-		fprintf(m, "%s%s", i ? ", " : "", q);
-	}
+	ff_pg_names(m, cols, ncols, "");
 	fputs(") FROM STDIN (FORMAT binary)", m);
-	fclose(m);
+	ff_pg_sql_close(m, &sql);
 	PGresult *r = PQexec(pg->conn, sql);
 	free(sql);
 	int rc = PQresultStatus(r) == PGRES_COPY_IN ? 0 : pg_error(pg, "cannot write", r);

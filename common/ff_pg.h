@@ -10,6 +10,7 @@
 #include <sqlite3.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "ff_schema.h"
 
@@ -51,6 +52,32 @@ struct ff_pg_col {
 };
 /* The PostgreSQL type of a kind. */
 const char *ff_pg_type(enum ff_pg_kind kind);
+/* The PostgreSQL type of a key column of a kind: texts compare bytewise,
+ * as in SQLite, whatever the database's locale (text COLLATE "C"; and
+ * keys sort several times faster). */
+const char *ff_pg_key_type(enum ff_pg_kind kind);
+/* The kind a feature table's column of type t travels as. */
+enum ff_pg_kind ff_pg_kind_of(enum ff_type t);
+
+/* ---- SQL text, built in a memstream ---- */
+
+/* A memstream into *buf (NULL until closed; out of memory exits). */
+FILE *ff_pg_sql_open(char **buf, size_t *size);
+/* Close m, the memstream of *buf, and return *buf (the caller frees it). */
+char *ff_pg_sql_close(FILE *m, char **buf);
+/* Close m, run its SQL on pg (ff_pg_exec) and free it, *buf NULL after.
+ * Returns 0 or -1 (reported). */
+int ff_pg_sql_exec(struct ff_pg *pg, FILE *m, char **buf, const char *what);
+/* The names of cols quoted, each after prefix ("t." or ""), separated by
+ * ", ", into m. */
+void ff_pg_names(FILE *m, const struct ff_pg_col *cols, size_t n, const char *prefix);
+/* 'text' as an SQL literal (quotes doubled), into m. */
+void ff_pg_literal(FILE *m, const char *text);
+
+/* 1 if PostgreSQL has the table qname, 0 if not; -1 on error (reported).
+ * qname as SQL reads it: quoted (ff_db_quote, ff_db_side_name), or a
+ * lowercase name ("ff_catalog"). */
+int ff_pg_has(struct ff_pg *pg, const char *qname);
 
 /* One row read by ff_pg_copy_out: ncols cells (ff_schema.h), valid until
  * the next row: text, a clock and a blob in s and len (not NUL-terminated),
@@ -63,6 +90,15 @@ typedef int (*ff_pg_row_fn)(void *ctx, const struct ff_cell *cells);
  * callback's non-zero return is -1 too, reported by the callback). */
 int ff_pg_copy_out(struct ff_pg *pg, const struct ff_pg_col *cols, size_t ncols, const char *from,
 		   ff_pg_row_fn fn, void *ctx);
+
+/* Keep (1) or leave out (0) a row ff_pg_copy_to_db reads. */
+typedef int (*ff_pg_keep_fn)(void *ctx, const struct ff_cell *cells);
+
+/* ff_pg_copy_out into the SQLite table qtable (quoted, in main) of db:
+ * INSERT INTO it (cols) of each row, or of those keep (if not NULL)
+ * keeps. Returns 0 or -1 (reported). */
+int ff_pg_copy_to_db(struct ff_pg *pg, const struct ff_pg_col *cols, size_t ncols, const char *from,
+		     sqlite3 *db, const char *db_name, const char *qtable, ff_pg_keep_fn keep, void *ctx);
 
 /* COPY pg_table (cols) FROM STDIN in binary form with the rows of the
  * SQLite query select on db (its columns those of cols, in their SQLite

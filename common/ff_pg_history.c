@@ -8,6 +8,7 @@
 
 #include "ff_db.h"
 #include "ff_pg_store.h"
+#include "ff_pg_table.h"
 #include "ff_util.h"
 
 static const char pg_catalog_sql[] =
@@ -23,68 +24,17 @@ static const struct ff_pg_col definitions_cols[] = {
 	{"table_name", FF_PG_TEXT}, {"until_version", FF_PG_INT}, {"definition", FF_PG_TEXT},
 };
 
-/* A table's history columns: the image (the row's columns but the
- * partition, then ff_valid_to) and the state beside it (the primary key,
- * ff_valid_to, state); the primary key is the timestamp key, the keys. */
-struct hcols {
-	struct ff_pg_col *img, *hs, *pk;
-	size_t nimg, nhs, npk;
-	char qh[FF_DB_IDENT_SIZE], qm[FF_DB_IDENT_SIZE];
-};
-
-static void hcols_init(struct hcols *h, const struct ff_table_def *def)
+/* Close m and run its SQL on the copy. */
+static int run_copy(struct ff_store *copy, FILE *m, char **sql)
 {
-	size_t n = def->ncols;
-	memset(h, 0, sizeof *h);
-	h->img = ff_xcalloc(n + 1, sizeof *h->img);
-	h->pk = ff_xcalloc(n + 1, sizeof *h->pk);
-	h->hs = ff_xcalloc(n + 2, sizeof *h->hs);
-	for (int pass = 0; pass < 2; pass++)
-		for (size_t i = 0; i < n; i++)
-			if (def->cols[i].role == (pass ? FF_ROLE_KEY : FF_ROLE_TIMESTAMP)) {
-				h->pk[h->npk] = (struct ff_pg_col){def->cols[i].name, ff_pg_kind_of(def->cols[i].type)};
-				h->hs[h->npk] = h->pk[h->npk];
-				h->npk++;
-			}
-	for (size_t i = 0; i < n; i++)
-		if (def->cols[i].role != FF_ROLE_PARTITION)
-			h->img[h->nimg++] = (struct ff_pg_col){def->cols[i].name, ff_pg_kind_of(def->cols[i].type)};
-	h->img[h->nimg++] = (struct ff_pg_col){"ff_valid_to", FF_PG_INT};
-	h->nhs = h->npk;
-	h->hs[h->nhs++] = (struct ff_pg_col){"ff_valid_to", FF_PG_INT};
-	h->hs[h->nhs++] = (struct ff_pg_col){"state", FF_PG_BLOB};
-	ff_db_side_name(h->qh, sizeof h->qh, "ff_history_", def->name);
-	ff_db_side_name(h->qm, sizeof h->qm, "ff_histstate_", def->name);
-}
-
-static void hcols_release(struct hcols *h)
-{
-	free(h->img);
-	free(h->hs);
-	free(h->pk);
-}
-
-static FILE *stream(char **sql, size_t *size)
-{
-	*sql = NULL;
-	FILE *m = open_memstream(sql, size);
-	if (!m)
-		ff_die(1, "out of memory");
-	return m;
-}
-
-/* Close m and run its SQL on PostgreSQL (pg) or on the copy. */
-static int run(struct ff_pg *pg, struct ff_store *copy, FILE *m, char **sql, const char *what)
-{
-	fclose(m);
-	int rc = pg ? ff_pg_exec(pg, *sql, what) : ff_db_exec(ff_store_db(copy), ff_store_path(copy), *sql);
+	int rc = ff_db_exec(ff_store_db(copy), ff_store_path(copy), ff_pg_sql_close(m, sql));
 	free(*sql);
 	*sql = NULL;
 	return rc;
 }
 
 /* CREATE TABLE of the history (cols: the image or the states) in PostgreSQL. */
-static void pg_create(FILE *m, const struct hcols *h, const char *qname, const struct ff_pg_col *cols, size_t n)
+static void pg_create(FILE *m, const struct ff_pg_table *h, const char *qname, const struct ff_pg_col *cols, size_t n)
 {
 	char q[FF_DB_IDENT_SIZE];
 	fprintf(m, "CREATE TABLE %s (", qname);
@@ -105,8 +55,7 @@ static void pg_create(FILE *m, const struct hcols *h, const char *qname, const s
 int ff_pg_history_widen(struct ff_pg *pg, struct ff_store *copy, const struct ff_table_def *def, int64_t v)
 {
 	sqlite3_stmt *s;
-	char q[FF_DB_IDENT_SIZE], qt[FF_DB_IDENT_SIZE], qh[FF_DB_IDENT_SIZE], name[FF_DB_IDENT_SIZE + 16];
-	char *before = NULL;
+	char q[FF_DB_IDENT_SIZE], *before = NULL;
 	/* Only a widening write has definitions in the copy (never pulled). */
 	if (ff_db_prepare(ff_store_db(copy), ff_store_path(copy), "SELECT 1 FROM sqlite_schema WHERE name = 'ff_definitions'",
 			  &s, "cannot read the copy") < 0)
@@ -129,17 +78,17 @@ int ff_pg_history_widen(struct ff_pg *pg, struct ff_store *copy, const struct ff
 	}
 	if (!before)
 		return 0;
-	snprintf(name, sizeof name, "ff_history_%s", def->name);
-	int has = ff_pg_has(pg, name);
+	struct ff_pg_table h;
+	ff_pg_table_init(&h, def);
+	int has = ff_pg_has(pg, h.qhistory);
 	if (has < 0) {
+		ff_pg_table_release(&h);
 		free(before);
 		return -1;
 	}
-	ff_db_quote(qt, sizeof qt, def->name);
-	ff_db_side_name(qh, sizeof qh, "ff_history_", def->name);
 	char *sql;
 	size_t size;
-	FILE *m = stream(&sql, &size);
+	FILE *m = ff_pg_sql_open(&sql, &size);
 	fputs(pg_catalog_sql, m);
 	/* The features added: NULL in every row, and in every image. */
 	for (size_t i = 0; i < def->ncols; i++) {
@@ -147,9 +96,9 @@ int ff_pg_history_widen(struct ff_pg *pg, struct ff_store *copy, const struct ff
 			continue;
 		ff_db_quote(q, sizeof q, def->cols[i].name);
 		const char *type = ff_pg_type(ff_pg_kind_of(def->cols[i].type));
-		fprintf(m, "ALTER TABLE %s ADD COLUMN IF NOT EXISTS %s %s;\n", qt, q, type);
+		fprintf(m, "ALTER TABLE %s ADD COLUMN IF NOT EXISTS %s %s;\n", h.q, q, type);
 		if (has > 0)
-			fprintf(m, "ALTER TABLE %s ADD COLUMN IF NOT EXISTS %s %s;\n", qh, q, type);
+			fprintf(m, "ALTER TABLE %s ADD COLUMN IF NOT EXISTS %s %s;\n", h.qhistory, q, type);
 	}
 	/* The definition it had up to the version before this one. */
 	fputs("INSERT INTO ff_definitions VALUES (", m);
@@ -158,26 +107,26 @@ int ff_pg_history_widen(struct ff_pg *pg, struct ff_store *copy, const struct ff
 	ff_pg_literal(m, before);
 	fputs(") ON CONFLICT (table_name, until_version) DO UPDATE SET definition = excluded.definition", m);
 	free(before);
-	return run(pg, NULL, m, &sql, "cannot add the features");
+	ff_pg_table_release(&h);
+	return ff_pg_sql_exec(pg, m, &sql, "cannot add the features");
 }
 
 int ff_pg_history_push(struct ff_pg *pg, struct ff_store *copy, const struct ff_table_def *def, int64_t mv,
 		       int64_t v, int64_t cur, int recreate)
 {
-	struct hcols h;
-	hcols_init(&h, def);
-	char *sql = NULL, name[FF_DB_IDENT_SIZE + 16];
+	struct ff_pg_table h;
+	ff_pg_table_init(&h, def);
+	char *sql = NULL;
 	size_t size;
 	int rc = -1;
-	snprintf(name, sizeof name, "ff_history_%s", def->name);
-	int has = recreate ? 0 : ff_pg_has(pg, name);
+	int has = recreate ? 0 : ff_pg_has(pg, h.qhistory);
 	if (has < 0 || ff_pg_exec(pg, pg_catalog_sql, "cannot create the catalog") < 0)
 		goto out;
 	if (!has) {
-		FILE *m = stream(&sql, &size);
-		fprintf(m, "DROP TABLE IF EXISTS %s, %s;\n", h.qh, h.qm);
-		pg_create(m, &h, h.qh, h.img, h.nimg);
-		pg_create(m, &h, h.qm, h.hs, h.nhs);
+		FILE *m = ff_pg_sql_open(&sql, &size);
+		fprintf(m, "DROP TABLE IF EXISTS %s, %s;\n", h.qhistory, h.qhiststate);
+		pg_create(m, &h, h.qhistory, h.img, h.nimg);
+		pg_create(m, &h, h.qhiststate, h.hs, h.nhs);
 		const char *side[2] = {"ff_retention", "ff_definitions"};
 		for (int t = 0; t < 2; t++) {
 			fprintf(m, "DELETE FROM %s WHERE table_name = ", side[t]);
@@ -190,19 +139,19 @@ int ff_pg_history_push(struct ff_pg *pg, struct ff_store *copy, const struct ff_
 			ff_pg_literal(m, def->name);
 			fprintf(m, ", %" PRId64 ", 0, 'start');", cur);
 		}
-		if (run(pg, NULL, m, &sql, "cannot create the history") < 0)
+		if (ff_pg_sql_exec(pg, m, &sql, "cannot create the history") < 0)
 			goto out;
 	}
 	/* The images and states this version kept, as of version v. */
-	const char *qn[2] = {h.qh, h.qm};
+	const char *qn[2] = {h.qhistory, h.qhiststate};
 	const struct ff_pg_col *cols[2] = {h.img, h.hs};
 	size_t ncols[2] = {h.nimg, h.nhs};
 	for (int t = 0; t < 2; t++) {
-		FILE *m = stream(&sql, &size);
+		FILE *m = ff_pg_sql_open(&sql, &size);
 		fputs("SELECT ", m);
 		ff_pg_names(m, cols[t], ncols[t] - (t ? 2 : 1), "");
 		fprintf(m, ", %" PRId64 "%s FROM main.%s WHERE ff_valid_to = %" PRId64, v, t ? ", state" : "", qn[t], mv);
-		fclose(m);
+		ff_pg_sql_close(m, &sql);
 		int r = ff_pg_copy_in(pg, qn[t], cols[t], ncols[t], ff_store_db(copy), ff_store_path(copy), sql);
 		free(sql);
 		sql = NULL;
@@ -212,7 +161,7 @@ int ff_pg_history_push(struct ff_pg *pg, struct ff_store *copy, const struct ff_
 	rc = 0;
 out:
 	free(sql);
-	hcols_release(&h);
+	ff_pg_table_release(&h);
 	return rc;
 }
 
@@ -222,9 +171,9 @@ int ff_pg_history_pull_catalog(struct ff_pg *pg, struct ff_store *copy)
 {
 	char *sql;
 	size_t size;
-	FILE *m = stream(&sql, &size);
+	FILE *m = ff_pg_sql_open(&sql, &size);
 	ff_history_catalog_sql(m);
-	if (run(NULL, copy, m, &sql, NULL) < 0)
+	if (run_copy(copy, m, &sql) < 0)
 		return -1;
 	const char *side[2] = {"ff_retention", "ff_definitions"};
 	const struct ff_pg_col *cols[2] = {retention_cols, definitions_cols};
@@ -232,7 +181,8 @@ int ff_pg_history_pull_catalog(struct ff_pg *pg, struct ff_store *copy)
 			   sizeof definitions_cols / sizeof *definitions_cols};
 	for (int t = 0; t < 2; t++) {
 		int has = ff_pg_has(pg, side[t]);
-		if (has < 0 || (has && ff_pg_pull(pg, copy, side[t], cols[t], ncols[t], side[t]) < 0))
+		if (has < 0 || (has && ff_pg_copy_to_db(pg, cols[t], ncols[t], side[t], ff_store_db(copy),
+							ff_store_path(copy), side[t], NULL, NULL) < 0))
 			return -1;
 	}
 	return 0;
@@ -240,44 +190,43 @@ int ff_pg_history_pull_catalog(struct ff_pg *pg, struct ff_store *copy)
 
 int ff_pg_history_pull(struct ff_pg *pg, struct ff_store *copy, const struct ff_table_def *def)
 {
-	struct hcols h;
-	hcols_init(&h, def);
-	char name[FF_DB_IDENT_SIZE + 16], *sql;
+	struct ff_pg_table h;
+	ff_pg_table_init(&h, def);
+	char *sql;
 	size_t size;
-	snprintf(name, sizeof name, "ff_history_%s", def->name);
-	int has = ff_pg_has(pg, name), rc = -1;
+	int has = ff_pg_has(pg, h.qhistory), rc = -1;
 	if (has < 0)
 		goto out;
 	if (!has) {
 		/* Stored before PostgreSQL stores kept history: none to read. */
-		FILE *m = stream(&sql, &size);
-		fprintf(m, "DROP TABLE main.%s; DROP TABLE main.%s;", h.qh, h.qm);
-		rc = run(NULL, copy, m, &sql, NULL);
+		FILE *m = ff_pg_sql_open(&sql, &size);
+		fprintf(m, "DROP TABLE main.%s; DROP TABLE main.%s;", h.qhistory, h.qhiststate);
+		rc = run_copy(copy, m, &sql);
 		goto out;
 	}
-	rc = ff_pg_pull(pg, copy, h.qh, h.img, h.nimg, h.qh) < 0 || ff_pg_pull(pg, copy, h.qm, h.hs, h.nhs, h.qm) < 0
+	sqlite3 *db = ff_store_db(copy);
+	const char *db_name = ff_store_path(copy);
+	rc = ff_pg_copy_to_db(pg, h.img, h.nimg, h.qhistory, db, db_name, h.qhistory, NULL, NULL) < 0 ||
+		     ff_pg_copy_to_db(pg, h.hs, h.nhs, h.qhiststate, db, db_name, h.qhiststate, NULL, NULL) < 0
 		     ? -1 : 0;
 out:
-	hcols_release(&h);
+	ff_pg_table_release(&h);
 	return rc;
 }
 
 int ff_pg_history_stub(struct ff_pg *pg, struct ff_store *copy, const struct ff_table_def *def)
 {
-	char name[FF_DB_IDENT_SIZE + 16], *sql;
-	size_t size, nkey = 0, *key_cols = ff_xcalloc(def->ncols + 1, sizeof *key_cols);
-	snprintf(name, sizeof name, "ff_history_%s", def->name);
-	int has = ff_pg_has(pg, name), rc = has < 0 ? -1 : 0;
-	for (int pass = 0; pass < 2; pass++)
-		for (size_t i = 0; i < def->ncols; i++)
-			if (def->cols[i].role == (pass ? FF_ROLE_KEY : FF_ROLE_TIMESTAMP))
-				key_cols[nkey++] = i;
+	struct ff_pg_table h;
+	ff_pg_table_init(&h, def);
+	char *sql;
+	size_t size;
+	int has = ff_pg_has(pg, h.qhistory), rc = has < 0 ? -1 : 0;
 	if (has > 0) {
-		FILE *m = stream(&sql, &size);
-		ff_history_create_sql(m, def, key_cols, nkey);
-		rc = run(NULL, copy, m, &sql, NULL);
+		FILE *m = ff_pg_sql_open(&sql, &size);
+		ff_history_create_sql(m, def, h.pk_cols, h.npk);
+		rc = run_copy(copy, m, &sql);
 	}
-	free(key_cols);
+	ff_pg_table_release(&h);
 	return rc;
 }
 
@@ -288,9 +237,9 @@ static int delete_count(struct ff_pg *pg, const char *qtable, const char *cond, 
 {
 	char *sql, *v = NULL;
 	size_t size;
-	FILE *m = stream(&sql, &size);
+	FILE *m = ff_pg_sql_open(&sql, &size);
 	fprintf(m, "WITH d AS (DELETE FROM %s WHERE %s RETURNING 1) SELECT count(*) FROM d", qtable, cond);
-	fclose(m);
+	ff_pg_sql_close(m, &sql);
 	int rc = ff_pg_value(pg, sql, 0, NULL, &v, "cannot vacuum");
 	*n = v ? strtoll(v, NULL, 10) : 0;
 	free(v);
@@ -304,15 +253,14 @@ static int vacuum_table(struct ff_pg *pg, struct ff_store *st, const char *table
 	int64_t history_from = 0, n = 0;
 	if (ff_store_vacuum_floor(st, table, keep_versions, keep, &r->oldest, &history_from) < 0)
 		return -1;
-	char cond[64], name[FF_DB_IDENT_SIZE + 16], q[FF_DB_IDENT_SIZE];
+	char cond[64], q[FF_DB_IDENT_SIZE];
 	snprintf(cond, sizeof cond, "ff_valid_to <= %" PRId64, r->oldest);
 	const char *side[3] = {"ff_history_", "ff_histstate_", "ff_changes_"};
 	for (int t = 0; t < 3; t++) {
-		snprintf(name, sizeof name, "%s%s", side[t], table);
 		ff_db_side_name(q, sizeof q, side[t], table);
 		if (t == 2)
 			snprintf(cond, sizeof cond, "version <= %" PRId64, r->oldest);
-		int has = ff_pg_has(pg, name);
+		int has = ff_pg_has(pg, q);
 		if (has < 0 || (has && delete_count(pg, q, cond, &n) < 0))
 			return -1;
 		if (t == 0)
@@ -324,13 +272,13 @@ static int vacuum_table(struct ff_pg *pg, struct ff_store *st, const char *table
 		return 0;
 	char *sql;
 	size_t size;
-	FILE *m = stream(&sql, &size);
+	FILE *m = ff_pg_sql_open(&sql, &size);
 	fputs("INSERT INTO ff_retention VALUES (", m);
 	ff_pg_literal(m, table);
 	fprintf(m, ", %" PRId64 ", %" PRId64 ", 'vacuum') ON CONFLICT (table_name) DO UPDATE SET"
 		   " history_from = greatest(ff_retention.history_from, excluded.history_from),"
 		   " feed_from = excluded.feed_from, kept_by = 'vacuum'", r->oldest, r->oldest);
-	return run(pg, NULL, m, &sql, "cannot vacuum");
+	return ff_pg_sql_exec(pg, m, &sql, "cannot vacuum");
 }
 
 int ff_pg_store_vacuum(const char *conninfo, int64_t keep_versions, int64_t keep, struct ff_vacuum_result **out,

@@ -14,7 +14,6 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 
 #include "ff_pg.h"
 #include "ff_store.h"
@@ -47,26 +46,5 @@ int ff_pg_history_pull(struct ff_pg *pg, struct ff_store *copy, const struct ff_
  * PostgreSQL has them (the versions they make readable are those of
  * ff_store_as_of_version). Returns 0 or -1 (reported). */
 int ff_pg_history_stub(struct ff_pg *pg, struct ff_store *copy, const struct ff_table_def *def);
-
-/* ---- from ff_pg_store.c ---- */
-
-/* Serialises the pushes of every writer of a store (and vacuums): "ff"
- * format 1, as the SQLite store's application id. */
-#define FF_PG_PUSH_LOCK "1717960705"
-
-/* The kind a column of type t travels as. */
-enum ff_pg_kind ff_pg_kind_of(enum ff_type t);
-/* The PostgreSQL type of a key column (texts compare bytewise). */
-const char *ff_pg_key_type(enum ff_pg_kind kind);
-/* "a", "b", ... each after prefix, into m. */
-void ff_pg_names(FILE *m, const struct ff_pg_col *cols, size_t n, const char *prefix);
-/* 'text' as an SQL literal (quotes doubled), into m. */
-void ff_pg_literal(FILE *m, const char *text);
-/* 1 if PostgreSQL has the table (unquoted name), 0 if not, -1 on error. */
-int ff_pg_has(struct ff_pg *pg, const char *name);
-/* Copy the rows of from (a PostgreSQL table and condition) into the
- * SQLite table qtable of st. Returns 0 or -1 (reported). */
-int ff_pg_pull(struct ff_pg *pg, struct ff_store *st, const char *qtable, const struct ff_pg_col *cols,
-	       size_t ncols, const char *from);
 
 #endif

@@ -17,6 +17,7 @@
 #include "ff_pg.h"
 #include "ff_pg_history.h"
 #include "ff_pg_stream.h"
+#include "ff_pg_table.h"
 #include "ff_time.h"
 #include "ff_util.h"
 
@@ -63,172 +64,28 @@ static const struct cat_table cat[NCAT] = {
 	CAT("ff_store_info", info_cols, NULL, NULL),
 };
 
-#define PUSH_LOCK FF_PG_PUSH_LOCK
-
 /* The longest name PostgreSQL keeps whole (NAMEDATALEN - 1). */
 #define PG_NAME_MAX 63
 
-/* ---- a feature table's columns ---- */
-
-struct tcols {
-	struct ff_pg_col *rows, *pk, *state, *changes;
-	size_t nrows, npk, nstate, nchanges;
-	size_t nkeys;         /* key columns (without the timestamp key) */
-	size_t *row_keys;     /* their fields among rows */
-	size_t *state_keys;   /* and among state */
-	char q[FF_DB_IDENT_SIZE], qstate[FF_DB_IDENT_SIZE], qchanges[FF_DB_IDENT_SIZE];
-	char qtouched[FF_DB_IDENT_SIZE], qtouched_state[FF_DB_IDENT_SIZE];
-	const char *name;
-};
-
-static enum ff_pg_kind kind_of(enum ff_type t)
-{
-	switch (t) {
-	case FF_TYPE_TEXT: return FF_PG_TEXT;
-	case FF_TYPE_REAL: return FF_PG_REAL;
-	case FF_TYPE_TIMESTAMP: return FF_PG_EPOCH;
-	default: return FF_PG_INT;
-	}
-}
-
-/* The primary key is the timestamp key, then the keys (ff-store(5)). */
-static void tcols_init(struct tcols *c, const struct ff_table_def *def)
-{
-	memset(c, 0, sizeof *c);
-	size_t n = def->ncols;
-	c->name = def->name;
-	c->rows = ff_xcalloc(n, sizeof *c->rows);
-	c->pk = ff_xcalloc(n, sizeof *c->pk);
-	c->state = ff_xcalloc(n + 1, sizeof *c->state);
-	c->changes = ff_xcalloc(n + 2, sizeof *c->changes);
-	c->row_keys = ff_xcalloc(n, sizeof *c->row_keys);
-	c->state_keys = ff_xcalloc(n, sizeof *c->state_keys);
-	for (size_t i = 0; i < n; i++) {
-		c->rows[i] = (struct ff_pg_col){def->cols[i].name, kind_of(def->cols[i].type)};
-		if (def->cols[i].role == FF_ROLE_TIMESTAMP)
-			c->pk[c->npk++] = c->rows[i];
-	}
-	c->nrows = n;
-	for (size_t i = 0; i < n; i++)
-		if (def->cols[i].role == FF_ROLE_KEY) {
-			c->row_keys[c->nkeys] = i;
-			c->state_keys[c->nkeys++] = c->npk;
-			c->pk[c->npk++] = c->rows[i];
-		}
-	c->changes[0] = (struct ff_pg_col){"version", FF_PG_INT};
-	c->changes[1] = (struct ff_pg_col){"op", FF_PG_TEXT};
-	for (size_t i = 0; i < c->npk; i++)
-		c->state[i] = c->changes[i + 2] = c->pk[i];
-	c->state[c->npk] = (struct ff_pg_col){"state", FF_PG_BLOB};
-	c->nstate = c->npk + 1;
-	c->nchanges = c->npk + 2;
-	ff_db_quote(c->q, sizeof c->q, def->name);
-	ff_db_side_name(c->qstate, sizeof c->qstate, "ff_state_", def->name);
-	ff_db_side_name(c->qchanges, sizeof c->qchanges, "ff_changes_", def->name);
-	ff_db_side_name(c->qtouched, sizeof c->qtouched, "ff_touched_", def->name);
-	ff_db_side_name(c->qtouched_state, sizeof c->qtouched_state, "ff_touched_state_", def->name);
-}
-
-static void tcols_release(struct tcols *c)
-{
-	free(c->rows);
-	free(c->pk);
-	free(c->state);
-	free(c->changes);
-	free(c->row_keys);
-	free(c->state_keys);
-}
-
-/* "a", "b", ... with a prefix per name ("t." or ""). */
-static void names(FILE *m, const struct ff_pg_col *cols, size_t n, const char *prefix)
-{
-	char q[FF_DB_IDENT_SIZE];
-	for (size_t i = 0; i < n; i++) {
-		ff_db_quote(q, sizeof q, cols[i].name);
-		fprintf(m, "%s%s%s", i ? ", " : "", prefix, q);
-	}
-}
-
-static char *sql_of(FILE *m, char **buf)
-{
-	fclose(m);
-	return *buf;
-}
-
-static FILE *sql_open(char **buf, size_t *size)
-{
-	*buf = NULL;
-	FILE *m = open_memstream(buf, size);
-	if (!m)
-		ff_die(1, "out of memory");
-	return m;
-}
-
-/* Close the memstream m of *buf and run its SQL on pg. Returns 0 or -1. */
-static int exec_stream(struct ff_pg *pg, FILE *m, char **buf, const char *what)
-{
-	fclose(m);
-	int rc = ff_pg_exec(pg, *buf, what);
-	free(*buf);
-	*buf = NULL;
-	return rc;
-}
-
-/* 'text' as an SQL literal (quotes doubled), into a memstream. */
-static void literal(FILE *m, const char *text)
-{
-	fputc('\'', m);
-	for (const char *p = text; *p; p++) {
-		if (*p == '\'')
-			fputc('\'', m);
-		fputc(*p, m);
-	}
-	fputc('\'', m);
-}
-
 /* ---- PostgreSQL to SQLite ---- */
 
-struct pull {
-	sqlite3 *db;
-	const char *db_name;
-	sqlite3_stmt *ins;
-	const struct ff_pg_col *cols;
-	size_t ncols;
-	const struct ff_shard *shard; /* keep only its keys (NULL: all) */
+/* The rows of a shard's keys (fields keys of a row). */
+struct owned {
+	const struct ff_shard *shard;
 	const size_t *keys;
 	size_t nkeys;
 };
 
-static int pull_row(void *ctx, const struct ff_cell *f)
+static int owned_row(void *ctx, const struct ff_cell *f)
 {
-	struct pull *p = ctx;
-	if (p->shard && p->shard->n) {
-		const char *v[FF_SHARD_KEYS_MAX];
-		size_t l[FF_SHARD_KEYS_MAX];
-		for (size_t k = 0; k < p->nkeys; k++) {
-			v[k] = f[p->keys[k]].s ? f[p->keys[k]].s : "";
-			l[k] = f[p->keys[k]].len;
-		}
-		if (!ff_shard_owns(p->shard, v, l, p->nkeys))
-			return 0;
+	const struct owned *o = ctx;
+	const char *v[FF_SHARD_KEYS_MAX];
+	size_t l[FF_SHARD_KEYS_MAX];
+	for (size_t k = 0; k < o->nkeys; k++) {
+		v[k] = f[o->keys[k]].s ? f[o->keys[k]].s : "";
+		l[k] = f[o->keys[k]].len;
 	}
-	sqlite3_stmt *s = p->ins;
-	for (size_t i = 0; i < p->ncols; i++) {
-		int idx = (int)i + 1;
-		const struct ff_cell *c = &f[i];
-		if (c->null) {
-			sqlite3_bind_null(s, idx);
-			continue;
-		}
-		switch (p->cols[i].kind) {
-		case FF_PG_INT: sqlite3_bind_int64(s, idx, c->i); break;
-		case FF_PG_EPOCH: sqlite3_bind_int64(s, idx, ff_floor_div(c->i, FF_USEC)); break;
-		case FF_PG_REAL: sqlite3_bind_double(s, idx, c->d); break;
-		case FF_PG_BLOB: sqlite3_bind_blob(s, idx, c->s, (int)c->len, SQLITE_STATIC); break;
-		default: sqlite3_bind_text(s, idx, c->s ? c->s : "", (int)c->len, SQLITE_STATIC); break;
-		}
-	}
-	return ff_db_step_done(p->db, p->db_name, s, "cannot copy the store");
+	return ff_shard_owns(o->shard, v, l, o->nkeys);
 }
 
 /* Copy the rows of "from" (a PostgreSQL table and condition) into the
@@ -236,36 +93,9 @@ static int pull_row(void *ctx, const struct ff_cell *f)
 static int pull(struct ff_pg *pg, struct ff_store *st, const char *qtable, const struct ff_pg_col *cols,
 		size_t ncols, const char *from, const struct ff_shard *shard, const size_t *keys, size_t nkeys)
 {
-	char *sql;
-	size_t size;
-	FILE *m = sql_open(&sql, &size);
-	fprintf(m, "INSERT INTO main.%s (", qtable);
-	names(m, cols, ncols, "");
-	fputs(") VALUES (", m);
-	for (size_t i = 0; i < ncols; i++)
-		fprintf(m, "%s?", i ? ", " : "");
-	fputc(')', m);
-	sql_of(m, &sql);
-	struct pull p = {ff_store_db(st), ff_store_path(st), NULL, cols, ncols, shard, keys, nkeys};
-	int rc = ff_db_prepare(p.db, p.db_name, sql, &p.ins, "cannot copy the store");
-	free(sql);
-	if (rc == 0)
-		rc = ff_pg_copy_out(pg, cols, ncols, from, pull_row, &p);
-	sqlite3_finalize(p.ins);
-	return rc;
-}
-
-/* 1 if PostgreSQL has the table (unquoted name), 0 if not, -1 on error. */
-static int pg_has(struct ff_pg *pg, const char *name)
-{
-	char *v = NULL, q[FF_DB_IDENT_SIZE];
-	ff_db_quote(q, sizeof q, name);
-	const char *params[] = {q};
-	if (ff_pg_value(pg, "SELECT to_regclass($1)::text", 1, params, &v, "cannot read the catalog") < 0)
-		return -1;
-	int has = v != NULL;
-	free(v);
-	return has;
+	struct owned o = {shard, keys, nkeys};
+	return ff_pg_copy_to_db(pg, cols, ncols, from, ff_store_db(st), ff_store_path(st), qtable,
+				shard && shard->n ? owned_row : NULL, &o);
 }
 
 /* A catalog table's rows (those of table, if given) into the copy. */
@@ -274,13 +104,13 @@ static int pull_catalog(struct ff_pg *pg, struct ff_store *st, int which, const 
 	const struct cat_table *c = &cat[which];
 	char *from, q[FF_DB_IDENT_SIZE];
 	size_t size;
-	FILE *m = sql_open(&from, &size);
+	FILE *m = ff_pg_sql_open(&from, &size);
 	fputs(c->name, m);
 	if (table && c->by_table) {
 		fprintf(m, " WHERE %s = ", c->by_table);
-		literal(m, table);
+		ff_pg_literal(m, table);
 	}
-	sql_of(m, &from);
+	ff_pg_sql_close(m, &from);
 	ff_db_quote(q, sizeof q, c->name);
 	size_t ncols = c->ncols;
 	if (which == CAT_VERSIONS) {
@@ -357,7 +187,7 @@ static int open_copy(struct ff_pg *pg, const char *path, int has_catalog, struct
 	    ff_store_batch_table(st) < 0)
 		goto fail;
 	if (has_catalog) {
-		int has_info = pg_has(pg, "ff_store_info");
+		int has_info = ff_pg_has(pg, "ff_store_info");
 		char *id = NULL;
 		if (has_info < 0 || (has_info && ff_pg_value(pg, "SELECT id FROM ff_store_info LIMIT 1", 0, NULL, &id,
 							    "cannot read the identity") < 0))
@@ -448,18 +278,18 @@ static int64_t copy_mode(const struct copy *cp, const char *table)
 /* The rows a sync of the table from version since reads (ff_online.c,
  * apply_changes): the change feed after it, the rows it names and those
  * appended after since. */
-static int pull_changed(struct ff_pg *pg, struct ff_store *st, const struct tcols *c, int64_t since)
+static int pull_changed(struct ff_pg *pg, struct ff_store *st, const struct ff_pg_table *c, int64_t since)
 {
 	int64_t appended = 0;
 	int found = ff_store_appended_from(st, c->name, since, &appended);
 	char *from, q[FF_DB_IDENT_SIZE];
 	size_t size;
-	FILE *m = sql_open(&from, &size);
+	FILE *m = ff_pg_sql_open(&from, &size);
 	fprintf(m, "%s WHERE version > %" PRId64, c->qchanges, since);
-	sql_of(m, &from);
+	ff_pg_sql_close(m, &from);
 	int rc = found < 0 ? -1 : pull(pg, st, c->qchanges, c->changes, c->nchanges, from, NULL, NULL, 0);
 	free(from);
-	m = sql_open(&from, &size);
+	m = ff_pg_sql_open(&from, &size);
 	fprintf(m, "%s AS t WHERE EXISTS (SELECT 1 FROM %s AS c WHERE c.version > %" PRId64, c->q, c->qchanges, since);
 	for (size_t i = 0; i < c->npk; i++) {
 		ff_db_quote(q, sizeof q, c->pk[i].name);
@@ -469,7 +299,7 @@ static int pull_changed(struct ff_pg *pg, struct ff_store *st, const struct tcol
 	ff_db_quote(q, sizeof q, c->pk[0].name);
 	if (found)
 		fprintf(m, " OR t.%s >= to_timestamp(%" PRId64 ")::timestamp", q, appended);
-	sql_of(m, &from);
+	ff_pg_sql_close(m, &from);
 	if (rc == 0)
 		rc = pull(pg, st, c->q, c->rows, c->nrows, from, NULL, NULL, 0);
 	free(from);
@@ -484,18 +314,18 @@ static int make_copy(struct copy *cp, const char *snapshot)
 	char **tables = NULL, *set = NULL;
 	size_t size;
 	int rc = -1;
-	FILE *m = sql_open(&set, &size);
+	FILE *m = ff_pg_sql_open(&set, &size);
 	fputs("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", m);
 	if (snapshot) {
 		/* As of the snapshot of the process's other copy: one store. */
 		fputs("; SET TRANSACTION SNAPSHOT ", m);
-		literal(m, snapshot);
+		ff_pg_literal(m, snapshot);
 	}
-	sql_of(m, &set);
+	ff_pg_sql_close(m, &set);
 	if (ff_pg_connect(cp->conninfo, &cp->pg) < 0 || ff_pg_exec(cp->pg, set, "cannot read the store") < 0 ||
 	    ff_pg_value(cp->pg, "SELECT pg_export_snapshot()", 0, NULL, &cp->snapshot, "cannot read the store") < 0)
 		goto out;
-	int has = pg_has(cp->pg, "ff_catalog");
+	int has = ff_pg_has(cp->pg, "ff_catalog");
 	if (has <= 0) {
 		if (has == 0)
 			ff_error("%s: not an ff store (no ff_catalog)", cp->conninfo);
@@ -521,11 +351,9 @@ static int make_copy(struct copy *cp, const char *snapshot)
 				goto out;
 			continue;
 		}
-		struct tcols c;
-		tcols_init(&c, &def);
-		char changes[FF_DB_IDENT_SIZE];
-		snprintf(changes, sizeof changes, "ff_changes_%s", tables[i]);
-		int has_changes = pg_has(cp->pg, changes);
+		struct ff_pg_table c;
+		ff_pg_table_init(&c, &def);
+		int has_changes = ff_pg_has(cp->pg, c.qchanges);
 		if (mode >= 0 && has_changes == 0)
 			mode = COPY_ALL; /* no feed to follow: the sync copies it whole */
 		int ok = has_changes >= 0 && ff_store_create_table(st, &def, 0) == 0;
@@ -536,7 +364,7 @@ static int make_copy(struct copy *cp, const char *snapshot)
 			 (!has_changes || mode == COPY_AS_OF ||
 			  pull_side(cp->pg, st, c.qchanges, c.changes, c.nchanges, NULL, NULL, 0) == 0) &&
 			 ff_pg_history_pull(cp->pg, st, &def) == 0;
-		tcols_release(&c);
+		ff_pg_table_release(&c);
 		ff_table_def_release(&def);
 		if (!ok)
 			goto out;
@@ -646,29 +474,27 @@ int ff_pg_store_open(const char *conninfo, struct ff_store **out)
 
 int ff_pg_store_figures(const char *conninfo, const struct ff_table_def *def, struct ff_pg_figures *f)
 {
-	struct tcols c;
-	tcols_init(&c, def);
-	char qh[FF_DB_IDENT_SIZE], qm[FF_DB_IDENT_SIZE], qts[FF_DB_IDENT_SIZE], *sql, *v = NULL;
-	ff_db_side_name(qh, sizeof qh, "ff_history_", def->name);
-	ff_db_side_name(qm, sizeof qm, "ff_histstate_", def->name);
+	struct ff_pg_table c;
+	ff_pg_table_init(&c, def);
+	char qts[FF_DB_IDENT_SIZE], *sql, *v = NULL;
 	ff_db_quote(qts, sizeof qts, c.pk[0].name);
 	size_t size;
-	FILE *m = sql_open(&sql, &size);
+	FILE *m = ff_pg_sql_open(&sql, &size);
 	fprintf(m, "SELECT concat_ws(' ', (SELECT count(*) FROM %s), (SELECT count(*) FROM (SELECT DISTINCT ", c.q);
 	for (size_t k = 0; k < c.nkeys; k++)
-		names(m, &c.rows[c.row_keys[k]], 1, k ? ", " : "");
+		ff_pg_names(m, &c.rows[c.row_keys[k]], 1, k ? ", " : "");
 	fprintf(m, "%s FROM %s) AS k)", c.nkeys ? "" : "1", c.q);
 	/* Sizes of tables that may be missing: 0. */
-	const char *side[5] = {c.q, c.qchanges, c.qstate, qh, qm};
+	const char *side[5] = {c.q, c.qchanges, c.qstate, c.qhistory, c.qhiststate};
 	for (int t = 0; t < 5; t++) {
 		fputs(t == 0 || t == 3 ? ", " : " + ", m);
 		fputs("coalesce(pg_total_relation_size(to_regclass(", m);
-		literal(m, side[t]);
+		ff_pg_literal(m, side[t]);
 		fputs(")), 0)", m);
 	}
 	fprintf(m, ", (SELECT floor(extract(epoch FROM min(%s)))::bigint FROM %s),"
 		   " (SELECT floor(extract(epoch FROM max(%s)))::bigint FROM %s))", qts, c.q, qts, c.q);
-	sql_of(m, &sql);
+	ff_pg_sql_close(m, &sql);
 	pthread_mutex_lock(&copies_mu);
 	struct copy *cp = get_copy(conninfo);
 	/* In the copy's transaction: as of its snapshot. */
@@ -681,7 +507,7 @@ int ff_pg_store_figures(const char *conninfo, const struct ff_table_def *def, st
 	*f = (struct ff_pg_figures){x[0], c.nkeys ? x[1] : 0, x[4], x[5], n == 6, x[2], x[3]};
 	free(v);
 	free(sql);
-	tcols_release(&c);
+	ff_pg_table_release(&c);
 	return rc;
 }
 
@@ -697,13 +523,13 @@ int ff_pg_store_rows(const char *conninfo, const struct ff_table_def *def, const
 	struct ff_pg *pg = NULL;
 	struct ff_pg_col *pc = ff_xcalloc(n ? n : 1, sizeof *pc);
 	for (size_t i = 0; i < n; i++)
-		pc[i] = (struct ff_pg_col){def->cols[cols[i]].name, kind_of(def->cols[cols[i]].type)};
+		pc[i] = (struct ff_pg_col){def->cols[cols[i]].name, ff_pg_kind_of(def->cols[cols[i]].type)};
 	char *set = NULL;
 	size_t size;
-	FILE *m = sql_open(&set, &size);
+	FILE *m = ff_pg_sql_open(&set, &size);
 	fputs("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT ", m);
-	literal(m, snapshot);
-	sql_of(m, &set);
+	ff_pg_literal(m, snapshot);
+	ff_pg_sql_close(m, &set);
 	/* In the heap's order: the loader sorts each key's rows by time. */
 	char q[FF_DB_IDENT_SIZE];
 	ff_db_quote(q, sizeof q, def->name);
@@ -727,7 +553,7 @@ int ff_pg_store_rows(const char *conninfo, const struct ff_table_def *def, const
 /* A table whose new rows go to its staging table as they are written. */
 struct streamed {
 	int on;
-	struct tcols c;
+	struct ff_pg_table c;
 	struct ff_pg_rows rows;  /* not sent yet */
 	char stage[64];
 	/* A table the write creates is not watched by triggers (they cost a
@@ -744,7 +570,7 @@ struct streamed {
 struct lazy {
 	int on;               /* rows before from are not in the copy yet */
 	struct ff_table_def def;
-	struct tcols c;
+	struct ff_pg_table c;
 	int64_t from;         /* the copy holds the rows at or after it (seconds) */
 	int64_t first, last;  /* the earliest and latest row in PostgreSQL */
 	int64_t copied;       /* rows copied, for -v */
@@ -788,11 +614,11 @@ void ff_pg_writer_close(struct ff_pg_writer *w)
 	for (size_t i = 0; i < w->n; i++) {
 		free(w->tables[i]);
 		if (w->lazy[i].def.name) {
-			tcols_release(&w->lazy[i].c);
+			ff_pg_table_release(&w->lazy[i].c);
 			ff_table_def_release(&w->lazy[i].def);
 		}
 		if (w->streamed[i].on)
-			tcols_release(&w->streamed[i].c);
+			ff_pg_table_release(&w->streamed[i].c);
 		sqlite3_finalize(w->streamed[i].touch);
 		ff_pg_rows_release(&w->streamed[i].rows);
 	}
@@ -811,11 +637,11 @@ enum watching { WATCH_ALL, WATCH_UNSTREAMED, WATCH_NONE };
 
 /* Record the keys of the rows (and states) the write changes: triggers on
  * the copy, into temporary tables (made again on a table made again). */
-static int watch(struct ff_pg_writer *w, const struct tcols *c, enum watching what)
+static int watch(struct ff_pg_writer *w, const struct ff_pg_table *c, enum watching what)
 {
 	char *sql;
 	size_t size;
-	FILE *m = sql_open(&sql, &size);
+	FILE *m = ff_pg_sql_open(&sql, &size);
 	const char *tt[2] = {c->qtouched, c->qtouched_state}, *on[2] = {c->q, c->qstate};
 	for (int t = 0; t < 2; t++) {
 		fprintf(m, "CREATE TEMP TABLE IF NOT EXISTS %s (", tt[t]);
@@ -825,7 +651,7 @@ static int watch(struct ff_pg_writer *w, const struct tcols *c, enum watching wh
 			fprintf(m, "%s%s %s NOT NULL", i ? ", " : "", q, c->pk[i].kind == FF_PG_TEXT ? "TEXT" : "INTEGER");
 		}
 		fputs(", PRIMARY KEY (", m);
-		names(m, c->pk, c->npk, "");
+		ff_pg_names(m, c->pk, c->npk, "");
 		fputs(")) WITHOUT ROWID;\n", m);
 		static const char *const events[] = {"INSERT", "UPDATE", "DELETE"};
 		for (int e = 0; e < 3; e++) {
@@ -836,11 +662,11 @@ static int watch(struct ff_pg_writer *w, const struct tcols *c, enum watching wh
 						    : " WHEN NOT ff_pg_fast() AND NOT ff_pg_pulling()";
 			fprintf(m, "CREATE TEMP TRIGGER \"ff_watch_%d_%d_%s\" AFTER %s ON main.%s%s BEGIN INSERT OR IGNORE"
 				   " INTO %s VALUES (", t, e, c->name, events[e], on[t], when, tt[t]);
-			names(m, c->pk, c->npk, e == 2 ? "OLD." : "NEW.");
+			ff_pg_names(m, c->pk, c->npk, e == 2 ? "OLD." : "NEW.");
 			fputs("); END;\n", m);
 		}
 	}
-	sql_of(m, &sql);
+	ff_pg_sql_close(m, &sql);
 	int rc = ff_db_exec(ff_store_db(w->st), ff_store_path(w->st), sql);
 	free(sql);
 	return rc;
@@ -873,7 +699,7 @@ static int pull_range(struct ff_pg_writer *w, struct lazy *lz, int64_t lo, int64
 {
 	char *from;
 	size_t size;
-	FILE *m = sql_open(&from, &size);
+	FILE *m = ff_pg_sql_open(&from, &size);
 	fprintf(m, "%s WHERE true", lz->c.q);
 	char q[FF_DB_IDENT_SIZE];
 	ff_db_quote(q, sizeof q, lz->c.pk[0].name);
@@ -881,7 +707,7 @@ static int pull_range(struct ff_pg_writer *w, struct lazy *lz, int64_t lo, int64
 		fprintf(m, " AND %s >= to_timestamp(%" PRId64 ") AT TIME ZONE 'UTC'", q, lo);
 	if (hi != INT64_MAX)
 		fprintf(m, " AND %s < to_timestamp(%" PRId64 ") AT TIME ZONE 'UTC'", q, hi);
-	sql_of(m, &from);
+	ff_pg_sql_close(m, &from);
 	int64_t before = sqlite3_total_changes64(ff_store_db(w->st));
 	w->pulling = 1;
 	int rc = pull(w->snap, w->st, lz->c.q, lz->c.rows, lz->c.nrows, from, &w->shard, lz->c.row_keys,
@@ -908,17 +734,17 @@ static int lazy_start(struct ff_pg_writer *w, size_t i)
 		memset(&lz->def, 0, sizeof lz->def);
 		return ff_error("%s: table %s: not in the copy", ff_pg_name(w->snap), w->tables[i]);
 	}
-	tcols_init(&lz->c, &lz->def);
+	ff_pg_table_init(&lz->c, &lz->def);
 	char q[FF_DB_IDENT_SIZE];
 	ff_db_quote(q, sizeof q, lz->c.pk[0].name);
-	FILE *m = sql_open(&sql, &size);
+	FILE *m = ff_pg_sql_open(&sql, &size);
 	fprintf(m, "SELECT floor(extract(epoch FROM min(%s)))::bigint FROM %s", q, lz->c.q);
-	sql_of(m, &sql);
+	ff_pg_sql_close(m, &sql);
 	int rc = ff_pg_value(w->snap, sql, 0, NULL, &first, "cannot read the table");
 	free(sql);
-	m = sql_open(&sql, &size);
+	m = ff_pg_sql_open(&sql, &size);
 	fprintf(m, "SELECT floor(extract(epoch FROM max(%s)))::bigint FROM %s", q, lz->c.q);
-	sql_of(m, &sql);
+	ff_pg_sql_close(m, &sql);
 	if (rc == 0)
 		rc = ff_pg_value(w->snap, sql, 0, NULL, &last, "cannot read the table");
 	free(sql);
@@ -936,9 +762,9 @@ static int lazy_start(struct ff_pg_writer *w, size_t i)
 		lz->from = INT64_MIN;
 	if (pull_range(w, lz, lz->from, INT64_MAX) < 0)
 		return -1;
-	m = sql_open(&sql, &size);
+	m = ff_pg_sql_open(&sql, &size);
 	fprintf(m, "SELECT EXISTS (SELECT 1 FROM main.%s)", lz->c.q);
-	sql_of(m, &sql);
+	ff_pg_sql_close(m, &sql);
 	for (int64_t span = DAY; lz->from != INT64_MIN; span *= 2) {
 		char *any = copy_text(w, sql, "", 0);
 		if (!any) {
@@ -1017,7 +843,7 @@ int ff_pg_writer_open(const char *conninfo, const char *const *tables, size_t n,
 	if (ff_pg_connect(conninfo, &w->snap) < 0 ||
 	    ff_pg_exec(w->snap, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "cannot read the store") < 0)
 		goto fail;
-	int has_catalog = pg_has(w->snap, "ff_catalog");
+	int has_catalog = ff_pg_has(w->snap, "ff_catalog");
 	if (has_catalog < 0 || open_copy(w->snap, w->path, has_catalog, &w->st) < 0)
 		goto fail;
 	ff_store_set_name(w->st, conninfo); /* never committed: only messages name it */
@@ -1039,8 +865,8 @@ int ff_pg_writer_open(const char *conninfo, const char *const *tables, size_t n,
 			goto fail;
 		if (!found)
 			continue;
-		struct tcols c;
-		tcols_init(&c, &def);
+		struct ff_pg_table c;
+		ff_pg_table_init(&c, &def);
 		int64_t before = sqlite3_total_changes64(ff_store_db(w->st));
 		int ok = ff_store_create_table(w->st, &def, 1) == 0 &&
 			 (merge ? lazy_start(w, i)
@@ -1049,7 +875,7 @@ int ff_pg_writer_open(const char *conninfo, const char *const *tables, size_t n,
 			w->lazy[i].copied = sqlite3_total_changes64(ff_store_db(w->st)) - before;
 		ok = ok && pull_side(w->snap, w->st, c.qstate, c.state, c.nstate, &w->shard, c.state_keys, c.nkeys) == 0 &&
 		     watch(w, &c, WATCH_ALL) == 0;
-		tcols_release(&c);
+		ff_pg_table_release(&c);
 		ff_table_def_release(&def);
 		if (!ok)
 			goto fail;
@@ -1079,7 +905,7 @@ static int bootstrap(struct ff_pg *pg)
 {
 	char *sql, q[FF_DB_IDENT_SIZE];
 	size_t size;
-	FILE *m = sql_open(&sql, &size);
+	FILE *m = ff_pg_sql_open(&sql, &size);
 	for (int t = 0; t < NCAT; t++) {
 		fprintf(m, "CREATE TABLE IF NOT EXISTS %s (", cat[t].name);
 		for (size_t i = 0; i < cat[t].ncols; i++) {
@@ -1096,7 +922,7 @@ static int bootstrap(struct ff_pg *pg)
 	fputs("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema ="
 	      " current_schema() AND table_name = 'ff_versions' AND column_name = 'shard') THEN"
 	      " ALTER TABLE ff_versions ADD COLUMN shard text; END IF; END $$;", m);
-	int rc = exec_stream(pg, m, &sql, "cannot create the catalog");
+	int rc = ff_pg_sql_exec(pg, m, &sql, "cannot create the catalog");
 	return rc;
 }
 
@@ -1106,7 +932,7 @@ static int copy_in(struct ff_pg_writer *w, const char *qtable, const struct ff_p
 	return ff_pg_copy_in(w->pg, qtable, cols, n, ff_store_db(w->st), w->path, select);
 }
 
-static int is_pk(const struct tcols *c, const char *name)
+static int is_pk(const struct ff_pg_table *c, const char *name)
 {
 	for (size_t i = 0; i < c->npk; i++)
 		if (strcmp(c->pk[i].name, name) == 0)
@@ -1121,13 +947,13 @@ static int upsert_from(struct ff_pg_writer *w, const char *qtable, const struct 
 {
 	char *sql, q[FF_DB_IDENT_SIZE];
 	size_t size;
-	FILE *m = sql_open(&sql, &size);
+	FILE *m = ff_pg_sql_open(&sql, &size);
 	fprintf(m, "INSERT INTO %s (", qtable);
-	names(m, cols, n, "");
+	ff_pg_names(m, cols, n, "");
 	fputs(") SELECT ", m);
-	names(m, cols, n, "");
+	ff_pg_names(m, cols, n, "");
 	fprintf(m, " FROM %s ON CONFLICT (", qsource);
-	names(m, pk, npk, "");
+	ff_pg_names(m, pk, npk, "");
 	fputs(") DO ", m);
 	int first = 1;
 	for (size_t i = 0; i < n; i++) {
@@ -1142,7 +968,7 @@ static int upsert_from(struct ff_pg_writer *w, const char *qtable, const struct 
 	}
 	if (first)
 		fputs("NOTHING", m);
-	return exec_stream(w->pg, m, &sql, "cannot write");
+	return ff_pg_sql_exec(w->pg, m, &sql, "cannot write");
 }
 
 /* The same with the rows the copy's select gives. */
@@ -1151,9 +977,9 @@ static int upsert(struct ff_pg_writer *w, const char *qtable, const struct ff_pg
 {
 	char *sql;
 	size_t size;
-	FILE *m = sql_open(&sql, &size);
+	FILE *m = ff_pg_sql_open(&sql, &size);
 	fprintf(m, "DROP TABLE IF EXISTS ff_in; CREATE TEMP TABLE ff_in (LIKE %s)", qtable);
-	if (exec_stream(w->pg, m, &sql, "cannot write") < 0 || copy_in(w, "ff_in", cols, n, select) < 0)
+	if (ff_pg_sql_exec(w->pg, m, &sql, "cannot write") < 0 || copy_in(w, "ff_in", cols, n, select) < 0)
 		return -1;
 	return upsert_from(w, qtable, cols, n, pk, npk, "ff_in");
 }
@@ -1164,25 +990,18 @@ static int delete_from(struct ff_pg_writer *w, const char *qtable, const struct 
 {
 	char *sql, q[FF_DB_IDENT_SIZE];
 	size_t size;
-	FILE *m = sql_open(&sql, &size);
+	FILE *m = ff_pg_sql_open(&sql, &size);
 	fprintf(m, "DELETE FROM %s AS t USING %s AS g WHERE ", qtable, qgone);
 	for (size_t i = 0; i < npk; i++) {
 		ff_db_quote(q, sizeof q, pk[i].name);
 		fprintf(m, "%st.%s = g.%s", i ? " AND " : "", q, q);
 	}
-	return exec_stream(w->pg, m, &sql, "cannot write");
-}
-
-/* Texts compare bytewise, as in SQLite, whatever the database's locale
- * (and keys sort several times faster). */
-static const char *pg_key_type(enum ff_pg_kind kind)
-{
-	return kind == FF_PG_TEXT ? "text COLLATE \"C\"" : ff_pg_type(kind);
+	return ff_pg_sql_exec(w->pg, m, &sql, "cannot write");
 }
 
 /* CREATE TABLE qname for the rows of the table (rows: 1) or its window
  * states (0), without primary keys: they come after the rows. */
-static void ddl(FILE *m, const struct tcols *c, const char *qname, int rows)
+static void ddl(FILE *m, const struct ff_pg_table *c, const char *qname, int rows)
 {
 	char q[FF_DB_IDENT_SIZE];
 	const struct ff_pg_col *cols = rows ? c->rows : c->state;
@@ -1190,65 +1009,65 @@ static void ddl(FILE *m, const struct tcols *c, const char *qname, int rows)
 	fprintf(m, "CREATE TABLE %s (", qname);
 	for (size_t i = 0; i < n; i++) {
 		ff_db_quote(q, sizeof q, cols[i].name);
-		fprintf(m, "%s%s %s%s", i ? ", " : "", q, pg_key_type(cols[i].kind),
+		fprintf(m, "%s%s %s%s", i ? ", " : "", q, ff_pg_key_type(cols[i].kind),
 			is_pk(c, cols[i].name) || cols[i].kind == FF_PG_BLOB ? " NOT NULL" : "");
 	}
 	fputs(");\n", m);
 }
 
 /* The change feed, a new table. */
-static int pg_create_changes(struct ff_pg_writer *w, const struct tcols *c)
+static int pg_create_changes(struct ff_pg_writer *w, const struct ff_pg_table *c)
 {
 	char *sql, q[FF_DB_IDENT_SIZE];
 	size_t size;
-	FILE *m = sql_open(&sql, &size);
+	FILE *m = ff_pg_sql_open(&sql, &size);
 	fprintf(m, "CREATE TABLE %s (version bigint NOT NULL, op text NOT NULL", c->qchanges);
 	for (size_t i = 0; i < c->npk; i++) {
 		ff_db_quote(q, sizeof q, c->pk[i].name);
-		fprintf(m, ", %s %s NOT NULL", q, pg_key_type(c->pk[i].kind));
+		fprintf(m, ", %s %s NOT NULL", q, ff_pg_key_type(c->pk[i].kind));
 	}
 	fputs(", PRIMARY KEY (version, ", m);
-	names(m, c->pk, c->npk, "");
+	ff_pg_names(m, c->pk, c->npk, "");
 	fputs("));", m);
-	return exec_stream(w->pg, m, &sql, "cannot create the table");
+	return ff_pg_sql_exec(w->pg, m, &sql, "cannot create the table");
 }
 
-static int pg_add_keys(struct ff_pg_writer *w, const struct tcols *c)
+static int pg_add_keys(struct ff_pg_writer *w, const struct ff_pg_table *c)
 {
 	char *sql;
 	size_t size;
-	FILE *m = sql_open(&sql, &size);
+	FILE *m = ff_pg_sql_open(&sql, &size);
 	const char *tables[2] = {c->q, c->qstate};
 	for (int t = 0; t < 2; t++) {
 		fprintf(m, "ALTER TABLE %s ADD PRIMARY KEY (", tables[t]);
-		names(m, c->pk, c->npk, "");
+		ff_pg_names(m, c->pk, c->npk, "");
 		fputs(");\n", m);
 	}
-	return exec_stream(w->pg, m, &sql, "cannot create the table");
+	return ff_pg_sql_exec(w->pg, m, &sql, "cannot create the table");
 }
 
 /* "SELECT cols FROM main.table" (all rows), or only those whose keys the
  * temporary table touched names (present: 1), or the touched keys no
  * longer there (present: 0). */
-static char *select_rows(const struct tcols *c, const char *qtable, const struct ff_pg_col *cols, size_t n,
+static char *select_rows(const struct ff_pg_table *c, const char *qtable, const struct ff_pg_col *cols, size_t n,
 			 const char *touched, int present)
 {
 	char *sql, q[FF_DB_IDENT_SIZE];
 	size_t size;
-	FILE *m = sql_open(&sql, &size);
+	FILE *m = ff_pg_sql_open(&sql, &size);
 	if (!touched) {
 		fputs("SELECT ", m);
-		names(m, cols, n, "");
+		ff_pg_names(m, cols, n, "");
 		fprintf(m, " FROM main.%s", qtable);
 	} else if (present) {
 		fputs("SELECT ", m);
-		names(m, cols, n, "t.");
+		ff_pg_names(m, cols, n, "t.");
 		fprintf(m, " FROM main.%s AS t JOIN temp.%s USING (", qtable, touched);
-		names(m, c->pk, c->npk, "");
+		ff_pg_names(m, c->pk, c->npk, "");
 		fputc(')', m);
 	} else {
 		fputs("SELECT ", m);
-		names(m, c->pk, c->npk, "g.");
+		ff_pg_names(m, c->pk, c->npk, "g.");
 		fprintf(m, " FROM temp.%s AS g WHERE NOT EXISTS (SELECT 1 FROM main.%s AS t WHERE ", touched, qtable);
 		for (size_t i = 0; i < c->npk; i++) {
 			ff_db_quote(q, sizeof q, c->pk[i].name);
@@ -1256,7 +1075,7 @@ static char *select_rows(const struct tcols *c, const char *qtable, const struct
 		}
 		fputc(')', m);
 	}
-	return sql_of(m, &sql);
+	return ff_pg_sql_close(m, &sql);
 }
 
 /* A text from the copy, ?1 and ?2 (if the statement has them) bound to
@@ -1303,28 +1122,28 @@ int ff_pg_writer_stream(struct ff_pg_writer *w, size_t i, const struct ff_table_
 		return 0;
 	char *sql;
 	size_t size;
-	tcols_init(&sm->c, def);
+	ff_pg_table_init(&sm->c, def);
 	sm->on = 1;
 	stage_name(w, i, 1, sm->stage);
 	if (begin_push(w) < 0)
 		return -1;
-	FILE *m = sql_open(&sql, &size);
+	FILE *m = ff_pg_sql_open(&sql, &size);
 	/* Without its primary key: building it as the rows come costs the
 	 * server half as much again as building it after them (measured). */
 	ddl(m, &sm->c, sm->stage, 1);
-	if (exec_stream(w->pg, m, &sql, "cannot write") < 0)
+	if (ff_pg_sql_exec(w->pg, m, &sql, "cannot write") < 0)
 		return -1;
 	if (watch(w, &sm->c, created ? WATCH_NONE : WATCH_UNSTREAMED) < 0)
 		return -1;
 	if (!created)
 		return 0;
 	sm->def = def;
-	m = sql_open(&sql, &size);
+	m = ff_pg_sql_open(&sql, &size);
 	fprintf(m, "INSERT OR IGNORE INTO temp.%s VALUES (", sm->c.qtouched);
 	for (size_t k = 0; k < sm->c.npk; k++)
 		fprintf(m, "%s?", k ? ", " : "");
 	fputc(')', m);
-	sql_of(m, &sql);
+	ff_pg_sql_close(m, &sql);
 	int rc = ff_db_prepare(ff_store_db(w->st), w->path, sql, &sm->touch, "cannot set up the copy");
 	free(sql);
 	return rc;
@@ -1347,15 +1166,11 @@ int ff_pg_writer_put(struct ff_pg_writer *w, size_t i, struct ff_table_writer *t
 		return -1;
 	if (!sm->touch)
 		return 0;
-	/* The primary key: the timestamp key, then the keys (tcols_init). */
-	const struct ff_column *cols = sm->def->cols;
-	int idx = 1;
-	for (size_t k = 0; k < sm->def->ncols; k++)
-		if (cols[k].role == FF_ROLE_TIMESTAMP)
-			ff_cell_bind(sm->touch, idx++, cols[k].type, &cells[k]);
-	for (size_t k = 0; k < sm->def->ncols; k++)
-		if (cols[k].role == FF_ROLE_KEY)
-			ff_cell_bind(sm->touch, idx++, cols[k].type, &cells[k]);
+	/* The primary key's cells. */
+	for (size_t k = 0; k < sm->c.npk; k++) {
+		size_t col = sm->c.pk_cols[k];
+		ff_cell_bind(sm->touch, (int)k + 1, sm->def->cols[col].type, &cells[col]);
+	}
 	return ff_db_step_done(ff_store_db(w->st), w->path, sm->touch, "cannot write the copy");
 }
 
@@ -1397,13 +1212,13 @@ static int stream_end(struct ff_pg_writer *w)
 /* The staging table qstage of streamed rows made right: the rows of keys
  * the write changed otherwise than by ff_pg_writer_put_new (merged late,
  * deleted) taken out, and those still in the copy put in again. */
-static int fix_streamed(struct ff_pg_writer *w, const struct tcols *c, const char *qstage)
+static int fix_streamed(struct ff_pg_writer *w, const struct ff_pg_table *c, const char *qstage)
 {
 	char *sql, *count = NULL;
 	size_t size;
-	FILE *m = sql_open(&sql, &size);
+	FILE *m = ff_pg_sql_open(&sql, &size);
 	fprintf(m, "SELECT count(*) FROM temp.%s", c->qtouched);
-	sql_of(m, &sql);
+	ff_pg_sql_close(m, &sql);
 	count = copy_text(w, sql, "", 0);
 	free(sql);
 	if (!count)
@@ -1412,17 +1227,17 @@ static int fix_streamed(struct ff_pg_writer *w, const struct tcols *c, const cha
 	free(count);
 	if (none)
 		return 0;
-	m = sql_open(&sql, &size);
+	m = ff_pg_sql_open(&sql, &size);
 	fputs("DROP TABLE IF EXISTS ff_fix; CREATE TEMP TABLE ff_fix AS SELECT ", m);
-	names(m, c->pk, c->npk, "");
+	ff_pg_names(m, c->pk, c->npk, "");
 	fprintf(m, " FROM %s WITH NO DATA", qstage);
-	if (exec_stream(w->pg, m, &sql, "cannot write") < 0)
+	if (ff_pg_sql_exec(w->pg, m, &sql, "cannot write") < 0)
 		return -1;
-	m = sql_open(&sql, &size);
+	m = ff_pg_sql_open(&sql, &size);
 	fputs("SELECT ", m);
-	names(m, c->pk, c->npk, "");
+	ff_pg_names(m, c->pk, c->npk, "");
 	fprintf(m, " FROM temp.%s", c->qtouched);
-	sql_of(m, &sql);
+	ff_pg_sql_close(m, &sql);
 	int rc = copy_in(w, "ff_fix", c->pk, c->npk, sql);
 	free(sql);
 	if (rc == 0)
@@ -1490,8 +1305,8 @@ static int stage_table(struct ff_pg_writer *w, size_t i, struct staged *sg)
 	stage_name(w, i, 0, sg->states);
 	snprintf(sg->gone_rows, sizeof sg->gone_rows, "ff_gone_%zu_rows", i);
 	snprintf(sg->gone_states, sizeof sg->gone_states, "ff_gone_%zu_states", i);
-	struct tcols c;
-	tcols_init(&c, &def);
+	struct ff_pg_table c;
+	ff_pg_table_init(&c, &def);
 	const char *qt[2] = {c.q, c.qstate}, *touched[2] = {c.qtouched, c.qtouched_state};
 	const char *stage[2] = {sg->rows, sg->states}, *gone[2] = {sg->gone_rows, sg->gone_states};
 	const struct ff_pg_col *cols[2] = {c.rows, c.state};
@@ -1500,18 +1315,18 @@ static int stage_table(struct ff_pg_writer *w, size_t i, struct staged *sg)
 		char *sql;
 		size_t size;
 		int streamed = t == 0 && w->streamed[i].on;
-		FILE *m = sql_open(&sql, &size);
+		FILE *m = ff_pg_sql_open(&sql, &size);
 		if (!streamed)
 			ddl(m, &c, stage[t], t == 0);
 		if (!sg->created) {
 			fprintf(m, "CREATE TEMP TABLE %s AS SELECT ", gone[t]);
-			names(m, c.pk, c.npk, "");
+			ff_pg_names(m, c.pk, c.npk, "");
 			fprintf(m, " FROM %s WITH NO DATA;", stage[t]);
 		}
 		if (ftell(m) > 0)
-			rc = exec_stream(w->pg, m, &sql, "cannot write");
+			rc = ff_pg_sql_exec(w->pg, m, &sql, "cannot write");
 		else
-			free(sql_of(m, &sql));
+			free(ff_pg_sql_close(m, &sql));
 		if (streamed) {
 			if (rc == 0)
 				rc = fix_streamed(w, &w->streamed[i].c, stage[t]);
@@ -1527,7 +1342,7 @@ static int stage_table(struct ff_pg_writer *w, size_t i, struct staged *sg)
 			free(sel);
 		}
 	}
-	tcols_release(&c);
+	ff_pg_table_release(&c);
 	ff_table_def_release(&def);
 	return rc;
 }
@@ -1556,7 +1371,7 @@ static int bulk_insert(struct ff_pg_writer *w, const char *qtable, int64_t n, in
 /* Rows all new to the table qtable (it has none of their keys) into it,
  * its primary key dropped and made again after them. The push's lock
  * serialises the writers; readers of the table wait for the commit. */
-static int insert_rebuilding(struct ff_pg_writer *w, const struct tcols *c, const char *qtable,
+static int insert_rebuilding(struct ff_pg_writer *w, const struct ff_pg_table *c, const char *qtable,
 			     const char *qstage)
 {
 	char *pkey = NULL, *sql;
@@ -1565,14 +1380,14 @@ static int insert_rebuilding(struct ff_pg_writer *w, const struct tcols *c, cons
 	if (ff_pg_value(w->pg, "SELECT quote_ident(conname) FROM pg_constraint WHERE conrelid = $1::regclass"
 			" AND contype = 'p'", 1, params, &pkey, "cannot write") < 0)
 		return -1;
-	FILE *m = sql_open(&sql, &size);
+	FILE *m = ff_pg_sql_open(&sql, &size);
 	if (pkey)
 		fprintf(m, "ALTER TABLE %s DROP CONSTRAINT %s;\n", qtable, pkey);
 	fprintf(m, "INSERT INTO %s SELECT * FROM %s;\nALTER TABLE %s ADD PRIMARY KEY (", qtable, qstage, qtable);
-	names(m, c->pk, c->npk, "");
+	ff_pg_names(m, c->pk, c->npk, "");
 	fputs(");", m);
 	free(pkey);
-	return exec_stream(w->pg, m, &sql, "cannot write");
+	return ff_pg_sql_exec(w->pg, m, &sql, "cannot write");
 }
 
 /* The staged rows and states into the table: the staged tables become it
@@ -1580,12 +1395,12 @@ static int insert_rebuilding(struct ff_pg_writer *w, const struct tcols *c, cons
  * meanwhile (into_new: our keys' rows are all new there, it had none of
  * them when we read it), or they update it with the deletes (rows all
  * new and many: as into a new one). */
-static int push_rows(struct ff_pg_writer *w, const struct tcols *c, const struct staged *sg, int recreate,
+static int push_rows(struct ff_pg_writer *w, const struct ff_pg_table *c, const struct staged *sg, int recreate,
 		     int into_new)
 {
 	char *sql;
 	size_t size;
-	FILE *m = sql_open(&sql, &size);
+	FILE *m = ff_pg_sql_open(&sql, &size);
 	const char *qt[2] = {c->q, c->qstate}, *stage[2] = {sg->rows, sg->states};
 	const struct ff_pg_col *cols[2] = {c->rows, c->state};
 	size_t ncols[2] = {c->nrows, c->nstate};
@@ -1593,7 +1408,7 @@ static int push_rows(struct ff_pg_writer *w, const struct tcols *c, const struct
 	if (recreate) {
 		for (int t = 0; t < 2; t++)
 			fprintf(m, "ALTER TABLE %s RENAME TO %s;\n", stage[t], qt[t]);
-		return exec_stream(w->pg, m, &sql, "cannot create the table") == 0 && pg_create_changes(w, c) == 0 &&
+		return ff_pg_sql_exec(w->pg, m, &sql, "cannot create the table") == 0 && pg_create_changes(w, c) == 0 &&
 			       pg_add_keys(w, c) == 0 ? 0 : -1;
 	}
 	fclose(m);
@@ -1615,9 +1430,9 @@ static int push_rows(struct ff_pg_writer *w, const struct tcols *c, const struct
 				     ? 0 : -1;
 		}
 		if (rc == 0) {
-			m = sql_open(&sql, &size);
+			m = ff_pg_sql_open(&sql, &size);
 			fprintf(m, "DROP TABLE %s", stage[t]);
-			rc = exec_stream(w->pg, m, &sql, "cannot write");
+			rc = ff_pg_sql_exec(w->pg, m, &sql, "cannot write");
 		}
 	}
 	return rc;
@@ -1660,25 +1475,25 @@ static int push_catalog(struct ff_pg_writer *w, const char *table, int64_t v)
 {
 	char *sql;
 	size_t size;
-	FILE *m = sql_open(&sql, &size);
+	FILE *m = ff_pg_sql_open(&sql, &size);
 	fprintf(m, "SELECT name, %" PRId64 ", primary_keys, timestamp_key, partition_column, definition, spec,"
 		   " created_at, updated_at FROM ff_catalog WHERE name = ", v);
-	literal(m, table);
-	sql_of(m, &sql);
+	ff_pg_literal(m, table);
+	ff_pg_sql_close(m, &sql);
 	const struct ff_pg_col *pk = &catalog_cols[0];
 	int rc = upsert(w, "ff_catalog", catalog_cols, cat[CAT_CATALOG].ncols, pk, 1, sql);
 	free(sql);
-	m = sql_open(&sql, &size);
+	m = ff_pg_sql_open(&sql, &size);
 	fputs("DELETE FROM ff_columns WHERE table_name = ", m);
-	literal(m, table);
-	sql_of(m, &sql);
+	ff_pg_literal(m, table);
+	ff_pg_sql_close(m, &sql);
 	if (rc == 0)
 		rc = ff_pg_exec(w->pg, sql, "cannot write the catalog");
 	free(sql);
-	m = sql_open(&sql, &size);
+	m = ff_pg_sql_open(&sql, &size);
 	fputs("SELECT table_name, position, name, type, role, description FROM ff_columns WHERE table_name = ", m);
-	literal(m, table);
-	sql_of(m, &sql);
+	ff_pg_literal(m, table);
+	ff_pg_sql_close(m, &sql);
 	if (rc == 0)
 		rc = copy_in(w, "ff_columns", columns_cols, cat[CAT_COLUMNS].ncols, sql);
 	free(sql);
@@ -1687,32 +1502,32 @@ static int push_catalog(struct ff_pg_writer *w, const char *table, int64_t v)
 
 /* Versions, change feed and batches of the write, renumbered from the
  * copy's version mv to v (op: the operation to record). */
-static int push_history(struct ff_pg_writer *w, const struct tcols *c, int64_t mv, int64_t v, const char *op)
+static int push_history(struct ff_pg_writer *w, const struct ff_pg_table *c, int64_t mv, int64_t v, const char *op)
 {
 	char *sql;
 	size_t size;
-	FILE *m = sql_open(&sql, &size);
+	FILE *m = ff_pg_sql_open(&sql, &size);
 	fprintf(m, "SELECT %" PRId64 ", op, ", v);
-	names(m, c->pk, c->npk, "");
+	ff_pg_names(m, c->pk, c->npk, "");
 	fprintf(m, " FROM main.%s WHERE version = %" PRId64, c->qchanges, mv);
-	sql_of(m, &sql);
+	ff_pg_sql_close(m, &sql);
 	int rc = copy_in(w, c->qchanges, c->changes, c->nchanges, sql);
 	free(sql);
-	m = sql_open(&sql, &size);
+	m = ff_pg_sql_open(&sql, &size);
 	fprintf(m, "SELECT table_name, %" PRId64 ", ", v);
-	literal(m, op);
+	ff_pg_literal(m, op);
 	/* A shard's copy held its keys' rows only: its appends are of them. */
 	char shard[16];
 	ff_shard_text(&w->shard, shard);
 	fputs(", committed_at, inserted, updated, deleted, range_start, range_end, appended_from, ", m);
 	if (*shard)
-		literal(m, shard);
+		ff_pg_literal(m, shard);
 	else
 		fputs("NULL", m);
 	fputs(" FROM ff_versions WHERE table_name = ", m);
-	literal(m, c->name);
+	ff_pg_literal(m, c->name);
 	fprintf(m, " AND version = %" PRId64, mv);
-	sql_of(m, &sql);
+	ff_pg_sql_close(m, &sql);
 	if (rc == 0)
 		rc = copy_in(w, "ff_versions", versions_cols, cat[CAT_VERSIONS].ncols, sql);
 	free(sql);
@@ -1723,13 +1538,13 @@ static int push_batches(struct ff_pg_writer *w, const char *table, int64_t mv, i
 {
 	char *sql;
 	size_t size;
-	FILE *m = sql_open(&sql, &size);
+	FILE *m = ff_pg_sql_open(&sql, &size);
 	fprintf(m, "SELECT table_name, batch, input_hash, input_name, mode, range_start, range_end,"
 		   " CASE WHEN version = %" PRId64 " THEN %" PRId64 " ELSE version END, rows, first_window,"
 		   " last_window, folded_at, shard FROM ff_batches WHERE rowid > %" PRId64 " AND table_name = ",
 		mv, v, w->batches_seen);
-	literal(m, table);
-	sql_of(m, &sql);
+	ff_pg_literal(m, table);
+	ff_pg_sql_close(m, &sql);
 	int rc = copy_in(w, "ff_batches", batches_cols, cat[CAT_BATCHES].ncols, sql);
 	free(sql);
 	return rc;
@@ -1743,8 +1558,8 @@ static int push_table(struct ff_pg_writer *w, size_t i, const struct staged *sg,
 	int found = ff_store_table(w->st, table, &def, &mv);
 	if (found <= 0)
 		return found; /* not written */
-	struct tcols c;
-	tcols_init(&c, &def);
+	struct ff_pg_table c;
+	ff_pg_table_init(&c, &def);
 	char *cur_version = NULL, *cur_def = NULL, *cur_spec = NULL;
 	const char *params[] = {table};
 	int rc = -1;
@@ -1773,11 +1588,11 @@ static int push_table(struct ff_pg_writer *w, size_t i, const struct staged *sg,
 	int64_t v = cur + 1;
 	char *drop = NULL;
 	size_t size;
-	FILE *m = sql_open(&drop, &size);
+	FILE *m = ff_pg_sql_open(&drop, &size);
 	fprintf(m, "DROP TABLE IF EXISTS %s, %s, %s; DELETE FROM ff_batches WHERE table_name = ", c.q, c.qchanges,
 		c.qstate);
-	literal(m, table);
-	int ok = !recreate || exec_stream(w->pg, m, &drop, "cannot replace the table") == 0;
+	ff_pg_literal(m, table);
+	int ok = !recreate || ff_pg_sql_exec(w->pg, m, &drop, "cannot replace the table") == 0;
 	if (!recreate) {
 		fclose(m);
 		free(drop);
@@ -1794,7 +1609,7 @@ out:
 	free(cur_version);
 	free(cur_def);
 	free(cur_spec);
-	tcols_release(&c);
+	ff_pg_table_release(&c);
 	ff_table_def_release(&def);
 	return rc;
 }
@@ -1813,7 +1628,7 @@ int ff_pg_writer_push(struct ff_pg_writer *w, int64_t *versions)
 	for (size_t i = 0; i < w->n; i++)
 		if (stage_table(w, i, &sg[i]) < 0)
 			goto fail;
-	if (ff_pg_exec(w->pg, "SELECT pg_advisory_xact_lock(" PUSH_LOCK ")", "cannot lock the store") < 0 ||
+	if (ff_pg_exec(w->pg, "SELECT pg_advisory_xact_lock(" FF_PG_PUSH_LOCK ")", "cannot lock the store") < 0 ||
 	    bootstrap(w->pg) < 0)
 		goto fail;
 	for (size_t i = 0; i < w->n; i++) {
@@ -1841,25 +1656,4 @@ fail:
 	w->begun = 0;
 	ff_pg_exec(w->pg, "ROLLBACK", "cannot roll back");
 	return -1;
-}
-
-/* ---- for ff_pg_history.c (ff_pg_history.h) ---- */
-
-enum ff_pg_kind ff_pg_kind_of(enum ff_type t) { return kind_of(t); }
-
-const char *ff_pg_key_type(enum ff_pg_kind kind) { return pg_key_type(kind); }
-
-void ff_pg_names(FILE *m, const struct ff_pg_col *cols, size_t n, const char *prefix)
-{
-	names(m, cols, n, prefix);
-}
-
-int ff_pg_has(struct ff_pg *pg, const char *name) { return pg_has(pg, name); }
-
-void ff_pg_literal(FILE *m, const char *text) { literal(m, text); }
-
-int ff_pg_pull(struct ff_pg *pg, struct ff_store *st, const char *qtable, const struct ff_pg_col *cols,
-	       size_t ncols, const char *from)
-{
-	return pull(pg, st, qtable, cols, ncols, from, NULL, NULL, 0);
 }

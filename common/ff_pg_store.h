@@ -69,6 +69,10 @@ int ff_pg_store_figures(const char *conninfo, const struct ff_table_def *def, st
 int ff_pg_store_rows(const char *conninfo, const struct ff_table_def *def, const size_t *cols, size_t n,
 		     ff_pg_row_fn fn, void *ctx);
 
+/* Serialises the pushes of every writer of a store (and vacuums): "ff"
+ * format 1, as the SQLite store's application id. */
+#define FF_PG_PUSH_LOCK "1717960705"
+
 /* ff-store vacuum of the store conninfo (ff_pg_history.c): ff_store_vacuum's
  * pruning of the histories and change feeds, in one transaction under the
  * push lock; PostgreSQL's autovacuum gives the space back. Returns 0 or -1

@@ -161,20 +161,16 @@ static int prepare(struct ff_registry *r, const char *sql, sqlite3_stmt **s)
 	return 0;
 }
 
-/* One integer from a query with no parameters. */
+/* One integer from a query with no parameters (none: 0), a file that is
+ * no database named as such. Returns 0 or -1 (reported). */
 static int query_int(struct ff_registry *r, const char *sql, int64_t *out)
 {
-	sqlite3_stmt *s;
-	if (prepare(r, sql, &s) < 0)
-		return -1;
-	int rc = sqlite3_step(s);
-	*out = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
-	sqlite3_finalize(s);
-	if ((rc & 0xff) == SQLITE_NOTADB)
+	*out = 0;
+	if (ff_db_int(r->db, NULL, sql, NULL, NULL, out, NULL) >= 0)
+		return 0;
+	if ((sqlite3_extended_errcode(r->db) & 0xff) == SQLITE_NOTADB)
 		return ff_error("%s: not an ff model registry (not an SQLite database)", r->path);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_error(r, "cannot read the registry");
-	return 0;
+	return db_error(r, "cannot read the registry");
 }
 
 /* 1 if the file holds a registry, 0 if it is an empty database (a WRITE

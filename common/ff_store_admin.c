@@ -21,24 +21,6 @@
 
 /* ---- ls ---- */
 
-/* One integer of sql (NULL: found 0). Returns 0 or -1 (reported). */
-static int one_int(sqlite3 *db, const char *path, const char *sql, const char *bind, int64_t *out,
-		   int *found)
-{
-	sqlite3_stmt *s;
-	if (ff_db_prepare(db, path, sql, &s, "cannot read the store") < 0)
-		return -1;
-	if (bind)
-		sqlite3_bind_text(s, 1, bind, -1, SQLITE_TRANSIENT);
-	int rc = sqlite3_step(s);
-	*found = rc == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL;
-	*out = *found ? sqlite3_column_int64(s, 0) : 0;
-	sqlite3_finalize(s);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return ff_db_error(db, path, "cannot read the store");
-	return 0;
-}
-
 /* The bytes of the pages of the tables named like NAME and its side tables. */
 static int64_t table_bytes(sqlite3 *db, const char *table, int history_only)
 {
@@ -119,8 +101,8 @@ static int ls_table(struct ff_store *st, const char *table, sqlite3 *on, struct 
 		}
 		p += n + (p[n] == ',');
 	}
-	int64_t rows, nkeys = 0, first = 0, last = 0, bytes = 0, history = 0;
-	int f_rows = 1, f_keys = 0, f_first = 0, f_last = 0;
+	int64_t rows = 0, nkeys = 0, first = 0, last = 0, bytes = 0, history = 0;
+	int f_first = 0, f_last = 0;
 	if (ff_pg_is_uri(path)) {
 		/* Counted by the server, the sizes its own (ff-store(5), "PostgreSQL"). */
 		struct ff_table_def def;
@@ -140,17 +122,18 @@ static int ls_table(struct ff_store *st, const char *table, sqlite3 *on, struct 
 		history = f.history_bytes;
 	} else {
 		snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", qt);
-		rc = one_int(db, path, sql, NULL, &rows, &f_rows);
+		rc = ff_db_int(db, path, sql, NULL, NULL, &rows, "cannot read the store") < 0 ? -1 : 0;
 		if (rc == 0 && *keys) {
 			snprintf(sql, sizeof sql, "SELECT count(*) FROM (SELECT DISTINCT %s FROM %s)", keys, qt);
-			rc = one_int(db, path, sql, NULL, &nkeys, &f_keys);
+			rc = ff_db_int(db, path, sql, NULL, NULL, &nkeys, "cannot read the store") < 0 ? -1 : 0;
 		}
 		if (rc == 0 && e.timestamp_key) {
 			snprintf(sql, sizeof sql, "SELECT min(%s) FROM %s", qts, qt);
-			rc = one_int(db, path, sql, NULL, &first, &f_first);
+			f_first = ff_db_int(db, path, sql, NULL, NULL, &first, "cannot read the store");
 			snprintf(sql, sizeof sql, "SELECT max(%s) FROM %s", qts, qt);
-			if (rc == 0)
-				rc = one_int(db, path, sql, NULL, &last, &f_last);
+			if (f_first >= 0)
+				f_last = ff_db_int(db, path, sql, NULL, NULL, &last, "cannot read the store");
+			rc = f_first < 0 || f_last < 0 ? -1 : 0;
 		}
 		if (rc == 0) {
 			bytes = table_bytes(db, table, 0);
@@ -267,16 +250,15 @@ int ff_store_history_report(struct ff_store *st, const char *table, struct ff_re
 	if (found <= 0)
 		return found < 0 ? -1 : ff_error("%s: no table %s in the store", ff_store_path(st), table);
 	ff_table_def_release(&def);
-	int64_t n;
-	int has;
-	if (one_int(ff_store_db(st), ff_store_path(st),
-		    "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'ff_batches'", NULL, &n,
-		    &has) < 0)
+	int64_t n = 0;
+	if (ff_db_int(ff_store_db(st), ff_store_path(st),
+		      "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'ff_batches'", NULL, NULL,
+		      &n, "cannot read the store") < 0)
 		return -1;
 	int64_t with_shard = 0;
-	if (n > 0 && one_int(ff_store_db(st), ff_store_path(st),
-			     "SELECT count(*) FROM pragma_table_info('ff_batches') WHERE name = 'shard'", NULL,
-			     &with_shard, &has) < 0)
+	if (n > 0 && ff_db_int(ff_store_db(st), ff_store_path(st),
+			       "SELECT count(*) FROM pragma_table_info('ff_batches') WHERE name = 'shard'", NULL,
+			       NULL, &with_shard, "cannot read the store") < 0)
 		return -1;
 	sqlite3_stmt *s;
 	if (ff_db_prepare(ff_store_db(st), ff_store_path(st),
@@ -323,10 +305,9 @@ int ff_store_backup(const char *path, const char *dest)
 	/* One read transaction: the copy is the store as of its start, whatever
 	 * a writer commits meanwhile (WAL). */
 	sqlite3 *db = ff_store_db(st);
-	int64_t v;
-	int found;
+	int64_t v = 0;
 	if (ff_db_exec(db, path, "BEGIN") < 0 ||
-	    one_int(db, path, "SELECT count(*) FROM ff_catalog", NULL, &v, &found) < 0)
+	    ff_db_int(db, path, "SELECT count(*) FROM ff_catalog", NULL, NULL, &v, "cannot read the store") < 0)
 		goto out;
 	sqlite3_backup *b = sqlite3_backup_init(to, "main", db, "main");
 	if (!b) {
@@ -422,11 +403,10 @@ int ff_store_restore(struct ff_store *st, const char *table, const struct ff_as_
 		cols[i] = def.cols[i].name;
 	char state_name[FF_DB_IDENT_SIZE];
 	snprintf(state_name, sizeof state_name, "ff_state_%s", table);
-	int64_t has_state;
-	int found;
-	if (one_int(ff_store_db(st), ff_store_path(st),
-		    "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1", state_name, &has_state,
-		    &found) < 0 ||
+	int64_t has_state = 0;
+	if (ff_db_int(ff_store_db(st), ff_store_path(st),
+		      "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1", state_name, NULL,
+		      &has_state, "cannot read the store") < 0 ||
 	    ff_store_rows_sql(st, table, cols, def.ncols, *from, has_state > 0, &rows) < 0)
 		goto out;
 	/* The rows as of the version, before the writer changes the table. */

@@ -63,27 +63,6 @@ static const char *schema_of(struct ff_store *st)
 	return ff_store_schema(st);
 }
 
-/* One integer from sql with ?1 bound to table: 1 found (not NULL), 0 not, -1 error. */
-static int query_int(struct ff_store *st, const char *sql, const char *table, const char *text2,
-		     int64_t *out)
-{
-	sqlite3_stmt *s;
-	if (ff_db_prepare(ff_store_db(st), ff_store_path(st), sql, &s, "cannot read the versions") < 0)
-		return -1;
-	sqlite3_bind_text(s, 1, table, -1, SQLITE_TRANSIENT);
-	if (text2)
-		sqlite3_bind_text(s, 2, text2, -1, SQLITE_TRANSIENT);
-	int rc = sqlite3_step(s), found = 0;
-	if (rc == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL) {
-		*out = sqlite3_column_int64(s, 0);
-		found = 1;
-	}
-	sqlite3_finalize(s);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return ff_db_error(ff_store_db(st), ff_store_path(st), "cannot read the versions");
-	return found;
-}
-
 /* 1 if the store (in its schema) has a table of that name. */
 static int has_table(struct ff_store *st, const char *name)
 {
@@ -91,7 +70,8 @@ static int has_table(struct ff_store *st, const char *name)
 	snprintf(sql, sizeof sql, "SELECT count(*) FROM \"%s\".sqlite_master WHERE type = 'table' AND name = ?1",
 		 schema_of(st));
 	int64_t n = 0;
-	int rc = query_int(st, sql, name, NULL, &n);
+	int rc = ff_db_int(ff_store_db(st), ff_store_path(st), sql, name, NULL, &n,
+			   "cannot read the versions");
 	return rc < 0 ? -1 : n > 0;
 }
 
@@ -108,12 +88,14 @@ static int read_bounds(struct ff_store *st, const char *table, struct bounds *b)
 	const char *sc = schema_of(st);
 	memset(b, 0, sizeof *b);
 	snprintf(sql, sizeof sql, "SELECT version FROM \"%s\".ff_catalog WHERE name = ?1", sc);
-	int rc = query_int(st, sql, table, NULL, &b->current);
+	int rc = ff_db_int(ff_store_db(st), ff_store_path(st), sql, table, NULL, &b->current,
+			   "cannot read the versions");
 	if (rc <= 0)
 		return rc < 0 ? -1 : ff_error("%s: no table %s in the store", ff_store_path(st), table);
 	snprintf(sql, sizeof sql, "SELECT max(version) FROM \"%s\".ff_versions WHERE table_name = ?1"
 		 " AND operation IN ('create', 'replace')", sc);
-	if ((rc = query_int(st, sql, table, NULL, &b->replaced)) < 0)
+	if ((rc = ff_db_int(ff_store_db(st), ff_store_path(st), sql, table, NULL, &b->replaced,
+			    "cannot read the versions")) < 0)
 		return -1;
 	if (rc == 0)
 		b->replaced = 1;
@@ -173,7 +155,8 @@ int ff_store_as_of_version(struct ff_store *st, const char *table, const struct 
 		ff_time_format(ff_floor_div(a->value, FF_USEC) * FF_USEC, when);
 		snprintf(sql, sizeof sql, "SELECT max(version) FROM \"%s\".ff_versions WHERE table_name = ?1"
 			 " AND committed_at <= ?2", schema_of(st));
-		int rc = query_int(st, sql, table, when, &v);
+		int rc = ff_db_int(ff_store_db(st), ff_store_path(st), sql, table, when, &v,
+				   "cannot read the versions");
 		if (rc < 0)
 			return -1;
 		if (rc == 0)
@@ -323,7 +306,8 @@ static int appends_after(struct ff_store *st, const char *table, int64_t version
 	int64_t has_shard = 0;
 	snprintf(sql, sizeof sql, "SELECT count(*) FROM \"%s\".pragma_table_info('ff_versions') WHERE name = ?1",
 		 schema_of(st));
-	if (query_int(st, sql, "shard", NULL, &has_shard) < 0)
+	if (ff_db_int(ff_store_db(st), ff_store_path(st), sql, "shard", NULL, &has_shard,
+		      "cannot read the versions") < 0)
 		return -1;
 	if (prepare_at(st, has_shard ? "SELECT version, appended_from, shard FROM \"%s\".ff_versions WHERE table_name = ?1"
 				       " AND version > ?2 AND appended_from IS NOT NULL ORDER BY version"
@@ -474,7 +458,8 @@ static int plan_rows(struct ff_store *st, const char *table, const char *const *
 	 * no look at the history (appends leave none). */
 	snprintf(q, sizeof q, "SELECT min(%s) FROM %s.%s WHERE ff_valid_to > %lld", p->qts, p->sc, p->qh,
 		 (long long)version);
-	if (query_int(st, q, table, NULL, &p->changed) < 0)
+	if (ff_db_int(ff_store_db(st), ff_store_path(st), q, table, NULL, &p->changed,
+		      "cannot read the versions") < 0)
 		goto fail;
 	return 0;
 fail:
@@ -722,7 +707,8 @@ int ff_store_rows_between(struct ff_store *st, const char *table, const char *co
 		int64_t marks = 0;
 		snprintf(q, sizeof q, "SELECT count(*) FROM (SELECT 1 FROM %s.%s WHERE state IS NULL AND ff_valid_to > %lld"
 			 " LIMIT 1)", p.sc, p.qm, (long long)version);
-		if (query_int(st, q, table, NULL, &marks) < 0)
+		if (ff_db_int(ff_store_db(st), ff_store_path(st), q, table, NULL, &marks,
+			      "cannot read the versions") < 0)
 			goto out;
 		m = open_memstream(&sql, &size);
 		fprintf(m, "SELECT ");
@@ -1131,7 +1117,8 @@ int ff_store_feed_from(struct ff_store *st, const char *table, int64_t *version)
 	char sql[200];
 	snprintf(sql, sizeof sql, "SELECT feed_from FROM \"%s\".ff_retention WHERE table_name = ?1 AND feed_from > 0",
 		 schema_of(st));
-	return query_int(st, sql, table, NULL, version);
+	return ff_db_int(ff_store_db(st), ff_store_path(st), sql, table, NULL, version,
+			 "cannot read the versions");
 }
 
 /* ---- vacuum ---- */
@@ -1154,7 +1141,8 @@ static int vacuum_floor(struct ff_store *st, const char *table, int64_t keep_ver
 		snprintf(sql, sizeof sql, "SELECT max(version) FROM ff_versions WHERE table_name = ?1"
 			 " AND committed_at <= ?2");
 		int64_t v;
-		int rc = query_int(st, sql, table, when, &v);
+		int rc = ff_db_int(ff_store_db(st), ff_store_path(st), sql, table, when, &v,
+				   "cannot read the versions");
 		if (rc < 0)
 			return -1;
 		if (rc && v > k)

@@ -65,6 +65,25 @@ int main(void)
 	CHECK(ff_db_prepare(db, "mem", "SELECT nope FROM t", &s, "cannot read") == -1 && s == NULL,
 	      "a bad statement fails");
 	CHECK(ff_db_exec(db, "mem", "nonsense") == -1, "a bad exec fails");
+	int64_t n = 7;
+	CHECK(ff_db_int(db, "mem", "SELECT count(*) FROM t WHERE a = ?1", "x", NULL, &n, "cannot read") == 1 &&
+		      n == 1,
+	      "one integer: found, ?1 bound");
+	CHECK(ff_db_int(db, "mem", "SELECT ?2 || ?1", "2", "4", &n, "cannot read") == 1 && n == 42,
+	      "?2 bound too");
+	n = 7;
+	CHECK(ff_db_int(db, "mem", "SELECT 1 FROM t WHERE a = 'none'", NULL, NULL, &n, "cannot read") == 0 &&
+		      n == 7,
+	      "no row: 0, the integer left as it was");
+	CHECK(ff_db_int(db, "mem", "SELECT max(rowid) FROM t WHERE a IS NULL AND rowid < 0", NULL, NULL, &n,
+			"cannot read") == 0 &&
+		      n == 7,
+	      "NULL: 0, the integer left as it was");
+	CHECK(ff_db_int(db, "mem", "SELECT nope FROM t", NULL, NULL, &n, "cannot read") == -1 && n == 7,
+	      "a bad statement: -1");
+	CHECK(ff_db_int(db, NULL, "SELECT nope FROM t", NULL, NULL, &n, NULL) == -1 &&
+		      sqlite3_errcode(db) == SQLITE_ERROR,
+	      "not reported without a path, the error still there");
 	char now[32];
 	ff_db_now_text(now);
 	CHECK(strlen(now) == 19 && now[4] == '-' && now[10] == ' ', "now as YYYY-MM-DD HH:MM:SS");
