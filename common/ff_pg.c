@@ -109,6 +109,38 @@ int ff_pg_exec(struct ff_pg *pg, const char *sql, const char *what)
 	return rc;
 }
 
+int ff_pg_try_lock(struct ff_pg *pg, const char *qtable, int wait_ms)
+{
+	char *before = NULL, sql[FF_DB_IDENT_SIZE + 128];
+	/* The session's lock_timeout, put back once the lock is taken. */
+	if (ff_pg_exec(pg, "SAVEPOINT ff_lock", "cannot lock the table") < 0 ||
+	    ff_pg_value(pg, "SELECT current_setting('lock_timeout')", 0, NULL, &before, "cannot lock the table") < 0)
+		return -1;
+	snprintf(sql, sizeof sql, "SET LOCAL lock_timeout = %d; LOCK TABLE %s IN ACCESS EXCLUSIVE MODE", wait_ms,
+		 qtable);
+	PGresult *r = PQexec(pg->conn, sql);
+	int taken = PQresultStatus(r) == PGRES_COMMAND_OK;
+	const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+	int busy = !taken && state && strcmp(state, "55P03") == 0; /* lock_not_available */
+	if (!taken && !busy)
+		pg_error(pg, "cannot lock the table", r);
+	PQclear(r);
+	int rc = -1;
+	if (taken) {
+		const char *params[] = {before ? before : "0"};
+		char *ok = NULL;
+		rc = ff_pg_value(pg, "SELECT set_config('lock_timeout', $1, true)", 1, params, &ok,
+				 "cannot lock the table") == 0 &&
+			     ff_pg_exec(pg, "RELEASE SAVEPOINT ff_lock", "cannot lock the table") == 0 ? 1 : -1;
+		free(ok);
+	} else if (busy) {
+		rc = ff_pg_exec(pg, "ROLLBACK TO SAVEPOINT ff_lock; RELEASE SAVEPOINT ff_lock", "cannot lock the table") == 0
+			     ? 0 : -1;
+	}
+	free(before);
+	return rc;
+}
+
 int ff_pg_value(struct ff_pg *pg, const char *sql, int nparams, const char *const *params, char **out,
 		const char *what)
 {

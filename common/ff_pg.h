@@ -31,6 +31,11 @@ const char *ff_pg_name(const struct ff_pg *pg);
 /* Run sql (one or more statements, no result rows wanted). Returns 0, or
  * -1 with "name: what: message" reported. */
 int ff_pg_exec(struct ff_pg *pg, const char *sql, const char *what);
+/* Inside the open transaction, take the ACCESS EXCLUSIVE lock of the table
+ * qtable (quoted) if no other transaction holds a lock on it for longer
+ * than wait_ms: 1 taken (until the transaction ends), 0 not (the
+ * transaction goes on as before), -1 on another error (reported). */
+int ff_pg_try_lock(struct ff_pg *pg, const char *qtable, int wait_ms);
 /* Run sql with text parameters (NULL: SQL NULL) and give the first column
  * of its first row as a malloc'd string in *out (NULL: no row, or NULL).
  * Returns 0 or -1 (reported). */

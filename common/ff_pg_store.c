@@ -578,7 +578,7 @@ struct lazy {
 
 struct ff_pg_writer {
 	struct ff_pg *pg;      /* the push's connection */
-	struct ff_pg *snap;    /* the snapshot the copy was read in, open until the push */
+	struct ff_pg *snap;    /* the copy's reads: the snapshot, then the days a merge reaches */
 	struct ff_store *st;
 	char *path;
 	size_t n;
@@ -694,7 +694,7 @@ static char *copy_text(struct ff_pg_writer *w, const char *sql, const char *arg,
 
 /* The stored rows of lazy table i with times in [lo, hi) (seconds;
  * INT64_MIN, INT64_MAX: unbounded) of the shard's keys into the copy,
- * in the snapshot it was read in. */
+ * each range in a transaction of its own (ff_pg_writer_open). */
 static int pull_range(struct ff_pg_writer *w, struct lazy *lz, int64_t lo, int64_t hi)
 {
 	char *from;
@@ -887,9 +887,13 @@ int ff_pg_writer_open(const char *conninfo, const char *const *tables, size_t n,
 	if (sqlite3_step(s) == SQLITE_ROW)
 		w->batches_seen = sqlite3_column_int64(s, 0);
 	sqlite3_finalize(s);
-	/* The snapshot stays open for the rows a merge reads as it goes; the
-	 * push takes a connection and a transaction of its own. */
-	if (ff_pg_connect(conninfo, &w->pg) < 0)
+	/* The snapshot read, its locks let go: a run computing holds no lock
+	 * on its tables (another shard's push may build a key again). The
+	 * days a merge reads later come in transactions of their own: the
+	 * rows of this run's keys are those of the snapshot, unless another
+	 * run whose keys meet ours wrote them, and then the push fails
+	 * (check_meanwhile). The push has a connection of its own. */
+	if (ff_pg_exec(w->snap, "COMMIT", "cannot read the store") < 0 || ff_pg_connect(conninfo, &w->pg) < 0)
 		goto fail;
 	*out = w;
 	return 0;
@@ -1368,22 +1372,38 @@ static int bulk_insert(struct ff_pg_writer *w, const char *qtable, int64_t n, in
 	return 0;
 }
 
+/* How long a push that would build a table's key again waits for the
+ * transactions reading the table (readers copying it), those behind it
+ * waiting too, before it puts its rows in through the key instead. */
+#define REBUILD_WAIT_MS 500
+
 /* Rows all new to the table qtable (it has none of their keys) into it,
- * its primary key dropped and made again after them. The push's lock
- * serialises the writers; readers of the table wait for the commit. */
-static int insert_rebuilding(struct ff_pg_writer *w, const struct ff_pg_table *c, const char *qtable,
-			     const char *qstage)
+ * with the columns cols (by name: a feature added to the table is its last
+ * column there, not in the stage): through its primary key, or with the
+ * key dropped and made again after them if the table can be had to itself
+ * soon. The push's lock serialises the writers. */
+static int insert_new(struct ff_pg_writer *w, const struct ff_pg_table *c, const char *qtable, const char *qstage,
+		      const struct ff_pg_col *cols, size_t ncols, int rebuild)
 {
 	char *pkey = NULL, *sql;
 	size_t size;
 	const char *params[] = {qtable};
+	int mine = rebuild ? ff_pg_try_lock(w->pg, qtable, REBUILD_WAIT_MS) : 0;
+	if (mine < 0)
+		return -1;
+	if (!mine)
+		return upsert_from(w, qtable, cols, ncols, c->pk, c->npk, qstage);
 	if (ff_pg_value(w->pg, "SELECT quote_ident(conname) FROM pg_constraint WHERE conrelid = $1::regclass"
 			" AND contype = 'p'", 1, params, &pkey, "cannot write") < 0)
 		return -1;
 	FILE *m = ff_pg_sql_open(&sql, &size);
 	if (pkey)
 		fprintf(m, "ALTER TABLE %s DROP CONSTRAINT %s;\n", qtable, pkey);
-	fprintf(m, "INSERT INTO %s SELECT * FROM %s;\nALTER TABLE %s ADD PRIMARY KEY (", qtable, qstage, qtable);
+	fprintf(m, "INSERT INTO %s (", qtable);
+	ff_pg_names(m, cols, ncols, "");
+	fputs(") SELECT ", m);
+	ff_pg_names(m, cols, ncols, "");
+	fprintf(m, " FROM %s;\nALTER TABLE %s ADD PRIMARY KEY (", qstage, qtable);
 	ff_pg_names(m, c->pk, c->npk, "");
 	fputs(");", m);
 	free(pkey);
@@ -1421,13 +1441,11 @@ static int push_rows(struct ff_pg_writer *w, const struct ff_pg_table *c, const 
 		if (rc < 0)
 			break;
 		if (into_new) {
-			rc = insert_rebuilding(w, c, qt[t], stage[t]);
+			rc = insert_new(w, c, qt[t], stage[t], cols[t], ncols[t], 1);
 		} else {
 			const char *gone = t == 0 ? sg->gone_rows : sg->gone_states;
 			rc = delete_from(w, qt[t], c->pk, c->npk, gone) == 0 &&
-				     (bulk ? insert_rebuilding(w, c, qt[t], stage[t])
-					   : upsert_from(w, qt[t], cols[t], ncols[t], c->pk, c->npk, stage[t])) == 0
-				     ? 0 : -1;
+				     insert_new(w, c, qt[t], stage[t], cols[t], ncols[t], bulk) == 0 ? 0 : -1;
 		}
 		if (rc == 0) {
 			m = ff_pg_sql_open(&sql, &size);
