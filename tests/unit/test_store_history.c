@@ -97,17 +97,19 @@ static char *rows_merged(struct ff_store *st, int64_t v, int ranges)
 	return out;
 }
 
-/* The name of the i-th key "kN" that shard k/2 owns, into buf (8 bytes). */
-static const char *key_of_shard(unsigned k, int i, char buf[8])
+/* The name of the first key "kNNN" after the key after ("" for none)
+ * that shard k/2 owns, into buf (8 bytes). */
+static const char *key_of_shard(unsigned k, const char *after, char buf[8])
 {
 	struct ff_shard sh = {k, 2};
-	for (unsigned n = 0;; n = (n + 1) % 1000) {
+	for (unsigned n = 0; n < 1000; n++) {
 		snprintf(buf, 8, "k%03u", n);
 		const char *v[1] = {buf};
 		size_t len[1] = {strlen(buf)};
-		if (ff_shard_owns(&sh, v, len, 1) && i-- == 0)
+		if (strcmp(buf, after) > 0 && ff_shard_owns(&sh, v, len, 1))
 			return buf;
 	}
+	return buf;
 }
 
 /* Rows as of each version in the three forms, against want[1..n]. */
@@ -133,10 +135,10 @@ static void shard_appends(const char *path)
 {
 	struct ff_store *st;
 	char a[8], b[8], c[8], d[8], rows[6][24], want[4][200];
-	key_of_shard(1, 0, a);
-	key_of_shard(1, 1, b);
-	key_of_shard(2, 0, c);
-	key_of_shard(2, 1, d);
+	key_of_shard(1, "", a);
+	key_of_shard(1, a, b);
+	key_of_shard(2, a, c);
+	key_of_shard(2, c, d);
 	CHECK(strcmp(a, b) < 0 && strcmp(a, c) < 0 && strcmp(c, d) < 0, "keys of each shard in order");
 	unlink(path);
 	CHECK(ff_store_open(path, FF_STORE_WRITE, &st) == 0, "a new store for shards");
