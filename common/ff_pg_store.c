@@ -703,10 +703,11 @@ static int pull_range(struct ff_pg_writer *w, struct lazy *lz, int64_t lo, int64
 	fprintf(m, "%s WHERE true", lz->c.q);
 	char q[FF_DB_IDENT_SIZE];
 	ff_db_quote(q, sizeof q, lz->c.pk[0].name);
+	/* (The session's TimeZone is UTC: ff_pg_connect.) */
 	if (lo != INT64_MIN)
-		fprintf(m, " AND %s >= to_timestamp(%" PRId64 ") AT TIME ZONE 'UTC'", q, lo);
+		fprintf(m, " AND %s >= to_timestamp(%" PRId64 ")::timestamp", q, lo);
 	if (hi != INT64_MAX)
-		fprintf(m, " AND %s < to_timestamp(%" PRId64 ") AT TIME ZONE 'UTC'", q, hi);
+		fprintf(m, " AND %s < to_timestamp(%" PRId64 ")::timestamp", q, hi);
 	ff_pg_sql_close(m, &from);
 	int64_t before = sqlite3_total_changes64(ff_store_db(w->st));
 	w->pulling = 1;
@@ -728,7 +729,7 @@ static int64_t day_of(int64_t t) { return t - (((t % DAY) + DAY) % DAY); }
 static int lazy_start(struct ff_pg_writer *w, size_t i)
 {
 	struct lazy *lz = &w->lazy[i];
-	char *sql, *first = NULL, *last = NULL;
+	char *sql, *times = NULL;
 	size_t size;
 	if (ff_store_table(w->st, w->tables[i], &lz->def, NULL) <= 0) {
 		memset(&lz->def, 0, sizeof lz->def);
@@ -738,25 +739,21 @@ static int lazy_start(struct ff_pg_writer *w, size_t i)
 	char q[FF_DB_IDENT_SIZE];
 	ff_db_quote(q, sizeof q, lz->c.pk[0].name);
 	FILE *m = ff_pg_sql_open(&sql, &size);
-	fprintf(m, "SELECT floor(extract(epoch FROM min(%s)))::bigint FROM %s", q, lz->c.q);
+	/* "first last", NULL for no rows. */
+	fprintf(m, "SELECT floor(extract(epoch FROM min(%s)))::bigint || ' ' || floor(extract(epoch FROM max(%s)))::bigint"
+		   " FROM %s", q, q, lz->c.q);
 	ff_pg_sql_close(m, &sql);
-	int rc = ff_pg_value(w->snap, sql, 0, NULL, &first, "cannot read the table");
+	int rc = ff_pg_value(w->snap, sql, 0, NULL, &times, "cannot read the table");
 	free(sql);
-	m = ff_pg_sql_open(&sql, &size);
-	fprintf(m, "SELECT floor(extract(epoch FROM max(%s)))::bigint FROM %s", q, lz->c.q);
-	ff_pg_sql_close(m, &sql);
-	if (rc == 0)
-		rc = ff_pg_value(w->snap, sql, 0, NULL, &last, "cannot read the table");
-	free(sql);
-	if (rc < 0 || !first || !last) {
-		free(first);
-		free(last);
+	long long first = 0, last = 0;
+	if (rc == 0 && times && sscanf(times, "%lld %lld", &first, &last) != 2)
+		rc = ff_error("%s: table %s: cannot read its times", ff_pg_name(w->snap), w->tables[i]);
+	int none = !times;
+	free(times);
+	if (rc < 0 || none)
 		return rc; /* no rows: none to copy */
-	}
-	lz->first = strtoll(first, NULL, 10);
-	lz->last = strtoll(last, NULL, 10);
-	free(first);
-	free(last);
+	lz->first = first;
+	lz->last = last;
 	lz->from = day_of(lz->last);
 	if (lz->from <= lz->first)
 		lz->from = INT64_MIN;
@@ -1158,14 +1155,11 @@ int ff_pg_writer_put(struct ff_pg_writer *w, size_t i, struct ff_table_writer *t
 {
 	struct streamed *sm = &w->streamed[i];
 	const struct lazy *lz = &w->lazy[i];
-	if (lz->on) {
-		/* A stored window whose day was not copied (ff_pg_writer_need
-		 * not called) would be written without its stored state. */
-		for (size_t k = 0; k < lz->def.ncols; k++)
-			if (lz->def.cols[k].role == FF_ROLE_TIMESTAMP && ff_floor_div(cells[k].i, FF_USEC) < lz->from)
-				return ff_error("%s: table %s: a window before the rows copied (internal error)",
-						ff_pg_name(w->pg), lz->def.name);
-	}
+	/* A stored window whose day was not copied (ff_pg_writer_need not
+	 * called) would be written without its stored state. */
+	if (lz->on && ff_floor_div(cells[lz->c.pk_cols[0]].i, FF_USEC) < lz->from)
+		return ff_error("%s: table %s: a window before the rows copied (internal error)", ff_pg_name(w->pg),
+				lz->def.name);
 	if (ff_table_writer_put(tw, cells, state, len, had_state) < 0)
 		return -1;
 	if (!sm->touch)
