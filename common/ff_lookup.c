@@ -164,10 +164,19 @@ static int group_by_key(struct ff_feature_table *t, struct part *parts, size_t n
 {
 	size_t n = 0, nf = t->nfeat;
 	uint32_t **map = ff_xcalloc(nparts, sizeof *map);
+	/* One part (the usual read): its key set is the table's, ids as they are. */
+	int one = nparts == 1 && parts[0].keys && ff_keyset_count(t->keys) == 0;
+	if (one) {
+		ff_keyset_free(t->keys);
+		t->keys = parts[0].keys;
+		parts[0].keys = NULL;
+	}
 	for (size_t p = 0; p < nparts; p++) {
-		uint32_t pk = parts[p].keys ? ff_keyset_count(parts[p].keys) : 0;
+		uint32_t pk = one ? ff_keyset_count(t->keys) : parts[p].keys ? ff_keyset_count(parts[p].keys) : 0;
 		map[p] = ff_xmalloc(((size_t)pk + 1) * sizeof **map);
-		for (uint32_t k = 0; k < pk; k++) {
+		for (uint32_t k = 0; k < pk && one; k++)
+			map[p][k] = k;
+		for (uint32_t k = 0; k < pk && !one; k++) {
 			size_t len;
 			const char *key = ff_keyset_bytes(parts[p].keys, k, &len);
 			map[p][k] = ff_keyset_intern(t->keys, key, len);

@@ -98,17 +98,10 @@ static int prepare_catalog(struct ff_store *st, const char *sql, sqlite3_stmt **
 
 static int pragma_int(struct ff_store *st, const char *pragma, int64_t *out)
 {
-	sqlite3_stmt *s;
 	char sql[200];
 	snprintf(sql, sizeof sql, "PRAGMA %s.%s", st->schema, pragma);
-	if (ff_db_prepare(st->db, st->path, sql, &s, "cannot read the store") < 0)
-		return -1;
-	int rc = sqlite3_step(s);
-	*out = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
-	sqlite3_finalize(s);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_error(st, "cannot read the store");
-	return 0;
+	*out = 0;
+	return ff_db_int(st->db, st->path, sql, NULL, NULL, out, "cannot read the store") < 0 ? -1 : 0;
 }
 
 /* 1 if the file is a store this ff reads, 0 if it is not a store (nothing
