@@ -209,6 +209,15 @@ int ff_db_int(sqlite3 *db, const char *path, const char *sql, const char *a1, co
 	return found;
 }
 
+int ff_db_has_column(sqlite3 *db, const char *path, const char *schema, const char *table, const char *column)
+{
+	char sql[FF_DB_IDENT_SIZE + 80], q[FF_DB_IDENT_SIZE];
+	ff_db_quote(q, sizeof q, schema);
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM %s.pragma_table_info(?1) WHERE name = ?2", q);
+	int64_t n = 0;
+	return ff_db_int(db, path, sql, table, column, &n, "cannot read the schema") < 0 ? -1 : n > 0;
+}
+
 char *ff_db_column_text(sqlite3_stmt *s, int i)
 {
 	const unsigned char *t = sqlite3_column_text(s, i);

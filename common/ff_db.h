@@ -72,6 +72,9 @@ int ff_db_step_done(sqlite3 *db, const char *path, sqlite3_stmt *s, const char *
  * NULL: not reported; sqlite3_errcode(db) tells what it was). */
 int ff_db_int(sqlite3 *db, const char *path, const char *sql, const char *a1, const char *a2,
 	      int64_t *out, const char *what);
+/* 1 if table (in schema: "main", or an ATTACH name) has column, 0 if not
+ * (a store made before ff added it), -1 on an error (reported with path). */
+int ff_db_has_column(sqlite3 *db, const char *path, const char *schema, const char *table, const char *column);
 /* Column i as a malloc'd string, or NULL for SQL NULL. */
 char *ff_db_column_text(sqlite3_stmt *s, int i);
 /* The wall clock to the second as the catalogs write it ("YYYY-MM-DD

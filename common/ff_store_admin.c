@@ -118,7 +118,7 @@ static int ls_table(struct ff_store *st, const char *table, sqlite3 *on, struct 
 		first = f.first;
 		last = f.last;
 		f_first = f_last = f.has_times;
-		bytes = f.bytes;
+		bytes = f.bytes + f.history_bytes; /* as SQLite's: the history in */
 		history = f.history_bytes;
 	} else {
 		snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", qt);
@@ -198,12 +198,10 @@ static int add_batches(struct ff_store *st, int has_batches, int has_shard, cons
 		return 0;
 	}
 	sqlite3_stmt *s;
-	if (ff_db_prepare(ff_store_db(st), ff_store_path(st),
-			  has_shard ? "SELECT batch, input_name, input_hash, shard FROM ff_batches"
-				      " WHERE table_name = ?1 AND version = ?2 ORDER BY rowid"
-				    : "SELECT batch, input_name, input_hash, NULL FROM ff_batches"
-				      " WHERE table_name = ?1 AND version = ?2 ORDER BY rowid",
-			  &s, "cannot read batches") < 0)
+	char sql[200];
+	snprintf(sql, sizeof sql, "SELECT batch, input_name, input_hash, %s FROM ff_batches"
+		 " WHERE table_name = ?1 AND version = ?2 ORDER BY rowid", has_shard ? "shard" : "NULL");
+	if (ff_db_prepare(ff_store_db(st), ff_store_path(st), sql, &s, "cannot read batches") < 0)
 		return -1;
 	sqlite3_bind_text(s, 1, table, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(s, 2, v);
@@ -255,10 +253,8 @@ int ff_store_history_report(struct ff_store *st, const char *table, struct ff_re
 		      "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'ff_batches'", NULL, NULL,
 		      &n, "cannot read the store") < 0)
 		return -1;
-	int64_t with_shard = 0;
-	if (n > 0 && ff_db_int(ff_store_db(st), ff_store_path(st),
-			       "SELECT count(*) FROM pragma_table_info('ff_batches') WHERE name = 'shard'", NULL,
-			       NULL, &with_shard, "cannot read the store") < 0)
+	int with_shard = n > 0 ? ff_db_has_column(ff_store_db(st), ff_store_path(st), "main", "ff_batches", "shard") : 0;
+	if (with_shard < 0)
 		return -1;
 	sqlite3_stmt *s;
 	if (ff_db_prepare(ff_store_db(st), ff_store_path(st),

@@ -38,15 +38,9 @@ int ff_store_batch_table(struct ff_store *st)
 	if (ff_db_exec(ff_store_db(st), ff_store_path(st), batches_sql) < 0)
 		return -1;
 	/* A store made before shards: add their column. */
-	sqlite3_stmt *s;
-	if (ff_db_prepare(ff_store_db(st), ff_store_path(st),
-			  "SELECT count(*) FROM pragma_table_info('ff_batches') WHERE name = 'shard'", &s,
-			  "cannot read batches") < 0)
+	int has = ff_db_has_column(ff_store_db(st), ff_store_path(st), "main", "ff_batches", "shard");
+	if (has < 0)
 		return -1;
-	int rc = sqlite3_step(s), has = rc == SQLITE_ROW && sqlite3_column_int(s, 0) > 0;
-	sqlite3_finalize(s);
-	if (rc != SQLITE_ROW)
-		return ff_db_error(ff_store_db(st), ff_store_path(st), "cannot read batches");
 	return has ? 0 : ff_db_exec(ff_store_db(st), ff_store_path(st),
 				    "ALTER TABLE ff_batches ADD COLUMN shard TEXT");
 }

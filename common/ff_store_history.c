@@ -302,14 +302,9 @@ static void plan_release(struct rows_plan *p)
 static int appends_after(struct ff_store *st, const char *table, int64_t version, struct rows_plan *p)
 {
 	sqlite3_stmt *s;
-	char sql[300];
-	int64_t has_shard = 0;
-	snprintf(sql, sizeof sql, "SELECT count(*) FROM \"%s\".pragma_table_info('ff_versions') WHERE name = ?1",
-		 schema_of(st));
-	if (ff_db_int(ff_store_db(st), ff_store_path(st), sql, "shard", NULL, &has_shard,
-		      "cannot read the versions") < 0)
-		return -1;
-	if (prepare_at(st, has_shard ? "SELECT version, appended_from, shard FROM \"%s\".ff_versions WHERE table_name = ?1"
+	int has_shard = ff_db_has_column(ff_store_db(st), ff_store_path(st), schema_of(st), "ff_versions", "shard");
+	if (has_shard < 0 ||
+	    prepare_at(st, has_shard ? "SELECT version, appended_from, shard FROM \"%s\".ff_versions WHERE table_name = ?1"
 				       " AND version > ?2 AND appended_from IS NOT NULL ORDER BY version"
 				     : "SELECT version, appended_from, NULL FROM \"%s\".ff_versions WHERE table_name = ?1"
 				       " AND version > ?2 AND appended_from IS NOT NULL ORDER BY version",

@@ -81,6 +81,9 @@ int main(void)
 	      "NULL: 0, the integer left as it was");
 	CHECK(ff_db_int(db, "mem", "SELECT nope FROM t", NULL, NULL, &n, "cannot read") == -1 && n == 7,
 	      "a bad statement: -1");
+	CHECK(ff_db_has_column(db, "mem", "main", "t", "a") == 1, "a column t has");
+	CHECK(ff_db_has_column(db, "mem", "main", "t", "shard") == 0 && ff_db_has_column(db, "mem", "main", "u", "a") == 0,
+	      "a column t has not, a table not there");
 	CHECK(ff_db_int(db, NULL, "SELECT nope FROM t", NULL, NULL, &n, NULL) == -1 &&
 		      sqlite3_errcode(db) == SQLITE_ERROR,
 	      "not reported without a path, the error still there");
