@@ -95,14 +95,16 @@ pg_dump_table() {
 		ff-compute -s sqlite.db "${SPECS[@]}" "$day.csv"
 		ff-compute -s "$PG_URL" "${SPECS[@]}" "$day.csv"
 	done
-	# ls: every column but last_write and the sizes (the server's, no history).
+	# ls: every column but last_write and the sizes (the server's).
 	cols() { ff-store ls --format csv "$1" | cut -d, -f1-6; }
 	diff -u <(cols sqlite.db) <(cols "$PG_URL")
 	[ "$(cols "$PG_URL" | wc -l)" -eq 3 ]
 	run ff-store ls --format csv "$PG_URL"
 	assert_success
+	# bytes: the table, change feed, window states and history, as SQLite's; history_bytes: the history.
 	want=$(pg_sql "SELECT pg_total_relation_size('trip_pickup_features') + pg_total_relation_size('ff_changes_trip_pickup_features')
-		+ pg_total_relation_size('ff_state_trip_pickup_features') || ',' || pg_total_relation_size('ff_history_trip_pickup_features')
+		+ pg_total_relation_size('ff_state_trip_pickup_features') + pg_total_relation_size('ff_history_trip_pickup_features')
+		+ pg_total_relation_size('ff_histstate_trip_pickup_features') || ',' || pg_total_relation_size('ff_history_trip_pickup_features')
 		+ pg_total_relation_size('ff_histstate_trip_pickup_features')")
 	[[ "${lines[2]}" == trip_pickup_features,*,"$want" ]]
 	for t in trip_pickup_features trip_dropoff_features; do
