@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ff_db.h"
+
 #define FNV_OFFSET 0xcbf29ce484222325ULL
 #define FNV_PRIME 0x100000001b3ULL
 #define SHARDS_MAX 65536
@@ -49,7 +51,21 @@ uint64_t ff_shard_hash(const char *const *values, const size_t *lens, size_t n)
 
 int ff_shard_owns(const struct ff_shard *s, const char *const *values, const size_t *lens, size_t n)
 {
-	return s->n == 0 || ff_shard_hash(values, lens, n) % s->n == s->k - 1;
+	return s->n == 0 || ff_shard_has(s, ff_shard_hash(values, lens, n));
+}
+
+int ff_shard_has(const struct ff_shard *s, uint64_t h) { return s->n == 0 || h % s->n == s->k - 1; }
+
+void ff_shard_sql(FILE *m, const struct ff_shard *s, const struct ff_table_def *def, const char *alias)
+{
+	char q[FF_DB_IDENT_SIZE];
+	fprintf(m, "ff_shard(%u", (unsigned)s->n);
+	for (size_t i = 0; i < def->ncols; i++)
+		if (def->cols[i].role == FF_ROLE_KEY) {
+			ff_db_quote(q, sizeof q, def->cols[i].name);
+			fprintf(m, ", %s%s", alias, q);
+		}
+	fprintf(m, ") = %u", (unsigned)s->k);
 }
 
 static uint32_t gcd(uint32_t a, uint32_t b)

@@ -13,6 +13,9 @@
 #include <sqlite3.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+
+#include "ff_schema.h"
 
 /* The most key columns ff_shard hashes (a spec has far fewer). */
 #define FF_SHARD_KEYS_MAX 64
@@ -27,6 +30,11 @@ int ff_shard_parse(const char *text, struct ff_shard *out);
 uint64_t ff_shard_hash(const char *const *values, const size_t *lens, size_t n);
 /* 1 if the key values belong to shard s (always, for n == 0). */
 int ff_shard_owns(const struct ff_shard *s, const char *const *values, const size_t *lens, size_t n);
+/* 1 if a key of hash h (ff_shard_hash) belongs to shard s. */
+int ff_shard_has(const struct ff_shard *s, uint64_t h);
+/* "ff_shard(N, A.key1, ...) = K" for shard s (n > 0) of def's keys, in
+ * SQL (alias: "t." or ""), into m. */
+void ff_shard_sql(FILE *m, const struct ff_shard *s, const struct ff_table_def *def, const char *alias);
 /* 1 if two shards may share a key: every key (n == 0) meets any shard, and
  * k-1 = h mod n, k'-1 = h mod n' have a solution h when k-1 and k'-1 agree
  * modulo gcd(n, n') (shard 1/2 meets 1/4 and 3/4, not 2/4). */

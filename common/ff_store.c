@@ -936,14 +936,8 @@ static void shard_filter(FILE *m, struct ff_table_writer *w, const char *alias)
 {
 	if (!w->opt.shard.n)
 		return;
-	char q[300];
-	fprintf(m, " AND ff_shard(%u", (unsigned)w->opt.shard.n);
-	for (size_t i = 0; i < w->def->ncols; i++)
-		if (w->def->cols[i].role == FF_ROLE_KEY) {
-			ff_sql_ident(q, sizeof q, w->def->cols[i].name);
-			fprintf(m, ", %s%s", alias, q);
-		}
-	fprintf(m, ") = %u", (unsigned)w->opt.shard.k);
+	fputs(" AND ", m);
+	ff_shard_sql(m, &w->opt.shard, w->def, alias);
 }
 
 /* An existing table keeps states: they must be there, and an overwrite

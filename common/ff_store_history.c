@@ -285,8 +285,6 @@ struct rows_plan {
 	int64_t changed;  /* the earliest row a later version changed (INT64_MAX: none) */
 	struct append *appends;
 	size_t nappends;
-	size_t key_cols[FF_SHARD_KEYS_MAX]; /* the keys the shard hash reads, in def */
-	size_t nkey;
 };
 
 static void plan_release(struct rows_plan *p)
@@ -335,7 +333,6 @@ static int appends_after(struct ff_store *st, const char *table, int64_t version
  * images: images), the keys of alias t. */
 static void scoped_cut(FILE *m, const struct rows_plan *p, int images)
 {
-	char q[FF_DB_IDENT_SIZE];
 	for (size_t i = 0; i < p->nappends; i++) {
 		const struct append *a = &p->appends[i];
 		if (!a->shard.n)
@@ -343,29 +340,27 @@ static void scoped_cut(FILE *m, const struct rows_plan *p, int images)
 		fprintf(m, " AND NOT (t.%s >= %lld", p->qts, (long long)a->from);
 		if (images)
 			fprintf(m, " AND t.ff_valid_to > %lld", (long long)a->version);
-		fprintf(m, " AND ff_shard(%u", (unsigned)a->shard.n);
-		for (size_t k = 0; k < p->nkey; k++) {
-			ff_db_quote(q, sizeof q, p->def.cols[p->key_cols[k]].name);
-			fprintf(m, ", t.%s", q);
-		}
-		fprintf(m, ") = %u)", (unsigned)a->shard.k);
+		fputs(" AND ", m);
+		ff_shard_sql(m, &a->shard, &p->def, "t.");
+		fputc(')', m);
 	}
 }
 
-/* 1 if the row of time ts whose key values are the columns kpos[1..] of
+/* 1 if the row of time ts whose nkeys key values are the columns kpos[1..] of
  * s was appended after the version read by a shard's append. */
-static int scoped_append(const struct rows_plan *p, sqlite3_stmt *s, const int *kpos, int64_t ts,
+static int scoped_append(const struct rows_plan *p, sqlite3_stmt *s, const int *kpos, size_t nkeys, int64_t ts,
 			 int64_t valid_to)
 {
-	if (ts < p->scoped)
+	/* (A shard's table has at most FF_SHARD_KEYS_MAX keys: ff-compute.) */
+	if (ts < p->scoped || nkeys > FF_SHARD_KEYS_MAX)
 		return 0;
 	/* The values as text, as ff_shard() in SQL reads them, without
 	 * converting the statement's own (its column types must hold). */
-	const char *v[FF_SHARD_KEYS_MAX];
-	size_t len[FF_SHARD_KEYS_MAX];
+	const char *v[FF_SHARD_KEYS_MAX] = {NULL};
+	size_t len[FF_SHARD_KEYS_MAX] = {0};
 	char num[FF_SHARD_KEYS_MAX][24];
 	sqlite3_value *dup[FF_SHARD_KEYS_MAX] = {NULL};
-	for (size_t k = 0; k < p->nkey; k++) {
+	for (size_t k = 0; k < nkeys; k++) {
 		int c = kpos[k + 1];
 		switch (sqlite3_column_type(s, c)) {
 		case SQLITE_INTEGER:
@@ -390,12 +385,12 @@ static int scoped_append(const struct rows_plan *p, sqlite3_stmt *s, const int *
 				v[k] = "";
 		}
 	}
-	uint64_t h = ff_shard_hash(v, len, p->nkey);
-	for (size_t k = 0; k < p->nkey; k++)
+	uint64_t h = ff_shard_hash(v, len, nkeys);
+	for (size_t k = 0; k < nkeys; k++)
 		sqlite3_value_free(dup[k]);
 	for (size_t i = 0; i < p->nappends; i++) {
 		const struct append *a = &p->appends[i];
-		if (a->shard.n && ts >= a->from && valid_to > a->version && h % a->shard.n == a->shard.k - 1)
+		if (a->shard.n && ts >= a->from && valid_to > a->version && ff_shard_has(&a->shard, h))
 			return 1;
 	}
 	return 0;
@@ -426,9 +421,6 @@ static int plan_rows(struct ff_store *st, const char *table, const char *const *
 		ff_error("%s: table %s has no timestamp key", path, table);
 		goto fail;
 	}
-	for (size_t i = 0; i < p->def.ncols; i++)
-		if (p->def.cols[i].role == FF_ROLE_KEY && p->nkey < FF_SHARD_KEYS_MAX)
-			p->key_cols[p->nkey++] = i;
 	ff_db_quote(p->sc, sizeof p->sc, ff_store_schema(st));
 	ff_db_quote(p->qt, sizeof p->qt, table);
 	ff_db_side_name(p->qh, sizeof p->qh, "ff_history_", table);
@@ -623,11 +615,11 @@ static int emit(sqlite3_stmt *s, const enum ff_type *types, size_t ncols, struct
 
 /* The next current row of cur that no shard's append after the version
  * read wrote. */
-static int next_current(sqlite3_stmt *cur, const struct rows_plan *p, const int *kpos)
+static int next_current(sqlite3_stmt *cur, const struct rows_plan *p, const int *kpos, size_t nkeys)
 {
 	int rc;
 	while ((rc = sqlite3_step(cur)) == SQLITE_ROW && p->scoped != INT64_MAX &&
-	       scoped_append(p, cur, kpos, sqlite3_column_int64(cur, kpos[0]), INT64_MAX))
+	       scoped_append(p, cur, kpos, nkeys, sqlite3_column_int64(cur, kpos[0]), INT64_MAX))
 		;
 	return rc;
 }
@@ -730,7 +722,7 @@ int ff_store_rows_between(struct ff_store *st, const char *table, const char *co
 	 * insert's mark) or appended after version reads as nothing. */
 	kcur = ff_xcalloc(3 * nkey + 1, sizeof *kcur);
 	struct keyval *kold = kcur + nkey, *kprev = kold + nkey;
-	int kc = (int)ncols, rc_cur = next_current(cur, &p, kpos), rc_old = old ? sqlite3_step(old) : SQLITE_DONE;
+	int kc = (int)ncols, rc_cur = next_current(cur, &p, kpos, nkey - 1), rc_old = old ? sqlite3_step(old) : SQLITE_DONE;
 	if (rc_cur == SQLITE_ROW && old)
 		key_load(cur, kpos, nkey, kcur);
 	if (rc_old == SQLITE_ROW)
@@ -741,7 +733,7 @@ int ff_store_rows_between(struct ff_store *st, const char *table, const char *co
 			if (emit(cur, types, ncols, cells, fn, ctx) < 0)
 				goto out;
 			/* Keys are compared only while history rows remain. */
-			if ((rc_cur = next_current(cur, &p, kpos)) == SQLITE_ROW && rc_old == SQLITE_ROW)
+			if ((rc_cur = next_current(cur, &p, kpos, nkey - 1)) == SQLITE_ROW && rc_old == SQLITE_ROW)
 				key_load(cur, kpos, nkey, kcur);
 			continue;
 		}
@@ -750,10 +742,10 @@ int ff_store_rows_between(struct ff_store *st, const char *table, const char *co
 		int keep = sqlite3_column_int(old, kc + 1) == 1;
 		for (size_t i = 0; keep && i < p.nappends; i++)
 			keep = p.appends[i].shard.n || !(ts >= p.appends[i].from && valid_to > p.appends[i].version);
-		keep = keep && !scoped_append(&p, old, kpos, ts, valid_to);
+		keep = keep && !scoped_append(&p, old, kpos, nkey - 1, ts, valid_to);
 		if (keep && emit(old, types, ncols, cells, fn, ctx) < 0)
 			goto out;
-		if (c == 0 && (rc_cur = next_current(cur, &p, kpos)) == SQLITE_ROW)
+		if (c == 0 && (rc_cur = next_current(cur, &p, kpos, nkey - 1)) == SQLITE_ROW)
 			key_load(cur, kpos, nkey, kcur);
 		/* The key's later changes are not the first. */
 		key_keep(kprev, kold, nkey, &keybuf, &keycap);
