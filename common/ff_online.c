@@ -58,7 +58,7 @@ struct sync {
 	char ts[FF_DB_IDENT_SIZE]; /* the timestamp key, quoted */
 	struct ff_table_def def; /* the offline table, from its catalog */
 	int64_t version;
-	int64_t pulled;          /* a PostgreSQL store's copy: ff_sync_pulled_since */
+	int64_t pulled;          /* a PostgreSQL store's copy: pulled_since; -2: not one */
 };
 
 /* Errors name the online store and the table being synced. */
@@ -686,31 +686,41 @@ int64_t ff_sync_pulled_rows(sqlite3 *db, const char *schema, const char *table)
 	return n;
 }
 
-int64_t *ff_sync_pulled_since(const char *online, char **tables, size_t n, const struct ff_sync_options *o)
+int64_t ff_sync_pull_from(int synced, int64_t version, const struct ff_sync_options *o)
+{
+	return synced && !o->full && !o->as_of ? version : -1;
+}
+
+/* For a sync from a PostgreSQL store into the SQLite online store: what
+ * to copy of each of tables[0..n) (ff_sync_pull_from), as its catalog says
+ * before the sync takes it. malloc'd; NULL on error (reported). */
+static int64_t *pulled_since(const char *online, char **tables, size_t n, const struct ff_sync_options *o)
 {
 	int64_t *since = ff_xcalloc(n ? n : 1, sizeof *since);
-	struct sync s = {.online = online};
+	sqlite3 *db = NULL;
 	for (size_t i = 0; i < n; i++)
 		since[i] = -1;
 	if (o->full || o->as_of || access(online, F_OK) < 0)
 		return since;
-	if (ff_db_open(online, FF_DB_READER, 0, &s.db) < 0) {
+	if (ff_db_open(online, FF_DB_READER, 0, &db) < 0) {
 		free(since);
 		return NULL;
 	}
 	for (size_t i = 0; i < n; i++) {
 		int64_t v = -1;
-		int found = ff_db_int(s.db, NULL, "SELECT version FROM main.ff_online_tables WHERE name = ?", tables[i],
-				      NULL, &v, NULL) > 0;
-		since[i] = found ? v : -1;
+		int synced = ff_db_int(db, NULL, "SELECT version FROM main.ff_online_tables WHERE name = ?", tables[i],
+				       NULL, &v, NULL) > 0;
+		since[i] = ff_sync_pull_from(synced, v, o);
 	}
-	ff_db_close(s.db);
+	ff_db_close(db);
 	return since;
 }
 
-int ff_sync_check_pulled(const char *online, const char *table, int64_t pulled, int full, int64_t since)
+int ff_sync_check_pulled(const char *online, const char *table, int64_t pulled, int synced, int64_t since,
+			 const struct ff_sync_options *o)
 {
-	if (full ? pulled != -1 : pulled < 0 || pulled > since)
+	int64_t want = ff_sync_pull_from(synced, since, o);
+	if (want < 0 ? pulled != -1 : pulled < 0 || pulled > want)
 		return ff_error("%s: table %s: the online store changed while this sync read it: run again", online,
 				table);
 	return 0;
@@ -732,7 +742,7 @@ static int sync_one(struct sync *s)
 			       &since, NULL) > 0;
 	stats->from_version = synced ? since : 0;
 	stats->to_version = s->version;
-	if (s->pulled != -2 && ff_sync_check_pulled(s->online, table, s->pulled, !synced || o->full, since) < 0)
+	if (s->pulled != -2 && ff_sync_check_pulled(s->online, table, s->pulled, synced, since, o) < 0)
 		return -1;
 	if (!synced || o->full) {
 		stats->full = 1;
@@ -818,7 +828,7 @@ int ff_sync_tables(const char *offline, const char *online, char **tables, size_
 	 * of the tables it copies whole, every row; of the others, the change
 	 * feed since the version synced and the rows it names. */
 	int pg = ff_pg_is_uri(offline);
-	int64_t *pulled = pg ? ff_sync_pulled_since(online, tables, n, o) : NULL;
+	int64_t *pulled = pg ? pulled_since(online, tables, n, o) : NULL;
 	conn.offline_file = !pg ? offline : pulled ? ff_pg_store_file_since(offline, tables, pulled, n) : NULL;
 	int rc = -1, in_tx = 0;
 	if (open_online(&conn) < 0)

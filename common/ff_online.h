@@ -31,19 +31,21 @@ struct ff_sync_stats {
 			  PostgreSQL store copied from it; -1: not from one */
 };
 
-/* For a sync from a PostgreSQL store: the version each of tables[0..n)
- * will be synced from (-1: copied whole), as the online store's catalog
- * says, read before the sync takes it (ff_sync_check_pulled checks it
- * after). malloc'd; NULL on error (reported). */
-int64_t *ff_sync_pulled_since(const char *online, char **tables, size_t n, const struct ff_sync_options *o);
+/* What a sync from a PostgreSQL store copies of a table synced at version
+ * (synced: it was synced before): the rows a sync from that version reads,
+ * or with -1 the whole table (never synced, --full, --as-of). The one rule
+ * of both back-ends; ff_sync_check_pulled checks the copy after the online
+ * store is the sync's. */
+int64_t ff_sync_pull_from(int synced, int64_t version, const struct ff_sync_options *o);
 /* The rows of table and its change feed in the copy attached as schema
  * on db: what the sync read from a PostgreSQL store (-1 on error). */
 int64_t ff_sync_pulled_rows(sqlite3 *db, const char *schema, const char *table);
 /* 0 if a copy pulled for a sync from version pulled (-1: a full copy)
- * holds what a sync of table from version since (full: a full copy)
- * reads; else -1 (reported: the online store changed meanwhile, run
- * again). */
-int ff_sync_check_pulled(const char *online, const char *table, int64_t pulled, int full, int64_t since);
+ * holds what the sync of table reads now that the online store is its
+ * own (synced at version since, if synced); else -1 (reported: the online
+ * store changed meanwhile, run again). */
+int ff_sync_check_pulled(const char *online, const char *table, int64_t pulled, int synced, int64_t since,
+			 const struct ff_sync_options *o);
 
 /* Sync tables[0..n) from the offline store into the online store (created
  * if missing), all in one transaction, stats[i] for each. The online store

@@ -74,7 +74,7 @@ struct rsync {
 	int inflight;        /* a batch sent, its replies not read yet */
 	size_t inflight_cmds;
 	int publish;         /* changed: its record goes out with the run's */
-	int64_t pulled;      /* a PostgreSQL store's copy: ff_sync_pulled_since; -2: not one */
+	int64_t pulled;      /* a PostgreSQL store's copy: ff_sync_pull_from; -2: not one */
 	int64_t cutoff;      /* of the retention */
 	char *kbuf, *kbuf2;
 	size_t kcap, kcap2;
@@ -951,7 +951,7 @@ static int sync_one(struct rsync *s)
 	stats->read = -1;
 	if (s->pulled != -2) {
 		stats->read = ff_sync_pulled_rows(s->db, "main", s->table);
-		if (ff_sync_check_pulled(ff_redis_name(s->r), s->table, s->pulled, !synced || s->o->full, since) < 0)
+		if (ff_sync_check_pulled(ff_redis_name(s->r), s->table, s->pulled, synced, since, s->o) < 0)
 			return -1;
 	}
 	if (!synced || s->o->full) {
@@ -1005,7 +1005,6 @@ int ff_online_redis_sync(const char *offline, const char *url, char **tables, si
 	/* Long round trips: a pipeline of a batch of rows. */
 	struct ff_redis_timeouts t = {2000, 60000};
 	int rc = ff_redis_open(url, &t, &r);
-	/* One read transaction: every table as of one moment offline. */
 	struct sync_lock lock = {0};
 	int locked = rc == 0 && (rc = take_lock(r, &lock)) == 0;
 	/* A PostgreSQL store is read from a private copy, made anew each sync
@@ -1018,7 +1017,7 @@ int ff_online_redis_sync(const char *offline, const char *url, char **tables, si
 		for (size_t i = 0; rc == 0 && i < n; i++) {
 			struct ff_online_redis_table old;
 			rc = ff_online_redis_table_read(r, tables[i], &old);
-			pulled[i] = rc == 0 && old.found && old.gen > 0 && !o->full && !o->as_of ? old.version : -1;
+			pulled[i] = rc == 0 ? ff_sync_pull_from(old.found && old.gen > 0, old.version, o) : -1;
 			ff_online_redis_table_release(&old);
 		}
 		const char *file = rc == 0 ? ff_pg_store_file_since(offline, tables, pulled, n) : NULL;
@@ -1027,6 +1026,7 @@ int ff_online_redis_sync(const char *offline, const char *url, char **tables, si
 		if (st)
 			ff_store_set_name(st, offline);
 	}
+	/* One read transaction: every table as of one moment offline. */
 	int in_tx = rc == 0 && (rc = ff_db_exec(ff_store_db(st), offline, "BEGIN")) == 0;
 	struct rsync *all = ff_xcalloc(n ? n : 1, sizeof *all);
 	for (size_t i = 0; rc == 0 && i < n; i++) {
